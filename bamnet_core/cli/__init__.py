@@ -1,0 +1,61 @@
+"""The ``bamnet`` command line: one module per command, errors handled in :func:`main`."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Annotated
+
+import typer
+
+from .. import __version__
+from . import install_command, plugins_command, presets_command, run_command
+from .errors import fail
+from .state import CLIState
+
+COMMAND_MODULES = (plugins_command, install_command, presets_command, run_command)
+
+
+def version_callback(value: bool) -> None:
+    """Print the version and stop (``--version``)."""
+    if value:
+        typer.echo(f"bamnet {__version__}")
+        raise typer.Exit()
+
+
+def build_app(state: CLIState | None = None) -> typer.Typer:
+    """Build the Typer app: built-in commands, then commands from plugins."""
+    state = state or CLIState()
+    app = typer.Typer(
+        name="bamnet",
+        help="Train, audit, export and serve chest X-ray classifiers.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+
+    @app.callback()
+    def root(
+        version: Annotated[bool, typer.Option(
+            "--version", callback=version_callback, is_eager=True,
+            help="Show the version and exit.")] = False,
+    ) -> None:
+        """Train, audit, export and serve chest X-ray classifiers."""
+
+    for module in COMMAND_MODULES:
+        module.register(app, state)
+    state.host.call_register_commands(app)
+    return app
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: run the app; print domain errors as one line plus a hint."""
+    try:
+        app = build_app()
+        app(args=list(argv) if argv is not None else sys.argv[1:], prog_name="bamnet")
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    except Exception as exc:
+        fail(exc)

@@ -1,0 +1,45 @@
+"""One place that turns exceptions into an ``Error: ...`` line, a hint and an exit code."""
+
+from __future__ import annotations
+
+import os
+from typing import NoReturn
+
+from rich.markup import escape
+
+from ..errors import BamnetError
+from .output import err
+
+DEBUG_ENV = "BAMNET_DEBUG"
+
+
+def debug_enabled() -> bool:
+    """True when ``BAMNET_DEBUG`` asks for tracebacks."""
+    return os.environ.get(DEBUG_ENV, "") not in ("", "0")
+
+
+def render_error(exc: BaseException) -> int:
+    """Print the one-line error and its hint on stderr; return the exit code."""
+    console = err()
+    if isinstance(exc, BamnetError):
+        console.print(f"[bold red]Error:[/bold red] {escape(exc.message)}", highlight=False)
+        if exc.hint:
+            console.print(f"[dim]Hint:[/dim] {escape(exc.hint)}", highlight=False)
+        return exc.exit_code
+    if isinstance(exc, MemoryError):
+        console.print("[bold red]Error:[/bold red] out of memory", highlight=False)
+        console.print("Hint: lower train.batch_size or preprocess.size", highlight=False)
+        return 1
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    console.print(f"[bold red]Error:[/bold red] unexpected {type(exc).__name__}: "
+                  f"{escape(text)}", highlight=False)
+    console.print(f"Hint: rerun with {DEBUG_ENV}=1 for the traceback, and report it",
+                  highlight=False)
+    return 1
+
+
+def fail(exc: BaseException) -> NoReturn:
+    """Render ``exc`` and exit, or re-raise it when debugging."""
+    if debug_enabled():
+        raise exc
+    raise SystemExit(render_error(exc))

@@ -1,0 +1,33 @@
+"""Where CLI output goes: data to stdout, messages and progress to stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+
+
+def out() -> Console:
+    """Console for data (stdout)."""
+    return Console(soft_wrap=True)
+
+
+def err() -> Console:
+    """Console for messages and progress (stderr)."""
+    return Console(stderr=True, soft_wrap=True)
+
+
+def print_json(obj: Any) -> None:
+    """Write ``obj`` as JSON to stdout (no colour, pipe-safe)."""
+    sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def warn(message: str) -> None:
+    """One ``Warning: ...`` line on stderr."""
+    err().print(f"[yellow]Warning:[/yellow] {message}", highlight=False, markup=True)

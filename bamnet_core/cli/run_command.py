@@ -1,0 +1,58 @@
+"""``bamnet run PRESET|FILE.toml``: train and evaluate, writing a run folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from ..config import load_config
+from ..runner import run_experiment
+from .output import JsonOption, out, print_json, warn
+from .progress_display import RichProgress
+from .state import CLIState
+
+_SUMMARY = ("accuracy", "sensitivity", "specificity", "roc_auc")
+
+
+def summary_table(metrics: dict[str, Any]) -> Table:
+    """A table of the headline metrics per split."""
+    table = Table("split", "images", *_SUMMARY)
+    for split, results in metrics["splits"].items():
+        cls = results.get("classification", {})
+        cells = [f"{cls[k]:.3f}" if isinstance(cls.get(k), float) else "-" for k in _SUMMARY]
+        table.add_row(split, str(results["images"]), *cells)
+    return table
+
+
+def register(app: typer.Typer, state: CLIState) -> None:
+    """Add the ``run`` command to ``app``."""
+
+    @app.command("run")
+    def run(
+        config: Annotated[str, typer.Argument(help="Preset name or path of a TOML config.")],
+        set_: Annotated[list[str] | None, typer.Option(
+            "--set", help="Override a key: section.key=value (repeatable).")] = None,
+        output_dir: Annotated[Path, typer.Option(
+            "--output-dir", "-o", help="Folder that receives the run folder.")] = Path("runs"),
+        seed: Annotated[int | None, typer.Option("--seed", help="Replace run.seed.")] = None,
+        json_: JsonOption = False,
+    ) -> None:
+        """Train and evaluate a model as a preset or config file says."""
+        host = state.healthy_host()
+        cfg = load_config(config, host.registry, overrides=set_ or [], seed=seed)
+        with RichProgress(enabled=not json_) as progress:
+            result = run_experiment(cfg, host, output_dir=output_dir, progress=progress)
+        if json_:
+            print_json({"run_dir": str(result.run_dir), "metrics": result.metrics,
+                        "warnings": result.warnings})
+            return
+        for message in result.warnings:
+            warn(message)
+        console = out()
+        console.print(summary_table(result.metrics))
+        if result.metrics.get("split", {}).get("leaky"):
+            warn("this run used an image-level split: its metrics are optimistic")
+        console.print(f"Run folder: {result.run_dir}", highlight=False, soft_wrap=True)

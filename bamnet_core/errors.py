@@ -1,0 +1,62 @@
+"""The error hierarchy. Every domain error derives from :class:`BamnetError`.
+
+Each error carries a one-line message and an optional hint naming what to do
+next. The CLI prints both and exits 1; library code only raises.
+"""
+
+from __future__ import annotations
+
+
+class BamnetError(Exception):
+    """Base class for errors a user can act on.
+
+    :param message: what went wrong, naming the file, key or plugin involved.
+    :param hint: what to do about it, ideally a command to run.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(BamnetError):
+    """A config file, preset or ``--set`` override is invalid."""
+
+
+class UnknownComponentError(ConfigError):
+    """A config names a component (source, backbone, ...) nobody registered."""
+
+
+class PluginError(BamnetError):
+    """A plugin failed to import, broke the hook contract, or raised in a hook."""
+
+
+class DuplicateComponentError(PluginError):
+    """Two plugins registered a component of the same kind under the same name."""
+
+
+class DataError(BamnetError):
+    """A dataset source could not produce usable samples."""
+
+
+class ImageDecodeError(DataError):
+    """One image could not be decoded. Carries the path and the reason."""
+
+    def __init__(self, path: str, reason: str, *, hint: str | None = None) -> None:
+        super().__init__(f"{path}: {reason}", hint=hint)
+        self.path = path
+        self.reason = reason
+
+
+class RunError(BamnetError):
+    """A run folder is missing, incomplete or cannot be resumed."""
+
+
+class InstallError(BamnetError):
+    """pip failed while installing or uninstalling a plugin."""
