@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import tomli_w
 
-from .errors import ConfigError
+from .errors import ConfigError, UnknownComponentError
 from .registry import Registry, factory_options
 
 
@@ -249,11 +249,21 @@ class _Validator:
             return f"--set {dotted}"
         return f"{self.origin}: [{dotted.rsplit('.', 1)[0]}] {dotted.rsplit('.', 1)[1]}"
 
-    def fail(self, dotted: str, problem: str, hint: str | None = None) -> None:
-        raise ConfigError(f"{self.where(dotted)}: {problem}", hint=hint)
+    def fail(self, dotted: str, problem: str, hint: str | None = None,
+             cls: type[ConfigError] = ConfigError) -> None:
+        if hint is None:
+            hint = (f"fix the value given to --set {dotted}" if dotted in self.overrides else
+                    f"edit {self.origin}, or override with --set {dotted}=VALUE; "
+                    f"`bamnet presets show {self.origin} --resolved` lists every key")
+        raise cls(f"{self.where(dotted)}: {problem}", hint=hint)
 
     def table(self, prefix: str, schema: Table, values: dict[str, Any],
               extra_ok: bool = False) -> dict[str, Any]:
+        if not extra_ok:
+            for key in values:
+                if key not in schema:
+                    accepted = ", ".join(schema)
+                    self.fail(f"{prefix}.{key}", f"unknown key; [{prefix}] accepts: {accepted}")
         out: dict[str, Any] = {}
         for key, spec in schema.items():
             dotted = f"{prefix}.{key}"
@@ -275,11 +285,6 @@ class _Validator:
                 out[key] = check_value(values[key], spec.type)
             except TypeError as exc:
                 self.fail(dotted, str(exc))
-        if not extra_ok:
-            for key in values:
-                if key not in schema:
-                    accepted = ", ".join(schema)
-                    self.fail(f"{prefix}.{key}", f"unknown key; [{prefix}] accepts: {accepted}")
         return out
 
     def component(self, section: str, values: dict[str, Any], out: dict[str, Any]) -> None:
@@ -293,8 +298,8 @@ class _Validator:
             return
         try:
             reg = self.registry.get(kind, name)
-        except ConfigError as exc:
-            self.fail(f"{section}.{pick_key}", exc.message, exc.hint)
+        except UnknownComponentError as exc:
+            self.fail(f"{section}.{pick_key}", exc.message, exc.hint, UnknownComponentError)
         options = factory_options(reg.target)
         for key, value in extra.items():
             if key not in options:
@@ -364,8 +369,8 @@ def _check_semantics(cfg: dict[str, Any], v: _Validator, registry: Registry) -> 
     for name in cfg["evaluate"]["evaluators"]:
         try:
             registry.get("evaluator", name)
-        except ConfigError as exc:
-            v.fail("evaluate.evaluators", exc.message, exc.hint)
+        except UnknownComponentError as exc:
+            v.fail("evaluate.evaluators", exc.message, exc.hint, UnknownComponentError)
     if gen["enabled"]:
         if gen["name"] is None:
             v.fail("generator.name", "required when generator.enabled = true")

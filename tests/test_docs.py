@@ -1,0 +1,58 @@
+"""Docs that can drift are checked: the hook reference and the CLI reference."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+from bamnet_core import hookspecs
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def hook_signatures() -> dict[str, str]:
+    out = {}
+    for name, fn in inspect.getmembers(hookspecs, inspect.isfunction):
+        if hasattr(fn, "bamnet_spec"):
+            params = ", ".join(inspect.signature(fn).parameters)
+            out[name] = f"{name}({params})"
+    return out
+
+
+def test_there_are_hooks():
+    assert set(hook_signatures()) >= {"register_dataset_sources", "register_commands"}
+
+
+def test_every_hook_is_documented_with_its_exact_signature():
+    text = (ROOT / "docs" / "plugins" / "hooks.md").read_text()
+    headings = set(re.findall(r"^## (\w+\(.*\))$", text, flags=re.M))
+    assert headings == set(hook_signatures().values())
+
+
+def test_every_hook_has_a_test_named_after_it():
+    tests = "\n".join(p.read_text() for p in (ROOT / "tests").glob("test_*.py"))
+    for name in hook_signatures():
+        assert re.search(rf"^def test_{name}\b", tests, flags=re.M), f"no test_{name}"
+
+
+def test_cli_reference_is_current():
+    from bamnet_core.cli.reference import render_reference
+
+    assert (ROOT / "docs" / "cli.md").read_text() == render_reference(), (
+        "docs/cli.md is stale: run `python -m bamnet_core.cli.reference > docs/cli.md`")
+
+
+def test_config_reference_lists_every_core_key():
+    from bamnet_core.config import SCHEMA
+
+    text = (ROOT / "docs" / "config.md").read_text()
+    for section, fields in SCHEMA.items():
+        assert f"## [{section}]" in text, section
+        for key, spec in fields.items():
+            if isinstance(spec, dict):
+                assert f"[{section}.{key}]" in text, f"{section}.{key}"
+                for sub in spec:
+                    assert f"`{sub}`" in text, f"{section}.{key}.{sub}"
+            else:
+                assert f"`{key}`" in text, f"{section}.{key}"

@@ -1,0 +1,235 @@
+"""The plugin manager: every hook, duplicates, broken plugins, entry points, filtering."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from fake_dist import write_fake_distribution
+
+from bamnet_core import hookspecs
+from bamnet_core.errors import PluginError
+from bamnet_core.hookspecs import hookimpl
+from bamnet_core.plugins import DEFAULT_PLUGINS, load_plugins
+
+
+class _Source:
+    """A throwaway source."""
+
+    def __init__(self, *, count: int = 1) -> None:
+        self.count = count
+
+    def samples(self):
+        return []
+
+
+class _Factory:
+    """A throwaway component factory."""
+
+
+def test_register_dataset_sources():
+    class P:
+        @hookimpl
+        def register_dataset_sources(self, register):
+            register("throwaway-source", _Source)
+
+    host = load_plugins(extra=(("p", P()),))
+    reg = host.registry.get("dataset_source", "throwaway-source")
+    assert reg.plugin == "p" and reg.target is _Source
+    assert host.registry.by_plugin("p") == {"dataset_source": ["throwaway-source"]}
+
+
+def test_register_generators():
+    class P:
+        @hookimpl
+        def register_generators(self, register):
+            register("noise-gen", _Factory, description="makes noise")
+
+    host = load_plugins(extra=(("p", P()),))
+    reg = host.registry.get("generator", "noise-gen")
+    assert reg.description == "makes noise"
+
+
+def test_register_backbones():
+    class P:
+        @hookimpl
+        def register_backbones(self, register):
+            register("tiny-net", _Factory)
+
+    host = load_plugins(extra=(("p", P()),))
+    assert "tiny-net" in host.registry.names("backbone")
+    assert "small-cnn" in host.registry.names("backbone")  # built-ins still there
+
+
+def test_register_evaluators():
+    class P:
+        @hookimpl
+        def register_evaluators(self, register):
+            register("count-only", _Factory)
+
+    host = load_plugins(extra=(("p", P()),))
+    assert host.registry.get("evaluator", "count-only").plugin == "p"
+
+
+def test_register_presets(tmp_path: Path):
+    preset = tmp_path / "mine.toml"
+    preset.write_text("[run]\nname = 'mine'\n")
+
+    class P:
+        @hookimpl
+        def register_presets(self, register):
+            register("mine", preset, description="my preset")
+
+    host = load_plugins(extra=(("p", P()),))
+    assert host.registry.get("preset", "mine").target == preset
+
+
+def test_register_commands():
+    import typer
+
+    from bamnet_core.cli import build_app
+    from bamnet_core.cli.state import CLIState
+
+    seen = []
+
+    class P:
+        @hookimpl
+        def register_commands(self, app):
+            @app.command("hello-test")
+            def hello() -> None:
+                """Say hello."""
+                seen.append("called")
+                typer.echo("hello from plugin")
+
+    host = load_plugins(extra=(("p", P()),))
+    app = build_app(CLIState(host=host))
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(app, ["hello-test"])
+    assert result.exit_code == 0, result.output
+    assert "hello from plugin" in result.output and seen == ["called"]
+
+
+def test_builtins_load_through_the_same_hooks():
+    host = load_plugins()
+    names = [i.name for i in host.infos()]
+    assert names == list(DEFAULT_PLUGINS)
+    assert not host.failures
+    assert host.registry.get("preset", "quickstart").plugin == "bamnet_paper.presets"
+
+
+def test_duplicate_component_names_are_refused_naming_both_plugins():
+    class P:
+        @hookimpl
+        def register_backbones(self, register):
+            register("small-cnn", _Factory)
+
+    host = load_plugins(extra=(("copycat", P()),))
+    failure = host.failures["copycat"]
+    assert "bamnet_paper.backbones" in failure.error and "copycat" in failure.error
+    assert host.registry.get("backbone", "small-cnn").plugin == "bamnet_paper.backbones"
+    with pytest.raises(PluginError, match="copycat"):
+        host.raise_for_failures()
+
+
+def test_plugin_raising_in_hook_is_isolated_and_its_components_withdrawn():
+    class P:
+        @hookimpl
+        def register_backbones(self, register):
+            register("half-done", _Factory)
+
+        @hookimpl
+        def register_evaluators(self, register):
+            raise RuntimeError("boom")
+
+    host = load_plugins(extra=(("flaky", P()),))
+    failure = host.failures["flaky"]
+    assert failure.hook == "register_evaluators"
+    assert "RuntimeError: boom" in failure.message()
+    assert "half-done" not in host.registry.names("backbone")
+    assert "classification" in host.registry.names("evaluator")
+
+
+def test_misspelled_hook_fails_loudly_check_pending():
+    class P:
+        @hookimpl
+        def register_backbone(self, register):  # missing "s"
+            pass
+
+    host = load_plugins(extra=(("typo", P()),))
+    assert host.failures["typo"].hook == "contract"
+    assert "register_backbone" in host.failures["typo"].error
+
+
+def test_invalid_component_name_is_a_plugin_failure():
+    class P:
+        @hookimpl
+        def register_backbones(self, register):
+            register("Bad Name!", _Factory)
+
+    host = load_plugins(extra=(("p", P()),))
+    assert "invalid name" in host.failures["p"].error
+
+
+def test_hook_specs_have_docstrings():
+    for name in dir(hookspecs):
+        if name.startswith("register_"):
+            assert (getattr(hookspecs, name).__doc__ or "").strip(), name
+
+
+@pytest.fixture
+def fake_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    yield site
+    for mod in [m for m in sys.modules if m.startswith("bamnet_fake")]:
+        del sys.modules[mod]
+
+
+GOOD_PLUGIN = """
+from bamnet_core.hookspecs import hookimpl
+
+class Dummy:
+    '''Dummy source.'''
+    def samples(self):
+        return []
+
+@hookimpl
+def register_dataset_sources(register):
+    register("fake-source", Dummy)
+"""
+
+
+def test_entry_point_plugins_load_and_filter(fake_site: Path, monkeypatch: pytest.MonkeyPatch):
+    write_fake_distribution(fake_site, "bamnet-fake-good", GOOD_PLUGIN, "fake-good")
+    monkeypatch.delenv("BAMNET_LOAD_PLUGINS")
+    host = load_plugins()
+    info = next(i for i in host.infos() if i.name == "fake-good")
+    assert info.distribution == "bamnet-fake-good" and info.version == "0.3.0"
+    assert info.components == {"dataset_source": ["fake-source"]}
+    assert "bamnet-fake-good==0.3.0" in host.pins()
+    # the variable picks entry points by name; empty means none
+    assert "fake-source" in load_plugins({"BAMNET_LOAD_PLUGINS": "fake-good"}).registry.names(
+        "dataset_source")
+    assert "fake-source" not in load_plugins({"BAMNET_LOAD_PLUGINS": ""}).registry.names(
+        "dataset_source")
+
+
+def test_entry_point_that_fails_to_import_is_reported(fake_site: Path,
+                                                      monkeypatch: pytest.MonkeyPatch):
+    write_fake_distribution(fake_site, "bamnet-fake-broken", "import not_a_module_xyz\n",
+                            "fake-broken")
+    monkeypatch.setenv("BAMNET_LOAD_PLUGINS", "fake-broken")
+    host = load_plugins()
+    failure = host.failures["fake-broken"]
+    assert failure.hook == "import"
+    assert failure.distribution == "bamnet-fake-broken"
+    assert "ModuleNotFoundError" in failure.error
+    assert not host.failures.keys() - {"fake-broken"}
+
+
+def test_trace_env_prints_hook_calls(capsys: pytest.CaptureFixture[str]):
+    load_plugins({"BAMNET_LOAD_PLUGINS": "", "BAMNET_TRACE_PLUGINS": "1"})
+    assert "bamnet_paper.sources.register_dataset_sources()" in capsys.readouterr().err

@@ -1,0 +1,81 @@
+"""``bamnet run`` end to end on a tiny config: the run folder, and reruns from it."""
+
+from __future__ import annotations
+
+import csv
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory: pytest.TempPathFactory):
+    """One tiny run through the CLI, shared by the tests below."""
+    from conftest import TINY_CONFIG, run_cli
+
+    base = tmp_path_factory.mktemp("run")
+    config = base / "tiny.toml"
+    config.write_text(TINY_CONFIG)
+    result = run_cli("run", str(config), "--output-dir", str(base / "runs"), "--json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout), base
+
+
+def test_run_folder_describes_itself(finished_run):
+    payload, _ = finished_run
+    run_dir = Path(payload["run_dir"])
+    for name in ("config.toml", "meta.json", "splits.csv", "data-audit.json", "model.keras",
+                 "history.csv", "metrics.json", "preprocess.json"):
+        assert (run_dir / name).is_file(), name
+    assert not list(run_dir.glob(".*tmp*")), "no temp files left behind"
+    meta = json.loads((run_dir / "meta.json").read_text())
+    assert meta["status"] == "complete" and meta["seed"] == 3
+    assert "bamnet==" in meta["plugins"][0]
+    assert meta["device"]["device"] == "CPU" and meta["finished_at"]
+    history = list(csv.DictReader((run_dir / "history.csv").open()))
+    assert [int(r["epoch"]) for r in history] == [1, 2]
+    assert "val_accuracy" in history[0]
+
+
+def test_metrics_have_explicit_positive_class(finished_run):
+    payload, _ = finished_run
+    val = payload["metrics"]["splits"]["val"]["classification"]
+    assert val["positive"] == "covid"
+    for key in ("accuracy", "sensitivity", "specificity"):
+        assert 0.0 <= val[key] <= 1.0
+    counts = val["counts"]
+    assert counts["tp"] + counts["fn"] + counts["tn"] + counts["fp"] == \
+        payload["metrics"]["splits"]["val"]["images"]
+
+
+def test_split_is_by_patient(finished_run):
+    payload, _ = finished_run
+    rows = list(csv.DictReader((Path(payload["run_dir"]) / "splits.csv").open()))
+    splits_of: dict[str, set[str]] = {}
+    for row in rows:
+        splits_of.setdefault(row["patient_id"], set()).add(row["split"])
+    assert all(len(s) == 1 for s in splits_of.values())
+    assert {r["split"] for r in rows} == {"train", "val"}
+    audit = json.loads((Path(payload["run_dir"]) / "data-audit.json").read_text())
+    assert audit["split"]["patients_in_several_splits"] == 0 and not audit["split"]["leaky"]
+
+
+def test_config_toml_reruns_the_same_experiment(finished_run, cli):
+    payload, base = finished_run
+    run_dir = Path(payload["run_dir"])
+    resolved = tomllib.loads((run_dir / "config.toml").read_text())
+    assert resolved["run"]["seed"] == 3 and resolved["train"]["optimizer"]["name"] == "adam"
+    again = cli("run", str(run_dir / "config.toml"), "--output-dir", str(base / "again"),
+                "--json")
+    assert again.exit_code == 0, again.stderr
+    assert json.loads(again.stdout)["metrics"] == payload["metrics"]
+
+
+def test_image_split_is_flagged_leaky(cli, tiny_config: Path, tmp_path: Path):
+    result = cli("run", str(tiny_config), "--set", "split.by=image", "--set", "train.epochs=1",
+                 "--output-dir", str(tmp_path))
+    assert result.exit_code == 0, result.stderr
+    assert "leaky" in result.stderr and "optimistic" in result.stderr
+    assert "Run folder:" in result.stdout
