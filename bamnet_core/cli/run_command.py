@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 
 from ..config import load_config
-from ..runner import run_experiment
 from .output import JsonOption, out, print_json, warn
 from .progress_display import RichProgress
 from .state import CLIState
@@ -41,6 +40,8 @@ def register(app: typer.Typer, state: CLIState) -> None:
         json_: JsonOption = False,
     ) -> None:
         """Train and evaluate a model as a preset or config file says."""
+        from ..runner import run_experiment  # numpy and friends: only when running
+
         host = state.healthy_host()
         cfg = load_config(config, host.registry, overrides=set_ or [], seed=seed)
         with RichProgress(enabled=not json_) as progress:
