@@ -1,0 +1,88 @@
+"""The generator stage: fitted on training images only; its images go to training only."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import cv2
+
+from bamnet_core.components import Sample
+from bamnet_core.config import load_config
+from bamnet_core.hookspecs import hookimpl
+from bamnet_core.plugins import load_plugins
+from bamnet_core.runner import run_experiment
+
+
+class FlipGenerator:
+    """Synthesises mirrored copies of the images it was fitted on."""
+
+    seen: list[Sample] = []
+
+    def __init__(self, *, mirror: bool = True) -> None:
+        self.mirror = mirror
+
+    def fit(self, samples, *, workdir: Path, seed: int) -> None:
+        FlipGenerator.seen = list(samples)
+        workdir.mkdir(parents=True, exist_ok=True)
+        (workdir / "fitted.txt").write_text(str(len(samples)))
+
+    def generate(self, count, *, label, outdir: Path, seed: int):
+        outdir.mkdir(parents=True, exist_ok=True)
+        made = []
+        for i in range(count):
+            src = FlipGenerator.seen[i % len(FlipGenerator.seen)]
+            image = cv2.imread(src.path, cv2.IMREAD_GRAYSCALE)
+            path = outdir / f"flip-{i}.png"
+            cv2.imwrite(str(path), cv2.flip(image, 1) if self.mirror else image)
+            made.append(Sample(path=str(path), label=label, patient_id=f"synthetic-{i}",
+                               source="flip", synthetic=True, generator="flip",
+                               generator_seed=seed))
+        return made
+
+
+class Lopsided:
+    """Synthetic phantoms with a third of the covid patients: an imbalanced source."""
+
+    def __init__(self, *, patients_per_class: int = 12, size: int = 48) -> None:
+        from bamnet_paper.sources.synthetic import SyntheticCXRSource
+
+        self.inner = SyntheticCXRSource(patients_per_class=patients_per_class, size=size)
+
+    def samples(self):
+        return [s for s in self.inner.samples()
+                if s.label == "normal" or int(s.patient_id.split("-")[-1]) % 3 == 0]
+
+
+class FlipPlugin:
+    @hookimpl
+    def register_generators(self, register):
+        register("flip", FlipGenerator)
+
+    @hookimpl
+    def register_dataset_sources(self, register):
+        register("lopsided", Lopsided)
+
+
+def test_generator_sees_and_feeds_only_the_training_split(tiny_config: Path, tmp_path: Path):
+    host = load_plugins(extra=(("flip-plugin", FlipPlugin()),))
+    text = tiny_config.read_text().replace('source = "synthetic-cxr"', 'source = "lopsided"')
+    text = text.replace("max_images_per_patient = 2\n", "")
+    tiny_config.write_text(text + "\n[generator]\nenabled = true\nname = \"flip\"\n"
+                           "balance_class = \"covid\"\nratio = 0.9\nmirror = true\n")
+    cfg = load_config(str(tiny_config), host.registry, overrides=["train.epochs=1"])
+    result = run_experiment(cfg, host, output_dir=tmp_path)
+    rows = list(csv.DictReader((result.run_dir / "splits.csv").open()))
+    synthetic = [r for r in rows if r["synthetic"] == "True"]
+    assert synthetic and all(r["split"] == "train" for r in synthetic)
+    train_paths = {r["path"] for r in rows if r["split"] == "train" and r["synthetic"] != "True"}
+    assert FlipGenerator.seen and all(s.path in train_paths for s in FlipGenerator.seen)
+    assert all(s.label == "covid" for s in FlipGenerator.seen)
+    train = [r for r in rows if r["split"] == "train"]
+    covid = sum(r["label"] == "covid" for r in train)
+    normal = sum(r["label"] == "normal" for r in train)
+    real_covid = sum(r["label"] == "covid" and r["synthetic"] != "True" for r in train)
+    assert real_covid < 0.5 * normal  # the source really was imbalanced
+    assert covid >= 0.9 * normal  # balanced to the requested ratio
+    assert (result.run_dir / "generator" / "fitted.txt").is_file()
+    assert result.metrics["splits"]["val"]["images"] > 0
