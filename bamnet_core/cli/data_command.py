@@ -96,9 +96,16 @@ def render_report(report: dict[str, Any], console: Console) -> None:
                               "yes" if row["same_patient"] else "no")
             console.print(pairs)
     if report["decode_failures"]:
-        fails = Table("file", "kind", "reason", title="decode failures", title_justify="left")
+        fails = Table("kind", "file", "reason", title="decode failures", title_justify="left")
+        fails.columns[1].overflow = "fold"
+        base = Path(report["path"])
+        base = base if base.is_dir() else base.parent
         for row in report["decode_failures"][:_FAILURES_SHOWN]:
-            fails.add_row(escape(row["path"]), row["kind"], escape(row["reason"]))
+            shown = Path(row["path"])
+            shown = shown.relative_to(base) if shown.is_relative_to(base) else shown
+            fails.add_row(row["kind"], escape(str(shown)), escape(row["reason"]))
+        if len(report["decode_failures"]) > _FAILURES_SHOWN:
+            fails.caption = f"{len(report['decode_failures']) - _FAILURES_SHOWN} more in --json"
         console.print(fails)
     if report["warnings"]:
         console.print("[bold yellow]Findings[/bold yellow]")
