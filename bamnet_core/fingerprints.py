@@ -22,8 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from . import atomic
-from .cache import cache_dir
+from .cache import cache_dir, write_entry
 from .errors import ImageDecodeError
 from .images import DEFAULT_MAX_PIXELS, decode_bytes, read_image_bytes
 from .progress import ProgressCallback, ProgressEvent, silent
@@ -77,7 +76,7 @@ def remember_dhash(sha: str, gray: np.ndarray) -> int:
     """Compute the dHash of decoded pixels and store it for content ``sha``."""
     value = dhash(gray)
     try:
-        atomic.write_text(_dhash_file(sha), f"{value:0{DHASH_BITS // 4}x}")
+        write_entry(_dhash_file(sha), f"{value:0{DHASH_BITS // 4}x}".encode("ascii"))
     except OSError:  # a read-only cache only costs a decode next time
         pass
     return value

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import atomic
-from .cache import cache_dir, fingerprint
+from .cache import cache_dir, fingerprint, write_entry
 from .fingerprints import content_hash, remember_dhash
 from .images import DEFAULT_MAX_PIXELS, PreprocessSpec, decode_bytes, read_image_bytes
 
@@ -70,7 +69,7 @@ class ImageCache:
         buf = io.BytesIO()
         np.save(buf, np.round(np.clip(resized, 0.0, 1.0) * 65535.0).astype(np.uint16))
         try:
-            atomic.write_bytes(self.entry(sha, spec), buf.getvalue())
+            write_entry(self.entry(sha, spec), buf.getvalue())
         except OSError:
             pass
 
