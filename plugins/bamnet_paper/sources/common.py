@@ -39,8 +39,8 @@ def normalise_view(raw: str | None) -> str | None:
 
 
 def parse_age(raw: object) -> float | int | None:
-    """Age in years from text (``"65"``, ``"65.0"``, ``"4 y"``); None if absent or odd."""
-    match = re.match(r"\s*(\d+(?:\.\d+)?)", str(raw or ""))
+    """Age in years from text (``"65"``, ``"4 y"``, ``"early 40s"`` -> 40); None if absent."""
+    match = re.search(r"(\d+(?:\.\d+)?)", str(raw or ""))
     if not match:
         return None
     value = float(match.group(1))
