@@ -25,3 +25,23 @@ def fingerprint(obj: Any, length: int = 16) -> str:
     """A short, stable hash of a JSON-serialisable value (cache keys)."""
     text = json.dumps(obj, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
+
+
+def write_entry(path: Path, data: bytes) -> None:
+    """Write a cache entry atomically (temp file, then rename), without fsync.
+
+    Readers never see half an entry. A crash may lose the entry, which only
+    costs recomputing it; skipping fsync keeps a cold pass over thousands of
+    small entries from waiting on the disk.
+    """
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -46,12 +46,19 @@ class DataError(BamnetError):
 
 
 class ImageDecodeError(DataError):
-    """One image could not be decoded. Carries the path and the reason."""
+    """One image could not be decoded. Carries the path, the reason and its kind.
 
-    def __init__(self, path: str, reason: str, *, hint: str | None = None) -> None:
+    :param kind: a stable category for counting failures: ``empty``,
+        ``truncated``, ``not-an-image``, ``too-large``, ``no-pixels`` or
+        ``unreadable``.
+    """
+
+    def __init__(self, path: str, reason: str, *, hint: str | None = None,
+                 kind: str = "unreadable") -> None:
         super().__init__(f"{path}: {reason}", hint=hint)
         self.path = path
         self.reason = reason
+        self.kind = kind
 
 
 class RunError(BamnetError):

@@ -11,7 +11,9 @@ This module imports no TensorFlow: scoring depends on it.
 
 from __future__ import annotations
 
+import io
 import json
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -20,6 +22,10 @@ import cv2
 import numpy as np
 
 from .errors import ConfigError, ImageDecodeError
+
+# OpenCV's decoders log warnings about corrupt input to stderr; the library never prints,
+# and every failure becomes an ImageDecodeError instead.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 
 DEFAULT_MAX_PIXELS = 80_000_000
 RASTER_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"})
@@ -33,6 +39,8 @@ _INTERPOLATION = {
     "nearest": cv2.INTER_NEAREST,
     "lanczos": cv2.INTER_LANCZOS4,
 }
+_MAGIC = ((b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"), (b"BM", "BMP"),
+          (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"))
 # VGG16 "caffe" preprocessing: BGR order, per-channel ImageNet mean, no scaling.
 _CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype=np.float32)
 
@@ -83,8 +91,13 @@ class PreprocessSpec:
 
     @classmethod
     def from_json(cls, text: str) -> PreprocessSpec:
-        """Inverse of :meth:`to_json`."""
-        return cls(**json.loads(text))
+        """Inverse of :meth:`to_json`; a bad document is a :class:`ConfigError`."""
+        try:
+            fields = json.loads(text)
+            return cls(**fields)
+        except (json.JSONDecodeError, TypeError) as exc:
+            raise ConfigError(f"invalid preprocessing spec JSON: {exc}",
+                              hint="it is written by bamnet; regenerate it") from None
 
     @classmethod
     def from_config(cls, section: dict[str, Any]) -> PreprocessSpec:
@@ -96,6 +109,14 @@ class PreprocessSpec:
         """Resize, replicate channels and scale a [0, 1] grayscale image.
 
         :returns: float32 array of shape :attr:`input_shape`.
+        """
+        return self.finish(self.resize(gray))
+
+    def resize(self, gray: np.ndarray) -> np.ndarray:
+        """Resize a [0, 1] grayscale image to ``(size, size)``, quantised to 16 bits.
+
+        The quantisation makes the result exactly representable as ``uint16``,
+        so an image read back from the decode cache equals a fresh decode.
         """
         interp = _INTERPOLATION[self.interpolation]
         gray = np.asarray(gray, dtype=np.float32)
@@ -109,7 +130,11 @@ class PreprocessSpec:
             out = np.zeros((self.size, self.size), dtype=np.float32)
             top, left = (self.size - nh) // 2, (self.size - nw) // 2
             out[top:top + nh, left:left + nw] = resized
-        out = np.clip(out, 0.0, 1.0)[..., None]
+        return (np.round(np.clip(out, 0.0, 1.0) * 65535.0) / 65535.0).astype(np.float32)
+
+    def finish(self, resized: np.ndarray) -> np.ndarray:
+        """Replicate channels and scale a resized image (see :meth:`resize`)."""
+        out = np.asarray(resized, dtype=np.float32)[..., None]
         if self.channels == 3:
             out = np.repeat(out, 3, axis=-1)
         if self.scaling == "vgg16":
@@ -128,61 +153,111 @@ def decode_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> n
     :param path: the image file (JPEG, PNG, BMP, TIFF or DICOM).
     :param max_pixels: refuse images claiming more pixels than this, before
         decoding them (decompression-bomb guard).
-    :raises ImageDecodeError: naming the path and the reason.
+    :raises ImageDecodeError: naming the path and the reason; ``kind`` says
+        which of empty, truncated, not-an-image, too-large, no-pixels or
+        unreadable it was.
     """
     p = Path(path)
+    return decode_bytes(p, read_image_bytes(p), max_pixels=max_pixels)
+
+
+def read_image_bytes(path: Path) -> bytes:
+    """Read a file's bytes, turning every OS failure into an :class:`ImageDecodeError`."""
     try:
-        if p.is_dir():
-            raise ImageDecodeError(str(p), "is a directory, not an image")
-        data = p.read_bytes()
+        if path.is_dir():
+            raise ImageDecodeError(str(path), "is a directory, not an image",
+                                   kind="not-an-image")
+        return path.read_bytes()
     except ImageDecodeError:
         raise
     except FileNotFoundError:
-        raise ImageDecodeError(str(p), "file not found") from None
+        raise ImageDecodeError(str(path), "file not found") from None
     except OSError as exc:
-        raise ImageDecodeError(str(p), f"unreadable: {exc.strerror or exc}") from None
+        raise ImageDecodeError(str(path), f"unreadable: {exc.strerror or exc}") from None
+
+
+def decode_bytes(path: Path, data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """Decode the bytes of ``path`` (already read) like :func:`decode_image`."""
     if not data:
-        raise ImageDecodeError(str(p), "empty file (0 bytes)")
-    if is_dicom(p, data[:132]):
-        return _decode_dicom(p, max_pixels)
-    return _decode_raster(p, data, max_pixels)
+        raise ImageDecodeError(str(path), "empty file (0 bytes)", kind="empty")
+    if is_dicom(path, data[:132]):
+        from .dicom import decode_dicom
+
+        return decode_dicom(path, data, max_pixels)
+    try:
+        return _decode_raster(path, data, max_pixels)
+    except ImageDecodeError:
+        raise
+    except Exception as exc:  # a decoder bug must stay a per-file error
+        raise ImageDecodeError(str(path), f"unreadable: {type(exc).__name__}: {exc}") from None
 
 
-def _raster_size(path: Path, data: bytes) -> tuple[int, int] | None:
+def _raster_size(path: Path, data: bytes, max_pixels: int) -> tuple[int, int] | None:
     """Width and height from the header alone, without decoding pixels."""
     from PIL import Image  # header parser only; pixels are decoded by OpenCV
 
-    Image.MAX_IMAGE_PIXELS = None  # we apply our own limit
     try:
-        import io
-
-        with Image.open(io.BytesIO(data)) as im:
-            return im.size
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data)) as im:
+                return im.size
+    except Image.DecompressionBombError:  # Pillow's own guard, looser than ours
+        claimed = 2 * (Image.MAX_IMAGE_PIXELS or 0)
+        raise ImageDecodeError(str(path), f"too large: header claims over {claimed:,} pixels "
+                               f"(limit {max_pixels:,})", kind="too-large") from None
     except Exception:
         return None
 
 
+def _format_of(data: bytes) -> str | None:
+    """The raster format named by the file's magic bytes, if any."""
+    for magic, name in _MAGIC:
+        if data.startswith(magic):
+            return name
+    return None
+
+
 def _decode_raster(path: Path, data: bytes, max_pixels: int) -> np.ndarray:
-    size = _raster_size(path, data)
+    size = _raster_size(path, data, max_pixels)
     if size is None:
-        raise ImageDecodeError(str(path), "not an image (unrecognised or corrupt header)")
+        fmt = _format_of(data)
+        if fmt is not None:
+            raise ImageDecodeError(str(path), f"truncated or corrupt {fmt} header "
+                                   f"({len(data):,} bytes)", kind="truncated")
+        raise ImageDecodeError(str(path), "not an image (no known image format signature)",
+                               kind="not-an-image")
     width, height = size
+    check_pixel_count(path, width, height, max_pixels)
+    if data[:2] == b"\xff\xd8" and b"\xff\xd9" not in data[-4096:]:
+        raise ImageDecodeError(str(path), "truncated JPEG (no end-of-image marker)",
+                               kind="truncated")
+    buf = np.frombuffer(data, dtype=np.uint8)
+    # ANYDEPTH|ANYCOLOR keeps 16-bit samples and applies the EXIF orientation
+    image = cv2.imdecode(buf, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
+    if image is None or image.size == 0:
+        raise ImageDecodeError(str(path), "corrupt or truncated image data", kind="truncated")
+    return to_unit_gray(image)
+
+
+def check_pixel_count(path: Path, width: int, height: int, max_pixels: int) -> None:
+    """Refuse an image whose header claims more than ``max_pixels`` pixels."""
+    if width <= 0 or height <= 0:
+        raise ImageDecodeError(str(path), f"header claims an empty {width}x{height} image",
+                               kind="not-an-image")
     if width * height > max_pixels:
         raise ImageDecodeError(
-            str(path),
-            f"too large: header claims {width}x{height} pixels (limit {max_pixels:,})",
-            hint="raise the limit only for files you trust",
+            str(path), f"too large: header claims {width}x{height} pixels "
+            f"(limit {max_pixels:,})", kind="too-large",
+            hint="raise the limit (max_pixels) only for files you trust",
         )
-    if data[:2] == b"\xff\xd8" and b"\xff\xd9" not in data[-4096:]:
-        raise ImageDecodeError(str(path), "truncated JPEG (no end-of-image marker)")
-    buf = np.frombuffer(data, dtype=np.uint8)
-    image = cv2.imdecode(buf, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
-    if image is None:
-        raise ImageDecodeError(str(path), "corrupt or truncated image data")
-    return _to_unit_gray(image)
 
 
-def _to_unit_gray(image: np.ndarray) -> np.ndarray:
+def to_unit_gray(image: np.ndarray) -> np.ndarray:
+    """Any OpenCV image (gray/BGR/BGRA, 8/16-bit/float) -> float32 gray in [0, 1].
+
+    Alpha is dropped (transparent pixels keep their colour values), colour is
+    converted with the ITU-R 601 luma weights.
+    """
     if image.ndim == 3 and image.shape[2] == 4:
         image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
     if image.ndim == 3 and image.shape[2] == 3:
@@ -193,56 +268,9 @@ def _to_unit_gray(image: np.ndarray) -> np.ndarray:
         return image.astype(np.float32) / 255.0
     if image.dtype == np.uint16:
         return image.astype(np.float32) / 65535.0
-    image = image.astype(np.float32)
-    lo, hi = float(np.nanmin(image)), float(np.nanmax(image))
+    image = np.nan_to_num(image.astype(np.float32))
+    lo, hi = float(image.min()), float(image.max())
     return (image - lo) / (hi - lo) if hi > lo else np.zeros_like(image)
-
-
-def _decode_dicom(path: Path, max_pixels: int) -> np.ndarray:
-    import pydicom
-    from pydicom.pixels import apply_modality_lut, apply_voi_lut
-
-    try:
-        ds = pydicom.dcmread(path, force=True)
-    except Exception as exc:
-        raise ImageDecodeError(str(path), f"unreadable DICOM: {exc}") from None
-    if "PixelData" not in ds:
-        raise ImageDecodeError(str(path), "DICOM has no pixel data (not an image object)")
-    rows, cols = int(ds.get("Rows", 0)), int(ds.get("Columns", 0))
-    if rows * cols > max_pixels:
-        raise ImageDecodeError(str(path), f"too large: {cols}x{rows} pixels (limit {max_pixels:,})")
-    try:
-        pixels = ds.pixel_array
-    except Exception as exc:
-        raise ImageDecodeError(
-            str(path), f"cannot decode DICOM pixels: {exc}",
-            hint="compressed DICOM may need pylibjpeg or gdcm installed",
-        ) from None
-    if int(ds.get("NumberOfFrames", 1) or 1) > 1:
-        pixels = pixels[0]
-    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
-    if photometric in ("RGB", "YBR_FULL", "YBR_FULL_422") or pixels.ndim == 3:
-        if pixels.ndim == 3 and pixels.shape[-1] == 3:
-            gray = cv2.cvtColor(pixels.astype(np.uint8), cv2.COLOR_RGB2GRAY)
-            return gray.astype(np.float32) / 255.0
-        raise ImageDecodeError(str(path), f"unsupported DICOM pixel layout {pixels.shape}")
-    values = apply_modality_lut(pixels, ds).astype(np.float64)
-    windowed = "WindowCenter" in ds or "VOILUTSequence" in ds
-    if windowed:
-        values = apply_voi_lut(values, ds).astype(np.float64)
-        lo, hi = float(values.min()), float(values.max())
-    else:
-        bits = int(ds.get("BitsStored", 8 * pixels.dtype.itemsize))
-        signed = int(ds.get("PixelRepresentation", 0)) == 1
-        lo = -(2 ** (bits - 1)) if signed else 0.0
-        hi = (2 ** (bits - 1) - 1) if signed else (2**bits - 1)
-        slope = float(ds.get("RescaleSlope", 1) or 1)
-        intercept = float(ds.get("RescaleIntercept", 0) or 0)
-        lo, hi = sorted((lo * slope + intercept, hi * slope + intercept))
-    unit = np.clip((values - lo) / (hi - lo), 0.0, 1.0) if hi > lo else np.zeros_like(values)
-    if photometric == "MONOCHROME1":  # 0 is white: invert so air is dark as in MONOCHROME2
-        unit = 1.0 - unit
-    return unit.astype(np.float32)
 
 
 def load_input(path: str | Path, spec: PreprocessSpec, *,

@@ -1,8 +1,10 @@
 """Decode and preprocess many samples into arrays, on every core.
 
 OpenCV releases the GIL while decoding and resizing, so a thread pool keeps
-both cores busy. A file that fails becomes an :class:`ImageDecodeError` in the
-result; it never stops the batch.
+both cores busy. Decoded, resized images go through the on-disk
+:class:`~bamnet_core.image_cache.ImageCache`, so a second epoch or run reads
+them back instead of decoding. A file that fails becomes an
+:class:`ImageDecodeError` in the result; it never stops the batch.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import numpy as np
 
 from .components import Sample
 from .errors import ImageDecodeError
-from .images import DEFAULT_MAX_PIXELS, PreprocessSpec, load_input
+from .image_cache import ImageCache
+from .images import DEFAULT_MAX_PIXELS, PreprocessSpec
 from .progress import ProgressCallback, ProgressEvent, silent
 
 
@@ -50,12 +53,18 @@ def load_samples(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     progress: ProgressCallback = silent,
     stage: str = "decode",
+    cache: ImageCache | None = None,
 ) -> LoadedImages:
-    """Decode and preprocess ``samples`` in a thread pool, keeping their order."""
+    """Decode and preprocess ``samples`` in a thread pool, keeping their order.
+
+    :param cache: where decoded images are kept; default
+        :meth:`ImageCache.from_env` (on unless ``BAMNET_IMAGE_CACHE=0``).
+    """
+    cache = cache if cache is not None else ImageCache.from_env()
 
     def one(sample: Sample) -> np.ndarray | ImageDecodeError:
         try:
-            return load_input(sample.path, spec, max_pixels=max_pixels)
+            return cache.load(sample.path, spec, max_pixels=max_pixels)
         except ImageDecodeError as exc:
             return exc
 

@@ -1,9 +1,14 @@
-"""Built-in dataset sources."""
+"""Built-in dataset sources, one module each."""
 
 from __future__ import annotations
 
 from bamnet_core.hookspecs import hookimpl
 
+from .cohen_covid import CohenCovidSource
+from .covid_radiography import CovidRadiographySource
+from .image_folder import ImageFolderSource
+from .kermany import KermanyCXRSource
+from .manifest_csv import ManifestCSVSource
 from .synthetic import SyntheticCXRSource
 
 
@@ -11,3 +16,8 @@ from .synthetic import SyntheticCXRSource
 def register_dataset_sources(register):
     """Register the built-in dataset sources."""
     register("synthetic-cxr", SyntheticCXRSource)
+    register("image-folder", ImageFolderSource)
+    register("manifest-csv", ManifestCSVSource)
+    register("cohen-covid", CohenCovidSource)
+    register("covid-radiography-db", CovidRadiographySource)
+    register("kermany-cxr", KermanyCXRSource)

@@ -1,0 +1,176 @@
+"""Download a public dataset archive: resumable, checksum-verified, atomic.
+
+A source plugin describes its dataset with a :class:`DatasetDownload` class
+attribute named ``download``; ``bamnet data fetch NAME --dest DIR`` calls
+:func:`fetch_dataset`. The archive is fetched into ``DIR/.partial/`` with HTTP
+Range requests (a killed download resumes), verified against its SHA-256,
+unpacked into a temp folder and renamed into place, so ``DIR/<folder>`` is
+either complete or absent. With no network it fails within ``timeout``
+seconds, saying what to download and where to put it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import DataError
+from .progress import ProgressCallback, ProgressEvent, silent
+
+CHUNK = 1 << 20
+
+
+class FetchError(DataError):
+    """A dataset could not be downloaded, verified or unpacked."""
+
+
+@dataclass(frozen=True)
+class DatasetDownload:
+    """Where a dataset comes from and how it unpacks.
+
+    :param name: the source name (as in ``bamnet data fetch NAME``).
+    :param url: the archive (``.zip``, ``.tar.gz``, ``.tgz``, ``.tar``); None
+        if it cannot be fetched without an account.
+    :param sha256: expected digest of the archive; None if the archive is
+        not stable (the digest is then reported, not checked).
+    :param folder: the folder the archive unpacks to, which the source reads.
+    :param size: human size hint.
+    :param manual: how to get it by hand (shown when fetching fails).
+    """
+
+    name: str
+    url: str | None
+    sha256: str | None
+    folder: str
+    size: str = ""
+    manual: str = ""
+
+
+def _instructions(spec: DatasetDownload, dest: Path) -> str:
+    how = spec.manual or f"download {spec.url}"
+    return f"{how}; unpack it so that {dest / spec.folder} exists, then point [data] root there"
+
+
+def _archive_name(url: str) -> str:
+    tail = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1] or "download"
+    return tail if tail.endswith((".zip", ".tar", ".tar.gz", ".tgz")) else tail + ".zip"
+
+
+def download(url: str, target: Path, *, timeout: float = 10.0,
+             progress: ProgressCallback = silent) -> Path:
+    """Download ``url`` to ``target``, resuming a partial ``target.part`` with a Range request.
+
+    :raises FetchError: the server cannot be reached or answers with an error.
+    """
+    part = target.with_name(target.name + ".part")
+    part.parent.mkdir(parents=True, exist_ok=True)
+    have = part.stat().st_size if part.exists() else 0
+    request = urllib.request.Request(url, headers={"User-Agent": "bamnet"})
+    if have:
+        request.add_header("Range", f"bytes={have}-")
+    try:
+        response = urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 - http(s) only
+    except urllib.error.HTTPError as exc:
+        if exc.code == 416 and have:  # already complete
+            part.replace(target)
+            return target
+        raise FetchError(f"{url}: HTTP {exc.code} {exc.reason}") from None
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise FetchError(f"cannot reach {url}: {reason}") from None
+    with response:
+        resumed = response.status == 206
+        length = response.headers.get("Content-Length")
+        total = (int(length) + (have if resumed else 0)) if length else None
+        done = have if resumed else 0
+        with open(part, "ab" if resumed else "wb") as fh:
+            while chunk := response.read(CHUNK):
+                fh.write(chunk)
+                done += len(chunk)
+                progress(ProgressEvent("download", done, total, target.name))
+    if total is not None and done < total:
+        raise FetchError(f"{url}: connection closed at {done:,} of {total:,} bytes",
+                         hint="run the same command again to resume")
+    part.replace(target)
+    return target
+
+
+def sha256_of(path: Path) -> str:
+    """Hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def unpack(archive: Path, into: Path) -> None:
+    """Unpack a zip or tar archive, refusing members that escape ``into``."""
+    into.mkdir(parents=True, exist_ok=True)
+    root = into.resolve()
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as zf:
+            for member in zf.namelist():
+                if not (root / member).resolve().is_relative_to(root):
+                    raise FetchError(f"{archive}: member {member!r} escapes the target folder")
+            zf.extractall(into)
+    elif tarfile.is_tarfile(archive):
+        with tarfile.open(archive) as tf:
+            tf.extractall(into, filter="data")
+    else:
+        raise FetchError(f"{archive}: not a zip or tar archive")
+
+
+def fetch_dataset(spec: DatasetDownload, dest: str | Path, *, url: str | None = None,
+                  sha256: str | None = None, timeout: float = 10.0,
+                  progress: ProgressCallback = silent) -> dict[str, str | bool]:
+    """Download, verify and unpack a dataset into ``dest/<spec.folder>``.
+
+    :param url: replaces ``spec.url`` (a mirror, or a local test server).
+    :param sha256: replaces ``spec.sha256``.
+    :returns: ``path`` (the unpacked folder), ``sha256`` (of the archive),
+        ``verified`` (whether a digest was checked) and ``already`` (it was there).
+    :raises FetchError: with a hint saying what to download and where to put it.
+    """
+    dest = Path(dest).expanduser()
+    final = dest / spec.folder
+    if final.is_dir():
+        return {"path": str(final), "sha256": "", "verified": False, "already": True}
+    source_url = url or spec.url
+    expected = (sha256 or spec.sha256 or "").lower() or None
+    if not source_url:
+        raise FetchError(f"{spec.name} cannot be downloaded automatically",
+                         hint=_instructions(spec, dest))
+    archive = dest / ".partial" / _archive_name(source_url)
+    try:
+        if not archive.exists():
+            download(source_url, archive, timeout=timeout, progress=progress)
+    except FetchError as exc:
+        raise FetchError(exc.message, hint=exc.hint or _instructions(spec, dest)) from None
+    digest = sha256_of(archive)
+    if expected and digest != expected:
+        archive.unlink()
+        raise FetchError(f"{archive.name}: SHA-256 {digest} does not match the expected "
+                         f"{expected}; the corrupt download was deleted",
+                         hint="run the command again; if it repeats, the file changed upstream")
+    tmp = Path(tempfile.mkdtemp(prefix=".unpack-", dir=dest))
+    try:
+        unpack(archive, tmp)
+        inner = tmp / spec.folder
+        if not inner.is_dir():
+            found = sorted(p.name for p in tmp.iterdir())
+            raise FetchError(f"{archive.name} does not unpack to {spec.folder!r} (found "
+                             f"{found})", hint=_instructions(spec, dest))
+        inner.replace(final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    archive.unlink()
+    return {"path": str(final), "sha256": digest, "verified": expected is not None,
+            "already": False}
