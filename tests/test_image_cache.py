@@ -64,10 +64,14 @@ def test_load_samples_uses_the_cache_and_reports_failures(tmp_path: Path):
 
 def test_disabled_by_environment(monkeypatch, tmp_path: Path):
     monkeypatch.setenv("BAMNET_IMAGE_CACHE", "0")
+    monkeypatch.setenv("BAMNET_CACHE_DIR", str(tmp_path / "own-cache"))
     cache = ImageCache.from_env()
     path = write_image_zoo(tmp_path / "zoo")["png8"].path
-    cache.load(path, PreprocessSpec(size=8, channels=1))
-    assert not cache.enabled and not cache.root.exists() or not list(cache.root.rglob("*.npy"))
+    image = cache.load(path, PreprocessSpec(size=8, channels=1))
+    assert image.shape == (8, 8, 1)
+    assert not cache.enabled
+    assert not (tmp_path / "own-cache").exists() or not list(
+        (tmp_path / "own-cache").rglob("*.npy"))
 
 
 def test_run_writes_audit_with_duplicates_and_confounding(cli, tiny_config: Path,

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fixtures_images import write_png
+
+from bamnet_core.errors import DataError
 from bamnet_paper.sources.cohen_covid import CohenCovidSource, finding_matches
 from bamnet_paper.sources.covid_radiography import CovidRadiographySource
 from bamnet_paper.sources.image_folder import ImageFolderSource
 from bamnet_paper.sources.kermany import KermanyCXRSource, patient_of
 from bamnet_paper.sources.manifest_csv import ManifestCSVSource
-from fixtures_images import write_png
-
-from bamnet_core.errors import DataError
 
 
 def img(path: Path, seed: int = 0) -> Path:
