@@ -120,6 +120,17 @@ def open_session(model_path: str | Path, provider: Provider = "auto",
     return session
 
 
+def _quiet_opencv() -> None:
+    """OpenCV logs decoder warnings ("PNG input buffer is incomplete") straight to
+    stderr; a broken file already becomes an error row, so keep only errors."""
+    import cv2
+
+    try:
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+    except AttributeError:  # builds without the logging utilities
+        pass
+
+
 class Scorer:
     """Score images with one exported model.
 
@@ -132,6 +143,7 @@ class Scorer:
     def __init__(self, model_path: str | Path, *, provider: Provider = "auto",
                  threshold: float | None = None, threads: int | None = None) -> None:
         self.model_path = Path(model_path)
+        _quiet_opencv()
         if not self.model_path.is_file():
             raise ModelFileError(f"model file {self.model_path} not found",
                                  hint="export one with `bamnet export RUN_DIR --onnx`")
