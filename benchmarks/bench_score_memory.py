@@ -1,7 +1,8 @@
 """Peak RSS of ``bamnet score`` on 10,000 images vs 100 (synthetic PNGs, small CNN).
 
 Run with ``PYTHONPATH=.:plugins python benchmarks/bench_score_memory.py [BIG]``.
-Each scoring run is its own process; peak RSS is its ``ru_maxrss``.
+Each scoring run is its own process; peak RSS is its ``VmHWM`` (``ru_maxrss`` would
+not do: Linux carries it across fork and exec, so it starts at this script's size).
 """
 
 from __future__ import annotations
@@ -23,14 +24,14 @@ from bamnet_core.images import PreprocessSpec  # noqa: E402
 from plugins.bamnet_paper.backbones import SmallCNN  # noqa: E402
 
 PROBE = textwrap.dedent("""
-    import json, resource, sys
+    import json, sys
     from bamnet_core.cli import main
     try:
         main(sys.argv[1:])
     except SystemExit as exc:
         code = exc.code
-    print(json.dumps({"code": code,
-                      "maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    hwm = [line for line in open("/proc/self/status") if line.startswith("VmHWM")][0]
+    print(json.dumps({"code": code, "maxrss_mib": int(hwm.split()[1]) / 1024}))
 """)
 
 
