@@ -13,7 +13,7 @@ import pytest
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory: pytest.TempPathFactory):
     """One tiny run through the CLI, shared by the tests below."""
-    from conftest import TINY_CONFIG, run_cli
+    from bamnet_testing import TINY_CONFIG, run_cli
 
     base = tmp_path_factory.mktemp("run")
     config = base / "tiny.toml"

@@ -9,12 +9,20 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from . import data_command, install_command, plugins_command, presets_command, run_command
+from . import (
+    data_command,
+    export_command,
+    install_command,
+    plugins_command,
+    presets_command,
+    run_command,
+    score_command,
+)
 from .errors import fail
 from .state import CLIState
 
 COMMAND_MODULES = (plugins_command, install_command, presets_command, run_command,
-                   data_command)
+                   data_command, export_command, score_command)
 
 
 def version_callback(value: bool) -> None:

@@ -1,0 +1,112 @@
+"""``bamnet score MODEL.onnx PATH...``: batch inference with onnxruntime, no TensorFlow.
+
+Exit codes: 0 every file scored; 3 some files could not be scored (each is a
+row with its error); 1 an error stopped the run; 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.text import Text
+
+from ..errors import BamnetError
+from ..progress import ProgressEvent
+from .output import JsonOption, err, print_json, warn
+
+EXIT_SOME_FAILED = 3
+
+
+class RateColumn(ProgressColumn):
+    """Images per second, from rich's moving estimate."""
+
+    def render(self, task: Task) -> Text:
+        """The rate text."""
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:.1f} img/s" if speed else "- img/s")
+
+
+class ScoreProgress:
+    """A progress callback drawing one open-ended bar: count, failures, images/s."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.progress = Progress(SpinnerColumn(), TextColumn("[bold]scoring"),
+                                 TextColumn("{task.completed} images"),
+                                 TextColumn("{task.fields[failed]} failed"), RateColumn(),
+                                 TimeElapsedColumn(), console=err(), disable=not enabled)
+        self.task = self.progress.add_task("score", total=None, failed=0)
+
+    def __call__(self, event: ProgressEvent) -> None:
+        """Update the bar."""
+        self.progress.update(self.task, completed=event.completed,
+                             failed=event.fields.get("failed", 0))
+
+
+def register(app: typer.Typer, state: object) -> None:
+    """Add the ``score`` command to ``app``."""
+
+    @app.command("score")
+    def score(
+        model: Annotated[Path, typer.Argument(help="A model from `bamnet export --onnx`.")],
+        paths: Annotated[list[Path], typer.Argument(help="Image files and folders (recursive).")],
+        output: Annotated[Path | None, typer.Option(
+            "--output", "-o", help="Write rows to FILE.csv or FILE.jsonl (default: stdout).")
+        ] = None,
+        batch_size: Annotated[int, typer.Option("--batch-size", min=1,
+                                                help="Images per inference call.")] = 32,
+        provider: Annotated[str, typer.Option(
+            "--provider", help="auto (CUDA if usable, else CPU), cuda or cpu.")] = "auto",
+        threshold: Annotated[float | None, typer.Option(
+            "--threshold", help="Replace the model's positive-class threshold.")] = None,
+        resume: Annotated[bool, typer.Option(
+            "--resume", help="Skip paths already in --output (continue a killed run).")] = False,
+        workers: Annotated[int | None, typer.Option(
+            "--workers", min=1, help="Decoding threads (default: the usable cores).")] = None,
+        json_: JsonOption = False,
+    ) -> None:
+        """Score images; rows go out as they are produced. Exit 3 if some files failed."""
+        from ..discovery import iter_image_paths
+        from ..score_output import score_to_output
+        from ..scoring import Scorer
+
+        if provider not in ("auto", "cuda", "cpu"):
+            raise typer.BadParameter("use auto, cuda or cpu", param_hint="--provider")
+        if resume and output is None:
+            raise typer.BadParameter("--resume needs --output FILE", param_hint="--resume")
+        scorer = Scorer(model, provider=provider, threshold=threshold)  # type: ignore[arg-type]
+        show = not json_ or output is not None
+        bar = ScoreProgress(enabled=not json_)
+        with bar.progress:
+            summary = score_to_output(
+                scorer, iter_image_paths(paths), output=output, stream=sys.stdout,
+                fmt="jsonl" if json_ else "csv", resume=resume, batch_size=batch_size,
+                workers=workers, progress=bar)
+        if summary.scored + summary.failed + summary.skipped == 0:
+            raise BamnetError(f"no images found in {', '.join(map(str, paths))}",
+                              hint="score .png .jpg .jpeg .bmp .tif .tiff .dcm files or folders")
+        if json_ and output is not None:
+            print_json(summary.to_dict())
+        elif show and not json_:
+            console = err()
+            console.print(
+                f"Scored {summary.scored} images, {summary.failed} failed, "
+                f"{summary.skipped} already done, in {summary.seconds:.1f} s "
+                f"({summary.images_per_s:.1f} img/s) on {scorer.provider}."
+                + (f" Rows in {output}." if output else ""), highlight=False, soft_wrap=True)
+            for item in summary.errors[:10]:
+                warn(f"{item['path']}: {item['error']}")
+            if summary.failed > 10:
+                warn(f"... and {summary.failed - 10} more; see the error column")
+        if summary.failed:
+            raise typer.Exit(EXIT_SOME_FAILED)

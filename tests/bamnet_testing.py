@@ -1,0 +1,64 @@
+"""Helpers shared by the test modules: run the CLI in-process; a tiny config.
+
+(A module of its own, because nested conftest files cannot import each other.)
+"""
+
+from __future__ import annotations
+
+import io
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+
+
+@dataclass
+class CLIResult:
+    """What one CLI invocation produced."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str) -> CLIResult:
+    """Run ``bamnet ARGS`` in-process through ``main`` (errors handled as for users)."""
+    from bamnet_core.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            main(list(args))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return CLIResult(code, out.getvalue(), err.getvalue())
+
+
+TINY_CONFIG = """\
+[run]
+name = "tiny"
+seed = 3
+
+[data]
+source = "synthetic-cxr"
+classes = ["normal", "covid"]
+positive = "covid"
+patients_per_class = 12
+max_images_per_patient = 2
+size = 48
+
+[preprocess]
+size = 32
+channels = 1
+
+[split]
+val = 0.3
+
+[backbone]
+name = "small-cnn"
+filters = [4, 8]
+dense = 8
+
+[train]
+epochs = 2
+batch_size = 8
+"""

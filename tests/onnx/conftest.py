@@ -1,0 +1,57 @@
+"""Session fixtures for export and scoring: one tiny trained run, one exported model.
+
+Training and exporting take seconds; every test in this folder shares them.
+Tests that change the run folder copy it first (:func:`run_copy`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from bamnet_testing import TINY_CONFIG as BASE_TINY_CONFIG
+
+TINY_CONFIG = BASE_TINY_CONFIG.replace('name = "tiny"', 'name = "tiny-onnx"')
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished tiny run folder (small-cnn, 32x32 phantoms, 2 epochs)."""
+    from bamnet_core.config import load_config
+    from bamnet_core.plugins import load_plugins
+    from bamnet_core.runner import run_experiment
+
+    base = tmp_path_factory.getbasetemp()
+    with pytest.MonkeyPatch.context() as mp:
+        # the same cache the function-scoped autouse fixture points at
+        mp.setenv("BAMNET_CACHE_DIR", str(base / "bamnet-cache"))
+        mp.setenv("BAMNET_LOAD_PLUGINS", "")
+        config_path = tmp_path_factory.mktemp("onnx-config") / "tiny.toml"
+        config_path.write_text(TINY_CONFIG, encoding="utf-8")
+        host = load_plugins()
+        config = load_config(str(config_path), host.registry)
+        result = run_experiment(config, host, output_dir=tmp_path_factory.mktemp("onnx-runs"))
+    return result.run_dir
+
+
+@pytest.fixture(scope="session")
+def exported_model(trained_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``model.onnx`` (fp32, parity-checked) from :func:`trained_run`, in its own folder."""
+    from bamnet_core.export import export_onnx
+
+    out = tmp_path_factory.mktemp("onnx-model") / "model.onnx"
+    export_onnx(trained_run, output=out)
+    return out
+
+
+@pytest.fixture
+def run_copy(trained_run: Path, tmp_path: Path) -> Path:
+    """A copy of :func:`trained_run` that a test may modify (splits.csv paths stay valid)."""
+    target = tmp_path / trained_run.name
+    shutil.copytree(trained_run, target)
+    for leftover in ("model.onnx", "export-report.json"):
+        if (target / leftover).exists():
+            os.remove(target / leftover)
+    return target

@@ -1,0 +1,142 @@
+"""``bamnet export --onnx``: metadata, dynamic batch, the parity gate, int8/fp16 variants."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from onnx import numpy_helper
+
+from bamnet_core.images import PreprocessSpec
+from bamnet_core.onnx_meta import KEYS
+
+
+def _props(path: Path) -> dict[str, str]:
+    return {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+
+
+def test_export_embeds_metadata_and_a_named_dynamic_batch(trained_run, exported_model):
+    props = _props(exported_model)
+    assert set(KEYS) <= set(props)
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    assert json.loads(props["bamnet.classes"]) == metrics["classes"] == ["normal", "covid"]
+    assert props["bamnet.positive"] == "covid"
+    assert float(props["bamnet.threshold"]) == metrics["threshold"]
+    assert PreprocessSpec.from_json(props["bamnet.preprocess"]) == PreprocessSpec.from_json(
+        (trained_run / "preprocess.json").read_text())
+    assert json.loads(props["bamnet.metrics"]) == metrics["splits"]["val"]
+    assert len(props["bamnet.config_sha256"]) == 64
+    model = onnx.load(str(exported_model))
+    assert model.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
+    assert model.graph.output[0].type.tensor_type.shape.dim[0].dim_param == "batch"
+    session = ort.InferenceSession(str(exported_model), providers=["CPUExecutionProvider"])
+    for n in (1, 5):
+        out = session.run(None, {"image": np.zeros((n, 32, 32, 1), np.float32)})[0]
+        assert out.shape == (n, 2)
+        np.testing.assert_allclose(out.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_export_report_records_the_gate(exported_model):
+    report = json.loads((exported_model.parent / "export-report.json").read_text())
+    parity = report["models"]["fp32"]["parity_vs_keras"]
+    assert parity["passed"] is True
+    assert parity["images"] == report["validation_images"] > 0
+    assert parity["max_abs_diff"] <= 1e-4
+    assert parity["mismatched_labels"] == 0
+
+
+def test_cli_export_defaults_to_the_run_folder(run_copy, cli):
+    run = run_copy
+    result = cli("export", str(run), "--onnx", "--json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (run / "model.onnx").is_file() and (run / "export-report.json").is_file()
+    assert report["models"]["fp32"]["path"] == str(run / "model.onnx")
+    assert "Error" not in result.stderr
+
+
+def _assert_nothing_left(folder: Path) -> None:
+    leftovers = sorted(p.name for p in folder.iterdir()
+                       if p.suffix == ".onnx" or ".tmp" in p.name or p.name == "export-report.json")
+    assert leftovers == []
+
+
+def test_broken_graph_is_refused_and_no_file_is_left(run_copy, cli, monkeypatch):
+    import bamnet_core.export as export
+
+    real = export.keras_to_onnx
+
+    def broken(model, spec, opset):
+        proto = real(model, spec, opset)
+        # nudge the classifier's bias: a converter bug of the kind the gate exists for
+        for init in proto.graph.initializer:
+            arr = numpy_helper.to_array(init)
+            if arr.shape == (2,):
+                init.CopyFrom(numpy_helper.from_array(arr + np.array([0.5, -0.5], arr.dtype),
+                                                      init.name))
+        return proto
+
+    monkeypatch.setattr(export, "keras_to_onnx", broken)
+    run = run_copy
+    result = cli("export", str(run), "--onnx")
+    assert result.exit_code == 1
+    assert "disagrees with the Keras model" in result.stderr
+    assert "no file was written" in result.stderr
+    _assert_nothing_left(run)
+
+
+def test_wrong_embedded_preprocessing_is_refused(trained_run, tmp_path, monkeypatch):
+    from bamnet_core.onnx_meta import ModelInfo
+    from bamnet_core.parity import ParityError
+
+    real = ModelInfo.to_props
+
+    def wrong_spec(self, **extra):
+        props = real(self, **extra)
+        spec = json.loads(props["bamnet.preprocess"])
+        props["bamnet.preprocess"] = json.dumps({**spec, "interpolation": "nearest"})
+        return props
+
+    monkeypatch.setattr(ModelInfo, "to_props", wrong_spec)
+    from bamnet_core.export import export_onnx
+
+    out = tmp_path / "out" / "model.onnx"
+    out.parent.mkdir()
+    with pytest.raises(ParityError, match="disagrees"):
+        export_onnx(trained_run, output=out)
+    _assert_nothing_left(out.parent)
+
+
+def test_int8_and_fp16_variants_are_measured(trained_run, tmp_path):
+    from bamnet_core.export import export_onnx
+    from bamnet_core.scoring import Scorer
+
+    out = tmp_path / "model.onnx"
+    result = export_onnx(trained_run, output=out, int8=True, fp16=True)
+    assert set(result.variants) == {"int8", "fp16"}
+    report = json.loads(result.report_path.read_text())
+    for name in ("int8", "fp16"):
+        entry = report["models"][name]
+        path = Path(entry["path"])
+        assert path == out.with_name(f"model.{name}.onnx") and path.is_file()
+        assert _props(path)["bamnet.precision"] == name
+        for key in ("accuracy_change_points", "speed_ratio_vs_fp32", "inference_images_per_s"):
+            assert isinstance(entry[key], float)
+        assert entry["parity_vs_keras"]["max_abs_diff"] < 0.1
+        assert Scorer(path).score_paths([]) == []
+    assert report["models"]["int8"]["settings"]["activation_type"] == "QInt8"
+    assert report["models"]["int8"]["settings"]["calibration_images"] > 0
+    ops = {n.op_type for n in onnx.load(str(out.with_name("model.int8.onnx"))).graph.node}
+    assert "QuantizeLinear" in ops and "DequantizeLinear" in ops
+
+
+def test_export_of_a_folder_that_is_not_a_run(tmp_path, cli):
+    result = cli("export", str(tmp_path), "--onnx")
+    assert result.exit_code == 1
+    assert "Error:" in result.stderr and "preprocess.json" in result.stderr
+    result = cli("export", str(tmp_path))
+    assert result.exit_code == 1 and "--onnx" in result.stderr
