@@ -26,10 +26,13 @@ FORMAT_VERSION = 1
 
 
 def extractor_fingerprint(extractor: Any) -> str:
-    """A hash of the extractor's architecture and weights."""
-    digest = hashlib.sha256(extractor.to_json().encode("utf-8"))
-    for weight in extractor.get_weights():
-        digest.update(np.ascontiguousarray(weight).tobytes())
+    """A hash of the extractor's layers (kind, precision, weights), ignoring auto names."""
+    digest = hashlib.sha256(str(tuple(extractor.input_shape)).encode("utf-8"))
+    for layer in extractor.layers:
+        config = {k: v for k, v in layer.get_config().items() if k not in ("name", "trainable")}
+        digest.update(f"{type(layer).__name__}{sorted(config.items())}".encode())
+        for weight in layer.get_weights():
+            digest.update(np.ascontiguousarray(weight).tobytes())
     return digest.hexdigest()[:32]
 
 
