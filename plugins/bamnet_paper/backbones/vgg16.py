@@ -73,7 +73,7 @@ class VGG16Backbone:
                                         input_shape=tuple(input_shape))
         if path is not None:
             base.load_weights(str(path))
-        extractor = keras.Model(base.inputs, base.outputs, name="backbone")
+        extractor = keras.Model(base.input, base.output, name="backbone")
         frozen = self.frozen_blocks()
         for layer in extractor.layers:
             match = re.match(r"^block(\d)_", layer.name)
