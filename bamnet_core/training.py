@@ -32,6 +32,7 @@ from .feature_cache import cached_features
 from .images import PreprocessSpec
 from .pipeline import steps_per_epoch, train_dataset
 from .progress import ProgressCallback, silent
+from .run_folder import HISTORY
 from .training_setup import (
     build_optimizer,
     class_weights,
@@ -43,8 +44,7 @@ from .training_setup import (
 __all__ = ["TrainResult", "build_optimizer", "class_weights", "describe_device", "history_csv",
            "predict", "seed_everything", "train_model"]
 
-BEST = "best.keras"
-HISTORY = "history.csv"
+BEST = "best.keras"  # the best epoch by train.monitor, full model
 
 
 @dataclass
