@@ -162,6 +162,11 @@ def train_model(backbone: Any, spec: PreprocessSpec, x_train: np.ndarray, y_trai
     if callable(check):
         check(spec)
     before = keras.config.dtype_policy().name
+    if train["jit_compile"] and keras.backend.backend() == "tensorflow":
+        # Keras silently skips XLA while TensorFlow op determinism is on; XLA wins here.
+        from tensorflow.python.framework.config import disable_op_determinism
+
+        disable_op_determinism()
     if train["mixed_precision"]:
         keras.mixed_precision.set_global_policy(mixed_policy())
     try:
