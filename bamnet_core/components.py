@@ -75,11 +75,49 @@ class Generator(Protocol):
 
 @runtime_checkable
 class Backbone(Protocol):
-    """Builds a classification model."""
+    """Builds a classification model.
+
+    A backbone may also define ``check_preprocess(spec)``, raising
+    :class:`bamnet_core.errors.ConfigError` when a
+    :class:`bamnet_core.images.PreprocessSpec` does not suit it (VGG16 with
+    ImageNet weights needs ``scaling = "vgg16"``); training calls it first.
+    See also the optional :class:`SplitBackbone` capability.
+    """
 
     def build(self, input_shape: tuple[int, int, int], num_classes: int) -> keras.Model:
         """Return an uncompiled Keras model mapping images to class probabilities."""
         ...
+
+
+@runtime_checkable
+class SplitBackbone(Protocol):
+    """Optional capability of a :class:`Backbone`: its model is a feature extractor then a head.
+
+    A backbone that offers it lets training cache the extractor's outputs on
+    disk when the extractor is frozen and train only the head on them
+    (``train.feature_cache``), and lets ``[train.finetune]`` unfreeze the
+    extractor's last layers by name. Its :meth:`Backbone.build` must equal
+    :func:`compose` of the two parts, so the saved model is always the full one.
+    """
+
+    def feature_extractor(self, input_shape: tuple[int, int, int]) -> keras.Model:
+        """Return the extractor, named ``"backbone"``, with trainable flags set per its config.
+
+        Its layers must have fixed names, so ``finetune.unfreeze`` can name one.
+        """
+        ...
+
+    def head(self, feature_shape: tuple[int, ...], num_classes: int) -> keras.Model:
+        """Return the head, named ``"head"``: features to class probabilities."""
+        ...
+
+
+def compose(extractor: keras.Model, head: keras.Model, name: str = "classifier") -> keras.Model:
+    """The full model: images -> ``extractor`` -> ``head``, sharing both parts' layers."""
+    import keras
+
+    inputs = keras.Input(shape=tuple(extractor.input_shape[1:]), name="image")
+    return keras.Model(inputs, head(extractor(inputs)), name=name)
 
 
 @runtime_checkable

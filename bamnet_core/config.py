@@ -80,6 +80,25 @@ SCHEMA: dict[str, Table] = {
             "beta_2": Field(float, 0.999, doc="Adam beta_2"),
             "decay": Field(float, 0.0, doc="inverse-time decay per step: lr / (1 + decay*step)"),
         },
+        "monitor": Field(Literal["val_loss", "val_accuracy", "loss", "accuracy"], "val_loss",
+                         doc="metric picking best.keras and early stopping"),
+        "early_stopping": Field(int, 0, doc="stop after N epochs without improvement; 0 = off"),
+        "restore_best": Field(bool, False, doc="model.keras = the best epoch, not the last"),
+        "feature_cache": Field(Literal["auto"] | bool, "auto",
+                               doc="train the head on cached frozen-backbone features"),
+        "mixed_precision": Field(bool, False, doc="float16 (GPU) / bfloat16 (CPU) compute"),
+        "jit_compile": Field(bool, False, doc="compile the train step with XLA"),
+        "augment": {
+            "rotation": Field(float, 0.0, doc="max rotation in degrees (paper start: 15)"),
+            "shift": Field(float, 0.0, doc="max shift, fraction of width/height"),
+            "zoom": Field(float, 0.0, doc="max zoom in/out, fraction"),
+            "brightness": Field(float, 0.0, doc="max brightness change, fraction of range"),
+        },
+        "finetune": {
+            "epochs": Field(int, 0, doc="epochs of phase 2 (0 = no fine-tuning)"),
+            "lr": Field(float, 1e-5, doc="learning rate of phase 2"),
+            "unfreeze": Field(str, "block5", doc="backbone layers from this name prefix on"),
+        },
     },
     "evaluate": {
         "evaluators": Field(list[str], ["classification"], doc="registered evaluators"),
@@ -317,7 +336,8 @@ class _Validator:
             if option.required:
                 raise ConfigError(
                     f"{self.origin}: [{section}] {kind.replace('_', ' ')} {name!r} needs key "
-                    f"{key!r}", hint=f"add `{key} = ...` to [{section}]")
+                    f"{key!r}", hint=f"add `{key} = ...` to [{section}], or pass "
+                                     f"--set {section}.{key}=VALUE")
             out[key] = option.default
 
 
@@ -364,6 +384,11 @@ def _check_semantics(cfg: dict[str, Any], v: _Validator, registry: Registry) -> 
     for key in ("epochs", "batch_size"):
         if cfg["train"][key] < 1:
             v.fail(f"train.{key}", "must be at least 1")
+    if cfg["train"]["early_stopping"] < 0 or cfg["train"]["finetune"]["epochs"] < 0:
+        v.fail("train.early_stopping", "early_stopping and finetune.epochs must be >= 0")
+    for key, value in cfg["train"]["augment"].items():
+        if value < 0 or (key != "rotation" and value >= 1):
+            v.fail(f"train.augment.{key}", f"must be >= 0 (and < 1 unless rotation), got {value}")
     if cfg["preprocess"]["size"] < 8:
         v.fail("preprocess.size", "must be at least 8")
     for name in cfg["evaluate"]["evaluators"]:

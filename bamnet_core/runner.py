@@ -20,7 +20,7 @@ from . import run_folder as rf
 from .audit import audit_samples
 from .components import Sample, iter_samples
 from .config import Config
-from .errors import BamnetError, DataError
+from .errors import BamnetError, DataError, RunError
 from .images import PreprocessSpec
 from .loading import load_samples
 from .plugins import PluginHost
@@ -114,13 +114,44 @@ def run_experiment(
     :param progress: receives progress events; the library never prints.
     """
     host.raise_for_failures()
+    run = rf.RunFolder.create(output_dir, config["run"]["name"])
+    meta = rf.base_meta(seed=config["run"]["seed"], plugin_pins=host.pins(),
+                        config_origin=config.origin)
+    run.write_text(rf.CONFIG, config.to_toml())
+    run.write_json(rf.META, meta)
+    return _execute(config, host, run, meta, progress, resume=False)
+
+
+def resume_experiment(run_dir: str | Path, host: PluginHost, *,
+                      progress: ProgressCallback = silent) -> RunResult:
+    """Continue a killed or failed run in ``run_dir`` from its last completed epoch.
+
+    The config is the run folder's ``config.toml``; the data split is
+    recomputed and must equal the folder's ``splits.csv``.
+    """
+    from .config import load_config
+
+    host.raise_for_failures()
+    run = rf.RunFolder(run_dir)
+    if not run.path.is_dir() or not run.file(rf.CONFIG).is_file() or \
+            not run.file(rf.META).is_file():
+        raise RunError(f"{run.path} is not a bamnet run folder (no {rf.CONFIG} and {rf.META})",
+                       hint="pass a folder that `bamnet run` created, e.g. runs/<stamp>-<name>")
+    meta = run.read_json(rf.META)
+    if meta.get("status") == "complete":
+        raise RunError(f"{run.path} is complete; there is nothing to resume",
+                       hint=f"start a new run: bamnet run {run.file(rf.CONFIG)}")
+    config = load_config(str(run.file(rf.CONFIG)), host.registry)
+    meta.setdefault("resumed_at", []).append(rf.utc_now())
+    meta.update(status="running", error=None)
+    return _execute(config, host, run, meta, progress, resume=True)
+
+
+def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str, Any],
+             progress: ProgressCallback, *, resume: bool) -> RunResult:
     timer = _Timer()
     seed = config["run"]["seed"]
     split_seed = config["split"]["seed"] if config["split"]["seed"] is not None else seed
-    run = rf.RunFolder.create(output_dir, config["run"]["name"])
-    meta = rf.base_meta(seed=seed, plugin_pins=host.pins(), config_origin=config.origin)
-    run.write_text(rf.CONFIG, config.to_toml())
-    run.write_json(rf.META, meta)
     spec = PreprocessSpec.from_config(config["preprocess"])
     run.write_text(rf.PREPROCESS, spec.to_json() + "\n")
     try:
@@ -137,6 +168,10 @@ def run_experiment(
             with timer.stage("generator"):
                 split.assignment["train"].extend(
                     synthesise(config, host, split, run, seed, progress))
+        if resume and run.file(rf.SPLITS).is_file() and \
+                run.file(rf.SPLITS).read_text(encoding="utf-8") != split.to_csv():
+            raise RunError(f"the data split differs from {run.file(rf.SPLITS)}: the data changed "
+                           "since the run started", hint="start a new run instead of resuming")
         run.write_text(rf.SPLITS, split.to_csv())
         classes = config["data"]["classes"]
         index = {c: i for i, c in enumerate(classes)}
@@ -153,7 +188,8 @@ def run_experiment(
                             hint=f"see {run.file(rf.AUDIT)} for the decode failures")
         y = {name: np.array([index[s.label] for s in part.samples], dtype=np.int64)
              for name, part in loaded.items()}
-        metrics = _train_and_evaluate(config, host, run, spec, loaded, y, timer, progress, meta)
+        metrics = _train_and_evaluate(config, host, run, spec, loaded, y, timer, progress, meta,
+                                      resume=resume)
         metrics["split"] = {"by": split.by, "leaky": split.leaky}
         run.write_json(rf.METRICS, metrics)
         meta["status"] = "complete"
@@ -171,18 +207,21 @@ def run_experiment(
 def _train_and_evaluate(config: Config, host: PluginHost, run: rf.RunFolder,
                         spec: PreprocessSpec, loaded: dict[str, Any], y: dict[str, np.ndarray],
                         timer: _Timer, progress: ProgressCallback,
-                        meta: dict[str, Any]) -> dict[str, Any]:
+                        meta: dict[str, Any], *, resume: bool = False) -> dict[str, Any]:
     from . import atomic
-    from .training import fit, history_csv, predict
+    from .training import history_csv, predict, train_model
 
     classes = config["data"]["classes"]
     backbone = host.registry.get("backbone", config["backbone"]["name"]).target(
         **config.component_options("backbone"))
-    model = backbone.build(spec.input_shape, len(classes))
     with timer.stage("train"):
-        history = fit(model, loaded["train"].x, y["train"], loaded["val"].x, y["val"],
-                      train=config["train"], num_classes=len(classes), progress=progress)
-    run.write_text(rf.HISTORY, history_csv(history))
+        result = train_model(backbone, spec, loaded["train"].x, y["train"], loaded["val"].x,
+                             y["val"], train=config["train"], num_classes=len(classes),
+                             seed=config["run"]["seed"], run_dir=run.path, resume=resume,
+                             progress=progress)
+    model = result.model
+    meta["training"] = result.info
+    run.write_text(rf.HISTORY, history_csv(result.history))
     with atomic.atomic_path(run.file(rf.MODEL)) as tmp:
         model.save(tmp)
     evaluate = config["evaluate"]

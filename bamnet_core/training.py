@@ -1,4 +1,10 @@
-"""Compile and fit a Keras model from the ``[train]`` config section.
+"""The training engine: build, compile and fit a backbone's model from ``[train]``.
+
+:func:`train_model` runs up to two phases: ``train`` (the backbone frozen as
+configured; on cached features when it is entirely frozen and nothing is
+augmented) and ``finetune`` (``[train.finetune]``: the backbone's layers from
+``unfreeze`` on become trainable, at a lower learning rate). Every epoch ends
+with an atomic checkpoint, so ``resume=True`` continues a killed run.
 
 TensorFlow and Keras are imported inside functions, so importing this module
 stays cheap; only a run that trains pays for them.
@@ -8,149 +14,62 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from . import checkpoint
+from .augment import augment_enabled, epoch_seed
 from .backend import import_keras
-from .progress import ProgressCallback, ProgressEvent, silent
+from .callbacks import epoch_recorder, progress_forwarder
+from .checkpoint import TrainState
+from .components import SplitBackbone, compose
+from .errors import ConfigError
+from .feature_cache import cached_features
+from .images import PreprocessSpec
+from .pipeline import steps_per_epoch, train_dataset
+from .progress import ProgressCallback, silent
+from .run_folder import HISTORY
+from .training_setup import (
+    build_optimizer,
+    class_weights,
+    describe_device,
+    mixed_policy,
+    seed_everything,
+)
+
+__all__ = ["TrainResult", "build_optimizer", "class_weights", "describe_device", "history_csv",
+           "predict", "seed_everything", "train_model"]
+
+BEST = "best.keras"  # the best epoch by train.monitor, full model
 
 
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and the Keras backend; make TensorFlow ops deterministic."""
-    keras = import_keras()
+@dataclass
+class TrainResult:
+    """What training produced.
 
-    keras.utils.set_random_seed(seed)
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        tf.config.experimental.enable_op_determinism()
-
-
-def describe_device() -> dict[str, Any]:
-    """Which backend and device training runs on (for ``meta.json``)."""
-    import keras
-
-    backend = keras.backend.backend()
-    info: dict[str, Any] = {"keras": keras.__version__, "backend": backend, "device": "CPU"}
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        info["tensorflow"] = tf.__version__
-        gpus = tf.config.list_physical_devices("GPU")
-        if gpus:
-            info["device"] = "GPU"
-            info["gpus"] = [g.name for g in gpus]
-    elif backend == "jax":
-        import jax
-
-        devices = jax.devices()
-        info["device"] = devices[0].platform.upper() if devices else "CPU"
-    return info
-
-
-def build_optimizer(opt: dict[str, Any]) -> Any:
-    """An optimizer from ``[train.optimizer]``.
-
-    ``decay`` is the classic Keras learning-rate decay, ``lr / (1 + decay * step)``,
-    expressed as an inverse-time schedule.
+    :param model: the full model (backbone and head), trained.
+    :param history: one row per epoch, all phases, each epoch once.
+    :param info: how it trained (feature cache, phases, best epoch, resume).
     """
-    import keras
 
-    lr: Any = opt["lr"]
-    if opt["decay"] > 0:
-        lr = keras.optimizers.schedules.InverseTimeDecay(
-            initial_learning_rate=opt["lr"], decay_steps=1, decay_rate=opt["decay"]
-        )
-    if opt["name"] == "sgd":
-        return keras.optimizers.SGD(learning_rate=lr, momentum=opt["beta_1"])
-    return keras.optimizers.Adam(learning_rate=lr, beta_1=opt["beta_1"], beta_2=opt["beta_2"])
-
-
-def class_weights(y: np.ndarray, num_classes: int) -> dict[int, float]:
-    """Balanced weights, ``n / (k * count)``, for classes present in ``y``."""
-    counts = np.bincount(y, minlength=num_classes)
-    n, k = len(y), int((counts > 0).sum())
-    return {i: float(n / (k * c)) for i, c in enumerate(counts) if c > 0}
-
-
-def _progress_callback(progress: ProgressCallback, epochs: int, steps: int) -> Any:
-    import keras
-
-    class ProgressForwarder(keras.callbacks.Callback):
-        """Forwards Keras batch and epoch ends to a bamnet progress callback."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.epoch = 0
-            self.last: dict[str, Any] = {}
-            self.start = time.perf_counter()
-
-        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-            self.epoch = epoch
-
-        def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-            fields = {"epoch": self.epoch + 1, "epochs": epochs, **self.last,
-                      **{k: float(v) for k, v in (logs or {}).items()}}
-            progress(ProgressEvent("train", self.epoch * steps + batch + 1, epochs * steps,
-                                   f"epoch {self.epoch + 1}/{epochs}", fields))
-
-        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-            self.last = {k: float(v) for k, v in (logs or {}).items() if k.startswith("val_")}
-            progress(ProgressEvent("train", (epoch + 1) * steps, epochs * steps,
-                                   f"epoch {epoch + 1}/{epochs}",
-                                   {"epoch": epoch + 1, "epochs": epochs,
-                                    **{k: float(v) for k, v in (logs or {}).items()}}))
-
-    return ProgressForwarder()
-
-
-def fit(
-    model: Any,
-    x_train: np.ndarray,
-    y_train: np.ndarray,
-    x_val: np.ndarray,
-    y_val: np.ndarray,
-    *,
-    train: dict[str, Any],
-    num_classes: int,
-    progress: ProgressCallback = silent,
-) -> list[dict[str, float]]:
-    """Compile ``model`` and fit it; return the history, one dict per epoch."""
-    model.compile(
-        optimizer=build_optimizer(train["optimizer"]),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    batch = train["batch_size"]
-    steps = max(1, -(-len(x_train) // batch))
-    weights = class_weights(y_train, num_classes) if train["class_weight"] == "balanced" else None
-    history = model.fit(
-        x_train,
-        y_train,
-        validation_data=(x_val, y_val) if len(x_val) else None,
-        epochs=train["epochs"],
-        batch_size=batch,
-        shuffle=True,
-        class_weight=weights,
-        verbose=0,
-        callbacks=[_progress_callback(progress, train["epochs"], steps)],
-    )
-    keys = list(history.history)
-    return [
-        {"epoch": i + 1, **{k: float(history.history[k][i]) for k in keys}}
-        for i in range(len(history.history[keys[0]]) if keys else 0)
-    ]
+    model: Any
+    history: list[dict[str, Any]]
+    info: dict[str, Any] = field(default_factory=dict)
 
 
 def history_csv(rows: Sequence[dict[str, Any]]) -> str:
-    """The history as CSV, one row per epoch."""
+    """The history as CSV, one row per epoch (columns: the union of the rows' keys)."""
     if not rows:
         return "epoch\n"
+    names: list[str] = []
+    for row in rows:
+        names.extend(k for k in row if k not in names)
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=names, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
@@ -162,3 +81,154 @@ def predict(model: Any, x: np.ndarray, batch_size: int = 64) -> np.ndarray:
         return np.zeros((0, int(model.output_shape[-1])), dtype=np.float32)
     return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float32)
 
+
+def use_feature_cache(train: dict[str, Any], extractor: Any | None) -> bool:
+    """Whether to train the head on cached features (``train.feature_cache``)."""
+    setting = train["feature_cache"]
+    reasons = []
+    if extractor is None:
+        reasons.append("the backbone does not offer a feature extractor / head split")
+    elif extractor.trainable_weights:
+        reasons.append("the backbone is not entirely frozen (set [backbone] freeze = \"all\")")
+    if augment_enabled(train["augment"]):
+        reasons.append("[train.augment] is on (every epoch sees new pixels)")
+    if setting is True and reasons:
+        raise ConfigError("train.feature_cache = true, but " + "; and ".join(reasons),
+                          hint='set train.feature_cache = "auto" or false')
+    return setting is not False and not reasons
+
+
+def unfreeze(layers: Sequence[Any], prefix: str) -> int:
+    """Make ``layers`` from the first named ``prefix...`` on trainable; return how many."""
+    names = [layer.name for layer in layers]
+    start = next((i for i, n in enumerate(names) if n.startswith(prefix)), None)
+    if start is None:
+        raise ConfigError(f"train.finetune.unfreeze {prefix!r} matches no backbone layer; "
+                          f"layers: {', '.join(names)}", hint='for VGG16: unfreeze = "block5"')
+    for layer in layers[start:]:
+        layer.trainable = True
+    return len(layers) - start
+
+
+@dataclass
+class _Job:
+    train: dict[str, Any]
+    spec: PreprocessSpec
+    seed: int
+    run_dir: Path
+    num_classes: int
+    progress: ProgressCallback
+
+
+def _compile(job: _Job, model: Any, optimizer: dict[str, Any]) -> None:
+    model.compile(optimizer=build_optimizer(optimizer), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"], jit_compile=job.train["jit_compile"])
+
+
+def _fit(job: _Job, trained: Any, full: Any, state: TrainState, data: tuple[np.ndarray, ...],
+         end: int, augment: dict[str, float] | None) -> None:
+    x, y, xv, yv = data
+    train = job.train
+    batch, start = train["batch_size"], state.phase_epochs
+    offset = len(state.history) - start
+    steps = steps_per_epoch(len(x), batch)
+    ds = train_dataset(x, y, batch_size=batch, seed=job.seed, start_epoch=start, end_epoch=end,
+                       augment=augment, spec=job.spec)
+    weights = class_weights(y, job.num_classes) if train["class_weight"] == "balanced" else None
+    trained.fit(ds, validation_data=(xv, yv), validation_batch_size=batch, epochs=end,
+                shuffle=False, initial_epoch=start, steps_per_epoch=steps,
+                class_weight=weights, verbose=0,
+                callbacks=[progress_forwarder(job.progress, end, steps, offset),
+                           epoch_recorder(run_dir=job.run_dir, state=state, trained=trained,
+                                          full=full, monitor=train["monitor"],
+                                          patience=train["early_stopping"],
+                                          history_csv=history_csv, best_file=BEST,
+                                          history_file=HISTORY)])
+
+
+def train_model(backbone: Any, spec: PreprocessSpec, x_train: np.ndarray, y_train: np.ndarray,
+                x_val: np.ndarray, y_val: np.ndarray, *, train: dict[str, Any],
+                num_classes: int, seed: int, run_dir: str | Path, resume: bool = False,
+                progress: ProgressCallback = silent) -> TrainResult:
+    """Train ``backbone``'s model as ``[train]`` says, checkpointing into ``run_dir``.
+
+    :param backbone: a :class:`~bamnet_core.components.Backbone` (optionally a
+        :class:`~bamnet_core.components.SplitBackbone`).
+    :param train: the resolved ``[train]`` section.
+    :param resume: continue from ``run_dir/checkpoint`` when it holds a state.
+    """
+    keras = import_keras()
+    check = getattr(backbone, "check_preprocess", None)
+    if callable(check):
+        check(spec)
+    before = keras.config.dtype_policy().name
+    if train["jit_compile"] and keras.backend.backend() == "tensorflow":
+        # Keras silently skips XLA while TensorFlow op determinism is on; XLA wins here.
+        from tensorflow.python.framework.config import disable_op_determinism
+
+        disable_op_determinism()
+    if train["mixed_precision"]:
+        keras.mixed_precision.set_global_policy(mixed_policy())
+    try:
+        job = _Job(train, spec, seed, Path(run_dir), num_classes, progress)
+        return _train(job, backbone, (x_train, y_train, x_val, y_val), resume)
+    finally:
+        keras.mixed_precision.set_global_policy(before)
+
+
+def _train(job: _Job, backbone: Any, data: tuple[np.ndarray, ...], resume: bool) -> TrainResult:
+    keras = import_keras()
+    train, spec = job.train, job.spec
+    state = checkpoint.load_state(job.run_dir) if resume else None
+    info: dict[str, Any] = {"resumed_from_epoch": len(state.history) if state else 0}
+    extractor = head = None
+    if isinstance(backbone, SplitBackbone):
+        extractor = backbone.feature_extractor(spec.input_shape)
+        head = backbone.head(tuple(extractor.output_shape[1:]), job.num_classes)
+        full = compose(extractor, head)
+    else:
+        full = backbone.build(spec.input_shape, job.num_classes)
+    cache = use_feature_cache(train, extractor)
+    info["feature_cache"] = cache
+    x, y, xv, yv = data
+    if state is None or state.phase == "train":
+        if state is None:
+            state = TrainState(phase="train", phase_epochs=0, model_file="", seed=job.seed,
+                               feature_cache=cache)
+        trained = full
+        if cache:
+            x, counts = cached_features(extractor, x, spec=spec, progress=job.progress,
+                                        batch_size=train["batch_size"])
+            xv, counts_val = cached_features(extractor, xv, spec=spec, progress=job.progress,
+                                             batch_size=train["batch_size"])
+            info["feature_cache_counts"] = {"train": counts, "val": counts_val}
+            trained = head
+        if state.phase_epochs:
+            trained = checkpoint.load_model(job.run_dir, state)
+            full = compose(extractor, trained) if cache else trained
+            keras.utils.set_random_seed(epoch_seed(job.seed, len(state.history), 3))
+        else:
+            _compile(job, trained, train["optimizer"])
+        if state.phase_epochs < train["epochs"] and not state.phase_done:
+            _fit(job, trained, full, state, (x, y, xv, yv), train["epochs"],
+                 None if cache else train["augment"])
+    finetune = train["finetune"]
+    if finetune["epochs"] > 0:
+        x, y, xv, yv = data
+        if state.phase == "train":
+            inner = full.get_layer("backbone").layers if extractor is not None else full.layers
+            info["unfrozen_layers"] = unfreeze(inner, finetune["unfreeze"])
+            _compile(job, full, {**train["optimizer"], "lr": finetune["lr"]})
+            state = TrainState(phase="finetune", phase_epochs=0, model_file="",
+                               history=state.history, best=state.best,
+                               best_epoch=state.best_epoch, seed=job.seed)
+        else:
+            full = checkpoint.load_model(job.run_dir, state)
+            keras.utils.set_random_seed(epoch_seed(job.seed, len(state.history), 3))
+        if state.phase_epochs < finetune["epochs"] and not state.phase_done:
+            _fit(job, full, full, state, (x, y, xv, yv), finetune["epochs"], train["augment"])
+    info["best_epoch"] = state.best_epoch
+    if train["restore_best"] and (job.run_dir / BEST).is_file():
+        full = keras.models.load_model(job.run_dir / BEST)
+        info["restored_best"] = True
+    return TrainResult(model=full, history=list(state.history), info=info)

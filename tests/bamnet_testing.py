@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import io
+import sys
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 
@@ -62,3 +63,8 @@ dense = 8
 epochs = 2
 batch_size = 8
 """
+
+
+def python() -> str:
+    """The interpreter running the tests (for subprocess tests)."""
+    return sys.executable

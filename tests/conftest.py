@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,8 +36,3 @@ def tiny_config(tmp_path: Path) -> Path:
     path = tmp_path / "tiny.toml"
     path.write_text(TINY_CONFIG, encoding="utf-8")
     return path
-
-
-def python() -> str:
-    """The interpreter running the tests (for subprocess tests)."""
-    return sys.executable

@@ -31,21 +31,32 @@ def register(app: typer.Typer, state: CLIState) -> None:
 
     @app.command("run")
     def run(
-        config: Annotated[str, typer.Argument(help="Preset name or path of a TOML config.")],
+        config: Annotated[str | None, typer.Argument(
+            help="Preset name or path of a TOML config (omit with --resume).")] = None,
         set_: Annotated[list[str] | None, typer.Option(
             "--set", help="Override a key: section.key=value (repeatable).")] = None,
         output_dir: Annotated[Path, typer.Option(
             "--output-dir", "-o", help="Folder that receives the run folder.")] = Path("runs"),
         seed: Annotated[int | None, typer.Option("--seed", help="Replace run.seed.")] = None,
+        resume: Annotated[Path | None, typer.Option(
+            "--resume", help="Continue the killed run in this run folder, with its config.")]
+            = None,
         json_: JsonOption = False,
     ) -> None:
         """Train and evaluate a model as a preset or config file says."""
-        from ..runner import run_experiment  # numpy and friends: only when running
+        if (config is None) == (resume is None):
+            raise typer.BadParameter("give a preset or config file, or --resume RUN_DIR (not both)")
+        if resume is not None and (set_ or seed is not None):
+            raise typer.BadParameter("--resume uses the run folder's config; drop --set/--seed")
+        from ..runner import resume_experiment, run_experiment  # heavy: only when running
 
         host = state.healthy_host()
-        cfg = load_config(config, host.registry, overrides=set_ or [], seed=seed)
         with RichProgress(enabled=not json_) as progress:
-            result = run_experiment(cfg, host, output_dir=output_dir, progress=progress)
+            if resume is not None:
+                result = resume_experiment(resume, host, progress=progress)
+            else:
+                cfg = load_config(config, host.registry, overrides=set_ or [], seed=seed)
+                result = run_experiment(cfg, host, output_dir=output_dir, progress=progress)
         if json_:
             print_json({"run_dir": str(result.run_dir), "metrics": result.metrics,
                         "warnings": result.warnings})

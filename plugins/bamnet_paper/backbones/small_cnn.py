@@ -1,8 +1,6 @@
-"""Built-in backbones. ``small-cnn`` is a compact CNN for CPU demos and tests."""
+"""``small-cnn``: a compact CNN for CPU demos and tests."""
 
 from __future__ import annotations
-
-from bamnet_core.hookspecs import hookimpl
 
 
 class SmallCNN:
@@ -35,11 +33,7 @@ class SmallCNN:
         x = keras.layers.GlobalAveragePooling2D(name="head_pool")(x)
         x = keras.layers.Dense(self.dense, activation="relu", name="head_dense")(x)
         x = keras.layers.Dropout(self.dropout, name="head_dropout")(x)
-        outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+        # float32 output keeps softmax stable under mixed precision.
+        outputs = keras.layers.Dense(num_classes, activation="softmax", dtype="float32",
+                                     name="predictions")(x)
         return keras.Model(inputs, outputs, name="small_cnn")
-
-
-@hookimpl
-def register_backbones(register):
-    """Register the built-in backbones."""
-    register("small-cnn", SmallCNN)

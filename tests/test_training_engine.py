@@ -1,0 +1,166 @@
+"""The training engine through `bamnet run`: determinism, feature cache, fine-tuning, resume."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from bamnet_core import checkpoint
+
+VGG_TINY = """\
+[backbone]
+name = "vgg16"
+weights = "none"
+head = "pyimagesearch"
+"""
+
+
+def _config(tmp_path: Path, tiny: str, *, extra: str = "", backbone: str | None = None) -> Path:
+    text = tiny
+    if backbone is not None:
+        text = text[:text.index("[backbone]")] + backbone + "\n" + text[text.index("[train]"):]
+        text = text.replace("channels = 1", "channels = 3")
+    path = tmp_path / f"cfg-{abs(hash((extra, backbone)))}.toml"
+    path.write_text(text + extra, encoding="utf-8")
+    return path
+
+
+def _history(run_dir: Path) -> list[dict[str, str]]:
+    with open(run_dir / "history.csv", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _run(cli, config: Path, out: Path, *extra: str) -> dict:
+    result = cli("run", str(config), "-o", str(out), "--json", *extra)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_same_seed_same_metrics_with_augmentation(cli, tmp_path, tiny_config):
+    cfg = _config(tmp_path, tiny_config.read_text(),
+                  extra="augment = { rotation = 15.0, shift = 0.1, zoom = 0.1, "
+                        "brightness = 0.1 }\n")
+    a = _run(cli, cfg, tmp_path / "a")
+    b = _run(cli, cfg, tmp_path / "b")
+    assert a["metrics"]["splits"] == b["metrics"]["splits"]
+    ha, hb = _history(Path(a["run_dir"])), _history(Path(b["run_dir"]))
+    assert [r["loss"] for r in ha] == [r["loss"] for r in hb]
+    assert [r["epoch"] for r in ha] == ["1", "2"]
+    meta = json.loads((Path(a["run_dir"]) / "meta.json").read_text())
+    assert meta["device"]["device"] == "CPU" and meta["status"] == "complete"
+    assert (Path(a["run_dir"]) / "best.keras").is_file()
+
+
+def test_feature_cache_matches_full_model_training(cli, tmp_path, tiny_config):
+    tiny = tiny_config.read_text()
+    full = _run(cli, _config(tmp_path, tiny, backbone=VGG_TINY,
+                             extra="feature_cache = false\n"), tmp_path / "full")
+    cached_cfg = _config(tmp_path, tiny, backbone=VGG_TINY, extra="feature_cache = true\n")
+    cached = _run(cli, cached_cfg, tmp_path / "cached")
+    h_full, h_cached = _history(Path(full["run_dir"])), _history(Path(cached["run_dir"]))
+    for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
+        np.testing.assert_allclose([float(r[key]) for r in h_cached],
+                                   [float(r[key]) for r in h_full], rtol=1e-4, atol=1e-5)
+    meta = json.loads((Path(cached["run_dir"]) / "meta.json").read_text())
+    assert meta["training"]["feature_cache"] is True
+    assert meta["training"]["feature_cache_counts"]["train"]["computed"] > 0
+    model = keras.models.load_model(Path(cached["run_dir"]) / "model.keras")
+    assert model.get_layer("backbone") is not None and model.output_shape == (None, 2)
+    again = _run(cli, cached_cfg, tmp_path / "again")
+    counts = json.loads((Path(again["run_dir"]) / "meta.json").read_text())["training"]
+    assert counts["feature_cache_counts"]["train"]["computed"] == 0
+
+
+def test_feature_cache_true_with_augmentation_is_refused(cli, tmp_path, tiny_config):
+    cfg = _config(tmp_path, tiny_config.read_text(), backbone=VGG_TINY,
+                  extra="feature_cache = true\naugment = { rotation = 15.0 }\n")
+    result = cli("run", str(cfg), "-o", str(tmp_path / "r"))
+    assert result.exit_code == 1
+    assert "feature_cache = true" in result.stderr and "augment" in result.stderr
+
+
+def test_finetune_phase_unfreezes_block5_and_counts_epochs_on(cli, tmp_path, tiny_config):
+    cfg = _config(tmp_path, tiny_config.read_text().replace("epochs = 2", "epochs = 1"),
+                  backbone=VGG_TINY, extra="[train.finetune]\nepochs = 1\nlr = 1e-5\n")
+    run = Path(_run(cli, cfg, tmp_path / "ft")["run_dir"])
+    rows = _history(run)
+    assert [(r["epoch"], r["phase"]) for r in rows] == [("1", "train"), ("2", "finetune")]
+    meta = json.loads((run / "meta.json").read_text())
+    assert meta["training"]["unfrozen_layers"] == 4  # block5_conv1..3 and block5_pool
+    model = keras.models.load_model(run / "model.keras")
+    assert model.get_layer("backbone").get_layer("block5_conv1").trainable
+
+
+def test_unknown_unfreeze_prefix_names_the_layers(cli, tmp_path, tiny_config):
+    cfg = _config(tmp_path, tiny_config.read_text(), backbone=VGG_TINY,
+                  extra="[train.finetune]\nepochs = 1\nunfreeze = \"block9\"\n")
+    result = cli("run", str(cfg), "-o", str(tmp_path / "r"))
+    assert result.exit_code == 1 and "block9" in result.stderr and "block5_conv1" in result.stderr
+
+
+def test_resume_refuses_complete_runs_and_non_run_folders(cli, tmp_path, tiny_config):
+    run = _run(cli, tiny_config, tmp_path / "runs")["run_dir"]
+    done = cli("run", "--resume", run)
+    assert done.exit_code == 1 and "complete" in done.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    bad = cli("run", "--resume", str(empty))
+    assert bad.exit_code == 1 and "not a bamnet run folder" in bad.stderr
+    both = cli("run", str(tiny_config), "--resume", run)
+    assert both.exit_code == 2
+
+
+def test_checkpoint_state_points_at_a_model_with_optimizer_state(cli, tmp_path, tiny_config):
+    run = Path(_run(cli, tiny_config, tmp_path / "runs")["run_dir"])
+    state = checkpoint.load_state(run)
+    assert state is not None and state.phase_epochs == 2 and len(state.history) == 2
+    model = checkpoint.load_model(run, state)
+    assert int(model.optimizer.iterations.numpy()) > 0
+    assert sorted(p.name for p in (run / "checkpoint").iterdir()) == [
+        "state.json", "train-epoch-0002.keras"]
+
+
+def test_bad_augment_value_is_a_config_error(cli, tmp_path, tiny_config):
+    cfg = _config(tmp_path, tiny_config.read_text(), extra="augment = { zoom = 1.5 }\n")
+    result = cli("run", str(cfg), "-o", str(tmp_path / "r"))
+    assert result.exit_code == 1 and "[train.augment] zoom" in result.stderr
+
+
+@pytest.mark.parametrize("key", ["mixed_precision", "jit_compile"])
+def test_precision_and_jit_switches_are_accepted(cli, tmp_path, tiny_config, key):
+    cfg = _config(tmp_path, tiny_config.read_text().replace("epochs = 2", "epochs = 1"),
+                  extra=f"{key} = true\n")
+    run = _run(cli, cfg, tmp_path / "r")
+    assert run["metrics"]["splits"]["val"]["images"] > 0
+    assert keras.config.dtype_policy().name == "float32"
+
+
+def test_interrupted_run_resumes_with_each_epoch_once(cli, tmp_path, tiny_config):
+    from bamnet_core.config import load_config
+    from bamnet_core.plugins import load_plugins
+    from bamnet_core.runner import run_experiment
+
+    class Stop(KeyboardInterrupt):
+        pass
+
+    def stop_in_epoch_3(event):
+        if event.stage == "train" and event.fields.get("epoch") == 3:
+            raise Stop
+
+    host = load_plugins()
+    cfg = load_config(str(tiny_config), host.registry, overrides=["train.epochs=4"])
+    with pytest.raises(Stop):
+        run_experiment(cfg, host, output_dir=tmp_path / "runs", progress=stop_in_epoch_3)
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert json.loads((run_dir / "meta.json").read_text())["status"] == "interrupted"
+    assert [r["epoch"] for r in _history(run_dir)] == ["1", "2"]
+    result = cli("run", "--resume", str(run_dir), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert [r["epoch"] for r in _history(run_dir)] == ["1", "2", "3", "4"]
+    meta = json.loads((run_dir / "meta.json").read_text())
+    assert meta["training"]["resumed_from_epoch"] == 2 and meta["status"] == "complete"
