@@ -16,7 +16,7 @@ from typing import Any
 
 
 @contextmanager
-def atomic_path(target: str | Path) -> Iterator[Path]:
+def atomic_path(target: str | Path, *, durable: bool = True) -> Iterator[Path]:
     """Yield a temp path beside ``target``; on success rename it over ``target``.
 
     The temp file keeps ``target``'s suffix, so writers that look at the
@@ -30,17 +30,23 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
-        with open(tmp_path, "rb+") as fh:
-            os.fsync(fh.fileno())
+        if durable:
+            with open(tmp_path, "rb+") as fh:
+                os.fsync(fh.fileno())
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
 
 
-def write_bytes(target: str | Path, data: bytes) -> None:
-    """Atomically write bytes to ``target``."""
-    with atomic_path(target) as tmp:
+def write_bytes(target: str | Path, data: bytes, *, durable: bool = True) -> None:
+    """Atomically write bytes to ``target``.
+
+    :param durable: fsync before the rename, so the file survives a power
+        cut. Rebuildable cache entries pass ``False``: a lost entry only costs
+        recomputing it, and fsync per entry would dominate a cold pass.
+    """
+    with atomic_path(target, durable=durable) as tmp:
         tmp.write_bytes(data)
 
 

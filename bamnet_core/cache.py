@@ -27,21 +27,17 @@ def fingerprint(obj: Any, length: int = 16) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
 
 
+def file_sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB chunks (model ids, checksums)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def write_entry(path: Path, data: bytes) -> None:
-    """Write a cache entry atomically (temp file, then rename), without fsync.
+    """Write a cache entry atomically but without fsync (see :func:`atomic.write_bytes`)."""
+    from .atomic import write_bytes
 
-    Readers never see half an entry. A crash may lose the entry, which only
-    costs recomputing it; skipping fsync keeps a cold pass over thousands of
-    small entries from waiting on the disk.
-    """
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes(path, data, durable=False)

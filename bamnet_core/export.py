@@ -11,7 +11,6 @@ only after every check passed, so a refused export leaves nothing behind.
 from __future__ import annotations
 
 import csv
-import hashlib
 import logging
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
@@ -22,6 +21,7 @@ import numpy as np
 
 from . import __version__, atomic
 from . import run_folder as rf
+from .cache import file_sha256
 from .components import Sample
 from .errors import DataError, RunError
 from .images import PreprocessSpec
@@ -124,7 +124,7 @@ def export_onnx(run_dir: str | Path, *, output: str | Path | None = None,
     proto = keras_to_onnx(model, spec, opset)
     config_path = run.file(rf.CONFIG)
     common = {"version": __version__, "run": run.path.name, "input": proto.graph.input[0].name,
-              "config_sha256": hashlib.sha256(config_path.read_bytes()).hexdigest()
+              "config_sha256": file_sha256(config_path)
               if config_path.exists() else "",
               "metrics": metrics.get("splits", {}).get("val", {})}
     set_metadata(proto, info.to_props(**common))

@@ -11,7 +11,6 @@ seconds, saying what to download and where to put it.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import tarfile
 import tempfile
@@ -21,6 +20,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cache import file_sha256
 from .errors import DataError
 from .progress import ProgressCallback, ProgressEvent, silent
 
@@ -102,15 +102,6 @@ def download(url: str, target: Path, *, timeout: float = 10.0,
     return target
 
 
-def sha256_of(path: Path) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def unpack(archive: Path, into: Path) -> None:
     """Unpack a zip or tar archive, refusing members that escape ``into``."""
     into.mkdir(parents=True, exist_ok=True)
@@ -154,7 +145,7 @@ def fetch_dataset(spec: DatasetDownload, dest: str | Path, *, url: str | None = 
             download(source_url, archive, timeout=timeout, progress=progress)
     except FetchError as exc:
         raise FetchError(exc.message, hint=exc.hint or _instructions(spec, dest)) from None
-    digest = sha256_of(archive)
+    digest = file_sha256(archive)
     if expected and digest != expected:
         archive.unlink()
         raise FetchError(f"{archive.name}: SHA-256 {digest} does not match the expected "

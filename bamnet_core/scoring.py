@@ -12,7 +12,6 @@ Imports no TensorFlow, so scoring starts in a fraction of a second.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -23,6 +22,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .cache import file_sha256
+from .decision import decide_indices
 from .errors import BamnetError, ImageDecodeError
 from .images import DEFAULT_MAX_PIXELS, decode_image
 from .loading import default_workers
@@ -67,21 +68,8 @@ def decide(probs: np.ndarray, classes: Sequence[str], positive: str,
            threshold: float) -> list[str]:
     """Labels for rows of ``probs``: the positive class when its probability reaches
     ``threshold``, else the most probable other class (the rule evaluation uses)."""
-    probs = np.asarray(probs, dtype=np.float64)
-    pos = list(classes).index(positive)
-    others = probs.copy()
-    others[:, pos] = -np.inf
-    picked = np.where(probs[:, pos] >= threshold, pos, others.argmax(axis=1))
+    picked = decide_indices(probs, list(classes).index(positive), threshold)
     return [classes[i] for i in picked]
-
-
-def file_sha256(path: str | Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def open_session(model_path: str | Path, provider: Provider = "auto",

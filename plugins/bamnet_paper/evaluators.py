@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from bamnet_core.decision import decide_indices
 from bamnet_core.hookspecs import hookimpl
 
 
@@ -30,9 +31,7 @@ class ClassificationEvaluator:
         y_true = np.asarray(y_true)
         y_prob = np.asarray(y_prob)
         pos = list(class_names).index(positive)
-        others = y_prob.copy()
-        others[:, pos] = -np.inf
-        y_pred = np.where(y_prob[:, pos] >= threshold, pos, others.argmax(axis=1))
+        y_pred = decide_indices(y_prob, pos, threshold)
         t, p = y_true == pos, y_pred == pos
         tp, tn = int((t & p).sum()), int((~t & ~p).sum())
         fp, fn = int((~t & p).sum()), int((t & ~p).sum())
