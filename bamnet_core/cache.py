@@ -1,43 +1,5 @@
-"""Where bamnet keeps derived data that can be rebuilt: ``BAMNET_CACHE_DIR``.
-
-Defaults to ``$XDG_CACHE_HOME/bamnet`` or ``~/.cache/bamnet``.
-"""
+"""Alias kept for plugins written against bamnet 0.1: import from :mod:`bamnet_core.contract`."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-from pathlib import Path
-from typing import Any
-
-
-def cache_dir(*parts: str) -> Path:
-    """The cache folder (or a sub-folder of it); not created here."""
-    root = os.environ.get("BAMNET_CACHE_DIR")
-    if not root:
-        xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-        root = str(Path(xdg) / "bamnet")
-    return Path(root, *parts)
-
-
-def fingerprint(obj: Any, length: int = 16) -> str:
-    """A short, stable hash of a JSON-serialisable value (cache keys)."""
-    text = json.dumps(obj, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
-
-
-def file_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes, read in 1 MiB chunks (model ids, checksums)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def write_entry(path: Path, data: bytes) -> None:
-    """Write a cache entry atomically but without fsync (see :func:`atomic.write_bytes`)."""
-    from .atomic import write_bytes
-
-    write_bytes(path, data, durable=False)
+from ._util.cachedir import cache_dir, file_sha256, fingerprint  # noqa: F401

@@ -41,6 +41,29 @@ class DuplicateComponentError(PluginError):
     """Two plugins registered a component of the same kind under the same name."""
 
 
+class PluginFault(PluginError):
+    """Plugin code (a factory, ``samples``, ``build``, ``evaluate``, a command) raised.
+
+    The message names the component and the distribution that shipped it, and
+    the hint points at that distribution, not at bamnet.
+
+    :param component: how to name the component, e.g. ``"evaluator 'brier'"``.
+    :param distribution: the distribution that installed the plugin.
+    :param error: the exception the plugin raised.
+    """
+
+    def __init__(self, component: str, distribution: str, error: BaseException) -> None:
+        text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        described = f"{type(error).__name__}: {text}" if text else type(error).__name__
+        super().__init__(
+            f"{component} from plugin {distribution!r} failed: {described}",
+            hint=f"this is a fault in {distribution}: report it to its authors (BAMNET_DEBUG=1 "
+                 f"shows the traceback), or configure another component")
+        self.component = component
+        self.distribution = distribution
+        self.error = error
+
+
 class DataError(BamnetError):
     """A dataset source could not produce usable samples."""
 

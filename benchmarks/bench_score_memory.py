@@ -18,9 +18,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_run import make_run, synthetic_images  # noqa: E402
 
-from bamnet_core.backend import import_keras  # noqa: E402
-from bamnet_core.export import export_onnx  # noqa: E402
-from bamnet_core.images import PreprocessSpec  # noqa: E402
+from bamnet_core.export.onnx_export import export_onnx  # noqa: E402
+from bamnet_core.imaging.preprocess import PreprocessSpec  # noqa: E402
+from bamnet_core.train.backend import import_keras  # noqa: E402
 from plugins.bamnet_paper.backbones import SmallCNN  # noqa: E402
 
 PROBE = textwrap.dedent("""

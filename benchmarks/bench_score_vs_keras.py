@@ -23,11 +23,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_run import make_run, real_images  # noqa: E402
 
-from bamnet_core.backend import import_keras  # noqa: E402
-from bamnet_core.components import Sample  # noqa: E402
-from bamnet_core.export import export_onnx  # noqa: E402
-from bamnet_core.images import PreprocessSpec  # noqa: E402
-from bamnet_core.loading import load_samples  # noqa: E402
+from bamnet_core.contract import Sample  # noqa: E402
+from bamnet_core.data.loading import load_samples  # noqa: E402
+from bamnet_core.export.onnx_export import export_onnx  # noqa: E402
+from bamnet_core.imaging.preprocess import PreprocessSpec  # noqa: E402
+from bamnet_core.train.backend import import_keras  # noqa: E402
 
 
 def vgg16_paper_head(keras):

@@ -14,10 +14,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from bamnet_core.components import Sample
-from bamnet_core.image_cache import ImageCache
-from bamnet_core.images import IMAGE_SUFFIXES, PreprocessSpec
-from bamnet_core.loading import default_workers, load_samples
+from bamnet_core._util.workers import default_workers
+from bamnet_core.contract import Sample
+from bamnet_core.data.image_cache import ImageCache
+from bamnet_core.data.loading import load_samples
+from bamnet_core.imaging.formats import IMAGE_SUFFIXES
+from bamnet_core.imaging.preprocess import PreprocessSpec
 
 DEFAULT = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "cxr-public"
 

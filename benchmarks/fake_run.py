@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bamnet_core.images import PreprocessSpec
+from bamnet_core.imaging.preprocess import PreprocessSpec
 
 
 def real_images(root: str = "/work/shared/data/cxr-public", per_class: int = 64

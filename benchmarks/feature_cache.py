@@ -44,17 +44,18 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("BAMNET_CACHE_DIR", tempfile.mkdtemp(prefix="bamnet-bench-"))
 
-    from bamnet_core.components import Sample
-    from bamnet_core.config import SCHEMA
-    from bamnet_core.images import PreprocessSpec
-    from bamnet_core.loading import load_samples
-    from bamnet_core.training import seed_everything, train_model
+    from bamnet_core.config.schema import TrainSection
+    from bamnet_core.contract import Sample
+    from bamnet_core.data.loading import load_samples
+    from bamnet_core.imaging.preprocess import PreprocessSpec
+    from bamnet_core.train.engine import train_model
+    from bamnet_core.train.setup import seed_everything
     from bamnet_paper.backbones.vgg16 import VGG16Backbone
 
     rows = read_manifest(args.manifest, args.images)
     labels = sorted({label for _, label in rows})
     samples = [Sample(path=p, label=lab, patient_id=p, source="bench") for p, lab in rows]
-    spec = PreprocessSpec(size=224, channels=3, scaling="vgg16")
+    spec = PreprocessSpec(size=224, channels=3, scaling="caffe")
     start = time.perf_counter()
     loaded = load_samples(samples, spec)
     print(f"decoded {len(loaded.samples)} images ({len(loaded.errors)} failed) "
@@ -64,10 +65,7 @@ def main() -> None:
     cut = int(0.7 * len(y))
     tr, va = order[:cut], order[cut:]
 
-    def defaults(schema: dict) -> dict:
-        return {k: defaults(v) if isinstance(v, dict) else v.default for k, v in schema.items()}
-
-    train = defaults(SCHEMA["train"])
+    train = TrainSection().model_dump(mode="json")
     train.update(epochs=args.epochs, batch_size=args.batch_size)
     times = {}
     for mode in (False, True):

@@ -84,7 +84,7 @@ def test_broken_third_party_plugin(cli, tmp_path: Path, monkeypatch: pytest.Monk
     site = tmp_path / "site"
     site.mkdir()
     write_fake_distribution(site, "bamnet-fake-explodes", """
-from bamnet_core.hookspecs import hookimpl
+from bamnet_core.contract import hookimpl
 
 @hookimpl
 def register_backbones(register):

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bamnet_core.fetch import DatasetDownload, FetchError, download, fetch_dataset
+from bamnet_core.contract import DatasetDownload
+from bamnet_core.data.fetch import FetchError, download, fetch_dataset
 
 
 def archive_bytes() -> bytes:

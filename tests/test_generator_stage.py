@@ -7,11 +7,10 @@ from pathlib import Path
 
 import cv2
 
-from bamnet_core.components import Sample
-from bamnet_core.config import load_config
-from bamnet_core.hookspecs import hookimpl
+from bamnet_core.config.load import load_config
+from bamnet_core.contract import Sample, hookimpl
+from bamnet_core.experiment.runner import run_experiment
 from bamnet_core.plugins import load_plugins
-from bamnet_core.runner import run_experiment
 
 
 class FlipGenerator:

@@ -8,15 +8,16 @@ from pathlib import Path
 import numpy as np
 from fixtures_images import write_image_zoo
 
-from bamnet_core.components import Sample
-from bamnet_core.image_cache import ImageCache
-from bamnet_core.images import PreprocessSpec, load_input
-from bamnet_core.loading import load_samples
+from bamnet_core.contract import Sample
+from bamnet_core.data.image_cache import ImageCache
+from bamnet_core.data.loading import load_samples
+from bamnet_core.imaging.decode import load_input
+from bamnet_core.imaging.preprocess import PreprocessSpec
 
 
 def test_cached_load_equals_fresh_decode_and_hits(tmp_path: Path):
     cases = write_image_zoo(tmp_path / "zoo")
-    spec = PreprocessSpec(size=16, channels=3, scaling="vgg16")
+    spec = PreprocessSpec(size=16, channels=3, scaling="caffe")
     cache = ImageCache(tmp_path / "cache")
     good = [c.path for c in cases.values() if c.expect == "ok"]
     first = [cache.load(p, spec) for p in good]

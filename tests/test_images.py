@@ -10,7 +10,8 @@ import pytest
 from fixtures_images import gradient, twelve_bit_ramp, write_dicom, write_image_zoo, write_png
 
 from bamnet_core.errors import ConfigError, ImageDecodeError
-from bamnet_core.images import PreprocessSpec, decode_image, load_input
+from bamnet_core.imaging.decode import decode_image, load_input
+from bamnet_core.imaging.preprocess import PreprocessSpec
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ def pip_calls(monkeypatch: pytest.MonkeyPatch):
         calls.append(cmd)
         return status["code"]
 
-    monkeypatch.setattr("bamnet_core.installer.subprocess.call", fake_call)
+    monkeypatch.setattr("bamnet_core.plugins.installer.subprocess.call", fake_call)
     return calls, status
 
 

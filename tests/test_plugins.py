@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from fake_dist import write_fake_distribution
 
-from bamnet_core import hookspecs
+from bamnet_core.contract import hookimpl, hookspecs
 from bamnet_core.errors import PluginError
-from bamnet_core.hookspecs import hookimpl
 from bamnet_core.plugins import DEFAULT_PLUGINS, load_plugins
 
 
@@ -189,7 +188,7 @@ def fake_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 GOOD_PLUGIN = """
-from bamnet_core.hookspecs import hookimpl
+from bamnet_core.contract import hookimpl
 
 class Dummy:
     '''Dummy source.'''
@@ -230,6 +229,18 @@ def test_entry_point_that_fails_to_import_is_reported(fake_site: Path,
     assert not host.failures.keys() - {"fake-broken"}
 
 
-def test_trace_env_prints_hook_calls(capsys: pytest.CaptureFixture[str]):
-    load_plugins({"BAMNET_LOAD_PLUGINS": "", "BAMNET_TRACE_PLUGINS": "1"})
-    assert "bamnet_paper.sources.register_dataset_sources()" in capsys.readouterr().err
+def test_hook_calls_are_logged(caplog: pytest.LogCaptureFixture):
+    with caplog.at_level("DEBUG", logger="bamnet.plugins"):
+        load_plugins({"BAMNET_LOAD_PLUGINS": ""})
+    assert "bamnet_paper.sources.register_dataset_sources()" in caplog.text
+
+
+def test_trace_env_shows_hook_calls_on_stderr(tmp_path: Path):
+    import os
+    import subprocess
+
+    env = {**os.environ, "BAMNET_TRACE_PLUGINS": "1", "BAMNET_LOAD_PLUGINS": ""}
+    done = subprocess.run([sys.executable, "-m", "bamnet_core", "presets", "list"], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "bamnet: bamnet_paper.sources.register_dataset_sources()" in done.stderr

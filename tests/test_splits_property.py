@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bamnet_core.components import Sample
-from bamnet_core.splits import split_samples
+from bamnet_core.contract import Sample
+from bamnet_core.data.splits import split_samples
 
 patients = st.lists(
     st.tuples(st.integers(0, 30), st.sampled_from(["covid", "normal", "other"])),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bamnet_core.images import decode_image
+from bamnet_core.imaging.decode import decode_image
 from bamnet_paper.sources.synthetic import SyntheticCXRSource
 
 

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 
-from bamnet_core import checkpoint
+from bamnet_core.train import checkpoint
 
 VGG_TINY = """\
 [backbone]
@@ -141,9 +141,9 @@ def test_precision_and_jit_switches_are_accepted(cli, tmp_path, tiny_config, key
 
 
 def test_interrupted_run_resumes_with_each_epoch_once(cli, tmp_path, tiny_config):
-    from bamnet_core.config import load_config
+    from bamnet_core.config.load import load_config
+    from bamnet_core.experiment.runner import run_experiment
     from bamnet_core.plugins import load_plugins
-    from bamnet_core.runner import run_experiment
 
     class Stop(KeyboardInterrupt):
         pass

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bamnet_core.components import SplitBackbone
+from bamnet_core.contract import SplitBackbone
 from bamnet_core.errors import ConfigError
-from bamnet_core.images import PreprocessSpec
+from bamnet_core.imaging.preprocess import PreprocessSpec
 from bamnet_paper.backbones import heads, vgg16_weights
 from bamnet_paper.backbones.vgg16 import VGG16Backbone
 
@@ -53,7 +53,7 @@ def test_bad_freeze_and_preprocess_are_config_errors():
     backbone = VGG16Backbone(weights="imagenet")
     with pytest.raises(ConfigError, match="channels = 3"):
         backbone.check_preprocess(PreprocessSpec(size=64, channels=1))
-    with pytest.raises(ConfigError, match='scaling = "vgg16"'):
+    with pytest.raises(ConfigError, match='scaling = "caffe"'):
         backbone.check_preprocess(PreprocessSpec(size=64, channels=3, scaling="unit"))
     VGG16Backbone(weights="none").check_preprocess(PreprocessSpec(size=64, channels=3))
 

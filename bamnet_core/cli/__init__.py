@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 from collections.abc import Sequence
 from typing import Annotated
@@ -19,6 +21,7 @@ from . import (
     score_command,
 )
 from .errors import fail
+from .noise import quiet_process
 from .state import CLIState
 
 COMMAND_MODULES = (plugins_command, install_command, presets_command, run_command,
@@ -58,7 +61,12 @@ def build_app(state: CLIState | None = None) -> typer.Typer:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point: run the app; print domain errors as one line plus a hint."""
+    """Entry point: run the app; print domain errors as one line plus a hint.
+
+    A closed pipe on stdout (``bamnet ... | head``) ends the command quietly,
+    as it does for other Unix tools.
+    """
+    quiet_process()
     try:
         app = build_app()
         app(args=list(argv) if argv is not None else sys.argv[1:], prog_name="bamnet")
@@ -67,4 +75,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     except KeyboardInterrupt:
         raise SystemExit(130) from None
     except Exception as exc:
+        if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
+            closed_stdout()
         fail(exc)
+
+
+def closed_stdout() -> None:
+    """Stop quietly after the reader of stdout went away (exit status 141, like SIGPIPE)."""
+    try:  # point stdout at /dev/null so the interpreter's final flush cannot fail again
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    raise SystemExit(141)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,9 +10,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..data_inspection import inspect_dataset
+from ..config.overrides import parse_assignment
+from ..contract import DatasetDownload, Downloadable
+from ..data.fetch import FetchError, fetch_dataset
+from ..data.inspection import inspect_dataset
 from ..errors import ConfigError
-from ..fetch import DatasetDownload, FetchError, fetch_dataset
 from .output import JsonOption, err, out, print_json
 from .progress_display import RichProgress
 from .state import CLIState
@@ -23,17 +24,11 @@ _FAILURES_SHOWN = 20
 
 
 def parse_options(items: list[str]) -> dict[str, Any]:
-    """``key=value`` strings (values parsed as TOML, else kept as text) -> dict."""
+    """``--option key=value`` strings (values parsed as TOML, else kept as text) -> dict."""
     found: dict[str, Any] = {}
     for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--option {item!r}: expected key=value",
-                              hint='for example --option source_from=prefix')
-        try:
-            found[key.strip()] = tomllib.loads(f"v = {raw.strip()}")["v"]
-        except tomllib.TOMLDecodeError:
-            found[key.strip()] = raw.strip()
+        parts, value = parse_assignment(item, flag="--option", example="source_from=prefix")
+        found[".".join(parts)] = value
     return found
 
 
@@ -162,7 +157,8 @@ def register(app: typer.Typer, state: CLIState) -> None:
     ) -> None:
         """Download a public dataset (resumable, checksum-verified, atomic)."""
         target = state.healthy_host().registry.get("dataset_source", name).target
-        spec: DatasetDownload | None = getattr(target, "download", None)
+        spec: DatasetDownload | None = target.download if isinstance(target, Downloadable) \
+            else None
         if spec is None:
             if url is None:
                 raise FetchError(f"dataset source {name!r} has nothing to download",

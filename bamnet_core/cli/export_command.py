@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from ..errors import BamnetError
+from .noise import preload_keras
 from .output import JsonOption, err, out, print_json, warn
 from .progress_display import RichProgress
 from .state import CLIState
@@ -33,7 +34,9 @@ def register(app: typer.Typer, state: CLIState) -> None:
         """Export a trained model; refuse if onnxruntime disagrees with Keras."""
         if not onnx:
             raise BamnetError("choose an export format", hint=f"bamnet export {run_dir} --onnx")
-        from ..export import export_onnx
+        from ..export.onnx_export import export_onnx
+
+        preload_keras()
 
         with RichProgress(enabled=not json_) as progress:
             result = export_onnx(run_dir, output=output, opset=opset, int8=int8, fp16=fp16,

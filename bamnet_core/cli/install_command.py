@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ..errors import BamnetError
-from ..installer import pip_command, run_pip
+from ..plugins.installer import check_uninstall, pip_command, run_pip
 from .state import CLIState
 
 
@@ -34,4 +34,5 @@ def register(app: typer.Typer, state: CLIState) -> None:
         packages: Annotated[list[str], typer.Argument(help="Distributions to remove.")],
     ) -> None:
         """Uninstall plugins from bamnet's environment."""
+        check_uninstall(packages)
         run_pip(pip_command("uninstall", packages))

@@ -10,6 +10,11 @@ import typer
 from rich.console import Console
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+SetOption = Annotated[list[str] | None, typer.Option(
+    "--set", help="Override a key: section.key=value, or a whole section: "
+                  "section={...} (repeatable).")]
+UnsetOption = Annotated[list[str] | None, typer.Option(
+    "--unset", help="Remove a key: section.key (repeatable; before --set).")]
 
 
 def out() -> Console:

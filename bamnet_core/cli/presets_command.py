@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ..config import load_config, resolve_config_path
-from .output import JsonOption, out, print_json
+from ..config.load import load_config, resolve_config_path
+from .output import JsonOption, SetOption, UnsetOption, out, print_json, warn
 from .state import CLIState
 
 
@@ -36,11 +36,25 @@ def register(app: typer.Typer, state: CLIState) -> None:
         name: Annotated[str, typer.Argument(help="Preset name or TOML path.")],
         resolved: Annotated[bool, typer.Option(
             "--resolved", help="Show every key, defaults filled in, validated.")] = False,
+        set_: SetOption = None,
+        unset: UnsetOption = None,
     ) -> None:
-        """Print a preset's TOML (as written, or fully resolved)."""
+        """Print a preset's TOML (as written, or fully resolved with --resolved).
+
+        Keys the preset leaves to you (such as data.path) are listed as required
+        at the top; give them with --set to see them resolved too.
+        """
         registry = state.healthy_host().registry
+        if (set_ or unset) and not resolved:
+            raise typer.BadParameter("--set and --unset go with --resolved")
         if resolved:
-            text = load_config(name, registry).to_toml()
+            cfg = load_config(name, registry, overrides=set_ or [], unsets=unset or [],
+                              allow_missing=True)
+            for notice in cfg.notices:
+                warn(notice)
+            marks = "".join(f"# required, not set: {key} (--set {key}=VALUE)\n"
+                            for key in cfg.missing)
+            text = marks + cfg.to_toml()
         else:
             text = resolve_config_path(name, registry).read_text(encoding="utf-8")
         typer.echo(text, nl=not text.endswith("\n"))

@@ -1,4 +1,9 @@
-"""Render library progress events as rich progress bars on stderr."""
+"""The one renderer of library progress events: rich progress bars on stderr.
+
+Each stage gets a line: what it does, a bar (or a spinner while the total is
+unknown), done/total, a rate, elapsed time, an ETA once the total is known,
+and the stage's own fields (loss and accuracy for training, failures for scoring).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,17 @@ from typing import Any
 
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
-from ..progress import ProgressEvent
+from .._util.progress import ProgressEvent
 from .output import err
 
 _SHOWN = ("loss", "accuracy", "val_loss", "val_accuracy")
@@ -23,20 +30,43 @@ _SHOWN = ("loss", "accuracy", "val_loss", "val_accuracy")
 
 def _format_fields(fields: dict[str, Any]) -> str:
     parts = [f"{k}={fields[k]:.4f}" for k in _SHOWN if isinstance(fields.get(k), float)]
+    if fields.get("failed"):
+        parts.append(f"{fields['failed']} failed")
+    if fields.get("provider"):
+        parts.append(f"on {fields['provider']}")
     return " ".join(parts)
 
 
+class CountColumn(ProgressColumn):
+    """``done/total``, or ``done`` while the total is unknown."""
+
+    def render(self, task: Task) -> Text:
+        """The count text."""
+        done = int(task.completed)
+        return Text(f"{done:,}/{int(task.total):,}" if task.total is not None else f"{done:,}")
+
+
+class RateColumn(ProgressColumn):
+    """Units per second, from rich's moving estimate."""
+
+    def render(self, task: Task) -> Text:
+        """The rate text."""
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.1f}/s" if speed else "")
+
+
 class RichProgress:
-    """A progress callback that draws one bar per stage; use as a context manager."""
+    """A progress callback that draws one line per stage; use as a context manager."""
 
     def __init__(self, *, enabled: bool = True) -> None:
         self.enabled = enabled
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(bar_width=24),
-            MofNCompleteColumn(),
+            CountColumn(),
+            RateColumn(),
             TimeElapsedColumn(),
-                        TimeRemainingColumn(),
+            TimeRemainingColumn(),
             TextColumn("{task.fields[info]}"),
             console=err(),
             disable=not enabled,
@@ -52,7 +82,7 @@ class RichProgress:
         self.progress.__exit__(exc_type, exc, tb)
 
     def __call__(self, event: ProgressEvent) -> None:
-        """Update (or create) the bar for ``event.stage``."""
+        """Update (or create) the line for ``event.stage``."""
         if not self.enabled:
             return
         info = _format_fields(event.fields)

@@ -41,7 +41,7 @@ def _walk(command: Any, path: list[str], lines: list[str]) -> None:
 
 def render_reference() -> str:
     """The CLI reference as Markdown."""
-    from ..plugins import load_plugins
+    from ..plugins.manager import load_plugins
     from . import build_app
     from .state import CLIState
 

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from ..config import load_config
-from .output import JsonOption, out, print_json, warn
+from ..config.load import load_config
+from .noise import preload_keras
+from .output import JsonOption, SetOption, UnsetOption, out, print_json, warn
 from .progress_display import RichProgress
 from .state import CLIState
 
@@ -33,8 +34,8 @@ def register(app: typer.Typer, state: CLIState) -> None:
     def run(
         config: Annotated[str | None, typer.Argument(
             help="Preset name or path of a TOML config (omit with --resume).")] = None,
-        set_: Annotated[list[str] | None, typer.Option(
-            "--set", help="Override a key: section.key=value (repeatable).")] = None,
+        set_: SetOption = None,
+        unset: UnsetOption = None,
         output_dir: Annotated[Path, typer.Option(
             "--output-dir", "-o", help="Folder that receives the run folder.")] = Path("runs"),
         seed: Annotated[int | None, typer.Option("--seed", help="Replace run.seed.")] = None,
@@ -46,16 +47,23 @@ def register(app: typer.Typer, state: CLIState) -> None:
         """Train and evaluate a model as a preset or config file says."""
         if (config is None) == (resume is None):
             raise typer.BadParameter("give a preset or config file, or --resume RUN_DIR (not both)")
-        if resume is not None and (set_ or seed is not None):
-            raise typer.BadParameter("--resume uses the run folder's config; drop --set/--seed")
-        from ..runner import resume_experiment, run_experiment  # heavy: only when running
-
+        if resume is not None and (set_ or unset or seed is not None):
+            raise typer.BadParameter("--resume uses the run folder's config; drop "
+                                     "--set/--unset/--seed")
         host = state.healthy_host()
+        cfg = None
+        if config is not None:  # checked before anything heavy is imported
+            cfg = load_config(config, host.registry, overrides=set_ or [], unsets=unset or [],
+                              seed=seed)
+            for notice in cfg.notices:
+                warn(notice)
+        from ..experiment.runner import resume_experiment, run_experiment
+
+        preload_keras()
         with RichProgress(enabled=not json_) as progress:
-            if resume is not None:
+            if cfg is None:
                 result = resume_experiment(resume, host, progress=progress)
             else:
-                cfg = load_config(config, host.registry, overrides=set_ or [], seed=seed)
                 result = run_experiment(cfg, host, output_dir=output_dir, progress=progress)
         if json_:
             print_json({"run_dir": str(result.run_dir), "metrics": result.metrics,

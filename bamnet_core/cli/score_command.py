@@ -11,46 +11,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import (
-    Progress,
-    ProgressColumn,
-    SpinnerColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.text import Text
 
 from ..errors import BamnetError
-from ..progress import ProgressEvent
 from .output import JsonOption, err, print_json, warn
+from .progress_display import RichProgress
 
 EXIT_SOME_FAILED = 3
-
-
-class RateColumn(ProgressColumn):
-    """Images per second, from rich's moving estimate."""
-
-    def render(self, task: Task) -> Text:
-        """The rate text."""
-        speed = task.finished_speed or task.speed
-        return Text(f"{speed:.1f} img/s" if speed else "- img/s")
-
-
-class ScoreProgress:
-    """A progress callback drawing one open-ended bar: count, failures, images/s."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.progress = Progress(SpinnerColumn(), TextColumn("[bold]scoring"),
-                                 TextColumn("{task.completed} images"),
-                                 TextColumn("{task.fields[failed]} failed"), RateColumn(),
-                                 TimeElapsedColumn(), console=err(), disable=not enabled)
-        self.task = self.progress.add_task("score", total=None, failed=0)
-
-    def __call__(self, event: ProgressEvent) -> None:
-        """Update the bar."""
-        self.progress.update(self.task, completed=event.completed,
-                             failed=event.fields.get("failed", 0))
 
 
 def register(app: typer.Typer, state: object) -> None:
@@ -76,9 +42,9 @@ def register(app: typer.Typer, state: object) -> None:
         json_: JsonOption = False,
     ) -> None:
         """Score images; rows go out as they are produced. Exit 3 if some files failed."""
-        from ..discovery import iter_image_paths
-        from ..score_output import score_to_output
-        from ..scoring import Scorer
+        from ..score.discovery import iter_image_paths
+        from ..score.output import score_to_output
+        from ..score.scorer import Scorer
 
         if provider not in ("auto", "cuda", "cpu"):
             raise typer.BadParameter("use auto, cuda or cpu", param_hint="--provider")
@@ -86,8 +52,7 @@ def register(app: typer.Typer, state: object) -> None:
             raise typer.BadParameter("--resume needs --output FILE", param_hint="--resume")
         scorer = Scorer(model, provider=provider, threshold=threshold)  # type: ignore[arg-type]
         show = not json_ or output is not None
-        bar = ScoreProgress(enabled=not json_)
-        with bar.progress:
+        with RichProgress(enabled=not json_) as bar:
             summary = score_to_output(
                 scorer, iter_image_paths(paths), output=output, stream=sys.stdout,
                 fmt="jsonl" if json_ else "csv", resume=resume, batch_size=batch_size,

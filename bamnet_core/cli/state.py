@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..plugins import PluginHost, load_plugins
+from ..plugins.manager import PluginHost, load_plugins
 from .output import warn
 
 

@@ -7,8 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from bamnet_core.decision import decide_indices
-from bamnet_core.hookspecs import hookimpl
+from bamnet_core.contract import decide_indices, hookimpl
 
 
 def _ratio(num: int, den: int) -> float | None:

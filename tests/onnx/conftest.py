@@ -19,9 +19,9 @@ TINY_CONFIG = BASE_TINY_CONFIG.replace('name = "tiny"', 'name = "tiny-onnx"')
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A finished tiny run folder (small-cnn, 32x32 phantoms, 2 epochs)."""
-    from bamnet_core.config import load_config
+    from bamnet_core.config.load import load_config
+    from bamnet_core.experiment.runner import run_experiment
     from bamnet_core.plugins import load_plugins
-    from bamnet_core.runner import run_experiment
 
     base = tmp_path_factory.getbasetemp()
     with pytest.MonkeyPatch.context() as mp:
@@ -39,7 +39,7 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def exported_model(trained_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``model.onnx`` (fp32, parity-checked) from :func:`trained_run`, in its own folder."""
-    from bamnet_core.export import export_onnx
+    from bamnet_core.export.onnx_export import export_onnx
 
     out = tmp_path_factory.mktemp("onnx-model") / "model.onnx"
     export_onnx(trained_run, output=out)

@@ -11,8 +11,8 @@ import onnxruntime as ort
 import pytest
 from onnx import numpy_helper
 
-from bamnet_core.images import PreprocessSpec
-from bamnet_core.onnx_meta import KEYS
+from bamnet_core.imaging.preprocess import PreprocessSpec
+from bamnet_core.score.metadata import KEYS
 
 
 def _props(path: Path) -> dict[str, str]:
@@ -66,7 +66,7 @@ def _assert_nothing_left(folder: Path) -> None:
 
 
 def test_broken_graph_is_refused_and_no_file_is_left(run_copy, cli, monkeypatch):
-    import bamnet_core.export as export
+    import bamnet_core.export.onnx_export as export
 
     real = export.keras_to_onnx
 
@@ -90,8 +90,8 @@ def test_broken_graph_is_refused_and_no_file_is_left(run_copy, cli, monkeypatch)
 
 
 def test_wrong_embedded_preprocessing_is_refused(trained_run, tmp_path, monkeypatch):
-    from bamnet_core.onnx_meta import ModelInfo
-    from bamnet_core.parity import ParityError
+    from bamnet_core.export.parity import ParityError
+    from bamnet_core.score.metadata import ModelInfo
 
     real = ModelInfo.to_props
 
@@ -102,7 +102,7 @@ def test_wrong_embedded_preprocessing_is_refused(trained_run, tmp_path, monkeypa
         return props
 
     monkeypatch.setattr(ModelInfo, "to_props", wrong_spec)
-    from bamnet_core.export import export_onnx
+    from bamnet_core.export.onnx_export import export_onnx
 
     out = tmp_path / "out" / "model.onnx"
     out.parent.mkdir()
@@ -112,8 +112,8 @@ def test_wrong_embedded_preprocessing_is_refused(trained_run, tmp_path, monkeypa
 
 
 def test_int8_and_fp16_variants_are_measured(trained_run, tmp_path):
-    from bamnet_core.export import export_onnx
-    from bamnet_core.scoring import Scorer
+    from bamnet_core.export.onnx_export import export_onnx
+    from bamnet_core.score.scorer import Scorer
 
     out = tmp_path / "model.onnx"
     result = export_onnx(trained_run, output=out, int8=True, fp16=True)

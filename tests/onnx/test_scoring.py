@@ -15,9 +15,9 @@ import cv2
 import numpy as np
 import pytest
 
-from bamnet_core.discovery import iter_image_paths
 from bamnet_core.errors import ImageDecodeError
-from bamnet_core.scoring import Scorer
+from bamnet_core.score.discovery import iter_image_paths
+from bamnet_core.score.scorer import Scorer
 
 # -- fixture builders (kept here; tests/fixtures_images.py lives on another branch) ------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bamnet_core.hookspecs import hookimpl
+from bamnet_core.contract import hookimpl
 
 from .small_cnn import SmallCNN
 from .vgg16 import VGG16Backbone

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bamnet_core.errors import ConfigError
+from bamnet_core.contract import ConfigError
 
 
 def pyimagesearch(feature_shape: tuple[int, ...], num_classes: int, dropout: float) -> Any:

@@ -1,7 +1,8 @@
 """``vgg16``: Keras' VGG16 without its top, frozen as configured, plus a named head.
 
-Offers the :class:`bamnet_core.components.SplitBackbone` capability, so a
-frozen VGG16's features can be cached and only the head trained on them.
+Offers the ``SplitBackbone`` capability, so a frozen VGG16's features can be
+cached and only the head trained on them, ``ChecksPreprocess`` and
+``FineTunable`` (fine-tuning unfreezes from ``block5`` unless told otherwise).
 """
 
 from __future__ import annotations
@@ -9,8 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bamnet_core.components import compose
-from bamnet_core.errors import ConfigError
+from bamnet_core.contract import ConfigError, compose
 
 from .heads import HEADS, check_head
 from .vgg16_weights import resolve_weights
@@ -30,6 +30,8 @@ class VGG16Backbone:
     :param dropout: dropout rate of the head.
     """
 
+    finetune_from = "block5"
+
     def __init__(self, *, weights: str = "imagenet", head: str = "paper-best",
                  freeze: str = "all", dropout: float = 0.5) -> None:
         check_head(head)
@@ -44,17 +46,17 @@ class VGG16Backbone:
         self.dropout = dropout
 
     def check_preprocess(self, spec: Any) -> None:
-        """VGG16 needs 3 channels and at least 32 pixels; pretrained weights need vgg16 scaling."""
+        """VGG16 needs 3 channels and at least 32 pixels; pretrained weights need caffe scaling."""
         if spec.channels != 3:
             raise ConfigError("backbone vgg16 needs [preprocess] channels = 3",
                               hint="set --set preprocess.channels=3")
         if spec.size < 32:
             raise ConfigError("backbone vgg16 needs [preprocess] size >= 32")
-        if self.weights != "none" and spec.scaling != "vgg16":
+        if self.weights != "none" and spec.scaling != "caffe":
             raise ConfigError(
-                f'backbone vgg16 with weights {self.weights!r} needs [preprocess] scaling = "vgg16"'
-                " (the ImageNet caffe mode its weights were trained with)",
-                hint="set --set preprocess.scaling=vgg16")
+                f'backbone vgg16 with weights {self.weights!r} needs [preprocess] scaling = "caffe"'
+                " (the ImageNet mode its weights were trained with)",
+                hint="set --set preprocess.scaling=caffe")
 
     def frozen_blocks(self) -> int:
         """How many of VGG16's five blocks are frozen."""

@@ -15,7 +15,7 @@ import socket
 import threading
 from pathlib import Path
 
-from bamnet_core.errors import ConfigError
+from bamnet_core.contract import ConfigError
 
 WEIGHTS_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
 # From keras/src/applications/vgg16.py (WEIGHTS_PATH_NO_TOP and its file_hash).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from bamnet_core.hookspecs import hookimpl
+from bamnet_core.contract import hookimpl
 
 PRESET_DIR = Path(__file__).parent
 

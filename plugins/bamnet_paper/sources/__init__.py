@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bamnet_core.hookspecs import hookimpl
+from bamnet_core.contract import hookimpl
 
 from .cohen_covid import CohenCovidSource
 from .covid_radiography import CovidRadiographySource

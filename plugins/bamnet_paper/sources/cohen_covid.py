@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bamnet_core.components import Sample
-from bamnet_core.errors import DataError
-from bamnet_core.fetch import DatasetDownload
+from bamnet_core.contract import DataError, DatasetDownload, Sample
 
 from .common import normalise_view, parse_age, read_csv
 
@@ -48,7 +46,7 @@ class CohenCovidSource:
                "or `git clone` it",
     )
 
-    def __init__(self, *, root: str, labels: dict[str, list[str]] | None = None,
+    def __init__(self, *, root: Path, labels: dict[str, list[str]] | None = None,
                  views: list[str] | None = None, modality: str = "X-ray",
                  source: str = "ieee8023") -> None:
         self.root = Path(root).expanduser()

@@ -7,8 +7,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from bamnet_core.errors import DataError
-from bamnet_core.images import IMAGE_SUFFIXES
+from bamnet_core.contract import IMAGE_SUFFIXES, DataError
 
 _VIEWS = {"pa": "PA", "ap": "AP", "ap supine": "AP supine", "ap erect": "AP erect",
           "ap semi erect": "AP semi erect", "l": "lateral", "lateral": "lateral",

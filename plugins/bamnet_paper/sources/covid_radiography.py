@@ -14,9 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bamnet_core.components import Sample
-from bamnet_core.errors import DataError
-from bamnet_core.fetch import DatasetDownload
+from bamnet_core.contract import DataError, DatasetDownload, Sample
 
 from .common import image_files, label_for, read_csv
 
@@ -58,7 +56,7 @@ class CovidRadiographySource:
                "(or `kaggle datasets download tawsifurrahman/covid19-radiography-database`)",
     )
 
-    def __init__(self, *, root: str, classes: list[str] | None = None,
+    def __init__(self, *, root: Path, classes: list[str] | None = None,
                  label_map: dict[str, str] | None = None,
                  source: str = "covid-radiography-db") -> None:
         self.root = Path(root).expanduser()

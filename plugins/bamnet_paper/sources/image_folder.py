@@ -6,8 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from bamnet_core.components import Sample
-from bamnet_core.errors import DataError
+from bamnet_core.contract import DataError, Sample
 
 from .common import image_files, label_for
 
@@ -28,7 +27,7 @@ class ImageFolderSource:
 
     detect_priority = 0  # the fallback for any folder of class folders
 
-    def __init__(self, *, root: str, label_map: dict[str, str] | None = None,
+    def __init__(self, *, root: Path, label_map: dict[str, str] | None = None,
                  lowercase: bool = True, source: str | None = None,
                  patient_pattern: str | None = None, view: str | None = None) -> None:
         self.root = Path(root).expanduser()

@@ -6,9 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from bamnet_core.components import Sample
-from bamnet_core.errors import DataError
-from bamnet_core.fetch import DatasetDownload
+from bamnet_core.contract import DataError, DatasetDownload, Sample
 
 from .common import image_files
 
@@ -54,7 +52,7 @@ class KermanyCXRSource:
                "or the Kaggle copy paultimothymooney/chest-xray-pneumonia",
     )
 
-    def __init__(self, *, root: str, subtypes: bool = False, classes: list[str] | None = None,
+    def __init__(self, *, root: Path, subtypes: bool = False, classes: list[str] | None = None,
                  source: str = "kermany") -> None:
         self.root = Path(root).expanduser()
         self.subtypes = subtypes

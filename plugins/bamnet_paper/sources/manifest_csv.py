@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bamnet_core.components import Sample
-from bamnet_core.errors import DataError
+from bamnet_core.contract import DataError, Sample
 
 from .common import normalise_view, parse_age, read_csv
 
@@ -33,7 +32,7 @@ class ManifestCSVSource:
 
     detect_priority = 50
 
-    def __init__(self, *, path: str, source_from: str = "auto",
+    def __init__(self, *, path: Path, source_from: str = "auto",
                  extra: list[str] | None = None,
                  label_map: dict[str, str] | None = None) -> None:
         self.path = Path(path).expanduser()

@@ -11,9 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from bamnet_core.cache import cache_dir, fingerprint
-from bamnet_core.components import Sample
-from bamnet_core.errors import DataError
+from bamnet_core.contract import DataError, Sample, cache_dir, fingerprint
 
 from ..phantoms import draw, jitter, random_anatomy
 

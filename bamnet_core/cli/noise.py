@@ -1,0 +1,60 @@
+"""Process-wide quieting that only the CLI may do: it owns the process.
+
+TensorFlow logs C++ start-up noise (missing CUDA drivers, oneDNN notes)
+straight to file descriptor 2 before Python can configure anything, and
+OpenCV logs decoder warnings for files that already become error rows. The
+library never touches either; :func:`quiet_process` runs in ``main``, and
+:func:`preload_keras` imports Keras with fd 2 pointed at /dev/null for the
+duration of that import only. ``BAMNET_DEBUG=1`` keeps everything.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+
+from .errors import DEBUG_ENV, debug_enabled
+
+TRACE_ENV = "BAMNET_TRACE_PLUGINS"
+
+
+def quiet_process() -> None:
+    """Set the CLI process's log levels (TensorFlow C++, OpenCV) and the bamnet log handler."""
+    if not debug_enabled():
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        try:
+            import cv2
+
+            cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+        except (ImportError, AttributeError):  # builds without the logging utilities
+            pass
+    logger = logging.getLogger("bamnet")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("bamnet: %(message)s"))
+        logger.addHandler(handler)
+    tracing = os.environ.get(TRACE_ENV, "") not in ("", "0")
+    logger.setLevel(logging.DEBUG if tracing or debug_enabled() else logging.WARNING)
+
+
+def preload_keras() -> None:
+    """Import Keras (and TensorFlow) now, without their C++ start-up lines on stderr."""
+    if "keras" in sys.modules or os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+        importlib.import_module("keras")
+        return
+    try:
+        saved = os.dup(2)
+    except OSError:  # no fd 2 (embedded interpreters)
+        importlib.import_module("keras")
+        return
+    sys.stderr.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        importlib.import_module("keras")
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)

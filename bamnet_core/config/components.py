@@ -1,0 +1,121 @@
+"""Instantiate every component a config names, before any work starts.
+
+A factory that refuses its options (raises :class:`ValueError` or a
+:class:`~bamnet_core.errors.ConfigError`) is a config problem named by its
+section; anything else it raises is a fault of its plugin
+(:class:`~bamnet_core.errors.PluginFault`). What a factory returns must
+satisfy its kind's protocol.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pydantic
+
+from ..contract.kinds import BY_NAME
+from ..errors import BamnetError, ConfigError, PluginError, PluginFault
+from ..plugins.faults import Guarded
+from ..plugins.options import options_model
+from ..plugins.registry import Registration, Registry
+from .problems import did_you_mean, humanise
+from .resolved import Config
+
+
+@dataclass
+class Components:
+    """The components of one config, built.
+
+    :param source: the dataset source (``[data]``).
+    :param backbone: the backbone (``[backbone]``).
+    :param generator: the generator, when ``[generator] enabled``.
+    :param evaluators: name -> evaluator, in ``[evaluate] evaluators`` order.
+    :param registrations: section (or ``evaluate.<name>``) -> who registered it.
+    """
+
+    source: Any
+    backbone: Any
+    generator: Any = None
+    evaluators: dict[str, Any] = field(default_factory=dict)
+    registrations: dict[str, Registration] = field(default_factory=dict)
+
+
+def validated_options(reg: Registration, values: dict[str, Any], *, where: str) -> dict[str, Any]:
+    """``values`` (TOML-typed) validated against ``reg``'s factory signature.
+
+    :param where: how messages name where the values came from (``--option``).
+
+    :raises ConfigError: every bad or unknown key, with what the factory accepts.
+    """
+    model = options_model(reg.target)
+    try:
+        checked = model.model_validate_json(json.dumps(values, default=str), strict=True)
+    except pydantic.ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            key = ".".join(str(p) for p in error["loc"])
+            if error["type"] == "extra_forbidden":
+                problems.append(f"{where} {key}: unknown option for {reg.label}"
+                                f"{did_you_mean(key, model.model_fields)}")
+            else:
+                problems.append(f"{where} {key}: {humanise(error['msg'])}")
+        raise ConfigError("; ".join(problems),
+                          hint=f"{reg.label} accepts: "
+                               f"{', '.join(model.model_fields) or '(no options)'}") from None
+    return {k: getattr(checked, k) for k in model.model_fields}
+
+
+def instantiate(reg: Registration, options: dict[str, Any], *, where: str,
+                validate: bool = False) -> Any:
+    """Call ``reg``'s factory with ``options`` and check what it returns.
+
+    :param where: how messages name the place, e.g. ``"tiny.toml: [backbone]"``.
+    :param validate: ``options`` are raw TOML values: validate them first.
+    :returns: the component, :class:`~bamnet_core.plugins.faults.Guarded` so
+        that what its methods raise is named as its plugin's fault.
+    """
+    if validate:
+        options = validated_options(reg, options, where=where)
+    try:
+        made = reg.target(**options)
+    except BamnetError:
+        raise
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {reg.label} refused its options: {exc}",
+                          hint=f"fix the {reg.label} options; `bamnet presets show NAME "
+                               "--resolved` lists them with their defaults") from exc
+    except Exception as exc:
+        raise PluginFault(reg.label, reg.distribution, exc) from exc
+    protocol = BY_NAME[reg.kind].protocol
+    if protocol is not None and not isinstance(made, protocol):
+        raise PluginError(f"{reg.label} from plugin {reg.distribution!r}: its factory returned "
+                          f"{type(made).__name__}, which does not satisfy {protocol.__name__}",
+                          hint=f"this is a fault in {reg.distribution}: report it to its authors")
+    return Guarded(reg, made)
+
+
+def build_components(config: Config, registry: Registry) -> Components:
+    """Instantiate the source, backbone, generator (if enabled) and evaluators of ``config``."""
+    def build(section: str, kind: str, name: str) -> Any:
+        reg = registry.get(kind, name)
+        built[section] = reg
+        where = f"--set {section}" if any(k.startswith(f"{section}.")
+                                            for k in config.overrides) \
+            else f"{config.origin}: [{section}]"
+        return instantiate(reg, config.component_options(section), where=where)
+
+    built: dict[str, Registration] = {}
+    source = build("data", "dataset_source", config["data"]["source"])
+    backbone = build("backbone", "backbone", config["backbone"]["name"])
+    generator = None
+    if config["generator"]["enabled"]:
+        generator = build("generator", "generator", config["generator"]["name"])
+    evaluators = {}
+    for name in config["evaluate"]["evaluators"]:
+        reg = registry.get("evaluator", name)
+        built[f"evaluate.{name}"] = reg
+        evaluators[name] = instantiate(reg, {}, where=f"{config.origin}: [evaluate]")
+    return Components(source=source, backbone=backbone, generator=generator,
+                      evaluators=evaluators, registrations=built)

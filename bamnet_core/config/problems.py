@@ -1,0 +1,107 @@
+"""Collect every problem of a config, then report them at once as one :class:`ConfigError`.
+
+Each problem names where it is: ``tiny.toml: [train] epochs`` for a value
+from the file, ``--set train.epochs`` for one from the command line. Unknown
+keys come with a "did you mean" (difflib) and the keys the section accepts.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import ConfigError
+
+_NOUNS = {"integer": "an integer", "number": "a number", "boolean": "true or false",
+          "string": "a string", "list": "a list", "dictionary": "a table", "tuple": "a list",
+          "finite number": "a finite number", "array": "a list", "object": "a table"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a config.
+
+    :param dotted: the key, ``section.key`` or ``section.table.key`` (a bare
+        section name for a problem with the whole section).
+    :param message: what is wrong with it.
+    :param fix: an example of a correct setting, for the hint.
+    """
+
+    dotted: str
+    message: str
+    fix: str | None = None
+
+
+def humanise(message: str) -> str:
+    """Pydantic's wording in TOML terms: ``expected an integer``, ``must be greater than 0``."""
+    message = message.rstrip(".")
+    match = re.match(r"Input should be (?:a valid |an? )?(.*)$", message)
+    if not match:
+        return message
+    rest = match.group(1)
+    if rest in _NOUNS:
+        return f"expected {_NOUNS[rest]}"
+    if rest.startswith(("greater", "less", "at least", "at most")):
+        return f"must be {rest}"
+    return f"expected {rest}"
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``" (did you mean 'epochs'?)"``, or ``""`` when nothing is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+@dataclass
+class Problems:
+    """The problems found in one config, and how to name where each is."""
+
+    origin: str
+    overrides: dict[str, Any]
+    items: list[Problem] = field(default_factory=list)
+    error: type[ConfigError] = ConfigError
+
+    def add(self, dotted: str, message: str, fix: str | None = None) -> None:
+        """Record a problem with key ``dotted``."""
+        self.items.append(Problem(dotted, message, fix))
+
+    def unknown_key(self, dotted: str, accepted: Iterable[str], owner: str) -> None:
+        """Record an unknown key, with a guess and the keys ``owner`` accepts."""
+        accepted = sorted(accepted)
+        key = dotted.rsplit(".", 1)[-1]
+        guess = did_you_mean(key, accepted)
+        fix = None
+        if guess:
+            right = guess.split("'")[1]
+            fix = f"{dotted.rsplit('.', 1)[0]}.{right}=..."
+        self.add(dotted, f"unknown key{guess}; {owner} accepts: "
+                 f"{', '.join(accepted) or '(no options)'}", fix)
+
+    def where(self, dotted: str) -> str:
+        """``--set a.b`` for command-line values, else ``FILE: [a] b``."""
+        if dotted in self.overrides:
+            return f"--set {dotted}"
+        if "." not in dotted:
+            return f"{self.origin}: [{dotted}]"
+        section, key = dotted.rsplit(".", 1)
+        return f"{self.origin}: [{section}] {key}"
+
+    def raise_if_any(self) -> None:
+        """Raise one :class:`ConfigError` listing every problem, if there are any."""
+        if not self.items:
+            return
+        lines = [f"{self.where(p.dotted)}: {p.message}" for p in self.items]
+        message = lines[0] if len(lines) == 1 else \
+            f"{len(lines)} problems: " + "; ".join(lines)
+        fixes = [p.fix for p in self.items if p.fix]
+        if fixes:
+            hint = "for example --set " + fixes[0]
+        elif any(p.dotted in self.overrides for p in self.items):
+            hint = "fix the --set value"
+        else:
+            hint = (f"edit {self.origin}, or override with --set SECTION.KEY=VALUE; "
+                    "`bamnet presets show NAME --resolved` lists every key with its default")
+        raise self.error(message, hint=hint)

@@ -1,0 +1,132 @@
+"""The core config sections as pydantic models: keys, types, ranges, defaults, meanings.
+
+Sections that pick a component (``[data]`` by ``source``, ``[backbone]`` and
+``[generator]`` by ``name``) list only their core keys here; their other keys
+belong to the chosen component and are validated against its factory's
+signature (:mod:`bamnet_core.plugins.options`). ``docs/config.md`` documents
+every field below; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCALING_NAMES = Literal["unit", "caffe", "tf", "torch", "vgg16"]
+
+
+class Section(BaseModel):
+    """Common settings: unknown keys are errors; NaN and infinity are refused."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True)
+
+
+class ComponentSection(Section):
+    """A section whose extra keys go to the component it names."""
+
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False, validate_default=True)
+
+
+class RunSection(Section):
+    name: str = Field("run", min_length=1, description="used in the run folder name")
+    seed: int = Field(0, ge=0, lt=2**32, description="seeds splits, initialisation, shuffling")
+    description: str = Field("", description="one line shown by `bamnet presets list`")
+
+
+class DataSection(ComponentSection):
+    source: str = Field(description="a registered dataset source")
+    classes: list[str] = Field(min_length=2, description="class names, in output order")
+    positive: str = Field(description="the positive class (sensitivity is measured on it)")
+
+
+class PreprocessSection(Section):
+    size: int = Field(224, ge=8, le=4096, description="square input size in pixels")
+    channels: Literal[1, 3] = Field(3, description="1 = grayscale; 3 = grayscale replicated")
+    scaling: SCALING_NAMES = Field("unit", description="unit (0-1), or a Keras mode: caffe, "
+                                   "tf, torch ('vgg16' is the old name of caffe)")
+    interpolation: Literal["area", "linear", "cubic", "nearest", "lanczos"] = Field(
+        "area", description="resize filter")
+    aspect: Literal["stretch", "pad"] = Field("stretch", description="how to make it square")
+
+
+class SplitSection(Section):
+    by: Literal["patient", "image"] = Field("patient", description="'image' leaks; paper only")
+    val: float = Field(0.2, gt=0.0, lt=1.0, description="validation fraction")
+    test: float = Field(0.0, ge=0.0, lt=1.0, description="test fraction")
+    seed: int | None = Field(None, ge=0, lt=2**32, description="defaults to run.seed")
+
+
+class GeneratorSection(ComponentSection):
+    enabled: bool = Field(False, description="synthesise extra training images")
+    name: str | None = Field(None, description="a registered generator")
+    balance_class: str | None = Field(None, description="the class to synthesise")
+    ratio: float = Field(0.5, gt=0.0, le=1.0,
+                         description="target count of balance_class / count of the largest")
+
+
+class BackboneSection(ComponentSection):
+    name: str = Field(description="a registered backbone")
+
+
+class OptimizerSection(Section):
+    name: Literal["adam", "sgd"] = Field("adam", description="optimizer")
+    lr: float = Field(1e-3, gt=0.0, le=10.0, description="initial learning rate")
+    beta_1: float = Field(0.9, ge=0.0, lt=1.0, description="Adam beta_1 / SGD momentum")
+    beta_2: float = Field(0.999, ge=0.0, lt=1.0, description="Adam beta_2")
+    decay: float = Field(0.0, ge=0.0, description="inverse-time decay: lr / (1 + decay*step)")
+
+
+class AugmentSection(Section):
+    rotation: float = Field(0.0, ge=0.0, le=180.0, description="max rotation in degrees")
+    shift: float = Field(0.0, ge=0.0, lt=1.0, description="max shift, fraction of the size")
+    zoom: float = Field(0.0, ge=0.0, lt=1.0, description="max zoom in or out, fraction")
+    brightness: float = Field(0.0, ge=0.0, lt=1.0, description="max brightness change")
+
+
+class FinetuneSection(Section):
+    epochs: int = Field(0, ge=0, le=100_000, description="epochs of phase 2 (0 = none)")
+    lr: float = Field(1e-5, gt=0.0, le=10.0, description="learning rate of phase 2")
+    unfreeze: str | None = Field(None, description="first backbone layer (name prefix) to "
+                                 "train; default: the backbone's own choice")
+
+
+class TrainSection(Section):
+    epochs: int = Field(10, ge=1, le=100_000, description="passes over the training split")
+    batch_size: int = Field(32, ge=1, le=65_536, description="images per step")
+    class_weight: Literal["none", "balanced"] = Field("none", description="loss weighting")
+    optimizer: OptimizerSection = Field(default_factory=OptimizerSection)
+    monitor: Literal["val_loss", "val_accuracy", "loss", "accuracy"] = Field(
+        "val_loss", description="metric picking best.keras and early stopping")
+    early_stopping: int = Field(0, ge=0, description="stop after N epochs without "
+                                "improvement; 0 = off")
+    restore_best: bool = Field(False, description="model.keras = the best epoch, not the last")
+    feature_cache: Literal["auto"] | bool = Field(
+        "auto", description="train the head on cached frozen-backbone features")
+    mixed_precision: bool = Field(False, description="float16 (GPU) / bfloat16 (CPU) compute")
+    jit_compile: bool = Field(False, description="compile the train step with XLA")
+    augment: AugmentSection = Field(default_factory=AugmentSection)
+    finetune: FinetuneSection = Field(default_factory=FinetuneSection)
+
+
+class EvaluateSection(Section):
+    evaluators: list[str] = Field(["classification"], description="registered evaluators")
+    threshold: float = Field(0.5, ge=0.0, le=1.0,
+                             description="positive-class probability cut-off")
+
+
+SECTIONS: dict[str, type[Section]] = {
+    "run": RunSection,
+    "data": DataSection,
+    "preprocess": PreprocessSection,
+    "split": SplitSection,
+    "generator": GeneratorSection,
+    "backbone": BackboneSection,
+    "train": TrainSection,
+    "evaluate": EvaluateSection,
+}
+
+
+def core_keys(section: str) -> set[str]:
+    """The keys a section owns (the rest of a component section goes to its component)."""
+    return set(SECTIONS[section].model_fields)

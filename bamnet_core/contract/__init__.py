@@ -1,0 +1,78 @@
+"""The public plugin API: everything a bamnet plugin may import, in one place.
+
+Plugins, the built-in ones included, import from ``bamnet_core.contract`` and
+nothing else of bamnet's (an import-linter contract checks this for the
+built-ins). Names not listed in ``__all__`` are internal and may change.
+
+- Hooks: :data:`hookimpl` marks implementations of the hooks in
+  :mod:`bamnet_core.contract.hookspecs`; each registry hook receives a
+  :class:`Register` callback.
+- Records and protocols: :class:`Sample`; one protocol per component kind
+  (:class:`DatasetSource`, :class:`Generator`, :class:`Backbone`,
+  :class:`Evaluator`); :data:`KINDS`, the table of kinds.
+- Optional capabilities a component may offer: :class:`Detectable`,
+  :class:`Downloadable`, :class:`HasNotes`, :class:`ChecksPreprocess`,
+  :class:`SplitBackbone`, :class:`FineTunable`.
+- Helpers: :func:`compose`, :func:`decide_indices`, :class:`PreprocessSpec`,
+  :data:`IMAGE_SUFFIXES`, :class:`DatasetDownload`, :func:`cache_dir`,
+  :func:`fingerprint`, :func:`atomic_path`.
+- Errors: raise :class:`ConfigError` for a bad option and :class:`DataError`
+  for bad or missing data, each with a ``hint``; anything else a plugin raises
+  is reported as a fault of that plugin.
+"""
+
+from __future__ import annotations
+
+from .._util.atomic import atomic_path
+from .._util.cachedir import cache_dir, fingerprint
+from ..errors import BamnetError, ConfigError, DataError, ImageDecodeError, PluginError
+from ..imaging.formats import IMAGE_SUFFIXES
+from ..imaging.preprocess import PreprocessSpec
+from .capabilities import (
+    CAPABILITIES,
+    ChecksPreprocess,
+    Detectable,
+    Downloadable,
+    FineTunable,
+    HasNotes,
+    SplitBackbone,
+)
+from .decision import decide_indices
+from .download import DatasetDownload
+from .hookspecs import Register, hookimpl
+from .kinds import KINDS, ComponentKind
+from .protocols import Backbone, DatasetSource, Evaluator, Generator, compose
+from .sample import Sample, iter_samples
+
+__all__ = [
+    "CAPABILITIES",
+    "IMAGE_SUFFIXES",
+    "KINDS",
+    "Backbone",
+    "BamnetError",
+    "ChecksPreprocess",
+    "ComponentKind",
+    "ConfigError",
+    "DataError",
+    "DatasetDownload",
+    "DatasetSource",
+    "Detectable",
+    "Downloadable",
+    "Evaluator",
+    "FineTunable",
+    "Generator",
+    "HasNotes",
+    "ImageDecodeError",
+    "PluginError",
+    "PreprocessSpec",
+    "Register",
+    "Sample",
+    "SplitBackbone",
+    "atomic_path",
+    "cache_dir",
+    "compose",
+    "decide_indices",
+    "fingerprint",
+    "hookimpl",
+    "iter_samples",
+]

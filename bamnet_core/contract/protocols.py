@@ -1,0 +1,103 @@
+"""What each component kind must do: one :class:`typing.Protocol` per kind.
+
+A plugin's factories return objects satisfying these protocols. The core
+never imports a concrete implementation; it calls through these methods.
+Optional extras a component may offer are in :mod:`.capabilities`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from .sample import Sample
+
+if TYPE_CHECKING:  # keras is heavy; only type checkers import it here
+    import keras
+    import numpy as np
+
+
+@runtime_checkable
+class DatasetSource(Protocol):
+    """Yields the samples of a dataset."""
+
+    def samples(self) -> Iterable[Sample]:
+        """Return every sample of the dataset, in a stable order.
+
+        Raise :class:`bamnet_core.errors.DataError` (with a hint) when the data
+        is missing or malformed; any other exception is reported as a fault of
+        the plugin.
+        """
+        ...
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """Learns from real images of one class and synthesises more of them."""
+
+    def fit(self, samples: Sequence[Sample], *, workdir: Path, seed: int) -> None:
+        """Train on ``samples`` (training split only), writing artefacts to ``workdir``.
+
+        :param samples: real training images of the class to synthesise.
+        :param workdir: a folder of the run folder the generator owns.
+        :param seed: seed for everything random.
+        """
+        ...
+
+    def generate(self, count: int, *, label: str, outdir: Path, seed: int) -> list[Sample]:
+        """Write ``count`` images to ``outdir`` and return them as synthetic samples.
+
+        Each returned :class:`Sample` has ``synthetic=True`` and ``label`` as its label.
+        """
+        ...
+
+
+@runtime_checkable
+class Backbone(Protocol):
+    """Builds a classification model."""
+
+    def build(self, input_shape: tuple[int, int, int], num_classes: int) -> keras.Model:
+        """Return an uncompiled Keras model mapping images to class probabilities.
+
+        :param input_shape: ``(size, size, channels)`` from ``[preprocess]``.
+        :param num_classes: length of ``[data] classes``; the output is a softmax
+            over them, in that order, and should be float32 (see mixed precision).
+        """
+        ...
+
+
+@runtime_checkable
+class Evaluator(Protocol):
+    """Turns predictions on a split into metrics."""
+
+    def evaluate(
+        self,
+        y_true: np.ndarray,
+        y_prob: np.ndarray,
+        *,
+        class_names: Sequence[str],
+        positive: str,
+        threshold: float,
+    ) -> dict[str, Any]:
+        """Return metrics as a JSON-ready dict.
+
+        :param y_true: integer class indices, shape ``(n,)``, dtype int64.
+        :param y_prob: class probabilities, shape ``(n, len(class_names))``, float32.
+        :param class_names: the class names, in index order.
+        :param positive: the positive class (sensitivity is measured on it).
+        :param threshold: a sample is called positive when its positive-class
+            probability is at least this (:func:`bamnet_core.contract.decide_indices`).
+        """
+        ...
+
+
+def compose(extractor: keras.Model, head: keras.Model, name: str = "classifier") -> keras.Model:
+    """The full model: images -> ``extractor`` -> ``head``, sharing both parts' layers.
+
+    A :class:`~.capabilities.SplitBackbone`'s ``build`` must return this.
+    """
+    import keras
+
+    inputs = keras.Input(shape=tuple(extractor.input_shape[1:]), name="image")
+    return keras.Model(inputs, head(extractor(inputs)), name=name)

@@ -1,0 +1,156 @@
+"""What is in a dataset and what is wrong with it, before anyone trains on it.
+
+:func:`audit_samples` is what ``bamnet data inspect`` shows and what every run
+writes to ``data-audit.json``: counts, decode failures, exact and near
+duplicates (within and across sources and splits), patients in two splits,
+class-vs-source confounding and age mismatch. The result is plain data.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .._util.progress import ProgressCallback, silent
+from ..contract.sample import Sample
+from ..errors import ImageDecodeError
+from .confounding import (
+    demographic_mismatch,
+    demographic_warnings,
+    source_confounding,
+    source_warnings,
+)
+from .duplicates import DEFAULT_NEAR_THRESHOLD, find_duplicates
+from .fingerprints import DHASH_BITS, Fingerprint, fingerprint_files
+from .splits import PatientSplit
+
+LIST_LIMIT = 200  # longest list of pairs/patients kept in the report
+
+
+def _count(samples: Sequence[Sample], key: str) -> dict[str, dict[str, int]]:
+    table: dict[str, Counter[str]] = defaultdict(Counter)
+    for s in samples:
+        value = getattr(s, key) or "unknown"
+        table[str(value)][s.label] += 1
+    return {k: dict(v) for k, v in sorted(table.items())}
+
+
+def audit_samples(
+    samples: Sequence[Sample],
+    *,
+    split: PatientSplit | None = None,
+    errors: Sequence[ImageDecodeError] = (),
+    fingerprints: Mapping[str, Fingerprint] | None = None,
+    duplicates: bool = True,
+    near_threshold: int = DEFAULT_NEAR_THRESHOLD,
+    progress: ProgressCallback = silent,
+) -> dict[str, Any]:
+    """Audit samples (and their split, if any).
+
+    :param errors: decode failures already known (from loading).
+    :param fingerprints: path -> fingerprint, if already computed; otherwise
+        files are fingerprinted here (cached, so after a run's decode this
+        only hashes bytes), and files that fail join ``errors``.
+    :param duplicates: False skips the duplicate search (and fingerprinting).
+    :param near_threshold: largest dHash distance (of 256 bits) counted as a
+        near duplicate.
+    :returns: a JSON-serialisable dict; ``warnings`` lists human sentences.
+    """
+    warnings: list[str] = []
+    failures = {e.path: e for e in errors}
+    if duplicates and fingerprints is None:
+        todo = [s.path for s in samples if s.path not in failures]
+        fingerprints, more = fingerprint_files(todo, progress=progress)
+        failures.update({e.path: e for e in more})
+    split_of = ({s.path: name for name, part in split.assignment.items() for s in part}
+                if split is not None else {})
+    report: dict[str, Any] = {
+        "images": len(samples),
+        "patients": len({s.patient_id for s in samples}),
+        "by_class": dict(sorted(Counter(s.label for s in samples).items())),
+        "by_source": _count(samples, "source"),
+        "by_view": _count(samples, "view"),
+        "synthetic": sum(s.synthetic for s in samples),
+        "decode_failures": [{"path": e.path, "kind": getattr(e, "kind", "unreadable"),
+                             "reason": e.reason} for e in failures.values()],
+    }
+    if failures:
+        kinds = Counter(getattr(e, "kind", "unreadable") for e in failures.values())
+        warnings.append(f"{len(failures)} file(s) could not be decoded and are left out ("
+                        + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) + ")")
+    if duplicates:
+        report["duplicates"] = _duplicates(samples, fingerprints or {}, split_of,
+                                           near_threshold, warnings)
+    if split is not None:
+        report["split"] = _split_report(split, warnings)
+    report["confounding"] = source_confounding([s for s in samples if not s.synthetic])
+    warnings.extend(source_warnings(report["confounding"]))
+    report["demographics"] = demographic_mismatch([s for s in samples if not s.synthetic])
+    warnings.extend(demographic_warnings(report["demographics"]))
+    report["warnings"] = warnings
+    return report
+
+
+def _split_report(split: PatientSplit, warnings: list[str]) -> dict[str, Any]:
+    crossing = split.patients_in_several_splits()
+    if split.leaky:
+        warnings.append(
+            "split.by = 'image' is leaky: images of one patient can be in training and "
+            f"validation ({len(crossing)} patients are); metrics will be optimistic")
+    elif crossing:
+        warnings.append(f"{len(crossing)} patient(s) appear in more than one split")
+    warnings.extend(split.notes)
+    return {
+        "by": split.by,
+        "seed": split.seed,
+        "leaky": split.leaky,
+        "counts": split.counts(),
+        "patients_in_several_splits": len(crossing),
+        "patients_in_several_splits_list": dict(sorted(crossing.items())[:LIST_LIMIT]),
+        "notes": split.notes,
+    }
+
+
+def _duplicates(samples: Sequence[Sample], prints: Mapping[str, Fingerprint],
+                split_of: Mapping[str, str], threshold: int,
+                warnings: list[str]) -> dict[str, Any]:
+    by_path = {s.path: s for s in samples}
+    pairs = find_duplicates([prints[s.path] for s in samples if s.path in prints],
+                            threshold=threshold)
+    rows: list[dict[str, Any]] = []
+    tally: Counter[str] = Counter()
+    for p in pairs:
+        a, b = by_path[p.a], by_path[p.b]
+        row = {
+            "a": p.a, "b": p.b, "kind": p.kind, "distance": p.distance,
+            "sources": sorted({a.source, b.source}),
+            "across_sources": a.source != b.source,
+            "same_patient": a.patient_id == b.patient_id,
+            "same_label": a.label == b.label,
+        }
+        if split_of:
+            row["splits"] = sorted({split_of.get(p.a, "-"), split_of.get(p.b, "-")})
+            row["across_splits"] = split_of.get(p.a) != split_of.get(p.b)
+        rows.append(row)
+        tally[p.kind] += 1
+        tally["across_sources" if row["across_sources"] else "within_source"] += 1
+        tally["across_splits"] += bool(row.get("across_splits"))
+        tally["different_patients"] += not row["same_patient"]
+        tally["conflicting_labels"] += not row["same_label"]
+    summary = {k: tally[k] for k in ("exact", "near", "within_source", "across_sources",
+                                     "across_splits", "different_patients",
+                                     "conflicting_labels")}
+    if pairs:
+        warnings.append(f"{len(pairs)} duplicate pair(s): {summary['exact']} exact, "
+                        f"{summary['near']} near (dHash within {threshold}/{DHASH_BITS} bits); "
+                        f"{summary['across_sources']} across sources, "
+                        f"{summary['different_patients']} with different patient ids")
+    if summary["across_splits"]:
+        warnings.append(f"{summary['across_splits']} duplicate pair(s) straddle two splits: "
+                        "the same image is trained on and evaluated")
+    if summary["conflicting_labels"]:
+        warnings.append(f"{summary['conflicting_labels']} duplicate pair(s) carry different "
+                        "labels")
+    return {"near_threshold_bits": threshold, "hash_bits": DHASH_BITS,
+            "fingerprinted": len(prints), **summary, "pairs": rows[:LIST_LIMIT]}

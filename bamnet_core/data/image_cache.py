@@ -1,0 +1,101 @@
+"""Decoded, resized images on disk, so later epochs and later runs never decode again.
+
+An entry is keyed by the SHA-256 of the file's bytes and the fingerprint of
+the :class:`~bamnet_core.images.PreprocessSpec`, so an edited file or a new
+spec misses, and a renamed or copied file hits. Entries hold the resized
+grayscale image as ``uint16`` (exact: :meth:`PreprocessSpec.resize`
+quantises to 16 bits), about 100 KB at 224x224. Writes are atomic; an entry
+that cannot be read back, or has the wrong shape, is ignored and rebuilt.
+Set ``BAMNET_IMAGE_CACHE=0`` to turn the cache off.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from .._util.cachedir import cache_dir, fingerprint, write_entry
+from ..imaging.decode import decode_bytes, read_image_bytes
+from ..imaging.limits import DEFAULT_MAX_PIXELS
+from ..imaging.preprocess import PreprocessSpec
+from .fingerprints import content_hash, remember_dhash
+
+CACHE_ENV = "BAMNET_IMAGE_CACHE"
+_FORMAT = 1
+
+
+class ImageCache:
+    """Resized images by (content hash, preprocessing spec).
+
+    :param root: the cache folder; default ``cache_dir("images")``.
+    :param enabled: when False every lookup misses and nothing is written.
+    """
+
+    def __init__(self, root: str | Path | None = None, *, enabled: bool = True) -> None:
+        self.root = Path(root) if root is not None else cache_dir("images")
+        self.enabled = enabled
+        self.hits = 0
+        self.misses = 0
+
+    @classmethod
+    def from_env(cls) -> ImageCache:
+        """The default cache, off when ``BAMNET_IMAGE_CACHE`` is ``0``/``false``/``off``."""
+        off = os.environ.get(CACHE_ENV, "1").strip().lower() in ("0", "false", "off", "no")
+        return cls(enabled=not off)
+
+    def entry(self, sha: str, spec: PreprocessSpec) -> Path:
+        """Where the entry for content ``sha`` under ``spec`` lives."""
+        key = fingerprint({"spec": asdict(spec), "format": _FORMAT})
+        return self.root / key / sha[:2] / f"{sha}.npy"
+
+    def get(self, sha: str, spec: PreprocessSpec) -> np.ndarray | None:
+        """The cached resized image (float32 in [0, 1]), or None on a miss or a bad entry."""
+        if not self.enabled:
+            return None
+        try:
+            stored = np.load(self.entry(sha, spec), allow_pickle=False)
+        except (OSError, ValueError, EOFError):
+            return None
+        if stored.dtype != np.uint16 or stored.shape != (spec.size, spec.size):
+            return None
+        return stored.astype(np.float32) / 65535.0
+
+    def put(self, sha: str, spec: PreprocessSpec, resized: np.ndarray) -> None:
+        """Store a resized image atomically; a failing write only costs a decode later."""
+        if not self.enabled:
+            return
+        buf = io.BytesIO()
+        np.save(buf, np.round(np.clip(resized, 0.0, 1.0) * 65535.0).astype(np.uint16))
+        try:
+            write_entry(self.entry(sha, spec), buf.getvalue())
+        except OSError:
+            pass
+
+    def load(self, path: str | Path, spec: PreprocessSpec, *,
+             max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+        """Model input for one file, from the cache or decoded (and then cached).
+
+        Equal to :func:`bamnet_core.images.load_input` for the same file and spec.
+
+        :raises ImageDecodeError: the file cannot be read or decoded.
+        """
+        p = Path(path)
+        data = read_image_bytes(p)
+        sha = content_hash(data)
+        resized = self.get(sha, spec)
+        if resized is not None:
+            self.hits += 1
+            return spec.finish(resized)
+        self.misses += 1
+        gray = decode_bytes(p, data, max_pixels=max_pixels)
+        if self.enabled:
+            remember_dhash(sha, gray)  # the audit needs it; now it costs no second decode
+        resized = spec.resize(gray)
+        self.put(sha, spec, resized)
+        return spec.finish(resized)
+
+

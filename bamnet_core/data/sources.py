@@ -1,0 +1,92 @@
+"""Reading a dataset through a source plugin: collecting samples, and finding a source for a path.
+
+Plugin code runs through :func:`~bamnet_core.plugins.faults.call_plugin`, so
+an unexpected exception is reported as that plugin's fault.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..config.components import instantiate
+from ..contract.capabilities import Detectable
+from ..contract.sample import Sample, iter_samples
+from ..errors import ConfigError, DataError
+from ..plugins.faults import call_plugin
+from ..plugins.options import factory_options
+from ..plugins.registry import Registration, Registry
+
+
+def read_samples(reg: Registration, source: Any) -> list[Sample]:
+    """Every sample of ``source`` (a built component of ``reg``), checked to be :class:`Sample`."""
+    def collect() -> list[Sample]:
+        return list(iter_samples(source.samples(), where=reg.label))
+
+    return call_plugin(reg, collect)
+
+
+def collect_samples(reg: Registration, source: Any, classes: list[str]) -> list[Sample]:
+    """The samples of a configured source, checking their labels against ``classes``.
+
+    :raises DataError: a label outside ``classes``, or a class with no image.
+    """
+    samples = read_samples(reg, source)
+    unknown = sorted({s.label for s in samples} - set(classes))
+    if unknown:
+        raise DataError(
+            f"{reg.label} yielded labels {unknown} not in data.classes {classes}",
+            hint="add them to [data] classes, or map or filter them in the source's options",
+        )
+    missing = [c for c in classes if not any(s.label == c for s in samples)]
+    if missing:
+        raise DataError(f"{reg.label} yielded no images of class(es) {missing}",
+                        hint="check the source's path and filters")
+    return samples
+
+
+def _candidates(registry: Registry) -> list[Registration]:
+    found = [r for r in registry.all("dataset_source") if isinstance(r.target, Detectable)]
+    return sorted(found, key=lambda r: (-int(r.target.detect_priority), r.name))
+
+
+def open_detected(path: Path, registry: Registry, extra: dict[str, Any] | None = None
+                  ) -> tuple[Registration, dict[str, Any], Any, list[Sample]]:
+    """Find the source that reads ``path`` and read it.
+
+    Sources are asked in order of falling ``detect_priority``; one that claims
+    the path but then cannot read it (a :class:`DataError`) passes it on to
+    the next, and its reason is kept for the final error.
+
+    :returns: the registration, the options used, the source and its samples.
+    :raises DataError: no source can read the path.
+    """
+    reasons: list[str] = []
+    for reg in _candidates(registry):
+        options = call_plugin(reg, reg.target.detect, path)
+        if options is None:
+            continue
+        options = {**options, **(extra or {})}
+        try:
+            source = instantiate(reg, options, where="--option", validate=True)
+            return reg, options, source, read_samples(reg, source)
+        except DataError as exc:
+            reasons.append(f"{reg.name}: {exc.message}")
+    tried = f" ({'; '.join(reasons)})" if reasons else ""
+    raise DataError(f"{path}: no dataset source can read this path{tried}",
+                    hint="pass --source NAME (`bamnet plugins --all` lists them); a folder "
+                         "needs one sub-folder per class, a CSV needs path,label columns")
+
+
+def forced_options(reg: Registration, path: Path) -> dict[str, Any]:
+    """Options to read ``path`` with the source the user named."""
+    target = reg.target
+    detected = call_plugin(reg, target.detect, path) if isinstance(target, Detectable) else None
+    if detected is not None:
+        return detected
+    options = factory_options(target)
+    for key in ("path", "root"):
+        if key in options:
+            return {key: str(path)}
+    raise ConfigError(f"{reg.label} takes no path or root option",
+                      hint="configure it in a TOML file and use `bamnet run` instead")

@@ -1,0 +1,105 @@
+"""The self-describing run folder: ``<output>/<timestamp>-<name>/``.
+
+Every file in it is written atomically. ``meta.json`` records the bamnet
+version, plugin pins, seed, device and timings, and a ``status`` that is
+``running`` until the run completes.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import re
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from .._util import atomic
+from ..errors import RunError
+
+# File names, in one place so resume, export and tests agree.
+CONFIG = "config.toml"
+META = "meta.json"
+SPLITS = "splits.csv"
+AUDIT = "data-audit.json"
+MODEL = "model.keras"
+HISTORY = "history.csv"
+METRICS = "metrics.json"
+PREPROCESS = "preprocess.json"
+
+
+def utc_now() -> str:
+    """The current time as an ISO 8601 UTC string."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "run"
+
+
+class RunFolder:
+    """One run's folder and its files."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    @classmethod
+    def create(cls, output_dir: str | Path, name: str) -> RunFolder:
+        """Make a new, uniquely named folder under ``output_dir``."""
+        base = Path(output_dir)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        try:
+            base.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RunError(f"cannot create output folder {base}: {exc.strerror or exc}",
+                           hint="pass a writable --output-dir") from None
+        for n in range(1, 1000):
+            suffix = "" if n == 1 else f"-{n}"
+            path = base / f"{stamp}-{_slug(name)}{suffix}"
+            try:
+                path.mkdir()
+            except FileExistsError:
+                continue
+            return cls(path)
+        raise RunError(f"cannot find a free run folder name in {base}")
+
+    def file(self, name: str) -> Path:
+        """Path of a file in the run folder."""
+        return self.path / name
+
+    def write_text(self, name: str, text: str) -> Path:
+        """Atomically write a text file into the run folder."""
+        atomic.write_text(self.file(name), text)
+        return self.file(name)
+
+    def write_json(self, name: str, obj: Any) -> Path:
+        """Atomically write a JSON file into the run folder."""
+        atomic.write_json(self.file(name), obj)
+        return self.file(name)
+
+    def read_json(self, name: str) -> Any:
+        """Read a JSON file from the run folder."""
+        try:
+            return json.loads(self.file(name).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise RunError(f"{self.file(name)} is missing",
+                           hint="is this a bamnet run folder?") from None
+
+
+def base_meta(*, seed: int, plugin_pins: list[str], config_origin: str) -> dict[str, Any]:
+    """The parts of ``meta.json`` known before a run starts."""
+    return {
+        "bamnet_version": __version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "plugins": plugin_pins,
+        "seed": seed,
+        "config_origin": config_origin,
+        "status": "running",
+        "started_at": utc_now(),
+        "finished_at": None,
+        "device": None,
+        "timings_s": {},
+    }

@@ -1,0 +1,218 @@
+"""Score images with an exported bamnet ONNX model on onnxruntime.
+
+:class:`Scorer` opens a model, reads the preprocessing and decision rule
+from its metadata (:mod:`.metadata`) and scores paths or arrays.
+:meth:`Scorer.score_stream` decodes in a thread pool while onnxruntime runs
+the previous batch, keeping at most a few batches in flight, so memory stays
+flat on any number of files. A file that fails becomes a record with an
+``error``; it never stops the stream.
+
+Imports no TensorFlow, so scoring starts in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._util.cachedir import file_sha256
+from .._util.progress import ProgressCallback, ProgressEvent, silent
+from .._util.workers import default_workers
+from ..contract.decision import decide_indices
+from ..errors import BamnetError, ConfigError, ImageDecodeError
+from ..imaging.decode import decode_image
+from ..imaging.limits import DEFAULT_MAX_PIXELS
+from .metadata import ModelFileError, ModelInfo
+from .session import Provider, check_model_io, open_session
+
+
+@dataclass(frozen=True)
+class ScoreRecord:
+    """One scored input: probabilities and label, or the reason it failed.
+
+    :param path: the file (or the name given to an array).
+    :param probabilities: class name -> probability; ``None`` when it failed.
+    :param label: the predicted class; ``None`` when it failed.
+    :param threshold: the decision threshold applied to the positive class.
+    :param model_sha256: sha256 of the model file that scored it.
+    :param error: why it failed, or ``None``.
+    """
+
+    path: str
+    probabilities: dict[str, float] | None
+    label: str | None
+    threshold: float
+    model_sha256: str
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (the JSON Lines output row)."""
+        return {"path": self.path, "probabilities": self.probabilities, "label": self.label,
+                "threshold": self.threshold, "model_sha256": self.model_sha256,
+                "error": self.error}
+
+
+def decide(probs: np.ndarray, classes: Sequence[str], positive: str,
+           threshold: float) -> list[str]:
+    """Labels for rows of ``probs``: the positive class when its probability reaches
+    ``threshold``, else the most probable other class (the rule evaluation uses)."""
+    picked = decide_indices(probs, list(classes).index(positive), threshold)
+    return [classes[i] for i in picked]
+
+
+class Scorer:
+    """Score images with one exported model.
+
+    :param model_path: a ``.onnx`` file written by ``bamnet export --onnx``.
+    :param provider: ``auto`` (CUDA if usable, else CPU), ``cuda`` or ``cpu``.
+    :param threshold: replace the model's decision threshold.
+    :param threads: onnxruntime intra-op threads (default: all cores).
+    """
+
+    def __init__(self, model_path: str | Path, *, provider: Provider = "auto",
+                 threshold: float | None = None, threads: int | None = None) -> None:
+        self.model_path = Path(model_path)
+        if not self.model_path.is_file():
+            raise ModelFileError(f"model file {self.model_path} not found",
+                                 hint="export one with `bamnet export RUN_DIR --onnx`")
+        self.session = open_session(self.model_path, provider, threads)
+        props = dict(self.session.get_modelmeta().custom_metadata_map)
+        self.info = ModelInfo.from_props(props, source=str(self.model_path))
+        check_model_io(self.session, self.info, str(self.model_path))
+        if threshold is not None and not (math.isfinite(threshold) and 0.0 <= threshold <= 1.0):
+            raise ConfigError(f"threshold must be a number in [0, 1], got {threshold!r}",
+                              hint="for example --threshold 0.5")
+        self.threshold = self.info.threshold if threshold is None else float(threshold)
+        self.sha256 = file_sha256(self.model_path)
+        self.input_name = self.session.get_inputs()[0].name
+        self.provider = self.session.get_providers()[0]
+
+    @property
+    def classes(self) -> list[str]:
+        """Class names, in output order."""
+        return self.info.classes
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Probabilities ``(n, classes)`` for already preprocessed inputs ``(n, h, w, c)``."""
+        if len(x) == 0:
+            return np.zeros((0, len(self.classes)), dtype=np.float32)
+        out = self.session.run(None, {self.input_name: np.ascontiguousarray(x, np.float32)})
+        return np.asarray(out[0], dtype=np.float32)
+
+    def preprocess(self, image: np.ndarray) -> np.ndarray:
+        """Model input for one decoded image: grayscale ``(h, w)`` or BGR ``(h, w, 3)``;
+        uint8, uint16, or float in [0, 1] (what :func:`decode_image` returns)."""
+        image = np.asarray(image)
+        if image.ndim == 3 and image.shape[2] in (3, 4):
+            import cv2
+
+            code = cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY
+            image = cv2.cvtColor(image, code)
+        if image.ndim != 2 or image.size == 0:
+            raise ValueError(f"expected a 2-D grayscale or (h, w, 3) image, got {image.shape}")
+        if image.dtype == np.uint8:
+            image = image.astype(np.float32) / 255.0
+        elif image.dtype == np.uint16:
+            image = image.astype(np.float32) / 65535.0
+        elif not (np.isfinite(image).all() and image.min() >= 0.0 and image.max() <= 1.0):
+            raise ValueError("float images must hold values in [0, 1]")
+        return self.info.spec.apply(image)
+
+    def records(self, names: Sequence[str], x: np.ndarray) -> list[ScoreRecord]:
+        """Records for preprocessed inputs ``x`` named ``names``."""
+        probs = self.predict(x)
+        labels = decide(probs, self.classes, self.info.positive, self.threshold)
+        return [ScoreRecord(name, {c: float(p) for c, p in zip(self.classes, row, strict=True)},
+                            label, self.threshold, self.sha256)
+                for name, row, label in zip(names, probs, labels, strict=True)]
+
+    def failed(self, name: str, reason: str) -> ScoreRecord:
+        """The record of an input that could not be scored."""
+        return ScoreRecord(name, None, None, self.threshold, self.sha256, reason)
+
+    def score_arrays(self, images: Sequence[np.ndarray],
+                     names: Sequence[str] | None = None) -> list[ScoreRecord]:
+        """Score decoded images (see :meth:`preprocess`); a bad array gets an error record."""
+        names = list(names) if names is not None else [f"array[{i}]" for i in range(len(images))]
+        ok_names, batch, out = [], [], {}
+        for name, image in zip(names, images, strict=True):
+            try:
+                batch.append(self.preprocess(image))
+                ok_names.append(name)
+            except (ValueError, BamnetError) as exc:
+                out[name] = self.failed(name, str(exc))
+        if batch:
+            out.update(zip(ok_names, self.records(ok_names, np.stack(batch)), strict=True))
+        return [out[n] for n in names]
+
+    def score_paths(self, paths: Iterable[str | Path], **kwargs: Any) -> list[ScoreRecord]:
+        """Score files (not folders) and return their records, in order."""
+        stream = self.score_stream([os.fspath(p) for p in paths], **kwargs)
+        return [record for batch in stream for record in batch]
+
+    def _load(self, item: str | ImageDecodeError, max_pixels: int) -> np.ndarray | str:
+        if isinstance(item, ImageDecodeError):
+            return item.reason
+        try:
+            return self.info.spec.apply(decode_image(item, max_pixels=max_pixels))
+        except ImageDecodeError as exc:
+            return exc.reason
+        except Exception as exc:  # a decoder bug must not take down a million-file run
+            return f"unexpected {type(exc).__name__}: {exc}"
+
+    def score_stream(self, items: Iterable[str | ImageDecodeError], *, batch_size: int = 32,
+                     workers: int | None = None, prefetch: int = 2,
+                     max_pixels: int = DEFAULT_MAX_PIXELS,
+                     progress: ProgressCallback = silent) -> Iterator[list[ScoreRecord]]:
+        """Yield one list of records per batch, in input order.
+
+        At most ``batch_size * (prefetch + 1)`` images are decoded or waiting at
+        any time; decoding of the next batches overlaps inference on this one.
+        """
+        if batch_size < 1:
+            raise BamnetError(f"batch size must be at least 1, got {batch_size}")
+        source = iter(items)
+        limit = batch_size * (prefetch + 1)
+        window: deque[tuple[str, Future]] = deque()
+        done = failed = 0
+        pool = ThreadPoolExecutor(max_workers=workers or default_workers(),
+                                  thread_name_prefix="bamnet-decode")
+
+        def fill() -> None:
+            while len(window) < limit:
+                item = next(source, None)
+                if item is None:
+                    return
+                name = item.path if isinstance(item, ImageDecodeError) else item
+                window.append((name, pool.submit(self._load, item, max_pixels)))
+
+        try:
+            fill()
+            while window:
+                batch = [window.popleft() for _ in range(min(batch_size, len(window)))]
+                results = [(name, future.result()) for name, future in batch]
+                fill()  # queue the next decodes before inference blocks this thread
+                good = [(n, r) for n, r in results if isinstance(r, np.ndarray)]
+                scored = dict(zip([n for n, _ in good],
+                                  self.records([n for n, _ in good],
+                                               np.stack([r for _, r in good])) if good else [],
+                                  strict=True))
+                records = [scored[n] if isinstance(r, np.ndarray) else self.failed(n, r)
+                           for n, r in results]
+                done += len(records)
+                failed += sum(r.error is not None for r in records)
+                progress(ProgressEvent("score", done, None, "scoring",
+                                       {"failed": failed, "provider": self.provider}))
+                yield records
+        finally:
+            for _, future in window:
+                future.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)

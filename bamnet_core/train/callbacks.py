@@ -1,0 +1,97 @@
+"""Keras callbacks of the training engine: progress, history, checkpoints, early stopping."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from .._util import atomic
+from .._util.progress import ProgressCallback, ProgressEvent
+from .checkpoint import TrainState, save_state
+
+
+def progress_forwarder(progress: ProgressCallback, epochs: int, steps: int,
+                       first_epoch: int = 0) -> Any:
+    """A callback sending step and epoch events (epoch, step, loss, metrics) to ``progress``.
+
+    ``first_epoch`` is the global number of the phase's first epoch minus one,
+    so a fine-tuning phase or a resumed run counts on from earlier epochs.
+    """
+    import keras
+
+    class ProgressForwarder(keras.callbacks.Callback):
+        """Forwards Keras batch and epoch ends to a bamnet progress callback."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.epoch = 0
+            self.last: dict[str, Any] = {}
+
+        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+            self.epoch = epoch
+
+        def _event(self, done: int, logs: dict | None, step: int) -> None:
+            number = first_epoch + self.epoch + 1
+            fields = {"epoch": number, "epochs": first_epoch + epochs, "step": step,
+                      "steps": steps, **self.last,
+                      **{k: float(v) for k, v in (logs or {}).items()}}
+            progress(ProgressEvent("train", done, epochs * steps,
+                                   f"epoch {number}/{first_epoch + epochs} step {step}/{steps}",
+                                   fields))
+
+        def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+            self._event(self.epoch * steps + batch + 1, logs, batch + 1)
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            self.last = {k: float(v) for k, v in (logs or {}).items() if k.startswith("val_")}
+            self._event((epoch + 1) * steps, logs, steps)
+
+    return ProgressForwarder()
+
+
+def better(monitor: str, value: float, best: float | None) -> bool:
+    """Whether ``value`` of ``monitor`` beats ``best`` (losses go down, the rest up)."""
+    if best is None:
+        return True
+    return value < best if "loss" in monitor else value > best
+
+
+def epoch_recorder(*, run_dir: Path, state: TrainState, trained: Any, full: Any,
+                   monitor: str, patience: int, history_csv: Any, best_file: str,
+                   history_file: str) -> Any:
+    """The callback that, at each epoch end, records history and commits a checkpoint.
+
+    :param trained: the model being fitted (the head when features are cached).
+    :param full: the full model, saved as ``best_file`` when ``monitor`` improves.
+    :param patience: early-stopping patience in epochs; 0 = never stop early.
+    :param history_csv: a function rendering history rows as CSV text.
+    """
+    import keras
+
+    class EpochRecorder(keras.callbacks.Callback):
+        """History row, best model, early stopping and checkpoint, in that order."""
+
+        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            logs = {k: float(v) for k, v in (logs or {}).items()}
+            row = {"epoch": len(state.history) + 1, "phase": state.phase, **logs,
+                   "seconds": round(time.perf_counter() - self.start, 3)}
+            state.history.append(row)
+            state.phase_epochs = epoch + 1
+            atomic.write_text(Path(run_dir) / history_file, history_csv(state.history))
+            value = logs.get(monitor)
+            if value is not None and better(monitor, value, state.best):
+                state.best, state.best_epoch, state.wait = value, row["epoch"], 0
+                with atomic.atomic_path(Path(run_dir) / best_file) as tmp:
+                    full.save(tmp)
+            else:
+                state.wait += 1
+            if patience and state.wait >= patience:
+                self.model.stop_training = True
+                state.phase_done = True
+            save_state(run_dir, trained, state)
+
+    return EpochRecorder()

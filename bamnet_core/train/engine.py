@@ -1,0 +1,246 @@
+"""The training engine: build, compile and fit a backbone's model from ``[train]``.
+
+:func:`train_model` runs up to two phases: ``train`` (the backbone frozen as
+configured; on cached features when it is entirely frozen and nothing is
+augmented) and ``finetune`` (``[train.finetune]``: the backbone's layers from
+``unfreeze`` on become trainable, at a lower learning rate). Every epoch ends
+with an atomic checkpoint, so ``resume=True`` continues a killed run.
+
+TensorFlow and Keras are imported inside functions, so importing this module
+stays cheap; only a run that trains pays for them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._util.progress import ProgressCallback, silent
+from ..contract.capabilities import ChecksPreprocess, FineTunable, SplitBackbone
+from ..contract.protocols import compose
+from ..errors import ConfigError
+from ..imaging.preprocess import PreprocessSpec
+from ..runs.folder import HISTORY
+from . import checkpoint
+from .augment import augment_enabled, epoch_seed
+from .backend import import_keras
+from .callbacks import epoch_recorder, progress_forwarder
+from .checkpoint import TrainState
+from .dataset import steps_per_epoch, train_dataset
+from .feature_cache import cached_features
+from .setup import (
+    build_optimizer,
+    class_weights,
+    describe_device,
+    mixed_policy,
+    seed_everything,
+)
+
+__all__ = ["TrainResult", "build_optimizer", "class_weights", "describe_device", "history_csv",
+           "predict", "seed_everything", "train_model"]
+
+BEST = "best.keras"  # the best epoch by train.monitor, full model
+
+
+@dataclass
+class TrainResult:
+    """What training produced.
+
+    :param model: the full model (backbone and head), trained.
+    :param history: one row per epoch, all phases, each epoch once.
+    :param info: how it trained (feature cache, phases, best epoch, resume).
+    """
+
+    model: Any
+    history: list[dict[str, Any]]
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def history_csv(rows: Sequence[dict[str, Any]]) -> str:
+    """The history as CSV, one row per epoch (columns: the union of the rows' keys)."""
+    if not rows:
+        return "epoch\n"
+    names: list[str] = []
+    for row in rows:
+        names.extend(k for k in row if k not in names)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=names, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def predict(model: Any, x: np.ndarray, batch_size: int = 64) -> np.ndarray:
+    """Class probabilities for ``x`` (an empty input gives an empty result)."""
+    if len(x) == 0:
+        return np.zeros((0, int(model.output_shape[-1])), dtype=np.float32)
+    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float32)
+
+
+def use_feature_cache(train: dict[str, Any], extractor: Any | None) -> bool:
+    """Whether to train the head on cached features (``train.feature_cache``)."""
+    setting = train["feature_cache"]
+    reasons = []
+    if extractor is None:
+        reasons.append("the backbone does not offer a feature extractor / head split")
+    elif extractor.trainable_weights:
+        reasons.append("the backbone is not entirely frozen (set [backbone] freeze = \"all\")")
+    if augment_enabled(train["augment"]):
+        reasons.append("[train.augment] is on (every epoch sees new pixels)")
+    if setting is True and reasons:
+        raise ConfigError("train.feature_cache = true, but " + "; and ".join(reasons),
+                          hint='set train.feature_cache = "auto" or false')
+    return setting is not False and not reasons
+
+
+def finetune_start(backbone: Any, configured: str | None) -> str:
+    """The layer-name prefix fine-tuning unfreezes from: configured, else the backbone's."""
+    if configured:
+        return configured
+    if isinstance(backbone, FineTunable):
+        return backbone.finetune_from
+    raise ConfigError("train.finetune.unfreeze is not set and the backbone names no default "
+                      "layer to fine-tune from",
+                      hint="set --set train.finetune.unfreeze=LAYER_NAME_PREFIX")
+
+
+def unfreeze(layers: Sequence[Any], prefix: str) -> int:
+    """Make ``layers`` from the first named ``prefix...`` on trainable; return how many."""
+    names = [layer.name for layer in layers]
+    start = next((i for i, n in enumerate(names) if n.startswith(prefix)), None)
+    if start is None:
+        raise ConfigError(f"train.finetune.unfreeze {prefix!r} matches no backbone layer; "
+                          f"layers: {', '.join(names)}",
+                          hint="name the prefix of one of these layers")
+    for layer in layers[start:]:
+        layer.trainable = True
+    return len(layers) - start
+
+
+@dataclass
+class _Job:
+    train: dict[str, Any]
+    spec: PreprocessSpec
+    seed: int
+    run_dir: Path
+    num_classes: int
+    progress: ProgressCallback
+
+
+def _compile(job: _Job, model: Any, optimizer: dict[str, Any]) -> None:
+    model.compile(optimizer=build_optimizer(optimizer), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"], jit_compile=job.train["jit_compile"])
+
+
+def _fit(job: _Job, trained: Any, full: Any, state: TrainState, data: tuple[np.ndarray, ...],
+         end: int, augment: dict[str, float] | None) -> None:
+    x, y, xv, yv = data
+    train = job.train
+    batch, start = train["batch_size"], state.phase_epochs
+    offset = len(state.history) - start
+    steps = steps_per_epoch(len(x), batch)
+    ds = train_dataset(x, y, batch_size=batch, seed=job.seed, start_epoch=start, end_epoch=end,
+                       augment=augment, spec=job.spec)
+    weights = class_weights(y, job.num_classes) if train["class_weight"] == "balanced" else None
+    trained.fit(ds, validation_data=(xv, yv), validation_batch_size=batch, epochs=end,
+                shuffle=False, initial_epoch=start, steps_per_epoch=steps,
+                class_weight=weights, verbose=0,
+                callbacks=[progress_forwarder(job.progress, end, steps, offset),
+                           epoch_recorder(run_dir=job.run_dir, state=state, trained=trained,
+                                          full=full, monitor=train["monitor"],
+                                          patience=train["early_stopping"],
+                                          history_csv=history_csv, best_file=BEST,
+                                          history_file=HISTORY)])
+
+
+def train_model(backbone: Any, spec: PreprocessSpec, x_train: np.ndarray, y_train: np.ndarray,
+                x_val: np.ndarray, y_val: np.ndarray, *, train: dict[str, Any],
+                num_classes: int, seed: int, run_dir: str | Path, resume: bool = False,
+                progress: ProgressCallback = silent) -> TrainResult:
+    """Train ``backbone``'s model as ``[train]`` says, checkpointing into ``run_dir``.
+
+    :param backbone: a :class:`~bamnet_core.components.Backbone` (optionally a
+        :class:`~bamnet_core.components.SplitBackbone`).
+    :param train: the resolved ``[train]`` section.
+    :param resume: continue from ``run_dir/checkpoint`` when it holds a state.
+    """
+    keras = import_keras()
+    if isinstance(backbone, ChecksPreprocess):
+        backbone.check_preprocess(spec)
+    before = keras.config.dtype_policy().name
+    if train["jit_compile"] and keras.backend.backend() == "tensorflow":
+        # Keras silently skips XLA while TensorFlow op determinism is on; XLA wins here.
+        from tensorflow.python.framework.config import disable_op_determinism
+
+        disable_op_determinism()
+    if train["mixed_precision"]:
+        keras.mixed_precision.set_global_policy(mixed_policy())
+    try:
+        job = _Job(train, spec, seed, Path(run_dir), num_classes, progress)
+        return _train(job, backbone, (x_train, y_train, x_val, y_val), resume)
+    finally:
+        keras.mixed_precision.set_global_policy(before)
+
+
+def _train(job: _Job, backbone: Any, data: tuple[np.ndarray, ...], resume: bool) -> TrainResult:
+    keras = import_keras()
+    train, spec = job.train, job.spec
+    state = checkpoint.load_state(job.run_dir) if resume else None
+    info: dict[str, Any] = {"resumed_from_epoch": len(state.history) if state else 0}
+    extractor = head = None
+    if isinstance(backbone, SplitBackbone):
+        extractor = backbone.feature_extractor(spec.input_shape)
+        head = backbone.head(tuple(extractor.output_shape[1:]), job.num_classes)
+        full = compose(extractor, head)
+    else:
+        full = backbone.build(spec.input_shape, job.num_classes)
+    cache = use_feature_cache(train, extractor)
+    info["feature_cache"] = cache
+    x, y, xv, yv = data
+    if state is None or state.phase == "train":
+        if state is None:
+            state = TrainState(phase="train", phase_epochs=0, model_file="", seed=job.seed)
+        trained = full
+        if cache:
+            x, counts = cached_features(extractor, x, spec=spec, progress=job.progress,
+                                        batch_size=train["batch_size"])
+            xv, counts_val = cached_features(extractor, xv, spec=spec, progress=job.progress,
+                                             batch_size=train["batch_size"])
+            info["feature_cache_counts"] = {"train": counts, "val": counts_val}
+            trained = head
+        if state.phase_epochs:
+            trained = checkpoint.load_model(job.run_dir, state)
+            full = compose(extractor, trained) if cache else trained
+            keras.utils.set_random_seed(epoch_seed(job.seed, len(state.history), 3))
+        else:
+            _compile(job, trained, train["optimizer"])
+        if state.phase_epochs < train["epochs"] and not state.phase_done:
+            _fit(job, trained, full, state, (x, y, xv, yv), train["epochs"],
+                 None if cache else train["augment"])
+    finetune = train["finetune"]
+    if finetune["epochs"] > 0:
+        x, y, xv, yv = data
+        if state.phase == "train":
+            inner = full.get_layer("backbone").layers if extractor is not None else full.layers
+            info["unfrozen_layers"] = unfreeze(inner, finetune_start(backbone,
+                                                                    finetune["unfreeze"]))
+            _compile(job, full, {**train["optimizer"], "lr": finetune["lr"]})
+            state = TrainState(phase="finetune", phase_epochs=0, model_file="",
+                               history=state.history, best=state.best,
+                               best_epoch=state.best_epoch, seed=job.seed)
+        else:
+            full = checkpoint.load_model(job.run_dir, state)
+            keras.utils.set_random_seed(epoch_seed(job.seed, len(state.history), 3))
+        if state.phase_epochs < finetune["epochs"] and not state.phase_done:
+            _fit(job, full, full, state, (x, y, xv, yv), finetune["epochs"], train["augment"])
+    info["best_epoch"] = state.best_epoch
+    if train["restore_best"] and (job.run_dir / BEST).is_file():
+        full = keras.models.load_model(job.run_dir / BEST)
+        info["restored_best"] = True
+    return TrainResult(model=full, history=list(state.history), info=info)
