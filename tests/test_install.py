@@ -51,3 +51,12 @@ def test_pip_failure_is_one_clear_error(cli, pip_calls):
 def test_install_needs_something(cli, pip_calls):
     result = cli("install")
     assert result.exit_code == 1 and "nothing to install" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["bamnet", "BAMNET", "bamnet[test]", "pip"])
+def test_uninstalling_bamnet_itself_is_refused(cli, pip_calls, name):
+    calls, _ = pip_calls
+    result = cli("uninstall", "bamnet-foo", name)
+    assert result.exit_code == 1 and "refusing to uninstall" in result.stderr
+    assert "python -m pip uninstall" in result.stderr
+    assert calls == []  # nothing was uninstalled, not even the plugin named first

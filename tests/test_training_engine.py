@@ -56,7 +56,9 @@ def test_same_seed_same_metrics_with_augmentation(cli, tmp_path, tiny_config):
     assert (Path(a["run_dir"]) / "best.keras").is_file()
 
 
-def test_feature_cache_matches_full_model_training(cli, tmp_path, tiny_config):
+def test_feature_cache_matches_full_model_training(cli, tmp_path, tiny_config, monkeypatch):
+    # a cache of its own: other tests may already have cached these very features
+    monkeypatch.setenv("BAMNET_CACHE_DIR", str(tmp_path / "cache"))
     tiny = tiny_config.read_text()
     full = _run(cli, _config(tmp_path, tiny, backbone=VGG_TINY,
                              extra="feature_cache = false\n"), tmp_path / "full")

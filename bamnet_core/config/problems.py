@@ -38,6 +38,10 @@ class Problem:
 def humanise(message: str) -> str:
     """Pydantic's wording in TOML terms: ``expected an integer``, ``must be greater than 0``."""
     message = message.rstrip(".")
+    counted = re.match(r"(?:Tuple|List) should have (at (?:most|least) \d+ items?) after "
+                       r"validation, not (\d+)$", message)
+    if counted:
+        return f"expected {counted.group(1)}, not {counted.group(2)}"
     match = re.match(r"Input should be (?:a valid |an? )?(.*)$", message)
     if not match:
         return message
@@ -82,20 +86,29 @@ class Problems:
 
     def where(self, dotted: str) -> str:
         """``--set a.b`` for command-line values, else ``FILE: [a] b``."""
+        return self._short(dotted) if dotted in self.overrides else \
+            f"{self.origin}: {self._short(dotted)}"
+
+    def _short(self, dotted: str) -> str:
         if dotted in self.overrides:
             return f"--set {dotted}"
         if "." not in dotted:
-            return f"{self.origin}: [{dotted}]"
+            return f"[{dotted}]"
         section, key = dotted.rsplit(".", 1)
-        return f"{self.origin}: [{section}] {key}"
+        return f"[{section}] {key}"
 
     def raise_if_any(self) -> None:
         """Raise one :class:`ConfigError` listing every problem, if there are any."""
         if not self.items:
             return
-        lines = [f"{self.where(p.dotted)}: {p.message}" for p in self.items]
-        message = lines[0] if len(lines) == 1 else \
-            f"{len(lines)} problems: " + "; ".join(lines)
+        if len(self.items) == 1:
+            only = self.items[0]
+            message = f"{self.where(only.dotted)}: {only.message}"
+        else:
+            in_file = any(p.dotted not in self.overrides for p in self.items)
+            message = (f"{self.origin}: " if in_file else "") + \
+                f"{len(self.items)} problems: " + \
+                "; ".join(f"{self._short(p.dotted)}: {p.message}" for p in self.items)
         fixes = [p.fix for p in self.items if p.fix]
         if fixes:
             hint = "for example --set " + fixes[0]

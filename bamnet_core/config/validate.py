@@ -151,6 +151,15 @@ class _Validator:
                     else self.base_dir
                 extra[key] = _resolve(value, base)
         owner = f"{kind.label} {name!r}"
+        if f"{section}.{kind.pick}" in self.problems.overrides:
+            # switched component on the command line: the file's keys were for the old one
+            for key in [k for k in extra if k not in fields
+                        and f"{section}.{k}" not in self.problems.overrides]:
+                self.problems.add(f"{section}.{key}", f"belongs to the file's {kind.label}, "
+                                  f"not to {owner}",
+                                  f"'{section}={{{kind.pick} = \"{name}\"}}' to replace the "
+                                  f"whole section (or --unset {section}.{key})")
+                del extra[key]
         missing = [k for k, f in fields.items() if f.is_required() and k not in extra]
         if missing and self.allow_missing:
             self.config.missing.extend(f"{section}.{k}" for k in missing)

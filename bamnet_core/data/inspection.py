@@ -41,7 +41,8 @@ def inspect_dataset(
     start = time.perf_counter()
     p = Path(path).expanduser()
     if not p.exists():
-        raise DataError(f"{p}: no such file or folder")
+        raise DataError(f"{p}: no such file or folder",
+                        hint="pass a dataset folder or a manifest CSV that exists")
     if source:
         reg = registry.get("dataset_source", source)
         found = {**forced_options(reg, p), **(options or {})}

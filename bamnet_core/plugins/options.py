@@ -60,6 +60,20 @@ def _hints(factory: Callable[..., Any]) -> dict[str, Any]:
         raise
 
 
+def _unresolved(factory: Callable[..., Any]) -> str:
+    """The first parameter whose string annotation fails to evaluate (``"?"`` if none)."""
+    target = factory.__init__ if inspect.isclass(factory) else factory
+    namespace = dict(getattr(target, "__globals__", {}))
+    for name, annotation in getattr(target, "__annotations__", {}).items():
+        if name == "return" or not isinstance(annotation, str):
+            continue
+        try:
+            eval(annotation, namespace)  # noqa: S307 - the plugin's own annotation text
+        except Exception:
+            return name
+    return "?"
+
+
 def factory_options(factory: Callable[..., Any]) -> dict[str, Option]:
     """The keyword options a component factory accepts, from its signature.
 
@@ -70,8 +84,9 @@ def factory_options(factory: Callable[..., Any]) -> dict[str, Option]:
     try:
         hints = _hints(factory)
     except Exception as exc:  # NameError, or a syntax error inside a string annotation
-        raise OptionSchemaError("?", f"annotations do not resolve ({type(exc).__name__}: "
-                                f"{exc}); import what they name at module level") from None
+        raise OptionSchemaError(_unresolved(factory), f"its annotation does not resolve "
+                                f"({type(exc).__name__}: {exc}); import what it names at "
+                                "module level, not only under TYPE_CHECKING") from None
     options: dict[str, Option] = {}
     for param in inspect.signature(factory).parameters.values():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD, param.POSITIONAL_ONLY):

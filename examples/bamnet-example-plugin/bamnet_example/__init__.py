@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bamnet_core.contract import Sample, hookimpl
+from bamnet_core.contract import Sample, cache_dir, hookimpl
 
 
 def draw_shapes(root: Path, per_class: int, size: int, seed: int) -> list[Sample]:
@@ -53,8 +53,6 @@ class ExampleShapes:
 
     def __init__(self, *, per_class: int = 20, size: int = 48, seed: int = 0,
                  root: str | None = None) -> None:
-        from bamnet_core.contract import cache_dir
-
         self.per_class, self.size, self.seed = per_class, size, seed
         key = f"{per_class}-{size}-{seed}"
         self.root = Path(root) if root else cache_dir("example-shapes", key)
