@@ -13,7 +13,7 @@ PYTHON = "3.11"
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """Run the test suite (fast tests; slow and gpu markers skipped)."""
+    """Run the test suite in random order (fast tests; slow and gpu markers skipped)."""
     session.install("-e", ".[test]")
     session.run("pytest", *session.posargs)
 
@@ -27,10 +27,11 @@ def slow(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False)
 def lint(session: nox.Session) -> None:
-    """Lint with ruff."""
-    session.install("ruff")
+    """Lint with ruff and check the import contracts (the layers) with import-linter."""
+    session.install("-e", ".", "ruff", "import-linter")
     session.run("ruff", "check", "bamnet_core", "plugins", "tests", "benchmarks", "examples",
                 "noxfile.py")
+    session.run("lint-imports")
 
 
 @nox.session(python=PYTHON, default=False)

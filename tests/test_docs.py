@@ -59,3 +59,23 @@ def test_config_reference_lists_every_core_key():
                     assert f"`{inner}`" in text, f"{section}.{key}.{inner}"
             else:
                 assert f"`{key}`" in text, f"{section}.{key}"
+
+
+def _members(protocol: type) -> list[str]:
+    own = [n for n in vars(protocol) if not n.startswith("_")]
+    return [n for n in own if n not in ("register",)]
+
+
+def test_every_protocol_and_capability_is_documented_with_its_members():
+    from bamnet_core.contract import CAPABILITIES, KINDS
+
+    text = (ROOT / "docs" / "plugins" / "hooks.md").read_text()
+    protocols = [k.protocol for k in KINDS if k.protocol is not None]
+    for heading, group in (("Protocol", protocols), ("Capability", CAPABILITIES)):
+        for protocol in group:
+            title = f"## {heading}: {protocol.__name__}"
+            assert title in text, title
+            section = text.split(title, 1)[1].split("\n## ", 1)[0]
+            for member in _members(protocol):
+                assert f"{member}(self" in section or f"{member}(cls" in section or \
+                    f"`{member}: " in section, f"{protocol.__name__}.{member}"

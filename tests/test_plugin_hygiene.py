@@ -1,4 +1,4 @@
-"""What plugins may and may not do: command names, typed options, old import paths, hidden plugins."""
+"""What plugins may and may not do: command names, typed options, old imports, hidden ones."""
 
 from __future__ import annotations
 
@@ -287,3 +287,61 @@ def test_run_files_get_the_users_umask(tmp_path: Path):
 def test_plugins_json_lists_commands(cli):
     result = cli("plugins", "--all", "--json")
     assert all("commands" in entry for entry in json.loads(result.stdout))
+
+
+class PickyBackbone:
+    """Refuses some combinations of its options."""
+
+    def __init__(self, *, width: int = 4, depth: int = 2) -> None:
+        if width * depth > 10:
+            raise ValueError("width * depth must be at most 10")
+
+    def build(self, input_shape, num_classes):
+        raise NotImplementedError
+
+
+class PickyPlugin:
+    @hookimpl
+    def register_backbones(self, register):
+        register("picky", PickyBackbone)
+
+
+def test_a_factory_refusing_its_options_is_a_config_error(tmp_path: Path):
+    from bamnet_core.errors import ConfigError
+
+    registry = load_plugins(extra=(("picky-plugin", PickyPlugin()),)).registry
+    path = _typed_config(tmp_path, "").read_text().replace('name = "small-cnn"',
+                                                           'name = "picky"\nwidth = 6')
+    (tmp_path / "p.toml").write_text(path.replace('source = "typed"',
+                                                  'source = "synthetic-cxr"'))
+    with pytest.raises(ConfigError, match=r"\[backbone\]: backbone 'picky' refused its "
+                                          r"options: width \* depth must be at most 10"):
+        load_config(str(tmp_path / "p.toml"), registry)
+
+
+def test_an_exception_in_plugin_code_names_the_plugin(cli, tmp_path: Path, monkeypatch):
+    site = tmp_path / "site"
+    site.mkdir()
+    write_fake_distribution(site, "bamnet-fake-buggy", """
+from bamnet_core.contract import hookimpl
+
+class Buggy:
+    def __init__(self):
+        raise KeyError("oops")
+
+@hookimpl
+def register_evaluators(register):
+    register("buggy", Buggy)
+""", "fake-buggy")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setenv("BAMNET_LOAD_PLUGINS", "fake-buggy")
+    try:
+        result = cli("run", "quickstart", "--set", 'evaluate.evaluators=["buggy"]',
+                     "--output-dir", str(tmp_path / "runs"))
+    finally:
+        sys.modules.pop("bamnet_fake_buggy", None)
+    assert result.exit_code == 1
+    assert "Error: evaluator 'buggy' from plugin 'bamnet-fake-buggy' failed: KeyError: 'oops'" \
+        in result.stderr
+    assert "fault in bamnet-fake-buggy" in result.stderr and "unexpected" not in result.stderr
+    assert not (tmp_path / "runs").exists()

@@ -65,12 +65,16 @@ def load_config(ref: str, registry: Registry, *, overrides: list[str] | None = N
     """
     path = resolve_config_path(ref, registry)
     doc = read_toml(path)
-    sets = list(overrides or [])
+    applied = apply_overrides(doc, list(overrides or []), list(unsets or []))
+    flags = {}
     if seed is not None:
-        sets.append(f"run.seed={seed}")
-    applied = apply_overrides(doc, sets, list(unsets or []))
+        run = doc.setdefault("run", {})
+        if isinstance(run, dict):
+            run["seed"] = seed
+        applied["run.seed"] = seed
+        flags["run.seed"] = "--seed"
     config = validate(doc, origin=str(path), registry=registry, overrides=applied,
-                      base_dir=path.resolve().parent, allow_missing=allow_missing)
+                      base_dir=path.resolve().parent, allow_missing=allow_missing, flags=flags)
     if not config.missing:
         config.components = build_components(config, registry)
     return config

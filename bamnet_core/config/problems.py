@@ -65,6 +65,7 @@ class Problems:
 
     origin: str
     overrides: dict[str, Any]
+    flags: dict[str, str] = field(default_factory=dict)
     items: list[Problem] = field(default_factory=list)
     error: type[ConfigError] = ConfigError
 
@@ -84,14 +85,25 @@ class Problems:
         self.add(dotted, f"unknown key{guess}; {owner} accepts: "
                  f"{', '.join(accepted) or '(no options)'}", fix)
 
+    def given(self, dotted: str) -> str | None:
+        """The override that set ``dotted`` (or a table holding it), if one did."""
+        parts = re.sub(r"\[\d+\]", "", dotted).split(".")
+        for n in range(len(parts), 0, -1):
+            key = ".".join(parts[:n])
+            if key in self.overrides:
+                return key
+        return None
+
     def where(self, dotted: str) -> str:
         """``--set a.b`` for command-line values, else ``FILE: [a] b``."""
-        return self._short(dotted) if dotted in self.overrides else \
+        return self._short(dotted) if self.given(dotted) else \
             f"{self.origin}: {self._short(dotted)}"
 
     def _short(self, dotted: str) -> str:
-        if dotted in self.overrides:
-            return f"--set {dotted}"
+        given = self.given(dotted)
+        if given:
+            flag = self.flags.get(given, "--set")
+            return f"--set {dotted}" if flag == "--set" else flag
         if "." not in dotted:
             return f"[{dotted}]"
         section, key = dotted.rsplit(".", 1)
@@ -110,10 +122,12 @@ class Problems:
                 f"{len(self.items)} problems: " + \
                 "; ".join(f"{self._short(p.dotted)}: {p.message}" for p in self.items)
         fixes = [p.fix for p in self.items if p.fix]
+        given = [self.given(p.dotted) for p in self.items if self.given(p.dotted)]
         if fixes:
             hint = "for example --set " + fixes[0]
-        elif any(p.dotted in self.overrides for p in self.items):
-            hint = "fix the --set value"
+        elif given:
+            flag = self.flags.get(given[0], "--set")
+            hint = f"fix the value given to {flag if flag != '--set' else '--set ' + given[0]}"
         else:
             hint = (f"edit {self.origin}, or override with --set SECTION.KEY=VALUE; "
                     "`bamnet presets show NAME --resolved` lists every key with its default")

@@ -42,22 +42,49 @@ def _model_at(model: type[pydantic.BaseModel], path: tuple[Any, ...]) -> Any:
     return model
 
 
+def _dotted(prefix: str, loc: tuple[Any, ...]) -> str:
+    """``train.optimizer.lr``; list positions as ``backbone.filters[0]``."""
+    out = prefix
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def _default_of(model: Any, loc: tuple[Any, ...]) -> Any:
+    """The default of the field at ``loc`` (``None`` when unknown), to show a correct example."""
+    if len(loc) != 1 and not all(isinstance(p, str) for p in loc):
+        return None
+    inner = _model_at(model, tuple(loc[:-1]))
+    field = getattr(inner, "model_fields", {}).get(loc[-1])
+    if field is None or field.is_required():
+        return None
+    default = field.get_default(call_default_factory=True)
+    return default if isinstance(default, bool | int | float | str) else None
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if not isinstance(value, str) else f'"{value}"'
+
+
 def _report(problems: Problems, prefix: str, errors: list[Any],
             model: type[pydantic.BaseModel], owner: str) -> None:
     """Turn pydantic's errors into problems located at ``prefix.<loc>``."""
     for error in errors:
-        loc = [str(p) for p in error["loc"]]
-        dotted = ".".join([prefix, *loc])
+        loc = tuple(error["loc"])
+        dotted = _dotted(prefix, loc)
         if error["type"] == "extra_forbidden":
-            inner = _model_at(model, tuple(error["loc"][:-1]))
+            inner = _model_at(model, loc[:-1])
             accepted = getattr(inner, "model_fields", {}) or {}
             problems.unknown_key(dotted, accepted, owner if len(loc) == 1 else
                                  f"[{dotted.rsplit('.', 1)[0]}]")
         elif error["type"] == "missing":
             problems.add(dotted, "required key is missing", f"{dotted}=VALUE")
         else:
-            shown = error.get("input")
-            problems.add(dotted, f"{humanise(error['msg'])}, got {shown!r}")
+            default = _default_of(model, loc)
+            fix = f"{dotted}={_toml(default)}" if default is not None else None
+            problems.add(dotted, f"{humanise(error['msg'])}, got {error.get('input')!r}", fix)
 
 
 def _mentions_path(tp: Any) -> bool:
@@ -78,10 +105,11 @@ def _resolve(value: Any, base: Path) -> Any:
 
 class _Validator:
     def __init__(self, doc: dict[str, Any], origin: str, registry: Registry,
-                 overrides: dict[str, Any], base_dir: Path, allow_missing: bool) -> None:
+                 overrides: dict[str, Any], base_dir: Path, allow_missing: bool,
+                 flags: dict[str, str]) -> None:
         self.doc, self.registry, self.base_dir = doc, registry, base_dir
         self.allow_missing = allow_missing
-        self.problems = Problems(origin, overrides)
+        self.problems = Problems(origin, overrides, flags)
         self.config = Config(data={}, origin=origin, overrides=overrides)
 
     def run(self) -> Config:
@@ -208,7 +236,7 @@ class _Validator:
 
 def validate(doc: dict[str, Any], *, origin: str, registry: Registry,
              overrides: dict[str, Any] | None = None, base_dir: Path | None = None,
-             allow_missing: bool = False) -> Config:
+             allow_missing: bool = False, flags: dict[str, str] | None = None) -> Config:
     """Check a parsed document against the schema and the registered components.
 
     :param base_dir: where relative ``Path`` options in the document resolve
@@ -216,7 +244,9 @@ def validate(doc: dict[str, Any], *, origin: str, registry: Registry,
         current directory.
     :param allow_missing: record required keys that are absent in
         ``Config.missing`` instead of failing (for ``presets show --resolved``).
+    :param flags: the command-line flag that set an override, when not ``--set``
+        (``{"run.seed": "--seed"}``), for messages.
     :raises ConfigError: listing every problem found.
     """
     return _Validator(doc, origin, registry, overrides or {}, base_dir or Path.cwd(),
-                      allow_missing).run()
+                      allow_missing, flags or {}).run()

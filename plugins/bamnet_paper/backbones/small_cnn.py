@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import Field
+
 
 class SmallCNN:
     """A compact CNN for CPU: conv blocks, global average pooling, a dense head.
@@ -11,8 +15,11 @@ class SmallCNN:
     :param dropout: dropout before the classifier.
     """
 
-    def __init__(self, *, filters: list[int] = [16, 32, 64], dense: int = 64,  # noqa: B006
-                 dropout: float = 0.3) -> None:
+    def __init__(self, *,
+                 filters: Annotated[list[Annotated[int, Field(ge=1)]],
+                                    Field(min_length=1)] = [16, 32, 64],  # noqa: B006
+                 dense: Annotated[int, Field(ge=1)] = 64,
+                 dropout: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.3) -> None:
         if not filters or any(f < 1 for f in filters) or dense < 1 or not 0 <= dropout < 1:
             raise ValueError("small-cnn needs positive filters and dense, and 0 <= dropout < 1")
         self.filters = list(filters)

@@ -8,7 +8,9 @@ cached and only the head trained on them, ``ChecksPreprocess`` and
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from bamnet_core.contract import ConfigError, compose
 
@@ -33,7 +35,8 @@ class VGG16Backbone:
     finetune_from = "block5"
 
     def __init__(self, *, weights: str = "imagenet", head: str = "paper-best",
-                 freeze: str = "all", dropout: float = 0.5) -> None:
+                 freeze: str = "all",
+                 dropout: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.5) -> None:
         check_head(head)
         if freeze not in ("all", "none") and not _FREEZE.match(freeze):
             raise ConfigError(f"[backbone] freeze {freeze!r} is not 'all', 'none' or 'block1'.."
