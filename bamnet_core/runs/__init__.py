@@ -1,0 +1,1 @@
+"""The run folder: its layout, file names and ``meta.json``; written atomically."""
