@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import nox
 
@@ -44,25 +46,39 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False)
 def plugin_smoke(session: nox.Session) -> None:
-    """Install the example plugin next to bamnet in a fresh venv and use it for real."""
-    session.install(".", "./examples/bamnet-example-plugin")
-    env = {"BAMNET_CACHE_DIR": str(session.create_tmp() + "/cache")}
+    """Build the example plugin and a `bamnet plugins new` template as wheels; use them for real."""
+    tmp = Path(session.create_tmp())
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    session.install(".")
+    session.run("bamnet", "plugins", "new", "demo", "--kind", "evaluator", "--dest", str(tmp))
+    wheels = tmp / "wheels"
+    session.run("python", "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels),
+                "./examples/bamnet-example-plugin", str(tmp / "bamnet-demo"))
+    session.install(*sorted(str(w) for w in wheels.glob("*.whl")), "pytest")
+    env = {"BAMNET_CACHE_DIR": str(tmp / "cache")}
     listing = json.loads(session.run("bamnet", "plugins", "--json", silent=True, env=env))
     names = {p["name"]: p for p in listing}
-    assert "example" in names, listing
     assert names["example"]["status"] == "ok", names["example"]
     assert names["example"]["components"] == {"dataset_source": ["example-shapes"]}
-    out = session.run("bamnet", "example-shapes", session.create_tmp() + "/shapes",
-                      silent=True, env=env)
+    assert names["demo"]["components"] == {"evaluator": ["demo-brier"], "preset": ["demo"]}
+    out = session.run("bamnet", "example-shapes", str(tmp / "shapes"), silent=True, env=env)
     assert "wrote 10 images" in out, out
     run = json.loads(session.run(
         "bamnet", "run", "examples/bamnet-example-plugin/shapes.toml", "--json",
-        "--output-dir", session.create_tmp() + "/runs", silent=True, env=env))
+        "--output-dir", str(tmp / "runs"), silent=True, env=env))
     assert run["metrics"]["splits"]["val"]["images"] > 0, run
+    run = json.loads(session.run("bamnet", "run", "demo", "--json", "--output-dir",
+                                 str(tmp / "runs"), silent=True, env=env))
+    assert run["metrics"]["splits"]["val"]["demo-brier"]["brier"] is not None, run
+    # the template's own tests, against the installed wheel (none skipped)
+    report = session.run("pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+                         str(tmp / "bamnet-demo" / "tests"), silent=True, env=env)
+    assert "4 passed" in report and "skipped" not in report, report
     hidden = json.loads(session.run("bamnet", "plugins", "--json", silent=True,
                                     env={**env, "BAMNET_LOAD_PLUGINS": ""}))
     assert hidden == [], hidden
-    session.log("example plugin: listed, command ran, source trained, hidden when filtered")
+    session.log("example and template plugins: built as wheels, listed, ran, hidden when filtered")
 
 
 @nox.session(python=PYTHON, default=False)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import sys
-from collections.abc import Sequence
-from typing import Annotated
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
 
 import typer
 
 from .. import __version__
+from ..plugins.commands import walk_commands
 from . import (
     data_command,
     export_command,
@@ -57,7 +59,23 @@ def build_app(state: CLIState | None = None) -> typer.Typer:
     for module in COMMAND_MODULES:
         module.register(app, state)
     state.host.call_register_commands(app)
+    for info in walk_commands(app):
+        if info.callback is not None:
+            info.callback = _quiet_on_closed_pipe(info.callback)
     return app
+
+
+def _quiet_on_closed_pipe(callback: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(callback)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:
+                closed_stdout()
+            raise
+
+    return command
 
 
 def main(argv: Sequence[str] | None = None) -> None:

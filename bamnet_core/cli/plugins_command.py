@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -15,14 +16,19 @@ from .state import CLIState
 
 
 def register(app: typer.Typer, state: CLIState) -> None:
-    """Add the ``plugins`` command to ``app``."""
+    """Add the ``plugins`` command group (list; ``new``) to ``app``."""
+    group = typer.Typer(name="plugins", invoke_without_command=True)
+    app.add_typer(group, name="plugins")
 
-    @app.command("plugins")
+    @group.callback()
     def plugins(
+        ctx: typer.Context,
         all_: Annotated[bool, typer.Option("--all", help="Include the built-in plugins.")] = False,
         json_: JsonOption = False,
     ) -> None:
         """List installed plugins: name, version, hooks, components, status."""
+        if ctx.invoked_subcommand is not None:
+            return
         infos = state.host.infos(include_builtin=all_)
         hidden = state.host.hidden
         if json_:
@@ -46,3 +52,27 @@ def register(app: typer.Typer, state: CLIState) -> None:
         if hidden:
             warn(f"{hidden} installed plugin{'s' * (hidden > 1)} not loaded: "
                  f"{LOAD_ENV} is set to {os.environ.get(LOAD_ENV, '')!r}")
+
+    @group.command("new")
+    def new(
+        name: Annotated[str, typer.Argument(help="The plugin's name, e.g. my-net.")],
+        kind: Annotated[str, typer.Option(
+            "--kind", help="The component to start with: backbone, source or evaluator.")]
+            = "backbone",
+        dest: Annotated[Path, typer.Option("--dest", help="Folder to write bamnet-NAME in.")]
+            = Path("."),
+        json_: JsonOption = False,
+    ) -> None:
+        """Write a ready plugin distribution (bamnet-NAME) to start from."""
+        from ..plugins.template import write_plugin_template
+
+        files = write_plugin_template(name, kind=kind, dest=dest)
+        root = files[0].parent
+        if json_:
+            print_json({"path": str(root), "files": [str(f) for f in files]})
+            return
+        out().print(f"Wrote {root}:", highlight=False, markup=False)
+        for path in files:
+            out().print(f"  {path.relative_to(root)}", highlight=False, markup=False)
+        out().print(f"Next: cd {root} && pip install -e '.[test]' && pytest && "
+                    f"bamnet run {name}", highlight=False, soft_wrap=True, markup=False)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
-from ..errors import PluginError
+from ..errors import BamnetError, PluginError, PluginFault
 
 
 class CommandClash(PluginError):
@@ -37,3 +39,38 @@ def remove_commands(app: Any, since: tuple[int, int]) -> None:
     """Withdraw every command and group added to ``app`` after the mark ``since``."""
     del app.registered_commands[since[0]:]
     del app.registered_groups[since[1]:]
+
+
+def _guard(callback: Callable[..., Any], component: str, distribution: str) -> Callable[..., Any]:
+    """``callback`` with any exception but a ``BamnetError`` (or an exit) named as the plugin's."""
+
+    @functools.wraps(callback)  # Typer reads the signature through __wrapped__
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except (BamnetError, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if type(exc).__module__.startswith(("click", "typer")):
+                raise  # Exit, Abort, BadParameter: the command line's own signals
+            raise PluginFault(component, distribution, exc) from exc
+
+    return guarded
+
+
+def walk_commands(app: Any, since: tuple[int, int] = (0, 0)) -> list[Any]:
+    """Every command added to ``app`` after the mark ``since``, its groups' commands included."""
+    infos = list(app.registered_commands[since[0]:])
+    pending = [g.typer_instance for g in app.registered_groups[since[1]:]]
+    while pending:
+        group = pending.pop()
+        infos.extend(group.registered_commands)
+        pending.extend(g.typer_instance for g in group.registered_groups)
+    return infos
+
+
+def guard_commands(app: Any, since: tuple[int, int], distribution: str) -> None:
+    """Wrap every command added after the mark ``since`` (groups' commands too) in a guard."""
+    for info in walk_commands(app, since):
+        if info.callback is not None:
+            info.callback = _guard(info.callback, f"command {_name(info)!r}", distribution)

@@ -18,7 +18,6 @@ import logging
 import os
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
@@ -27,7 +26,14 @@ import pluggy
 from .. import __version__
 from ..contract import hookspecs
 from ..errors import PluginError
-from .commands import CommandClash, added_commands, command_names, remove_commands
+from .commands import (
+    CommandClash,
+    added_commands,
+    command_names,
+    guard_commands,
+    remove_commands,
+)
+from .info import PluginFailure, PluginInfo, describe
 from .registry import Registry
 
 ENTRY_POINT_GROUP = "bamnet"
@@ -43,65 +49,6 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
 )
 
 log = logging.getLogger("bamnet.plugins")
-
-
-@dataclass
-class PluginFailure:
-    """Why a plugin is broken.
-
-    :param plugin: the plugin's name (its entry-point name).
-    :param distribution: the distribution that installed it.
-    :param hook: the hook that raised, or ``"import"`` / ``"contract"``.
-    :param error: a one-line description of the exception.
-    :param traceback: the full traceback, for ``BAMNET_DEBUG=1``.
-    """
-
-    plugin: str
-    distribution: str
-    hook: str
-    error: str
-    traceback: str = ""
-
-    def message(self) -> str:
-        """One line naming the distribution, the hook and the error."""
-        where = {
-            "import": "failed to import",
-            "contract": "breaks the hook contract",
-        }.get(self.hook, f"raised in hook {self.hook}")
-        return f"plugin {self.plugin!r} (distribution {self.distribution}) {where}: {self.error}"
-
-
-@dataclass
-class PluginInfo:
-    """What ``bamnet plugins`` shows for one plugin."""
-
-    name: str
-    distribution: str
-    version: str
-    builtin: bool
-    hooks: list[str] = field(default_factory=list)
-    components: dict[str, list[str]] = field(default_factory=dict)
-    commands: list[str] = field(default_factory=list)
-    error: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON form, the shape of ``bamnet plugins --json``."""
-        return {
-            "name": self.name,
-            "distribution": self.distribution,
-            "version": self.version,
-            "builtin": self.builtin,
-            "hooks": self.hooks,
-            "components": self.components,
-            "commands": self.commands,
-            "status": "broken" if self.error else "ok",
-            "error": self.error,
-        }
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _all_entry_points() -> list[EntryPoint]:
@@ -169,7 +116,7 @@ class PluginHost:
             plugin=name,
             distribution=info.distribution,
             hook=hook,
-            error=_describe(exc),
+            error=describe(exc),
             traceback="".join(traceback.format_exception(exc)),
         )
         self.failures.setdefault(name, failure)
@@ -205,6 +152,7 @@ class PluginHost:
                 self.record_failure(name, "register_commands", CommandClash(
                     f"command {taken[0]!r} is already provided by {owner}"))
                 continue
+            guard_commands(app, before, self._infos[name].distribution)
             self._infos[name].commands = sorted(new)
             owners.update({c: self._infos[name].distribution for c in new})
 

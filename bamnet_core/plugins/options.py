@@ -98,15 +98,22 @@ def factory_options(factory: Callable[..., Any]) -> dict[str, Option]:
     return options
 
 
-def _check_annotation(tp: Any, where: str) -> None:
-    """Refuse what TOML cannot carry both ways."""
+def _check_annotation(tp: Any, where: str, inside: bool = False) -> None:
+    """Refuse what TOML cannot carry both ways.
+
+    :param inside: ``tp`` is an item of a list, tuple or table, where TOML has no way to
+        write None (a top-level None option is written by leaving the key out).
+    """
+    if inside and tp is type(None):
+        raise OptionSchemaError(where, "None cannot be written in TOML inside a list or "
+                                "table; make the whole option optional instead")
     if tp is Any or tp in _SCALARS:
         return
     if inspect.isclass(tp) and issubclass(tp, PurePath):
         return
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin is Annotated:
-        _check_annotation(args[0], where)
+        _check_annotation(args[0], where, inside)
         return
     if origin is Literal:
         bad = [a for a in args if not isinstance(a, _SCALARS[:-1])]
@@ -116,18 +123,18 @@ def _check_annotation(tp: Any, where: str) -> None:
         return
     if origin in (typing.Union, types.UnionType):
         for arg in args:
-            _check_annotation(arg, where)
+            _check_annotation(arg, where, inside)
         return
     if origin in (list, tuple, collections.abc.Sequence):
         for arg in args:
             if arg is not Ellipsis:
-                _check_annotation(arg, where)
+                _check_annotation(arg, where, inside=True)
         return
     if origin is dict or tp is dict:
         if args and args[0] is not str:
             raise OptionSchemaError(where, "tables (dict) need str keys")
         if args:
-            _check_annotation(args[1], where)
+            _check_annotation(args[1], where, inside=True)
         return
     if tp in (list, tuple):
         return

@@ -54,6 +54,19 @@ def label_for(folder_name: str, label_map: dict[str, str], lowercase: bool) -> s
     return folder_name.lower() if lowercase else folder_name
 
 
+def csv_header(path: Path) -> list[str]:
+    """The column names on a CSV file's first line; ``[]`` when it cannot be read as text."""
+    for encoding in ("utf-8-sig", "latin-1"):
+        try:
+            with open(path, newline="", encoding=encoding) as fh:
+                return [c.strip() for c in next(csv.reader(fh), [])]
+        except UnicodeDecodeError:
+            continue
+        except (OSError, csv.Error):
+            return []
+    return []
+
+
 def read_csv(path: Path, *, required: tuple[str, ...] = (),
              encodings: tuple[str, ...] = ("utf-8-sig", "latin-1")) -> list[dict[str, str]]:
     """All rows of a CSV file as dicts, with clear errors naming the file.

@@ -7,7 +7,7 @@ from typing import Any
 
 from bamnet_core.contract import DataError, Sample
 
-from .common import normalise_view, parse_age, read_csv
+from .common import csv_header, normalise_view, parse_age, read_csv
 
 DEMOGRAPHIC_COLUMNS = ("age", "sex", "age_group")
 SOURCE_FROM = "'auto', 'prefix', 'manifest' or 'column:<name>'"
@@ -47,10 +47,12 @@ class ManifestCSVSource:
 
     @classmethod
     def detect(cls, path: Path) -> dict[str, Any] | None:
-        """Options for a CSV file, or for a folder holding ``manifest.csv``."""
+        """Options for a CSV file with ``path`` and ``label`` columns (or a folder holding
+        such a ``manifest.csv``); None for any other CSV, so another source may read it."""
         if path.is_dir() and (path / "manifest.csv").is_file():
             path = path / "manifest.csv"
-        if path.is_file() and path.suffix.lower() == ".csv":
+        if path.is_file() and path.suffix.lower() == ".csv" and \
+                {"path", "label"} <= set(csv_header(path)):
             return {"path": str(path)}
         return None
 
