@@ -28,7 +28,8 @@ from .resolved import Config
 class Components:
     """The components of one config, built.
 
-    :param source: the dataset source (``[data]``).
+    :param source: the dataset source (``[data] source``), or None with several.
+    :param sources: ``(id, source)`` for each ``[[data.sources]]`` table, in order.
     :param backbone: the backbone (``[backbone]``).
     :param generator: the generator, when ``[generator] enabled``.
     :param evaluators: name -> evaluator, in ``[evaluate] evaluators`` order.
@@ -38,6 +39,7 @@ class Components:
     source: Any
     backbone: Any
     generator: Any = None
+    sources: list[tuple[str, Any]] = field(default_factory=list)
     evaluators: dict[str, Any] = field(default_factory=dict)
     registrations: dict[str, Registration] = field(default_factory=dict)
 
@@ -107,7 +109,13 @@ def build_components(config: Config, registry: Registry) -> Components:
         return instantiate(reg, config.component_options(section), where=where)
 
     built: dict[str, Registration] = {}
-    source = build("data", "dataset_source", config["data"]["source"])
+    source, sources = None, []
+    if config["data"].get("sources"):
+        for i, entry in enumerate(config["data"]["sources"]):
+            key = f"data.sources[{i}]"
+            sources.append((entry["id"], build(key, "dataset_source", entry["source"])))
+    else:
+        source = build("data", "dataset_source", config["data"]["source"])
     backbone = build("backbone", "backbone", config["backbone"]["name"])
     generator = None
     if config["generator"]["enabled"]:
@@ -118,4 +126,4 @@ def build_components(config: Config, registry: Registry) -> Components:
         built[f"evaluate.{name}"] = reg
         evaluators[name] = instantiate(reg, {}, where=f"{config.origin}: [evaluate]")
     return Components(source=source, backbone=backbone, generator=generator,
-                      evaluators=evaluators, registrations=built)
+                      evaluators=evaluators, registrations=built, sources=sources)

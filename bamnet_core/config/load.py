@@ -8,6 +8,7 @@ second, before any image is decoded or any folder is created.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from .components import build_components
 from .overrides import apply_overrides
 from .resolved import Config
 from .validate import validate
+
+DATA_ENV = "BAMNET_DATA"
 
 
 def resolve_config_path(ref: str, registry: Registry) -> Path:
@@ -50,6 +53,15 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
+def data_base(ref: str, path: Path, registry: Registry) -> Path:
+    """Where relative paths in a config resolve: a preset's against ``BAMNET_DATA`` (else the
+    current folder), since a preset ships inside a package; a file's against its folder."""
+    if ref in registry.names("preset"):
+        root = os.environ.get(DATA_ENV)
+        return Path(root).expanduser() if root else Path.cwd()
+    return path.resolve().parent
+
+
 def load_config(ref: str, registry: Registry, *, overrides: list[str] | None = None,
                 unsets: list[str] | None = None, seed: int | None = None,
                 allow_missing: bool = False) -> Config:
@@ -74,7 +86,8 @@ def load_config(ref: str, registry: Registry, *, overrides: list[str] | None = N
         applied["run.seed"] = seed
         flags["run.seed"] = "--seed"
     config = validate(doc, origin=str(path), registry=registry, overrides=applied,
-                      base_dir=path.resolve().parent, allow_missing=allow_missing, flags=flags)
+                      base_dir=data_base(ref, path, registry), allow_missing=allow_missing,
+                      flags=flags)
     if not config.missing:
         config.components = build_components(config, registry)
     return config

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pydantic
+
 from ..errors import ConfigError
 
 _NOUNS = {"integer": "an integer", "number": "a number", "boolean": "true or false",
@@ -132,3 +134,58 @@ class Problems:
             hint = (f"edit {self.origin}, or override with --set SECTION.KEY=VALUE; "
                     "`bamnet presets show NAME --resolved` lists every key with its default")
         raise self.error(message, hint=hint)
+
+
+def model_at(model: type[pydantic.BaseModel], path: tuple[Any, ...]) -> Any:
+    """The nested model reached by following field names ``path`` from ``model``."""
+    for part in path:
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return None
+        model = field.annotation
+    return model
+
+
+def _dotted(prefix: str, loc: tuple[Any, ...]) -> str:
+    """``train.optimizer.lr``; list positions as ``backbone.filters[0]``."""
+    out = prefix
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def _default_of(model: Any, loc: tuple[Any, ...]) -> Any:
+    """The default of the field at ``loc`` (``None`` when unknown), to show a correct example."""
+    if len(loc) != 1 and not all(isinstance(p, str) for p in loc):
+        return None
+    inner = model_at(model, tuple(loc[:-1]))
+    field = getattr(inner, "model_fields", {}).get(loc[-1])
+    if field is None or field.is_required():
+        return None
+    default = field.get_default(call_default_factory=True)
+    return default if isinstance(default, bool | int | float | str) else None
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if not isinstance(value, str) else f'"{value}"'
+
+
+def report_errors(problems: Problems, prefix: str, errors: list[Any],
+            model: type[pydantic.BaseModel], owner: str) -> None:
+    """Turn pydantic's errors into problems located at ``prefix.<loc>``."""
+    for error in errors:
+        loc = tuple(error["loc"])
+        dotted = _dotted(prefix, loc)
+        if error["type"] == "extra_forbidden":
+            inner = model_at(model, loc[:-1])
+            accepted = getattr(inner, "model_fields", {}) or {}
+            problems.unknown_key(dotted, accepted, owner if len(loc) == 1 else
+                                 f"[{dotted.rsplit('.', 1)[0]}]")
+        elif error["type"] == "missing":
+            problems.add(dotted, "required key is missing", f"{dotted}=VALUE")
+        else:
+            default = _default_of(model, loc)
+            fix = f"{dotted}={_toml(default)}" if default is not None else None
+            problems.add(dotted, f"{humanise(error['msg'])}, got {error.get('input')!r}", fix)

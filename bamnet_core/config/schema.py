@@ -9,7 +9,7 @@ every field below; a test keeps the two in step.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -35,7 +35,10 @@ class RunSection(Section):
 
 
 class DataSection(ComponentSection):
-    source: str = Field(description="a registered dataset source")
+    source: str | None = Field(None, description="a registered dataset source")
+    sources: list[dict[str, Any]] | None = Field(
+        None, min_length=1, description="several sources as one dataset: [[data.sources]] "
+        "tables, each with source = NAME, an optional id, and that source's options")
     classes: list[str] = Field(min_length=2, description="class names, in output order")
     positive: str = Field(description="the positive class (sensitivity is measured on it)")
 

@@ -10,97 +10,25 @@ file's folder, or the current directory for ``--set`` values.
 
 from __future__ import annotations
 
-import inspect
 import json
-import typing
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
 import pydantic
 
-from ..contract.kinds import COMPONENT_SECTIONS
+from ..contract.kinds import COMPONENT_SECTIONS, ComponentKind
 from ..errors import UnknownComponentError
 from ..imaging.preprocess import SCALING_ALIASES
 from ..plugins.options import options_model
 from ..plugins.registry import Registry
-from .problems import Problems, did_you_mean, humanise
+from .paths import mentions_path, resolve_path
+from .problems import Problems, did_you_mean, report_errors
 from .resolved import Config
 from .schema import SECTIONS, Section, core_keys
 
 
 def _to_json(values: dict[str, Any]) -> str:
     return json.dumps(values, default=str)
-
-
-def _model_at(model: type[pydantic.BaseModel], path: tuple[Any, ...]) -> Any:
-    """The nested model reached by following field names ``path`` from ``model``."""
-    for part in path:
-        field = getattr(model, "model_fields", {}).get(part)
-        if field is None:
-            return None
-        model = field.annotation
-    return model
-
-
-def _dotted(prefix: str, loc: tuple[Any, ...]) -> str:
-    """``train.optimizer.lr``; list positions as ``backbone.filters[0]``."""
-    out = prefix
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return out
-
-
-def _default_of(model: Any, loc: tuple[Any, ...]) -> Any:
-    """The default of the field at ``loc`` (``None`` when unknown), to show a correct example."""
-    if len(loc) != 1 and not all(isinstance(p, str) for p in loc):
-        return None
-    inner = _model_at(model, tuple(loc[:-1]))
-    field = getattr(inner, "model_fields", {}).get(loc[-1])
-    if field is None or field.is_required():
-        return None
-    default = field.get_default(call_default_factory=True)
-    return default if isinstance(default, bool | int | float | str) else None
-
-
-def _toml(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return repr(value) if not isinstance(value, str) else f'"{value}"'
-
-
-def _report(problems: Problems, prefix: str, errors: list[Any],
-            model: type[pydantic.BaseModel], owner: str) -> None:
-    """Turn pydantic's errors into problems located at ``prefix.<loc>``."""
-    for error in errors:
-        loc = tuple(error["loc"])
-        dotted = _dotted(prefix, loc)
-        if error["type"] == "extra_forbidden":
-            inner = _model_at(model, loc[:-1])
-            accepted = getattr(inner, "model_fields", {}) or {}
-            problems.unknown_key(dotted, accepted, owner if len(loc) == 1 else
-                                 f"[{dotted.rsplit('.', 1)[0]}]")
-        elif error["type"] == "missing":
-            problems.add(dotted, "required key is missing", f"{dotted}=VALUE")
-        else:
-            default = _default_of(model, loc)
-            fix = f"{dotted}={_toml(default)}" if default is not None else None
-            problems.add(dotted, f"{humanise(error['msg'])}, got {error.get('input')!r}", fix)
-
-
-def _mentions_path(tp: Any) -> bool:
-    if inspect.isclass(tp) and issubclass(tp, PurePath):
-        return True
-    return any(_mentions_path(arg) for arg in typing.get_args(tp))
-
-
-def _resolve(value: Any, base: Path) -> Any:
-    """Relative path strings (also in lists) made absolute against ``base``."""
-    if isinstance(value, str) and value:
-        path = Path(value).expanduser()
-        return str(path if path.is_absolute() else base / path)
-    if isinstance(value, list):
-        return [_resolve(v, base) for v in value]
-    return value
 
 
 class _Validator:
@@ -140,7 +68,7 @@ class _Validator:
             checked = model.model_validate_json(_to_json(own), strict=True)
         except pydantic.ValidationError as exc:
             if not self.allow_missing or any(e["type"] != "missing" for e in exc.errors()):
-                _report(self.problems, section, exc.errors(), model, f"[{section}]")
+                report_errors(self.problems, section, exc.errors(), model, f"[{section}]")
             self.config.data[section] = {k: v for k, v in own.items()}
             return
         resolved = checked.model_dump(mode="json")
@@ -157,58 +85,101 @@ class _Validator:
 
     def component(self, section: str, resolved: dict[str, Any], extra: dict[str, Any]) -> None:
         kind = COMPONENT_SECTIONS[section]
-        name = resolved.get(kind.pick)
         if section == "generator" and not resolved.get("enabled"):
             return  # a disabled generator's options are not read, so not checked
+        if section == "data" and resolved.get("sources") is not None:
+            self.data_sources(resolved, extra)
+            return
+        name = resolved.get(kind.pick)
         if name is None:
             for key in extra:
                 self.problems.add(f"{section}.{key}", f"set [{section}] {kind.pick} first")
             return
+        checked = self.options_of(kind, name, section, extra, switched=f"{section}.{kind.pick}"
+                                  in self.problems.overrides)
+        if checked is not None:
+            self.config.options[section], dumped = checked
+            resolved.update(dumped)
+        else:
+            resolved.update(extra)
+
+    def data_sources(self, resolved: dict[str, Any], extra: dict[str, Any]) -> None:
+        """``[[data.sources]]``: several sources, each a table with ``source`` and its options."""
+        kind = COMPONENT_SECTIONS["data"]
+        if resolved.get("source") is not None or extra:
+            self.problems.add("data.sources", "give either [data] source (and its options) or "
+                              "[[data.sources]] tables, not both")
+            return
+        seen: set[str] = set()
+        for i, entry in enumerate(resolved["sources"]):
+            prefix = f"data.sources[{i}]"
+            name = entry.get("source")
+            if not isinstance(name, str):
+                self.problems.add(f"{prefix}.source", "each [[data.sources]] table needs "
+                                  "source = NAME", '\'data.sources=[{source = "image-folder", '
+                                  'root = "..."}]\'')
+                continue
+            ident = entry.get("id", name)
+            if not isinstance(ident, str) or ident in seen:
+                self.problems.add(f"{prefix}.id", f"id {ident!r} is used twice (or is not "
+                                  "text); give each source of one kind its own id")
+                continue
+            seen.add(ident)
+            options = {k: v for k, v in entry.items() if k not in ("source", "id")}
+            checked = self.options_of(kind, name, prefix, options, switched=False)
+            if checked is not None:
+                self.config.options[prefix], dumped = checked
+                own = {k: v for k, v in dumped.items() if k not in ("source", "id")}
+                resolved["sources"][i] = {"source": name, "id": ident, **own}
+
+    def options_of(self, kind: ComponentKind, name: str, prefix: str, extra: dict[str, Any],
+                   *, switched: bool) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """Validate a component's options; (Python values, TOML values), or None on problems."""
         try:
             reg = self.registry.get(kind.name, name)
         except UnknownComponentError as exc:
-            self.problems.add(f"{section}.{kind.pick}", exc.message)
+            self.problems.add(f"{prefix}.{kind.pick}", exc.message)
             self.problems.error = UnknownComponentError
-            return
+            return None
         model = options_model(reg.target)
         fields = model.model_fields
         for key, value in list(extra.items()):
             field = fields.get(key)
-            if field is not None and _mentions_path(field.annotation):
-                base = Path.cwd() if f"{section}.{key}" in self.problems.overrides \
-                    else self.base_dir
-                extra[key] = _resolve(value, base)
+            if field is not None and mentions_path(field.annotation):
+                base = Path.cwd() if self.problems.given(f"{prefix}.{key}") else self.base_dir
+                extra[key] = resolve_path(value, base)
         owner = f"{kind.label} {name!r}"
-        if f"{section}.{kind.pick}" in self.problems.overrides:
+        if switched:
             # switched component on the command line: the file's keys were for the old one
             for key in [k for k in extra if k not in fields
-                        and f"{section}.{k}" not in self.problems.overrides]:
-                self.problems.add(f"{section}.{key}", f"belongs to the file's {kind.label}, "
+                        and f"{prefix}.{k}" not in self.problems.overrides]:
+                self.problems.add(f"{prefix}.{key}", f"belongs to the file's {kind.label}, "
                                   f"not to {owner}",
-                                  f"'{section}={{{kind.pick} = \"{name}\"}}' to replace the "
-                                  f"whole section (or --unset {section}.{key})")
+                                  f"'{prefix}={{{kind.pick} = \"{name}\"}}' to replace the "
+                                  f"whole section (or --unset {prefix}.{key})")
                 del extra[key]
         missing = [k for k, f in fields.items() if f.is_required() and k not in extra]
         if missing and self.allow_missing:
-            self.config.missing.extend(f"{section}.{k}" for k in missing)
-            resolved.update(extra)
-            return
+            self.config.missing.extend(f"{prefix}.{k}" for k in missing)
+            return None
         try:
             checked = model.model_validate_json(_to_json(extra), strict=True)
         except pydantic.ValidationError as exc:
             for error in exc.errors():
                 if error["type"] == "missing":
-                    dotted = f"{section}.{error['loc'][0]}"
+                    dotted = f"{prefix}.{error['loc'][0]}"
                     self.problems.add(dotted, f"{owner} needs this key", f"{dotted}=VALUE")
             others = [e for e in exc.errors() if e["type"] != "missing"]
-            _report(self.problems, section, others, model, owner)
-            return
-        self.config.options[section] = {k: getattr(checked, k) for k in fields}
-        resolved.update(checked.model_dump(mode="json"))
+            report_errors(self.problems, prefix, others, model, owner)
+            return None
+        return {k: getattr(checked, k) for k in fields}, checked.model_dump(mode="json")
 
     def relations(self) -> None:
         """Checks across keys and sections."""
         data = self.config.data
+        if data["data"].get("source") is None and data["data"].get("sources") is None:
+            self.problems.add("data.source", "name a dataset source, or list several as "
+                              "[[data.sources]] tables", 'data.source="image-folder"')
         classes = data["data"].get("classes", [])
         if len(set(classes)) != len(classes):
             self.problems.add("data.classes", f"class names must be distinct, got {classes}")

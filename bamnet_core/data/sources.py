@@ -6,10 +6,11 @@ an unexpected exception is reported as that plugin's fault.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..config.components import instantiate
+from ..config.components import Components, instantiate
 from ..contract.capabilities import Detectable
 from ..contract.sample import Sample, iter_samples
 from ..errors import ConfigError, DataError
@@ -26,21 +27,71 @@ def read_samples(reg: Registration, source: Any) -> list[Sample]:
     return call_plugin(reg, collect)
 
 
+def combine(parts: list[tuple[str, list[Sample]]]) -> tuple[list[Sample], list[str]]:
+    """Several sources' samples as one dataset, with patient ids unique across sources.
+
+    Each patient id is prefixed with its source's id (``cohen-covid:patient-17``), since two
+    sources may reuse a number for different people. A file listed by two sources is kept
+    once (the first), and a note says so; the same image under two paths stays, for the
+    audit to flag as a duplicate across sources.
+
+    :returns: the samples and notes for the user.
+    """
+    seen: dict[str, str] = {}
+    out: list[Sample] = []
+    notes: list[str] = []
+    dropped: dict[tuple[str, str], int] = {}
+    for ident, samples in parts:
+        for s in samples:
+            key = str(Path(s.path).resolve())
+            if key in seen:
+                dropped[(ident, seen[key])] = dropped.get((ident, seen[key]), 0) + 1
+                continue
+            seen[key] = ident
+            out.append(replace(s, patient_id=f"{ident}:{s.patient_id}"))
+    for (ident, first), count in dropped.items():
+        notes.append(f"{count} file(s) of source {ident!r} were already listed by {first!r}; "
+                     "kept once")
+    return out, notes
+
+
+def collect_configured(components: Components,
+                       classes: list[str]) -> tuple[list[Sample], list[str]]:
+    """The samples of a config's source, or of all its ``[[data.sources]]`` combined.
+
+    :returns: the samples, and notes for the audit.
+    """
+    if not components.sources:
+        return collect_samples(components.registrations["data"], components.source,
+                               classes), []
+    parts = [(ident, read_samples(components.registrations[f"data.sources[{i}]"], source))
+             for i, (ident, source) in enumerate(components.sources)]
+    samples, notes = combine(parts)
+    return check_labels(samples, classes, "the combined [[data.sources]]"), notes
+
+
 def collect_samples(reg: Registration, source: Any, classes: list[str]) -> list[Sample]:
     """The samples of a configured source, checking their labels against ``classes``.
 
     :raises DataError: a label outside ``classes``, or a class with no image.
     """
-    samples = read_samples(reg, source)
+    return check_labels(read_samples(reg, source), classes, reg.label)
+
+
+def check_labels(samples: list[Sample], classes: list[str], what: str) -> list[Sample]:
+    """``samples``, after checking every label is in ``classes`` and every class has images.
+
+    :raises DataError: a label outside ``classes``, or a class with no image.
+    """
     unknown = sorted({s.label for s in samples} - set(classes))
     if unknown:
         raise DataError(
-            f"{reg.label} yielded labels {unknown} not in data.classes {classes}",
+            f"{what} yielded labels {unknown} not in data.classes {classes}",
             hint="add them to [data] classes, or map or filter them in the source's options",
         )
     missing = [c for c in classes if not any(s.label == c for s in samples)]
     if missing:
-        raise DataError(f"{reg.label} yielded no images of class(es) {missing}",
+        raise DataError(f"{what} yielded no images of class(es) {missing}",
                         hint="check the source's path and filters")
     return samples
 

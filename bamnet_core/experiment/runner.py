@@ -21,7 +21,7 @@ from ..config.load import load_config
 from ..config.resolved import Config
 from ..data.audit import audit_samples
 from ..data.loading import load_samples
-from ..data.sources import collect_samples
+from ..data.sources import collect_configured
 from ..data.splits import split_samples
 from ..errors import DataError, RunError
 from ..imaging.preprocess import PreprocessSpec
@@ -108,8 +108,7 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
     run.write_text(rf.PREPROCESS, spec.to_json() + "\n")
     try:
         with timer.stage("data"):
-            samples = collect_samples(config.components.registrations["data"],
-                                      config.components.source, config["data"]["classes"])
+            samples, notes = collect_configured(config.components, config["data"]["classes"])
             split = split_samples(samples, val=config["split"]["val"],
                                   test=config["split"]["test"], seed=split_seed,
                                   by=config["split"]["by"])
@@ -134,6 +133,7 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
         errors = [e for part in loaded.values() for e in part.errors]
         audit = audit_samples([s for part in split.assignment.values() for s in part],
                               split=split, errors=errors)
+        audit["warnings"].extend(notes)
         run.write_json(rf.AUDIT, audit)
         if len(loaded["train"].samples) == 0 or len(loaded["val"].samples) == 0:
             raise DataError("no decodable images left in the training or validation split",
