@@ -38,10 +38,22 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False)
 def docs(session: nox.Session) -> None:
-    """Regenerate docs/cli.md from the command definitions."""
-    session.install("-e", ".")
+    """Regenerate docs/cli.md from the commands, then build the site (warnings are errors)."""
+    session.install("-e", ".", "mkdocs-material>=9.5")
     with open("docs/cli.md", "w", encoding="utf-8") as fh:
         session.run("python", "-m", "bamnet_core.cli.reference", stdout=fh)
+    session.run("mkdocs", "build", "--strict", env={"NO_MKDOCS_2_WARNING": "1"})
+
+
+_STDOUT_ONLY = ("import subprocess, sys; "
+                "done = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, text=True); "
+                "sys.stdout.write(done.stdout); sys.exit(done.returncode)")
+
+
+def bamnet_json(session: nox.Session, *args: str, env: dict[str, str]) -> object:
+    """Run ``bamnet ARGS`` and parse its stdout alone (nox would mix stderr's warnings in)."""
+    return json.loads(session.run("python", "-c", _STDOUT_ONLY, "bamnet", *args, silent=True,
+                                  env=env))
 
 
 @nox.session(python=PYTHON, default=False)
@@ -57,26 +69,24 @@ def plugin_smoke(session: nox.Session) -> None:
                 "./examples/bamnet-example-plugin", str(tmp / "bamnet-demo"))
     session.install(*sorted(str(w) for w in wheels.glob("*.whl")), "pytest")
     env = {"BAMNET_CACHE_DIR": str(tmp / "cache")}
-    listing = json.loads(session.run("bamnet", "plugins", "--json", silent=True, env=env))
+    listing = bamnet_json(session, "plugins", "--json", env=env)
     names = {p["name"]: p for p in listing}
     assert names["example"]["status"] == "ok", names["example"]
     assert names["example"]["components"] == {"dataset_source": ["example-shapes"]}
     assert names["demo"]["components"] == {"evaluator": ["demo-brier"], "preset": ["demo"]}
     out = session.run("bamnet", "example-shapes", str(tmp / "shapes"), silent=True, env=env)
     assert "wrote 10 images" in out, out
-    run = json.loads(session.run(
-        "bamnet", "run", "examples/bamnet-example-plugin/shapes.toml", "--json",
-        "--output-dir", str(tmp / "runs"), silent=True, env=env))
+    run = bamnet_json(session, "run", "examples/bamnet-example-plugin/shapes.toml", "--json",
+                      "--output-dir", str(tmp / "runs"), env=env)
     assert run["metrics"]["splits"]["val"]["images"] > 0, run
-    run = json.loads(session.run("bamnet", "run", "demo", "--json", "--output-dir",
-                                 str(tmp / "runs"), silent=True, env=env))
+    run = bamnet_json(session, "run", "demo", "--json", "--output-dir", str(tmp / "runs"),
+                      env=env)
     assert run["metrics"]["splits"]["val"]["demo-brier"]["brier"] is not None, run
     # the template's own tests, against the installed wheel (none skipped)
     report = session.run("pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
                          str(tmp / "bamnet-demo" / "tests"), silent=True, env=env)
     assert "4 passed" in report and "skipped" not in report, report
-    hidden = json.loads(session.run("bamnet", "plugins", "--json", silent=True,
-                                    env={**env, "BAMNET_LOAD_PLUGINS": ""}))
+    hidden = bamnet_json(session, "plugins", "--json", env={**env, "BAMNET_LOAD_PLUGINS": ""})
     assert hidden == [], hidden
     session.log("example and template plugins: built as wheels, listed, ran, hidden when filtered")
 
