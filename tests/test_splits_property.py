@@ -32,3 +32,21 @@ def test_image_split_is_reported_leaky():
                       patient_id=f"p{p}", source="s") for p in range(10) for k in range(3)]
     split = split_samples(samples, val=0.4, seed=1, by="image")
     assert split.leaky and split.patients_in_several_splits()
+
+
+def test_limit_per_class_takes_whole_patients_first():
+    from bamnet_core.contract import Sample
+    from bamnet_core.data.subset import limit_per_class
+
+    samples = [Sample(path=f"{label}{p}-{k}.png", label=label, patient_id=f"{label}{p}",
+                      source="s") for label in ("covid", "normal") for p in range(10)
+               for k in range(3)]
+    picked = limit_per_class(samples, 7, seed=1)
+    for label in ("covid", "normal"):
+        mine = [s for s in picked if s.label == label]
+        assert len(mine) == 7
+        patients = {s.patient_id for s in mine}
+        assert len(patients) == 3  # 3 + 3 + 1: two whole patients, then one cut
+    assert picked == [s for s in samples if s in picked]  # input order kept
+    assert limit_per_class(samples, 7, seed=1) == picked  # seeded
+    assert limit_per_class(samples, 100, seed=1) == samples

@@ -41,6 +41,8 @@ class DataSection(ComponentSection):
         "tables, each with source = NAME, an optional id, and that source's options")
     classes: list[str] = Field(min_length=2, description="class names, in output order")
     positive: str = Field(description="the positive class (sensitivity is measured on it)")
+    limit_per_class: int | None = Field(None, ge=1, description="use at most this many images "
+                                        "per class, whole patients first (seeded by run.seed)")
 
 
 class PreprocessSection(Section):

@@ -23,6 +23,7 @@ from ..data.audit import audit_samples
 from ..data.loading import load_samples
 from ..data.sources import collect_configured
 from ..data.splits import split_samples
+from ..data.subset import limit_per_class
 from ..errors import DataError, RunError
 from ..imaging.preprocess import PreprocessSpec
 from ..plugins.manager import PluginHost
@@ -109,6 +110,8 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
     try:
         with timer.stage("data"):
             samples, notes = collect_configured(config.components, config["data"]["classes"])
+            if config["data"]["limit_per_class"] is not None:
+                samples = limit_per_class(samples, config["data"]["limit_per_class"], seed)
             split = split_samples(samples, val=config["split"]["val"],
                                   test=config["split"]["test"], seed=split_seed,
                                   by=config["split"]["by"])
