@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from bamnet_testing import TINY_CONFIG, CLIResult, run_cli
+from fake_dist import write_fake_distribution
 
 # Installed third-party plugins never load in the test suite.
 os.environ["BAMNET_LOAD_PLUGINS"] = ""
@@ -36,3 +38,29 @@ def tiny_config(tmp_path: Path) -> Path:
     path = tmp_path / "tiny.toml"
     path.write_text(TINY_CONFIG, encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def install_fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+    """``install_fake(dist, source, entry_point)``: an installed-looking plugin distribution.
+
+    The fake is importable and declares a ``bamnet`` entry point; ``BAMNET_LOAD_PLUGINS``
+    is set to load the fakes installed so far (``load=False`` installs one without loading
+    it). Their modules are forgotten afterwards.
+    """
+    site = tmp_path / "fake-site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    modules: list[str] = []
+    loaded: list[str] = []
+
+    def install(dist: str, source: str, entry_point: str, *, load: bool = True) -> None:
+        write_fake_distribution(site, dist, source, entry_point)
+        modules.append(dist.replace("-", "_"))
+        if load:
+            loaded.append(entry_point)
+        monkeypatch.setenv("BAMNET_LOAD_PLUGINS", ",".join(loaded))
+
+    yield install
+    for module in modules:
+        sys.modules.pop(module, None)

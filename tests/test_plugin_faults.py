@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fake_dist import write_fake_distribution
 
 from bamnet_core.experiment.evaluation import NotJSON, plain_json
 
@@ -44,14 +43,8 @@ def register_evaluators(register):
 
 
 @pytest.fixture
-def evaluator_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    site = tmp_path / "site"
-    site.mkdir()
-    write_fake_distribution(site, "bamnet-fake-evals", EVALUATORS, "fake-evals")
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setenv("BAMNET_LOAD_PLUGINS", "fake-evals")
-    yield
-    sys.modules.pop("bamnet_fake_evals", None)
+def evaluator_plugin(install_fake):
+    install_fake("bamnet-fake-evals", EVALUATORS, "fake-evals")
 
 
 def test_a_raising_evaluator_loses_no_other_result(cli, tmp_path: Path, tiny_config: Path,
@@ -84,10 +77,8 @@ def test_plain_json_converts_numpy_and_refuses_what_json_cannot_hold():
             plain_json(bad)
 
 
-def test_a_raising_plugin_command_names_the_plugin(cli, tmp_path: Path, monkeypatch):
-    site = tmp_path / "site"
-    site.mkdir()
-    write_fake_distribution(site, "bamnet-fake-cmd", """
+def test_a_raising_plugin_command_names_the_plugin(cli, install_fake):
+    install_fake("bamnet-fake-cmd", """
 from bamnet_core.contract import hookimpl
 
 @hookimpl
@@ -97,12 +88,7 @@ def register_commands(app):
         '''Fails.'''
         raise KeyError("oops")
 """, "fake-cmd")
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setenv("BAMNET_LOAD_PLUGINS", "fake-cmd")
-    try:
-        result = cli("explode")
-    finally:
-        sys.modules.pop("bamnet_fake_cmd", None)
+    result = cli("explode")
     assert result.exit_code == 1
     assert "Error: command 'explode' from plugin 'bamnet-fake-cmd' failed: KeyError" \
         in result.stderr
@@ -133,23 +119,16 @@ def register_dataset_sources(register):
 
 
 def test_a_source_that_claims_a_path_it_cannot_read_passes_it_on(cli, tmp_path: Path,
-                                                                 monkeypatch):
+                                                                 install_fake):
     import cv2
 
-    site = tmp_path / "site"
-    site.mkdir()
-    write_fake_distribution(site, "bamnet-fake-greedy", CLAIMS_EVERYTHING, "fake-greedy")
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setenv("BAMNET_LOAD_PLUGINS", "fake-greedy")
+    install_fake("bamnet-fake-greedy", CLAIMS_EVERYTHING, "fake-greedy")
     for label in ("covid", "normal"):
         (tmp_path / "d" / label).mkdir(parents=True)
         for i in range(3):
             cv2.imwrite(str(tmp_path / "d" / label / f"{i}.png"),
                         np.full((16, 16), 40 * i + (90 if label == "covid" else 0), np.uint8))
-    try:
-        result = cli("data", "inspect", str(tmp_path / "d"), "--json", "--near", "-1")
-    finally:
-        sys.modules.pop("bamnet_fake_greedy", None)
+    result = cli("data", "inspect", str(tmp_path / "d"), "--json", "--near", "-1")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["source"] == "image-folder"
 

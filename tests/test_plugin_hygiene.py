@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
-from fake_dist import write_fake_distribution
 
 from bamnet_core.config.load import load_config
 from bamnet_core.contract import Sample, hookimpl
@@ -74,15 +73,9 @@ def test_two_plugins_cannot_add_the_same_command():
     assert listing["second"]["status"] == "broken"
 
 
-def test_plugins_says_how_many_installed_plugins_it_hides(cli, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch):
-    site = tmp_path / "site"
-    site.mkdir()
-    write_fake_distribution(site, "bamnet-fake-hidden", """
-from bamnet_core.contract import hookimpl
-""", "fake-hidden")
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setenv("BAMNET_LOAD_PLUGINS", "")
+def test_plugins_says_how_many_installed_plugins_it_hides(cli, install_fake):
+    install_fake("bamnet-fake-hidden", "from bamnet_core.contract import hookimpl\n",
+                 "fake-hidden", load=False)
     result = cli("plugins")
     assert result.exit_code == 0
     assert "1 installed plugin not loaded: BAMNET_LOAD_PLUGINS is set to ''" in result.stderr
@@ -125,20 +118,12 @@ def register_dataset_sources(register):
 """
 
 
-def test_a_plugin_written_against_the_first_api_still_works(tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch):
-    site = tmp_path / "site"
-    site.mkdir()
-    write_fake_distribution(site, "bamnet-fake-old", WAVE_ONE_PLUGIN, "fake-old")
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setenv("BAMNET_LOAD_PLUGINS", "fake-old")
-    try:
-        host = load_plugins()
-        assert not host.failures
-        reg = host.registry.get("dataset_source", "old-source")
-        assert len(reg.target(count=4).samples()) == 4
-    finally:
-        sys.modules.pop("bamnet_fake_old", None)
+def test_a_plugin_written_against_the_first_api_still_works(install_fake):
+    install_fake("bamnet-fake-old", WAVE_ONE_PLUGIN, "fake-old")
+    host = load_plugins()
+    assert not host.failures
+    reg = host.registry.get("dataset_source", "old-source")
+    assert len(reg.target(count=4).samples()) == 4
 
 
 class TypedSource:
@@ -238,11 +223,8 @@ def test_an_option_type_toml_cannot_carry_is_refused_at_registration():
     assert "cannot be written in TOML" in error
 
 
-def test_an_annotation_that_does_not_resolve_is_refused_at_registration(tmp_path: Path,
-                                                                        monkeypatch):
-    site = tmp_path / "site"
-    site.mkdir()
-    write_fake_distribution(site, "bamnet-fake-typing", """
+def test_an_annotation_that_does_not_resolve_is_refused_at_registration(install_fake):
+    install_fake("bamnet-fake-typing", """
 from __future__ import annotations
 from typing import TYPE_CHECKING
 from bamnet_core.contract import hookimpl
@@ -259,15 +241,9 @@ class Src:
 def register_dataset_sources(register):
     register("typing-src", Src)
 """, "fake-typing")
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setenv("BAMNET_LOAD_PLUGINS", "fake-typing")
-    try:
-        host = load_plugins()
-        error = host.failures["fake-typing"].error
-        assert "typing-src" in error and "option 'alpha'" in error
-        assert "does not resolve" in error and "Decimal" in error
-    finally:
-        sys.modules.pop("bamnet_fake_typing", None)
+    error = load_plugins().failures["fake-typing"].error
+    assert "typing-src" in error and "option 'alpha'" in error
+    assert "does not resolve" in error and "Decimal" in error
 
 
 def test_run_files_get_the_users_umask(tmp_path: Path):
@@ -319,10 +295,8 @@ def test_a_factory_refusing_its_options_is_a_config_error(tmp_path: Path):
         load_config(str(tmp_path / "p.toml"), registry)
 
 
-def test_an_exception_in_plugin_code_names_the_plugin(cli, tmp_path: Path, monkeypatch):
-    site = tmp_path / "site"
-    site.mkdir()
-    write_fake_distribution(site, "bamnet-fake-buggy", """
+def test_an_exception_in_plugin_code_names_the_plugin(cli, tmp_path: Path, install_fake):
+    install_fake("bamnet-fake-buggy", """
 from bamnet_core.contract import hookimpl
 
 class Buggy:
@@ -333,13 +307,8 @@ class Buggy:
 def register_evaluators(register):
     register("buggy", Buggy)
 """, "fake-buggy")
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setenv("BAMNET_LOAD_PLUGINS", "fake-buggy")
-    try:
-        result = cli("run", "quickstart", "--set", 'evaluate.evaluators=["buggy"]',
-                     "--output-dir", str(tmp_path / "runs"))
-    finally:
-        sys.modules.pop("bamnet_fake_buggy", None)
+    result = cli("run", "quickstart", "--set", 'evaluate.evaluators=["buggy"]',
+                 "--output-dir", str(tmp_path / "runs"))
     assert result.exit_code == 1
     assert "Error: evaluator 'buggy' from plugin 'bamnet-fake-buggy' failed: KeyError: 'oops'" \
         in result.stderr
