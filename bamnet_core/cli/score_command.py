@@ -30,7 +30,8 @@ def register(app: typer.Typer, state: object) -> None:
     @app.command("score")
     def score(
         model: Annotated[Path, typer.Argument(help="A model from `bamnet export --onnx`.")],
-        paths: Annotated[list[Path], typer.Argument(help="Image files and folders (recursive).")],
+        paths: Annotated[list[str], typer.Argument(
+            help="Image files and folders (recursive); with --engine ray also URIs (s3://...).")],
         output: Annotated[Path | None, typer.Option(
             "--output", "-o", help="Write rows to FILE.csv or FILE.jsonl (default: stdout).")
         ] = None,
@@ -97,7 +98,7 @@ def register(app: typer.Typer, state: object) -> None:
         _report(summary, paths, output, json_, show)
 
 
-def _report(summary: ScoreSummary, paths: list[Path], output: Path | None, json_: bool,
+def _report(summary: ScoreSummary, paths: list[str], output: Path | None, json_: bool,
             show: bool) -> None:
     """Print the summary; exit 3 when some files failed."""
     if summary.scored + summary.failed + summary.skipped == 0:

@@ -95,6 +95,6 @@ class ScoringActor:
                 columns[key] = np.array([np.nan if v is None else v for v in values],
                                         dtype=np.float64)
             else:
-                columns[key] = np.array(values, dtype=object)
+                columns[key] = np.array(["" if v is None else v for v in values], dtype=object)
         columns["provider"] = np.array([scorer.provider] * len(paths), dtype=object)
         return columns

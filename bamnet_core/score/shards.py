@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .._util.atomic import atomic_path
 from .resume import ENCODING, ERRORS, DecisionRule, OutputError, check_rule
 from .rows import csv_columns, record_from_columns
@@ -44,10 +46,20 @@ def write_shard(folder: Path, name: str, columns: dict[str, Any], classes: list[
     import pyarrow.parquet as pq
 
     schema = shard_schema(classes)
-    table = pa.table({k: pa.array(list(columns[k]), type=schema.field(k).type, from_pandas=True)
-                      for k in csv_columns(classes)}, schema=schema)  # NaN -> null
+    table = pa.table({k: pa.array([_cell(v, schema.field(k).type == pa.string())
+                                   for v in columns[k]], type=schema.field(k).type)
+                      for k in csv_columns(classes)}, schema=schema)
     with atomic_path(folder / name) as tmp:
         pq.write_table(table, tmp)
+
+
+def _cell(value: Any, text: bool) -> Any:
+    """A batch value as a shard cell: ``None`` for missing (None, NaN, or "" in a text column)."""
+    if value is None or (isinstance(value, float | np.floating) and np.isnan(value)):
+        return None
+    if text:
+        return str(value) or None
+    return float(value)
 
 
 def iter_shard_records(folder: Path, classes: list[str]) -> Iterator[ScoreRecord]:
