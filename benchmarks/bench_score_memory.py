@@ -1,4 +1,5 @@
-"""Peak RSS of ``bamnet score`` on 10,000 images vs 100 (synthetic PNGs, small CNN).
+"""Peak RSS of ``bamnet score`` on 10,000 images vs 100 (synthetic PNGs, small CNN), for
+the local engine and the Ray engine (the driver process; Ray's workers are separate).
 
 Run with ``PYTHONPATH=.:plugins python benchmarks/bench_score_memory.py [BIG]``.
 Each scoring run is its own process; peak RSS is its ``VmHWM`` (``ru_maxrss`` would
@@ -35,10 +36,10 @@ PROBE = textwrap.dedent("""
 """)
 
 
-def peak(model: Path, folder: Path, out: Path) -> tuple[float, float, int]:
+def peak(model: Path, folder: Path, out: Path, *extra: str) -> tuple[float, float, int]:
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", PROBE, "score", str(model), str(folder),
-                           "-o", str(out), "--json"], capture_output=True, text=True)
+                           "-o", str(out), "--json", *extra], capture_output=True, text=True)
     seconds = time.perf_counter() - start
     body, last = proc.stdout.rstrip("\n").rsplit("\n", 1)  # summary JSON, then the probe's line
     return json.loads(last)["maxrss_mib"], seconds, json.loads(body)["scored"]
@@ -57,9 +58,16 @@ def main() -> None:
         model = SmallCNN(filters=[8, 16], dense=16).build(spec.input_shape, 2)
         run = make_run(root / "run", model, spec, small[:50], small[50:])
         model_path = export_onnx(run).model_path
-        for name in ("small", "big"):
-            rss, seconds, scored = peak(model_path, root / name, root / f"{name}.csv")
-            print(f"{name}: scored {scored} images in {seconds:.1f} s, peak RSS {rss:.0f} MiB")
+        for engine in ("local", "ray"):
+            peaks = {}
+            for name in ("small", "big"):
+                rss, seconds, scored = peak(model_path, root / name,
+                                            root / f"{engine}-{name}.csv", "--engine", engine)
+                peaks[name] = rss
+                print(f"{engine} {name}: scored {scored} images in {seconds:.1f} s, "
+                      f"peak RSS {rss:.0f} MiB")
+            print(f"{engine}: peak RSS ratio big/small {peaks['big'] / peaks['small']:.3f} "
+                  "(target <= 1.2)")
 
 
 if __name__ == "__main__":

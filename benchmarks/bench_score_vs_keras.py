@@ -2,7 +2,8 @@
 
 VGG16 (keras.applications, weights=None) + the paper's pyimagesearch head at
 224x224, on the same real chest X-rays, in the same run. Run with
-``PYTHONPATH=.:plugins python benchmarks/bench_score_vs_keras.py [N_IMAGES]``.
+``PYTHONPATH=.:plugins python benchmarks/bench_score_vs_keras.py [N_IMAGES [KEEP_DIR]]``
+(KEEP_DIR keeps the fp32 and int8 models, e.g. for ``bench_score_ray.py``).
 Random weights make accuracy meaningless here; the label agreement of int8
 with fp32 is printed instead (export-report.json has the rest).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -96,6 +98,12 @@ def main() -> None:
         print(f"fp32 ONNX vs Keras max|diff| on the benchmark files: "
               f"{np.abs(fp32_probs - keras_probs).max():.2e}")
         print(f"int8 vs fp32 label agreement: {100 * agree:.1f}% of {n}")
+        if len(sys.argv) > 2:
+            keep = Path(sys.argv[2])
+            keep.mkdir(parents=True, exist_ok=True)
+            for name, path in (("fp32", result.model_path), ("int8", result.variants["int8"])):
+                shutil.copy(path, keep / f"vgg16.{name}.onnx")
+            print(f"models kept in {keep}")
 
 
 if __name__ == "__main__":

@@ -89,7 +89,6 @@ class RichProgress:
         description = event.description or event.stage
         if event.stage not in self.tasks:
             self.tasks[event.stage] = self.progress.add_task(
-                description, total=event.total, completed=event.completed, info=info)
-        else:
-            self.progress.update(self.tasks[event.stage], completed=event.completed,
-                                 total=event.total, description=description, info=info)
+                description, total=event.total, completed=0, info=info)
+        self.progress.update(self.tasks[event.stage], completed=event.completed,
+                             total=event.total, description=description, info=info)

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import BamnetError
+from ..imaging.limits import DEFAULT_MAX_BYTES
 from .output import JsonOption, err, print_json, warn
 from .progress_display import RichProgress
 
 EXIT_SOME_FAILED = 3
+DEFAULT_MAX_MB = DEFAULT_MAX_BYTES / (1024 * 1024)
+
+if TYPE_CHECKING:
+    from ..score.output import ScoreSummary
 
 
 def register(app: typer.Typer, state: object) -> None:
@@ -25,7 +30,8 @@ def register(app: typer.Typer, state: object) -> None:
     @app.command("score")
     def score(
         model: Annotated[Path, typer.Argument(help="A model from `bamnet export --onnx`.")],
-        paths: Annotated[list[Path], typer.Argument(help="Image files and folders (recursive).")],
+        paths: Annotated[list[str], typer.Argument(
+            help="Image files and folders (recursive); with --engine ray also URIs (s3://...).")],
         output: Annotated[Path | None, typer.Option(
             "--output", "-o", help="Write rows to FILE.csv or FILE.jsonl (default: stdout).")
         ] = None,
@@ -38,7 +44,19 @@ def register(app: typer.Typer, state: object) -> None:
         resume: Annotated[bool, typer.Option(
             "--resume", help="Skip paths already in --output (continue a killed run).")] = False,
         workers: Annotated[int | None, typer.Option(
-            "--workers", min=1, help="Decoding threads (default: the usable cores).")] = None,
+            "--workers", min=1, help="Local: decoding threads (default: the usable cores). "
+                                     "Ray: scoring actors (default 1).")] = None,
+        max_file_mb: Annotated[float, typer.Option(
+            "--max-file-mb", min=0.001, help="Refuse files larger than this (from stat, "
+                                             "before reading).")] = DEFAULT_MAX_MB,
+        engine: Annotated[str, typer.Option(
+            "--engine", help="local (this process) or ray (Ray Data; see "
+                             "docs/scoring-at-scale.md).")] = "local",
+        address: Annotated[str | None, typer.Option(
+            "--address", help="Ray: join this cluster (default: start a local Ray).")] = None,
+        gpus_per_worker: Annotated[float, typer.Option(
+            "--gpus-per-worker", min=0.0, help="Ray: GPUs each scoring actor reserves.")
+        ] = 0.0,
         json_: JsonOption = False,
     ) -> None:
         """Score images; rows go out as they are produced. Exit 3 if some files failed."""
@@ -48,30 +66,56 @@ def register(app: typer.Typer, state: object) -> None:
 
         if provider not in ("auto", "cuda", "cpu"):
             raise typer.BadParameter("use auto, cuda or cpu", param_hint="--provider")
+        if engine not in ("local", "ray"):
+            raise typer.BadParameter("use local or ray", param_hint="--engine")
         if resume and output is None:
             raise typer.BadParameter("--resume needs --output FILE", param_hint="--resume")
-        scorer = Scorer(model, provider=provider, threshold=threshold)  # type: ignore[arg-type]
+        if engine == "ray" and output is None:
+            raise typer.BadParameter("--engine ray needs --output FILE", param_hint="--output")
+        if engine == "local" and (address or gpus_per_worker):
+            raise typer.BadParameter("--address and --gpus-per-worker need --engine ray",
+                                     param_hint="--engine")
+        max_bytes = int(max_file_mb * 1024 * 1024)
         show = not json_ or output is not None
+        if engine == "ray":
+            from ..score.ray_engine import RayOptions, score_with_ray
+
+            options = RayOptions(address=address, workers=workers or 1,
+                                 gpus_per_worker=gpus_per_worker, provider=provider)
+            with RichProgress(enabled=not json_) as bar:
+                summary = score_with_ray(model, paths, output=output, options=options,
+                                         threshold=threshold, resume=resume,
+                                         batch_size=batch_size, max_bytes=max_bytes,
+                                         progress=bar)
+            _report(summary, paths, output, json_, show)
+            return
+        scorer = Scorer(model, provider=provider, threshold=threshold)  # type: ignore[arg-type]
         with RichProgress(enabled=not json_) as bar:
             summary = score_to_output(
                 scorer, iter_image_paths(paths), output=output, stream=sys.stdout,
                 fmt="jsonl" if json_ else "csv", resume=resume, batch_size=batch_size,
-                workers=workers, progress=bar)
-        if summary.scored + summary.failed + summary.skipped == 0:
-            raise BamnetError(f"no images found in {', '.join(map(str, paths))}",
-                              hint="score .png .jpg .jpeg .bmp .tif .tiff .dcm files or folders")
-        if json_ and output is not None:
-            print_json(summary.to_dict())
-        elif show and not json_:
-            console = err()
-            console.print(
-                f"Scored {summary.scored} images, {summary.failed} failed, "
-                f"{summary.skipped} already done, in {summary.seconds:.1f} s "
-                f"({summary.images_per_s:.1f} img/s) on {scorer.provider}."
-                + (f" Rows in {output}." if output else ""), highlight=False, soft_wrap=True)
-            for item in summary.errors[:10]:
-                warn(f"{item['path']}: {item['error']}")
-            if summary.failed > 10:
-                warn(f"... and {summary.failed - 10} more; see the error column")
-        if summary.failed:
-            raise typer.Exit(EXIT_SOME_FAILED)
+                workers=workers, max_bytes=max_bytes, progress=bar)
+        _report(summary, paths, output, json_, show)
+
+
+def _report(summary: ScoreSummary, paths: list[str], output: Path | None, json_: bool,
+            show: bool) -> None:
+    """Print the summary; exit 3 when some files failed."""
+    if summary.scored + summary.failed + summary.skipped == 0:
+        raise BamnetError(f"no images found in {', '.join(map(str, paths))}",
+                          hint="score .png .jpg .jpeg .bmp .tif .tiff .dcm files or folders")
+    if json_ and output is not None:
+        print_json(summary.to_dict())
+    elif show and not json_:
+        console = err()
+        console.print(
+            f"Scored {summary.scored} images, {summary.failed} failed, "
+            f"{summary.skipped} already done, in {summary.seconds:.1f} s "
+            f"({summary.images_per_s:.1f} img/s) on {summary.provider}."
+            + (f" Rows in {output}." if output else ""), highlight=False, soft_wrap=True)
+        for item in summary.errors[:10]:
+            warn(f"{item['path']}: {item['error']}")
+        if summary.failed > 10:
+            warn(f"... and {summary.failed - 10} more; see the error column")
+    if summary.failed:
+        raise typer.Exit(EXIT_SOME_FAILED)

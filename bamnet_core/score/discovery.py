@@ -1,12 +1,20 @@
-"""Find the images to score, as a stream: files given, and image files under folders.
+"""Find the images to score, as a stream of canonical paths: files given, and images in folders.
 
-Folders are walked lazily, one directory at a time, in sorted order, so
-scoring starts at once on a folder of millions of files and two runs visit
-files in the same order. Files named on the command line are always tried,
-whatever their suffix; files found in folders are kept by suffix
-(:data:`bamnet_core.images.IMAGE_SUFFIXES`). A path that does not exist, or a
-folder that cannot be read, is yielded as an :class:`ImageDecodeError`, so it
-becomes an error row rather than disappearing.
+Every path is yielded once, as its canonical absolute form (symlinks resolved,
+``os.path.realpath``), so the same file named twice, or reached through a
+symlink and directly, is scored once, and rows do not depend on the working
+directory. Folders are walked lazily, one directory at a time, in sorted
+order (a folder's files, then its subfolders), so scoring starts at once on a
+folder of millions of files and two runs visit files in the same order.
+Symlinked subfolders are followed; a folder already visited (a symlink loop,
+or two links to one folder) is not walked again.
+
+Files named on the command line are always tried, whatever their suffix;
+entries found in folders are kept by suffix (:data:`IMAGE_SUFFIXES`) whatever
+they are, so a FIFO or a device named ``x.png`` becomes an error row (decoding
+refuses it from ``fstat`` without a blocking read) instead of disappearing.
+A path that does not exist, or a folder that cannot be read, is yielded as an
+:class:`ImageDecodeError`.
 
 This module imports no TensorFlow: scoring depends on it.
 """
@@ -20,36 +28,71 @@ from pathlib import Path
 from ..errors import ImageDecodeError
 from ..imaging.formats import IMAGE_SUFFIXES
 
+Item = str | ImageDecodeError
+
+
+def canonical_path(path: str | Path) -> str:
+    """The absolute path with every symlink resolved (the form rows hold)."""
+    return os.path.realpath(os.fspath(path))
+
+
+def item_path(item: Item) -> str:
+    """The path an item (a path or an error about one) is about."""
+    return item.path if isinstance(item, ImageDecodeError) else item
+
 
 def iter_image_paths(paths: Iterable[str | Path], *,
-                     suffixes: frozenset[str] = IMAGE_SUFFIXES) -> Iterator[str | ImageDecodeError]:
-    """Yield image file paths (as strings) under ``paths``, or an error per unreadable path.
+                     suffixes: frozenset[str] = IMAGE_SUFFIXES) -> Iterator[Item]:
+    """Yield canonical image file paths under ``paths``, each once, or an error per bad path.
 
     A folder whose name looks like an image (``scan.png/``) is still a folder:
     it is walked like any other.
     """
+    seen: set[str] = set()
+    visited: set[tuple[int, int]] = set()
     for raw in paths:
-        path = os.fspath(raw)
-        if os.path.isdir(path):
-            yield from _walk(path, suffixes)
-        elif os.path.lexists(path):
-            yield path
-        else:
-            yield ImageDecodeError(path, "file not found")
+        for item in _expand(os.fspath(raw), suffixes, visited):
+            key = item_path(item)
+            if key not in seen:
+                seen.add(key)
+                yield item
 
 
-def _walk(root: str, suffixes: frozenset[str]) -> Iterator[str | ImageDecodeError]:
-    failures: list[OSError] = []
-    for folder, dirnames, filenames in os.walk(root, onerror=failures.append):
-        while failures:
-            exc = failures.pop()
-            yield ImageDecodeError(str(exc.filename or folder),
-                                   f"cannot list folder: {exc.strerror or exc}")
-        dirnames.sort()
-        for name in sorted(filenames):
-            if os.path.splitext(name)[1].lower() in suffixes:
-                yield os.path.join(folder, name)
-    while failures:
-        exc = failures.pop()
-        yield ImageDecodeError(str(exc.filename or root),
-                               f"cannot list folder: {exc.strerror or exc}")
+def _expand(path: str, suffixes: frozenset[str],
+            visited: set[tuple[int, int]]) -> Iterator[Item]:
+    if os.path.isdir(path):
+        yield from _walk(canonical_path(path), suffixes, visited)
+    elif os.path.lexists(path):
+        yield canonical_path(path)
+    else:
+        yield ImageDecodeError(canonical_path(path), "file not found")
+
+
+def _walk(root: str, suffixes: frozenset[str],
+          visited: set[tuple[int, int]]) -> Iterator[Item]:
+    """Depth-first, sorted; ``root`` and every folder pushed are canonical."""
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            info = os.stat(folder)
+            if (info.st_dev, info.st_ino) in visited:
+                continue  # reached again through a symlink: its files are already listed
+            visited.add((info.st_dev, info.st_ino))
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            yield ImageDecodeError(folder, f"cannot list folder: {exc.strerror or exc}")
+            continue
+        subfolders = []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()  # follows symlinks; False for a dangling link
+            except OSError:
+                is_dir = False
+            if is_dir:
+                subfolders.append(canonical_path(entry.path) if entry.is_symlink()
+                                  else entry.path)
+            elif os.path.splitext(entry.name)[1].lower() in suffixes:
+                yield canonical_path(entry.path) if entry.is_symlink() else entry.path
+        stack.extend(reversed(subfolders))

@@ -27,9 +27,10 @@ from .._util.cachedir import file_sha256
 from .._util.progress import ProgressCallback, ProgressEvent, silent
 from .._util.workers import default_workers
 from ..contract.decision import decide_indices
-from ..errors import BamnetError, ConfigError, ImageDecodeError
-from ..imaging.decode import decode_image
-from ..imaging.limits import DEFAULT_MAX_PIXELS
+from ..errors import BamnetError, ConfigError
+from ..imaging.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
+from .discovery import Item, item_path
+from .inputs import load_input_or_reason
 from .metadata import ModelFileError, ModelInfo
 from .session import Provider, check_model_io, open_session
 
@@ -129,10 +130,13 @@ class Scorer:
     def records(self, names: Sequence[str], x: np.ndarray) -> list[ScoreRecord]:
         """Records for preprocessed inputs ``x`` named ``names``."""
         probs = self.predict(x)
-        labels = decide(probs, self.classes, self.info.positive, self.threshold)
+        finite = np.isfinite(probs).all(axis=1)
+        labels = decide(np.where(finite[:, None], probs, 0.0), self.classes, self.info.positive,
+                        self.threshold)
         return [ScoreRecord(name, {c: float(p) for c, p in zip(self.classes, row, strict=True)},
-                            label, self.threshold, self.sha256)
-                for name, row, label in zip(names, probs, labels, strict=True)]
+                            label, self.threshold, self.sha256) if ok else
+                self.failed(name, "the model produced a non-finite probability (NaN or inf)")
+                for name, row, label, ok in zip(names, probs, labels, finite, strict=True)]
 
     def failed(self, name: str, reason: str) -> ScoreRecord:
         """The record of an input that could not be scored."""
@@ -158,19 +162,10 @@ class Scorer:
         stream = self.score_stream([os.fspath(p) for p in paths], **kwargs)
         return [record for batch in stream for record in batch]
 
-    def _load(self, item: str | ImageDecodeError, max_pixels: int) -> np.ndarray | str:
-        if isinstance(item, ImageDecodeError):
-            return item.reason
-        try:
-            return self.info.spec.apply(decode_image(item, max_pixels=max_pixels))
-        except ImageDecodeError as exc:
-            return exc.reason
-        except Exception as exc:  # a decoder bug must not take down a million-file run
-            return f"unexpected {type(exc).__name__}: {exc}"
-
-    def score_stream(self, items: Iterable[str | ImageDecodeError], *, batch_size: int = 32,
+    def score_stream(self, items: Iterable[Item], *, batch_size: int = 32,
                      workers: int | None = None, prefetch: int = 2,
                      max_pixels: int = DEFAULT_MAX_PIXELS,
+                     max_bytes: int = DEFAULT_MAX_BYTES,
                      progress: ProgressCallback = silent) -> Iterator[list[ScoreRecord]]:
         """Yield one list of records per batch, in input order.
 
@@ -191,8 +186,9 @@ class Scorer:
                 item = next(source, None)
                 if item is None:
                     return
-                name = item.path if isinstance(item, ImageDecodeError) else item
-                window.append((name, pool.submit(self._load, item, max_pixels)))
+                window.append((item_path(item), pool.submit(
+                    load_input_or_reason, item, self.info.spec, max_pixels=max_pixels,
+                    max_bytes=max_bytes)))
 
         try:
             fill()

@@ -179,13 +179,14 @@ def test_scoring_imports_no_tensorflow(exported_model, tmp_path):
         except SystemExit as exc:
             code = exc.code
         print(json.dumps({{"code": code, "tf": "tensorflow" in sys.modules,
-                          "keras": "keras" in sys.modules, "tf2onnx": "tf2onnx" in sys.modules}}))
+                          "keras": "keras" in sys.modules, "tf2onnx": "tf2onnx" in sys.modules,
+                          "ray": "ray" in sys.modules}}))
     """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=120, cwd=Path(__file__).parents[2])
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == {
-        "code": 0, "tf": False, "keras": False, "tf2onnx": False}
+        "code": 0, "tf": False, "keras": False, "tf2onnx": False, "ray": False}
 
 
 def test_auto_provider_is_quiet_and_cuda_is_explained(exported_model, tmp_path):

@@ -1,0 +1,192 @@
+"""``bamnet score --engine ray``: the same scoring on Ray Data, from one machine to a cluster.
+
+The pipeline is Ray's offline batch inference pattern: the file listing
+(:mod:`.discovery`, or :mod:`.uri_files` for ``s3://``-style prefixes) becomes
+a dataset (``ray.data.from_items``), ``map_batches`` runs the decode tasks,
+then ``map_batches`` with :class:`.ray_actors.ScoringActor`, an actor pool
+holding one onnxruntime session per worker. The driver receives only rows
+(a path and a few numbers each), writes each batch as an atomic Parquet shard
+(:mod:`.shards`) and, at the end, the merged CSV or JSON Lines output. A
+killed run resumes from its shards. Ray is imported only here.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .._util.logs import quieted
+from .._util.progress import ProgressCallback, ProgressEvent, silent
+from ..errors import BamnetError
+from ..imaging.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
+from .discovery import Item, item_path, iter_image_paths
+from .output import ScoreSummary, format_for, skip_done
+from .ray_actors import ScoringActor, decode_batch
+from .resume import DecisionRule, OutputError
+from .rows import csv_columns, record_from_columns
+from .scorer import Scorer
+from .shards import merge_shards, read_shard_paths, shard_folder, shards_exist, write_shard
+from .uri_files import is_uri, iter_uri_images
+
+
+class RayUnavailableError(BamnetError):
+    """Ray is not installed, or the cluster cannot be reached."""
+
+
+@dataclass(frozen=True)
+class RayOptions:
+    """Where and how wide to run.
+
+    :param address: a running cluster (``ray start --head`` prints it); ``None``
+        starts a local Ray instance for this run.
+    :param workers: scoring actors (one onnxruntime session each).
+    :param gpus_per_worker: GPUs each actor reserves (CUDA provider when > 0).
+    :param cpus_per_worker: CPUs each actor reserves.
+    :param local_cpus: CPUs a local instance may use (default: all).
+    :param threads: onnxruntime threads per actor (default: onnxruntime's choice).
+    """
+
+    address: str | None = None
+    workers: int = 1
+    gpus_per_worker: float = 0.0
+    provider: str = "auto"
+    cpus_per_worker: float = 1.0
+    local_cpus: int | None = None
+    threads: int | None = None
+
+
+def discover(paths: Iterable[str | Path]) -> Iterator[Item]:
+    """Local paths through :func:`iter_image_paths`, URIs through pyarrow; each path once."""
+    local = [p for p in paths if not is_uri(str(p))]
+    yield from iter_image_paths(local)
+    seen: set[str] = set()
+    for uri in (str(p) for p in paths if is_uri(str(p))):
+        for item in iter_uri_images(uri):
+            if item_path(item) not in seen:
+                seen.add(item_path(item))
+                yield item
+
+
+@contextmanager
+def ray_session(options: RayOptions) -> Iterator[Any]:
+    """Ray, initialised for this run: joined, started locally, or the caller's own."""
+    try:
+        import ray
+    except ImportError:
+        raise RayUnavailableError("--engine ray needs Ray", hint="pip install 'bamnet[distributed]'"
+                                  ) from None
+    owned = not ray.is_initialized()
+    if owned:
+        try:
+            with quieted("ray", "ray.data"):
+                    ray.init(address=options.address, num_cpus=None if options.address
+                         else options.local_cpus, include_dashboard=False,
+                         logging_level=logging.ERROR, log_to_driver=False)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            where = options.address or "a local instance"
+            raise RayUnavailableError(f"cannot start or join Ray ({where}): {exc}",
+                                      hint="start a cluster with `ray start --head` and pass "
+                                           "the address it prints to --address") from None
+    context = ray.data.DataContext.get_current()
+    saved = (context.enable_progress_bars, context.enable_operator_progress_bars,
+             context.enable_auto_log_stats)
+    context.enable_progress_bars = context.enable_operator_progress_bars = False
+    context.enable_auto_log_stats = False
+    try:
+        with quieted("ray", "ray.data"):
+            yield ray
+    finally:
+        (context.enable_progress_bars, context.enable_operator_progress_bars,
+         context.enable_auto_log_stats) = saved
+        if owned:
+            ray.shutdown()
+
+
+def _prepare(output: Path, rule: DecisionRule, resume: bool) -> set[str]:
+    folder = shard_folder(output)
+    if resume:
+        if output.exists() and not shards_exist(folder):
+            raise OutputError(f"{output} was not written by --engine ray (no {folder.name}/)",
+                              hint="resume it without --engine ray, or write to a new --output")
+        return read_shard_paths(folder, rule)
+    if output.exists() or shards_exist(folder):
+        raise OutputError(f"{output} already exists" if output.exists() else
+                          f"{folder} holds shards of an earlier run",
+                          hint="pass --resume to continue it, or choose another --output")
+    return set()
+
+
+def score_with_ray(model: str | Path, paths: Iterable[str | Path], *, output: Path,
+                   options: RayOptions = RayOptions(), threshold: float | None = None,
+                   resume: bool = False, batch_size: int = 32,
+                   max_bytes: int = DEFAULT_MAX_BYTES, max_pixels: int = DEFAULT_MAX_PIXELS,
+                   progress: ProgressCallback = silent) -> ScoreSummary:
+    """Score ``paths`` on Ray Data into ``output`` (CSV or JSON Lines) and its shards.
+
+    The model, threshold and output are checked before Ray starts or any file
+    is created; ``resume`` skips the paths already in the shards.
+    """
+    paths = list(paths)
+    scorer = Scorer(model, provider="cpu", threshold=threshold)
+    fmt = format_for(output)
+    classes = scorer.classes
+    folder = shard_folder(output)
+    done = _prepare(output, DecisionRule(classes, scorer.threshold, scorer.sha256), resume)
+    summary = ScoreSummary(provider="", model_sha256=scorer.sha256, output=str(output))
+    start = time.perf_counter()
+    rows: list[dict[str, str]] = []
+    for item in skip_done(discover(paths), done, summary):
+        rows.append({"path": item_path(item),
+                     "error": item.reason if isinstance(item, BamnetError) else ""})
+        if len(rows) % 1000 == 0:
+            progress(ProgressEvent("discover", len(rows), None, "finding images"))
+    progress(ProgressEvent("discover", len(rows), len(rows), "finding images"))
+    if rows:
+        with ray_session(options) as ray:
+            _run(ray, rows, scorer, folder, options, threshold, batch_size, max_bytes,
+                 max_pixels, summary, progress)
+    if rows or (resume and done):
+        merge_shards(folder, output, fmt, classes)
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def _run(ray: Any, rows: list[dict[str, str]], scorer: Scorer, folder: Path,
+         options: RayOptions, threshold: float | None, batch_size: int, max_bytes: int,
+         max_pixels: int, summary: ScoreSummary, progress: ProgressCallback) -> None:
+    classes = scorer.classes
+    blocks = max(1, min(math.ceil(len(rows) / batch_size), 100_000))
+    dataset = ray.data.from_items(rows, override_num_blocks=blocks)
+    dataset = dataset.map_batches(
+        decode_batch, batch_size=batch_size, batch_format="numpy", num_cpus=1,
+        fn_kwargs={"spec_json": scorer.info.spec.to_json(), "max_pixels": max_pixels,
+                   "max_bytes": max_bytes})
+    dataset = dataset.map_batches(
+        ScoringActor, batch_size=batch_size, batch_format="numpy",
+        compute=ray.data.ActorPoolStrategy(size=options.workers),
+        num_cpus=options.cpus_per_worker, num_gpus=options.gpus_per_worker or None,
+        fn_constructor_kwargs={"model": [ray.put(scorer.model_path.read_bytes())],
+                               "sha256": scorer.sha256,
+                               "threshold": threshold, "provider": options.provider,
+                               "threads": options.threads})
+    run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
+    report = {"failed": 0, "provider": ""}
+    progress(ProgressEvent("score", 0, len(rows), "scoring on Ray", dict(report)))
+    for n, batch in enumerate(dataset.iter_batches(batch_size=None, batch_format="numpy")):
+        if not len(batch["path"]):
+            continue
+        summary.provider = report["provider"] = str(batch["provider"][0])
+        write_shard(folder, f"part-{run_id}-{n:06d}.parquet", batch, classes)
+        records = [record_from_columns({k: batch[k][i] for k in csv_columns(classes)}, classes)
+                   for i in range(len(batch["path"]))]
+        summary.count(records)
+        report["failed"] = summary.failed
+        progress(ProgressEvent("score", summary.scored + summary.failed, len(rows),
+                               "scoring on Ray", dict(report)))
