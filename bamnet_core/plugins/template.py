@@ -13,7 +13,7 @@ from string import Template
 
 from .._util.atomic import write_text
 from ..errors import ConfigError
-from . import template_files
+from . import template_components, template_files
 
 KINDS = ("backbone", "source", "evaluator")
 _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -46,7 +46,7 @@ def write_plugin_template(name: str, *, kind: str = "backbone",
         "pyproject.toml": template_files.PYPROJECT,
         "README.md": template_files.README,
         f"{module}/__init__.py": template_files.INIT[kind],
-        f"{module}/component.py": template_files.COMPONENT[kind],
+        f"{module}/component.py": template_components.COMPONENT[kind],
         f"{module}/presets/{name}.toml": template_files.PRESET[kind],
         f"tests/test_{module}.py": template_files.TEST[kind],
     }
