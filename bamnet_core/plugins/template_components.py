@@ -1,4 +1,4 @@
-"""The component module ``bamnet plugins new`` writes, one text per kind (see :mod:`.template_files`)."""
+"""The component module that `bamnet plugins new` writes, one text per kind."""
 
 from __future__ import annotations
 
