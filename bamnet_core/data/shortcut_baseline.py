@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .._util.progress import ProgressCallback, ProgressEvent, silent
+from .._util.threads import native_threads
 from ..contract.sample import Sample
 from ..imaging.properties import CATEGORICAL, NUMERIC
 from .patient_bootstrap import binary_auc, patient_bootstrap
@@ -135,7 +136,8 @@ def shortcut_baseline(
     splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     progress(ProgressEvent("shortcut baseline", 0, n_splits, "shortcut baseline"))
     for k, (train, test) in enumerate(splitter.split(x, y, groups=patients)):
-        model = _model(seed).fit(x[train], y[train])
+        with native_threads():
+            model = _model(seed).fit(x[train], y[train])
         probs[np.ix_(test, model.classes_)] = model.predict_proba(x[test])
         progress(ProgressEvent("shortcut baseline", k + 1, n_splits, "shortcut baseline"))
     auc = auc_score(y, probs, len(classes))
@@ -178,7 +180,8 @@ def baseline_on_split(train: Sequence[Sample], evaluate: Sequence[Sample],
     if len(set(y_tr.tolist())) < 2 or len(set(y_ev.tolist())) < 2:
         return None
     x, _ = property_matrix([properties[s.path] for s in tr + ev])
-    model = _model(seed).fit(x[: len(tr)], y_tr)
+    with native_threads():
+        model = _model(seed).fit(x[: len(tr)], y_tr)
     probs = np.zeros((len(ev), len(classes)))
     probs[:, model.classes_] = model.predict_proba(x[len(tr):])
     auc = auc_score(y_ev, probs, len(classes))
