@@ -35,7 +35,8 @@ def test_a_group_built_to_fail_is_flagged_and_the_others_are_not():
     assert by_source["bad"]["worse"] and by_source["bad"]["accuracy"] < 0.5
     assert by_source["bad"]["difference_interval"][1] < 0
     assert not by_source["a"]["worse"] and by_source["a"]["accuracy"] == 1.0
-    assert result["worse"] == ["source=bad"]
+    # age bands that mostly hold the bad source's images may be flagged too: that is right
+    assert [w for w in result["worse"] if w.startswith("source=")] == ["source=bad"]
     assert set(result["by"]) == {"source", "sex", "age_band"}  # no view known: left out
     assert {g["group"] for g in result["by"]["sex"]} == {"F", "M"}
     low, high = by_source["bad"]["accuracy_interval"]
