@@ -15,6 +15,8 @@ from ..contract import DatasetDownload, Downloadable
 from ..data.fetch import FetchError, fetch_dataset
 from ..data.inspection import inspect_dataset
 from ..errors import ConfigError
+from .audit_display import render_baseline, render_deep
+from .deep_inspection import check_audit_options, deep_inspection
 from .output import JsonOption, err, out, print_json
 from .progress_display import RichProgress
 from .state import CLIState
@@ -102,6 +104,8 @@ def render_report(report: dict[str, Any], console: Console) -> None:
         if len(report["decode_failures"]) > _FAILURES_SHOWN:
             fails.caption = f"{len(report['decode_failures']) - _FAILURES_SHOWN} more in --json"
         console.print(fails)
+    render_baseline(report.get("shortcut_baseline"), console)
+    render_deep(report.get("deep"), console)
     if report["warnings"]:
         console.print("[bold yellow]Findings[/bold yellow]")
         for line in report["warnings"]:
@@ -129,16 +133,32 @@ def register(app: typer.Typer, state: CLIState) -> None:
         seed: Annotated[int, typer.Option(help="Preview split: seed.")] = 0,
         near: Annotated[int, typer.Option(
             help="Near-duplicate threshold in dHash bits (of 256); -1 turns it off.")] = 12,
+        shortcut: Annotated[float, typer.Option(
+            help="Flag the image-property baseline at this ROC-AUC; 0 skips it.")] = 0.75,
+        deep: Annotated[bool, typer.Option(
+            "--deep", help="Also rank label issues and outliers (frozen-backbone features).")
+        ] = False,
+        features: Annotated[str, typer.Option(
+            help="--deep: backbone whose frozen random-weight features are used.")
+        ] = "small-cnn",
+        feature_size: Annotated[int, typer.Option(help="--deep: feature input size.")] = 64,
+        thumbnails: Annotated[Path | None, typer.Option(
+            help="--deep: write PNG contact sheets of the ranked images into this folder.")
+        ] = None,
         json_: JsonOption = False,
     ) -> None:
-        """Count, check and audit a dataset: duplicates, leakage, confounding."""
+        """Count, check and audit a dataset: duplicates, leakage, confounding, shortcuts."""
         if by not in ("patient", "image"):
             raise ConfigError(f"--by must be 'patient' or 'image', got {by!r}")
+        check_audit_options(shortcut, feature_size, deep, thumbnails)
         host = state.healthy_host()
+        deep_fn = deep_inspection(host.registry, features, feature_size, seed, thumbnails) \
+            if deep else None
         with RichProgress(enabled=not json_) as progress:
             report = inspect_dataset(path, host.registry, source=source,
                                      options=parse_options(option or []), split_by=by,
                                      val=val, test=test, seed=seed, near_threshold=near,
+                                     shortcut_threshold=shortcut or None, deep=deep_fn,
                                      progress=progress)
         if json_:
             print_json(report)

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from ..config.load import load_config
+from .audit_display import render_run_audit
 from .noise import preload_keras
 from .output import JsonOption, SetOption, UnsetOption, out, print_json, warn
 from .progress_display import RichProgress
@@ -73,6 +74,7 @@ def register(app: typer.Typer, state: CLIState) -> None:
             warn(message)
         console = out()
         console.print(summary_table(result.metrics))
+        render_run_audit(result.metrics, console)
         if result.metrics.get("split", {}).get("leaky"):
             warn("this run used an image-level split: its metrics are optimistic")
         console.print(f"Run folder: {result.run_dir}", highlight=False, soft_wrap=True)

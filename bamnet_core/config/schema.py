@@ -120,6 +120,18 @@ class EvaluateSection(Section):
                              description="positive-class probability cut-off")
 
 
+class AuditSection(Section):
+    shortcut_baseline: bool = Field(True, description="fit the image-property shortcut baseline")
+    shortcut_threshold: float = Field(0.75, ge=0.5, le=1.0,
+                                      description="flag the baseline at this ROC-AUC or above")
+    subgroups: bool = Field(True, description="metrics by source, view, sex and age band")
+    label_issues: bool = Field(False, description="rank images whose label looks wrong")
+    outliers: bool = Field(False, description="rank images unlike the rest of their class")
+    features: str = Field("small-cnn", min_length=1, description="backbone whose frozen "
+                          "features the label-issue and outlier searches use")
+    feature_size: int = Field(64, ge=16, le=512, description="input size for those features")
+
+
 SECTIONS: dict[str, type[Section]] = {
     "run": RunSection,
     "data": DataSection,
@@ -129,6 +141,7 @@ SECTIONS: dict[str, type[Section]] = {
     "backbone": BackboneSection,
     "train": TrainSection,
     "evaluate": EvaluateSection,
+    "audit": AuditSection,
 }
 
 

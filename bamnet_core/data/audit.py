@@ -3,7 +3,8 @@
 :func:`audit_samples` is what ``bamnet data inspect`` shows and what every run
 writes to ``data-audit.json``: counts, decode failures, exact and near
 duplicates (within and across sources and splits), patients in two splits,
-class-vs-source confounding and age mismatch. The result is plain data.
+class-vs-source confounding, age mismatch, and the image-property shortcut
+baseline (:mod:`.shortcut_baseline`). The result is plain data.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .confounding import (
 )
 from .duplicates import DEFAULT_NEAR_THRESHOLD, find_duplicates
 from .fingerprints import DHASH_BITS, Fingerprint, fingerprint_files
+from .shortcut_baseline import DEFAULT_THRESHOLD, shortcut_baseline
 from .splits import PatientSplit
 
 LIST_LIMIT = 200  # longest list of pairs/patients kept in the report
@@ -44,6 +46,8 @@ def audit_samples(
     fingerprints: Mapping[str, Fingerprint] | None = None,
     duplicates: bool = True,
     near_threshold: int = DEFAULT_NEAR_THRESHOLD,
+    shortcut_threshold: float | None = DEFAULT_THRESHOLD,
+    seed: int = 0,
     progress: ProgressCallback = silent,
 ) -> dict[str, Any]:
     """Audit samples (and their split, if any).
@@ -55,11 +59,14 @@ def audit_samples(
     :param duplicates: False skips the duplicate search (and fingerprinting).
     :param near_threshold: largest dHash distance (of 256 bits) counted as a
         near duplicate.
+    :param shortcut_threshold: flag the image-property shortcut baseline at
+        this ROC-AUC; None skips the baseline.
+    :param seed: seeds the baseline's folds and bootstrap.
     :returns: a JSON-serialisable dict; ``warnings`` lists human sentences.
     """
     warnings: list[str] = []
     failures = {e.path: e for e in errors}
-    if duplicates and fingerprints is None:
+    if (duplicates or shortcut_threshold is not None) and fingerprints is None:
         todo = [s.path for s in samples if s.path not in failures]
         fingerprints, more = fingerprint_files(todo, progress=progress)
         failures.update({e.path: e for e in more})
@@ -88,6 +95,14 @@ def audit_samples(
     warnings.extend(source_warnings(report["confounding"]))
     report["demographics"] = demographic_mismatch([s for s in samples if not s.synthetic])
     warnings.extend(demographic_warnings(report["demographics"]))
+    if shortcut_threshold is not None:
+        props = {path: fp.properties for path, fp in (fingerprints or {}).items()
+                 if fp.properties}
+        baseline = shortcut_baseline(samples, props, threshold=shortcut_threshold, seed=seed,
+                                     progress=progress)
+        report["shortcut_baseline"] = baseline
+        if baseline.get("finding"):
+            warnings.append(baseline["finding"])
     report["warnings"] = warnings
     return report
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -26,8 +27,9 @@ from .._util.cachedir import cache_dir, write_entry
 from .._util.progress import ProgressCallback, ProgressEvent, silent
 from .._util.workers import default_workers
 from ..errors import ImageDecodeError
-from ..imaging.decode import decode_bytes, read_image_bytes
+from ..imaging.decode import decode_described, read_image_bytes
 from ..imaging.limits import DEFAULT_MAX_PIXELS
+from .property_cache import cached_properties, remember_properties
 
 DHASH_VERSION = 2
 DHASH_BITS = 256
@@ -42,11 +44,14 @@ class Fingerprint:
     :param path: the file.
     :param sha256: hex digest of the file's bytes.
     :param dhash: 256-bit difference hash of the decoded pixels (an int).
+    :param properties: cheap image properties
+        (:func:`bamnet_core.imaging.properties.describe`).
     """
 
     path: str
     sha256: str
     dhash: int
+    properties: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def content_hash(data: bytes) -> str:
@@ -94,17 +99,19 @@ def cached_dhash(sha: str) -> int | None:
 
 
 def fingerprint_file(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Fingerprint:
-    """Fingerprint one file, decoding it only when its dHash is not cached.
+    """Fingerprint one file, decoding it only when its dHash or properties are not cached.
 
     :raises ImageDecodeError: the file cannot be read or decoded.
     """
     p = Path(path)
     data = read_image_bytes(p)
     sha = content_hash(data)
-    value = cached_dhash(sha)
-    if value is None:
-        value = remember_dhash(sha, decode_bytes(p, data, max_pixels=max_pixels))
-    return Fingerprint(path=str(path), sha256=sha, dhash=value)
+    value, props = cached_dhash(sha), cached_properties(sha)
+    if value is None or props is None:
+        gray, props = decode_described(p, data, max_pixels=max_pixels)
+        value = remember_dhash(sha, gray)
+        remember_properties(sha, props)
+    return Fingerprint(path=str(path), sha256=sha, dhash=value, properties=props)
 
 
 def fingerprint_files(

@@ -19,10 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from .._util.cachedir import cache_dir, fingerprint, write_entry
-from ..imaging.decode import decode_bytes, read_image_bytes
+from ..imaging.decode import decode_described, read_image_bytes
 from ..imaging.limits import DEFAULT_MAX_PIXELS
 from ..imaging.preprocess import PreprocessSpec
 from .fingerprints import content_hash, remember_dhash
+from .property_cache import remember_properties
 
 CACHE_ENV = "BAMNET_IMAGE_CACHE"
 _FORMAT = 1
@@ -91,9 +92,10 @@ class ImageCache:
             self.hits += 1
             return spec.finish(resized)
         self.misses += 1
-        gray = decode_bytes(p, data, max_pixels=max_pixels)
-        if self.enabled:
-            remember_dhash(sha, gray)  # the audit needs it; now it costs no second decode
+        gray, props = decode_described(p, data, max_pixels=max_pixels)
+        if self.enabled:  # the audit needs these; now they cost no second decode
+            remember_dhash(sha, gray)
+            remember_properties(sha, props)
         resized = spec.resize(gray)
         self.put(sha, spec, resized)
         return spec.finish(resized)

@@ -19,7 +19,6 @@ from .._util import atomic
 from .._util.progress import ProgressCallback, silent
 from ..config.load import load_config
 from ..config.resolved import Config
-from ..data.audit import audit_samples
 from ..data.loading import load_samples
 from ..data.sources import collect_configured
 from ..data.splits import split_samples
@@ -28,6 +27,7 @@ from ..errors import DataError, RunError
 from ..imaging.preprocess import PreprocessSpec
 from ..plugins.manager import PluginHost
 from ..runs import folder as rf
+from .audit_stage import audit_metrics, audit_run
 from .evaluation import EvaluatorsFailed, evaluate_splits
 from .generator_stage import synthesise
 
@@ -134,8 +134,10 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
                                          stage=f"decode {name}")
                       for name in ("train", "val", "test")}
         errors = [e for part in loaded.values() for e in part.errors]
-        audit = audit_samples([s for part in split.assignment.values() for s in part],
-                              split=split, errors=errors)
+        checked = audit_run(config, host.registry,
+                            [s for part in split.assignment.values() for s in part], split,
+                            errors, progress)
+        audit = checked.report
         audit["warnings"].extend(notes)
         run.write_json(rf.AUDIT, audit)
         if len(loaded["train"].samples) == 0 or len(loaded["val"].samples) == 0:
@@ -143,9 +145,11 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
                             hint=f"see {run.file(rf.AUDIT)} for the decode failures")
         y = {name: np.array([index[s.label] for s in part.samples], dtype=np.int64)
              for name, part in loaded.items()}
-        metrics = _train_and_evaluate(config, run, spec, loaded, y, timer, progress, meta,
-                                      resume=resume)
+        metrics, predictions = _train_and_evaluate(config, run, spec, loaded, y, timer,
+                                                   progress, meta, resume=resume)
         metrics["split"] = {"by": split.by, "leaky": split.leaky}
+        metrics.update(audit_metrics(config, checked, split, loaded, y, predictions))
+        run.write_json(rf.AUDIT, audit)
         run.write_json(rf.METRICS, metrics)
         if metrics.get("evaluator_errors"):
             first = metrics["evaluator_errors"][0]
@@ -169,7 +173,7 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
 def _train_and_evaluate(config: Config, run: rf.RunFolder, spec: PreprocessSpec,
                         loaded: dict[str, Any], y: dict[str, np.ndarray], timer: _Timer,
                         progress: ProgressCallback, meta: dict[str, Any], *,
-                        resume: bool = False) -> dict[str, Any]:
+                        resume: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
     from ..train.engine import history_csv, predict, train_model
 
     classes = config["data"]["classes"]
@@ -186,4 +190,4 @@ def _train_and_evaluate(config: Config, run: rf.RunFolder, spec: PreprocessSpec,
     with timer.stage("evaluate"):
         predictions = {name: (y[name], predict(model, loaded[name].x))
                        for name in ("val", "test") if len(loaded[name].samples)}
-        return evaluate_splits(config, predictions, progress)
+        return evaluate_splits(config, predictions, progress), predictions

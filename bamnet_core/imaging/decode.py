@@ -14,6 +14,7 @@ import os
 import stat
 import warnings
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -22,6 +23,7 @@ from ..errors import ImageDecodeError
 from .formats import format_of, is_dicom
 from .limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, check_pixel_count
 from .preprocess import PreprocessSpec
+from .properties import describe
 
 
 def decode_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS,
@@ -93,14 +95,40 @@ def _file_kind(mode: int) -> str:
 def decode_bytes(path: Path, data: bytes, *,
                  max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Decode the bytes of ``path`` (already read) like :func:`decode_image`."""
+    return _decode(path, data, max_pixels, described=False)[0]
+
+
+def decode_described(path: Path, data: bytes, *,
+                     max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[np.ndarray, dict[str, Any]]:
+    """Decode like :func:`decode_bytes` and describe the image while its pixels are at hand.
+
+    :returns: the grayscale image and its properties
+        (:func:`bamnet_core.imaging.properties.describe`).
+    """
+    gray, props = _decode(path, data, max_pixels, described=True)
+    assert props is not None
+    return gray, props
+
+
+def _decode(path: Path, data: bytes, max_pixels: int, *,
+            described: bool) -> tuple[np.ndarray, dict[str, Any] | None]:
     if not data:
         raise ImageDecodeError(str(path), "empty file (0 bytes)", kind="empty")
     if is_dicom(path, data[:132]):
-        from .dicom import decode_dicom  # pydicom is imported only for DICOM files
+        from .dicom import decode_dicom_described  # pydicom only for DICOM files
 
-        return decode_dicom(path, data, max_pixels)
+        gray, info = decode_dicom_described(path, data, max_pixels)
+        if not described:
+            return gray, None
+        return gray, describe(gray, raw=None, data=data, fmt="dicom",
+                              bit_depth=info.pop("bit_depth"), tags=info)
     try:
-        return _decode_raster(path, data, max_pixels)
+        raw = _decode_raster(path, data, max_pixels)
+        gray = to_unit_gray(raw)
+        if not described:
+            return gray, None
+        fmt = (format_of(data) or path.suffix.lstrip(".") or "unknown").lower()
+        return gray, describe(gray, raw=raw, data=data, fmt=fmt)
     except ImageDecodeError:
         raise
     except Exception as exc:  # a decoder bug must stay a per-file error
@@ -143,7 +171,7 @@ def _decode_raster(path: Path, data: bytes, max_pixels: int) -> np.ndarray:
     image = cv2.imdecode(buf, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
     if image is None or image.size == 0:
         raise ImageDecodeError(str(path), "corrupt or truncated image data", kind="truncated")
-    return to_unit_gray(image)
+    return image
 
 
 def to_unit_gray(image: np.ndarray) -> np.ndarray:

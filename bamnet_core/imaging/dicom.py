@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -18,8 +19,23 @@ from .limits import check_pixel_count
 _COLOUR = ("RGB", "YBR_FULL", "YBR_FULL_422", "YBR_RCT", "YBR_ICT")
 
 
+# tag keyword -> property name recorded by the shortcut baseline
+TAGS = {"Modality": "modality", "Manufacturer": "manufacturer",
+        "PhotometricInterpretation": "photometric", "ViewPosition": "view_position",
+        "InstitutionName": "institution"}
+
+
 def decode_dicom(path: Path, data: bytes, max_pixels: int) -> np.ndarray:
-    """Decode a DICOM file's first frame to float32 grayscale in [0, 1].
+    """Decode a DICOM file's first frame to float32 grayscale in [0, 1] (see below)."""
+    return decode_dicom_described(path, data, max_pixels)[0]
+
+
+def decode_dicom_described(path: Path, data: bytes,
+                           max_pixels: int) -> tuple[np.ndarray, dict[str, Any]]:
+    """Decode a DICOM file's first frame to float32 grayscale in [0, 1], with its tags.
+
+    The tags returned are ``bit_depth`` (``BitsStored``) and those in
+    :data:`TAGS` that the file holds, as short strings.
 
     Display order is: stored values -> modality LUT (rescale slope and
     intercept) -> VOI LUT or window centre/width when present, else the full
@@ -54,6 +70,11 @@ def decode_dicom(path: Path, data: bytes, max_pixels: int) -> np.ndarray:
             where, f"cannot decode DICOM pixels: {exc}", kind="truncated",
             hint="compressed DICOM may need pylibjpeg or gdcm installed",
         ) from None
+    info: dict[str, Any] = {"bit_depth": int(ds.get("BitsStored", 0) or 0) or None}
+    for keyword, name in TAGS.items():
+        value = str(ds.get(keyword, "") or "").strip()[:64]
+        if value:
+            info[name] = value
     if int(ds.get("NumberOfFrames", 1) or 1) > 1:
         pixels = pixels[0]
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
@@ -64,7 +85,7 @@ def decode_dicom(path: Path, data: bytes, max_pixels: int) -> np.ndarray:
 
                 pixels = convert_color_space(pixels, photometric, "RGB")
             rgb = _to_uint8(pixels)
-            return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+            return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0, info
         raise ImageDecodeError(where, f"unsupported DICOM pixel layout {pixels.shape}",
                                kind="not-an-image")
     values = apply_modality_lut(pixels, ds).astype(np.float64)
@@ -81,7 +102,7 @@ def decode_dicom(path: Path, data: bytes, max_pixels: int) -> np.ndarray:
     unit = np.clip((values - lo) / (hi - lo), 0.0, 1.0) if hi > lo else np.zeros_like(values)
     if photometric == "MONOCHROME1":  # 0 is white: invert so air is dark as in MONOCHROME2
         unit = 1.0 - unit
-    return unit.astype(np.float32)
+    return unit.astype(np.float32), info
 
 
 def _first(value: object) -> object:

@@ -1,0 +1,93 @@
+"""Rich tables for the shortcut baseline, label issues, outliers and subgroup metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+_ROWS_SHOWN = 10
+
+
+def _interval(value: Any) -> str:
+    return f"{value[0]:.2f}-{value[1]:.2f}" if value else "-"
+
+
+def render_baseline(baseline: dict[str, Any] | None, console: Console) -> None:
+    """The property-only classifier's AUC, interval and strongest properties."""
+    if not baseline:
+        return
+    if baseline.get("status") != "done":
+        console.print(f"shortcut baseline skipped: {baseline.get('reason')}")
+        return
+    verdict = "[bold red]HIGH[/bold red]" if baseline["flagged"] else "[green]low[/green]"
+    console.print(f"shortcut baseline (image properties only, {baseline['folds']}-fold CV "
+                  f"grouped by patient): ROC-AUC {baseline['auc']:.3f} (95% CI "
+                  f"{_interval(baseline['interval'])}), {verdict} at threshold "
+                  f"{baseline['threshold']:g}")
+    table = Table("property", "AUC alone", "separates", title="strongest properties",
+                  title_justify="left")
+    for row in baseline["top_properties"]:
+        table.add_row(escape(row["property"]), f"{row['auc']:.3f}",
+                      f"{row['direction']} in {escape(row['class'])}")
+    console.print(table)
+
+
+def _ranked(title: str, rows: list[dict[str, Any]], score: str, extra: str,
+            console: Console) -> None:
+    table = Table("#", "file", "label", score, extra, title=title, title_justify="left")
+    table.columns[1].overflow = "fold"
+    for i, row in enumerate(rows[:_ROWS_SHOWN], start=1):
+        table.add_row(str(i), escape(Path(row["path"]).name), escape(row["label"]),
+                      str(row[score]), escape(str(row.get(extra) or "-")))
+    if len(rows) > _ROWS_SHOWN:
+        table.caption = f"{len(rows) - _ROWS_SHOWN} more in --json"
+    console.print(table)
+
+
+def render_deep(deep: dict[str, Any] | None, console: Console) -> None:
+    """Ranked label issues and outliers, and where their thumbnails are."""
+    if not deep:
+        return
+    issues = deep.get("label_issues")
+    if issues and issues.get("status") == "done":
+        console.print(f"label issues: {issues['issues']} flagged of {issues['images']} "
+                      f"(features predict labels with out-of-sample AUC {issues['oof_auc']})")
+        if issues["ranked"]:
+            _ranked("likely mislabelled", issues["ranked"], "self_confidence", "suggested",
+                    console)
+    outliers = deep.get("outliers")
+    if outliers and outliers.get("status") == "done":
+        console.print(f"outliers: {outliers['unusual']} unusual of {outliers['images']} "
+                      f"(score = distance to {outliers['neighbours']} nearest same-class "
+                      "neighbours over the class median)")
+        _ranked("most unusual in their class", outliers["ranked"], "score", "source", console)
+    for name, path in (deep.get("thumbnails") or {}).items():
+        console.print(f"thumbnails of {name}: {escape(path)}", highlight=False)
+
+
+def render_subgroups(subgroups: dict[str, Any] | None, console: Console) -> None:
+    """Per-group accuracy and AUC with intervals; groups doing worse are marked."""
+    if not subgroups or not subgroups.get("by"):
+        return
+    table = Table("by", "group", "images", "patients", "accuracy (95% CI)", "AUC", "worse?",
+                  title=f"subgroups ({subgroups['split']} split)", title_justify="left")
+    for attribute, groups in subgroups["by"].items():
+        for g in groups:
+            acc = "-" if g["accuracy"] is None else \
+                f"{g['accuracy']:.2f} ({_interval(g['accuracy_interval'])})"
+            table.add_row(attribute, escape(g["group"]), str(g["images"]), str(g["patients"]),
+                          acc, "-" if g["auc"] is None else f"{g['auc']:.2f}",
+                          "[red]yes[/red]" if g["worse"] else "")
+    console.print(table)
+
+
+def render_run_audit(metrics: dict[str, Any], console: Console) -> None:
+    """After a run: the shortcut baseline beside the model, and the subgroup table."""
+    sentence = (metrics.get("shortcut_baseline") or {}).get("sentence")
+    if sentence:
+        console.print(sentence[0].upper() + sentence[1:] + ".", highlight=False)
+    render_subgroups(metrics.get("subgroups"), console)

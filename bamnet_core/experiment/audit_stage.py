@@ -1,0 +1,111 @@
+"""The audit of a run, as ``[audit]`` asks: before training, and beside the metrics after.
+
+Before training: counts, duplicates, leakage, confounding and the shortcut
+baseline go to ``data-audit.json``, with label issues and outliers when asked.
+After evaluation: the property-only baseline is refitted on the run's own
+training split and scored on the split the model is scored on, so the two
+AUCs compare like with like ("a model that never sees the lungs reaches X;
+yours Y"), and subgroup metrics join ``metrics.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .._util.progress import ProgressCallback
+from ..config.resolved import Config
+from ..contract.sample import Sample
+from ..data.audit import audit_samples
+from ..data.fingerprints import fingerprint_files
+from ..data.patient_bootstrap import patient_bootstrap
+from ..data.shortcut_baseline import auc_score, baseline_on_split
+from ..data.splits import PatientSplit
+from ..errors import ImageDecodeError
+from ..plugins.registry import Registry
+from .deep_audit import deep_audit, deep_warnings, feature_backbone
+from .subgroups import subgroup_metrics, subgroup_warnings
+
+
+@dataclass
+class RunAudit:
+    """The audit report and the image properties the later comparison needs."""
+
+    report: dict[str, Any]
+    properties: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+def audit_run(config: Config, registry: Registry, samples: Sequence[Sample],
+              split: PatientSplit, errors: Sequence[ImageDecodeError],
+              progress: ProgressCallback) -> RunAudit:
+    """``data-audit.json`` for a run: the data audit, plus the deep audit when configured."""
+    options = config["audit"]
+    failed = {e.path for e in errors}
+    prints, more = fingerprint_files([s.path for s in samples if s.path not in failed],
+                                     progress=progress)
+    threshold = options["shortcut_threshold"] if options["shortcut_baseline"] else None
+    report = audit_samples(samples, split=split, errors=[*errors, *more], fingerprints=prints,
+                           shortcut_threshold=threshold, seed=config["run"]["seed"])
+    if options["label_issues"] or options["outliers"]:
+        name = options["features"]
+        backbone = config.components.backbone if name == config["backbone"]["name"] \
+            else feature_backbone(registry, name)
+        failed |= {e.path for e in more}
+        deep = deep_audit([s for s in samples if s.path not in failed], backbone,
+                          size=options["feature_size"], label_issues_on=options["label_issues"],
+                          outliers_on=options["outliers"], seed=config["run"]["seed"],
+                          progress=progress)
+        report["deep"] = deep
+        report["warnings"].extend(deep_warnings(deep))
+    return RunAudit(report, {p: f.properties for p, f in prints.items() if f.properties})
+
+
+def audit_metrics(config: Config, audit: RunAudit, split: PatientSplit,
+                  loaded: Mapping[str, Any], y: Mapping[str, np.ndarray],
+                  predictions: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, Any]:
+    """``shortcut_baseline`` and ``subgroups`` entries for ``metrics.json`` (may be empty).
+
+    Both use the test split when there is one, else validation. Their
+    findings are appended to the audit's warnings.
+    """
+    name = "test" if "test" in predictions else "val"
+    if name not in predictions:
+        return {}
+    options, classes = config["audit"], config["data"]["classes"]
+    _, probs = predictions[name]
+    samples = loaded[name].samples
+    seed = config["run"]["seed"]
+    out: dict[str, Any] = {}
+    if options["shortcut_baseline"] and audit.properties:
+        out["shortcut_baseline"] = compare_with_model(
+            split.assignment["train"], samples, y[name], probs, audit.properties, classes,
+            name, seed)
+    if options["subgroups"]:
+        groups = subgroup_metrics(samples, y[name], probs, classes=classes,
+                                  positive=config["data"]["positive"],
+                                  threshold=config["evaluate"]["threshold"], split=name,
+                                  seed=seed)
+        out["subgroups"] = groups
+        audit.report["warnings"].extend(subgroup_warnings(groups))
+    return out
+
+
+def compare_with_model(train: Sequence[Sample], evaluated: Sequence[Sample], y: np.ndarray,
+                       probs: np.ndarray, properties: Mapping[str, Mapping[str, Any]],
+                       classes: Sequence[str], split: str, seed: int) -> dict[str, Any]:
+    """The property-only AUC and the model's AUC on the same split, and one sentence."""
+    baseline = baseline_on_split(train, evaluated, properties, classes, seed=seed)
+    model_auc = auc_score(y, probs, len(classes))
+    model_interval = patient_bootstrap(lambda i: auc_score(y[i], probs[i], len(classes)),
+                                       [s.patient_id for s in evaluated], seed=seed)
+    result: dict[str, Any] = {"split": split, "baseline": baseline,
+                              "model_auc": None if model_auc is None else round(model_auc, 4),
+                              "model_interval": model_interval}
+    if baseline is not None and baseline["auc"] is not None and model_auc is not None:
+        result["sentence"] = (f"a model that never sees the lungs reaches ROC-AUC "
+                              f"{baseline['auc']:.2f} on the {split} split; yours "
+                              f"{model_auc:.2f}")
+    return result

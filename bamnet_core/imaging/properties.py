@@ -1,0 +1,128 @@
+"""Cheap properties of one image that say nothing about the lungs.
+
+Size, aspect, bit depth, colour, file format and compression, intensity
+statistics, borders and corners, and a few DICOM tags. In public COVID
+collections each class comes from other hospitals and publications, so these
+properties alone can predict the label (DeGrave et al. 2021); the shortcut
+baseline (:mod:`bamnet_core.data.shortcut_baseline`) measures how well.
+
+:func:`describe` runs where a file's bytes and decoded pixels are already at
+hand, so it costs no decode. Statistics are taken on a small thumbnail, which
+keeps the cost a few percent of decoding.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import cv2
+import numpy as np
+
+PROPERTIES_VERSION = 1
+_THUMB = 128  # statistics are computed on at most this many pixels a side
+_EDGE = 0.05  # border strip: 5% of each side
+_CORNER = 0.1  # corner patch: 10% of each side
+_DARK, _BRIGHT = 0.02, 0.95
+
+# Numeric properties, in a fixed order; a value may be NaN when unknown.
+NUMERIC = (
+    "width", "height", "aspect", "megapixels", "bit_depth", "channels", "colour_difference",
+    "file_bytes", "bytes_per_pixel",
+    "mean", "std", "p01", "p05", "p25", "p50", "p75", "p95", "p99", "dark_share",
+    "bright_share", "border_mean", "border_std", "border_bright_share", "corner_mean",
+    "corner_max", "frame_width",
+)
+# Categorical properties: short strings; "" when unknown.
+CATEGORICAL = ("format", "colour_mode", "modality", "manufacturer", "photometric",
+               "view_position", "institution")
+
+
+def _thumbnail(image: np.ndarray) -> np.ndarray:
+    h, w = image.shape[:2]
+    if max(h, w) <= _THUMB:
+        return image
+    scale = _THUMB / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def colour_difference(raw: np.ndarray | None) -> float:
+    """Mean largest difference between colour channels, in [0, 1]; 0 for grayscale.
+
+    Publication figures tinted blue or carrying coloured arrows score high;
+    grayscale saved as RGB scores 0.
+    """
+    if raw is None or raw.ndim != 3 or raw.shape[2] < 3:
+        return 0.0
+    small = _thumbnail(raw[..., :3]).astype(np.float32)
+    top = 65535.0 if raw.dtype == np.uint16 else 255.0 if raw.dtype == np.uint8 else 1.0
+    spread = small.max(axis=2) - small.min(axis=2)
+    return float(spread.mean() / top)
+
+
+def _frame_width(thumb: np.ndarray) -> float:
+    """Share of the image, from the edges in, taken up by near-black rows and columns."""
+    h, w = thumb.shape
+    rows, cols = thumb.mean(axis=1), thumb.mean(axis=0)
+
+    def run(values: np.ndarray) -> int:
+        dark = values <= _DARK
+        return int(np.argmin(dark)) if not dark.all() else len(values)
+
+    dark = run(rows) + run(rows[::-1]) + run(cols) + run(cols[::-1])
+    return min(1.0, dark / (2 * h + 2 * w))
+
+
+def intensity_stats(gray: np.ndarray) -> dict[str, float]:
+    """Intensity, border and corner statistics of a grayscale image in [0, 1]."""
+    thumb = _thumbnail(np.asarray(gray, dtype=np.float32))
+    h, w = thumb.shape
+    p = np.percentile(thumb, (1, 5, 25, 50, 75, 95, 99))
+    ey, ex = max(1, int(h * _EDGE)), max(1, int(w * _EDGE))
+    border = np.concatenate([thumb[:ey].ravel(), thumb[-ey:].ravel(),
+                             thumb[:, :ex].ravel(), thumb[:, -ex:].ravel()])
+    cy, cx = max(1, int(h * _CORNER)), max(1, int(w * _CORNER))
+    corners = [float(c.mean()) for c in (thumb[:cy, :cx], thumb[:cy, -cx:],
+                                         thumb[-cy:, :cx], thumb[-cy:, -cx:])]
+    return {
+        "mean": float(thumb.mean()), "std": float(thumb.std()),
+        **{f"p{q:02d}": float(v) for q, v in zip((1, 5, 25, 50, 75, 95, 99), p, strict=True)},
+        "dark_share": float(np.mean(thumb <= _DARK)),
+        "bright_share": float(np.mean(thumb >= _BRIGHT)),
+        "border_mean": float(border.mean()), "border_std": float(border.std()),
+        "border_bright_share": float(np.mean(border >= _BRIGHT)),
+        "corner_mean": float(np.mean(corners)), "corner_max": float(np.max(corners)),
+        "frame_width": _frame_width(thumb),
+    }
+
+
+def describe(gray: np.ndarray, *, raw: np.ndarray | None, data: bytes, fmt: str,
+             bit_depth: int | None = None, tags: dict[str, str] | None = None) -> dict[str, Any]:
+    """All properties of one decoded image, as a flat JSON-ready dict.
+
+    :param gray: the decoded grayscale image in [0, 1] (what the model sees).
+    :param raw: the decoded pixels before conversion to gray (colour, bit depth).
+    :param data: the file's bytes (size, compression).
+    :param fmt: the file format (``jpeg``, ``png``, ``dicom``, ...).
+    :param bit_depth: bits per sample when known (DICOM ``BitsStored``).
+    :param tags: DICOM tags (``modality``, ``manufacturer``, ...), when any.
+    """
+    h, w = gray.shape[:2]
+    source = raw if raw is not None else gray
+    if bit_depth is None:
+        bit_depth = {np.dtype(np.uint8): 8, np.dtype(np.uint16): 16}.get(source.dtype, 32)
+    channels = 1 if source.ndim == 2 else int(source.shape[2])
+    difference = colour_difference(raw)
+    mode = "gray" if channels == 1 else "colour" if difference > 0.01 else "rgb-gray"
+    props: dict[str, Any] = {
+        "width": w, "height": h, "aspect": round(w / h, 4) if h else math.nan,
+        "megapixels": w * h / 1e6, "bit_depth": bit_depth, "channels": channels,
+        "colour_difference": difference, "file_bytes": len(data),
+        "bytes_per_pixel": len(data) / (w * h) if w * h else math.nan,
+        **intensity_stats(gray),
+        "format": fmt, "colour_mode": mode,
+    }
+    for key in CATEGORICAL[2:]:
+        props[key] = (tags or {}).get(key, "")
+    return props

@@ -1,0 +1,70 @@
+"""Subgroup metrics: a group built to fail is flagged; a run's metrics.json holds them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from bamnet_core.contract import Sample
+from bamnet_core.experiment.subgroups import subgroup_metrics, subgroup_warnings
+
+
+def _split(bad_source_wrong: bool) -> tuple[list[Sample], np.ndarray, np.ndarray]:
+    samples, y, probs = [], [], []
+    rng = np.random.default_rng(1)
+    for i in range(120):
+        source = "bad" if i < 30 else ("a" if i % 2 else "b")
+        label = i % 2
+        right = not (bad_source_wrong and source == "bad" and rng.random() < 0.7)
+        p = 0.9 if (label == 1) == right else 0.1
+        samples.append(Sample(path=f"/x/{i}.png", label=["normal", "covid"][label],
+                              patient_id=f"p{i // 2}", source=source,
+                              demographics={"sex": "F" if i % 3 else "male", "age": 20 + i % 60}))
+        y.append(label)
+        probs.append([1 - p, p])
+    return samples, np.array(y), np.array(probs)
+
+
+def test_a_group_built_to_fail_is_flagged_and_the_others_are_not():
+    samples, y, probs = _split(bad_source_wrong=True)
+    result = subgroup_metrics(samples, y, probs, classes=["normal", "covid"], positive="covid",
+                              threshold=0.5, split="test")
+    by_source = {g["group"]: g for g in result["by"]["source"]}
+    assert by_source["bad"]["worse"] and by_source["bad"]["accuracy"] < 0.5
+    assert by_source["bad"]["difference_interval"][1] < 0
+    assert not by_source["a"]["worse"] and by_source["a"]["accuracy"] == 1.0
+    # age bands that mostly hold the bad source's images may be flagged too: that is right
+    assert [w for w in result["worse"] if w.startswith("source=")] == ["source=bad"]
+    assert set(result["by"]) == {"source", "sex", "age_band"}  # no view known: left out
+    assert {g["group"] for g in result["by"]["sex"]} == {"F", "M"}
+    low, high = by_source["bad"]["accuracy_interval"]
+    assert low <= by_source["bad"]["accuracy"] <= high
+    assert "source = 'bad' does worse" in subgroup_warnings(result)[0]
+
+
+def test_no_group_is_flagged_when_all_do_equally_well():
+    samples, y, probs = _split(bad_source_wrong=False)
+    result = subgroup_metrics(samples, y, probs, classes=["normal", "covid"], positive="covid",
+                              threshold=0.5, split="val")
+    assert result["worse"] == [] and subgroup_warnings(result) == []
+
+
+def test_a_run_writes_subgroups_and_the_baseline_beside_the_model(cli, tiny_config: Path,
+                                                                   tmp_path: Path):
+    result = cli("run", str(tiny_config), "--output-dir", str(tmp_path / "runs"), "--json",
+                 "--set", "audit.outliers=true", "--set", "audit.feature_size=32")
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    run_dir = Path(payload["run_dir"])
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    groups = metrics["subgroups"]
+    assert groups["split"] == "val" and "sex" in groups["by"]
+    for g in groups["by"]["sex"]:
+        assert g["images"] >= 5 and g["accuracy"] is not None
+    baseline = metrics["shortcut_baseline"]
+    assert baseline["split"] == "val" and baseline["model_auc"] is not None
+    audit = json.loads((run_dir / "data-audit.json").read_text())
+    assert audit["shortcut_baseline"]["status"] == "done"
+    assert audit["deep"]["outliers"]["status"] == "done" and "label_issues" not in audit["deep"]
