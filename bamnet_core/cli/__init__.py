@@ -13,10 +13,12 @@ import typer
 from .. import __version__
 from . import (
     data_command,
+    evaluate_command,
     export_command,
     install_command,
     plugins_command,
     presets_command,
+    report_command,
     run_command,
     score_command,
 )
@@ -25,7 +27,8 @@ from .noise import quiet_process
 from .state import CLIState
 
 COMMAND_MODULES = (plugins_command, install_command, presets_command, run_command,
-                   data_command, export_command, score_command)
+                   data_command, export_command, score_command, report_command,
+                   evaluate_command)
 
 
 def version_callback(value: bool) -> None:

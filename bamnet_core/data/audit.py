@@ -18,6 +18,8 @@ from ..errors import ImageDecodeError
 from .confounding import (
     demographic_mismatch,
     demographic_warnings,
+    population_report,
+    population_warnings,
     source_confounding,
     source_warnings,
 )
@@ -44,6 +46,7 @@ def audit_samples(
     fingerprints: Mapping[str, Fingerprint] | None = None,
     duplicates: bool = True,
     near_threshold: int = DEFAULT_NEAR_THRESHOLD,
+    population_facts: Mapping[str, dict[str, str]] | None = None,
     progress: ProgressCallback = silent,
 ) -> dict[str, Any]:
     """Audit samples (and their split, if any).
@@ -55,6 +58,8 @@ def audit_samples(
     :param duplicates: False skips the duplicate search (and fingerprinting).
     :param near_threshold: largest dHash distance (of 256 bits) counted as a
         near duplicate.
+    :param population_facts: source name -> known facts (``StatesPopulation``);
+        stated in the report, and a pediatric-vs-adult class split is flagged.
     :returns: a JSON-serialisable dict; ``warnings`` lists human sentences.
     """
     warnings: list[str] = []
@@ -86,8 +91,15 @@ def audit_samples(
         report["split"] = _split_report(split, warnings)
     report["confounding"] = source_confounding([s for s in samples if not s.synthetic])
     warnings.extend(source_warnings(report["confounding"]))
-    report["demographics"] = demographic_mismatch([s for s in samples if not s.synthetic])
-    warnings.extend(demographic_warnings(report["demographics"]))
+    real = [s for s in samples if not s.synthetic]
+    report["demographics"] = demographic_mismatch(real)
+    population = population_report(real, dict(population_facts or {}))
+    report["population_facts"] = population["facts"]
+    report["population_by_class"] = population["per_class"]
+    stated = population_warnings(population)
+    warnings.extend(stated)
+    warnings.extend(w for w in demographic_warnings(report["demographics"])
+                    if not (stated and "cannot be ruled out" in w))
     report["warnings"] = warnings
     return report
 

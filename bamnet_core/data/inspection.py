@@ -8,7 +8,7 @@ from typing import Any
 
 from .._util.progress import ProgressCallback, silent
 from ..config.components import instantiate
-from ..contract.capabilities import HasNotes
+from ..contract.capabilities import HasNotes, StatesPopulation
 from ..errors import DataError
 from ..plugins.registry import Registry
 from .audit import audit_samples
@@ -53,7 +53,9 @@ def inspect_dataset(
     if not samples:
         raise DataError(f"{p}: {reg.label} found no images")
     split = split_samples(samples, val=val, test=test, seed=seed, by=split_by)  # type: ignore[arg-type]
+    facts = reader.population_facts() if isinstance(reader, StatesPopulation) else None
     report = audit_samples(samples, split=split, near_threshold=near_threshold,
+                           population_facts=facts,
                            progress=progress)
     notes = list(reader.notes) if isinstance(reader, HasNotes) else []
     return {"path": str(p), "source": reg.name,

@@ -19,6 +19,7 @@ from .._util import atomic
 from .._util.progress import ProgressCallback, silent
 from ..config.load import load_config
 from ..config.resolved import Config
+from ..contract.capabilities import StatesPopulation
 from ..data.audit import audit_samples
 from ..data.loading import load_samples
 from ..data.sources import collect_samples
@@ -27,8 +28,10 @@ from ..errors import DataError, RunError
 from ..imaging.preprocess import PreprocessSpec
 from ..plugins.manager import PluginHost
 from ..runs import folder as rf
-from .evaluation import EvaluatorsFailed, evaluate_splits
+from .evaluate_stage import evaluate_model
+from .evaluation import EvaluatorsFailed
 from .generator_stage import synthesise
+from .report_stage import write_report_safely
 
 
 @dataclass
@@ -132,8 +135,11 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
                                          stage=f"decode {name}")
                       for name in ("train", "val", "test")}
         errors = [e for part in loaded.values() for e in part.errors]
+        source = config.components.source
         audit = audit_samples([s for part in split.assignment.values() for s in part],
-                              split=split, errors=errors)
+                              split=split, errors=errors,
+                              population_facts=source.population_facts()
+                              if isinstance(source, StatesPopulation) else None)
         run.write_json(rf.AUDIT, audit)
         if len(loaded["train"].samples) == 0 or len(loaded["val"].samples) == 0:
             raise DataError("no decodable images left in the training or validation split",
@@ -144,6 +150,7 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
                                       resume=resume)
         metrics["split"] = {"by": split.by, "leaky": split.leaky}
         run.write_json(rf.METRICS, metrics)
+        meta["report"] = write_report_safely(run.path, progress)
         if metrics.get("evaluator_errors"):
             first = metrics["evaluator_errors"][0]
             raise EvaluatorsFailed(
@@ -167,7 +174,7 @@ def _train_and_evaluate(config: Config, run: rf.RunFolder, spec: PreprocessSpec,
                         loaded: dict[str, Any], y: dict[str, np.ndarray], timer: _Timer,
                         progress: ProgressCallback, meta: dict[str, Any], *,
                         resume: bool = False) -> dict[str, Any]:
-    from ..train.engine import history_csv, predict, train_model
+    from ..train.engine import history_csv, train_model
 
     classes = config["data"]["classes"]
     with timer.stage("train"):
@@ -181,6 +188,7 @@ def _train_and_evaluate(config: Config, run: rf.RunFolder, spec: PreprocessSpec,
     with atomic.atomic_path(run.file(rf.MODEL)) as tmp:
         model.save(tmp)
     with timer.stage("evaluate"):
-        predictions = {name: (y[name], predict(model, loaded[name].x))
-                       for name in ("val", "test") if len(loaded[name].samples)}
-        return evaluate_splits(config, predictions, progress)
+        return evaluate_model(config, run, spec, model,
+                              {name: loaded[name] for name in ("val", "test")},
+                              from_cache=bool(result.info.get("feature_cache")),
+                              progress=progress)
