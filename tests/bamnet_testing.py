@@ -62,6 +62,10 @@ dense = 8
 [train]
 epochs = 2
 batch_size = 8
+
+[evaluate]
+bootstrap = 100
+gradcam_images = 2
 """
 
 

@@ -21,19 +21,27 @@ def probe(features: np.ndarray, sources: np.ndarray, patients: np.ndarray,
           seed: int) -> dict[str, Any] | None:
     """Grouped cross-validated accuracy of predicting ``sources``, or None if undefined."""
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import GroupKFold, cross_val_predict
+    from sklearn.model_selection import StratifiedGroupKFold
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     names, counts = np.unique(sources.astype(str), return_counts=True)
     keep = np.isin(sources.astype(str), names[counts >= MIN_PER_SOURCE])
     x, y, groups = features[keep], sources[keep].astype(str), patients[keep].astype(str)
-    folds = min(5, len(set(groups)))
+    smallest = int(np.unique(y, return_counts=True)[1].min()) if len(y) else 0
+    folds = min(5, len(set(groups)), smallest)
     if len(set(y)) < 2 or folds < 2:
         return None
-    model = make_pipeline(StandardScaler(),
-                          LogisticRegression(max_iter=2000, random_state=seed))
-    pred = cross_val_predict(model, x, y, groups=groups, cv=GroupKFold(n_splits=folds))
+    pred = np.empty(len(y), dtype=object)
+    cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed % 2**31)
+    for train, held in cv.split(x, y, groups):
+        seen = np.unique(y[train])
+        if len(seen) < 2:  # a fold that saw one source can only guess it
+            pred[held] = seen[0]
+            continue
+        model = make_pipeline(StandardScaler(),
+                              LogisticRegression(max_iter=2000, random_state=seed))
+        pred[held] = model.fit(x[train], y[train]).predict(x[held])
     chance = float(np.max(np.unique(y, return_counts=True)[1]) / len(y))
     accuracy = float((pred == y).mean())
     return {"images": int(len(y)), "sources": int(len(set(y))), "accuracy": accuracy,
