@@ -16,6 +16,7 @@ SECTIONS = ("protocol", "data", "metrics", "plots", "gradcam", "probes", "claims
 def write_two_source_manifest(folder: Path, per_class: int = 8) -> Path:
     """Phantom PNGs from two sources (one per class mostly), with patients of two images."""
     import cv2
+
     from bamnet_paper.phantoms import draw, random_anatomy
 
     rng = np.random.default_rng(5)
@@ -75,7 +76,7 @@ def test_metrics_equal_a_sklearn_recomputation_from_saved_predictions(tiny_run: 
 
 
 def test_intervals_resample_patients_not_images():
-    from bamnet_core.contract import EvaluationContext, SplitPredictions, Sample
+    from bamnet_core.contract import EvaluationContext, Sample, SplitPredictions
     from bamnet_paper.evaluators import ClassificationEvaluator
 
     # 10 patients with 30 images each; a patient's images are all right or all wrong.
@@ -112,8 +113,11 @@ def test_shortcut_probes_ran_on_several_sources(tiny_run: Path):
     assert "overall" in probe or "note" in probe
 
 
-@pytest.mark.parametrize("backbone", [{"name": "small-cnn", "filters": [4, 8], "dense": 8},
-                                      {"name": "vgg16", "weights": "none", "head": "pyimagesearch"}])
+BACKBONES = [{"name": "small-cnn", "filters": [4, 8], "dense": 8},
+             {"name": "vgg16", "weights": "none", "head": "pyimagesearch"}]
+
+
+@pytest.mark.parametrize("backbone", BACKBONES)
 def test_gradcam_shows_every_misclassified_image(tmp_path: Path, backbone: dict):
     from bamnet_core.contract import EvaluationContext, NamesGradCamLayer, Sample, SplitPredictions
     from bamnet_paper.backbones.small_cnn import SmallCNN
