@@ -124,8 +124,6 @@ class EvaluateSection(Section):
                                       "threshold is chosen on validation to reach this")
     gradcam_images: int = Field(8, ge=0, le=10_000, description="correct images shown by "
                                 "Grad-CAM besides every misclassified one")
-    leave_one_source_out: Literal["evaluate", "retrain"] = Field(
-        "evaluate", description="evaluate per source, or also train once per held-out source")
 
 
 SECTIONS: dict[str, type[Section]] = {

@@ -3,9 +3,9 @@
 A model that learned hospitals rather than disease does well on the sources it
 trained on and badly elsewhere. Per source this reports the images, the
 sensitivity on its positive images and the specificity on its negative ones,
-with patient-bootstrap intervals. When ``[evaluate] leave_one_source_out =
-"retrain"`` the run also trains once per held-out source; those results arrive
-in ``context.extra["held_out"]`` and are reported here as well.
+with patient-bootstrap intervals. Results of models trained once per held-out
+source, when the core passes them in ``context.extra["held_out"]``, are
+reported here as well.
 """
 
 from __future__ import annotations
