@@ -59,6 +59,10 @@ name = "small-cnn"
 filters = [4, 8]
 dense = 8
 
+[evaluate]
+bootstrap = 100
+gradcam_images = 2
+
 [train]
 epochs = 2
 batch_size = 8

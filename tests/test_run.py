@@ -57,7 +57,7 @@ def test_split_is_by_patient(finished_run):
     for row in rows:
         splits_of.setdefault(row["patient_id"], set()).add(row["split"])
     assert all(len(s) == 1 for s in splits_of.values())
-    assert {r["split"] for r in rows} == {"train", "val"}
+    assert {r["split"] for r in rows} == {"train", "val", "test"}
     audit = json.loads((Path(payload["run_dir"]) / "data-audit.json").read_text())
     assert audit["split"]["patients_in_several_splits"] == 0 and not audit["split"]["leaky"]
 

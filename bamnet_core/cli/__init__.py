@@ -15,10 +15,12 @@ from .. import __version__
 from ..plugins.commands import walk_commands
 from . import (
     data_command,
+    evaluate_command,
     export_command,
     install_command,
     plugins_command,
     presets_command,
+    report_command,
     run_command,
     score_command,
 )
@@ -27,7 +29,8 @@ from .noise import quiet_process
 from .state import CLIState
 
 COMMAND_MODULES = (plugins_command, install_command, presets_command, run_command,
-                   data_command, export_command, score_command)
+                   data_command, export_command, score_command, report_command,
+                   evaluate_command)
 
 
 def version_callback(value: bool) -> None:

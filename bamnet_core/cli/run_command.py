@@ -20,11 +20,15 @@ _SUMMARY = ("accuracy", "sensitivity", "specificity", "roc_auc")
 
 def summary_table(metrics: dict[str, Any]) -> Table:
     """A table of the headline metrics per split."""
-    table = Table("split", "images", *_SUMMARY)
+    leaky = metrics.get("split", {}).get("leaky")
+    headline = metrics.get("headline", {}).get("split")
+    table = Table("split", "images", *_SUMMARY,
+                  title="LEAKY image-level split: optimistic" if leaky else None)
     for split, results in metrics["splits"].items():
         cls = results.get("classification", {})
         cells = [f"{cls[k]:.3f}" if isinstance(cls.get(k), float) else "-" for k in _SUMMARY]
-        table.add_row(split, str(results["images"]), *cells)
+        label = f"{split} (headline)" if split == headline else split
+        table.add_row(f"{label} LEAKY" if leaky else label, str(results["images"]), *cells)
     return table
 
 
@@ -77,4 +81,7 @@ def register(app: typer.Typer, state: CLIState) -> None:
         render_run_audit(result.metrics, console)
         if result.metrics.get("split", {}).get("leaky"):
             warn("this run used an image-level split: its metrics are optimistic")
+        report = result.run_dir / "report.html"
+        if report.is_file():
+            console.print(f"Report: {report}", highlight=False, soft_wrap=True)
         console.print(f"Run folder: {result.run_dir}", highlight=False, soft_wrap=True)

@@ -15,6 +15,7 @@ from typing import Any
 
 import pydantic
 
+from ..contract.capabilities import EvaluatesInContext
 from ..contract.kinds import BY_NAME
 from ..errors import BamnetError, ConfigError, PluginError, PluginFault
 from ..plugins.faults import Guarded
@@ -91,7 +92,8 @@ def instantiate(reg: Registration, options: dict[str, Any], *, where: str,
     except Exception as exc:
         raise PluginFault(reg.label, reg.distribution, exc) from exc
     protocol = BY_NAME[reg.kind].protocol
-    if protocol is not None and not isinstance(made, protocol):
+    in_context = reg.kind == "evaluator" and isinstance(made, EvaluatesInContext)
+    if protocol is not None and not isinstance(made, protocol) and not in_context:
         raise PluginError(f"{reg.label} from plugin {reg.distribution!r}: its factory returned "
                           f"{type(made).__name__}, which does not satisfy {protocol.__name__}",
                           hint=f"this is a fault in {reg.distribution}: report it to its authors")

@@ -58,7 +58,8 @@ class PreprocessSection(Section):
 class SplitSection(Section):
     by: Literal["patient", "image"] = Field("patient", description="'image' leaks; paper only")
     val: float = Field(0.2, gt=0.0, lt=1.0, description="validation fraction")
-    test: float = Field(0.0, ge=0.0, lt=1.0, description="test fraction")
+    test: float = Field(0.2, ge=0.0, lt=1.0, description="test fraction (headline metrics; "
+                        "0 = validation only, as the paper did)")
     seed: int | None = Field(None, ge=0, lt=2**32, description="defaults to run.seed")
 
 
@@ -114,10 +115,20 @@ class TrainSection(Section):
     finetune: FinetuneSection = Field(default_factory=FinetuneSection)
 
 
+DEFAULT_EVALUATORS = ["classification", "roc", "calibration", "per-source", "source-probe",
+                      "occlusion", "gradcam"]
+
+
 class EvaluateSection(Section):
-    evaluators: list[str] = Field(["classification"], description="registered evaluators")
+    evaluators: list[str] = Field(DEFAULT_EVALUATORS, description="registered evaluators")
     threshold: float = Field(0.5, ge=0.0, le=1.0,
                              description="positive-class probability cut-off")
+    bootstrap: int = Field(1000, ge=0, le=100_000, description="patient-bootstrap resamples "
+                           "for 95% intervals (0 = none)")
+    target_sensitivity: float = Field(0.95, gt=0.0, le=1.0, description="the operating "
+                                      "threshold is chosen on validation to reach this")
+    gradcam_images: int = Field(8, ge=0, le=10_000, description="correct images shown by "
+                                "Grad-CAM besides every misclassified one")
 
 
 class AuditSection(Section):

@@ -12,10 +12,13 @@ built-ins). Names not listed in ``__all__`` are internal and may change.
   :class:`Evaluator`); :data:`KINDS`, the table of kinds.
 - Optional capabilities a component may offer: :class:`Detectable`,
   :class:`Downloadable`, :class:`HasNotes`, :class:`ChecksPreprocess`,
-  :class:`SplitBackbone`, :class:`FineTunable`.
+  :class:`SplitBackbone`, :class:`FineTunable`, :class:`EvaluatesInContext`
+  (with :class:`EvaluationContext` and :class:`SplitPredictions`),
+  :class:`NamesGradCamLayer`, :class:`StatesPopulation`.
 - Helpers: :func:`compose`, :func:`decide_indices`, :class:`PreprocessSpec`,
   :data:`IMAGE_SUFFIXES`, :class:`DatasetDownload`, :func:`cache_dir`,
-  :func:`fingerprint`, :func:`atomic_path`.
+  :func:`fingerprint`, :func:`atomic_path`; the patient bootstrap:
+  :func:`patient_resamples`, :func:`percentile_interval`, :func:`bootstrap_metrics`.
 - Errors: raise :class:`ConfigError` for a bad option and :class:`DataError`
   for bad or missing data, each with a ``hint``; anything else a plugin raises
   is reported as a fault of that plugin.
@@ -33,12 +36,22 @@ from .capabilities import (
     ChecksPreprocess,
     Detectable,
     Downloadable,
+    EvaluatesInContext,
     FineTunable,
     HasNotes,
+    NamesGradCamLayer,
     SplitBackbone,
+    StatesPopulation,
 )
 from .decision import decide_indices
 from .download import DatasetDownload
+from .evaluation import (
+    EvaluationContext,
+    SplitPredictions,
+    bootstrap_metrics,
+    patient_resamples,
+    percentile_interval,
+)
 from .hookspecs import Register, hookimpl
 from .kinds import KINDS, ComponentKind
 from .protocols import Backbone, DatasetSource, Evaluator, Generator, compose
@@ -56,23 +69,31 @@ __all__ = [
     "DataError",
     "DatasetDownload",
     "DatasetSource",
+    "EvaluatesInContext",
+    "EvaluationContext",
     "Detectable",
     "Downloadable",
     "Evaluator",
     "FineTunable",
     "Generator",
     "HasNotes",
+    "NamesGradCamLayer",
     "ImageDecodeError",
     "PluginError",
     "PreprocessSpec",
     "Register",
     "Sample",
     "SplitBackbone",
+    "SplitPredictions",
+    "StatesPopulation",
     "atomic_path",
+    "bootstrap_metrics",
     "cache_dir",
     "compose",
     "decide_indices",
     "fingerprint",
     "hookimpl",
     "iter_samples",
+    "patient_resamples",
+    "percentile_interval",
 ]

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import keras
 
     from ..imaging.preprocess import PreprocessSpec
+    from .evaluation import EvaluationContext
 
 
 @runtime_checkable
@@ -93,5 +94,42 @@ class FineTunable(Protocol):
     """Name prefix of the first extractor layer that fine-tuning unfreezes (VGG16: ``block5``)."""
 
 
+@runtime_checkable
+class EvaluatesInContext(Protocol):
+    """An evaluator that needs more than predictions: patients, sources, images, the model.
+
+    It may offer this instead of (or besides) ``evaluate``; the core then calls
+    ``evaluate_context`` once per evaluated split. Used for patient-bootstrap
+    intervals, thresholds chosen on validation, Grad-CAM and shortcut probes.
+    """
+
+    def evaluate_context(self, context: EvaluationContext) -> dict[str, Any]:
+        """JSON-ready results for ``context.split``; figures go to ``context.figures_dir``."""
+        ...
+
+
+@runtime_checkable
+class NamesGradCamLayer(Protocol):
+    """A backbone that names the convolutional layer Grad-CAM should read."""
+
+    gradcam_layer: str
+    """Name of the last convolutional layer (nested models are searched), e.g. ``block5_conv3``."""
+
+
+@runtime_checkable
+class StatesPopulation(Protocol):
+    """A dataset source that knows facts about the people in its data, per source name.
+
+    The audit states them as facts (``"kermany: children aged 1-5"``) and, when
+    one class comes from pediatric sources and another from adult ones, flags
+    the mismatch outright instead of saying it cannot be ruled out.
+    """
+
+    def population_facts(self) -> dict[str, dict[str, str]]:
+        """Source name -> ``{"age_group": "pediatric" | "adult", "fact": "one sentence"}``."""
+        ...
+
+
 CAPABILITIES: tuple[type, ...] = (Detectable, Downloadable, HasNotes, ChecksPreprocess,
-                                  SplitBackbone, FineTunable)
+                                  SplitBackbone, FineTunable, EvaluatesInContext,
+                                  NamesGradCamLayer, StatesPopulation)

@@ -19,6 +19,8 @@ from ..errors import ImageDecodeError
 from .confounding import (
     demographic_mismatch,
     demographic_warnings,
+    population_report,
+    population_warnings,
     source_confounding,
     source_warnings,
 )
@@ -48,6 +50,7 @@ def audit_samples(
     near_threshold: int = DEFAULT_NEAR_THRESHOLD,
     shortcut_threshold: float | None = DEFAULT_THRESHOLD,
     seed: int = 0,
+    population_facts: Mapping[str, dict[str, str]] | None = None,
     progress: ProgressCallback = silent,
 ) -> dict[str, Any]:
     """Audit samples (and their split, if any).
@@ -62,6 +65,8 @@ def audit_samples(
     :param shortcut_threshold: flag the image-property shortcut baseline at
         this ROC-AUC; None skips the baseline.
     :param seed: seeds the baseline's folds and bootstrap.
+    :param population_facts: source name -> known facts (``StatesPopulation``);
+        stated in the report, and a pediatric-vs-adult class split is flagged.
     :returns: a JSON-serialisable dict; ``warnings`` lists human sentences.
     """
     warnings: list[str] = []
@@ -93,8 +98,15 @@ def audit_samples(
         report["split"] = _split_report(split, warnings)
     report["confounding"] = source_confounding([s for s in samples if not s.synthetic])
     warnings.extend(source_warnings(report["confounding"]))
-    report["demographics"] = demographic_mismatch([s for s in samples if not s.synthetic])
-    warnings.extend(demographic_warnings(report["demographics"]))
+    real = [s for s in samples if not s.synthetic]
+    report["demographics"] = demographic_mismatch(real)
+    population = population_report(real, dict(population_facts or {}))
+    report["population_facts"] = population["facts"]
+    report["population_by_class"] = population["per_class"]
+    stated = population_warnings(population)
+    warnings.extend(stated)
+    warnings.extend(w for w in demographic_warnings(report["demographics"])
+                    if not (stated and "cannot be ruled out" in w))
     if shortcut_threshold is not None:
         props = {path: fp.properties for path, fp in (fingerprints or {}).items()
                  if fp.properties}

@@ -131,3 +131,41 @@ def demographic_warnings(result: dict[str, Any], min_known: int = 5,
         out.append("age is unknown for most images of " + ", ".join(missing) + "; a "
                    "pediatric-vs-adult mismatch between classes cannot be ruled out")
     return out
+
+
+def population_report(samples: Sequence[Sample],
+                      facts: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """Known population facts of the sources present, and each class's share per age group.
+
+    :param facts: source name -> ``{"age_group", "fact"}`` (``StatesPopulation``).
+    """
+    present = {s.source for s in samples}
+    known = {src: f for src, f in sorted(facts.items()) if src in present}
+    per_class: dict[str, Any] = {}
+    for label in sorted({s.label for s in samples}):
+        mine = [s for s in samples if s.label == label]
+        groups = Counter(known.get(s.source, {}).get("age_group") for s in mine)
+        per_class[label] = {"images": len(mine),
+                            **{f"{g}_source_share": round(groups[g] / len(mine), 4)
+                               for g in ("pediatric", "adult")}}
+    return {"facts": known, "per_class": per_class}
+
+
+def population_warnings(result: dict[str, Any], share: float = 0.3) -> list[str]:
+    """State a pediatric-vs-adult class split as a fact when sources say so."""
+    per_class, facts = result["per_class"], result["facts"]
+    out = []
+    for child, c in per_class.items():
+        for adult, a in per_class.items():
+            if child == adult or c["pediatric_source_share"] < share or \
+                    a["adult_source_share"] < share or a["pediatric_source_share"] > 0:
+                continue
+            kids = ", ".join(f"{k} ({v['fact']})" for k, v in facts.items()
+                             if v.get("age_group") == "pediatric")
+            grown = ", ".join(k for k, v in facts.items() if v.get("age_group") == "adult")
+            out.append(f"pediatric {child} vs adult {adult}: {c['pediatric_source_share']:.0%} "
+                       f"of {child!r} images come from pediatric sources ({kids}) and "
+                       f"{a['adult_source_share']:.0%} of {adult!r} images from adult sources "
+                       f"({grown}): a model can separate the "
+                       "classes by age and anatomy instead of disease")
+    return out

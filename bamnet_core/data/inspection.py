@@ -9,7 +9,7 @@ from typing import Any
 
 from .._util.progress import ProgressCallback, silent
 from ..config.components import instantiate
-from ..contract.capabilities import HasNotes
+from ..contract.capabilities import HasNotes, StatesPopulation
 from ..contract.sample import Sample
 from ..errors import DataError
 from ..plugins.registry import Registry
@@ -68,8 +68,10 @@ def inspect_dataset(
     split = split_samples(samples, val=val, test=test, seed=seed, by=split_by)  # type: ignore[arg-type]
     # the deep audit decodes first: it caches properties and dHashes, so the audit decodes none
     deep_report, deep_warnings = deep(samples, progress) if deep is not None else (None, [])
+    facts = reader.population_facts() if isinstance(reader, StatesPopulation) else None
     report = audit_samples(samples, split=split, near_threshold=near_threshold,
-                           shortcut_threshold=shortcut_threshold, seed=seed, progress=progress)
+                           shortcut_threshold=shortcut_threshold, seed=seed,
+                           population_facts=facts, progress=progress)
     if deep_report is not None:
         report["deep"] = deep_report
         report["warnings"].extend(deep_warnings)

@@ -18,6 +18,7 @@ import numpy as np
 
 from .._util.progress import ProgressCallback
 from ..config.resolved import Config
+from ..contract.capabilities import StatesPopulation
 from ..contract.sample import Sample
 from ..data.audit import audit_samples
 from ..data.fingerprints import fingerprint_files
@@ -41,14 +42,19 @@ class RunAudit:
 def audit_run(config: Config, registry: Registry, samples: Sequence[Sample],
               split: PatientSplit, errors: Sequence[ImageDecodeError],
               progress: ProgressCallback) -> RunAudit:
-    """``data-audit.json`` for a run: the data audit, plus the deep audit when configured."""
+    """``data-audit.json`` for a run: the data audit, plus the deep audit when configured.
+
+    Sources that state facts about their populations (``StatesPopulation``) have them
+    stated in the audit.
+    """
     options = config["audit"]
     failed = {e.path for e in errors}
     prints, more = fingerprint_files([s.path for s in samples if s.path not in failed],
                                      progress=progress)
     threshold = options["shortcut_threshold"] if options["shortcut_baseline"] else None
     report = audit_samples(samples, split=split, errors=[*errors, *more], fingerprints=prints,
-                           shortcut_threshold=threshold, seed=config["run"]["seed"])
+                           shortcut_threshold=threshold, seed=config["run"]["seed"],
+                           population_facts=population_facts(config))
     if options["label_issues"] or options["outliers"]:
         name = options["features"]
         backbone = config.components.backbone if name == config["backbone"]["name"] \
@@ -61,6 +67,17 @@ def audit_run(config: Config, registry: Registry, samples: Sequence[Sample],
         report["deep"] = deep
         report["warnings"].extend(deep_warnings(deep))
     return RunAudit(report, {p: f.properties for p, f in prints.items() if f.properties})
+
+
+def population_facts(config: Config) -> dict[str, dict[str, str]]:
+    """What the configured source (or sources) state about their populations."""
+    components = config.components
+    sources = [s for _, s in components.sources] or [components.source]
+    facts: dict[str, dict[str, str]] = {}
+    for source in sources:
+        if isinstance(source, StatesPopulation):
+            facts.update(source.population_facts())
+    return facts
 
 
 def audit_metrics(config: Config, audit: RunAudit, split: PatientSplit,

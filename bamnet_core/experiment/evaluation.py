@@ -1,5 +1,8 @@
 """The evaluate stage: every configured evaluator on the validation and test predictions.
 
+The test split gives the headline numbers when there is one; validation chose
+the epoch and is handed to in-context evaluators so they choose thresholds there.
+
 Evaluators are plugin code, so each is contained: one that raises, or returns
 something JSON cannot hold, gets its error recorded in ``metrics.json`` and the
 others still run. Results are converted to plain JSON types at this boundary
@@ -9,12 +12,17 @@ others still run. Results are converted to plain JSON types at this boundary
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .._util.progress import ProgressCallback, ProgressEvent
 from ..config.resolved import Config
+from ..contract.capabilities import EvaluatesInContext
+from ..contract.evaluation import EvaluationContext, SplitPredictions, bootstrap_metrics
 from ..errors import BamnetError, PluginFault
 
 
@@ -59,29 +67,96 @@ def plain_json(value: Any, where: str = "result") -> Any:
     raise NotJSON(f"{where} is a {type(value).__name__}, which JSON cannot hold")
 
 
-def evaluate_splits(config: Config, predictions: dict[str, tuple[np.ndarray, np.ndarray]],
+@dataclass
+class EvaluationInputs:
+    """What the evaluate stage needs besides the config.
+
+    :param splits: split name -> predictions with sample records, in report order
+        (``val`` first: it is also every other split's ``validation``).
+    :param predict: images -> probabilities (the full model).
+    :param features: images -> penultimate features, or None.
+    :param model: the Keras model (for Grad-CAM), or None.
+    :param gradcam_layer: the layer the backbone names for Grad-CAM, or None.
+    :param figures_dir: where evaluators write figures (the run's ``plots/``).
+    :param protocol: the split's ``by`` (``"image"`` is leaky).
+    :param extra: extra facts for in-context evaluators (``held_out`` results).
+    """
+
+    splits: dict[str, SplitPredictions]
+    predict: Callable[[np.ndarray], np.ndarray]
+    figures_dir: Path
+    features: Callable[[np.ndarray], np.ndarray] | None = None
+    model: Any = None
+    gradcam_layer: str | None = None
+    protocol: str = "patient"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def headline_split(names: list[str]) -> dict[str, str]:
+    """Which split gives the headline numbers, and what that means."""
+    if "test" in names:
+        return {"split": "test", "note": "held-out test split; validation chose the epoch and "
+                "the operating threshold"}
+    if "external" in names:
+        return {"split": "external", "note": "external data the model never saw"}
+    return {"split": "val", "note": "validation only: the same split chose the epoch, so "
+            "these numbers are optimistic"}
+
+
+def _plain_call(evaluator: Any, split: SplitPredictions, config: Config,
+                seed: int) -> dict[str, Any]:
+    """A plain evaluator's result, with patient-bootstrap intervals of its numbers."""
+    kwargs = {"class_names": config["data"]["classes"], "positive": config["data"]["positive"],
+              "threshold": config["evaluate"]["threshold"]}
+    raw = evaluator.evaluate(split.y_true, split.y_prob, **kwargs)
+    resamples = int(config["evaluate"]["bootstrap"])
+    if isinstance(raw, dict) and resamples and len(split.y_true) and "intervals" not in raw:
+        raw = {**raw, "intervals": bootstrap_metrics(
+            lambda rows: evaluator.evaluate(split.y_true[rows], split.y_prob[rows], **kwargs),
+            split.patients, resamples, seed)}
+    return raw
+
+
+def evaluate_splits(config: Config, inputs: EvaluationInputs,
                     progress: ProgressCallback) -> dict[str, Any]:
-    """Metrics per split: ``{"classes", "positive", "threshold", "splits": {name: ...}}``.
+    """Metrics per split: ``{"classes", "positive", "threshold", "headline", "splits": {...}}``.
 
-    A failed evaluator's entry is ``{"error": "..."}`` and the failure is listed
-    under ``"evaluator_errors"`` (absent when all succeeded).
-
-    :param predictions: split name -> (true class indices, class probabilities).
+    Evaluators offering :class:`EvaluatesInContext` get an
+    :class:`EvaluationContext`; the others get ``evaluate(y_true, y_prob, ...)``
+    and the core adds patient-bootstrap intervals of their numbers. A failed
+    evaluator's entry is ``{"error": "..."}`` and the failure is listed under
+    ``"evaluator_errors"`` (absent when all succeeded).
     """
     evaluate = config["evaluate"]
     classes = config["data"]["classes"]
     positive = config["data"]["positive"]
+    seed = config["run"]["seed"]
     metrics: dict[str, Any] = {"classes": classes, "positive": positive,
-                               "threshold": evaluate["threshold"], "splits": {}}
+                               "threshold": evaluate["threshold"],
+                               "headline": headline_split(list(inputs.splits)),
+                               "splits": {}}
     errors: list[dict[str, str]] = []
-    for name, (y_true, probs) in predictions.items():
-        progress(ProgressEvent("evaluate", 0, None, f"evaluate {name}"))
-        results: dict[str, Any] = {"images": len(probs)}
-        for ev_name, evaluator in config.components.evaluators.items():
+    validation = inputs.splits.get("val")
+    evaluators = config.components.evaluators
+    for name, split in inputs.splits.items():
+        results: dict[str, Any] = {"images": len(split.y_true),
+                                   "patients": len(set(split.patients.tolist()))}
+        for step, (ev_name, evaluator) in enumerate(evaluators.items()):
+            progress(ProgressEvent("evaluate", step, len(evaluators), f"evaluate {name}: "
+                                   f"{ev_name}"))
             reg = config.components.registrations[f"evaluate.{ev_name}"]
             try:
-                raw = evaluator.evaluate(y_true, probs, class_names=classes,
-                                         positive=positive, threshold=evaluate["threshold"])
+                if isinstance(evaluator, EvaluatesInContext):
+                    raw = evaluator.evaluate_context(EvaluationContext(
+                        split=split, validation=validation if name != "val" else None,
+                        class_names=classes, positive=positive,
+                        threshold=evaluate["threshold"], settings=dict(evaluate), seed=seed,
+                        figures_dir=inputs.figures_dir, predict=inputs.predict,
+                        features=inputs.features, model=inputs.model,
+                        gradcam_layer=inputs.gradcam_layer, protocol=inputs.protocol,
+                        extra=dict(inputs.extra)))
+                else:
+                    raw = _plain_call(evaluator, split, config, seed)
                 if not isinstance(raw, dict):
                     raise NotJSON(f"result is a {type(raw).__name__}, not a dict")
                 results[ev_name] = plain_json(raw)
@@ -93,6 +168,7 @@ def evaluate_splits(config: Config, predictions: dict[str, tuple[np.ndarray, np.
             except (PluginFault, BamnetError) as exc:
                 results[ev_name] = {"error": exc.message}
                 errors.append({"split": name, "evaluator": ev_name, "error": exc.message})
+        progress(ProgressEvent("evaluate", len(evaluators), len(evaluators), f"evaluate {name}"))
         metrics["splits"][name] = results
     if errors:
         metrics["evaluator_errors"] = errors

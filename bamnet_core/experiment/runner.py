@@ -28,8 +28,10 @@ from ..imaging.preprocess import PreprocessSpec
 from ..plugins.manager import PluginHost
 from ..runs import folder as rf
 from .audit_stage import audit_metrics, audit_run
-from .evaluation import EvaluatorsFailed, evaluate_splits
+from .evaluate_stage import evaluate_model
+from .evaluation import EvaluatorsFailed
 from .generator_stage import synthesise
+from .report_stage import write_report_safely
 
 
 @dataclass
@@ -151,6 +153,7 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
         metrics.update(audit_metrics(config, checked, split, loaded, y, predictions))
         run.write_json(rf.AUDIT, audit)
         run.write_json(rf.METRICS, metrics)
+        meta["report"] = write_report_safely(run.path, progress)
         if metrics.get("evaluator_errors"):
             first = metrics["evaluator_errors"][0]
             raise EvaluatorsFailed(
@@ -174,7 +177,7 @@ def _train_and_evaluate(config: Config, run: rf.RunFolder, spec: PreprocessSpec,
                         loaded: dict[str, Any], y: dict[str, np.ndarray], timer: _Timer,
                         progress: ProgressCallback, meta: dict[str, Any], *,
                         resume: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
-    from ..train.engine import history_csv, predict, train_model
+    from ..train.engine import history_csv, train_model
 
     classes = config["data"]["classes"]
     with timer.stage("train"):
@@ -188,6 +191,7 @@ def _train_and_evaluate(config: Config, run: rf.RunFolder, spec: PreprocessSpec,
     with atomic.atomic_path(run.file(rf.MODEL)) as tmp:
         model.save(tmp)
     with timer.stage("evaluate"):
-        predictions = {name: (y[name], predict(model, loaded[name].x))
-                       for name in ("val", "test") if len(loaded[name].samples)}
-        return evaluate_splits(config, predictions, progress), predictions
+        return evaluate_model(config, run, spec, model,
+                              {name: loaded[name] for name in ("val", "test")},
+                              from_cache=bool(result.info.get("feature_cache")),
+                              progress=progress)

@@ -26,6 +26,8 @@ from .._util.progress import ProgressCallback, ProgressEvent, silent
 from ..contract.sample import Sample
 from ..errors import DataError, RunError
 from ..imaging.preprocess import PreprocessSpec
+from ..report.model_card import card_summary
+from ..report.record import read_run
 from ..runs import folder as rf
 from ..score.metadata import ModelInfo, set_metadata
 from .parity import ParityResult, check_parity
@@ -137,7 +139,8 @@ def export_onnx(run_dir: str | Path, *, output: str | Path | None = None,
     common = {"version": __version__, "run": run.path.name, "input": proto.graph.input[0].name,
               "config_sha256": file_sha256(config_path)
               if config_path.exists() else "",
-              "metrics": metrics.get("splits", {}).get("val", {})}
+              "metrics": metrics.get("splits", {}).get("val", {}),
+              "model_card": card_summary(read_run(run.path))}
     set_metadata(proto, info.to_props(**common))
     report: dict[str, Any] = {
         "run": str(run.path), "bamnet_version": __version__, "opset": opset,

@@ -29,6 +29,9 @@ def test_export_embeds_metadata_and_a_named_dynamic_batch(trained_run, exported_
     assert PreprocessSpec.from_json(props["bamnet.preprocess"]) == PreprocessSpec.from_json(
         (trained_run / "preprocess.json").read_text())
     assert json.loads(props["bamnet.metrics"]) == metrics["splits"]["val"]
+    card = json.loads(props["bamnet.model_card"])
+    assert "not for clinical diagnosis" in card["intended_use"]
+    assert card["protocol"]["headline_split"] == metrics["headline"]["split"]
     assert len(props["bamnet.config_sha256"]) == 64
     model = onnx.load(str(exported_model))
     assert model.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"

@@ -26,6 +26,11 @@ class SmallCNN:
         self.dense = dense
         self.dropout = dropout
 
+    @property
+    def gradcam_layer(self) -> str:
+        """Grad-CAM reads the last block's activation (``NamesGradCamLayer``)."""
+        return f"block{len(self.filters)}_relu"
+
     def build(self, input_shape: tuple[int, int, int], num_classes: int):
         """Build the model; layer names are fixed (``block<i>_conv``, ``head_dense``, ...)."""
         import keras

@@ -33,6 +33,7 @@ class VGG16Backbone:
     """
 
     finetune_from = "block5"
+    gradcam_layer = "block5_conv3"  # NamesGradCamLayer: VGG16's last convolution
 
     def __init__(self, *, weights: str = "imagenet", head: str = "paper-best",
                  freeze: str = "all",

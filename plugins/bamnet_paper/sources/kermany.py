@@ -9,6 +9,7 @@ from typing import Any
 from bamnet_core.contract import DataError, DatasetDownload, Sample
 
 from .common import image_files
+from .populations import KnownPopulations
 
 _SPLITS = ("train", "test", "val")
 _PNEUMONIA = re.compile(r"^(person\d+)_(bacteria|virus)_", re.IGNORECASE)
@@ -28,7 +29,7 @@ def patient_of(name: str) -> str | None:
     return None
 
 
-class KermanyCXRSource:
+class KermanyCXRSource(KnownPopulations):
     """Kermany, Zhang, Goldbaum (2018) pediatric chest X-rays (Mendeley Data, CC BY 4.0).
 
     Patients are children aged 1 to 5 (the dataset's description), so every

@@ -8,12 +8,13 @@ from typing import Any
 from bamnet_core.contract import DataError, Sample
 
 from .common import csv_header, normalise_view, parse_age, read_csv
+from .populations import KnownPopulations
 
 DEMOGRAPHIC_COLUMNS = ("age", "sex", "age_group")
 SOURCE_FROM = "'auto', 'prefix', 'manifest' or 'column:<name>'"
 
 
-class ManifestCSVSource:
+class ManifestCSVSource(KnownPopulations):
     """Images listed in a CSV file; relative paths resolve against the CSV's folder.
 
     :param path: the CSV file. Columns ``path`` and ``label`` are required;

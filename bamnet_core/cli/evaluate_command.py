@@ -1,0 +1,47 @@
+"""``bamnet evaluate RUN_DIR --data PATH|PRESET``: external validation of a trained model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .noise import preload_keras
+from .output import JsonOption, out, print_json, warn
+from .progress_display import RichProgress
+from .run_command import summary_table
+from .state import CLIState
+
+
+def register(app: typer.Typer, state: CLIState) -> None:
+    """Add the ``evaluate`` command to ``app``."""
+
+    @app.command("evaluate")
+    def evaluate(
+        run_dir: Annotated[Path, typer.Argument(help="A run folder made by `bamnet run`.")],
+        data: Annotated[str, typer.Option(
+            "--data", help="Dataset folder, manifest CSV, or a preset whose [data] to use.")],
+        source: Annotated[str | None, typer.Option(
+            "--source", help="Read --data with this dataset source instead of detecting.")]
+            = None,
+        name: Annotated[str | None, typer.Option(
+            "--name", help="Name of the results folder RUN_DIR/external/NAME.")] = None,
+        json_: JsonOption = False,
+    ) -> None:
+        """Evaluate a trained model on another dataset; add it to the run's report."""
+        host = state.healthy_host()
+        from ..experiment.external import evaluate_external
+
+        preload_keras()
+        with RichProgress(enabled=not json_) as progress:
+            result = evaluate_external(run_dir, host, data=data, source=source, name=name,
+                                       progress=progress)
+        if json_:
+            print_json({"folder": str(result.folder), "metrics": result.metrics,
+                        "report": result.report})
+            return
+        out().print(summary_table(result.metrics))
+        if "error" in result.report:
+            warn(f"the report could not be rebuilt: {result.report['error']}")
+        out().print(f"Results: {result.folder}", highlight=False, soft_wrap=True)

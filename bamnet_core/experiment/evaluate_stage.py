@@ -1,0 +1,81 @@
+"""From a trained model to ``metrics.json``: predictions per split, then every evaluator.
+
+Shared by ``bamnet run`` (validation and test) and ``bamnet evaluate`` (an
+external dataset). A model trained on cached features is evaluated on cached
+features too (:class:`~bamnet_core.train.inference.ModelInference`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import numpy as np
+
+from .._util.progress import ProgressCallback
+from ..config.resolved import Config
+from ..contract.capabilities import NamesGradCamLayer
+from ..contract.evaluation import SplitPredictions
+from ..data.loading import LoadedImages
+from ..imaging.preprocess import PreprocessSpec
+from ..runs import folder as rf
+from .evaluation import EvaluationInputs, evaluate_splits
+
+PLOTS = "plots"
+PREDICTIONS = "predictions.csv"
+
+
+def predictions_csv(classes: list[str], splits: dict[str, SplitPredictions]) -> str:
+    """One row per evaluated image: split, provenance, true label and each class's probability."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["split", "path", "patient_id", "source", "label",
+                     *[f"p_{c}" for c in classes]])
+    for name, split in splits.items():
+        for sample, probs in zip(split.samples, split.y_prob, strict=True):
+            writer.writerow([name, sample.path, sample.patient_id, sample.source, sample.label,
+                             *[repr(float(p)) for p in probs]])
+    return out.getvalue()
+
+
+def labels_of(config: Config, loaded: LoadedImages) -> np.ndarray:
+    """Class indices of the loaded samples, in ``[data] classes`` order."""
+    index = {c: i for i, c in enumerate(config["data"]["classes"])}
+    return np.array([index[s.label] for s in loaded.samples], dtype=np.int64)
+
+
+def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, model: Any,
+                   loaded: dict[str, LoadedImages], *, from_cache: bool,
+                   progress: ProgressCallback, extra: dict[str, Any] | None = None,
+                   figures: str = PLOTS, predictions_file: str = PREDICTIONS
+                   ) -> tuple[dict[str, Any], dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """Predict every non-empty split of ``loaded`` and run the configured evaluators.
+
+    :returns: the metrics, and split name -> (true class indices, probabilities).
+
+    :param loaded: split name -> decoded images (``val`` first when present).
+    :param from_cache: the model was trained on cached extractor features.
+    :param figures: the run-folder subfolder evaluators write figures to.
+    :param predictions_file: where every prediction is saved (a CSV, one row per image).
+    """
+    from ..train.inference import ModelInference
+
+    inference = ModelInference(model, spec, from_cache=from_cache, progress=progress)
+    splits = {}
+    for name, part in loaded.items():
+        if len(part.samples):
+            splits[name] = SplitPredictions(name=name, y_true=labels_of(config, part),
+                                            y_prob=inference.probabilities(part.x),
+                                            samples=list(part.samples), images=part.x)
+    run.write_text(predictions_file, predictions_csv(config["data"]["classes"], splits))
+    backbone = config.components.backbone
+    inputs = EvaluationInputs(
+        splits=splits, figures_dir=run.file(figures),
+        predict=lambda x: inference.probabilities(x, cached=False),
+        features=inference.features(), model=model,
+        gradcam_layer=backbone.gradcam_layer if isinstance(backbone, NamesGradCamLayer)
+        else None,
+        protocol=config["split"]["by"], extra=extra or {})
+    predictions = {name: (part.y_true, part.y_prob) for name, part in splits.items()}
+    return evaluate_splits(config, inputs, progress), predictions

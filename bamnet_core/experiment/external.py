@@ -1,0 +1,100 @@
+"""``bamnet evaluate RUN_DIR --data PATH|PRESET``: a trained model on another dataset.
+
+External validation: every image of the other dataset is evaluated (it is one
+split, ``external``), with the run's own preprocessing and evaluators. Results
+land in ``RUN_DIR/external/<name>/`` (``metrics.json``, ``predictions.csv``,
+figures) and the run's report gains an external-validation section.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .._util.progress import ProgressCallback, silent
+from ..config.components import instantiate
+from ..config.load import load_config, resolve_config_path
+from ..data.loading import load_samples
+from ..data.sources import collect_samples, forced_options, open_detected, read_samples
+from ..errors import DataError, RunError
+from ..imaging.preprocess import PreprocessSpec
+from ..plugins.manager import PluginHost
+from ..runs import folder as rf
+from .evaluate_stage import evaluate_model
+from .report_stage import write_report_safely
+
+EXTERNAL = "external"
+
+
+@dataclass
+class ExternalResult:
+    """Where an external evaluation wrote its results, and the metrics."""
+
+    folder: Path
+    metrics: dict[str, Any]
+    report: dict[str, Any]
+
+
+def _samples(data: str, source: str | None, host: PluginHost, classes: list[str]
+             ) -> tuple[list[Any], str]:
+    """The samples of ``data`` (a path, or a preset's ``[data]``) and a description."""
+    path = Path(data).expanduser()
+    registry = host.registry
+    if not path.exists():
+        try:
+            resolve_config_path(data, registry)
+        except Exception:  # not a preset either: say what was expected
+            raise DataError(f"{data}: no such file, folder or preset",
+                            hint="pass a dataset folder, a manifest CSV or a preset name "
+                                 "(`bamnet presets list`)") from None
+        preset = load_config(data, registry)
+        reg = preset.components.registrations["data"]
+        return collect_samples(reg, preset.components.source, classes), f"preset {data}"
+    if source:
+        reg = registry.get("dataset_source", source)
+        reader = instantiate(reg, forced_options(reg, path), where="--source", validate=True)
+        samples = read_samples(reg, reader)
+    else:
+        reg, _, _, samples = open_detected(path, registry)
+    unknown = sorted({s.label for s in samples} - set(classes))
+    if unknown:
+        raise DataError(f"{path}: labels {unknown} are not classes of the model {classes}",
+                        hint="evaluate data labelled with the model's classes")
+    return samples, f"{reg.name} {path}"
+
+
+def evaluate_external(run_dir: str | Path, host: PluginHost, *, data: str,
+                      source: str | None = None, name: str | None = None,
+                      progress: ProgressCallback = silent) -> ExternalResult:
+    """Evaluate the run's ``model.keras`` on ``data`` and rebuild the run's report.
+
+    :raises RunError: not a finished run folder; :raises DataError: unreadable data.
+    """
+    run = rf.RunFolder(Path(run_dir).expanduser())
+    if not run.file(rf.CONFIG).is_file() or not run.file(rf.MODEL).is_file():
+        raise RunError(f"{run.path} is not a trained run folder (no {rf.CONFIG} and "
+                       f"{rf.MODEL})", hint="pass a folder that `bamnet run` finished")
+    config = load_config(str(run.file(rf.CONFIG)), host.registry)
+    classes = config["data"]["classes"]
+    samples, origin = _samples(data, source, host, classes)
+    if not samples:
+        raise DataError(f"{data}: no images", hint="check the path")
+    label = re.sub(r"[^A-Za-z0-9._-]+", "-", name or Path(data).stem or data).strip("-")
+    spec = PreprocessSpec.from_json(run.file(rf.PREPROCESS).read_text(encoding="utf-8"))
+    loaded = load_samples(samples, spec, progress=progress, stage="decode external")
+    if not len(loaded.samples):
+        raise DataError(f"{data}: none of its {len(samples)} images could be decoded")
+    from ..train.backend import import_keras
+
+    model = import_keras().models.load_model(run.file(rf.MODEL), compile=False)
+    sub = f"{EXTERNAL}/{label}"
+    metrics, _ = evaluate_model(config, run, spec, model, {"external": loaded}, from_cache=False,
+                             progress=progress, figures=sub,
+                             predictions_file=f"{sub}/predictions.csv")
+    metrics["data"] = {"origin": origin, "images": len(samples),
+                       "decode_failures": len(loaded.errors)}
+    run.write_json(f"{sub}/{rf.METRICS}", metrics)
+    return ExternalResult(folder=run.file(sub), metrics=metrics,
+                          report=write_report_safely(run.path, progress))

@@ -1,0 +1,93 @@
+"""Write a run's report: ``plots/*.png``, ``report.html`` (self-contained) and ``model-card.md``.
+
+Every file is written atomically, so a report interrupted half-way leaves the
+previous one whole; running it again rewrites all three from the run folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+
+from .._util import atomic
+from .model_card import model_card
+from .page import img_tag, render
+from .record import RunRecord, read_run
+from .sections import (
+    DISCLAIMER,
+    claims_section,
+    config_section,
+    data_section,
+    gradcam_section,
+    metrics_section,
+    plots_section,
+    probes_section,
+    protocol_section,
+    section,
+)
+from .tables import metrics_table
+
+REPORT = "report.html"
+MODEL_CARD = "model-card.md"
+PLOTS = "plots"
+
+SECTION_TITLES = {
+    "protocol": "Protocol", "data": "Data and audit", "metrics": "Metrics", "plots": "Plots",
+    "gradcam": "Grad-CAM", "probes": "Shortcut probes", "claims": "Claimed vs reproduced",
+    "external": "External validation", "config": "Config",
+}
+
+
+@dataclass
+class ReportFiles:
+    """What :func:`build_report` wrote."""
+
+    html: Path
+    model_card: Path
+    plots: list[Path] = field(default_factory=list)
+    sections: list[str] = field(default_factory=list)
+
+
+def external_section(record: RunRecord) -> str:
+    """Metrics of every ``bamnet evaluate`` on another dataset."""
+    body = []
+    for name, metrics in record.external.items():
+        for split, results in (metrics.get("splits") or {}).items():
+            origin = escape(str(metrics.get("data", {}).get("origin", name)))
+            body.append(f"<h3>{escape(name)} ({escape(split)}, {origin}: "
+                        f"{results.get('images')} images)</h3>{metrics_table(results)}")
+    return section("external", "External validation", "".join(body))
+
+
+def build_report(run_dir: str | Path) -> ReportFiles:
+    """Build the report of the run folder ``run_dir``.
+
+    :raises RunError: when it is not a run folder or a file in it is damaged.
+    """
+    record = read_run(run_dir)
+    plots = record.path / PLOTS
+    written: list[Path] = []
+
+    def img(name: str, png: bytes | None, alt: str) -> str:
+        if png is None:
+            return ""
+        path = plots / f"{name}.png"
+        atomic.write_bytes(path, png)
+        written.append(path)
+        return img_tag(png, alt)
+
+    parts = [("protocol", protocol_section(record)), ("data", data_section(record)),
+             ("metrics", metrics_section(record)), ("plots", plots_section(record, img)),
+             ("gradcam", gradcam_section(record, img, plots)),
+             ("probes", probes_section(record, img)), ("claims", claims_section(record))]
+    if record.external:
+        parts.append(("external", external_section(record)))
+    parts.append(("config", config_section(record)))
+    title = f"bamnet run {record.name}" + (" (LEAKY protocol)" if record.leaky else "")
+    html = render(title, DISCLAIMER, [(k, SECTION_TITLES[k], h) for k, h in parts])
+    atomic.write_text(record.path / REPORT, html)
+    atomic.write_text(record.path / MODEL_CARD, model_card(record))
+    return ReportFiles(html=record.path / REPORT, model_card=record.path / MODEL_CARD,
+                       plots=written, sections=[k for k, _ in parts])
+

@@ -1,0 +1,80 @@
+"""``bamnet compare``: several runs side by side in one self-contained HTML page.
+
+For each run: its protocol, its headline metrics with intervals, and the
+shortcut probes, so "leaky vs patient split" or "with vs without GAN" reads
+off one table. The paper's claim heads the claimed-vs-reproduced table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+from pathlib import Path
+
+from .._util import atomic
+from ..errors import RunError
+from .page import render
+from .record import RunRecord, read_run
+from .sections import DISCLAIMER, section
+from .tables import METRIC_ROWS, claimed_vs_reproduced, fmt, interval, metric_value, table
+
+
+def _headline(record: RunRecord) -> tuple[str, dict]:
+    split = record.metrics.get("headline", {}).get("split", "val")
+    return split, (record.metrics.get("splits") or {}).get(split, {})
+
+
+def _probe_cells(results: dict) -> tuple[str, str]:
+    probe = results.get("source-probe") or {}
+    overall = probe.get("overall") if isinstance(probe, dict) else None
+    occ = results.get("occlusion") or {}
+    return (f"{fmt(overall['accuracy'])} (chance {fmt(overall['chance'])})" if overall
+            else "&ndash;",
+            fmt(occ.get("auc_masked")) if isinstance(occ, dict) else "&ndash;")
+
+
+def compare_runs(run_dirs: Sequence[str | Path], output: str | Path) -> Path:
+    """Write the comparison page of ``run_dirs`` to ``output``.
+
+    :raises RunError: for fewer than two runs, or a folder that is not a run.
+    """
+    if len(run_dirs) < 2:
+        raise RunError("compare needs at least two run folders",
+                       hint="bamnet compare runs/A runs/B [-o compare.html]")
+    records = [read_run(d) for d in run_dirs]
+    header = ["run", "protocol", "headline split", "generator"]
+    rows = []
+    for r in records:
+        split, _ = _headline(r)
+        rows.append((escape(r.name), "image-level (LEAKY)" if r.leaky else "patient-grouped",
+                     escape(split), "on" if r.config.get("generator", {}).get("enabled")
+                     else "off"))
+    runs = table(header, rows)
+    metric_rows = []
+    for label, evaluator, key in METRIC_ROWS:
+        cells = []
+        for r in records:
+            value, ci = metric_value(_headline(r)[1], evaluator, key)
+            cells.append(f"{fmt(value)} {interval(ci) if ci else ''}")
+        if any(not c.startswith("&ndash;") for c in cells):
+            metric_rows.append((escape(label), *cells))
+    probe_rows = [("source probe accuracy", *[_probe_cells(_headline(r)[1])[0] for r in records]),
+                  ("ROC AUC with lungs masked",
+                   *[_probe_cells(_headline(r)[1])[1] for r in records])]
+    names = [r.name for r in records]
+    sections = [
+        ("runs", "Runs", section("runs", "Runs", runs)),
+        ("metrics", "Headline metrics", section("metrics", "Headline metrics (95% intervals)",
+                                                table(["metric", *names], metric_rows))),
+        ("probes", "Shortcut probes", section("probes", "Shortcut probes",
+                                              table(["probe", *names], probe_rows))),
+        ("claims", "Claimed vs reproduced", section("claims", "Claimed vs reproduced",
+            claimed_vs_reproduced([(r.name, r.metrics, r.leaky) for r in records]))),
+    ]
+    out = Path(output)
+    try:
+        atomic.write_text(out, render("bamnet: " + " vs ".join(names), DISCLAIMER, sections))
+    except OSError as exc:
+        raise RunError(f"cannot write {out}: {exc.strerror or exc}",
+                       hint="pass a writable path with -o") from None
+    return out

@@ -1,0 +1,68 @@
+"""``model-card.md``: intended use, data, metrics with intervals, known confounds, limitations.
+
+:func:`card_summary` is the short form export embeds in the ONNX metadata.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .record import RunRecord
+from .sections import DISCLAIMER
+from .tables import METRIC_ROWS, metric_value
+
+
+def _line(value: float, ci: list[float] | None) -> str:
+    return f"{value:.3f} (95% CI {ci[0]:.3f}-{ci[1]:.3f})" if ci else f"{value:.3f}"
+
+
+def card_summary(record: RunRecord) -> dict[str, Any]:
+    """Headline metrics with intervals, the protocol and the confounds, as plain data."""
+    headline = record.metrics.get("headline", {}).get("split")
+    results = (record.metrics.get("splits") or {}).get(headline or "", {})
+    metrics = {}
+    for _, evaluator, key in METRIC_ROWS[:9]:
+        value, ci = metric_value(results, evaluator, key)
+        if value is not None:
+            metrics[key] = {"value": value, **({"ci95": [ci["low"], ci["high"]]} if ci else {})}
+    return {
+        "intended_use": "research on chest X-ray classifiers; not for clinical diagnosis",
+        "protocol": {"split_by": record.config.get("split", {}).get("by"),
+                     "leaky": record.leaky, "headline_split": headline},
+        "metrics": metrics,
+        "known_confounds": list(record.audit.get("warnings") or []),
+    }
+
+
+def model_card(record: RunRecord) -> str:
+    """The model card as Markdown."""
+    summary = card_summary(record)
+    cfg = record.config
+    lines = [f"# Model card: {record.name}", "", "## Intended use", "",
+             f"{DISCLAIMER} It exists to study how chest X-ray classifiers behave, including "
+             "the shortcuts they learn.", "",
+             "## Model", "",
+             f"- backbone: `{cfg.get('backbone', {}).get('name')}`; input "
+             f"{cfg.get('preprocess', {}).get('size')} px, scaling "
+             f"`{cfg.get('preprocess', {}).get('scaling')}`",
+             f"- classes: {', '.join(cfg.get('data', {}).get('classes', []))}; positive: "
+             f"`{cfg.get('data', {}).get('positive')}`", "",
+             "## Data", "",
+             f"- source: `{cfg.get('data', {}).get('source')}`; {record.audit.get('images')} "
+             f"images of {record.audit.get('patients')} patients",
+             f"- split by `{summary['protocol']['split_by']}`"
+             + (" (LEAKY: one patient's images can be in training and evaluation)"
+                if record.leaky else " (no patient in two splits)"), "",
+             f"## Metrics ({summary['protocol']['headline_split']} split, 95% intervals "
+             "resample patients)", ""]
+    lines += [f"- {key}: {_line(m['value'], m.get('ci95'))}"
+              for key, m in summary["metrics"].items()] or ["- none (the run did not evaluate)"]
+    lines += ["", "## Known confounds", ""]
+    lines += [f"- {w}" for w in summary["known_confounds"]] or ["- none found by the audit"]
+    lines += ["", "## Limitations", "",
+              "- Public COVID-19 chest X-ray collections mix hospitals, ages and devices; a "
+              "model can score well by recognising those instead of disease (DeGrave et al. "
+              "2021; Roberts et al. 2021). See the shortcut probes in report.html.",
+              "- Intervals reflect sampling of patients in this data only, not other "
+              "hospitals or populations.", ""]
+    return "\n".join(lines)

@@ -1,0 +1,43 @@
+"""The HTML page around the sections: one template, inline CSS, no JavaScript, no network."""
+
+from __future__ import annotations
+
+import base64
+from html import escape
+from string import Template
+
+PAGE = Template("""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>$title</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1150px; color: #222; }
+h1 { margin-bottom: 0.2em; } h2 { border-bottom: 2px solid #ccc; margin-top: 1.8em; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
+th { background: #f2f2f2; } img { max-width: 100%; display: block; margin: 0.6em 0; }
+.notice { background: #fff4e5; border: 1px solid #f0a040; padding: 0.6em 1em; }
+.bad { color: #b00020; } .warnings li { color: #8a4b00; margin: 0.2em 0; }
+pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
+nav a { margin-right: 0.8em; }
+</style></head>
+<body>
+<h1>$title</h1>
+<p class="notice" id="disclaimer"><b>$disclaimer</b></p>
+<nav>$nav</nav>
+$body
+</body></html>
+""")
+
+
+def img_tag(png: bytes, alt: str) -> str:
+    """An ``<img>`` with the PNG embedded as base64."""
+    data = base64.b64encode(png).decode("ascii")
+    return f'<img alt="{escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def render(title: str, disclaimer: str, sections: list[tuple[str, str, str]]) -> str:
+    """The page: ``sections`` are ``(id, title, html)``, listed in a navigation bar."""
+    nav = "".join(f'<a href="#{key}">{escape(name)}</a>' for key, name, _ in sections)
+    return PAGE.substitute(title=escape(title), disclaimer=escape(disclaimer), nav=nav,
+                           body="\n".join(html for _, _, html in sections))

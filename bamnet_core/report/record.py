@@ -1,0 +1,89 @@
+"""What a report is made of: one run folder's files, read once and checked.
+
+A run that failed part-way still gets a report of what it has; a folder that is
+not a run folder, or a file that is not valid JSON, is a :class:`RunError`
+naming the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import RunError
+from ..runs import folder as rf
+
+EXTERNAL = "external"  # run-folder subfolder of ``bamnet evaluate`` results, one per dataset
+
+
+@dataclass
+class RunRecord:
+    """The parts of a run folder a report shows (missing parts are empty)."""
+
+    path: Path
+    config_text: str
+    config: dict[str, Any]
+    meta: dict[str, Any]
+    audit: dict[str, Any]
+    metrics: dict[str, Any]
+    history: list[dict[str, str]]
+    external: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The run folder's name."""
+        return self.path.name
+
+    @property
+    def leaky(self) -> bool:
+        """Whether the run split images rather than patients."""
+        return bool(self.metrics.get("split", {}).get("leaky")
+                    or self.config.get("split", {}).get("by") == "image")
+
+
+def _json(path: Path, required: bool = False) -> dict[str, Any]:
+    if not path.is_file():
+        if required:
+            raise RunError(f"{path} is missing", hint="is this a bamnet run folder?")
+        return {}
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RunError(f"{path} is not valid JSON ({exc})",
+                       hint="the run folder is damaged; rerun or restore the file") from None
+    if not isinstance(value, dict):
+        raise RunError(f"{path} does not hold a JSON object", hint="the run folder is damaged")
+    return value
+
+
+def read_run(run_dir: str | Path) -> RunRecord:
+    """Read a run folder for reporting.
+
+    :raises RunError: when ``run_dir`` is not a run folder or a file is damaged.
+    """
+    path = Path(run_dir).expanduser()
+    if not path.is_dir() or not (path / rf.CONFIG).is_file():
+        raise RunError(f"{path} is not a bamnet run folder (no {rf.CONFIG})",
+                       hint="pass a folder that `bamnet run` created, e.g. runs/<stamp>-<name>")
+    text = (path / rf.CONFIG).read_text(encoding="utf-8")
+    try:
+        config = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RunError(f"{path / rf.CONFIG} is not valid TOML ({exc})",
+                       hint="the run folder is damaged") from None
+    history: list[dict[str, str]] = []
+    if (path / rf.HISTORY).is_file():
+        with open(path / rf.HISTORY, newline="", encoding="utf-8") as fh:
+            history = list(csv.DictReader(fh))
+    external = {}
+    if (path / EXTERNAL).is_dir():
+        for sub in sorted((path / EXTERNAL).iterdir()):
+            if (sub / rf.METRICS).is_file():
+                external[sub.name] = _json(sub / rf.METRICS)
+    return RunRecord(path=path, config_text=text, config=config, meta=_json(path / rf.META),
+                     audit=_json(path / rf.AUDIT), metrics=_json(path / rf.METRICS),
+                     history=history, external=external)

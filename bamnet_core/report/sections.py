@@ -1,0 +1,195 @@
+"""The report's sections, each a function from a run record to HTML.
+
+``img`` turns PNG bytes into an embedded ``<img>`` (and saves the PNG under
+``plots/``); sections never reach the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from . import figures
+from .record import RunRecord
+from .tables import (
+    claimed_vs_reproduced,
+    counts_table,
+    fmt,
+    interval,
+    metrics_table,
+    table,
+    warnings_list,
+)
+
+Img = Callable[[str, "bytes | None", str], str]
+
+DISCLAIMER = ("bamnet is a research tool. Nothing in this report is fit for clinical diagnosis, "
+              "and no model here is a medical device.")
+
+
+def section(key: str, title: str, body: str) -> str:
+    """One ``<section>`` with an id the browser check looks for."""
+    return f'<section id="{key}"><h2>{escape(title)}</h2>{body}</section>'
+
+
+def protocol_section(record: RunRecord) -> str:
+    """How the data was split and which split gives the headline numbers."""
+    split = record.config.get("split", {})
+    headline = record.metrics.get("headline", {})
+    leaky = record.leaky
+    lines = [f"<p>Split by <b>{escape(str(split.get('by', '?')))}</b>: validation "
+             f"{fmt(split.get('val'), 2)}, test {fmt(split.get('test'), 2)}.</p>"]
+    if leaky:
+        lines.append('<p class="bad"><b>LEAKY protocol.</b> Images of one patient can sit in '
+                     "training and evaluation; every number below is optimistic. This is the "
+                     "paper's protocol, reproduced on purpose.</p>")
+    if headline:
+        lines.append(f"<p>Headline numbers: the <b>{escape(headline.get('split', '?'))}</b> "
+                     f"split ({escape(headline.get('note', ''))}).</p>")
+    counts = (record.audit.get("split") or {}).get("counts")
+    if counts:
+        lines.append(counts_table(counts, "split"))
+    return section("protocol", "Split protocol", "".join(lines))
+
+
+def data_section(record: RunRecord) -> str:
+    """Counts by source and class, the audit's warnings and known population facts."""
+    audit = record.audit
+    body = [f"<p>{fmt(audit.get('images'))} images of {fmt(audit.get('patients'))} patients; "
+            f"{fmt(audit.get('synthetic', 0))} synthetic (training only).</p>"]
+    if audit.get("by_source"):
+        body.append(counts_table(audit["by_source"], "source"))
+    facts = audit.get("population_facts") or {}
+    if facts:
+        body.append("<h3>Known population facts</h3><ul>" + "".join(
+            f"<li><b>{escape(src)}</b>: {escape(f.get('fact', ''))}</li>"
+            for src, f in facts.items()) + "</ul>")
+    body.append("<h3>Audit warnings</h3>" + warnings_list(audit.get("warnings") or []))
+    generator = record.config.get("generator", {})
+    if generator.get("enabled"):
+        body.append(f"<h3>Generator</h3><p>{escape(str(generator.get('name')))} synthesised "
+                    f"{escape(str(generator.get('balance_class')))} images for training "
+                    "only; see <code>generator/</code> in the run folder for its samples and "
+                    "losses.</p>")
+    return section("data", "Data and audit", "".join(body))
+
+
+def metrics_section(record: RunRecord) -> str:
+    """One metrics table per evaluated split."""
+    splits = record.metrics.get("splits") or {}
+    if not splits:
+        return section("metrics", "Metrics", "<p>This run has no metrics (it did not finish "
+                       "evaluating).</p>")
+    body = []
+    for name, results in splits.items():
+        body.append(f"<h3>{escape(name)} ({fmt(results.get('images'))} images, "
+                    f"{fmt(results.get('patients'))} patients)</h3>{metrics_table(results)}")
+    return section("metrics", "Metrics with 95% intervals", "".join(body))
+
+
+def plots_section(record: RunRecord, img: Img) -> str:
+    """Training history, confusion matrices, ROC/PR curves and calibration."""
+    body = [img("history", figures.history_figure(record.history), "training history")]
+    for name, results in (record.metrics.get("splits") or {}).items():
+        cls = results.get("classification") or {}
+        if cls.get("confusion_matrix"):
+            cm = cls["confusion_matrix"]
+            body.append(img(f"confusion-{name}", figures.confusion_figure(
+                cm["rows_true_cols_pred"], cm["labels"], f"Confusion matrix ({name})"),
+                f"confusion matrix {name}"))
+        if isinstance(results.get("roc"), dict):
+            body.append(img(f"roc-pr-{name}", figures.roc_pr_figure(results["roc"], name),
+                            f"ROC and PR {name}"))
+        if isinstance(results.get("calibration"), dict):
+            body.append(img(f"calibration-{name}",
+                            figures.calibration_figure(results["calibration"], name),
+                            f"calibration {name}"))
+    return section("plots", "Plots", "".join(body))
+
+
+def gradcam_section(record: RunRecord, img: Img, plots: Path) -> str:
+    """The Grad-CAM grids, misclassified images first."""
+    body = []
+    for name, results in (record.metrics.get("splits") or {}).items():
+        cam = results.get("gradcam")
+        if not isinstance(cam, dict) or "images" not in cam:
+            continue
+        body.append(f"<p>{escape(name)}: layer <code>{escape(cam['layer'])}</code>; "
+                    f"{cam['shown_misclassified']} of {cam['misclassified']} misclassified "
+                    "images shown (red frames), with correct ones for contrast.</p>")
+        body.append(img(f"gradcam-{name}", figures.gradcam_grid(
+            cam["images"], plots, f"Grad-CAM ({name})"), f"Grad-CAM {name}"))
+    return section("gradcam", "Grad-CAM", "".join(body) or "<p>No Grad-CAM in this run.</p>")
+
+
+def probes_section(record: RunRecord, img: Img) -> str:
+    """Leave-one-source-out, the source probe and the occlusion check."""
+    body = []
+    for name, results in (record.metrics.get("splits") or {}).items():
+        per = results.get("per-source")
+        if isinstance(per, dict) and per.get("sources"):
+            body.append(f"<h3>Leave-one-source-out ({escape(name)}: {escape(per['mode'])})"
+                        "</h3>")
+            rows = [(escape(src), str(e["images"]), str(e["positives"]),
+                     f"{fmt(e['sensitivity'])} {interval(e['intervals'].get('sensitivity'))}",
+                     f"{fmt(e['specificity'])} {interval(e['intervals'].get('specificity'))}")
+                    for src, e in per["sources"].items()]
+            body.append(table(("source", "images", "positives", "sensitivity [95%]",
+                               "specificity [95%]"), rows))
+            body.append(img(f"per-source-{name}", figures.per_source_figure(per, name),
+                            f"per source {name}"))
+            body.append(_held_out(per.get("held_out")))
+        body.append(_probe(name, results.get("source-probe")))
+        body.append(_occlusion(name, results.get("occlusion")))
+    return section("probes", "Shortcut probes", "".join(body) or "<p>No probes ran.</p>")
+
+
+def _held_out(held: dict[str, Any] | None) -> str:
+    if not held:
+        return ""
+    rows = [(escape(src), str(e.get("images")), fmt(e.get("sensitivity")),
+             fmt(e.get("specificity"))) for src, e in held.items()]
+    return "<p>Trained once per held-out source, scored on that source only:</p>" + table(
+        ("held-out source", "images", "sensitivity", "specificity"), rows)
+
+
+def _probe(name: str, probe: Any) -> str:
+    if not isinstance(probe, dict):
+        return ""
+    if "note" in probe:
+        return f"<p>Source probe ({escape(name)}): {escape(probe['note'])}</p>"
+    rows = []
+    for label, entry in [("all images", probe.get("overall")),
+                         *[(f"{c} only", e) for c, e in probe.get("within_class", {}).items()]]:
+        if entry:
+            rows.append((escape(label), str(entry["images"]), str(entry["sources"]),
+                         fmt(entry["accuracy"]), fmt(entry["chance"])))
+    return (f"<h3>Source probe ({escape(name)})</h3><p>A logistic regression on the "
+            f"classifier's {probe.get('feature_size')} penultimate features predicts the "
+            "image's source (folds grouped by patient).</p>"
+            + table(("images", "n", "sources", "probe accuracy", "chance"), rows))
+
+
+def _occlusion(name: str, occ: Any) -> str:
+    if not isinstance(occ, dict) or "auc_full" not in occ:
+        return ""
+    verdict = ('<span class="bad">still separates the classes with the lungs hidden: it reads '
+               "something else</span>" if occ["still_separates"] else
+               "loses most of its separation with the lungs hidden")
+    return (f"<h3>Occlusion ({escape(name)})</h3><p>Central lung fields masked (rows "
+            f"{occ['region']['rows']}, columns {occ['region']['cols']} of the image): ROC AUC "
+            f"{fmt(occ['auc_full'])} &rarr; {fmt(occ['auc_masked'])}; the model {verdict}.</p>")
+
+
+def claims_section(record: RunRecord) -> str:
+    """The paper's claimed accuracy beside this run's, protocol named on every row."""
+    runs = [(record.name, record.metrics, record.leaky)]
+    runs += [(f"{record.name} on {name}", m, False) for name, m in record.external.items()]
+    return section("claims", "Claimed vs reproduced", claimed_vs_reproduced(runs))
+
+
+def config_section(record: RunRecord) -> str:
+    """The resolved config, verbatim."""
+    return section("config", "Config", f"<pre>{escape(record.config_text)}</pre>")

@@ -1,0 +1,127 @@
+"""HTML tables for the report: metrics with intervals, claimed vs reproduced, the audit, probes.
+
+Every value from the run folder is escaped; numbers are formatted here only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from html import escape
+from typing import Any
+
+# The paper's own claim, stated with its protocol (see DESIGN.md and the paper's results).
+PAPER_CLAIMS = (
+    ("BAM-NET paper, with DCGAN images", "accuracy", 0.995),
+    ("BAM-NET paper, without DCGAN images", "accuracy", 0.9919),
+)
+PAPER_PROTOCOL = ("image-level split, 30% validation, no test split; validation also chose the "
+                  "model; GAN images may have reached validation (leaky)")
+
+# (label, evaluator, key) rows of the metrics table, in order.
+METRIC_ROWS = (
+    ("accuracy", "classification", "accuracy"),
+    ("sensitivity (positive class)", "classification", "sensitivity"),
+    ("specificity", "classification", "specificity"),
+    ("balanced accuracy", "classification", "balanced_accuracy"),
+    ("PPV", "classification", "ppv"),
+    ("NPV", "classification", "npv"),
+    ("F1", "classification", "f1"),
+    ("ROC AUC", "roc", "roc_auc"),
+    ("PR AUC", "roc", "pr_auc"),
+    ("expected calibration error", "calibration", "ece"),
+    ("Brier score", "calibration", "brier"),
+)
+
+
+def fmt(value: Any, digits: int = 3) -> str:
+    """A number to ``digits`` decimals, a dash for None, anything else escaped."""
+    if value is None:
+        return "&ndash;"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return escape(str(value))
+
+
+def interval(value: dict[str, Any] | None) -> str:
+    """``[low, high]`` of an interval entry, or a dash."""
+    if not value:
+        return "&ndash;"
+    return f"[{value['low']:.3f}, {value['high']:.3f}]"
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[str]], cls: str = "") -> str:
+    """An HTML table; cells are already HTML."""
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def metric_value(results: dict[str, Any], evaluator: str, key: str) -> tuple[Any, Any]:
+    """``(value, interval)`` of one metric of one split's results."""
+    entry = results.get(evaluator) or {}
+    return entry.get(key), (entry.get("intervals") or {}).get(key)
+
+
+def metrics_table(results: dict[str, Any]) -> str:
+    """Each headline metric of one split, with its 95% patient-bootstrap interval."""
+    rows = []
+    for label, evaluator, key in METRIC_ROWS:
+        if evaluator not in results:
+            continue
+        value, ci = metric_value(results, evaluator, key)
+        rows.append((escape(label), fmt(value), interval(ci)))
+    op = (results.get("roc") or {}).get("operating_point") or {}
+    if op.get("threshold") is not None:
+        rows.append((f"sensitivity at threshold {op['threshold']:.3f} (chosen on "
+                     f"{escape(op['chosen_on'])} for {op['target_sensitivity']:.0%})",
+                     fmt(op.get("sensitivity")), "&ndash;"))
+        rows.append(("specificity at that threshold", fmt(op.get("specificity")), "&ndash;"))
+    errors = [(escape(name), f'<span class="bad">{escape(entry["error"])}</span>', "")
+              for name, entry in results.items()
+              if isinstance(entry, dict) and "error" in entry]
+    return table(("metric", "value", "95% interval (patients resampled)"), rows + errors)
+
+
+def claimed_vs_reproduced(runs: Sequence[tuple[str, dict[str, Any], bool]]) -> str:
+    """The paper's claims beside each run's accuracy, each row naming its protocol.
+
+    :param runs: ``(label, metrics.json, leaky)`` per run.
+    """
+    rows = [(escape(who), f"{value:.2%}", "&ndash;", escape(PAPER_PROTOCOL))
+            for who, _, value in PAPER_CLAIMS]
+    for label, metrics, leaky in runs:
+        for split, results in (metrics.get("splits") or {}).items():
+            value, ci = metric_value(results, "classification", "accuracy")
+            if value is None:
+                continue
+            protocol = _protocol(split, leaky, metrics)
+            rows.append((escape(f"{label}: {split}"), f"{value:.2%}", interval(ci),
+                         escape(protocol)))
+    return table(("result", "accuracy", "95% interval", "protocol"), rows, "claims")
+
+
+def _protocol(split: str, leaky: bool, metrics: dict[str, Any]) -> str:
+    level = "image-level split (LEAKY: a patient can be in training and evaluation)" if leaky \
+        else "patient-grouped split"
+    role = {"test": "held-out test split (headline)",
+            "val": "validation split, which also chose the epoch"
+            + ("" if "test" in metrics.get("splits", {}) else " (no test split: optimistic)"),
+            "external": "external dataset"}.get(split, split)
+    return f"{level}; {role}"
+
+
+def counts_table(counts: dict[str, dict[str, int]], first: str) -> str:
+    """A table of image counts: rows (split or source) by class."""
+    classes = sorted({c for row in counts.values() for c in row})
+    rows = [(escape(name), *[str(row.get(c, 0)) for c in classes], str(sum(row.values())))
+            for name, row in counts.items()]
+    return table((first, *classes, "total"), rows)
+
+
+def warnings_list(warnings: Sequence[str]) -> str:
+    """The audit's warnings as a list (or a line saying there are none)."""
+    if not warnings:
+        return "<p>The audit found nothing to warn about.</p>"
+    return '<ul class="warnings">' + "".join(f"<li>{escape(w)}</li>" for w in warnings) + "</ul>"

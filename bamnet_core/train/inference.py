@@ -1,0 +1,91 @@
+"""Inference for evaluation: probabilities and penultimate features, reusing cached features.
+
+A model trained on cached features (a frozen extractor composed with a head,
+``train.feature_cache``) is evaluated the same way: the extractor's outputs
+come from the on-disk cache (validation's are already there from training) and
+only the head runs. Pixels no one has seen before (occluded images) go through
+the full model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .._util.progress import ProgressCallback, silent
+from ..imaging.preprocess import PreprocessSpec
+from .feature_cache import cached_features
+
+BATCH = 64
+
+
+def _batched(fn: Any, x: np.ndarray) -> np.ndarray:
+    """``fn`` over ``x`` in batches, as float32 (``x`` must not be empty)."""
+    return np.concatenate([np.asarray(fn(x[i:i + BATCH], training=False), dtype=np.float32)
+                           for i in range(0, len(x), BATCH)])
+
+
+def split_parts(model: Any) -> tuple[Any, Any] | None:
+    """``(extractor, head)`` of a composed model (layers named ``backbone`` and ``head``)."""
+    names = {layer.name for layer in model.layers}
+    if {"backbone", "head"} <= names:
+        return model.get_layer("backbone"), model.get_layer("head")
+    return None
+
+
+def _penultimate_model(model: Any) -> Any | None:
+    """A model from ``model``'s input to the input of its last layer (the class scores)."""
+    import keras
+
+    last = model.layers[-1]
+    if hasattr(last, "layers") and hasattr(last, "inputs"):
+        return None
+    return keras.Model(model.inputs, last.input)
+
+
+class ModelInference:
+    """Probabilities and penultimate features of a trained model for evaluation.
+
+    :param from_cache: the model was trained on cached features, so its
+        extractor's outputs can be read from the feature cache.
+    """
+
+    def __init__(self, model: Any, spec: PreprocessSpec, *, from_cache: bool,
+                 progress: ProgressCallback = silent) -> None:
+        self.model = model
+        self.spec = spec
+        self.progress = progress
+        self.parts = split_parts(model) if from_cache else None
+        self.classes = int(model.output_shape[-1])
+
+    def probabilities(self, x: np.ndarray, *, cached: bool = True) -> np.ndarray:
+        """Class probabilities ``(n, k)``; ``cached=False`` always runs the full model."""
+        if not len(x):
+            return np.zeros((0, self.classes), dtype=np.float32)
+        if self.parts is not None and cached:
+            extractor, head = self.parts
+            feats, _ = cached_features(extractor, x, spec=self.spec, progress=self.progress,
+                                       stage="evaluation features")
+            return _batched(head, feats)
+        return _batched(self.model, x)
+
+    def features(self) -> Callable[[np.ndarray], np.ndarray] | None:
+        """images -> flattened penultimate features, or None when the model hides them."""
+        parts = split_parts(self.model)
+        inner = _penultimate_model(parts[1] if parts else self.model)
+        if inner is None:
+            return None
+
+        def run(x: np.ndarray) -> np.ndarray:
+            if parts is None:
+                feats = _batched(inner, x)
+            else:
+                extractor = parts[0]
+                maps = (cached_features(extractor, x, spec=self.spec)[0]
+                        if self.parts is not None else _batched(extractor, x))
+                feats = _batched(inner, maps)
+            return feats.reshape(len(x), -1)
+
+        return run

@@ -1,0 +1,104 @@
+"""``classification``: accuracy, sensitivity, specificity, PPV, NPV, F1 and the confusion matrix."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from bamnet_core.contract import EvaluationContext, bootstrap_metrics, decide_indices
+
+from . import fast_metrics
+
+
+def _ratio(num: int, den: int) -> float | None:
+    return float(num / den) if den else None
+
+
+def binary_counts(y_true: np.ndarray, y_pred: np.ndarray, pos: int) -> dict[str, int]:
+    """tp, fp, tn, fn with ``pos`` as the positive class (the others are negative)."""
+    from sklearn.metrics import confusion_matrix
+
+    (tn, fp), (fn, tp) = confusion_matrix(y_true == pos, y_pred == pos, labels=[False, True])
+    return {"tp": int(tp), "fp": int(fp), "tn": int(tn), "fn": int(fn)}
+
+
+def rates(counts: dict[str, int]) -> dict[str, float | None]:
+    """Sensitivity, specificity, PPV, NPV, F1 and balanced accuracy from the counts."""
+    tp, fp, tn, fn = counts["tp"], counts["fp"], counts["tn"], counts["fn"]
+    sens, spec, ppv = _ratio(tp, tp + fn), _ratio(tn, tn + fp), _ratio(tp, tp + fp)
+    return {
+        "sensitivity": sens,
+        "specificity": spec,
+        "balanced_accuracy": (sens + spec) / 2 if sens is not None and spec is not None
+        else None,
+        "ppv": ppv,
+        "npv": _ratio(tn, tn + fn),
+        "f1": _ratio(2 * tp, 2 * tp + fp + fn),
+    }
+
+
+class ClassificationEvaluator:
+    """Accuracy, sensitivity, specificity, PPV, NPV, F1, ROC AUC and the confusion matrix.
+
+    The positive class is explicit: a sample is called positive when its
+    positive-class probability reaches the threshold; otherwise it gets the
+    most probable other class. Sensitivity is measured on the positive class,
+    never read off a fixed row of the confusion matrix.
+    """
+
+    def evaluate(self, y_true: np.ndarray, y_prob: np.ndarray, *, class_names: Sequence[str],
+                 positive: str, threshold: float) -> dict[str, Any]:
+        """Compute the metrics (``None`` where a denominator is zero)."""
+        from sklearn.metrics import accuracy_score, confusion_matrix, roc_auc_score
+
+        y_true = np.asarray(y_true)
+        y_prob = np.asarray(y_prob)
+        pos = list(class_names).index(positive)
+        y_pred = decide_indices(y_prob, pos, threshold)
+        counts = binary_counts(y_true, y_pred, pos)
+        cm = confusion_matrix(y_true, y_pred, labels=list(range(len(class_names))))
+        t = y_true == pos
+        auc = float(roc_auc_score(t, y_prob[:, pos])) if 0 < t.sum() < len(t) else None
+        return {
+            "accuracy": float(accuracy_score(y_true, y_pred)) if len(y_true) else None,
+            **rates(counts),
+            "roc_auc": auc,
+            "positive": positive,
+            "threshold": threshold,
+            "counts": counts,
+            "confusion_matrix": {"labels": list(class_names), "rows_true_cols_pred": cm.tolist()},
+            "report": _report(y_true, y_pred, class_names),
+        }
+
+    def evaluate_context(self, context: EvaluationContext) -> dict[str, Any]:
+        """:meth:`evaluate`, plus 95% intervals from resampling patients."""
+        split = context.split
+        result = self.evaluate(split.y_true, split.y_prob, class_names=context.class_names,
+                               positive=context.positive, threshold=context.threshold)
+        pos = context.positive_index
+        y_pred = decide_indices(split.y_prob, pos, context.threshold)
+        t, called, score = split.y_true == pos, y_pred == pos, split.y_prob[:, pos]
+        correct = y_pred == split.y_true
+
+        def on(rows: np.ndarray) -> dict[str, Any]:
+            tr = t[rows]
+            auc = fast_metrics.roc_auc(tr, score[rows]) if 0 < tr.sum() < len(tr) else None
+            return {"accuracy": float(correct[rows].mean()) if len(rows) else None,
+                    **rates(fast_metrics.counts(tr, called[rows])), "roc_auc": auc}
+
+        result["intervals"] = bootstrap_metrics(on, split.patients,
+                                                int(context.settings["bootstrap"]), context.seed)
+        return result
+
+
+def _report(y_true: np.ndarray, y_pred: np.ndarray, class_names: Sequence[str]) -> dict[str, Any]:
+    """scikit-learn's classification report (precision, recall, F1, support per class)."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred,
+                                                 labels=list(range(len(class_names))),
+                                                 zero_division=0)
+    return {name: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
+                   "support": int(s[i])} for i, name in enumerate(class_names)}

@@ -1,0 +1,61 @@
+"""``gradcam``: Grad-CAM overlays over N images of the split, always every misclassified one.
+
+The layer is the one the backbone names (``NamesGradCamLayer``: ``block5_conv3``
+for VGG16, the last block's activation for ``small-cnn``), else the model's last
+4-D feature map. Overlays are PNG files under ``context.figures_dir``; the
+report arranges them in a grid. The heatmap is for the predicted class.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bamnet_core.contract import EvaluationContext, atomic_path, decide_indices
+
+
+def pick_rows(wrong: np.ndarray, count: int, seed: int) -> np.ndarray:
+    """Every misclassified row, plus up to ``count`` correct rows drawn with ``seed``."""
+    right = np.flatnonzero(~wrong)
+    rng = np.random.default_rng(seed)
+    extra = rng.choice(right, size=min(count, len(right)), replace=False) if len(right) else []
+    return np.sort(np.concatenate([np.flatnonzero(wrong), np.asarray(extra, dtype=int)]))
+
+
+class GradCamEvaluator:
+    """Heatmaps of where the model looked, written as PNG overlays."""
+
+    def evaluate_context(self, context: EvaluationContext) -> dict[str, Any]:
+        """One entry per picture: file, true and predicted class, positive probability."""
+        split = context.split
+        if context.model is None or split.images is None:
+            return {"note": "Grad-CAM needs the Keras model and the images; skipped"}
+        import cv2
+
+        from .gradcam_maps import gradcam, overlay
+
+        pos = context.positive_index
+        pred = decide_indices(split.y_prob, pos, context.threshold)
+        wrong = pred != split.y_true
+        rows = pick_rows(wrong, int(context.settings["gradcam_images"]), context.seed)
+        maps, layer = gradcam(context.model, split.images[rows], pred[rows],
+                              context.gradcam_layer)
+        folder = Path(context.figures_dir) / f"gradcam-{split.name}"
+        folder.mkdir(parents=True, exist_ok=True)
+        names = list(context.class_names)
+        items = []
+        for k, (row, heat) in enumerate(zip(rows, maps, strict=True)):
+            picture = overlay(split.images[row], heat)
+            ok, png = cv2.imencode(".png", cv2.cvtColor(picture, cv2.COLOR_RGB2BGR))
+            file = folder / f"{k:04d}.png"
+            with atomic_path(file) as tmp:
+                Path(tmp).write_bytes(png.tobytes())
+            items.append({"file": f"{folder.name}/{file.name}",
+                          "image": Path(split.samples[row].path).name,
+                          "true": names[int(split.y_true[row])], "predicted": names[int(pred[row])],
+                          "positive_probability": float(split.y_prob[row, pos]),
+                          "misclassified": bool(wrong[row])})
+        return {"layer": layer, "images": items, "misclassified": int(wrong.sum()),
+                "shown_misclassified": int(sum(i["misclassified"] for i in items))}
