@@ -60,11 +60,12 @@ def test_a_run_writes_subgroups_and_the_baseline_beside_the_model(cli, tiny_conf
     run_dir = Path(payload["run_dir"])
     metrics = json.loads((run_dir / "metrics.json").read_text())
     groups = metrics["subgroups"]
-    assert groups["split"] == "val" and "sex" in groups["by"]
+    # the headline split: test, now that the default protocol holds one out
+    assert groups["split"] == "test" and "sex" in groups["by"]
     for g in groups["by"]["sex"]:
         assert g["images"] >= 5 and g["accuracy"] is not None
     baseline = metrics["shortcut_baseline"]
-    assert baseline["split"] == "val" and baseline["model_auc"] is not None
+    assert baseline["split"] == "test" and baseline["model_auc"] is not None
     audit = json.loads((run_dir / "data-audit.json").read_text())
     assert audit["shortcut_baseline"]["status"] == "done"
     assert audit["deep"]["outliers"]["status"] == "done" and "label_issues" not in audit["deep"]
