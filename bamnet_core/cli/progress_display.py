@@ -85,6 +85,11 @@ class RichProgress:
         """Update (or create) the line for ``event.stage``."""
         if not self.enabled:
             return
+        if event.stage == "stage-done":  # one line per finished stage, above the bars
+            self.progress.console.print(
+                f"[green]done[/green] {event.description} ({event.fields['seconds']:.1f} s)",
+                highlight=False)
+            return
         info = _format_fields(event.fields)
         description = event.description or event.stage
         if event.stage not in self.tasks:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .._util import atomic
-from .._util.progress import ProgressCallback, silent
+from .._util.progress import ProgressCallback, ProgressEvent, silent
 from ..config.load import load_config
 from ..config.resolved import Config
 from ..data.loading import load_samples
@@ -44,8 +44,11 @@ class RunResult:
 
 
 class _Timer:
-    def __init__(self) -> None:
+    """Times each stage; a finished stage is announced as a ``stage-done`` progress event."""
+
+    def __init__(self, progress: ProgressCallback = silent) -> None:
         self.timings: dict[str, float] = {}
+        self.progress = progress
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -53,7 +56,9 @@ class _Timer:
         try:
             yield
         finally:
-            self.timings[name] = round(time.perf_counter() - start, 3)
+            seconds = round(time.perf_counter() - start, 3)
+            self.timings[name] = round(self.timings.get(name, 0.0) + seconds, 3)
+        self.progress(ProgressEvent("stage-done", 1, 1, name, {"seconds": seconds}))
 
 
 def run_experiment(
@@ -104,7 +109,7 @@ def resume_experiment(run_dir: str | Path, host: PluginHost, *,
 
 def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str, Any],
              progress: ProgressCallback, *, resume: bool) -> RunResult:
-    timer = _Timer()
+    timer = _Timer(progress)
     seed = config["run"]["seed"]
     split_seed = config["split"]["seed"] if config["split"]["seed"] is not None else seed
     spec = PreprocessSpec.from_config(config["preprocess"])
@@ -136,9 +141,10 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
                                          stage=f"decode {name}")
                       for name in ("train", "val", "test")}
         errors = [e for part in loaded.values() for e in part.errors]
-        checked = audit_run(config, host.registry,
-                            [s for part in split.assignment.values() for s in part], split,
-                            errors, progress)
+        with timer.stage("audit"):
+            checked = audit_run(config, host.registry,
+                                [s for part in split.assignment.values() for s in part], split,
+                                errors, progress)
         audit = checked.report
         audit["warnings"].extend(notes)
         run.write_json(rf.AUDIT, audit)
@@ -153,7 +159,8 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
         metrics.update(audit_metrics(config, checked, split, loaded, y, predictions))
         run.write_json(rf.AUDIT, audit)
         run.write_json(rf.METRICS, metrics)
-        meta["report"] = write_report_safely(run.path, progress)
+        with timer.stage("report"):
+            meta["report"] = write_report_safely(run.path, progress)
         if metrics.get("evaluator_errors"):
             first = metrics["evaluator_errors"][0]
             raise EvaluatorsFailed(
