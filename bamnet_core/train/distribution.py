@@ -17,6 +17,7 @@ inside :meth:`Placement.scope`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -57,6 +58,16 @@ class Placement:
                 "batch_size_per_replica": batch_size // self.replicas}
 
 
+@functools.cache
+def _mirrored(devices: tuple[str, ...]) -> Any:
+    """One MirroredStrategy per device set and process: a second strategy over the same
+    devices reuses the first one's collective instance keys, and TensorFlow then mixes up
+    the two models' gradient reductions (shape mismatch in the collective)."""
+    import tensorflow as tf
+
+    return tf.distribute.MirroredStrategy(devices=list(devices))
+
+
 def _tensorflow(setting: str) -> Placement:
     import tensorflow as tf
 
@@ -65,7 +76,7 @@ def _tensorflow(setting: str) -> Placement:
     devices = gpus if gpus else cpus
     if setting == "none" or (setting == "auto" and len(gpus) < 2) or len(devices) < 2:
         return Placement("none", devices[:1])
-    return Placement("mirrored", devices, tf.distribute.MirroredStrategy(devices=devices))
+    return Placement("mirrored", devices, _mirrored(tuple(devices)))
 
 
 def _jax(setting: str) -> Placement:
@@ -99,8 +110,13 @@ def placement(setting: str, batch_size: int) -> Placement:
                           "backend", hint="use KERAS_BACKEND=tensorflow or jax")
     else:
         chosen = Placement("none", ["default"])
-    if batch_size % chosen.replicas:
-        raise ConfigError(f"train.batch_size {batch_size} does not split evenly over "
-                          f"{chosen.replicas} devices ({', '.join(chosen.devices)})",
-                          hint=f"set train.batch_size to a multiple of {chosen.replicas}")
+    check_batch(chosen, batch_size)
     return chosen
+
+
+def check_batch(where: Placement, batch_size: int) -> None:
+    """Refuse a global batch that does not split evenly over the replicas."""
+    if batch_size % where.replicas:
+        raise ConfigError(f"train.batch_size {batch_size} does not split evenly over "
+                          f"{where.replicas} devices ({', '.join(where.devices)})",
+                          hint=f"set train.batch_size to a multiple of {where.replicas}")
