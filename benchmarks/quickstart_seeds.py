@@ -7,7 +7,7 @@ comes from, wall seconds) and the minimum. Extra arguments go to `bamnet run`
 (e.g. `--set train.epochs=10`) to try preset changes. Not a test.
 
     PYTHONPATH=.:plugins python benchmarks/quickstart_seeds.py
-    PYTHONPATH=.:plugins python benchmarks/quickstart_seeds.py --seeds 0 1 7 -- --set train.epochs=10
+    PYTHONPATH=.:plugins python benchmarks/quickstart_seeds.py --seeds 0 1 -- --set train.epochs=9
 """
 
 from __future__ import annotations

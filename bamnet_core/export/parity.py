@@ -90,15 +90,17 @@ def compare(reference: np.ndarray, candidate: np.ndarray, ref_labels: Sequence[s
 
 def check_parity(keras_probs: np.ndarray, scorer: Any, paths: Sequence[str], *,
                  tolerance: float, what: str = "ONNX model",
-                 enforce: bool = True) -> ParityResult:
+                 enforce: bool = True, batch_size: int = 8) -> ParityResult:
     """Score ``paths`` with ``scorer`` and compare with ``keras_probs`` (same order).
 
     :param enforce: raise when the models disagree (else just report).
+    :param batch_size: images per inference; small, so that a large model's activations
+        stay small (VGG16 at 224x224 needs about 100 MB per image and layer).
     :raises ParityError: naming the worst difference and a mismatched file.
     """
     from ..score.scorer import decide
 
-    records = scorer.score_paths(paths)
+    records = scorer.score_paths(paths, batch_size=batch_size)
     failed = [r for r in records if r.error]
     if failed:
         raise ParityError(f"{what} could not score {failed[0].path}: {failed[0].error}",

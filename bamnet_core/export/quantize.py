@@ -127,7 +127,7 @@ def convert_fp16(model: Any) -> Any:
 
 
 def images_per_second(scorer: Any, x: np.ndarray, *, repeats: int = 3,
-                      batch: int = 16) -> float:
+                      batch: int = 8) -> float:
     """Throughput of ``scorer.predict`` on ``x`` tiled to ``batch``; best of ``repeats``."""
     if len(x) == 0:
         return 0.0

@@ -19,8 +19,17 @@ from ..score.metadata import ModelInfo, set_metadata
 from .gates import GateLimits, GateResult, variant_gate
 from .parity import ParityResult, check_parity
 from .quantize import accuracy_and_auc, convert_fp16, images_per_second, quantize_int8
+from .workdir import release_memory
 
 VARIANTS = ("int8", "fp16")
+BATCH = 8  # images per inference: a large model's activations stay small
+
+
+def predict_in_batches(scorer: Any, x: np.ndarray, batch: int = BATCH) -> np.ndarray:
+    """``scorer.predict`` over ``x``, ``batch`` images at a time."""
+    if len(x) <= batch:
+        return scorer.predict(x)
+    return np.concatenate([scorer.predict(x[i:i + batch]) for i in range(0, len(x), batch)])
 
 
 @dataclass
@@ -36,7 +45,7 @@ def measure(path: Path, parity: ParityResult, scorer: Any, labels: list[str], x:
     """One model's section of the report: parity, accuracy/AUC, speed, change vs fp32."""
     from ..score.scorer import decide
 
-    probs = scorer.predict(x)
+    probs = predict_in_batches(scorer, x)
     quality = accuracy_and_auc(probs, labels, scorer.classes, scorer.info.positive,
                                scorer.threshold)
     entry: dict[str, Any] = {"path": str(path), "parity_vs_keras": parity.to_dict(), **quality,
@@ -86,12 +95,15 @@ def make_variant(job: VariantJob, name: str, work_path: Path) -> tuple[Measured,
     set_metadata(variant, replace(job.info, precision=name).to_props(**job.props))
     work_path.write_bytes(variant.SerializeToString())
     del variant
-    scorer = Scorer(work_path, provider="cpu")
     # reduced precision is held to fp32 by its gate, not to Keras within 1e-4
+    release_memory()  # what calibration or conversion left behind
+    scorer = Scorer(work_path, provider="cpu")
     parity = check_parity(job.keras_probs, scorer, job.paths, tolerance=np.inf,
-                          what=f"{name} model", enforce=False)
+                          what=f"{name} model", enforce=False, batch_size=BATCH)
     measured = measure(work_path, parity, scorer, job.labels, job.x, baseline=job.fp32.entry)
     measured.entry["settings"] = settings
     gate = variant_gate(name, measured.labels, job.fp32.labels, measured.entry,
                         job.fp32.entry, job.limits)
+    del scorer
+    release_memory()
     return measured, gate

@@ -37,6 +37,7 @@ from .distribution import placement
 from .feature_cache import cached_features
 from .setup import (
     build_optimizer,
+    check_float32_output,
     class_weights,
     describe_device,
     mixed_policy,
@@ -206,6 +207,8 @@ def _train(job: _Job, backbone: Any, data: tuple[np.ndarray, ...], resume: bool)
         full = compose(extractor, head)
     else:
         full = backbone.build(spec.input_shape, job.num_classes)
+    if train["mixed_precision"]:
+        check_float32_output(full, type(backbone).__name__)
     cache = use_feature_cache(train, extractor)
     info["feature_cache"] = cache
     x, y, xv, yv = data
@@ -243,6 +246,9 @@ def _train(job: _Job, backbone: Any, data: tuple[np.ndarray, ...], resume: bool)
             full = checkpoint.load_model(job.run_dir, state)
         if state.phase_epochs < finetune["epochs"] and not state.phase_done:
             _fit(job, full, full, state, (x, y, xv, yv), finetune["epochs"], train["augment"])
+    info["precision"] = keras.config.dtype_policy().name
+    # compile wraps the optimizer in a LossScaleOptimizer under mixed_float16 (not bfloat16)
+    info["loss_scaling"] = info["precision"] == "mixed_float16"
     info["best_epoch"] = state.best_epoch
     info["model_epoch"] = len(state.history)  # the epoch model.keras comes from
     if train["restore_best"] and (job.run_dir / BEST).is_file():
