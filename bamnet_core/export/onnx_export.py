@@ -170,7 +170,7 @@ def export_onnx(run_dir: str | Path, *, output: str | Path | None = None,
     info = ModelInfo(classes=list(metrics["classes"]), positive=metrics["positive"],
                      threshold=float(metrics["threshold"]), spec=spec)
     wanted = [name for name, on in (("int8", int8), ("fp16", fp16)) if on]
-    step = _steps(progress, 5 + len(wanted))
+    step = _steps(progress, 4 + len(wanted))  # the last call, "done", completes it
     step("decoding validation images")
     val = load_samples(split_rows(run, "val", parity_images), spec, progress=progress,
                        stage="decode val")

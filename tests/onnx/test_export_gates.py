@@ -116,7 +116,7 @@ def test_export_progress_has_real_totals(trained_run, tmp_path):
                 limits=GateLimits(max_auc_drop=1.0), progress=events.append)
     steps = [e for e in events if e.stage == "export"]
     assert steps and all(e.total == steps[0].total for e in steps)
-    assert [e.completed for e in steps] == list(range(steps[0].total))
+    assert [e.completed for e in steps] == list(range(steps[0].total + 1))
     calibrate = [e for e in events if e.stage == "calibrate"]
     assert calibrate and calibrate[-1].completed == calibrate[-1].total > 0
     assert any(e.stage == "decode val" and e.total for e in events)
