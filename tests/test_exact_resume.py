@@ -3,7 +3,7 @@
 The run is stopped in-process after an epoch's checkpoint (the fast version,
 in the default suite) or killed with SIGKILL in a subprocess (slow), then
 resumed, and compared with a run that went through, on CPU with TensorFlow
-op determinism on. Dropout is on, so each epoch's random draws must match.
+op determinism on. Dropout and augmentation are on, so each epoch's random draws must match.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from bamnet_testing import TINY_CONFIG, python
 
 EPOCHS = 4
 CONFIG = TINY_CONFIG.replace("epochs = 2", f"epochs = {EPOCHS}").replace(
-    "dense = 8", "dense = 8\ndropout = 0.5")
+    "dense = 8", "dense = 8\ndropout = 0.5") + "augment = { rotation = 10.0, zoom = 0.1 }\n"
 
 
 def _history(run_dir: Path) -> list[dict[str, str]]:
