@@ -65,7 +65,8 @@ def main() -> None:
         run = make_run(Path(tmp) / "run", vgg16_paper_head(keras), spec,
                        train=pairs[-48:], val=pairs[n:n + 32] or pairs[:32])
         t = time.perf_counter()
-        result = export_onnx(run, int8=True, parity_images=32, calibration_images=48)
+        result = export_onnx(run, int8=True, parity_images=32, calibration_images=48,
+                             allow_degraded=True)  # random weights: the gate may refuse int8
         print(f"export (fp32 + parity + int8 calibration): {time.perf_counter() - t:.1f} s")
         report = result.report["models"]
         print(f"export report: fp32 inference {report['fp32']['inference_images_per_s']} img/s, "

@@ -140,29 +140,3 @@ def test_precision_and_jit_switches_are_accepted(cli, tmp_path, tiny_config, key
     run = _run(cli, cfg, tmp_path / "r")
     assert run["metrics"]["splits"]["val"]["images"] > 0
     assert keras.config.dtype_policy().name == "float32"
-
-
-def test_interrupted_run_resumes_with_each_epoch_once(cli, tmp_path, tiny_config):
-    from bamnet_core.config.load import load_config
-    from bamnet_core.experiment.runner import run_experiment
-    from bamnet_core.plugins import load_plugins
-
-    class Stop(KeyboardInterrupt):
-        pass
-
-    def stop_in_epoch_3(event):
-        if event.stage == "train" and event.fields.get("epoch") == 3:
-            raise Stop
-
-    host = load_plugins()
-    cfg = load_config(str(tiny_config), host.registry, overrides=["train.epochs=4"])
-    with pytest.raises(Stop):
-        run_experiment(cfg, host, output_dir=tmp_path / "runs", progress=stop_in_epoch_3)
-    (run_dir,) = (tmp_path / "runs").iterdir()
-    assert json.loads((run_dir / "meta.json").read_text())["status"] == "interrupted"
-    assert [r["epoch"] for r in _history(run_dir)] == ["1", "2"]
-    result = cli("run", "--resume", str(run_dir), "--json")
-    assert result.exit_code == 0, result.stderr
-    assert [r["epoch"] for r in _history(run_dir)] == ["1", "2", "3", "4"]
-    meta = json.loads((run_dir / "meta.json").read_text())
-    assert meta["training"]["resumed_from_epoch"] == 2 and meta["status"] == "complete"

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from ..errors import BamnetError
+from ..export.gates import GateError, GateLimits
 from .noise import preload_keras
 from .output import JsonOption, err, out, print_json, warn
 from .progress_display import RichProgress
 from .state import CLIState
+
+if TYPE_CHECKING:
+    from ..export.onnx_export import ExportResult
 
 
 def register(app: typer.Typer, state: CLIState) -> None:
@@ -29,35 +33,72 @@ def register(app: typer.Typer, state: CLIState) -> None:
             "--int8", help="Also write <stem>.int8.onnx: static int8, for CPUs.")] = False,
         fp16: Annotated[bool, typer.Option(
             "--fp16", help="Also write <stem>.fp16.onnx: half precision, for GPUs.")] = False,
+        calibration_images: Annotated[int, typer.Option(
+            "--calibration-images", min=1, help="Training images that calibrate int8.")] = 64,
+        min_label_agreement: Annotated[float, typer.Option(
+            "--min-label-agreement",
+            help="int8/fp16 gate: least fraction of validation images keeping the fp32 "
+                 "label.")] = GateLimits.min_label_agreement,
+        max_accuracy_drop: Annotated[float, typer.Option(
+            "--max-accuracy-drop",
+            help="int8/fp16 gate: most validation accuracy lost against fp32, in "
+                 "percentage points.")] = GateLimits.max_accuracy_drop,
+        max_auc_drop: Annotated[float, typer.Option(
+            "--max-auc-drop", help="int8/fp16 gate: most validation ROC AUC lost against "
+                                   "fp32.")] = GateLimits.max_auc_drop,
+        allow_degraded: Annotated[bool, typer.Option(
+            "--allow-degraded", help="Write a variant that fails its gate anyway, and exit 0."
+        )] = False,
         json_: JsonOption = False,
     ) -> None:
-        """Export a trained model; refuse if onnxruntime disagrees with Keras."""
+        """Export a trained model; refuse files that fail their gate."""
         if not onnx:
             raise BamnetError("choose an export format", hint=f"bamnet export {run_dir} --onnx")
         from ..export.onnx_export import export_onnx
 
+        limits = GateLimits(min_label_agreement=min_label_agreement,
+                            max_accuracy_drop=max_accuracy_drop, max_auc_drop=max_auc_drop)
         preload_keras()
 
         with RichProgress(enabled=not json_) as progress:
             result = export_onnx(run_dir, output=output, opset=opset, int8=int8, fp16=fp16,
-                                 progress=progress)
+                                 calibration_images=calibration_images, limits=limits,
+                                 allow_degraded=allow_degraded, progress=progress)
         if json_:
             print_json(result.report)
-            return
-        table = Table("model", "max |diff| vs Keras", "accuracy", "roc_auc", "images/s",
-                      "vs fp32")
-        for name, entry in result.report["models"].items():
-            parity = entry["parity_vs_keras"]
-            auc = entry["roc_auc"]
-            table.add_row(name, f"{parity['max_abs_diff']:.2e}", f"{entry['accuracy']:.3f}",
-                          "-" if auc is None else f"{auc:.3f}",
-                          f"{entry['inference_images_per_s']:.1f}",
-                          f"{entry.get('speed_ratio_vs_fp32', 1.0):.2f}x")
-            if parity["mismatched_labels"]:
-                warn(f"{name} changes the label of {parity['mismatched_labels']} of "
-                     f"{parity['images']} validation images")
-        out().print(table)
-        err().print(f"Parity gate passed on {result.report['validation_images']} validation "
-                    "images.", highlight=False)
-        for path in [result.model_path, *result.variants.values(), result.report_path]:
-            out().print(f"Wrote {path}", highlight=False, soft_wrap=True)
+        else:
+            _render(result)
+        refused = [n for n in result.refused if not result.gates[n].written]
+        if refused:
+            first = result.gates[refused[0]]
+            raise GateError(f"the {first.model} variant failed its gate against fp32 "
+                            f"({first.summary()}); it was not written",
+                            hint=f"see {result.report_path}; calibrate on more images "
+                                 "(--calibration-images), or pass --allow-degraded to write "
+                                 "it anyway")
+
+
+def _render(result: ExportResult) -> None:
+    table = Table("model", "max |diff| vs Keras", "accuracy", "roc_auc", "images/s", "vs fp32",
+                  "gate")
+    for name, entry in result.report["models"].items():
+        gate = result.gates[name]
+        auc = entry["roc_auc"]
+        table.add_row(name, f"{entry['parity_vs_keras']['max_abs_diff']:.2e}",
+                      f"{entry['accuracy']:.3f}", "-" if auc is None else f"{auc:.3f}",
+                      f"{entry['inference_images_per_s']:.1f}",
+                      f"{entry.get('speed_ratio_vs_fp32', 1.0):.2f}x",
+                      "passed" if gate.passed else "FAILED")
+    out().print(table)
+    images = result.report["validation_images"]
+    for name, gate in result.gates.items():
+        path = Path(result.report["models"][name]["path"]).name
+        if gate.passed:
+            err().print(f"{name} gate (vs {gate.against}) passed for {path} on {images} "
+                        f"validation images: {gate.summary()}", highlight=False, soft_wrap=True)
+        elif gate.written:
+            warn(f"{name} gate (vs {gate.against}) FAILED for {path}, written anyway "
+                 f"(--allow-degraded): {gate.summary()}")
+    written = [result.model_path, *result.variants.values(), result.report_path]
+    for path in written:
+        out().print(f"Wrote {path}", highlight=False, soft_wrap=True)

@@ -106,11 +106,15 @@ class TrainSection(Section):
         "val_loss", description="metric picking best.keras and early stopping")
     early_stopping: int = Field(0, ge=0, description="stop after N epochs without "
                                 "improvement; 0 = off")
-    restore_best: bool = Field(False, description="model.keras = the best epoch, not the last")
+    restore_best: bool = Field(True, description="model.keras = the best epoch by `monitor`; "
+                               "false keeps the last")
     feature_cache: Literal["auto"] | bool = Field(
         "auto", description="train the head on cached frozen-backbone features")
     mixed_precision: bool = Field(False, description="float16 (GPU) / bfloat16 (CPU) compute")
     jit_compile: bool = Field(False, description="compile the train step with XLA")
+    distribution: Literal["auto", "none", "mirrored"] = Field(
+        "auto", description="several devices of one host: mirrored replicas (auto: when "
+        "there are several GPUs)")
     augment: AugmentSection = Field(default_factory=AugmentSection)
     finetune: FinetuneSection = Field(default_factory=FinetuneSection)
 

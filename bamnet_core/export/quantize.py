@@ -15,7 +15,6 @@ scoring code does not change.
 
 from __future__ import annotations
 
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .._util.logs import quieted
+from .._util.progress import ProgressCallback, ProgressEvent, silent
 
 INT8_SETTINGS: dict[str, Any] = {
     "quant_format": "QDQ",
@@ -32,25 +32,57 @@ INT8_SETTINGS: dict[str, Any] = {
     "reduce_range": False,
     "calibrate_method": "MinMax",
 }
+CALIBRATION_BATCH = 4  # images per calibration inference
 
 
 class _ArrayReader:
-    """Feeds calibration batches to onnxruntime's calibrator."""
+    """Feeds calibration batches to onnxruntime's calibrator, a range at a time.
 
-    def __init__(self, input_name: str, x: np.ndarray, batch: int = 8) -> None:
-        self.batches = iter([{input_name: x[i:i + batch]} for i in range(0, len(x), batch)])
+    ``__len__`` and ``set_range`` let the calibrator work in strides
+    (``CalibStridedMinMax``): it reduces each stride's activations to their
+    ranges before it reads the next, so memory does not grow with the number
+    of calibration images.
+    """
+
+    def __init__(self, input_name: str, x: np.ndarray, batch: int,
+                 progress: ProgressCallback) -> None:
+        self.input_name, self.x, self.batch, self.progress = input_name, x, batch, progress
+        self.start, self.end = 0, len(self)
+        self.position = 0
+        self.done = 0
+
+    def __len__(self) -> int:
+        return -(-len(self.x) // self.batch)
+
+    def set_range(self, start_index: int, end_index: int) -> None:
+        """Read batches ``start_index`` .. ``end_index - 1`` next."""
+        self.start, self.end = start_index, min(end_index, len(self))
+        self.position = self.start
 
     def get_next(self) -> dict[str, np.ndarray] | None:
-        """The next batch, or None when done."""
-        return next(self.batches, None)
+        """The next batch of the current range, or None when it is done."""
+        if self.position >= self.end:
+            return None
+        i = self.position * self.batch
+        chunk = self.x[i:i + self.batch]
+        self.position += 1
+        self.done = min(len(self.x), self.done + len(chunk))
+        self.progress(ProgressEvent("calibrate", self.done, len(self.x),
+                                    "int8 calibration (images)"))
+        return {self.input_name: chunk}
 
     def rewind(self) -> None:
-        """Not needed by MinMax calibration."""
+        """Start again from the first batch of the current range."""
+        self.position = self.start
 
 
 def quantize_int8(fp32_path: Path, out_path: Path, calibration: np.ndarray,
-                  input_name: str) -> dict[str, Any]:
+                  input_name: str, *, progress: ProgressCallback = silent) -> dict[str, Any]:
     """Write a static int8 (QDQ, S8S8, per-channel) copy of ``fp32_path`` to ``out_path``.
+
+    Calibration reads ``CALIBRATION_BATCH`` images per inference and reduces
+    each batch to per-tensor ranges at once (one batch per stride), so its
+    memory is that of one batch whatever the number of images.
 
     :param calibration: preprocessed training images ``(n, h, w, c)``.
     :returns: the settings used (for the export report).
@@ -66,21 +98,25 @@ def quantize_int8(fp32_path: Path, out_path: Path, calibration: np.ndarray,
 
     CalibrationDataReader.register(_ArrayReader)
     # the quantizer logs per-node chatter on the root logger
-    with quieted(""), tempfile.TemporaryDirectory(prefix="bamnet-int8-") as tmp:
-        prepared = Path(tmp) / "prepared.onnx"
+    with quieted(""):
+        prepared = out_path.with_name(out_path.stem + ".prepared.onnx")
         # shape inference + graph optimisation first, as onnxruntime recommends;
         # symbolic shapes would need sympy, and our only dynamic dim is the batch
         quant_pre_process(str(fp32_path), str(prepared), skip_symbolic_shape=True)
         quantize_static(
-            str(prepared), str(out_path), _ArrayReader(input_name, calibration),
+            str(prepared), str(out_path),
+            _ArrayReader(input_name, calibration, CALIBRATION_BATCH, progress),
             quant_format=QuantFormat.QDQ,
             per_channel=INT8_SETTINGS["per_channel"],
             activation_type=QuantType.QInt8,
             weight_type=QuantType.QInt8,
             reduce_range=INT8_SETTINGS["reduce_range"],
             calibrate_method=CalibrationMethod.MinMax,
+            extra_options={"CalibStridedMinMax": 1},
         )
-    return {**INT8_SETTINGS, "calibration_images": int(len(calibration))}
+        prepared.unlink(missing_ok=True)
+    return {**INT8_SETTINGS, "calibration_images": int(len(calibration)),
+            "calibration_batch": CALIBRATION_BATCH, "calibration_stride_batches": 1}
 
 
 def convert_fp16(model: Any) -> Any:
@@ -91,7 +127,7 @@ def convert_fp16(model: Any) -> Any:
 
 
 def images_per_second(scorer: Any, x: np.ndarray, *, repeats: int = 3,
-                      batch: int = 16) -> float:
+                      batch: int = 8) -> float:
     """Throughput of ``scorer.predict`` on ``x`` tiled to ``batch``; best of ``repeats``."""
     if len(x) == 0:
         return 0.0

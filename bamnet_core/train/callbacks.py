@@ -1,10 +1,13 @@
-"""Keras callbacks of the training engine: progress, history, checkpoints, early stopping."""
+"""Keras callbacks of the training engine: progress, reseeding, history, checkpoints,
+early stopping."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .._util import atomic
 from .._util.progress import ProgressCallback, ProgressEvent
@@ -48,6 +51,35 @@ def progress_forwarder(progress: ProgressCallback, epochs: int, steps: int,
             self._event((epoch + 1) * steps, logs, steps)
 
     return ProgressForwarder()
+
+
+def epoch_reseeder(seed: int, first_epoch: int) -> Any:
+    """A callback giving every random generator a state derived from (``seed``, epoch).
+
+    At each epoch start the Keras global seeds and the state of every seed
+    generator in the model (dropout, noise layers) are set from the run seed
+    and the global epoch number, so epoch N draws the same random numbers
+    whether the run went through or was killed and resumed before it: seed
+    generator states are not part of a saved ``.keras`` file. ``first_epoch``
+    is the global number of the phase's first epoch minus one.
+    """
+    import keras
+
+    from .augment import epoch_seed
+
+    class EpochReseeder(keras.callbacks.Callback):
+        """Reseeds Keras and the model's seed generators at every epoch start."""
+
+        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+            number = first_epoch + epoch
+            keras.utils.set_random_seed(epoch_seed(seed, number, 3))
+            states = [v for v in self.model.variables
+                      if v.name.endswith("seed_generator_state")]
+            for i, state in enumerate(states):
+                state.assign(np.array([epoch_seed(seed, number, 100 + i), 0],
+                                      dtype=state.dtype))
+
+    return EpochReseeder()
 
 
 def better(monitor: str, value: float, best: float | None) -> bool:

@@ -28,14 +28,16 @@ from ..errors import ConfigError
 from ..imaging.preprocess import PreprocessSpec
 from ..runs.folder import HISTORY
 from . import checkpoint
-from .augment import augment_enabled, epoch_seed
+from .augment import augment_enabled
 from .backend import import_keras
-from .callbacks import epoch_recorder, progress_forwarder
+from .callbacks import epoch_recorder, epoch_reseeder, progress_forwarder
 from .checkpoint import TrainState
 from .dataset import steps_per_epoch, train_dataset
+from .distribution import placement
 from .feature_cache import cached_features
 from .setup import (
     build_optimizer,
+    check_float32_output,
     class_weights,
     describe_device,
     mixed_policy,
@@ -151,7 +153,8 @@ def _fit(job: _Job, trained: Any, full: Any, state: TrainState, data: tuple[np.n
     trained.fit(ds, validation_data=(xv, yv), validation_batch_size=batch, epochs=end,
                 shuffle=False, initial_epoch=start, steps_per_epoch=steps,
                 class_weight=weights, verbose=0,
-                callbacks=[progress_forwarder(job.progress, end, steps, offset),
+                callbacks=[epoch_reseeder(job.seed, offset),
+                           progress_forwarder(job.progress, end, steps, offset),
                            epoch_recorder(run_dir=job.run_dir, state=state, trained=trained,
                                           full=full, monitor=train["monitor"],
                                           patience=train["early_stopping"],
@@ -183,7 +186,11 @@ def train_model(backbone: Any, spec: PreprocessSpec, x_train: np.ndarray, y_trai
         keras.mixed_precision.set_global_policy(mixed_policy())
     try:
         job = _Job(train, spec, seed, Path(run_dir), num_classes, progress)
-        return _train(job, backbone, (x_train, y_train, x_val, y_val), resume)
+        where = placement(train["distribution"], train["batch_size"])
+        with where.scope():
+            result = _train(job, backbone, (x_train, y_train, x_val, y_val), resume)
+        result.info.update(where.describe(train["batch_size"]))
+        return result
     finally:
         keras.mixed_precision.set_global_policy(before)
 
@@ -200,6 +207,8 @@ def _train(job: _Job, backbone: Any, data: tuple[np.ndarray, ...], resume: bool)
         full = compose(extractor, head)
     else:
         full = backbone.build(spec.input_shape, job.num_classes)
+    if train["mixed_precision"]:
+        check_float32_output(full, type(backbone).__name__)
     cache = use_feature_cache(train, extractor)
     info["feature_cache"] = cache
     x, y, xv, yv = data
@@ -217,7 +226,6 @@ def _train(job: _Job, backbone: Any, data: tuple[np.ndarray, ...], resume: bool)
         if state.phase_epochs:
             trained = checkpoint.load_model(job.run_dir, state)
             full = compose(extractor, trained) if cache else trained
-            keras.utils.set_random_seed(epoch_seed(job.seed, len(state.history), 3))
         else:
             _compile(job, trained, train["optimizer"])
         if state.phase_epochs < train["epochs"] and not state.phase_done:
@@ -236,11 +244,15 @@ def _train(job: _Job, backbone: Any, data: tuple[np.ndarray, ...], resume: bool)
                                best_epoch=state.best_epoch, seed=job.seed)
         else:
             full = checkpoint.load_model(job.run_dir, state)
-            keras.utils.set_random_seed(epoch_seed(job.seed, len(state.history), 3))
         if state.phase_epochs < finetune["epochs"] and not state.phase_done:
             _fit(job, full, full, state, (x, y, xv, yv), finetune["epochs"], train["augment"])
+    info["precision"] = keras.config.dtype_policy().name
+    # compile wraps the optimizer in a LossScaleOptimizer under mixed_float16 (not bfloat16)
+    info["loss_scaling"] = info["precision"] == "mixed_float16"
     info["best_epoch"] = state.best_epoch
+    info["model_epoch"] = len(state.history)  # the epoch model.keras comes from
     if train["restore_best"] and (job.run_dir / BEST).is_file():
         full = keras.models.load_model(job.run_dir / BEST)
         info["restored_best"] = True
+        info["model_epoch"] = state.best_epoch
     return TrainResult(model=full, history=list(state.history), info=info)

@@ -71,3 +71,21 @@ def class_weights(y: np.ndarray, num_classes: int) -> dict[int, float]:
     counts = np.bincount(y, minlength=num_classes)
     n, k = len(y), int((counts > 0).sum())
     return {i: float(n / (k * c)) for i, c in enumerate(counts) if c > 0}
+
+
+def check_float32_output(model: Any, backbone: str) -> None:
+    """Refuse a mixed-precision model whose output is not float32.
+
+    Under ``mixed_float16`` a softmax computed in half precision saturates
+    (probabilities of exactly 0 and 1, an infinite loss); the final layer must
+    compute in float32 (``dtype="float32"`` on it), as the built-in heads do.
+    """
+    from ..errors import ConfigError
+
+    dtypes = {str(getattr(t, "dtype", "float32")) for t in model.outputs}
+    if dtypes != {"float32"}:
+        raise ConfigError(f"train.mixed_precision = true, but backbone {backbone!r} outputs "
+                          f"{', '.join(sorted(dtypes))}: its softmax would run in reduced "
+                          "precision",
+                          hint='give its final layer dtype="float32", or set '
+                               "train.mixed_precision = false")

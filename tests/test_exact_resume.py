@@ -1,0 +1,155 @@
+"""A resumed run is the run it replaces: the same history, weights and metrics.
+
+The run is stopped in-process after an epoch's checkpoint (the fast version,
+in the default suite) or killed with SIGKILL in a subprocess (slow), then
+resumed, and compared with a run that went through, on CPU with TensorFlow
+op determinism on. Dropout and augmentation are on, so each epoch's random draws must match.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from bamnet_testing import TINY_CONFIG, python
+
+EPOCHS = 4
+CONFIG = TINY_CONFIG.replace("epochs = 2", f"epochs = {EPOCHS}").replace(
+    "dense = 8", "dense = 8\ndropout = 0.5") + "augment = { rotation = 10.0, zoom = 0.1 }\n"
+
+
+def _history(run_dir: Path) -> list[dict[str, str]]:
+    with open(run_dir / "history.csv", encoding="utf-8") as fh:
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(fh)]
+
+
+def _assert_close(a: object, b: object) -> None:
+    """Equal JSON values, numbers within 1e-6."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys()
+        for key in a:
+            _assert_close(a[key], b[key])
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            _assert_close(x, y)
+    elif isinstance(a, float):
+        assert b == pytest.approx(a, abs=1e-6)
+    else:
+        assert a == b
+
+
+def _assert_same_run(a: Path, b: Path) -> None:
+    ha, hb = _history(a), _history(b)
+    assert [r["epoch"] for r in hb] == [str(i) for i in range(1, EPOCHS + 1)]
+    for ra, rb in zip(ha, hb, strict=True):
+        assert ra.keys() == rb.keys()
+        for key in ra:
+            if key == "phase":
+                assert ra[key] == rb[key]
+            else:
+                assert float(ra[key]) == pytest.approx(float(rb[key]), abs=1e-6), (key, ra, rb)
+    wa = keras.models.load_model(a / "model.keras").get_weights()
+    wb = keras.models.load_model(b / "model.keras").get_weights()
+    for x, y in zip(wa, wb, strict=True):
+        np.testing.assert_allclose(x, y, atol=1e-6)
+    ma = json.loads((a / "metrics.json").read_text())["splits"]
+    mb = json.loads((b / "metrics.json").read_text())["splits"]
+    _assert_close(ma, mb)
+    meta_a = json.loads((a / "meta.json").read_text())["training"]
+    meta_b = json.loads((b / "meta.json").read_text())["training"]
+    assert meta_a["best_epoch"] == meta_b["best_epoch"] == meta_b["model_epoch"]
+
+
+def _through(cli, config: Path, out: Path) -> Path:
+    result = cli("run", str(config), "-o", str(out), "--json")
+    assert result.exit_code == 0, result.stderr
+    return Path(json.loads(result.stdout)["run_dir"])
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "dropout.toml"
+    path.write_text(CONFIG, encoding="utf-8")
+    return path
+
+
+def test_resumed_run_equals_the_uninterrupted_run(cli, tmp_path, config):
+    from bamnet_core.config.load import load_config
+    from bamnet_core.experiment.runner import run_experiment
+    from bamnet_core.plugins import load_plugins
+
+    class Stop(KeyboardInterrupt):
+        pass
+
+    def stop_in_epoch_3(event):
+        if event.stage == "train" and event.fields.get("epoch") == 3:
+            raise Stop
+
+    reference = _through(cli, config, tmp_path / "through")
+    host = load_plugins()
+    with pytest.raises(Stop):
+        run_experiment(load_config(str(config), host.registry), host,
+                       output_dir=tmp_path / "stopped", progress=stop_in_epoch_3)
+    (run_dir,) = (tmp_path / "stopped").iterdir()
+    assert json.loads((run_dir / "meta.json").read_text())["status"] == "interrupted"
+    assert [r["epoch"] for r in _history(run_dir)] == ["1", "2"]
+    result = cli("run", "--resume", str(run_dir), "--json")
+    assert result.exit_code == 0, result.stderr
+    _assert_same_run(reference, run_dir)
+    meta = json.loads((run_dir / "meta.json").read_text())
+    assert meta["training"]["resumed_from_epoch"] == 2 and meta["status"] == "complete"
+
+
+def _start(config: Path, out: Path) -> subprocess.Popen:
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{root / 'plugins'}"}
+    return subprocess.Popen([python(), "-m", "bamnet_core", "run", str(config), "-o", str(out),
+                             "--json"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, cwd=root)
+
+
+def _kill_after_epoch(config: Path, out: Path, epoch: int) -> Path:
+    proc = _start(config, out)
+    deadline = time.monotonic() + 180
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            found = list(out.glob("*/checkpoint/state.json"))
+            try:
+                done = json.loads(found[0].read_text())["phase_epochs"] if found else 0
+            except ValueError:
+                done = 0
+            if done >= epoch:
+                os.kill(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.01)
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    assert found, "no epoch checkpoint appeared"
+    return found[0].parents[1]
+
+
+@pytest.mark.slow  # a subprocess per kill imports TensorFlow and trains
+@pytest.mark.parametrize("epoch", [1, 2, 3])
+def test_sigkill_after_any_epoch_then_resume_equals_the_uninterrupted_run(cli, tmp_path,
+                                                                        config, epoch):
+    reference = _through(cli, config, tmp_path / "through")
+    run_dir = _kill_after_epoch(config, tmp_path / "killed", epoch)
+    state = json.loads((run_dir / "checkpoint" / "state.json").read_text())
+    assert epoch <= state["phase_epochs"] < EPOCHS, "the run finished before it was killed"
+    assert json.loads((run_dir / "meta.json").read_text())["status"] == "running"
+    result = cli("run", "--resume", str(run_dir), "--json")
+    assert result.exit_code == 0, result.stderr
+    _assert_same_run(reference, run_dir)
+    meta = json.loads((run_dir / "meta.json").read_text())
+    assert meta["status"] == "complete" and len(meta["resumed_at"]) == 1
+    assert meta["training"]["resumed_from_epoch"] == state["phase_epochs"]
