@@ -9,7 +9,7 @@ every field below; a test keeps the two in step.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -63,6 +63,8 @@ class GeneratorSection(ComponentSection):
     balance_class: str | None = Field(None, description="the class to synthesise")
     ratio: float = Field(0.5, gt=0.0, le=1.0,
                          description="target count of balance_class / count of the largest")
+    count: int | None = Field(None, ge=1, le=10_000_000, description="target count of "
+                              "balance_class in training; replaces ratio when set")
 
 
 class BackboneSection(ComponentSection):
@@ -113,6 +115,8 @@ class EvaluateSection(Section):
     evaluators: list[str] = Field(["classification"], description="registered evaluators")
     threshold: float = Field(0.5, ge=0.0, le=1.0,
                              description="positive-class probability cut-off")
+    options: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="evaluator name -> that evaluator's options")
 
 
 SECTIONS: dict[str, type[Section]] = {

@@ -12,10 +12,11 @@ built-ins). Names not listed in ``__all__`` are internal and may change.
   :class:`Evaluator`); :data:`KINDS`, the table of kinds.
 - Optional capabilities a component may offer: :class:`Detectable`,
   :class:`Downloadable`, :class:`HasNotes`, :class:`ChecksPreprocess`,
-  :class:`SplitBackbone`, :class:`FineTunable`.
+  :class:`SplitBackbone`, :class:`FineTunable`, :class:`AssessesSynthetic`.
 - Helpers: :func:`compose`, :func:`decide_indices`, :class:`PreprocessSpec`,
   :data:`IMAGE_SUFFIXES`, :class:`DatasetDownload`, :func:`cache_dir`,
-  :func:`fingerprint`, :func:`atomic_path`.
+  :func:`fingerprint`, :func:`atomic_path`; :class:`ProgressEvent` and
+  :data:`ProgressCallback`, for components that report progress (a generator's ``fit``).
 - Errors: raise :class:`ConfigError` for a bad option and :class:`DataError`
   for bad or missing data, each with a ``hint``; anything else a plugin raises
   is reported as a fault of that plugin.
@@ -25,11 +26,13 @@ from __future__ import annotations
 
 from .._util.atomic import atomic_path
 from .._util.cachedir import cache_dir, fingerprint
+from .._util.progress import ProgressCallback, ProgressEvent
 from ..errors import BamnetError, ConfigError, DataError, ImageDecodeError, PluginError
 from ..imaging.formats import IMAGE_SUFFIXES
 from ..imaging.preprocess import PreprocessSpec
 from .capabilities import (
     CAPABILITIES,
+    AssessesSynthetic,
     ChecksPreprocess,
     Detectable,
     Downloadable,
@@ -46,6 +49,7 @@ from .sample import Sample, iter_samples
 
 __all__ = [
     "CAPABILITIES",
+    "AssessesSynthetic",
     "IMAGE_SUFFIXES",
     "KINDS",
     "Backbone",
@@ -65,6 +69,8 @@ __all__ = [
     "ImageDecodeError",
     "PluginError",
     "PreprocessSpec",
+    "ProgressCallback",
+    "ProgressEvent",
     "Register",
     "Sample",
     "SplitBackbone",

@@ -15,6 +15,7 @@ import numpy as np
 
 from .._util.progress import ProgressCallback, ProgressEvent
 from ..config.resolved import Config
+from ..contract.protocols import Evaluator
 from ..errors import BamnetError, PluginFault
 
 
@@ -78,6 +79,8 @@ def evaluate_splits(config: Config, predictions: dict[str, tuple[np.ndarray, np.
         progress(ProgressEvent("evaluate", 0, None, f"evaluate {name}"))
         results: dict[str, Any] = {"images": len(probs)}
         for ev_name, evaluator in config.components.evaluators.items():
+            if not isinstance(evaluator, Evaluator):
+                continue  # an AssessesSynthetic evaluator: it runs once, after training
             reg = config.components.registrations[f"evaluate.{ev_name}"]
             try:
                 raw = evaluator.evaluate(y_true, probs, class_names=classes,

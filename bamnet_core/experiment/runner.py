@@ -29,6 +29,8 @@ from ..plugins.manager import PluginHost
 from ..runs import folder as rf
 from .evaluation import EvaluatorsFailed, evaluate_splits
 from .generator_stage import synthesise
+from .leakage import check_synthetic_placement
+from .synthetic_quality import assess_synthetic
 
 
 @dataclass
@@ -117,9 +119,12 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
 
         seed_everything(seed)
         meta["device"] = describe_device()
+        synthesis = None
         if config["generator"]["enabled"]:
             with timer.stage("generator"):
-                split.assignment["train"].extend(synthesise(config, split, run, seed, progress))
+                synthesis = synthesise(config, split, run, seed, progress)
+                split.assignment["train"].extend(synthesis.samples)
+        check_synthetic_placement(split)
         if resume and run.file(rf.SPLITS).is_file() and \
                 run.file(rf.SPLITS).read_text(encoding="utf-8") != split.to_csv():
             raise RunError(f"the data split differs from {run.file(rf.SPLITS)}: the data changed "
@@ -143,6 +148,8 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
         metrics = _train_and_evaluate(config, run, spec, loaded, y, timer, progress, meta,
                                       resume=resume)
         metrics["split"] = {"by": split.by, "leaky": split.leaky}
+        if synthesis is not None:
+            metrics["generator"] = synthesis.info
         run.write_json(rf.METRICS, metrics)
         if metrics.get("evaluator_errors"):
             first = metrics["evaluator_errors"][0]
@@ -183,4 +190,8 @@ def _train_and_evaluate(config: Config, run: rf.RunFolder, spec: PreprocessSpec,
     with timer.stage("evaluate"):
         predictions = {name: (y[name], predict(model, loaded[name].x))
                        for name in ("val", "test") if len(loaded[name].samples)}
-        return evaluate_splits(config, predictions, progress)
+        metrics = evaluate_splits(config, predictions, progress)
+        quality = assess_synthetic(config, model, loaded["train"], spec, run, progress)
+        if quality is not None:
+            metrics["gan_quality"] = quality
+        return metrics
