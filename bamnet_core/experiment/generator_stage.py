@@ -29,6 +29,7 @@ from .leakage import check_generator_inputs
 
 FOLDER = "generator"
 MANIFEST = f"{FOLDER}/synthetic.csv"
+FITTED_ON = f"{FOLDER}/training-images.csv"  # what the generator learnt from
 _COLUMNS = ("index", "path", "label", "patient_id", "source", "synthetic", "generator",
             "generator_seed", "generator_checkpoint")
 
@@ -59,6 +60,15 @@ def manifest_text(samples: list[Sample]) -> str:
                          "source": s.source, "synthetic": "true", "generator": s.generator,
                          "generator_seed": s.generator_seed,
                          "generator_checkpoint": s.generator_checkpoint or ""})
+    return out.getvalue()
+
+
+def _fitted_on_text(real: list[Sample]) -> str:
+    """``generator/training-images.csv``: every image the generator learnt from."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["path", "patient_id"])
+    writer.writerows([s.path, s.patient_id] for s in real)
     return out.getvalue()
 
 
@@ -105,7 +115,8 @@ def synthesise(config: Config, split: PatientSplit, run: RunFolder, seed: int,
     target, need = planned_count(counts, label, ratio=gen_cfg["ratio"], count=gen_cfg["count"])
     info: dict[str, Any] = {"name": gen_cfg["name"], "class": label, "real": counts[label],
                             "largest_class": max(counts.values()), "target": target,
-                            "synthetic": 0, "manifest": MANIFEST}
+                            "synthetic": 0, "manifest": MANIFEST,
+                            "fitted_on_list": FITTED_ON}
     if need == 0:
         info["note"] = f"{label!r} already has {counts[label]} training images (target " \
                        f"{target}); nothing to synthesise"
@@ -115,6 +126,7 @@ def synthesise(config: Config, split: PatientSplit, run: RunFolder, seed: int,
         raise DataError(f"the training split has no {label!r} image for the generator to learn "
                         "from", hint="check [data] classes and generator.balance_class")
     info["fitted_on"] = check_generator_inputs(split, real)
+    run.write_text(FITTED_ON, _fitted_on_text(real))
     made = _read_manifest(run, need)
     info["reused"] = made is not None
     if made is None:

@@ -41,7 +41,8 @@ def penultimate_embedding(model: Any) -> tuple[Callable[[np.ndarray], np.ndarray
     stages, path, current = [], [model.name], model
     while True:
         last = current.layers[-1]
-        stages.append(keras.Model(current.inputs, last.input))
+        inputs = current.inputs[0] if len(current.inputs) == 1 else current.inputs
+        stages.append(keras.Model(inputs, last.input))
         if not isinstance(last, keras.Model):
             path.append(f"input of {last.name}")
             break
