@@ -5,13 +5,11 @@ from __future__ import annotations
 import csv
 import json
 import os
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
-from bamnet_testing import python
+from bamnet_testing import kill_when, python
 from gan_fixtures import tiny_gan_config
 
 from bamnet_core.config.load import load_config
@@ -61,19 +59,8 @@ def test_sigkill_during_gan_training_then_resume(cli, tmp_path):
     proc = subprocess.Popen([python(), "-m", "bamnet_core", "run", str(config), "-o", str(out),
                              "--set", "train.epochs=1", "--json"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=root)
-    state_file = None
-    deadline = time.monotonic() + 300
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            found = list(out.glob("*/generator/checkpoint/state.json"))
-            if found and json.loads(found[0].read_text())["epoch"] >= 2:
-                state_file = found[0]
-                break
-            time.sleep(0.02)
-        assert state_file is not None, "no GAN checkpoint appeared"
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait(timeout=30)
+    state_file = kill_when(proc, out, "*/generator/checkpoint/state.json",
+                           lambda state: state["epoch"] >= 2)
     run_dir = state_file.parents[2]
     killed_at = json.loads(state_file.read_text())["epoch"]
     assert killed_at < EPOCHS, "the GAN finished before it could be killed"

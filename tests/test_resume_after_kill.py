@@ -5,13 +5,11 @@ from __future__ import annotations
 import csv
 import json
 import os
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
-from bamnet_testing import TINY_CONFIG, python
+from bamnet_testing import TINY_CONFIG, kill_when, python
 
 EPOCHS = 12
 
@@ -30,19 +28,8 @@ def test_sigkill_then_resume_continues_from_last_epoch(cli, tmp_path):
     config.write_text(TINY_CONFIG.replace("epochs = 2", f"epochs = {EPOCHS}"), encoding="utf-8")
     out = tmp_path / "runs"
     proc = _start(config, out)
-    state_file = None
-    deadline = time.monotonic() + 120
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            found = list(out.glob("*/checkpoint/state.json"))
-            if found and json.loads(found[0].read_text())["phase_epochs"] >= 1:
-                state_file = found[0]
-                break
-            time.sleep(0.02)
-        assert state_file is not None, "no epoch checkpoint appeared"
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait(timeout=30)
+    state_file = kill_when(proc, out, "*/checkpoint/state.json",
+                           lambda state: state["phase_epochs"] >= 1, timeout=120)
     run_dir = state_file.parents[1]
     killed_at = json.loads(state_file.read_text())["phase_epochs"]
     assert killed_at < EPOCHS, "the run finished before it could be killed"
