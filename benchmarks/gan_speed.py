@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 
 import numpy as np
@@ -58,7 +59,8 @@ def measure(size: int, *, batch: int, steps: int, augment: tuple[str, ...],
     return {"size": size, "batch": batch, "steps": steps, "augment": list(augment),
             "mixed_precision": mixed, "backend": keras.backend.backend(), "device": device(),
             "warmup_s": round(warmup, 2), "steps_per_s": round(steps / seconds, 3),
-            "images_per_s": round(steps * batch / seconds, 1)}
+            "images_per_s": round(steps * batch / seconds, 1),
+            "load_average_1min": round(os.getloadavg()[0], 1)}  # shared machines: say so
 
 
 def main() -> None:

@@ -122,3 +122,15 @@ def test_too_few_images_of_the_class_is_refused_saying_how_many_are_needed(tmp_p
                                         f"training split has {len(real)}"):
         gan.fit(real, workdir=tmp_path, seed=0)
     assert not (tmp_path / "checkpoint").exists()
+
+
+def test_mixed_precision_computes_in_bfloat16_and_keeps_float32_images(tmp_path):
+    gan = DCGANGenerator(epochs=1, batch_size=2, size=16, latent_dim=4, g_filters=2,
+                         d_filters=2, min_images=2, mixed_precision=True)
+    gan.fit(_real(), workdir=tmp_path, seed=0)
+    net = gan._generator
+    assert net.get_layer("up1_deconv").dtype_policy.compute_dtype == "bfloat16"
+    assert net.get_layer("up1_deconv").dtype_policy.variable_dtype == "float32"
+    made = gan.generate(2, label="covid", outdir=tmp_path / "images", seed=0)
+    assert len(made) == 2 and all(Path(s.path).stat().st_size > 0 for s in made)
+    assert net(np.zeros((1, 4), np.float32)).dtype.name == "float32"

@@ -69,3 +69,20 @@ def test_copies_of_training_images_are_flagged_and_new_images_are_not(tmp_path):
 def test_weights_that_are_not_a_file_are_refused_at_config_time(tmp_path):
     with pytest.raises(ValueError, match="not a file"):
         GanQualityEvaluator(space="vgg16", vgg16_weights=str(tmp_path / "missing.h5"))
+
+
+@pytest.mark.slow  # builds InceptionV3 at 299 px on CPU
+def test_an_inception_weights_file_adds_the_standard_inception_fid(tmp_path):
+    import keras
+
+    weights = tmp_path / "inception_notop.weights.h5"
+    keras.applications.InceptionV3(include_top=False, weights=None, pooling="avg",
+                                   input_shape=(299, 299, 3)).save_weights(weights)
+    spec = PreprocessSpec(size=32, channels=1, scaling="unit")
+    real, syn = _phantoms(6, 0), _phantoms(4, 1)
+    result = GanQualityEvaluator(inception_weights=str(weights), pairs=2).assess(
+        real, syn, embed=lambda x: x.reshape(len(x), -1)[:, ::16], space="test", spec=spec,
+        real_paths=[str(i) for i in range(6)], synthetic_paths=[str(i) for i in range(4)],
+        outdir=tmp_path / "q")
+    assert result["inception"]["space"].startswith("InceptionV3 pool3")
+    assert result["inception"]["feature_dim"] == 2048 and result["inception"]["fid"] >= 0
