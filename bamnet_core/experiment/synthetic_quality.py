@@ -30,6 +30,15 @@ def assessors(config: Config) -> dict[str, Any]:
             if isinstance(ev, AssessesSynthetic)}
 
 
+def _called_with(layer: Any) -> Any:
+    """The tensor(s) ``layer`` was called on in its enclosing model's graph.
+
+    ``layer.input`` is not it for a nested model: that is the nested model's own input.
+    """
+    tensors = layer._inbound_nodes[-1].input_tensors
+    return tensors[0] if len(tensors) == 1 else tensors
+
+
 def penultimate_embedding(model: Any) -> tuple[Callable[[np.ndarray], np.ndarray], str]:
     """``(embed, space)``: images -> the input of the classifier's last layer, and its name.
 
@@ -42,7 +51,7 @@ def penultimate_embedding(model: Any) -> tuple[Callable[[np.ndarray], np.ndarray
     while True:
         last = current.layers[-1]
         inputs = current.inputs[0] if len(current.inputs) == 1 else current.inputs
-        stages.append(keras.Model(inputs, last.input))
+        stages.append(keras.Model(inputs, _called_with(last)))
         if not isinstance(last, keras.Model):
             path.append(f"input of {last.name}")
             break
