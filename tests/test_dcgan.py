@@ -134,3 +134,12 @@ def test_mixed_precision_computes_in_bfloat16_and_keeps_float32_images(tmp_path)
     made = gan.generate(2, label="covid", outdir=tmp_path / "images", seed=0)
     assert len(made) == 2 and all(Path(s.path).stat().st_size > 0 for s in made)
     assert net(np.zeros((1, 4), np.float32)).dtype.name == "float32"
+
+
+def test_a_diverged_gan_stops_with_a_hint_before_its_weights_are_saved():
+    from bamnet_paper.generators.callbacks import check_finite
+
+    check_finite(3, {"d_loss": 0.5, "g_loss": 2.0})
+    with pytest.raises(DataError, match="diverged at epoch 7: g_loss = nan") as info:
+        check_finite(7, {"d_loss": 0.5, "g_loss": float("nan")})
+    assert "--resume" in info.value.hint

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bamnet_core.contract import ProgressCallback, ProgressEvent, atomic_path
+from bamnet_core.contract import DataError, ProgressCallback, ProgressEvent, atomic_path
 
 from . import checkpoint, figures
 from .checkpoint import GanState
@@ -28,6 +29,18 @@ def losses_csv(history: list[dict[str, Any]]) -> str:
     writer.writeheader()
     writer.writerows(history)
     return out.getvalue()
+
+
+def check_finite(epoch: int, logs: dict[str, Any]) -> None:
+    """Stop a diverged GAN before its weights are checkpointed."""
+    bad = {k: logs.get(k) for k in ("d_loss", "g_loss")
+           if logs.get(k) is None or not math.isfinite(float(logs[k]))}
+    if bad:
+        raise DataError(f"GAN training diverged at epoch {epoch}: "
+                        + ", ".join(f"{k} = {v}" for k, v in bad.items()),
+                        hint="lower generator.g_lr and generator.d_lr, or set "
+                             "generator.label_smoothing or generator.augment; "
+                             "`bamnet run --resume` restarts from the last good epoch")
 
 
 def gan_progress(progress: ProgressCallback, *, epochs: int, steps: int) -> Any:
@@ -82,6 +95,7 @@ def gan_recorder(*, workdir: Path, state: GanState, latents: np.ndarray,
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             logs = logs or {}
+            check_finite(epoch + 1, logs)
             state = self.state
             state.epoch = epoch + 1
             state.history.append({"epoch": state.epoch, "d_loss": float(logs["d_loss"]),
