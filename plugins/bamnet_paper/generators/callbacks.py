@@ -70,7 +70,7 @@ def gan_progress(progress: ProgressCallback, *, epochs: int, steps: int) -> Any:
 
 
 def gan_recorder(*, workdir: Path, state: GanState, latents: np.ndarray,
-                 sample_every: int) -> Any:
+                 sample_every: int, checkpoint_every: int = 1) -> Any:
     """At each epoch end: history row, ``losses.csv``, grids and plot, then a checkpoint.
 
     :param workdir: the generator's folder in the run folder.
@@ -78,17 +78,17 @@ def gan_recorder(*, workdir: Path, state: GanState, latents: np.ndarray,
     :param latents: the fixed latent batch of the sample grid, so epochs compare.
     :param sample_every: write a grid (and the loss plot) every this many epochs,
         and always after the last.
+    :param checkpoint_every: commit a checkpoint every this many epochs, and after the last.
     """
     import keras
 
     class GanRecorder(keras.callbacks.Callback):
         """Records each epoch, then commits a checkpoint."""
 
-        def __init__(self, *, workdir: Path, state: GanState, latents: np.ndarray,
-                     sample_every: int) -> None:
+        def __init__(self) -> None:
             super().__init__()
             self.workdir, self.state, self.latents = workdir, state, latents
-            self.sample_every = sample_every
+            self.sample_every, self.checkpoint_every = sample_every, checkpoint_every
 
         def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
             self.start = time.perf_counter()
@@ -109,6 +109,7 @@ def gan_recorder(*, workdir: Path, state: GanState, latents: np.ndarray,
                 figures.sample_grid(images, self.workdir / SAMPLES / f"epoch-{state.epoch:04d}.png")
                 figures.loss_plot(state.history, self.workdir / LOSSES_PNG,
                                   f"DCGAN losses, epochs 1-{state.epoch}")
-            checkpoint.save_epoch(self.workdir, self.model, state)
+            if state.epoch % self.checkpoint_every == 0 or state.epoch == state.epochs:
+                checkpoint.save_epoch(self.workdir, self.model, state)
 
-    return GanRecorder(workdir=workdir, state=state, latents=latents, sample_every=sample_every)
+    return GanRecorder()

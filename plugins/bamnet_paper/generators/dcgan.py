@@ -53,6 +53,8 @@ class DCGANGenerator:
     :param label_smoothing: one-sided: real targets become 1 - this for the discriminator.
     :param augment: DiffAugment policies on real and fake images (for a few hundred images).
     :param sample_every: write a sample grid (and the loss plot) every N epochs.
+    :param checkpoint_every: commit a resumable checkpoint every N epochs (and after the
+        last); raise it when epochs take well under a second.
     :param grid: images in each sample grid.
     :param mixed_precision: compute in bfloat16 (GPU and recent CPUs); weights stay float32.
     :param min_images: refuse to train on fewer real images than this.
@@ -71,6 +73,7 @@ class DCGANGenerator:
                  label_smoothing: Annotated[float, Field(ge=0.0, lt=0.5)] = 0.0,
                  augment: list[Literal["color", "translation", "cutout"]] = [],  # noqa: B006
                  sample_every: Annotated[int, Field(ge=1)] = 10,
+                 checkpoint_every: Annotated[int, Field(ge=1)] = 1,
                  grid: Annotated[int, Field(ge=1, le=256)] = 36,
                  mixed_precision: bool = False,
                  min_images: Annotated[int, Field(ge=2)] = 32) -> None:
@@ -139,7 +142,8 @@ class DCGANGenerator:
         steps = max(1, len(images) // batch)
         callbacks = [gan_progress(progress, epochs=self.epochs, steps=steps),
                      gan_recorder(workdir=workdir, state=state, sample_every=self.sample_every,
-                                 latents=fixed_latents(seed, self.grid, self.latent_dim))]
+                                  checkpoint_every=self.checkpoint_every,
+                                  latents=fixed_latents(seed, self.grid, self.latent_dim))]
         for epoch in range(state.epoch, self.epochs):
             data = epoch_batches(images, seed=seed, epoch=epoch, batch_size=batch,
                                  latent_dim=self.latent_dim)
