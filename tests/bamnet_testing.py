@@ -6,9 +6,16 @@
 from __future__ import annotations
 
 import io
+import json
+import os
+import signal
+import subprocess
 import sys
+import time
+from collections.abc import Callable
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass
@@ -72,3 +79,26 @@ batch_size = 8
 def python() -> str:
     """The interpreter running the tests (for subprocess tests)."""
     return sys.executable
+
+
+def kill_when(proc: subprocess.Popen, folder: Path, pattern: str,
+              ready: Callable[[dict], bool], timeout: float = 300) -> Path:
+    """SIGKILL ``proc`` once a JSON file matching ``folder/pattern`` satisfies ``ready``.
+
+    :returns: that file.
+    :raises AssertionError: if none did before ``proc`` ended or ``timeout`` passed.
+    """
+    found_file = None
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            found = list(folder.glob(pattern))
+            if found and ready(json.loads(found[0].read_text())):
+                found_file = found[0]
+                break
+            time.sleep(0.02)
+        assert found_file is not None, f"no {pattern} appeared"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    return found_file

@@ -25,7 +25,7 @@ from rich.text import Text
 from .._util.progress import ProgressEvent
 from .output import err
 
-_SHOWN = ("loss", "accuracy", "val_loss", "val_accuracy")
+_SHOWN = ("loss", "accuracy", "val_loss", "val_accuracy", "d_loss", "g_loss")
 
 
 def _format_fields(fields: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from ..config.load import load_config
+from .ablation_output import run_ablation_command
 from .audit_display import render_run_audit
 from .noise import preload_keras
 from .output import JsonOption, SetOption, UnsetOption, out, print_json, warn
@@ -47,9 +48,15 @@ def register(app: typer.Typer, state: CLIState) -> None:
         resume: Annotated[Path | None, typer.Option(
             "--resume", help="Continue the killed run in this run folder, with its config.")]
             = None,
+        ablate: Annotated[str | None, typer.Option(
+            "--ablate", help="Run twice, with and without this stage ('generator'), same seed "
+                             "and split; writes both run folders and a comparison.")] = None,
         json_: JsonOption = False,
     ) -> None:
         """Train and evaluate a model as a preset or config file says."""
+        if ablate is not None and (resume is not None or ablate != "generator"):
+            raise typer.BadParameter("--ablate takes 'generator' and starts new runs "
+                                     "(not with --resume)")
         if (config is None) == (resume is None):
             raise typer.BadParameter("give a preset or config file, or --resume RUN_DIR (not both)")
         if resume is not None and (set_ or unset or seed is not None):
@@ -62,6 +69,9 @@ def register(app: typer.Typer, state: CLIState) -> None:
                               seed=seed)
             for notice in cfg.notices:
                 warn(notice)
+        if ablate is not None and cfg is not None:
+            run_ablation_command(cfg, host, ablate=ablate, output_dir=output_dir, json_=json_)
+            return
         from ..experiment.runner import resume_experiment, run_experiment
 
         preload_keras()

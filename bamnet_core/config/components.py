@@ -15,7 +15,7 @@ from typing import Any
 
 import pydantic
 
-from ..contract.capabilities import EvaluatesInContext
+from ..contract.capabilities import AssessesSynthetic, EvaluatesInContext
 from ..contract.kinds import BY_NAME
 from ..errors import BamnetError, ConfigError, PluginError, PluginFault
 from ..plugins.faults import Guarded
@@ -92,8 +92,9 @@ def instantiate(reg: Registration, options: dict[str, Any], *, where: str,
     except Exception as exc:
         raise PluginFault(reg.label, reg.distribution, exc) from exc
     protocol = BY_NAME[reg.kind].protocol
-    in_context = reg.kind == "evaluator" and isinstance(made, EvaluatesInContext)
-    if protocol is not None and not isinstance(made, protocol) and not in_context:
+    alternatives = (EvaluatesInContext, AssessesSynthetic) if reg.kind == "evaluator" else ()
+    if protocol is not None and not isinstance(made, protocol) and \
+            not any(isinstance(made, other) for other in alternatives):
         raise PluginError(f"{reg.label} from plugin {reg.distribution!r}: its factory returned "
                           f"{type(made).__name__}, which does not satisfy {protocol.__name__}",
                           hint=f"this is a fault in {reg.distribution}: report it to its authors")
@@ -126,6 +127,8 @@ def build_components(config: Config, registry: Registry) -> Components:
     for name in config["evaluate"]["evaluators"]:
         reg = registry.get("evaluator", name)
         built[f"evaluate.{name}"] = reg
-        evaluators[name] = instantiate(reg, {}, where=f"{config.origin}: [evaluate]")
+        evaluators[name] = instantiate(reg, config["evaluate"]["options"].get(name, {}),
+                                       where=f"{config.origin}: [evaluate.options.{name}]",
+                                       validate=True)
     return Components(source=source, backbone=backbone, generator=generator,
                       evaluators=evaluators, registrations=built, sources=sources)

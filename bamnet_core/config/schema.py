@@ -69,6 +69,8 @@ class GeneratorSection(ComponentSection):
     balance_class: str | None = Field(None, description="the class to synthesise")
     ratio: float = Field(0.5, gt=0.0, le=1.0,
                          description="target count of balance_class / count of the largest")
+    count: int | None = Field(None, ge=1, le=10_000_000, description="target count of "
+                              "balance_class in training; replaces ratio when set")
 
 
 class BackboneSection(ComponentSection):
@@ -127,6 +129,8 @@ class EvaluateSection(Section):
     evaluators: list[str] = Field(DEFAULT_EVALUATORS, description="registered evaluators")
     threshold: float = Field(0.5, ge=0.0, le=1.0,
                              description="positive-class probability cut-off")
+    options: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="evaluator name -> that evaluator's options")
     bootstrap: int = Field(1000, ge=0, le=100_000, description="patient-bootstrap resamples "
                            "for 95% intervals (0 = none)")
     target_sensitivity: float = Field(0.95, gt=0.0, le=1.0, description="the operating "

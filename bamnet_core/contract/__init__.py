@@ -14,11 +14,13 @@ built-ins). Names not listed in ``__all__`` are internal and may change.
   :class:`Downloadable`, :class:`HasNotes`, :class:`ChecksPreprocess`,
   :class:`SplitBackbone`, :class:`FineTunable`, :class:`EvaluatesInContext`
   (with :class:`EvaluationContext` and :class:`SplitPredictions`),
-  :class:`NamesGradCamLayer`, :class:`StatesPopulation`.
+  :class:`NamesGradCamLayer`, :class:`StatesPopulation`, :class:`AssessesSynthetic`.
 - Helpers: :func:`compose`, :func:`decide_indices`, :class:`PreprocessSpec`,
   :data:`IMAGE_SUFFIXES`, :class:`DatasetDownload`, :func:`cache_dir`,
   :func:`fingerprint`, :func:`atomic_path`; the patient bootstrap:
-  :func:`patient_resamples`, :func:`percentile_interval`, :func:`bootstrap_metrics`.
+  :func:`patient_resamples`, :func:`percentile_interval`, :func:`bootstrap_metrics`;
+  :class:`ProgressEvent` and :data:`ProgressCallback`, for components that report
+  progress (a generator's ``fit``).
 - Errors: raise :class:`ConfigError` for a bad option and :class:`DataError`
   for bad or missing data, each with a ``hint``; anything else a plugin raises
   is reported as a fault of that plugin.
@@ -28,11 +30,13 @@ from __future__ import annotations
 
 from .._util.atomic import atomic_path
 from .._util.cachedir import cache_dir, fingerprint
+from .._util.progress import ProgressCallback, ProgressEvent
 from ..errors import BamnetError, ConfigError, DataError, ImageDecodeError, PluginError
 from ..imaging.formats import IMAGE_SUFFIXES
 from ..imaging.preprocess import PreprocessSpec
 from .capabilities import (
     CAPABILITIES,
+    AssessesSynthetic,
     ChecksPreprocess,
     Detectable,
     Downloadable,
@@ -59,6 +63,7 @@ from .sample import Sample, iter_samples
 
 __all__ = [
     "CAPABILITIES",
+    "AssessesSynthetic",
     "IMAGE_SUFFIXES",
     "KINDS",
     "Backbone",
@@ -81,6 +86,8 @@ __all__ = [
     "ImageDecodeError",
     "PluginError",
     "PreprocessSpec",
+    "ProgressCallback",
+    "ProgressEvent",
     "Register",
     "Sample",
     "SplitBackbone",

@@ -60,7 +60,7 @@ KINDS: tuple[ComponentKind, ...] = (
         "generator", "generator", "register_generators", "generator", "name", Generator,
         "a factory (usually a class)",
         "Its keyword parameters are the keys ``[generator]`` accepts besides the\n"
-        "    core keys (``enabled``, ``name``, ``balance_class``, ``ratio``)."),
+        "    core keys (``enabled``, ``name``, ``balance_class``, ``ratio``, ``count``)."),
     ComponentKind(
         "backbone", "backbone", "register_backbones", "backbone", "name", Backbone,
         "a factory (usually a class)",

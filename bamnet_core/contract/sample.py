@@ -21,6 +21,8 @@ class Sample:
     :param synthetic: whether a generator made the image.
     :param generator: the generator's name, for synthetic images.
     :param generator_seed: the seed the generator used, for synthetic images.
+    :param generator_checkpoint: the generator file that made it, for synthetic images.
+    :param generator_index: its index among the images made with that seed.
     """
 
     path: str
@@ -32,6 +34,8 @@ class Sample:
     synthetic: bool = False
     generator: str | None = None
     generator_seed: int | None = None
+    generator_checkpoint: str | None = None
+    generator_index: int | None = None
 
     def to_row(self) -> dict[str, Any]:
         """Flatten to a dict of scalars for CSV and JSON output."""

@@ -58,7 +58,9 @@ class PatientSplit:
         out = io.StringIO()
         fields = ["split", "path", "label", "patient_id", "source", "view", "age", "sex",
                   "synthetic", "generator", "generator_seed"]
-        writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+        # the generator's checkpoint and index are in generator/synthetic.csv
+        writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n",
+                                extrasaction="ignore")
         writer.writeheader()
         for name in SPLITS:
             for s in self.assignment.get(name, []):

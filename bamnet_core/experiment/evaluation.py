@@ -23,6 +23,7 @@ from .._util.progress import ProgressCallback, ProgressEvent
 from ..config.resolved import Config
 from ..contract.capabilities import EvaluatesInContext
 from ..contract.evaluation import EvaluationContext, SplitPredictions, bootstrap_metrics
+from ..contract.protocols import Evaluator
 from ..errors import BamnetError, PluginFault
 
 
@@ -137,7 +138,9 @@ def evaluate_splits(config: Config, inputs: EvaluationInputs,
                                "splits": {}}
     errors: list[dict[str, str]] = []
     validation = inputs.splits.get("val")
-    evaluators = config.components.evaluators
+    # an evaluator offering only AssessesSynthetic runs once, after training, not per split
+    evaluators = {n: e for n, e in config.components.evaluators.items()
+                  if isinstance(e, Evaluator | EvaluatesInContext)}
     for name, split in inputs.splits.items():
         results: dict[str, Any] = {"images": len(split.y_true),
                                    "patients": len(set(split.patients.tolist()))}

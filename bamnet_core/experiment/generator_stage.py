@@ -1,42 +1,148 @@
-"""The generator stage: fit on training images of one class, add its images to training only."""
+"""The generator stage: fit on training images of one class, add its images to training only.
+
+The stage decides how many images to make (``ratio`` of the largest class, or a
+target ``count``), checks that the generator's training images hold no
+validation or test patient, and records what it made in
+``generator/synthetic.csv``. That manifest is the stage's commit point: a
+resumed run whose manifest is complete reuses the images without refitting;
+a run killed while the generator trained calls ``fit`` again, and the
+generator resumes from its own checkpoint in ``generator/``.
+"""
 
 from __future__ import annotations
 
+import csv
+import inspect
+import io
 import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from .._util.progress import ProgressCallback, ProgressEvent
 from ..config.resolved import Config
 from ..contract.sample import Sample
 from ..data.splits import PatientSplit
-from ..errors import PluginError
+from ..errors import DataError, PluginError
 from ..runs.folder import RunFolder
+from .leakage import check_generator_inputs
+
+FOLDER = "generator"
+MANIFEST = f"{FOLDER}/synthetic.csv"
+FITTED_ON = f"{FOLDER}/training-images.csv"  # what the generator learnt from
+_COLUMNS = ("index", "path", "label", "patient_id", "source", "synthetic", "generator",
+            "generator_seed", "generator_checkpoint")
+
+
+@dataclass
+class Synthesis:
+    """What the stage made: the synthetic samples, and a summary for ``metrics.json``."""
+
+    samples: list[Sample] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def planned_count(counts: dict[str, int], label: str, *, ratio: float,
+                  count: int | None) -> tuple[int, int]:
+    """``(target, need)``: the class's target count in training and how many to make."""
+    target = count if count is not None else math.ceil(ratio * max(counts.values()))
+    return target, max(0, target - counts[label])
+
+
+def manifest_text(samples: list[Sample]) -> str:
+    """``generator/synthetic.csv``: one row per synthetic image."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for i, s in enumerate(samples):
+        writer.writerow({"index": i if s.generator_index is None else s.generator_index,
+                         "path": s.path, "label": s.label, "patient_id": s.patient_id,
+                         "source": s.source, "synthetic": "true", "generator": s.generator,
+                         "generator_seed": s.generator_seed,
+                         "generator_checkpoint": s.generator_checkpoint or ""})
+    return out.getvalue()
+
+
+def _fitted_on_text(real: list[Sample]) -> str:
+    """``generator/training-images.csv``: every image the generator learnt from."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["path", "patient_id"])
+    writer.writerows([s.path, s.patient_id] for s in real)
+    return out.getvalue()
+
+
+def _read_manifest(run: RunFolder, need: int) -> list[Sample] | None:
+    """The samples of a complete manifest from an earlier attempt of this run, else None."""
+    path = run.file(MANIFEST)
+    if not path.is_file():
+        return None
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    if len(rows) != need or not all(Path(r["path"]).is_file() for r in rows):
+        return None
+    return [Sample(path=r["path"], label=r["label"], patient_id=r["patient_id"],
+                   source=r["source"], synthetic=True, generator=r["generator"] or None,
+                   generator_seed=int(r["generator_seed"]) if r["generator_seed"] else None,
+                   generator_checkpoint=r["generator_checkpoint"] or None,
+                   generator_index=int(r["index"])) for r in rows]
+
+
+def _fit(generator: Any, real: list[Sample], workdir: Path, seed: int,
+         progress: ProgressCallback) -> None:
+    fit = generator.fit
+    target = getattr(generator, "unwrapped", generator).fit
+    accepts = inspect.signature(target).parameters
+    if "progress" in accepts or any(p.kind is p.VAR_KEYWORD for p in accepts.values()):
+        fit(real, workdir=workdir, seed=seed, progress=progress)
+    else:  # generators written before fit took progress
+        fit(real, workdir=workdir, seed=seed)
 
 
 def synthesise(config: Config, split: PatientSplit, run: RunFolder, seed: int,
-               progress: ProgressCallback) -> list[Sample]:
+               progress: ProgressCallback) -> Synthesis:
     """Fit the configured generator on training images of one class and return its images.
 
-    The generator sees only the training split, and its images go only into
-    training, so nothing synthetic can reach validation or test.
+    The generator sees only the training split (checked), and its images go
+    only into training, so nothing synthetic can reach validation or test.
     """
     gen_cfg = config["generator"]
     generator = config.components.generator
     reg = config.components.registrations["generator"]
     label = gen_cfg["balance_class"]
-    train = split.assignment["train"]
+    train = [s for s in split.assignment["train"] if not s.synthetic]
     counts = {c: sum(s.label == c for s in train) for c in config["data"]["classes"]}
-    target = math.ceil(gen_cfg["ratio"] * max(counts.values()))
-    need = max(0, target - counts[label])
+    target, need = planned_count(counts, label, ratio=gen_cfg["ratio"], count=gen_cfg["count"])
+    info: dict[str, Any] = {"name": gen_cfg["name"], "class": label, "real": counts[label],
+                            "largest_class": max(counts.values()), "target": target,
+                            "synthetic": 0, "manifest": MANIFEST,
+                            "fitted_on_list": FITTED_ON}
     if need == 0:
-        return []
-    workdir = run.file("generator")
-    progress(ProgressEvent("generator", 0, need, f"fitting generator {gen_cfg['name']!r}"))
-    generator.fit([s for s in train if s.label == label], workdir=workdir, seed=seed)
-    made = generator.generate(need, label=label, outdir=workdir / "images", seed=seed)
-    bad = [s for s in made if not (isinstance(s, Sample) and s.synthetic and s.label == label)]
-    if bad:
-        raise PluginError(f"{reg.label} from plugin {reg.distribution!r} returned samples that "
-                          f"are not synthetic {label!r} Samples",
-                          hint=f"this is a fault in {reg.distribution}: report it to its authors")
-    progress(ProgressEvent("generator", len(made), need, "synthetic images written"))
-    return made
+        info["note"] = f"{label!r} already has {counts[label]} training images (target " \
+                       f"{target}); nothing to synthesise"
+        return Synthesis([], info)
+    real = [s for s in train if s.label == label]
+    if not real:
+        raise DataError(f"the training split has no {label!r} image for the generator to learn "
+                        "from", hint="check [data] classes and generator.balance_class")
+    info["fitted_on"] = check_generator_inputs(split, real)
+    run.write_text(FITTED_ON, _fitted_on_text(real))
+    made = _read_manifest(run, need)
+    info["reused"] = made is not None
+    if made is None:
+        workdir = run.file(FOLDER)
+        progress(ProgressEvent("generator", 0, None, f"fitting generator {gen_cfg['name']!r} "
+                               f"on {len(real)} {label!r} images"))
+        _fit(generator, real, workdir, seed, progress)
+        made = generator.generate(need, label=label, outdir=workdir / "images", seed=seed)
+        bad = [s for s in made if not (isinstance(s, Sample) and s.synthetic and s.label == label)]
+        if bad or len(made) != need:
+            raise PluginError(f"{reg.label} from plugin {reg.distribution!r} returned "
+                              f"{len(made)} samples for {need} requested, or samples that are "
+                              f"not synthetic {label!r} Samples",
+                              hint=f"this is a fault in {reg.distribution}: report it to its "
+                                   "authors")
+        run.write_text(MANIFEST, manifest_text(made))
+    progress(ProgressEvent("generator", len(made), len(made), "synthetic images ready"))
+    info["synthetic"] = len(made)
+    return Synthesis(made, info)

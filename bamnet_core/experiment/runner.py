@@ -31,7 +31,9 @@ from .audit_stage import audit_metrics, audit_run
 from .evaluate_stage import evaluate_model
 from .evaluation import EvaluatorsFailed
 from .generator_stage import synthesise
+from .leakage import check_synthetic_placement
 from .report_stage import write_report_safely
+from .synthetic_quality import assess_synthetic
 
 
 @dataclass
@@ -126,9 +128,12 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
 
         seed_everything(seed)
         meta["device"] = describe_device()
+        synthesis = None
         if config["generator"]["enabled"]:
             with timer.stage("generator"):
-                split.assignment["train"].extend(synthesise(config, split, run, seed, progress))
+                synthesis = synthesise(config, split, run, seed, progress)
+                split.assignment["train"].extend(synthesis.samples)
+        check_synthetic_placement(split)
         if resume and run.file(rf.SPLITS).is_file() and \
                 run.file(rf.SPLITS).read_text(encoding="utf-8") != split.to_csv():
             raise RunError(f"the data split differs from {run.file(rf.SPLITS)}: the data changed "
@@ -157,6 +162,8 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
                                                    progress, meta, resume=resume)
         metrics["split"] = {"by": split.by, "leaky": split.leaky}
         metrics.update(audit_metrics(config, checked, split, loaded, y, predictions))
+        if synthesis is not None:
+            metrics["generator"] = synthesis.info
         run.write_json(rf.AUDIT, audit)
         run.write_json(rf.METRICS, metrics)
         with timer.stage("report"):
@@ -198,7 +205,10 @@ def _train_and_evaluate(config: Config, run: rf.RunFolder, spec: PreprocessSpec,
     with atomic.atomic_path(run.file(rf.MODEL)) as tmp:
         model.save(tmp)
     with timer.stage("evaluate"):
-        return evaluate_model(config, run, spec, model,
-                              {name: loaded[name] for name in ("val", "test")},
-                              from_cache=bool(result.info.get("feature_cache")),
-                              progress=progress)
+        metrics, predictions = evaluate_model(
+            config, run, spec, model, {name: loaded[name] for name in ("val", "test")},
+            from_cache=bool(result.info.get("feature_cache")), progress=progress)
+        quality = assess_synthetic(config, model, loaded["train"], spec, run, progress)
+        if quality is not None:
+            metrics["gan_quality"] = quality
+        return metrics, predictions

@@ -44,7 +44,9 @@ BUILTIN_DISTRIBUTION = "bamnet"
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "bamnet_paper.sources",
     "bamnet_paper.backbones",
+    "bamnet_paper.generators",
     "bamnet_paper.evaluators",
+    "bamnet_paper.gan_quality",
     "bamnet_paper.presets",
 )
 

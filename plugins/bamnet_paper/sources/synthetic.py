@@ -29,6 +29,8 @@ class SyntheticCXRSource:
     :param negative_label: label of phantoms without opacities.
     :param positive_label: label of phantoms with opacities.
     :param seed: the same seed gives the same images.
+    :param positive_patients: keep only this many positive-class patients (an
+        imbalanced dataset, as the paper's was); default: ``patients_per_class``.
     :param root: where to write the images; default: the bamnet cache.
     """
 
@@ -43,6 +45,7 @@ class SyntheticCXRSource:
         positive_label: str = "covid",
         seed: int = 0,
         root: str | None = None,
+        positive_patients: int | None = None,
     ) -> None:
         if patients_per_class < 1 or max_images_per_patient < 1 or size < 16:
             raise DataError("synthetic-cxr needs patients_per_class >= 1, "
@@ -56,7 +59,10 @@ class SyntheticCXRSource:
             "seed": seed,
             "format": _FORMAT_VERSION,
         }
-        key = fingerprint(self.params)
+        if positive_patients is not None and not 1 <= positive_patients <= patients_per_class:
+            raise ValueError("positive_patients must be between 1 and patients_per_class")
+        self.positive_patients = positive_patients
+        key = fingerprint(self.params)  # the images do not depend on positive_patients
         self.root = Path(root) if root else cache_dir("synthetic-cxr", key)
 
     def samples(self) -> list[Sample]:
@@ -70,8 +76,13 @@ class SyntheticCXRSource:
             Sample(path=str(self.root / r["file"]), label=r["label"], patient_id=r["patient_id"],
                    source="synthetic-cxr", view="PA",
                    demographics={"age": int(r["age"]), "sex": r["sex"]})
-            for r in rows
+            for r in rows if self._kept(r["label"], r["patient_id"])
         ]
+
+    def _kept(self, label: str, patient_id: str) -> bool:
+        if self.positive_patients is None or label != self.params["labels"][1]:
+            return True
+        return int(patient_id.rsplit("-", 1)[1]) < self.positive_patients
 
     def _materialise(self) -> None:
         """Write every image and the manifest into a temp folder, then move it in place."""

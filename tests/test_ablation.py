@@ -1,0 +1,56 @@
+"""``bamnet run PRESET --ablate generator``: both variants, same split, side by side."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+TINY_QUICKSTART_GAN = [
+    "data.patients_per_class=12", "data.positive_patients=5", "data.size=48",
+    "preprocess.size=32", "backbone.filters=[4, 8]", "backbone.dense=8", "train.epochs=1",
+    "train.batch_size=8", "generator.epochs=1", "generator.size=16", "generator.batch_size=4",
+    "generator.g_filters=4", "generator.d_filters=4", "generator.min_images=4",
+]
+
+
+def _sets(*pairs: str) -> list[str]:
+    return [arg for pair in pairs for arg in ("--set", pair)]
+
+
+def test_the_quickstart_gan_ablation_runs_end_to_end(cli, tmp_path):
+    result = cli("run", "quickstart-gan", *_sets(*TINY_QUICKSTART_GAN), "-o", str(tmp_path),
+                 "--ablate", "generator", "--json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    folder = Path(report["folder"])
+    with_dir, without_dir = Path(report["runs"]["with"]), Path(report["runs"]["without"])
+    assert with_dir.parent == without_dir.parent == folder
+    comparison = json.loads((folder / "comparison.json").read_text())
+    assert comparison["same_held_out_split"] is True
+    metrics = {(r["split"], r["metric"]): r for r in comparison["metrics"]}
+    with_m = json.loads((with_dir / "metrics.json").read_text())
+    without_m = json.loads((without_dir / "metrics.json").read_text())
+    row = metrics[("val", "accuracy")]
+    assert row["with_generator"] == with_m["splits"]["val"]["classification"]["accuracy"]
+    assert row["without_generator"] == without_m["splits"]["val"]["classification"]["accuracy"]
+    assert "generator" in with_m and "generator" not in without_m
+    assert with_m["gan_quality"]["gan-quality"]["synthetic_images"] > 0
+    assert without_m["gan_quality"]["gan-quality"] == {
+        "skipped": "the run made no synthetic images"}
+    with open(folder / "comparison.csv", encoding="utf-8") as fh:
+        assert len(list(csv.DictReader(fh))) == len(comparison["metrics"])
+    seeds = {json.loads((d / "meta.json").read_text())["seed"] for d in (with_dir, without_dir)}
+    assert len(seeds) == 1
+
+
+def test_ablating_a_config_without_a_generator_is_one_error_line(cli, tmp_path):
+    result = cli("run", "quickstart", "-o", str(tmp_path), "--ablate", "generator")
+    assert result.exit_code == 1
+    assert result.stderr.count("Error:") == 1 and "[generator] enabled = true" in result.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_ablate_takes_only_the_generator(cli, tmp_path):
+    result = cli("run", "quickstart-gan", "-o", str(tmp_path), "--ablate", "backbone")
+    assert result.exit_code == 2 and "--ablate takes 'generator'" in result.stderr
