@@ -70,6 +70,9 @@ dense = 8
 bootstrap = 100
 gradcam_images = 2
 
+[export]
+onnx = false  # export has tests of its own; a run that exports is tested once
+
 [train]
 epochs = 2
 batch_size = 8

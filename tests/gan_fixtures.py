@@ -21,9 +21,6 @@ grid = 4
 min_images = 4
 augment = ["color", "translation", "cutout"]
 label_smoothing = 0.1
-
-[evaluate]
-evaluators = ["classification", "gan-quality"]
 """
 
 
@@ -31,4 +28,6 @@ def tiny_gan_config(epochs: int = 3) -> str:
     """TINY_CONFIG with a third of the covid patients and a DCGAN balancing them."""
     text = TINY_CONFIG.replace("patients_per_class = 12\n",
                                "patients_per_class = 12\npositive_patients = 6\n")
+    text = text.replace("[evaluate]\n", '[evaluate]\nevaluators = ["classification", '
+                                         '"gan-quality"]\n')
     return text + GAN_SECTION.format(epochs=epochs)

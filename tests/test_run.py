@@ -79,3 +79,17 @@ def test_image_split_is_flagged_leaky(cli, tiny_config: Path, tmp_path: Path):
     assert result.exit_code == 0, result.stderr
     assert "leaky" in result.stderr and "optimistic" in result.stderr
     assert "Run folder:" in result.stdout
+
+
+def test_a_run_ends_with_a_report_and_an_onnx_model(cli, tiny_config: Path, tmp_path: Path):
+    result = cli("run", str(tiny_config), "--set", "export.onnx=true", "--output-dir",
+                 str(tmp_path / "runs"))
+    assert result.exit_code == 0, result.stderr
+    run_dir = next((tmp_path / "runs").iterdir())
+    assert f"Model: {run_dir / 'model.onnx'}" in result.stdout
+    assert f"Report: {run_dir / 'report.html'}" in result.stdout
+    for stage in ("data", "decode", "audit", "train", "evaluate", "report", "export"):
+        assert f"done {stage} (" in result.stderr, stage
+    meta = json.loads((run_dir / "meta.json").read_text())
+    assert meta["export"]["model"] == str(run_dir / "model.onnx")
+    assert set(meta["timings_s"]) >= {"train", "evaluate", "report", "export"}

@@ -81,8 +81,8 @@ def register(app: typer.Typer, state: CLIState) -> None:
             else:
                 result = run_experiment(cfg, host, output_dir=output_dir, progress=progress)
         if json_:
-            print_json({"run_dir": str(result.run_dir), "metrics": result.metrics,
-                        "warnings": result.warnings})
+            print_json({"run_dir": str(result.run_dir), "files": result.files,
+                        "metrics": result.metrics, "warnings": result.warnings})
             return
         for message in result.warnings:
             warn(message)
@@ -91,7 +91,7 @@ def register(app: typer.Typer, state: CLIState) -> None:
         render_run_audit(result.metrics, console)
         if result.metrics.get("split", {}).get("leaky"):
             warn("this run used an image-level split: its metrics are optimistic")
-        report = result.run_dir / "report.html"
-        if report.is_file():
-            console.print(f"Report: {report}", highlight=False, soft_wrap=True)
+        for label, key in (("Report", "report"), ("Model", "model")):
+            if key in result.files:
+                console.print(f"{label}: {result.files[key]}", highlight=False, soft_wrap=True)
         console.print(f"Run folder: {result.run_dir}", highlight=False, soft_wrap=True)

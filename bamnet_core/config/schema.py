@@ -151,6 +151,15 @@ class AuditSection(Section):
     feature_size: int = Field(64, ge=16, le=512, description="input size for those features")
 
 
+class ExportSection(Section):
+    onnx: bool = Field(True, description="export model.onnx at the end of the run (parity-gated)")
+    opset: int = Field(17, ge=13, le=21, description="ONNX opset")
+    int8: bool = Field(False, description="also write model.int8.onnx (static int8, gated)")
+    fp16: bool = Field(False, description="also write model.fp16.onnx (half precision, gated)")
+    calibration_images: int = Field(64, ge=1, le=10_000,
+                                    description="training images that calibrate int8")
+
+
 SECTIONS: dict[str, type[Section]] = {
     "run": RunSection,
     "data": DataSection,
@@ -161,6 +170,7 @@ SECTIONS: dict[str, type[Section]] = {
     "train": TrainSection,
     "evaluate": EvaluateSection,
     "audit": AuditSection,
+    "export": ExportSection,
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ class RunResult:
     run_dir: Path
     metrics: dict[str, Any]
     warnings: list[str]
+    files: dict[str, str] = field(default_factory=dict)
 
 
 class _Timer:
@@ -168,6 +169,12 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
         run.write_json(rf.METRICS, metrics)
         with timer.stage("report"):
             meta["report"] = write_report_safely(run.path, progress)
+        files = {"report": str(run.file("report.html"))} if run.file("report.html").is_file() \
+            else {}
+        if config["export"]["onnx"] and not metrics.get("evaluator_errors"):
+            with timer.stage("export"):
+                files.update(export_run(config, run.path, progress))
+            meta["export"] = files
         if metrics.get("evaluator_errors"):
             first = metrics["evaluator_errors"][0]
             raise EvaluatorsFailed(
@@ -175,7 +182,8 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
                 hint=f"the other results are in {run.file(rf.METRICS)}; fix or drop the "
                      "evaluator in [evaluate] evaluators")
         meta["status"] = "complete"
-        return RunResult(run_dir=run.path, metrics=metrics, warnings=audit["warnings"])
+        return RunResult(run_dir=run.path, metrics=metrics, warnings=audit["warnings"],
+                         files=files)
     except BaseException as exc:
         meta["status"] = ("interrupted" if isinstance(exc, KeyboardInterrupt) else
                           "evaluators-failed" if isinstance(exc, EvaluatorsFailed) else "failed")
@@ -185,6 +193,18 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
         meta["finished_at"] = rf.utc_now()
         meta["timings_s"] = timer.timings
         run.write_json(rf.META, meta)
+
+
+def export_run(config: Config, run_dir: Path, progress: ProgressCallback) -> dict[str, str]:
+    """The export stage: ``model.onnx`` (and the variants ``[export]`` asks for), gated."""
+    from ..export.onnx_export import export_onnx
+
+    options = config["export"]
+    result = export_onnx(run_dir, opset=options["opset"], int8=options["int8"],
+                         fp16=options["fp16"], calibration_images=options["calibration_images"],
+                         progress=progress)
+    return {"model": str(result.model_path), **{f"model_{name}": str(path) for name, path
+                                                 in result.variants.items()}}
 
 
 def _train_and_evaluate(config: Config, run: rf.RunFolder, spec: PreprocessSpec,
