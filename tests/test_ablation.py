@@ -7,10 +7,11 @@ import json
 from pathlib import Path
 
 TINY_QUICKSTART_GAN = [
-    "data.patients_per_class=12", "data.positive_patients=5", "data.size=48",
+    "data.patients_per_class=12", "data.positive_patients=8", "data.size=48",
     "preprocess.size=32", "backbone.filters=[4, 8]", "backbone.dense=8", "train.epochs=1",
     "train.batch_size=8", "generator.epochs=1", "generator.size=16", "generator.batch_size=4",
     "generator.g_filters=4", "generator.d_filters=4", "generator.min_images=4",
+    "generator.ratio=1.0",
 ]
 
 

@@ -34,11 +34,13 @@ def steps_per_epoch(n: int, batch_size: int) -> int:
 
 def train_dataset(x: np.ndarray, y: np.ndarray, *, batch_size: int, seed: int, start_epoch: int,
                   end_epoch: int, augment: dict[str, float] | None,
-                  spec: PreprocessSpec | None) -> Any:
+                  spec: PreprocessSpec | None, full_batches: bool = False) -> Any:
     """Batches for epochs ``start_epoch`` .. ``end_epoch - 1``, back to back.
 
     :param augment: ``[train.augment]``, or None for no augmentation (cached features).
     :param spec: the preprocessing of ``x``; needed only when augmenting.
+    :param full_batches: fill an epoch's short last batch with the epoch's first examples,
+        so every batch splits evenly over several devices (a short batch would not).
     """
     import tensorflow as tf
 
@@ -46,7 +48,11 @@ def train_dataset(x: np.ndarray, y: np.ndarray, *, batch_size: int, seed: int, s
         return x[idx], y[idx]
 
     def batches(epoch: int) -> Any:
-        ds = tf.data.Dataset.from_tensor_slices(epoch_order(len(x), seed, epoch)).batch(batch_size)
+        order = epoch_order(len(x), seed, epoch)
+        if full_batches and len(order) % batch_size:
+            short = batch_size - len(order) % batch_size
+            order = np.concatenate([order, np.resize(order, short)])
+        ds = tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
         ds = ds.map(lambda idx: tf.numpy_function(gather, [idx], [tf.float32, tf.int64]),
                     num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         ds = ds.map(lambda a, b: (tf.ensure_shape(a, (None, *x.shape[1:])),

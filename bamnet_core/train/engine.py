@@ -133,6 +133,7 @@ class _Job:
     run_dir: Path
     num_classes: int
     progress: ProgressCallback
+    replicas: int = 1
 
 
 def _compile(job: _Job, model: Any, optimizer: dict[str, Any]) -> None:
@@ -148,7 +149,7 @@ def _fit(job: _Job, trained: Any, full: Any, state: TrainState, data: tuple[np.n
     offset = len(state.history) - start
     steps = steps_per_epoch(len(x), batch)
     ds = train_dataset(x, y, batch_size=batch, seed=job.seed, start_epoch=start, end_epoch=end,
-                       augment=augment, spec=job.spec)
+                       augment=augment, spec=job.spec, full_batches=job.replicas > 1)
     weights = class_weights(y, job.num_classes) if train["class_weight"] == "balanced" else None
     trained.fit(ds, validation_data=(xv, yv), validation_batch_size=batch, epochs=end,
                 shuffle=False, initial_epoch=start, steps_per_epoch=steps,
@@ -185,8 +186,8 @@ def train_model(backbone: Any, spec: PreprocessSpec, x_train: np.ndarray, y_trai
     if train["mixed_precision"]:
         keras.mixed_precision.set_global_policy(mixed_policy())
     try:
-        job = _Job(train, spec, seed, Path(run_dir), num_classes, progress)
         where = placement(train["distribution"], train["batch_size"])
+        job = _Job(train, spec, seed, Path(run_dir), num_classes, progress, where.replicas)
         with where.scope():
             result = _train(job, backbone, (x_train, y_train, x_val, y_val), resume)
         result.info.update(where.describe(train["batch_size"]))
