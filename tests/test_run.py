@@ -93,3 +93,33 @@ def test_a_run_ends_with_a_report_and_an_onnx_model(cli, tiny_config: Path, tmp_
     meta = json.loads((run_dir / "meta.json").read_text())
     assert meta["export"]["model"] == str(run_dir / "model.onnx")
     assert set(meta["timings_s"]) >= {"train", "evaluate", "report", "export"}
+
+
+def test_until_stops_after_a_stage_and_resume_finishes(cli, tiny_config: Path, tmp_path: Path):
+    out = tmp_path / "runs"
+    stopped = cli("run", str(tiny_config), "--until", "audit", "--output-dir", str(out))
+    assert stopped.exit_code == 0, stopped.stderr
+    run_dir = next(out.iterdir())
+    assert f"Continue with: bamnet run --resume {run_dir}" in stopped.stdout
+    meta = json.loads((run_dir / "meta.json").read_text())
+    assert meta["status"] == "stopped" and meta["stopped_after"] == "audit"
+    assert (run_dir / "data-audit.json").is_file() and not (run_dir / "model.keras").exists()
+    finished = cli("run", "--resume", str(run_dir))
+    assert finished.exit_code == 0, finished.stderr
+    assert json.loads((run_dir / "meta.json").read_text())["status"] == "complete"
+
+
+def test_from_redoes_late_stages_of_a_complete_run(cli, tiny_config: Path, tmp_path: Path):
+    out = tmp_path / "runs"
+    assert cli("run", str(tiny_config), "--output-dir", str(out)).exit_code == 0
+    run_dir = next(out.iterdir())
+    (run_dir / "report.html").unlink()
+    redone = cli("run", "--resume", str(run_dir), "--from", "report")
+    assert redone.exit_code == 0, redone.stderr
+    assert (run_dir / "report.html").is_file() and "done report (" in redone.stderr
+    again = cli("run", "--resume", str(run_dir))
+    assert again.exit_code == 1 and "--from evaluate|report|export" in again.stderr
+    refused = cli("run", "--resume", str(run_dir), "--from", "train")
+    assert refused.exit_code == 1 and "start a new run" in refused.stderr
+    bad = cli("run", str(tiny_config), "--until", "generator", "--output-dir", str(out))
+    assert bad.exit_code == 1 and "this config has no generator stage" in bad.stderr

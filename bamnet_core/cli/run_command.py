@@ -51,6 +51,12 @@ def register(app: typer.Typer, state: CLIState) -> None:
         ablate: Annotated[str | None, typer.Option(
             "--ablate", help="Run twice, with and without this stage ('generator'), same seed "
                              "and split; writes both run folders and a comparison.")] = None,
+        until: Annotated[str | None, typer.Option(
+            "--until", help="Stop after this stage (generator, audit, train, evaluate, "
+                            "report, export); --resume continues.")] = None,
+        start: Annotated[str | None, typer.Option(
+            "--from", help="With --resume: redo the run from this stage on (evaluate, report "
+                           "or export), even when it is complete.")] = None,
         json_: JsonOption = False,
     ) -> None:
         """Train and evaluate a model as a preset or config file says."""
@@ -62,6 +68,10 @@ def register(app: typer.Typer, state: CLIState) -> None:
         if resume is not None and (set_ or unset or seed is not None):
             raise typer.BadParameter("--resume uses the run folder's config; drop "
                                      "--set/--unset/--seed")
+        if start is not None and resume is None:
+            raise typer.BadParameter("--from redoes stages of a run folder: give --resume RUN_DIR")
+        if until is not None and resume is not None:
+            raise typer.BadParameter("--until starts a new run; --resume continues to the end")
         host = state.healthy_host()
         cfg = None
         if config is not None:  # checked before anything heavy is imported
@@ -77,9 +87,10 @@ def register(app: typer.Typer, state: CLIState) -> None:
         preload_keras()
         with RichProgress(enabled=not json_) as progress:
             if cfg is None:
-                result = resume_experiment(resume, host, progress=progress)
+                result = resume_experiment(resume, host, progress=progress, start=start)
             else:
-                result = run_experiment(cfg, host, output_dir=output_dir, progress=progress)
+                result = run_experiment(cfg, host, output_dir=output_dir, progress=progress,
+                                        until=until)
         if json_:
             print_json({"run_dir": str(result.run_dir), "files": result.files,
                         "metrics": result.metrics, "warnings": result.warnings})
@@ -87,6 +98,10 @@ def register(app: typer.Typer, state: CLIState) -> None:
         for message in result.warnings:
             warn(message)
         console = out()
+        if until is not None:
+            console.print(f"Stopped after stage {until}. Continue with: bamnet run --resume "
+                          f"{result.run_dir}", highlight=False, soft_wrap=True)
+            return
         console.print(summary_table(result.metrics))
         render_run_audit(result.metrics, console)
         if result.metrics.get("split", {}).get("leaky"):

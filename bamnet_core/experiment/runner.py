@@ -6,17 +6,13 @@ in the run folder as soon as it exists, atomically.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .._util import atomic
-from .._util.progress import ProgressCallback, ProgressEvent, silent
+from .._util.progress import ProgressCallback, silent
 from ..config.load import load_config
 from ..config.resolved import Config
 from ..data.loading import load_samples
@@ -30,38 +26,12 @@ from ..runs import folder as rf
 from .audit_stage import audit_metrics, audit_run
 from .evaluate_stage import evaluate_model
 from .evaluation import EvaluatorsFailed
+from .finishing import export_run, finish_run
 from .generator_stage import synthesise
 from .leakage import check_synthetic_placement
 from .report_stage import write_report_safely
+from .stages import RERUNNABLE, RunResult, StageTimer, StoppedAfter, check_until
 from .synthetic_quality import assess_synthetic
-
-
-@dataclass
-class RunResult:
-    """What a finished run produced."""
-
-    run_dir: Path
-    metrics: dict[str, Any]
-    warnings: list[str]
-    files: dict[str, str] = field(default_factory=dict)
-
-
-class _Timer:
-    """Times each stage; a finished stage is announced as a ``stage-done`` progress event."""
-
-    def __init__(self, progress: ProgressCallback = silent) -> None:
-        self.timings: dict[str, float] = {}
-        self.progress = progress
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            seconds = round(time.perf_counter() - start, 3)
-            self.timings[name] = round(self.timings.get(name, 0.0) + seconds, 3)
-        self.progress(ProgressEvent("stage-done", 1, 1, name, {"seconds": seconds}))
 
 
 def run_experiment(
@@ -70,6 +40,7 @@ def run_experiment(
     *,
     output_dir: str | Path = "runs",
     progress: ProgressCallback = silent,
+    until: str | None = None,
 ) -> RunResult:
     """Run one experiment end to end and return where its results are.
 
@@ -77,22 +48,30 @@ def run_experiment(
     :param host: loaded plugins; the run refuses to start if any is broken.
     :param output_dir: the run folder is created inside it.
     :param progress: receives progress events; the library never prints.
+    :param until: stop after this stage (one of :data:`STAGES`); ``--resume`` continues.
     """
     host.raise_for_failures()
+    check_until(config, until)
     run = rf.RunFolder.create(output_dir, config["run"]["name"])
     meta = rf.base_meta(seed=config["run"]["seed"], plugin_pins=host.pins(),
                         config_origin=config.origin)
     run.write_text(rf.CONFIG, config.to_toml())
     run.write_json(rf.META, meta)
-    return _execute(config, host, run, meta, progress, resume=False)
+    return _execute(config, host, run, meta, progress, resume=False, until=until)
 
 
 def resume_experiment(run_dir: str | Path, host: PluginHost, *,
-                      progress: ProgressCallback = silent) -> RunResult:
-    """Continue a killed or failed run in ``run_dir`` from its last completed epoch.
+                      progress: ProgressCallback = silent,
+                      start: str | None = None) -> RunResult:
+    """Continue a killed, failed or stopped run in ``run_dir`` from its last completed epoch.
 
     The config is the run folder's ``config.toml``; the data split is
-    recomputed and must equal the folder's ``splits.csv``.
+    recomputed and must equal the folder's ``splits.csv``. Finished stages cost
+    little again: decoded images come from the cache, a finished generator and a
+    finished training are reused.
+
+    :param start: redo the run from this stage on (``evaluate``, ``report`` or
+        ``export``), even when the run is complete.
     """
     host.raise_for_failures()
     run = rf.RunFolder(run_dir)
@@ -101,18 +80,25 @@ def resume_experiment(run_dir: str | Path, host: PluginHost, *,
         raise RunError(f"{run.path} is not a bamnet run folder (no {rf.CONFIG} and {rf.META})",
                        hint="pass a folder that `bamnet run` created, e.g. runs/<stamp>-<name>")
     meta = run.read_json(rf.META)
-    if meta.get("status") == "complete":
+    if start is not None and start not in RERUNNABLE:
+        raise RunError(f"--from {start!r}: a run folder can redo {', '.join(RERUNNABLE)}",
+                       hint="earlier stages change the data or the model: start a new run")
+    if meta.get("status") == "complete" and start is None:
         raise RunError(f"{run.path} is complete; there is nothing to resume",
-                       hint=f"start a new run: bamnet run {run.file(rf.CONFIG)}")
+                       hint=f"start a new run (bamnet run {run.file(rf.CONFIG)}), or redo a "
+                            "late stage with --from evaluate|report|export")
     config = load_config(str(run.file(rf.CONFIG)), host.registry)
     meta.setdefault("resumed_at", []).append(rf.utc_now())
-    meta.update(status="running", error=None)
+    meta.update(status="running", error=None, stopped_after=None)
+    if start in ("report", "export"):
+        return finish_run(config, run, meta, progress, start)
     return _execute(config, host, run, meta, progress, resume=True)
 
 
 def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str, Any],
-             progress: ProgressCallback, *, resume: bool) -> RunResult:
-    timer = _Timer(progress)
+             progress: ProgressCallback, *, resume: bool, until: str | None = None
+             ) -> RunResult:
+    timer = StageTimer(progress, until)
     seed = config["run"]["seed"]
     split_seed = config["split"]["seed"] if config["split"]["seed"] is not None else seed
     spec = PreprocessSpec.from_config(config["preprocess"])
@@ -151,9 +137,9 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
             checked = audit_run(config, host.registry,
                                 [s for part in split.assignment.values() for s in part], split,
                                 errors, progress)
-        audit = checked.report
-        audit["warnings"].extend(notes)
-        run.write_json(rf.AUDIT, audit)
+            audit = checked.report
+            audit["warnings"].extend(notes)
+            run.write_json(rf.AUDIT, audit)
         if len(loaded["train"].samples) == 0 or len(loaded["val"].samples) == 0:
             raise DataError("no decodable images left in the training or validation split",
                             hint=f"see {run.file(rf.AUDIT)} for the decode failures")
@@ -184,6 +170,11 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
         meta["status"] = "complete"
         return RunResult(run_dir=run.path, metrics=metrics, warnings=audit["warnings"],
                          files=files)
+    except StoppedAfter as stop:
+        meta.update(status="stopped", stopped_after=str(stop))
+        metrics_file = run.file(rf.METRICS)
+        return RunResult(run_dir=run.path, warnings=[], metrics=run.read_json(rf.METRICS)
+                         if metrics_file.is_file() else {})
     except BaseException as exc:
         meta["status"] = ("interrupted" if isinstance(exc, KeyboardInterrupt) else
                           "evaluators-failed" if isinstance(exc, EvaluatorsFailed) else "failed")
@@ -195,20 +186,8 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
         run.write_json(rf.META, meta)
 
 
-def export_run(config: Config, run_dir: Path, progress: ProgressCallback) -> dict[str, str]:
-    """The export stage: ``model.onnx`` (and the variants ``[export]`` asks for), gated."""
-    from ..export.onnx_export import export_onnx
-
-    options = config["export"]
-    result = export_onnx(run_dir, opset=options["opset"], int8=options["int8"],
-                         fp16=options["fp16"], calibration_images=options["calibration_images"],
-                         progress=progress)
-    return {"model": str(result.model_path), **{f"model_{name}": str(path) for name, path
-                                                 in result.variants.items()}}
-
-
 def _train_and_evaluate(config: Config, run: rf.RunFolder, spec: PreprocessSpec,
-                        loaded: dict[str, Any], y: dict[str, np.ndarray], timer: _Timer,
+                        loaded: dict[str, Any], y: dict[str, np.ndarray], timer: StageTimer,
                         progress: ProgressCallback, meta: dict[str, Any], *,
                         resume: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
     from ..train.engine import history_csv, train_model
