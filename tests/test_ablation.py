@@ -41,6 +41,9 @@ def test_the_quickstart_gan_ablation_runs_end_to_end(cli, tmp_path):
         "skipped": "the run made no synthetic images"}
     with open(folder / "comparison.csv", encoding="utf-8") as fh:
         assert len(list(csv.DictReader(fh))) == len(comparison["metrics"])
+    report = (with_dir / "report.html").read_text()
+    assert "<h3>Generator</h3>" in report and "FID" in report and "real vs real" in report
+    assert "Image-property baseline" in report
     seeds = {json.loads((d / "meta.json").read_text())["seed"] for d in (with_dir, without_dir)}
     assert len(seeds) == 1
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import figures
+from .audit_sections import generator_quality, shortcut_and_subgroups
 from .record import RunRecord
 from .tables import (
     claimed_vs_reproduced,
@@ -143,6 +144,8 @@ def probes_section(record: RunRecord, img: Img) -> str:
             body.append(_held_out(per.get("held_out")))
         body.append(_probe(name, results.get("source-probe")))
         body.append(_occlusion(name, results.get("occlusion")))
+    body.append(shortcut_and_subgroups(record))
+    body.append(generator_quality(record))
     return section("probes", "Shortcut probes", "".join(body) or "<p>No probes ran.</p>")
 
 
