@@ -17,8 +17,13 @@ from .._util.progress import ProgressCallback, silent
 from ..config.components import instantiate
 from ..config.load import load_config, resolve_config_path
 from ..data.loading import load_samples
-from ..data.sources import collect_samples, forced_options, open_detected, read_samples
-from ..errors import DataError, RunError
+from ..data.sources import (
+    collect_configured,
+    forced_options,
+    open_detected,
+    read_samples,
+)
+from ..errors import ConfigError, DataError, RunError
 from ..imaging.preprocess import PreprocessSpec
 from ..plugins.manager import PluginHost
 from ..runs import folder as rf
@@ -45,13 +50,13 @@ def _samples(data: str, source: str | None, host: PluginHost, classes: list[str]
     if not path.exists():
         try:
             resolve_config_path(data, registry)
-        except Exception:  # not a preset either: say what was expected
+        except ConfigError:  # not a preset either: say what was expected
             raise DataError(f"{data}: no such file, folder or preset",
                             hint="pass a dataset folder, a manifest CSV or a preset name "
                                  "(`bamnet presets list`)") from None
         preset = load_config(data, registry)
-        reg = preset.components.registrations["data"]
-        return collect_samples(reg, preset.components.source, classes), f"preset {data}"
+        samples, _ = collect_configured(preset.components, classes)
+        return samples, f"preset {data}"
     if source:
         reg = registry.get("dataset_source", source)
         reader = instantiate(reg, forced_options(reg, path), where="--source", validate=True)
