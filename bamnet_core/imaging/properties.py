@@ -7,8 +7,9 @@ properties alone can predict the label (DeGrave et al. 2021); the shortcut
 baseline (:mod:`bamnet_core.data.shortcut_baseline`) measures how well.
 
 :func:`describe` runs where a file's bytes and decoded pixels are already at
-hand, so it costs no decode. Statistics are taken on a small thumbnail, which
-keeps the cost a few percent of decoding.
+hand, so it costs no decode. Statistics are taken on a strided sample of at
+most 48 pixels a side (a view, no copy or resize), which keeps the cost a few
+percent of decoding.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-PROPERTIES_VERSION = 1
-_THUMB = 128  # statistics are computed on at most this many pixels a side
+PROPERTIES_VERSION = 2
+_THUMB = 48  # statistics are computed on at most this many pixels a side
 _EDGE = 0.05  # border strip: 5% of each side
 _CORNER = 0.1  # corner patch: 10% of each side
 _DARK, _BRIGHT = 0.02, 0.95
@@ -39,12 +40,16 @@ CATEGORICAL = ("format", "colour_mode", "modality", "manufacturer", "photometric
 
 
 def _thumbnail(image: np.ndarray) -> np.ndarray:
+    """A strided view of at most ``_THUMB`` pixels a side.
+
+    Sampling every k-th pixel instead of resizing costs nothing; the
+    statistics it feeds (means, percentiles, border and corner levels) are
+    stable under it for radiographs, which have no fine periodic texture at
+    that scale.
+    """
     h, w = image.shape[:2]
-    if max(h, w) <= _THUMB:
-        return image
-    scale = _THUMB / max(h, w)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    step = max(1, math.ceil(max(h, w) / _THUMB))
+    return image[::step, ::step]
 
 
 def colour_difference(raw: np.ndarray | None) -> float:
@@ -55,44 +60,59 @@ def colour_difference(raw: np.ndarray | None) -> float:
     """
     if raw is None or raw.ndim != 3 or raw.shape[2] < 3:
         return 0.0
-    small = _thumbnail(raw[..., :3]).astype(np.float32)
+    small = np.ascontiguousarray(_thumbnail(raw)[..., :3])
     top = 65535.0 if raw.dtype == np.uint16 else 255.0 if raw.dtype == np.uint8 else 1.0
-    spread = small.max(axis=2) - small.min(axis=2)
+    if small.dtype in (np.uint8, np.uint16, np.float32):  # OpenCV: several times faster
+        a, b, c = cv2.split(small)
+        spread = cv2.absdiff(cv2.max(cv2.max(a, b), c), cv2.min(cv2.min(a, b), c))
+        return float(cv2.mean(spread)[0] / top)
+    spread = small.max(axis=2).astype(np.float32) - small.min(axis=2)
     return float(spread.mean() / top)
 
 
 def _frame_width(thumb: np.ndarray) -> float:
     """Share of the image, from the edges in, taken up by near-black rows and columns."""
     h, w = thumb.shape
-    rows, cols = thumb.mean(axis=1), thumb.mean(axis=0)
+    rows = cv2.reduce(thumb, 1, cv2.REDUCE_AVG).ravel()
+    cols = cv2.reduce(thumb, 0, cv2.REDUCE_AVG).ravel()
 
-    def run(values: np.ndarray) -> int:
-        dark = values <= _DARK
-        return int(np.argmin(dark)) if not dark.all() else len(values)
+    def run(lit: np.ndarray) -> int:  # leading near-black entries, from both ends
+        if not lit.any():
+            return 2 * len(lit)
+        return int(lit.argmax()) + int(lit[::-1].argmax())
 
-    dark = run(rows) + run(rows[::-1]) + run(cols) + run(cols[::-1])
+    dark = run(rows > _DARK) + run(cols > _DARK)
     return min(1.0, dark / (2 * h + 2 * w))
 
 
 def intensity_stats(gray: np.ndarray) -> dict[str, float]:
-    """Intensity, border and corner statistics of a grayscale image in [0, 1]."""
-    thumb = _thumbnail(np.asarray(gray, dtype=np.float32))
+    """Intensity, border and corner statistics of a grayscale image in [0, 1].
+
+    Written for speed (OpenCV reductions, one sort): it runs on every image
+    decoded, and must stay a small fraction of the decode.
+    """
+    thumb = np.ascontiguousarray(_thumbnail(gray), dtype=np.float32)
     h, w = thumb.shape
-    p = np.percentile(thumb, (1, 5, 25, 50, 75, 95, 99))
+    ordered = np.sort(thumb, axis=None)  # one sort gives percentiles and shares
+    n = ordered.size
+    quantiles = {f"p{q:02d}": float(ordered[min(n - 1, round(q / 100 * (n - 1)))])
+                 for q in (1, 5, 25, 50, 75, 95, 99)}
     ey, ex = max(1, int(h * _EDGE)), max(1, int(w * _EDGE))
     border = np.concatenate([thumb[:ey].ravel(), thumb[-ey:].ravel(),
                              thumb[:, :ex].ravel(), thumb[:, -ex:].ravel()])
     cy, cx = max(1, int(h * _CORNER)), max(1, int(w * _CORNER))
-    corners = [float(c.mean()) for c in (thumb[:cy, :cx], thumb[:cy, -cx:],
-                                         thumb[-cy:, :cx], thumb[-cy:, -cx:])]
+    corners = [cv2.mean(c)[0] for c in (thumb[:cy, :cx], thumb[:cy, -cx:],
+                                        thumb[-cy:, :cx], thumb[-cy:, -cx:])]
+    dark = int(ordered.searchsorted(_DARK, side="right"))
+    bright = int(ordered.searchsorted(_BRIGHT, side="left"))
+    mean, std = cv2.meanStdDev(thumb)
+    border_mean, border_std = cv2.meanStdDev(border)
     return {
-        "mean": float(thumb.mean()), "std": float(thumb.std()),
-        **{f"p{q:02d}": float(v) for q, v in zip((1, 5, 25, 50, 75, 95, 99), p, strict=True)},
-        "dark_share": float(np.mean(thumb <= _DARK)),
-        "bright_share": float(np.mean(thumb >= _BRIGHT)),
-        "border_mean": float(border.mean()), "border_std": float(border.std()),
-        "border_bright_share": float(np.mean(border >= _BRIGHT)),
-        "corner_mean": float(np.mean(corners)), "corner_max": float(np.max(corners)),
+        "mean": float(mean[0, 0]), "std": float(std[0, 0]), **quantiles,
+        "dark_share": dark / n, "bright_share": (n - int(bright)) / n,
+        "border_mean": float(border_mean[0, 0]), "border_std": float(border_std[0, 0]),
+        "border_bright_share": float(np.count_nonzero(border >= _BRIGHT)) / border.size,
+        "corner_mean": sum(corners) / 4, "corner_max": max(corners),
         "frame_width": _frame_width(thumb),
     }
 
