@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import cv2
+import pytest
 
 from bamnet_core.config.load import load_config
 from bamnet_core.contract import Sample, hookimpl
@@ -85,3 +87,60 @@ def test_generator_sees_and_feeds_only_the_training_split(tiny_config: Path, tmp
     assert covid >= 0.9 * normal  # balanced to the requested ratio
     assert (result.run_dir / "generator" / "fitted.txt").is_file()
     assert result.metrics["splits"]["val"]["images"] > 0
+
+
+class _Stop(KeyboardInterrupt):
+    """Stands in for a kill during training."""
+
+
+def test_a_run_stopped_in_training_resumes_without_redoing_data_generator_or_audit(
+        tiny_config: Path, tmp_path: Path):
+    from bamnet_core.experiment.runner import resume_experiment
+
+    host = load_plugins(extra=(("flip-plugin", FlipPlugin()),))
+    text = tiny_config.read_text().replace('source = "synthetic-cxr"', 'source = "lopsided"')
+    tiny_config.write_text(text.replace("max_images_per_patient = 2\n", "") +
+                           '\n[generator]\nenabled = true\nname = "flip"\n'
+                           'balance_class = "covid"\nratio = 0.9\n')
+    cfg = load_config(str(tiny_config), host.registry, overrides=["train.epochs=2"])
+
+    def stop_in_training(event):
+        if event.stage == "train" and event.fields.get("epoch") == 2:
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        run_experiment(cfg, host, output_dir=tmp_path / "runs", progress=stop_in_training)
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    before = json.loads((run_dir / "meta.json").read_text())
+    assert set(before["stages"]) == {"data", "generator", "audit"}
+    splits_before = (run_dir / "splits.csv").read_text()
+    FlipGenerator.seen = []  # a refit would fill it again
+    events = []
+    result = resume_experiment(run_dir, host, progress=events.append)
+    kept = [e.description for e in events if e.stage == "stage-kept"]
+    done = [e.description for e in events if e.stage == "stage-done"]
+    assert kept == ["data", "generator", "audit"]
+    assert "audit" not in done and "generator" not in done and "train" in done
+    assert FlipGenerator.seen == [] and not any(e.stage == "generator" for e in events)
+    after = json.loads((result.run_dir / "meta.json").read_text())
+    assert after["status"] == "complete"
+    assert after["stages"]["audit"] == before["stages"]["audit"]  # not redone
+    assert (run_dir / "splits.csv").read_text() == splits_before
+    audit = json.loads((run_dir / "data-audit.json").read_text())
+    assert len(audit["warnings"]) == len(set(audit["warnings"]))  # nothing added twice
+
+
+def test_a_damaged_stage_record_only_means_the_stage_runs_again(tiny_config: Path,
+                                                                 tmp_path: Path, cli):
+    out = tmp_path / "runs"
+    stopped = cli("run", str(tiny_config), "--until", "audit", "--output-dir", str(out))
+    assert stopped.exit_code == 0, stopped.stderr
+    run_dir = next(out.iterdir())
+    (run_dir / "split.json").write_text("{not json")
+    (run_dir / "image-properties.json").unlink()
+    (run_dir / "data-audit.json").write_text("[]")
+    resumed = cli("run", "--resume", str(run_dir))
+    assert resumed.exit_code == 0, resumed.stderr
+    assert "done data (" in resumed.stderr and "done audit (" in resumed.stderr
+    assert "kept" not in resumed.stderr
+    assert json.loads((run_dir / "meta.json").read_text())["status"] == "complete"

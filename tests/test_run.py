@@ -106,6 +106,9 @@ def test_until_stops_after_a_stage_and_resume_finishes(cli, tiny_config: Path, t
     assert (run_dir / "data-audit.json").is_file() and not (run_dir / "model.keras").exists()
     finished = cli("run", "--resume", str(run_dir))
     assert finished.exit_code == 0, finished.stderr
+    assert "kept data (finished by an earlier attempt)" in finished.stderr
+    assert "kept audit (" in finished.stderr and "done audit (" not in finished.stderr
+    assert "done train (" in finished.stderr
     assert json.loads((run_dir / "meta.json").read_text())["status"] == "complete"
 
 

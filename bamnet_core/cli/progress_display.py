@@ -90,6 +90,11 @@ class RichProgress:
                 f"[green]done[/green] {event.description} ({event.fields['seconds']:.1f} s)",
                 highlight=False)
             return
+        if event.stage == "stage-kept":
+            self.progress.console.print(
+                f"[cyan]kept[/cyan] {event.description} (finished by an earlier attempt)",
+                highlight=False)
+            return
         info = _format_fields(event.fields)
         description = event.description or event.stage
         if event.stage not in self.tasks:

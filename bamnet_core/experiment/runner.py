@@ -6,6 +6,8 @@ in the run folder as soon as it exists, atomically.
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +19,14 @@ from ..config.load import load_config
 from ..config.resolved import Config
 from ..data.loading import load_samples
 from ..data.sources import collect_configured
-from ..data.splits import split_samples
+from ..data.splits import PatientSplit, split_samples
 from ..data.subset import limit_per_class
 from ..errors import DataError, RunError
 from ..imaging.preprocess import PreprocessSpec
 from ..plugins.manager import PluginHost
 from ..runs import folder as rf
-from .audit_stage import audit_metrics, audit_run
+from . import stage_records as records
+from .audit_stage import RunAudit, audit_metrics, audit_run
 from .evaluate_stage import evaluate_model
 from .evaluation import EvaluatorsFailed
 from .finishing import export_run, finish_run
@@ -65,10 +68,12 @@ def resume_experiment(run_dir: str | Path, host: PluginHost, *,
                       start: str | None = None) -> RunResult:
     """Continue a killed, failed or stopped run in ``run_dir`` from its last completed epoch.
 
-    The config is the run folder's ``config.toml``; the data split is
-    recomputed and must equal the folder's ``splits.csv``. Finished stages cost
-    little again: decoded images come from the cache, a finished generator and a
-    finished training are reused.
+    The config is the run folder's ``config.toml``. Stages an earlier attempt
+    finished are kept, not run again: the data listing and split, the
+    generator's images and the audit come from the folder
+    (:mod:`bamnet_core.experiment.stage_records`); decoded images come from the
+    cache and training continues from its last completed epoch. A split that
+    must be recomputed has to equal the folder's ``splits.csv``.
 
     :param start: redo the run from this stage on (``evaluate``, ``report`` or
         ``export``), even when the run is complete.
@@ -104,28 +109,12 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
     spec = PreprocessSpec.from_config(config["preprocess"])
     run.write_text(rf.PREPROCESS, spec.to_json() + "\n")
     try:
-        with timer.stage("data"):
-            samples, notes = collect_configured(config.components, config["data"]["classes"])
-            if config["data"]["limit_per_class"] is not None:
-                samples = limit_per_class(samples, config["data"]["limit_per_class"], seed)
-            split = split_samples(samples, val=config["split"]["val"],
-                                  test=config["split"]["test"], seed=split_seed,
-                                  by=config["split"]["by"])
+        split, notes, synthesis_info, checked = _early_stages(config, run, meta, timer, seed,
+                                                              split_seed, progress, resume)
         from ..train.setup import describe_device, seed_everything
 
         seed_everything(seed)
         meta["device"] = describe_device()
-        synthesis = None
-        if config["generator"]["enabled"]:
-            with timer.stage("generator"):
-                synthesis = synthesise(config, split, run, seed, progress)
-                split.assignment["train"].extend(synthesis.samples)
-        check_synthetic_placement(split)
-        if resume and run.file(rf.SPLITS).is_file() and \
-                run.file(rf.SPLITS).read_text(encoding="utf-8") != split.to_csv():
-            raise RunError(f"the data split differs from {run.file(rf.SPLITS)}: the data changed "
-                           "since the run started", hint="start a new run instead of resuming")
-        run.write_text(rf.SPLITS, split.to_csv())
         classes = config["data"]["classes"]
         index = {c: i for i, c in enumerate(classes)}
         with timer.stage("decode"):
@@ -133,13 +122,18 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
                                          stage=f"decode {name}")
                       for name in ("train", "val", "test")}
         errors = [e for part in loaded.values() for e in part.errors]
-        with timer.stage("audit"):
-            checked = audit_run(config, host.registry,
-                                [s for part in split.assignment.values() for s in part], split,
-                                errors, progress)
-            audit = checked.report
-            audit["warnings"].extend(notes)
-            run.write_json(rf.AUDIT, audit)
+        if checked is None:
+            with timer.stage("audit"):
+                checked = audit_run(config, host.registry,
+                                    [s for part in split.assignment.values() for s in part],
+                                    split, errors, progress)
+                checked.report["warnings"].extend(notes)
+                run.write_json(rf.AUDIT, checked.report)
+                records.save_properties(run, checked.properties)
+                records.record(run, meta, "audit", warnings=len(checked.report["warnings"]))
+        else:
+            timer.kept("audit")
+        audit = checked.report
         if len(loaded["train"].samples) == 0 or len(loaded["val"].samples) == 0:
             raise DataError("no decodable images left in the training or validation split",
                             hint=f"see {run.file(rf.AUDIT)} for the decode failures")
@@ -149,8 +143,8 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
                                                    progress, meta, resume=resume)
         metrics["split"] = {"by": split.by, "leaky": split.leaky}
         metrics.update(audit_metrics(config, checked, split, loaded, y, predictions))
-        if synthesis is not None:
-            metrics["generator"] = synthesis.info
+        if synthesis_info is not None:
+            metrics["generator"] = synthesis_info
         run.write_json(rf.AUDIT, audit)
         run.write_json(rf.METRICS, metrics)
         with timer.stage("report"):
@@ -184,6 +178,72 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
         meta["finished_at"] = rf.utc_now()
         meta["timings_s"] = timer.timings
         run.write_json(rf.META, meta)
+
+
+def _early_stages(config: Config, run: rf.RunFolder, meta: dict[str, Any], timer: StageTimer,
+                  seed: int, split_seed: int, progress: ProgressCallback, resume: bool
+                  ) -> tuple[PatientSplit, list[str], dict[str, Any] | None, RunAudit | None]:
+    """Data, split and generator, run or (on resume) kept; and a kept audit, if any.
+
+    :returns: the split (synthetic images in training), the sources' notes,
+        the generator's summary, and the audit an earlier attempt finished
+        (None when the audit must run).
+    """
+    kept = records.load_split(run) if resume and records.finished(meta, "data") else None
+    synthesis_info = None
+    if kept is not None:
+        split, notes, synthesis_info = kept
+        timer.kept("data")
+    else:
+        with timer.stage("data"):
+            samples, notes = collect_configured(config.components, config["data"]["classes"])
+            if config["data"]["limit_per_class"] is not None:
+                samples = limit_per_class(samples, config["data"]["limit_per_class"], seed)
+            split = split_samples(samples, val=config["split"]["val"],
+                                  test=config["split"]["test"], seed=split_seed,
+                                  by=config["split"]["by"])
+            _check_same_split(run, split, resume)
+            records.save_split(run, split, notes, None)
+            records.record(run, meta, "data")
+    if config["generator"]["enabled"]:
+        if kept is not None and records.finished(meta, "generator") and synthesis_info:
+            timer.kept("generator")
+        else:  # images an unfinished attempt added are not kept: the stage redoes them
+            split.assignment["train"] = [s for s in split.assignment["train"] if not s.synthetic]
+            from ..train.setup import seed_everything
+
+            seed_everything(seed)
+            with timer.stage("generator"):
+                synthesis = synthesise(config, split, run, seed, progress)
+                split.assignment["train"].extend(synthesis.samples)
+                synthesis_info = synthesis.info
+                records.save_split(run, split, notes, synthesis_info)
+                run.write_text(rf.SPLITS, split.to_csv())
+                records.record(run, meta, "generator")
+    check_synthetic_placement(split)
+    run.write_text(rf.SPLITS, split.to_csv())
+    audited = records.finished(meta, "audit") if resume else None
+    if audited is None:
+        return split, notes, synthesis_info, None
+    found = records.load_audit(run, int(audited.get("warnings", 0)))
+    if found is None:
+        return split, notes, synthesis_info, None
+    report, properties = found
+    return split, notes, synthesis_info, RunAudit(report, properties)
+
+
+def _check_same_split(run: rf.RunFolder, split: PatientSplit, resume: bool) -> None:
+    """On resume, a recomputed split must equal the real rows of the folder's ``splits.csv``."""
+    path = run.file(rf.SPLITS)
+    if not resume or not path.is_file():
+        return
+
+    def real_rows(text: str) -> list[dict[str, str]]:
+        return [row for row in csv.DictReader(io.StringIO(text)) if row["synthetic"] != "True"]
+
+    if real_rows(path.read_text(encoding="utf-8")) != real_rows(split.to_csv()):
+        raise RunError(f"the data split differs from {path}: the data changed since the run "
+                       "started", hint="start a new run instead of resuming")
 
 
 def _train_and_evaluate(config: Config, run: rf.RunFolder, spec: PreprocessSpec,

@@ -1,7 +1,8 @@
 """The stages of a run, their timer, and what a run returns.
 
 A finished stage is announced as a ``stage-done`` progress event with its wall time
-(``bamnet run`` prints one line per stage) and its time lands in ``meta.json``.
+(``bamnet run`` prints one line per stage) and its time lands in ``meta.json``; a
+stage a resumed run takes from an earlier attempt is announced as ``stage-kept``.
 """
 
 from __future__ import annotations
@@ -58,6 +59,13 @@ class StageTimer:
             seconds = round(time.perf_counter() - start, 3)
             self.timings[name] = round(self.timings.get(name, 0.0) + seconds, 3)
         self.progress(ProgressEvent("stage-done", 1, 1, name, {"seconds": seconds}))
+        if name == self.until:
+            raise StoppedAfter(name)
+
+    def kept(self, name: str) -> None:
+        """Announce that ``name`` was finished by an earlier attempt and is not run again."""
+        self.timings.setdefault(name, 0.0)
+        self.progress(ProgressEvent("stage-kept", 1, 1, name))
         if name == self.until:
             raise StoppedAfter(name)
 
