@@ -49,7 +49,8 @@ def test_the_quickstart_gan_ablation_runs_end_to_end(cli, tmp_path):
 
 
 def test_ablating_a_config_without_a_generator_is_one_error_line(cli, tmp_path):
-    result = cli("run", "quickstart", "-o", str(tmp_path), "--ablate", "generator")
+    result = cli("run", "quickstart", "--set", "generator={enabled = false}", "-o",
+                 str(tmp_path), "--ablate", "generator")
     assert result.exit_code == 1
     assert result.stderr.count("Error:") == 1 and "[generator] enabled = true" in result.stderr
     assert not list(tmp_path.iterdir())
