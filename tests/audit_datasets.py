@@ -72,3 +72,21 @@ def foreign_dataset(root: Path, n: int = 24) -> tuple[Path, set[str]]:
     write_png(root / "foreign-board.png", board)
     rows += [("foreign-text.png", "covid", "f1"), ("foreign-board.png", "normal", "f2")]
     return write_manifest(root, rows), {"foreign-text.png", "foreign-board.png"}
+
+
+def flipped_and_foreign_dataset(root: Path, n: int = 24) -> tuple[Path, set[str], set[str]]:
+    """:func:`flipped_dataset` plus a text page and a checkerboard, one in each class.
+
+    :returns: the manifest, the flipped images' names and the foreign images' names.
+    """
+    manifest = flipped_dataset(root, n)
+    page = np.full((48, 48), 255, np.uint8)
+    for y in range(8, 48, 8):
+        cv2.putText(page, "figure", (2, y), cv2.FONT_HERSHEY_SIMPLEX, 0.3, 0, 1)
+    write_png(root / "foreign-text.png", page)
+    board = ((np.indices((48, 48)).sum(axis=0) // 6) % 2 * 255).astype(np.uint8)
+    write_png(root / "foreign-board.png", board)
+    with manifest.open("a", encoding="utf-8") as fh:
+        fh.write("foreign-text.png,covid,f1,site\nforeign-board.png,normal,f2,site\n")
+    return (manifest, {"img003.png", "img010.png", "img017.png"},
+            {"foreign-text.png", "foreign-board.png"})

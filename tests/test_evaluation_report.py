@@ -157,6 +157,8 @@ def test_report_command_rebuilds_the_page_and_model_card(tiny_run: Path):
     html = (tiny_run / "report.html").read_text()
     assert "http://" not in html and "https://" not in html and "<script" not in html
     assert "not" in html and "clinical diagnosis" in html
+    # no [audit] label_issues / outliers in this run: no ranked lists, not even a heading
+    assert "label-issues" not in payload["sections"] and 'id="label-issues"' not in html
     card = (tiny_run / "model-card.md").read_text()
     assert "## Intended use" in card and "95% CI" in card and "## Known confounds" in card
 

@@ -11,6 +11,7 @@ from html import escape
 from pathlib import Path
 
 from .._util import atomic
+from .audit_lists import label_issues_section
 from .model_card import model_card
 from .page import img_tag, render
 from .record import RunRecord, read_run
@@ -33,7 +34,8 @@ MODEL_CARD = "model-card.md"
 PLOTS = "plots"
 
 SECTION_TITLES = {
-    "protocol": "Protocol", "data": "Data and audit", "metrics": "Metrics", "plots": "Plots",
+    "protocol": "Protocol", "data": "Data and audit", "label-issues": "Label issues and outliers",
+    "metrics": "Metrics", "plots": "Plots",
     "gradcam": "Grad-CAM", "probes": "Shortcut probes", "claims": "Claimed vs reproduced",
     "external": "External validation", "config": "Config",
 }
@@ -77,10 +79,12 @@ def build_report(run_dir: str | Path) -> ReportFiles:
         written.append(path)
         return img_tag(png, alt)
 
-    parts = [("protocol", protocol_section(record)), ("data", data_section(record)),
-             ("metrics", metrics_section(record)), ("plots", plots_section(record, img)),
-             ("gradcam", gradcam_section(record, img, plots)),
-             ("probes", probes_section(record, img)), ("claims", claims_section(record))]
+    parts = [("protocol", protocol_section(record)), ("data", data_section(record))]
+    if lists := label_issues_section(record):
+        parts.append(("label-issues", lists))
+    parts += [("metrics", metrics_section(record)), ("plots", plots_section(record, img)),
+              ("gradcam", gradcam_section(record, img, plots)),
+              ("probes", probes_section(record, img)), ("claims", claims_section(record))]
     if record.external:
         parts.append(("external", external_section(record)))
     parts.append(("config", config_section(record)))

@@ -20,6 +20,10 @@ th { background: #f2f2f2; } img { max-width: 100%; display: block; margin: 0.6em
 .bad { color: #b00020; } .warnings li { color: #8a4b00; margin: 0.2em 0; }
 pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
 nav a { margin-right: 0.8em; }
+img.thumb { margin: 0; max-width: 96px; max-height: 96px; }
+.thumb.missing { width: 96px; height: 96px; background: #ddd; color: #555; font-size: 0.8em;
+  display: flex; flex-direction: column; justify-content: center; text-align: center; }
+table.ranked td { vertical-align: middle; }
 </style></head>
 <body>
 <h1>$title</h1>

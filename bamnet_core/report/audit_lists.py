@@ -1,0 +1,143 @@
+"""The report's "Label issues and outliers" section: the deep audit's ranked lists, with thumbnails.
+
+It reads ``deep`` from ``data-audit.json`` (written when ``[audit] label_issues`` or
+``outliers`` is on) and shows the first ``LIMIT`` images of each list with a
+thumbnail decoded from the image file now, so ``bamnet report RUN`` rebuilds it
+from the run folder and the data. The full lists (the first 100 of each) stay
+in ``data-audit.json``; the page holds only the top of each, so its size is
+bounded whatever the dataset's.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from html import escape
+from typing import Any
+
+from .record import RunRecord
+from .sections import section
+from .tables import fmt, table
+from .thumbnails import Thumbnail, thumbnail, thumbnail_cell
+
+KEY = "label-issues"
+TITLE = "Label issues and outliers"
+LIMIT = 12
+ADVICE = ("These lists are leads, not verdicts: look at each image, and where its label is "
+          "wrong or it is not a frontal chest X-ray, fix or remove its row in the manifest and "
+          "run again. Do not drop images just because they are listed: hard, correct cases are "
+          "listed too, and removing them flatters the metrics.")
+
+Thumbs = Callable[[str], Thumbnail]
+
+
+def common_folder(paths: Sequence[str]) -> str | None:
+    """The folder all ``paths`` share, or None when they share none worth naming."""
+    folders = [os.path.dirname(p) for p in paths if os.path.isabs(p)]
+    if not folders or len(folders) != len(paths):
+        return None
+    try:
+        root = os.path.commonpath(folders)
+    except ValueError:
+        return None
+    return root if root not in (os.sep, "") else None
+
+
+def shown_path(path: str, root: str | None) -> str:
+    """``path`` relative to ``root`` (when given), in a ``<code>`` cell with the full path."""
+    short = os.path.relpath(path, root) if root else path
+    return f'<code title="{escape(path)}">{escape(short)}</code>'
+
+
+def _who(row: dict[str, Any]) -> str:
+    parts = [str(row[k]) for k in ("source", "patient_id") if row.get(k) not in (None, "")]
+    return escape(" / ".join(parts)) or "&ndash;"
+
+
+def _intro(entry: dict[str, Any], what: str, flagged: str, field: str) -> str:
+    ranked = entry.get("ranked") or []
+    text = f"{fmt(entry.get(field))} of {fmt(entry.get('images'))} images {flagged}"
+    if not ranked:
+        return f"<p>{text}.</p>"
+    # label issues rank the flagged images only; outliers rank every image
+    total = entry.get(field) if what == "label_issues" else entry.get("images")
+    kept = "the whole ranked list" if len(ranked) >= int(total or 0) else \
+        f"the first {len(ranked)} of the ranked list"
+    return (f"<p>{text}; the first {min(LIMIT, len(ranked))} are shown here. "
+            f"<code>data-audit.json</code> holds {kept} "
+            f"(<code>deep.{escape(what)}.ranked</code>).</p>")
+
+
+def _skipped(entry: dict[str, Any], name: str) -> str | None:
+    if entry.get("status") == "done":
+        return None
+    reason = entry.get("reason") or entry.get("error") or entry.get("status") or "not computed"
+    return f"<p>{escape(name)}: skipped ({escape(str(reason))}).</p>"
+
+
+def issues_table(entry: dict[str, Any], root: str | None, thumbs: Thumbs) -> str:
+    """The label issues, most suspicious first (lowest confidence in the given label)."""
+    skipped = _skipped(entry, "Label issues")
+    if skipped:
+        return skipped
+    body = [f"<p>cleanlab's confident learning on out-of-sample probabilities of a logistic "
+            f"regression on frozen features (folds grouped by patient; their ROC AUC "
+            f"{fmt(entry.get('oof_auc'))}: the lower, the noisier this list).</p>",
+            _intro(entry, "label_issues", "look mislabelled", "issues")]
+    rows = [(str(rank), thumbnail_cell(thumbs(r["path"]), f"label issue {rank}"),
+             shown_path(r["path"], root), escape(str(r.get("label"))),
+             escape(str(r.get("suggested"))), _who(r), fmt(r.get("self_confidence"), 4))
+            for rank, r in enumerate((entry.get("ranked") or [])[:LIMIT], 1)]
+    if rows:
+        body.append(table(("rank", "image", "path", "label", "data suggests", "source / patient",
+                           "confidence in label"), rows, "ranked"))
+    return "".join(body)
+
+
+def outliers_table(entry: dict[str, Any], root: str | None, thumbs: Thumbs) -> str:
+    """The outliers, most unusual for their class first."""
+    skipped = _skipped(entry, "Outliers")
+    if skipped:
+        return skipped
+    body = [f"<p>Mean distance to the {fmt(entry.get('neighbours'))} nearest images of the same "
+            f"class in frozen-feature space, over the class median (1 = typical); "
+            f"<b>unusual</b> is more than {fmt(entry.get('cut'), 1)} robust standard deviations "
+            "above the median.</p>", _intro(entry, "outliers", "are unusual", "unusual")]
+    rows = [(str(rank), thumbnail_cell(thumbs(r["path"]), f"outlier {rank}"),
+             shown_path(r["path"], root), escape(str(r.get("label"))), _who(r),
+             fmt(r.get("score")), '<b class="bad">unusual</b>' if r.get("unusual") else "")
+            for rank, r in enumerate((entry.get("ranked") or [])[:LIMIT], 1)]
+    if rows:
+        body.append(table(("rank", "image", "path", "label", "source / patient",
+                           "distance score", ""), rows, "ranked"))
+    return "".join(body)
+
+
+def label_issues_section(record: RunRecord) -> str:
+    """The section, or an empty string when the run ranked neither label issues nor outliers."""
+    deep = record.audit.get("deep")
+    if not isinstance(deep, dict):
+        return ""
+    parts = [(name, deep.get(name)) for name in ("label_issues", "outliers")
+             if isinstance(deep.get(name), dict)]
+    if not parts:
+        return ""
+    paths = [str(r["path"]) for _, entry in parts
+             for r in (entry.get("ranked") or [])[:LIMIT] if r.get("path")]
+    root = common_folder(paths)
+    made: dict[str, Thumbnail] = {}
+
+    def thumbs(path: str) -> Thumbnail:
+        if path not in made:
+            made[path] = thumbnail(path)
+        return made[path]
+
+    body = [f"<p><b>{escape(ADVICE)}</b></p>"]
+    if root:
+        body.append(f"<p>Paths are relative to <code>{escape(root)}</code>.</p>")
+    for name, entry in parts:
+        if name == "label_issues":
+            body.append("<h3>Label issues</h3>" + issues_table(entry, root, thumbs))
+        else:
+            body.append("<h3>Outliers</h3>" + outliers_table(entry, root, thumbs))
+    return section(KEY, TITLE, "".join(body))
