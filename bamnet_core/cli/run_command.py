@@ -11,6 +11,7 @@ from rich.table import Table
 from ..config.load import load_config
 from .ablation_output import run_ablation_command
 from .audit_display import render_run_audit
+from .loso_output import run_loso_command
 from .noise import preload_keras
 from .output import JsonOption, SetOption, UnsetOption, out, print_json, warn
 from .progress_display import RichProgress
@@ -51,6 +52,9 @@ def register(app: typer.Typer, state: CLIState) -> None:
         ablate: Annotated[str | None, typer.Option(
             "--ablate", help="Run twice, with and without this stage ('generator'), same seed "
                              "and split; writes both run folders and a comparison.")] = None,
+        loso: Annotated[bool, typer.Option(
+            "--loso", help="Leave one source out: one run per source, trained without it and "
+                           "tested on it; writes the run folders and loso.csv.")] = False,
         until: Annotated[str | None, typer.Option(
             "--until", help="Stop after this stage (generator, audit, train, evaluate, "
                             "report, export); --resume continues.")] = None,
@@ -63,6 +67,9 @@ def register(app: typer.Typer, state: CLIState) -> None:
         if ablate is not None and (resume is not None or ablate != "generator"):
             raise typer.BadParameter("--ablate takes 'generator' and starts new runs "
                                      "(not with --resume)")
+        if loso and (resume is not None or ablate is not None or until is not None):
+            raise typer.BadParameter("--loso starts new runs (not with --resume, --ablate or "
+                                     "--until)")
         if (config is None) == (resume is None):
             raise typer.BadParameter("give a preset or config file, or --resume RUN_DIR (not both)")
         if resume is not None and (set_ or unset or seed is not None):
@@ -79,6 +86,9 @@ def register(app: typer.Typer, state: CLIState) -> None:
                               seed=seed)
             for notice in cfg.notices:
                 warn(notice)
+        if loso and cfg is not None:
+            run_loso_command(cfg, host, output_dir=output_dir, json_=json_)
+            return
         if ablate is not None and cfg is not None:
             run_ablation_command(cfg, host, ablate=ablate, output_dir=output_dir, json_=json_)
             return

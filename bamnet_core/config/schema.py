@@ -61,6 +61,8 @@ class SplitSection(Section):
     test: float = Field(0.2, ge=0.0, lt=1.0, description="test fraction (headline metrics; "
                         "0 = validation only, as the paper did)")
     seed: int | None = Field(None, ge=0, lt=2**32, description="defaults to run.seed")
+    hold_out_source: str | None = Field(None, min_length=1, description="test on this source "
+                                        "only, train on the others (replaces test)")
 
 
 class GeneratorSection(ComponentSection):

@@ -127,3 +127,35 @@ def split_samples(
     for name in SPLITS:
         assignment[name].sort(key=lambda s: s.path)
     return PatientSplit(assignment=assignment, by=by, seed=seed, notes=notes)
+
+
+def split_holding_out(samples: Sequence[Sample], source: str, *, val: float, seed: int = 0,
+                      by: Literal["patient", "image"] = "patient") -> PatientSplit:
+    """Test on one source, train and validate on the others: external validation.
+
+    Every image of ``source`` is the test split; the rest is split into train
+    and validation as :func:`split_samples` does. A patient with images in
+    ``source`` and elsewhere is kept out of training and validation, so no
+    test patient is trained on. Leave-one-source-out repeats this per source.
+
+    :raises DataError: for a source the data does not have, or when nothing
+        is left to train on.
+    """
+    known = sorted({s.source for s in samples})
+    if source not in known:
+        raise DataError(f"split.hold_out_source = {source!r}: the data has no such source",
+                        hint=f"the sources are: {', '.join(known)}")
+    held = [s for s in samples if s.source == source]
+    patients = {s.patient_id for s in held}
+    rest = [s for s in samples if s.source != source and s.patient_id not in patients]
+    if not rest:
+        raise DataError(f"holding out source {source!r} leaves nothing to train on",
+                        hint="hold out another source, or add data from other sources")
+    split = split_samples(rest, val=val, test=0.0, seed=seed, by=by)
+    split.assignment["test"] = sorted(held, key=lambda s: s.path)
+    dropped = sum(1 for s in samples if s.source != source and s.patient_id in patients)
+    split.notes.append(f"test split = source {source!r} ({len(held)} images, classes "
+                       f"{', '.join(sorted({s.label for s in held}))}); trained on the other "
+                       "sources" + (f"; {dropped} image(s) of its patients found in other "
+                                    "sources were left out" if dropped else ""))
+    return split

@@ -19,7 +19,7 @@ from ..config.load import load_config
 from ..config.resolved import Config
 from ..data.loading import load_samples
 from ..data.sources import collect_configured
-from ..data.splits import PatientSplit, split_samples
+from ..data.splits import PatientSplit, split_holding_out, split_samples
 from ..data.subset import limit_per_class
 from ..errors import DataError, RunError
 from ..imaging.preprocess import PreprocessSpec
@@ -199,9 +199,7 @@ def _early_stages(config: Config, run: rf.RunFolder, meta: dict[str, Any], timer
             samples, notes = collect_configured(config.components, config["data"]["classes"])
             if config["data"]["limit_per_class"] is not None:
                 samples = limit_per_class(samples, config["data"]["limit_per_class"], seed)
-            split = split_samples(samples, val=config["split"]["val"],
-                                  test=config["split"]["test"], seed=split_seed,
-                                  by=config["split"]["by"])
+            split = _split(config, samples, split_seed)
             _check_same_split(run, split, resume)
             records.save_split(run, split, notes, None)
             records.record(run, meta, "data")
@@ -230,6 +228,16 @@ def _early_stages(config: Config, run: rf.RunFolder, meta: dict[str, Any], timer
         return split, notes, synthesis_info, None
     report, properties = found
     return split, notes, synthesis_info, RunAudit(report, properties)
+
+
+def _split(config: Config, samples: list[Any], seed: int) -> PatientSplit:
+    """The configured split: by patient or image, with a held-out source when asked."""
+    options = config["split"]
+    if options["hold_out_source"]:
+        return split_holding_out(samples, options["hold_out_source"], val=options["val"],
+                                 seed=seed, by=options["by"])
+    return split_samples(samples, val=options["val"], test=options["test"], seed=seed,
+                         by=options["by"])
 
 
 def _check_same_split(run: rf.RunFolder, split: PatientSplit, resume: bool) -> None:

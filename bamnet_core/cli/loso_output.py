@@ -1,0 +1,48 @@
+"""``bamnet run CONFIG --loso``: one run per held-out source, and their test metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from ..config.resolved import Config
+from ..plugins.manager import PluginHost
+from .noise import preload_keras
+from .output import out, print_json, warn
+from .progress_display import RichProgress
+
+
+def loso_table(summary: dict[str, Any]) -> Table:
+    """One row per held-out source: its images, classes and test metrics."""
+    table = Table("held-out source", "images", "classes", "accuracy", "sensitivity",
+                  "specificity", "roc_auc",
+                  title="Leave one source out: trained without the source, tested on it")
+    for row in summary["sources"]:
+        cells = [f"{row[k]:.3f}" if isinstance(row.get(k), float) else "-"
+                 for k in ("accuracy", "sensitivity", "specificity", "roc_auc")]
+        table.add_row(row["source"], str(row["images"]), " ".join(row["classes"] or []), *cells)
+    return table
+
+
+def run_loso_command(cfg: Config, host: PluginHost, *, output_dir: Path, json_: bool) -> None:
+    """Run leave-one-source-out and render its summary (JSON on stdout with ``--json``)."""
+    from ..experiment.loso import run_loso
+
+    preload_keras()
+    with RichProgress(enabled=not json_) as progress:
+        result = run_loso(cfg, host, output_dir=output_dir, progress=progress)
+    if json_:
+        print_json({"folder": str(result.folder), "summary": result.summary,
+                    "runs": {k: str(v.run_dir) for k, v in result.runs.items()}})
+        return
+    if result.summary["skipped"]:
+        warn(f"not held out (fewer than {result.summary['min_images']} images): "
+             f"{', '.join(result.summary['skipped'])}")
+    console = out()
+    console.print(loso_table(result.summary))
+    console.print("A source with one class has no ROC-AUC; its sensitivity or specificity is "
+                  "the share of that hospital's images the model still gets right.",
+                  highlight=False, soft_wrap=True)
+    console.print(f"LOSO folder: {result.folder}", highlight=False, soft_wrap=True)

@@ -1,0 +1,117 @@
+"""Leave-one-source-out: retrain without each source and test on it.
+
+``bamnet run CONFIG --loso`` lists the data once, then runs the experiment
+once per source with ``split.hold_out_source`` set to it (train and
+validation from the other sources, test = that source), each in its own run
+folder under one parent folder, and writes ``loso.json`` / ``loso.csv``: per
+held-out source, its images, the classes it has and the test metrics.
+
+When each class comes from its own sources (the paper's data), a held-out
+source usually has one class only: its sensitivity (or specificity) is then
+the share of its images the model still calls right without ever having seen
+that hospital, the number a shortcut cannot fake. ROC-AUC needs both classes
+and is left empty otherwise.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .._util.progress import ProgressCallback, ProgressEvent, silent
+from ..config.load import load_config
+from ..config.resolved import Config
+from ..data.sources import collect_configured
+from ..errors import ConfigError
+from ..plugins.manager import PluginHost
+from ..runs import folder as rf
+from .runner import RunResult, run_experiment
+
+LOSO_JSON = "loso.json"
+LOSO_CSV = "loso.csv"
+COLUMNS = ("source", "images", "classes", "accuracy", "sensitivity", "specificity", "roc_auc",
+           "run")
+
+
+@dataclass
+class LosoResult:
+    """Where the runs and their summary are."""
+
+    folder: Path
+    runs: dict[str, RunResult]
+    summary: dict[str, Any]
+
+
+def held_out_sources(config: Config, *, min_images: int) -> tuple[list[str], list[str]]:
+    """The sources to hold out, and the ones skipped for having too few images."""
+    samples, _ = collect_configured(config.components, config["data"]["classes"])
+    counts = Counter(s.source for s in samples)
+    if len(counts) < 2:
+        raise ConfigError(f"{config.origin}: --loso needs data from two or more sources; "
+                          f"this data has {len(counts)} ({', '.join(counts) or 'none'})",
+                          hint="list several sources in [data] (a manifest with a source "
+                               "column, or [[data.sources]] tables)")
+    kept = sorted(s for s, n in counts.items() if n >= min_images)
+    return kept, sorted(set(counts) - set(kept))
+
+
+def _row(source: str, result: RunResult) -> dict[str, Any]:
+    test = result.metrics.get("splits", {}).get("test", {})
+    metrics = test.get("classification", {})
+    return {"source": source, "images": test.get("images"),
+            "classes": test.get("classes") or metrics.get("classes"),
+            **{k: metrics.get(k) for k in ("accuracy", "sensitivity", "specificity",
+                                           "roc_auc")},
+            "run": result.run_dir.name}
+
+
+def summary_csv(summary: dict[str, Any]) -> str:
+    """The per-source rows of a LOSO summary as CSV."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n",
+                            extrasaction="ignore")
+    writer.writeheader()
+    for row in summary["sources"]:
+        writer.writerow({**row, "classes": " ".join(row["classes"] or [])})
+    return out.getvalue()
+
+
+def run_loso(config: Config, host: PluginHost, *, output_dir: str | Path = "runs",
+             min_images: int = 10, progress: ProgressCallback = silent) -> LosoResult:
+    """Run ``config`` once per held-out source and summarise the test metrics.
+
+    :param min_images: sources with fewer images are not held out (they stay
+        in training) and are named in the summary.
+    :raises ConfigError: when the data has fewer than two sources.
+    """
+    host.raise_for_failures()
+    sources, skipped = held_out_sources(config, min_images=min_images)
+    name = config["run"]["name"]
+    parent = rf.RunFolder.create(output_dir, f"{name}-loso")
+    parent.write_text(rf.CONFIG, config.to_toml())
+    runs: dict[str, RunResult] = {}
+    for i, source in enumerate(sources):
+        progress(ProgressEvent("loso", i, len(sources), f"holding out {source}"))
+        variant = load_config(str(parent.file(rf.CONFIG)), host.registry,
+                              overrides=[f"run.name=without-{_slug(source)}",
+                                         f"split.hold_out_source={_toml(source)}"])
+        runs[source] = run_experiment(variant, host, output_dir=parent.path, progress=progress)
+    progress(ProgressEvent("loso", len(sources), len(sources), "done"))
+    summary = {"held_out": sources, "skipped": skipped, "min_images": min_images,
+               "sources": [_row(s, r) for s, r in runs.items()]}
+    parent.write_json(LOSO_JSON, summary)
+    parent.write_text(LOSO_CSV, summary_csv(summary))
+    return LosoResult(parent.path, runs, summary)
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in text)[:40] or "source"
+
+
+def _toml(text: str) -> str:
+    """A TOML string literal, so any source name survives ``--set`` parsing."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
