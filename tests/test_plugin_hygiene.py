@@ -82,11 +82,11 @@ def test_plugins_says_how_many_installed_plugins_it_hides(cli, install_fake):
 
 
 def test_presets_show_resolved_marks_required_values(cli, tmp_path: Path):
-    result = cli("presets", "show", "paper-config", "--resolved")
+    result = cli("presets", "show", "paper-base", "--resolved")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("# required, not set: data.path (--set data.path=VALUE)")
     assert 'scaling = "caffe"' in result.stdout
-    given = cli("presets", "show", "paper-config", "--resolved", "--set",
+    given = cli("presets", "show", "paper-base", "--resolved", "--set",
                 f"data.path={tmp_path / 'm.csv'}")
     assert given.exit_code == 0, given.stderr
     doc = tomllib.loads(given.stdout)

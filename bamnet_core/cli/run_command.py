@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from ..config.load import load_config
+from ..data.sources import detect_source
 from .ablation_output import run_ablation_command
 from .audit_display import render_run_audit
 from .loso_output import run_loso_command
@@ -46,6 +47,10 @@ def register(app: typer.Typer, state: CLIState) -> None:
         output_dir: Annotated[Path, typer.Option(
             "--output-dir", "-o", help="Folder that receives the run folder.")] = Path("runs"),
         seed: Annotated[int | None, typer.Option("--seed", help="Replace run.seed.")] = None,
+        data: Annotated[Path | None, typer.Option(
+            "--data", help="Read this data instead of the config's sources: a manifest CSV, "
+                           "an image folder or a dataset's folder (its source is detected).")]
+            = None,
         resume: Annotated[Path | None, typer.Option(
             "--resume", help="Continue the killed run in this run folder, with its config.")]
             = None,
@@ -72,9 +77,9 @@ def register(app: typer.Typer, state: CLIState) -> None:
                                      "--until)")
         if (config is None) == (resume is None):
             raise typer.BadParameter("give a preset or config file, or --resume RUN_DIR (not both)")
-        if resume is not None and (set_ or unset or seed is not None):
+        if resume is not None and (set_ or unset or seed is not None or data is not None):
             raise typer.BadParameter("--resume uses the run folder's config; drop "
-                                     "--set/--unset/--seed")
+                                     "--set/--unset/--seed/--data")
         if start is not None and resume is None:
             raise typer.BadParameter("--from redoes stages of a run folder: give --resume RUN_DIR")
         if until is not None and resume is not None:
@@ -83,7 +88,8 @@ def register(app: typer.Typer, state: CLIState) -> None:
         cfg = None
         if config is not None:  # checked before anything heavy is imported
             cfg = load_config(config, host.registry, overrides=set_ or [], unsets=unset or [],
-                              seed=seed)
+                              seed=seed, data=None if data is None else
+                              detect_source(data.expanduser().absolute(), host.registry))
             for notice in cfg.notices:
                 warn(notice)
         if loso and cfg is not None:

@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pydantic
 
-from ..contract.capabilities import AssessesSynthetic, EvaluatesInContext
+from ..contract.capabilities import (
+    AssessesSynthetic,
+    Downloadable,
+    EvaluatesInContext,
+    NeedsFiles,
+)
 from ..contract.kinds import BY_NAME
-from ..errors import BamnetError, ConfigError, PluginError, PluginFault
+from ..errors import BamnetError, ConfigError, DataError, PluginError, PluginFault
 from ..plugins.faults import Guarded
 from ..plugins.options import options_model
 from ..plugins.registry import Registration, Registry
@@ -132,3 +138,45 @@ def build_components(config: Config, registry: Registry) -> Components:
                                        validate=True)
     return Components(source=source, backbone=backbone, generator=generator,
                       evaluators=evaluators, registrations=built, sources=sources)
+
+
+_DATA_MARK = "data of "
+DATA_HINT = ("BAMNET_DATA to the folder that holds the datasets (for a preset), or point the run "
+             "at other data with --data PATH")
+
+
+def check_inputs(config: Config) -> None:
+    """Refuse a run whose data or files are missing, naming every one and its fix at once.
+
+    Each source's ``root`` or ``path`` must exist (a missing public dataset
+    gets its ``bamnet data fetch`` command), and every component that
+    ``NeedsFiles`` is asked what it lacks (VGG16's ImageNet weights).
+
+    :raises DataError: listing each missing input; the hint has each fix.
+    """
+    components = config.components
+    keys = [f"data.sources[{i}]" for i in range(len(components.sources))] or ["data"]
+    missing: list[tuple[str, str]] = []
+    for key in keys:
+        place = _data_place(config.component_options(key))
+        if place is not None and not place.exists():
+            reg = components.registrations[key]
+            fix = f"bamnet data fetch {reg.name} --dest {place.parent}" \
+                if isinstance(reg.target, Downloadable) else "check the path in the [data] section"
+            missing.append((f"{_DATA_MARK}{reg.name} ({place}: not found)", fix))
+    for part in (components.backbone, components.generator):
+        if isinstance(part, NeedsFiles):
+            missing.extend(part.missing_files())
+    if missing:
+        data = [how for what, how in missing if what.startswith(_DATA_MARK)]
+        hints = list(dict.fromkeys(data + ([f"or set {DATA_HINT}"] if data else []) +
+                                   [how for what, how in missing
+                                    if not what.startswith(_DATA_MARK)]))
+        raise DataError(f"{len(missing)} input(s) this run needs are missing: "
+                        + "; ".join(what for what, _ in missing), hint="; ".join(hints))
+
+
+def _data_place(options: dict[str, Any]) -> Path | None:
+    """The folder or file a source's ``root`` or ``path`` option names, if it names one."""
+    value = options.get("root") or options.get("path")
+    return Path(value).expanduser() if isinstance(value, (str, Path)) and str(value) else None

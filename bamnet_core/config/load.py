@@ -21,6 +21,7 @@ from .resolved import Config
 from .validate import validate
 
 DATA_ENV = "BAMNET_DATA"
+DATA_KEPT = ("classes", "positive", "limit_per_class")  # what --data leaves of [data]
 
 
 def resolve_config_path(ref: str, registry: Registry) -> Path:
@@ -64,7 +65,7 @@ def data_base(ref: str, path: Path, registry: Registry) -> Path:
 
 def load_config(ref: str, registry: Registry, *, overrides: list[str] | None = None,
                 unsets: list[str] | None = None, seed: int | None = None,
-                allow_missing: bool = False) -> Config:
+                allow_missing: bool = False, data: dict[str, Any] | None = None) -> Config:
     """Resolve ``ref`` (preset name or path), apply overrides, validate, build components.
 
     :param ref: a registered preset name or the path of a TOML file.
@@ -73,12 +74,21 @@ def load_config(ref: str, registry: Registry, *, overrides: list[str] | None = N
     :param seed: if given, replaces ``run.seed``.
     :param allow_missing: do not fail on required keys nobody set; list them in
         ``Config.missing`` and build no components.
+    :param data: ``{"source": NAME, **options}`` to read instead of the config's own
+        sources (``bamnet run --data PATH``); classes, positive class and
+        ``limit_per_class`` stay the config's. Applied before the overrides.
     :raises ConfigError: listing every problem (or a plugin's error from a factory).
     """
     path = resolve_config_path(ref, registry)
     doc = read_toml(path)
-    applied = apply_overrides(doc, list(overrides or []), list(unsets or []))
-    flags = {}
+    flags: dict[str, str] = {}
+    given: dict[str, Any] = {}
+    if data is not None:
+        kept = doc.get("data") if isinstance(doc.get("data"), dict) else {}
+        doc["data"] = {**{k: kept[k] for k in DATA_KEPT if k in kept}, **data}
+        given = {f"data.{k}": v for k, v in data.items()}
+        flags.update({key: "--data" for key in given})
+    applied = {**given, **apply_overrides(doc, list(overrides or []), list(unsets or []))}
     if seed is not None:
         run = doc.setdefault("run", {})
         if isinstance(run, dict):

@@ -11,7 +11,7 @@ built-ins). Names not listed in ``__all__`` are internal and may change.
   (:class:`DatasetSource`, :class:`Generator`, :class:`Backbone`,
   :class:`Evaluator`); :data:`KINDS`, the table of kinds.
 - Optional capabilities a component may offer: :class:`Detectable`,
-  :class:`Downloadable`, :class:`HasNotes`, :class:`ChecksPreprocess`,
+  :class:`Downloadable`, :class:`HasNotes`, :class:`ChecksPreprocess`, :class:`NeedsFiles`,
   :class:`SplitBackbone`, :class:`FineTunable`, :class:`EvaluatesInContext`
   (with :class:`EvaluationContext` and :class:`SplitPredictions`),
   :class:`NamesGradCamLayer`, :class:`StatesPopulation`, :class:`AssessesSynthetic`.
@@ -44,6 +44,7 @@ from .capabilities import (
     FineTunable,
     HasNotes,
     NamesGradCamLayer,
+    NeedsFiles,
     SplitBackbone,
     StatesPopulation,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "Backbone",
     "BamnetError",
     "ChecksPreprocess",
+    "NeedsFiles",
     "ComponentKind",
     "ConfigError",
     "DataError",

@@ -67,6 +67,20 @@ class ChecksPreprocess(Protocol):
 
 
 @runtime_checkable
+class NeedsFiles(Protocol):
+    """A component that needs files which may be missing (pretrained weights, say).
+
+    ``bamnet run`` asks before anything runs, and names every missing input
+    (data and files) in one error, so a run never fails minutes in for a
+    file it could have asked for at the start.
+    """
+
+    def missing_files(self) -> list[tuple[str, str]]:
+        """``(what is missing, how to get it)`` for each file the component lacks; [] if none."""
+        ...
+
+
+@runtime_checkable
 class SplitBackbone(Protocol):
     """A backbone whose model is a feature extractor then a head.
 
@@ -163,5 +177,5 @@ class AssessesSynthetic(Protocol):
 
 
 CAPABILITIES: tuple[type, ...] = (Detectable, Downloadable, HasNotes, ChecksPreprocess,
-                                  SplitBackbone, FineTunable, EvaluatesInContext,
+                                  NeedsFiles, SplitBackbone, FineTunable, EvaluatesInContext,
                                   NamesGradCamLayer, StatesPopulation, AssessesSynthetic)

@@ -129,6 +129,26 @@ def open_detected(path: Path, registry: Registry, extra: dict[str, Any] | None =
                          "needs one sub-folder per class, a CSV needs path,label columns")
 
 
+def detect_source(path: Path, registry: Registry) -> dict[str, Any]:
+    """``{"source": NAME, **options}`` for the first source that claims ``path``.
+
+    Only asks (``Detectable.detect``); nothing is read. ``bamnet run --data``
+    uses it to point a config at other data.
+
+    :raises DataError: the path does not exist, or no source claims it.
+    """
+    if not path.exists():
+        raise DataError(f"--data {path}: not found", hint="give a manifest CSV, an image "
+                        "folder with one sub-folder per class, or a dataset's folder")
+    for reg in _candidates(registry):
+        options = call_plugin(reg, reg.target.detect, path)
+        if options is not None:
+            return {"source": reg.name, **options}
+    raise DataError(f"--data {path}: no dataset source recognises this path",
+                    hint="a folder needs one sub-folder per class, a CSV needs path,label "
+                         "columns; or name the source in [data] of a config file")
+
+
 def forced_options(reg: Registration, path: Path) -> dict[str, Any]:
     """Options to read ``path`` with the source the user named."""
     target = reg.target

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .._util.progress import ProgressCallback, silent
+from ..config.components import check_inputs
 from ..config.load import load_config
 from ..config.resolved import Config
 from ..errors import ConfigError, RunError
@@ -98,6 +99,7 @@ def run_ablation(config: Config, host: PluginHost, *, ablate: str,
                           hint="add --set generator.enabled=true and the [generator] keys, or "
                                "pick a preset with a generator (bamnet presets list)")
     host.raise_for_failures()
+    check_inputs(config)
     name = config["run"]["name"]
     parent = rf.RunFolder.create(output_dir, f"{name}-ablate-generator")
     parent.write_text(rf.CONFIG, config.to_toml())

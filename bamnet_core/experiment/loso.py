@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .._util.progress import ProgressCallback, ProgressEvent, silent
+from ..config.components import check_inputs
 from ..config.load import load_config
 from ..config.resolved import Config
 from ..data.sources import collect_configured
@@ -89,6 +90,7 @@ def run_loso(config: Config, host: PluginHost, *, output_dir: str | Path = "runs
     :raises ConfigError: when the data has fewer than two sources.
     """
     host.raise_for_failures()
+    check_inputs(config)
     sources, skipped = held_out_sources(config, min_images=min_images)
     name = config["run"]["name"]
     parent = rf.RunFolder.create(output_dir, f"{name}-loso")

@@ -15,6 +15,7 @@ import numpy as np
 
 from .._util import atomic
 from .._util.progress import ProgressCallback, silent
+from ..config.components import check_inputs
 from ..config.load import load_config
 from ..config.resolved import Config
 from ..data.loading import load_samples
@@ -55,6 +56,7 @@ def run_experiment(
     """
     host.raise_for_failures()
     check_until(config, until)
+    check_inputs(config)
     run = rf.RunFolder.create(output_dir, config["run"]["name"])
     meta = rf.base_meta(seed=config["run"]["seed"], plugin_pins=host.pins(),
                         config_origin=config.origin)

@@ -15,7 +15,7 @@ from pydantic import Field
 from bamnet_core.contract import ConfigError, compose
 
 from .heads import HEADS, check_head
-from .vgg16_weights import resolve_weights
+from .vgg16_weights import missing_weights, resolve_weights
 
 _BLOCKS = 5
 _FREEZE = re.compile(r"^block([1-5])$")
@@ -48,6 +48,10 @@ class VGG16Backbone:
         self.head_name = head
         self.freeze = freeze
         self.dropout = dropout
+
+    def missing_files(self) -> list[tuple[str, str]]:
+        """NeedsFiles: the weights file, when it is neither here nor downloadable now."""
+        return missing_weights(self.weights)
 
     def check_preprocess(self, spec: Any) -> None:
         """VGG16 needs 3 channels and at least 32 pixels; pretrained weights need caffe scaling."""

@@ -101,3 +101,25 @@ def resolve_weights(weights: str) -> Path | None:
         raise ConfigError(f"[backbone] weights {weights!r}: expected a Keras .h5 weights file",
                           hint=f"the ImageNet file is {WEIGHTS_FILE}")
     return path
+
+
+def missing_weights(weights: str) -> list[tuple[str, str]]:
+    """``weights`` that cannot be had now, as ``(what, how to get it)``; [] when they can.
+
+    Checked before a run starts. ImageNet weights count as available when the
+    cached file is there or the network answers (training downloads them then).
+    """
+    if weights == "none":
+        return []
+    if weights != "imagenet":
+        path = Path(weights).expanduser()
+        return [] if path.is_file() else \
+            [(f"VGG16 weights file {path}", 'place the .h5 there, or set [backbone] weights = '
+              '"imagenet" or "none"')]
+    target = keras_models_dir() / WEIGHTS_FILE
+    if target.is_file():
+        return []
+    if os.environ.get("BAMNET_OFFLINE", "") not in ("", "0") or not network_reachable():
+        return [(f"VGG16 ImageNet weights ({target} absent, no network to download it)",
+                 _how_to_fix(target))]
+    return []
