@@ -62,15 +62,15 @@ def fingerprint_overhead(files: list[Path], repeat: int) -> None:
     """The same on the pipeline's own cold pass: read, hash, decode, dHash, cache.
 
     ``fingerprint_file`` with an empty cache, against the same pass with the
-    property step (describe and its cache entry) switched off. One thread.
+    property step switched off (no describe; the cache entry holds the dHash
+    alone). One thread.
     """
     from bamnet_core.data import fingerprints
 
     def timed(with_properties: bool) -> float:
-        saved = fingerprints.decode_described, fingerprints.remember_properties
-        if not with_properties:
+        saved = fingerprints.decode_described
+        if not with_properties:  # the entry then holds the dHash alone
             fingerprints.decode_described = lambda p, d, **k: (decode_bytes(p, d, **k), {})
-            fingerprints.remember_properties = lambda sha, props: None
         try:
             with tempfile.TemporaryDirectory() as cache:
                 os.environ["BAMNET_CACHE_DIR"] = cache
@@ -79,7 +79,7 @@ def fingerprint_overhead(files: list[Path], repeat: int) -> None:
                     fingerprints.fingerprint_file(path)
                 return time.perf_counter() - start
         finally:
-            fingerprints.decode_described, fingerprints.remember_properties = saved
+            fingerprints.decode_described = saved
             os.environ.pop("BAMNET_CACHE_DIR", None)
 
     plain, described = [], []

@@ -12,7 +12,7 @@ from fixtures_images import gradient, twelve_bit_ramp, write_dicom, write_png
 from bamnet_core.data.fingerprints import fingerprint_file
 from bamnet_core.data.label_issues import label_issues
 from bamnet_core.data.outliers import find_outliers
-from bamnet_core.data.property_cache import _entry, cached_properties
+from bamnet_core.data.property_cache import cached_properties, entry_path
 
 
 def test_properties_describe_colour_depth_frames_and_dicom_tags(tmp_path: Path):
@@ -41,7 +41,7 @@ def test_properties_are_cached_and_a_corrupt_entry_is_rebuilt(tmp_path: Path):
     path = write_png(tmp_path / "a.png", gradient(30, 30))
     first = fingerprint_file(path)
     assert cached_properties(first.sha256) == first.properties
-    _entry(first.sha256).write_text("{not json", encoding="utf-8")
+    entry_path(first.sha256).write_text("{not json", encoding="utf-8")
     assert cached_properties(first.sha256) is None
     again = fingerprint_file(path)
     assert again.properties == first.properties

@@ -7,8 +7,8 @@ useless on chest X-rays: their coarse anatomy is so alike that unrelated
 images collide (on 1,082 public CXRs, dozens of unrelated pairs had distance
 0). At 16x16 cells after trimming 5% of each border, known duplicates differ
 in 3-5 bits and the closest unrelated pair in 24. The dHash of a content
-hash is stored under ``cache_dir("fingerprints")`` so a later audit of the
-same files decodes nothing.
+hash is stored with the image's properties under ``cache_dir("fingerprints")``
+(:mod:`.property_cache`) so a later audit of the same files decodes nothing.
 """
 
 from __future__ import annotations
@@ -23,15 +23,13 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .._util.cachedir import cache_dir, write_entry
 from .._util.progress import ProgressCallback, ProgressEvent, silent
 from .._util.workers import default_workers
 from ..errors import ImageDecodeError
 from ..imaging.decode import decode_described, read_image_bytes
 from ..imaging.limits import DEFAULT_MAX_PIXELS
-from .property_cache import cached_properties, remember_properties
+from .property_cache import recall, remember
 
-DHASH_VERSION = 2
 DHASH_BITS = 256
 _GRID = 16
 _TRIM = 0.05
@@ -75,26 +73,17 @@ def dhash(gray: np.ndarray) -> int:
     return int.from_bytes(np.packbits(bits).tobytes(), "big")
 
 
-def _dhash_file(sha: str) -> Path:
-    return cache_dir("fingerprints", f"v{DHASH_VERSION}", sha[:2], sha)
-
-
-def remember_dhash(sha: str, gray: np.ndarray) -> int:
-    """Compute the dHash of decoded pixels and store it for content ``sha``."""
+def remember_fingerprint(sha: str, gray: np.ndarray, props: dict[str, Any]) -> int:
+    """Compute the dHash of decoded pixels and store it with ``props`` for content ``sha``."""
     value = dhash(gray)
-    try:
-        write_entry(_dhash_file(sha), f"{value:0{DHASH_BITS // 4}x}".encode("ascii"))
-    except OSError:  # a read-only cache only costs a decode next time
-        pass
+    remember(sha, f"{value:0{DHASH_BITS // 4}x}", props)
     return value
 
 
-def cached_dhash(sha: str) -> int | None:
-    """The stored dHash for content ``sha``, or None (absent or corrupt)."""
+def _parse_dhash(text: str) -> int | None:
     try:
-        text = _dhash_file(sha).read_text(encoding="ascii").strip()
         return int(text, 16) if len(text) == DHASH_BITS // 4 else None
-    except (OSError, ValueError, UnicodeDecodeError):
+    except ValueError:
         return None
 
 
@@ -106,11 +95,13 @@ def fingerprint_file(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) 
     p = Path(path)
     data = read_image_bytes(p)
     sha = content_hash(data)
-    value, props = cached_dhash(sha), cached_properties(sha)
-    if value is None or props is None:
+    found = recall(sha)
+    value = _parse_dhash(found[0]) if found is not None else None
+    if found is None or value is None:
         gray, props = decode_described(p, data, max_pixels=max_pixels)
-        value = remember_dhash(sha, gray)
-        remember_properties(sha, props)
+        value = remember_fingerprint(sha, gray, props)
+    else:
+        props = found[1]
     return Fingerprint(path=str(path), sha256=sha, dhash=value, properties=props)
 
 

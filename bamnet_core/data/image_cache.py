@@ -22,8 +22,7 @@ from .._util.cachedir import cache_dir, fingerprint, write_entry
 from ..imaging.decode import decode_described, read_image_bytes
 from ..imaging.limits import DEFAULT_MAX_PIXELS
 from ..imaging.preprocess import PreprocessSpec
-from .fingerprints import content_hash, remember_dhash
-from .property_cache import remember_properties
+from .fingerprints import content_hash, remember_fingerprint
 
 CACHE_ENV = "BAMNET_IMAGE_CACHE"
 _FORMAT = 1
@@ -94,8 +93,7 @@ class ImageCache:
         self.misses += 1
         gray, props = decode_described(p, data, max_pixels=max_pixels)
         if self.enabled:  # the audit needs these; now they cost no second decode
-            remember_dhash(sha, gray)
-            remember_properties(sha, props)
+            remember_fingerprint(sha, gray, props)
         resized = spec.resize(gray)
         self.put(sha, spec, resized)
         return spec.finish(resized)

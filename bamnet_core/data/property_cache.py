@@ -1,8 +1,10 @@
-"""Image properties (:mod:`bamnet_core.imaging.properties`) stored by content hash.
+"""One cache entry per image content: its dHash and its properties, stored together.
 
-They are computed where an image is decoded anyway (the image cache's miss,
-fingerprinting) and kept under ``cache_dir("properties")`` beside the dHash,
-so the shortcut baseline of a dataset decoded once decodes nothing.
+Both are computed where an image is decoded anyway (the image cache's miss,
+fingerprinting) and kept as one small JSON file under
+``cache_dir("fingerprints")``, keyed by the content's SHA-256, so a dataset
+decoded once is audited without decoding, and a cold pass writes one file per
+image, not two.
 """
 
 from __future__ import annotations
@@ -15,27 +17,43 @@ from typing import Any
 from .._util.cachedir import cache_dir, write_entry
 from ..imaging.properties import CATEGORICAL, NUMERIC, PROPERTIES_VERSION
 
-
-def _entry(sha: str) -> Path:
-    return cache_dir("properties", f"v{PROPERTIES_VERSION}", sha[:2], f"{sha}.json")
+ENTRY_VERSION = 3  # of the dHash and this file's layout
 
 
-def remember_properties(sha: str, props: dict[str, Any]) -> None:
-    """Store the properties of content ``sha``; a read-only cache only costs a decode later."""
+def entry_path(sha: str) -> Path:
+    """Where the entry of content ``sha`` lives."""
+    return cache_dir("fingerprints", f"v{ENTRY_VERSION}-p{PROPERTIES_VERSION}", sha[:2],
+                     f"{sha}.json")
+
+
+def remember(sha: str, dhash: str, props: dict[str, Any]) -> None:
+    """Store the dHash (hex) and properties of content ``sha``; a read-only cache only costs
+    a decode later."""
     clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
              for k, v in props.items()}
+    payload = {"dhash": dhash, "properties": clean}
     try:
-        write_entry(_entry(sha), json.dumps(clean, sort_keys=True).encode("utf-8"))
+        write_entry(entry_path(sha), json.dumps(payload, sort_keys=True).encode("utf-8"))
     except OSError:
         pass
 
 
-def cached_properties(sha: str) -> dict[str, Any] | None:
-    """The stored properties of content ``sha``, or None (absent, corrupt or incomplete)."""
+def recall(sha: str) -> tuple[str, dict[str, Any]] | None:
+    """The stored dHash (hex) and properties of content ``sha``, or None (absent, corrupt,
+    incomplete)."""
     try:
-        props = json.loads(_entry(sha).read_text(encoding="utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError):
+        payload = json.loads(entry_path(sha).read_text(encoding="utf-8"))
+        text, props = payload["dhash"], payload["properties"]
+    except (OSError, ValueError, UnicodeDecodeError, KeyError, TypeError):
         return None
-    if not isinstance(props, dict) or any(k not in props for k in NUMERIC + CATEGORICAL):
+    if not isinstance(text, str) or not isinstance(props, dict) or \
+            any(k not in props for k in NUMERIC + CATEGORICAL):
         return None
-    return {k: math.nan if props[k] is None and k in NUMERIC else props[k] for k in props}
+    return text, {k: math.nan if props[k] is None and k in NUMERIC else props[k]
+                   for k in props}
+
+
+def cached_properties(sha: str) -> dict[str, Any] | None:
+    """The stored properties of content ``sha``, or None."""
+    found = recall(sha)
+    return None if found is None else found[1]
