@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import tomllib
 from pathlib import Path
 
 import pytest
-from audit_datasets import leaky_dataset
+from audit_datasets import blob, leaky_dataset, stripes
+from fixtures_images import write_png
 
 
 @pytest.fixture
@@ -63,3 +66,50 @@ def test_data_that_is_not_there_or_not_data_is_one_error(cli, tmp_path: Path):
     assert odd.exit_code == 1 and "no dataset source recognises" in odd.stderr
     refused = cli("run", "--resume", str(tmp_path), "--data", str(tmp_path))
     assert refused.exit_code == 2 and "--data" in refused.stderr
+
+
+def _png(path: Path, pixels) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_png(path, pixels)
+
+
+def _paper_datasets(data: Path) -> None:
+    """Tiny copies of the three public datasets' layouts, as `bamnet data fetch` unpacks them."""
+    cohen = data / "covid-chestxray-dataset"
+    rows = ["patientid,offset,sex,age,finding,view,modality,folder,filename"]
+    for i in range(8):
+        _png(cohen / "images" / f"c{i}.png", stripes(i))
+        rows.append(f"{i},0,M,60,Pneumonia/Viral/COVID-19,PA,X-ray,images,c{i}.png")
+    (cohen / "metadata.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    kaggle = data / "COVID-19_Radiography_Dataset"
+    meta = ["FILE NAME,FORMAT,SIZE,URL"]
+    for i in range(6):
+        _png(kaggle / "COVID" / "images" / f"COVID-{i}.png", stripes(100 + i))
+        _png(kaggle / "Normal" / "images" / f"Normal-{i}.png", blob(200 + i))
+        meta.append(f"COVID-{i},PNG,48*48,https://example.org/hospital")
+    # the Kaggle database holds Cohen images: the audit must see the pair across sources
+    _png(kaggle / "COVID" / "images" / "COVID-6.png", stripes(0))
+    meta.append("COVID-6,PNG,48*48,https://github.com/ieee8023/covid-chestxray-dataset")
+    (kaggle / "COVID.metadata.csv").write_text("\n".join(meta) + "\n", encoding="utf-8")
+    for i in range(8):
+        _png(data / "chest_xray" / "train" / "NORMAL" / f"IM-{i:04d}-0001.jpeg", blob(i))
+        _png(data / "chest_xray" / "train" / "PNEUMONIA" / f"person{i}_virus_1.jpeg",
+                  blob(50 + i))
+
+
+def test_paper_config_reads_the_three_sources_from_bamnet_data(cli, nothing_here: Path,
+                                                               tmp_path: Path):
+    _paper_datasets(nothing_here)
+    result = cli("run", "paper-config", "--set", "backbone.weights=none", "--set",
+                 "generator.enabled=false", "--set", "preprocess.size=32", "--until", "audit",
+                 "-o", str(tmp_path / "runs"), "--json")
+    assert result.exit_code == 0, result.stderr
+    run_dir = Path(json.loads(result.stdout)["run_dir"])
+    with open(run_dir / "splits.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 8 + 7 + 6 + 8  # no pneumonia: kermany-cxr keeps its normals only
+    ids = {r["patient_id"].split(":")[0] for r in rows}  # each source's id prefixes its patients
+    assert {"cohen-covid", "covid-radiography-db", "kermany-cxr"} <= ids
+    audit = json.loads((run_dir / "data-audit.json").read_text())
+    assert audit["duplicates"]["across_sources"] >= 1
+    assert any("pediatric normal vs adult covid" in w for w in audit["warnings"])
