@@ -3,7 +3,7 @@
 ``bamnet run CONFIG --loso`` lists the data once, then runs the experiment
 once per source with ``split.hold_out_source`` set to it (train and
 validation from the other sources, test = that source), each in its own run
-folder under one parent folder, and writes ``loso.json`` / ``loso.csv``: per
+folder under one parent folder (with its report; no ONNX export), and writes ``loso.json`` / ``loso.csv``: per
 held-out source, its images, the classes it has and the test metrics.
 
 When each class comes from its own sources (the paper's data), a held-out
@@ -100,7 +100,8 @@ def run_loso(config: Config, host: PluginHost, *, output_dir: str | Path = "runs
         progress(ProgressEvent("loso", i, len(sources), f"holding out {source}"))
         variant = load_config(str(parent.file(rf.CONFIG)), host.registry,
                               overrides=[f"run.name=without-{_slug(source)}",
-                                         f"split.hold_out_source={_toml(source)}"])
+                                         f"split.hold_out_source={_toml(source)}",
+                                         "export.onnx=false"])  # measurements, not deliverables
         runs[source] = run_experiment(variant, host, output_dir=parent.path, progress=progress)
     progress(ProgressEvent("loso", len(sources), len(sources), "done"))
     summary = {"held_out": sources, "skipped": skipped, "min_images": min_images,
