@@ -126,3 +126,12 @@ def test_from_redoes_late_stages_of_a_complete_run(cli, tiny_config: Path, tmp_p
     assert refused.exit_code == 1 and "start a new run" in refused.stderr
     bad = cli("run", str(tiny_config), "--until", "generator", "--output-dir", str(out))
     assert bad.exit_code == 1 and "this config has no generator stage" in bad.stderr
+
+
+def test_until_with_ablate_is_refused_before_anything_runs(cli, tiny_config: Path,
+                                                            tmp_path: Path):
+    out = tmp_path / "runs"
+    refused = cli("run", str(tiny_config), "--ablate", "generator", "--until", "audit",
+                  "--output-dir", str(out))
+    assert refused.exit_code == 2 and "drop --until" in refused.stderr, refused.stderr
+    assert not out.exists()

@@ -84,6 +84,8 @@ def register(app: typer.Typer, state: CLIState) -> None:
             raise typer.BadParameter("--from redoes stages of a run folder: give --resume RUN_DIR")
         if until is not None and resume is not None:
             raise typer.BadParameter("--until starts a new run; --resume continues to the end")
+        if until is not None and ablate is not None:
+            raise typer.BadParameter("--ablate compares two finished runs; drop --until")
         host = state.healthy_host()
         cfg = None
         if config is not None:  # checked before anything heavy is imported
