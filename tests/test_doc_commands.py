@@ -77,9 +77,12 @@ class Allowed:
     expect: str = ""
 
 
-#: Flags that make a quickstart run take seconds: fewer, smaller phantoms and one epoch.
-QUICK = ("--set data.patients_per_class=16 --set data.size=64 --set preprocess.size=32 "
-         "--set train.epochs=1")
+#: Flags that make a quickstart run take seconds: fewer, smaller phantoms, a one-epoch tiny GAN
+#: and one training epoch.
+QUICK = ("--set data.patients_per_class=16 --set data.positive_patients=11 --set data.size=64 "
+         "--set preprocess.size=32 --set train.epochs=1 --set generator.epochs=1 "
+         "--set generator.size=16 --set generator.batch_size=4 --set generator.g_filters=4 "
+         "--set generator.d_filters=4 --set generator.min_images=4")
 #: The paper presets on the phantom manifest: small images, a 2-epoch GAN, one training epoch.
 PAPER_SHORT = ("--set preprocess.size=32 --set generator.epochs=2 --set generator.size=32 "
                "--set generator.sample_every=1 --set train.epochs=1")
@@ -105,7 +108,7 @@ COVERAGE: dict[str, Run | Allowed] = {
     "bamnet run quickstart --seed 7": Run(
         RUN_FOLDER.format(name="quickstart"), fast=None, slow=True,
         why="about a minute on 2 cores; the fast suite runs `bamnet run quickstart` shortened"),
-    "bamnet run paper-config --set 'backbone={name = \"small-cnn\"}' --set data.path=manifest.csv":
+    "bamnet run paper-config --data manifest.csv --set 'backbone={name = \"small-cnn\"}'":
         Run(RUN_FOLDER.format(name="paper-config"), add=PAPER_SHORT, fast=UNTIL_AUDIT,
             fast_expect=STOPPED_AUDIT, slow=True, why=PAPER_WHY),
     "bamnet run my-experiment.toml --output-dir runs --json": Run(
@@ -151,17 +154,32 @@ COVERAGE: dict[str, Run | Allowed] = {
         files=("scores.csv",), needs="exported_run", slow=True, slow_fixture="full_quickstart"),
     # docs/paper.md and docs/generator.md
     "bamnet data inspect manifest.csv": Run(r"source 'manifest-csv', 64 images"),
-    "bamnet run paper-config --set data.path=manifest.csv": Run(
+    "bamnet run paper-config --data manifest.csv": Run(
         RUN_FOLDER.format(name="paper-config"), add=NO_WEIGHTS + PAPER_SHORT, fast=UNTIL_AUDIT,
         fast_expect=STOPPED_AUDIT, slow=True, slow_fixture="paper_runs", why=PAPER_WHY),
-    "bamnet run paper-config-fixed --set data.path=manifest.csv": Run(
+    "bamnet run paper-config-fixed --data manifest.csv": Run(
         RUN_FOLDER.format(name="paper-config-fixed"), add=NO_WEIGHTS + PAPER_SHORT,
         fast=UNTIL_AUDIT, fast_expect=STOPPED_AUDIT, slow=True, slow_fixture="paper_runs",
         why=PAPER_WHY),
+    "BAMNET_DATA=~/data bamnet run paper-config":
+        Allowed("needs the three public datasets (several GB, network) and the ImageNet weights; "
+                "tests/test_run_inputs.py runs paper-config on tiny copies of their layouts in "
+                "BAMNET_DATA; the check resolves the preset's three sources",
+                check="bamnet presets show paper-config --resolved",
+                expect=r'source = "kermany-cxr"'),
+    "bamnet run paper-config-fixed --data manifest.csv --loso": Run(
+        r"LOSO folder: ", add=NO_WEIGHTS + PAPER_SHORT, fast=None, slow=True,
+        why=PAPER_WHY + "; --loso retrains once per source and takes no --until: "
+                        "tests/test_loso.py checks it on a tiny config in the fast suite"),
+    "bamnet run paper-config-fixed --loso --data /data/cxr/manifest.csv": Run(
+        r"LOSO folder: ", add=NO_WEIGHTS + PAPER_SHORT, fast=None, slow=True,
+        subs={"/data/cxr/manifest.csv": "{data}/manifest.csv"},
+        why=PAPER_WHY + "; --loso retrains once per source and takes no --until: "
+                        "tests/test_loso.py checks it on a tiny config in the fast suite"),
     "bamnet compare runs/*-paper-config runs/*-paper-config-fixed": Run(
         r"compare\.html", files=("compare.html",), fast=None, slow=True,
         slow_fixture="paper_runs", why="compares the two paper runs above, which are slow"),
-    "bamnet run paper-config-fixed --set data.path=manifest.csv --ablate generator": Run(
+    "bamnet run paper-config-fixed --data manifest.csv --ablate generator": Run(
         r"Ablation folder: ", add=NO_WEIGHTS + PAPER_SHORT, fast=None, slow=True,
         why=PAPER_WHY + "; --ablate takes no --until: the same run without --ablate is the "
                         "fast check"),
@@ -198,13 +216,13 @@ COVERAGE: dict[str, Run | Allowed] = {
     "bamnet score model.onnx s3://my-bucket/xrays/2024/ -o scores.csv --engine ray "
     "--address HEAD:6379": Allowed("needs an S3 bucket and a Ray cluster"),
     # docs/training.md
-    "bamnet run paper-config --set data.path=manifest.csv --set "
+    "bamnet run paper-config --data manifest.csv --set "
     "backbone.weights=/data/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5":
         Allowed("needs the 58 MB ImageNet weights file (network); tests/test_vgg16_backbone.py "
                 "checks how it is found and verified; the check resolves and validates the rest",
-                check="bamnet presets show paper-config --resolved --set data.path=manifest.csv",
+                check="bamnet presets show paper-config --resolved",
                 expect=r'head = "paper-best"'),
-    "bamnet run paper-config --set data.path=manifest.csv --set backbone.weights=none "
+    "bamnet run paper-config --data manifest.csv --set backbone.weights=none "
     "--set preprocess.scaling=unit": Run(
         RUN_FOLDER.format(name="paper-config"), add=PAPER_SHORT, fast=UNTIL_AUDIT,
         fast_expect=STOPPED_AUDIT, slow=True, why=PAPER_WHY),
@@ -221,12 +239,12 @@ COVERAGE: dict[str, Run | Allowed] = {
                       "'{\"cluster\": {\"worker\": [\"host1:12345\", \"host2:12345\"]}, "
                       "\"task\": {\"type\": \"worker\", \"index\": 0}}'",
                 expect=r"'index': 0"),
-    "KERAS_BACKEND=jax bamnet run paper-config-fixed --set data.path=manifest.csv "
+    "KERAS_BACKEND=jax bamnet run paper-config-fixed --data manifest.csv "
     "--set backbone.weights=none":
         Allowed("needs JAX, which the test environment lacks (tests/test_gan_jax.py trains on "
                 "JAX where it is installed); the check resolves and validates the config",
                 check="bamnet presets show paper-config-fixed --resolved "
-                      "--set data.path=manifest.csv --set backbone.weights=none",
+                      "--set backbone.weights=none",
                 expect=r'weights = "none"'),
     "KERAS_BACKEND=tensorflow python -c \"import keras; keras.models.load_model("
     "'runs/.../model.keras')\"": Run(
@@ -475,8 +493,8 @@ def paper_runs(doc_env: DocEnv, tmp_path_factory: pytest.TempPathFactory) -> dic
     """paper.md's two runs (shortened) and the comparison of their folders, in one folder."""
     cwd = doc_env.workdir(tmp_path_factory.mktemp("paper"))
     results = {}
-    for key in ("bamnet run paper-config --set data.path=manifest.csv",
-                "bamnet run paper-config-fixed --set data.path=manifest.csv",
+    for key in ("bamnet run paper-config --data manifest.csv",
+                "bamnet run paper-config-fixed --data manifest.csv",
                 "bamnet compare runs/*-paper-config runs/*-paper-config-fixed"):
         results[key] = run_doc(doc_env, key, cwd, fast=False)
     return {"results": results, "values": {}}

@@ -161,3 +161,14 @@ def test_sources_are_registered(cli):
              for n in p["components"].get("dataset_source", [])}
     assert {"image-folder", "manifest-csv", "cohen-covid", "covid-radiography-db",
             "kermany-cxr", "synthetic-cxr"} <= names
+
+
+def test_a_folder_with_a_manifest_is_read_as_the_manifest_even_beside_a_dataset(tmp_path: Path):
+    from bamnet_core.data.sources import detect_source
+    from bamnet_core.plugins import load_plugins
+
+    img(tmp_path / "chest_xray" / "train" / "NORMAL" / "IM-0001-0001.jpeg")
+    img(tmp_path / "a.png")
+    write_manifest(tmp_path, "path,label\na.png,covid\n")
+    found = detect_source(tmp_path, load_plugins().registry)
+    assert found == {"source": "manifest-csv", "path": str(tmp_path / "manifest.csv")}

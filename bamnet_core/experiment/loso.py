@@ -3,8 +3,9 @@
 ``bamnet run CONFIG --loso`` lists the data once, then runs the experiment
 once per source with ``split.hold_out_source`` set to it (train and
 validation from the other sources, test = that source), each in its own run
-folder under one parent folder (with its report; no ONNX export), and writes ``loso.json`` / ``loso.csv``: per
-held-out source, its images, the classes it has and the test metrics.
+folder under one parent folder (with its report; no ONNX export), and
+writes ``loso.json`` / ``loso.csv``: per held-out source, its images, the
+classes it has and the test metrics.
 
 When each class comes from its own sources (the paper's data), a held-out
 source usually has one class only: its sensitivity (or specificity) is then

@@ -66,7 +66,7 @@ class $klass:
     :param label_map: finding as written in the CSV -> class name used in the config.
     \"\"\"
 
-    detect_priority = 60  # asked before bamnet's manifest-csv (50)
+    detect_priority = 60  # manifest-csv (90) claims only CSVs with path,label columns
 
     def __init__(self, *, path: Path, image_column: str = "file",
                  label_column: str = "finding", patient_column: str | None = "subject",

@@ -31,7 +31,7 @@ class ManifestCSVSource(KnownPopulations):
     :param label_map: label in the CSV -> label used (e.g. ``{"COVID-19" = "covid"}``).
     """
 
-    detect_priority = 50
+    detect_priority = 90  # a manifest is the user saying what to read: it wins over layouts
 
     def __init__(self, *, path: Path, source_from: str = "auto",
                  extra: list[str] | None = None,
