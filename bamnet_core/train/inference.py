@@ -9,6 +9,7 @@ the full model.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -23,8 +24,13 @@ BATCH = 64
 
 def _batched(fn: Any, x: np.ndarray) -> np.ndarray:
     """``fn`` over ``x`` in batches, as float32 (``x`` must not be empty)."""
-    return np.concatenate([np.asarray(fn(x[i:i + BATCH], training=False), dtype=np.float32)
-                           for i in range(0, len(x), BATCH)])
+    with warnings.catch_warnings():  # scoped: the caller's filters are restored
+        # a head reloaded from model.keras records its one input as a list; Keras warns on
+        # every call that gives it the bare array, which is what it takes
+        warnings.filterwarnings("ignore", message="The structure of `inputs` doesn't match",
+                                category=UserWarning)
+        return np.concatenate([np.asarray(fn(x[i:i + BATCH], training=False), dtype=np.float32)
+                               for i in range(0, len(x), BATCH)])
 
 
 def split_parts(model: Any) -> tuple[Any, Any] | None:
