@@ -185,6 +185,9 @@ def test_evaluate_on_external_data_then_compare(tiny_run: Path, tmp_path: Path):
     page = tmp_path / "cmp.html"
     both = run_cli("compare", str(tiny_run), str(tiny_run), "-o", str(page))
     assert both.exit_code == 0, both.stderr
-    assert "Claimed vs reproduced" in page.read_text()
+    text = page.read_text()
+    assert "Claimed vs reproduced" in text and "image properties alone" in text
+    baseline = json.loads((tiny_run / "metrics.json").read_text())["shortcut_baseline"]
+    assert text.count(f"{baseline['baseline']['auc']:.3f} (model") == 2  # each run's own
     one = run_cli("compare", str(tiny_run))
     assert one.exit_code == 1 and "at least two" in one.stderr

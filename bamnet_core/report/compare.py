@@ -33,6 +33,16 @@ def _probe_cells(results: dict) -> tuple[str, str]:
             fmt(occ.get("auc_masked")) if isinstance(occ, dict) else "&ndash;")
 
 
+def _baseline_cell(metrics: dict) -> str:
+    """The shortcut baseline's AUC beside the model's, on the split the run reports."""
+    found = metrics.get("shortcut_baseline") or {}
+    baseline = found.get("baseline") or {}
+    if not isinstance(baseline, dict) or not isinstance(baseline.get("auc"), float):
+        return "&ndash;"
+    return (f"{fmt(baseline['auc'])} (model {fmt(found.get('model_auc'))}, "
+            f"{escape(str(found.get('split', '')))})")
+
+
 def compare_runs(run_dirs: Sequence[str | Path], output: str | Path) -> Path:
     """Write the comparison page of ``run_dirs`` to ``output``.
 
@@ -60,7 +70,9 @@ def compare_runs(run_dirs: Sequence[str | Path], output: str | Path) -> Path:
             metric_rows.append((escape(label), *cells))
     probe_rows = [("source probe accuracy", *[_probe_cells(_headline(r)[1])[0] for r in records]),
                   ("ROC AUC with lungs masked",
-                   *[_probe_cells(_headline(r)[1])[1] for r in records])]
+                   *[_probe_cells(_headline(r)[1])[1] for r in records]),
+                  ("ROC AUC from image properties alone (never sees the lungs)",
+                   *[_baseline_cell(r.metrics) for r in records])]
     names = [r.name for r in records]
     sections = [
         ("runs", "Runs", section("runs", "Runs", runs)),
