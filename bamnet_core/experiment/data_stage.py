@@ -52,6 +52,7 @@ def early_stages(config: Config, run: rf.RunFolder, meta: dict[str, Any], timer:
     if config["generator"]["enabled"]:
         if kept is not None and records.finished(meta, "generator") and synthesis_info:
             timer.kept("generator")
+            synthesis_info = {**synthesis_info, "reused": True}  # this attempt made none
         else:  # images an unfinished attempt added are not kept: the stage redoes them
             split.assignment["train"] = [s for s in split.assignment["train"] if not s.synthetic]
             from ..train.setup import seed_everything
