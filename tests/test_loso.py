@@ -77,7 +77,7 @@ def test_loso_retrains_per_source_and_tests_on_the_held_out_one(cli, loso_config
             split = list(csv.DictReader(fh))
         assert {r["source"] for r in split if r["split"] == "test"} == {site}
         assert site not in {r["source"] for r in split if r["split"] != "test"}
-        assert rows[site]["images"] == 12
+        assert rows[site]["images"] == 12 and rows[site]["classes"] == sorted(labels)
         if len(labels) == 1:  # one class held out: no ROC-AUC, one of the rates
             assert rows[site]["roc_auc"] is None
             rate = "specificity" if labels == ("normal",) else "sensitivity"

@@ -16,8 +16,7 @@ from .progress_display import RichProgress
 
 def loso_table(summary: dict[str, Any]) -> Table:
     """One row per held-out source: its images, classes and test metrics."""
-    table = Table("held-out source", "images", "classes", "accuracy", "sensitivity",
-                  "specificity", "roc_auc",
+    table = Table("held-out source", "images", "classes", "accuracy", "sens.", "spec.", "AUC",
                   title="Leave one source out: trained without the source, tested on it")
     for row in summary["sources"]:
         cells = [f"{row[k]:.3f}" if isinstance(row.get(k), float) else "-"

@@ -61,11 +61,17 @@ def held_out_sources(config: Config, *, min_images: int) -> tuple[list[str], lis
     return kept, sorted(set(counts) - set(kept))
 
 
+def _test_classes(run_dir: Path) -> list[str]:
+    """The classes among a run's test images (from its ``splits.csv``)."""
+    with open(run_dir / rf.SPLITS, newline="", encoding="utf-8") as fh:
+        return sorted({row["label"] for row in csv.DictReader(fh) if row["split"] == "test"})
+
+
 def _row(source: str, result: RunResult) -> dict[str, Any]:
     test = result.metrics.get("splits", {}).get("test", {})
     metrics = test.get("classification", {})
     return {"source": source, "images": test.get("images"),
-            "classes": test.get("classes") or metrics.get("classes"),
+            "classes": _test_classes(result.run_dir),
             **{k: metrics.get(k) for k in ("accuracy", "sensitivity", "specificity",
                                            "roc_auc")},
             "run": result.run_dir.name}
