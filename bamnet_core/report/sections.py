@@ -126,13 +126,16 @@ def gradcam_section(record: RunRecord, img: Img, plots: Path) -> str:
 
 
 def probes_section(record: RunRecord, img: Img) -> str:
-    """Leave-one-source-out, the source probe and the occlusion check."""
+    """Results per source, the source probe and the occlusion check."""
     body = []
     for name, results in (record.metrics.get("splits") or {}).items():
         per = results.get("per-source")
         if isinstance(per, dict) and per.get("sources"):
-            body.append(f"<h3>Leave-one-source-out ({escape(name)}: {escape(per['mode'])})"
-                        "</h3>")
+            body.append(f"<h3>Per source ({escape(name)}: {escape(per['mode'])})</h3>")
+            if per["mode"] == "evaluate per source":
+                body.append("<p>One model, its results on each source. A model that never saw "
+                            "a source is measured by <code>bamnet run CONFIG --loso</code>, which "
+                            "retrains once per held-out source.</p>")
             rows = [(escape(src), str(e["images"]), str(e["positives"]),
                      f"{fmt(e['sensitivity'])} {interval(e['intervals'].get('sensitivity'))}",
                      f"{fmt(e['specificity'])} {interval(e['intervals'].get('specificity'))}")

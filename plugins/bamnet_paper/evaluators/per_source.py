@@ -1,4 +1,4 @@
-"""``per-source``: results on each source of the evaluated split (leave-one-source-out, cheaply).
+"""``per-source``: results on each source of the evaluated split (``--loso`` retrains instead).
 
 A model that learned hospitals rather than disease does well on the sources it
 trained on and badly elsewhere. Per source this reports the images, the
