@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import tomllib
 from pathlib import Path
 
@@ -64,6 +65,9 @@ def test_data_that_is_not_there_or_not_data_is_one_error(cli, tmp_path: Path):
     (tmp_path / "notes.txt").write_text("hello")
     odd = cli("run", "quickstart", "--data", str(tmp_path / "notes.txt"))
     assert odd.exit_code == 1 and "no dataset source recognises" in odd.stderr
+    os.mkfifo(tmp_path / "pipe.csv")  # must not be opened: that would hang
+    pipe = cli("run", "quickstart", "--data", str(tmp_path / "pipe.csv"))
+    assert pipe.exit_code == 1 and "not a regular file or folder" in pipe.stderr
     refused = cli("run", "--resume", str(tmp_path), "--data", str(tmp_path))
     assert refused.exit_code == 2 and "--data" in refused.stderr
 

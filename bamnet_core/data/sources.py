@@ -137,9 +137,13 @@ def detect_source(path: Path, registry: Registry) -> dict[str, Any]:
 
     :raises DataError: the path does not exist, or no source claims it.
     """
+    what = ("give a manifest CSV, an image folder with one sub-folder per class, or a "
+            "dataset's folder")
     if not path.exists():
-        raise DataError(f"--data {path}: not found", hint="give a manifest CSV, an image "
-                        "folder with one sub-folder per class, or a dataset's folder")
+        raise DataError(f"--data {path}: not found", hint=what)
+    if not path.is_file() and not path.is_dir():
+        raise DataError(f"--data {path}: not a regular file or folder (a pipe, socket or device)",
+                        hint=what)
     for reg in _candidates(registry):
         options = call_plugin(reg, reg.target.detect, path)
         if options is not None:
