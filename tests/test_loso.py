@@ -101,3 +101,18 @@ def test_a_held_out_source_the_data_lacks_names_the_sources(cli, loso_config: Pa
                  str(tmp_path / "runs"))
     assert result.exit_code == 1 and result.stderr.count("Error:") == 1
     assert "'kermany'" in result.stderr and "covid-ward, kids, mixed" in result.stderr
+
+
+def test_a_fold_the_data_cannot_support_is_reported_and_the_others_go_on(cli, loso_config: Path,
+                                                                        tmp_path: Path):
+    text = loso_config.read_text()
+    # a generator needing more covid images than "mixed" alone has left once "covid-ward" is out
+    loso_config.write_text(text + '\n[generator]\nenabled = true\nname = "dcgan"\n'
+                           'balance_class = "covid"\nratio = 1.0\nepochs = 1\nsize = 16\n'
+                           'batch_size = 2\ng_filters = 4\nd_filters = 4\nmin_images = 5\n')
+    result = cli("run", str(loso_config), "--loso", "-o", str(tmp_path / "runs"), "--json")
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)["summary"]
+    assert set(summary["failed"]) == {"covid-ward"}
+    assert all("at least 5 training images" in m for m in summary["failed"].values())
+    assert [r["source"] for r in summary["sources"]] == ["kids", "mixed"]

@@ -36,6 +36,8 @@ def run_loso_command(cfg: Config, host: PluginHost, *, output_dir: Path, json_: 
         print_json({"folder": str(result.folder), "summary": result.summary,
                     "runs": {k: str(v.run_dir) for k, v in result.runs.items()}})
         return
+    for source, message in result.summary["failed"].items():
+        warn(f"holding out {source} failed: {message}")
     if result.summary["skipped"]:
         warn(f"not held out (fewer than {result.summary['min_images']} images): "
              f"{', '.join(result.summary['skipped'])}")

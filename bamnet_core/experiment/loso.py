@@ -28,7 +28,7 @@ from ..config.components import check_inputs
 from ..config.load import load_config
 from ..config.resolved import Config
 from ..data.sources import collect_configured
-from ..errors import ConfigError
+from ..errors import ConfigError, DataError
 from ..plugins.manager import PluginHost
 from ..runs import folder as rf
 from .runner import RunResult, run_experiment
@@ -94,7 +94,12 @@ def run_loso(config: Config, host: PluginHost, *, output_dir: str | Path = "runs
 
     :param min_images: sources with fewer images are not held out (they stay
         in training) and are named in the summary.
+    A held-out run the remaining data cannot support (a ``DataError``, such as
+    too few images left for the generator) is recorded under ``failed`` and
+    the others go on.
+
     :raises ConfigError: when the data has fewer than two sources.
+    :raises DataError: when every held-out run failed.
     """
     host.raise_for_failures()
     check_inputs(config)
@@ -103,16 +108,26 @@ def run_loso(config: Config, host: PluginHost, *, output_dir: str | Path = "runs
     parent = rf.RunFolder.create(output_dir, f"{name}-loso")
     parent.write_text(rf.CONFIG, config.to_toml())
     runs: dict[str, RunResult] = {}
+    failed: dict[str, str] = {}
     for i, source in enumerate(sources):
         progress(ProgressEvent("loso", i, len(sources), f"holding out {source}"))
         variant = load_config(str(parent.file(rf.CONFIG)), host.registry,
                               overrides=[f"run.name=without-{_slug(source)}",
                                          f"split.hold_out_source={_toml(source)}",
                                          "export.onnx=false"])  # measurements, not deliverables
-        runs[source] = run_experiment(variant, host, output_dir=parent.path, progress=progress)
+        try:
+            runs[source] = run_experiment(variant, host, output_dir=parent.path,
+                                          progress=progress)
+        except DataError as exc:  # what is left cannot support this fold (e.g. its GAN)
+            failed[source] = exc.message
     progress(ProgressEvent("loso", len(sources), len(sources), "done"))
     summary = {"held_out": sources, "skipped": skipped, "min_images": min_images,
-               "sources": [_row(s, r) for s, r in runs.items()]}
+               "failed": failed, "sources": [_row(s, r) for s, r in runs.items()]}
+    parent.write_json(LOSO_JSON, summary)
+    if not runs:
+        first, message = next(iter(failed.items()))
+        raise DataError(f"every held-out run failed, e.g. without {first}: {message}",
+                        hint=f"see the run folders in {parent.path}")
     parent.write_json(LOSO_JSON, summary)
     parent.write_text(LOSO_CSV, summary_csv(summary))
     return LosoResult(parent.path, runs, summary)
