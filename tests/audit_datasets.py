@@ -58,20 +58,28 @@ def flipped_dataset(root: Path, n: int = 24, flipped: tuple[int, ...] = (3, 10, 
     return write_manifest(root, rows)
 
 
-def foreign_dataset(root: Path, n: int = 24) -> tuple[Path, set[str]]:
-    """Blob images in two classes, plus two foreign images (a text page, a checkerboard)."""
-    root.mkdir(parents=True, exist_ok=True)
-    rows = [(f"img{i:03d}.png", "covid" if i % 2 else "normal", f"p{i}") for i in range(2 * n)]
-    for i in range(2 * n):
-        write_png(root / f"img{i:03d}.png", blob(i))
+FOREIGN = {"foreign-text.png", "foreign-board.png"}
+
+
+def _foreign_images(root: Path) -> list[tuple[str, str, str]]:
+    """A text page (labelled covid) and a checkerboard (normal) in ``root``; their rows."""
     page = np.full((48, 48), 255, np.uint8)
     for y in range(8, 48, 8):
         cv2.putText(page, "figure", (2, y), cv2.FONT_HERSHEY_SIMPLEX, 0.3, 0, 1)
     write_png(root / "foreign-text.png", page)
     board = ((np.indices((48, 48)).sum(axis=0) // 6) % 2 * 255).astype(np.uint8)
     write_png(root / "foreign-board.png", board)
-    rows += [("foreign-text.png", "covid", "f1"), ("foreign-board.png", "normal", "f2")]
-    return write_manifest(root, rows), {"foreign-text.png", "foreign-board.png"}
+    return [("foreign-text.png", "covid", "f1"), ("foreign-board.png", "normal", "f2")]
+
+
+def foreign_dataset(root: Path, n: int = 24) -> tuple[Path, set[str]]:
+    """Blob images in two classes, plus two foreign images (a text page, a checkerboard)."""
+    root.mkdir(parents=True, exist_ok=True)
+    rows = [(f"img{i:03d}.png", "covid" if i % 2 else "normal", f"p{i}") for i in range(2 * n)]
+    for i in range(2 * n):
+        write_png(root / f"img{i:03d}.png", blob(i))
+    rows += _foreign_images(root)
+    return write_manifest(root, rows), FOREIGN
 
 
 def flipped_and_foreign_dataset(root: Path, n: int = 24) -> tuple[Path, set[str], set[str]]:
@@ -80,13 +88,6 @@ def flipped_and_foreign_dataset(root: Path, n: int = 24) -> tuple[Path, set[str]
     :returns: the manifest, the flipped images' names and the foreign images' names.
     """
     manifest = flipped_dataset(root, n)
-    page = np.full((48, 48), 255, np.uint8)
-    for y in range(8, 48, 8):
-        cv2.putText(page, "figure", (2, y), cv2.FONT_HERSHEY_SIMPLEX, 0.3, 0, 1)
-    write_png(root / "foreign-text.png", page)
-    board = ((np.indices((48, 48)).sum(axis=0) // 6) % 2 * 255).astype(np.uint8)
-    write_png(root / "foreign-board.png", board)
     with manifest.open("a", encoding="utf-8") as fh:
-        fh.write("foreign-text.png,covid,f1,site\nforeign-board.png,normal,f2,site\n")
-    return (manifest, {"img003.png", "img010.png", "img017.png"},
-            {"foreign-text.png", "foreign-board.png"})
+        fh.writelines(f"{p},{label},{pid},site\n" for p, label, pid in _foreign_images(root))
+    return manifest, {"img003.png", "img010.png", "img017.png"}, FOREIGN

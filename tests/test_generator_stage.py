@@ -65,13 +65,19 @@ class FlipPlugin:
         register("lopsided", Lopsided)
 
 
-def test_generator_sees_and_feeds_only_the_training_split(tiny_config: Path, tmp_path: Path):
+def _flip_run(tiny_config: Path, *, epochs: int):
+    """Plugins with the flip generator, and the tiny config on the lopsided source with it."""
     host = load_plugins(extra=(("flip-plugin", FlipPlugin()),))
     text = tiny_config.read_text().replace('source = "synthetic-cxr"', 'source = "lopsided"')
-    text = text.replace("max_images_per_patient = 2\n", "")
-    tiny_config.write_text(text + "\n[generator]\nenabled = true\nname = \"flip\"\n"
-                           "balance_class = \"covid\"\nratio = 0.9\nmirror = true\n")
-    cfg = load_config(str(tiny_config), host.registry, overrides=["train.epochs=1"])
+    tiny_config.write_text(text.replace("max_images_per_patient = 2\n", "") +
+                           '\n[generator]\nenabled = true\nname = "flip"\n'
+                           'balance_class = "covid"\nratio = 0.9\nmirror = true\n')
+    return host, load_config(str(tiny_config), host.registry,
+                             overrides=[f"train.epochs={epochs}"])
+
+
+def test_generator_sees_and_feeds_only_the_training_split(tiny_config: Path, tmp_path: Path):
+    host, cfg = _flip_run(tiny_config, epochs=1)
     result = run_experiment(cfg, host, output_dir=tmp_path)
     rows = list(csv.DictReader((result.run_dir / "splits.csv").open()))
     synthetic = [r for r in rows if r["synthetic"] == "True"]
@@ -97,12 +103,7 @@ def test_a_run_stopped_in_training_resumes_without_redoing_data_generator_or_aud
         tiny_config: Path, tmp_path: Path):
     from bamnet_core.experiment.runner import resume_experiment
 
-    host = load_plugins(extra=(("flip-plugin", FlipPlugin()),))
-    text = tiny_config.read_text().replace('source = "synthetic-cxr"', 'source = "lopsided"')
-    tiny_config.write_text(text.replace("max_images_per_patient = 2\n", "") +
-                           '\n[generator]\nenabled = true\nname = "flip"\n'
-                           'balance_class = "covid"\nratio = 0.9\n')
-    cfg = load_config(str(tiny_config), host.registry, overrides=["train.epochs=2"])
+    host, cfg = _flip_run(tiny_config, epochs=2)
 
     def stop_in_training(event):
         if event.stage == "train" and event.fields.get("epoch") == 2:

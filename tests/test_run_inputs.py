@@ -65,6 +65,10 @@ def test_data_that_is_not_there_or_not_data_is_one_error(cli, tmp_path: Path):
     (tmp_path / "notes.txt").write_text("hello")
     odd = cli("run", "quickstart", "--data", str(tmp_path / "notes.txt"))
     assert odd.exit_code == 1 and "no dataset source recognises" in odd.stderr
+    (tmp_path / "loop-a").symlink_to(tmp_path / "loop-b")
+    (tmp_path / "loop-b").symlink_to(tmp_path / "loop-a")
+    loop = cli("run", "quickstart", "--data", str(tmp_path / "loop-a"))
+    assert loop.exit_code == 1 and "broken or looping symbolic link" in loop.stderr
     os.mkfifo(tmp_path / "pipe.csv")  # must not be opened: that would hang
     pipe = cli("run", "quickstart", "--data", str(tmp_path / "pipe.csv"))
     assert pipe.exit_code == 1 and "not a regular file or folder" in pipe.stderr

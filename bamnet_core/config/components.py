@@ -179,4 +179,6 @@ def check_inputs(config: Config) -> None:
 def _data_place(options: dict[str, Any]) -> Path | None:
     """The folder or file a source's ``root`` or ``path`` option names, if it names one."""
     value = options.get("root") or options.get("path")
-    return Path(value).expanduser() if isinstance(value, (str, Path)) and str(value) else None
+    if not isinstance(value, (str, Path)) or not str(value) or "://" in str(value):
+        return None  # not a local place (a URL is the source's own business)
+    return Path(value).expanduser()

@@ -26,12 +26,21 @@ def entry_path(sha: str) -> Path:
                      f"{sha}.json")
 
 
+def to_json(props: dict[str, Any]) -> dict[str, Any]:
+    """Properties with NaN and infinities as ``None``, so the JSON stays standard."""
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+            for k, v in props.items()}
+
+
+def from_json(props: dict[str, Any]) -> dict[str, Any]:
+    """Undo :func:`to_json`: an unknown numeric property is NaN again."""
+    return {k: math.nan if v is None and k in NUMERIC else v for k, v in props.items()}
+
+
 def remember(sha: str, dhash: str, props: dict[str, Any]) -> None:
     """Store the dHash (hex) and properties of content ``sha``; a read-only cache only costs
     a decode later."""
-    clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-             for k, v in props.items()}
-    payload = {"dhash": dhash, "properties": clean}
+    payload = {"dhash": dhash, "properties": to_json(props)}
     try:
         write_entry(entry_path(sha), json.dumps(payload, sort_keys=True).encode("utf-8"))
     except OSError:
@@ -49,8 +58,7 @@ def recall(sha: str) -> tuple[str, dict[str, Any]] | None:
     if not isinstance(text, str) or not isinstance(props, dict) or \
             any(k not in props for k in NUMERIC + CATEGORICAL):
         return None
-    return text, {k: math.nan if props[k] is None and k in NUMERIC else props[k]
-                   for k in props}
+    return text, from_json(props)
 
 
 def cached_properties(sha: str) -> dict[str, Any] | None:

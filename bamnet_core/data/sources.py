@@ -140,7 +140,8 @@ def detect_source(path: Path, registry: Registry) -> dict[str, Any]:
     what = ("give a manifest CSV, an image folder with one sub-folder per class, or a "
             "dataset's folder")
     if not path.exists():
-        raise DataError(f"--data {path}: not found", hint=what)
+        link = " (a broken or looping symbolic link)" if path.is_symlink() else ""
+        raise DataError(f"--data {path}: not found{link}", hint=what)
     if not path.is_file() and not path.is_dir():
         raise DataError(f"--data {path}: not a regular file or folder (a pipe, socket or device)",
                         hint=what)

@@ -63,7 +63,6 @@ def early_stages(config: Config, run: rf.RunFolder, meta: dict[str, Any], timer:
                 split.assignment["train"].extend(synthesis.samples)
                 synthesis_info = synthesis.info
                 records.save_split(run, split, notes, synthesis_info)
-                run.write_text(rf.SPLITS, split.to_csv())
                 records.record(run, meta, "generator")
     check_synthetic_placement(split)
     run.write_text(rf.SPLITS, split.to_csv())

@@ -15,6 +15,7 @@ from dataclasses import asdict
 from typing import Any
 
 from ..contract.sample import Sample
+from ..data.property_cache import from_json, to_json
 from ..data.splits import SPLITS, PatientSplit
 from ..runs import folder as rf
 
@@ -61,10 +62,8 @@ def load_split(run: rf.RunFolder) -> tuple[PatientSplit, list[str], dict[str, An
 
 
 def save_properties(run: rf.RunFolder, properties: dict[str, Any]) -> None:
-    """Write ``image-properties.json`` (NaN becomes null)."""
-    clean = {path: {k: (None if isinstance(v, float) and v != v else v) for k, v in p.items()}
-             for path, p in properties.items()}
-    run.write_json(PROPERTIES, clean)
+    """Write ``image-properties.json`` (NaN and infinities become null)."""
+    run.write_json(PROPERTIES, {path: to_json(p) for path, p in properties.items()})
 
 
 def load_audit(run: rf.RunFolder, warnings: int) -> tuple[dict[str, Any], dict[str, Any]] | None:
@@ -83,7 +82,5 @@ def load_audit(run: rf.RunFolder, warnings: int) -> tuple[dict[str, Any], dict[s
     except (OSError, ValueError):
         return None
     report["warnings"] = report["warnings"][:warnings]
-    nan = float("nan")
-    properties = {path: {k: nan if v is None else v for k, v in p.items()}
-                  for path, p in properties.items()}
-    return report, properties
+    return report, {path: from_json(p) for path, p in properties.items()
+                    if isinstance(p, dict)}

@@ -64,12 +64,13 @@ def _cell(value: Any, text: bool) -> Any:
 
 def iter_shard_records(folder: Path, classes: list[str]) -> Iterator[ScoreRecord]:
     """Every row of every shard, shard by shard in name order."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     for shard in sorted(folder.glob(PATTERN)):
         try:
             table = pq.read_table(shard)
-        except Exception as exc:  # pyarrow raises several types for a damaged file
+        except (pa.ArrowException, OSError, ValueError) as exc:  # damaged, truncated, unreadable
             raise OutputError(f"shard {shard} is unreadable: {exc}",
                               hint="delete that shard and resume; its images are scored "
                                    "again") from None

@@ -1,0 +1,64 @@
+"""Stage records: what a resumed run reads back is what the stage wrote."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from bamnet_core.contract import Sample, hookimpl
+from bamnet_core.experiment import stage_records as records
+from bamnet_core.runs.folder import RunFolder
+
+
+def test_properties_round_trip_with_nan_and_infinity_as_standard_json(tmp_path: Path):
+    run = RunFolder(tmp_path)
+    (tmp_path / "data-audit.json").write_text(json.dumps({"warnings": ["a", "b", "later"]}))
+    records.save_properties(run, {"x.png": {"mean": math.nan, "aspect": math.inf,
+                                            "width": 4, "format": "png"}})
+    text = (tmp_path / records.PROPERTIES).read_text()
+    assert "NaN" not in text and "Infinity" not in text  # standard JSON for other tools
+    report, props = records.load_audit(run, warnings=2)
+    assert report["warnings"] == ["a", "b"]  # what later stages added is not kept twice
+    assert math.isnan(props["x.png"]["mean"]) and math.isnan(props["x.png"]["aspect"])
+    assert props["x.png"]["width"] == 4 and props["x.png"]["format"] == "png"
+
+
+def test_a_damaged_split_record_is_not_trusted(tmp_path: Path):
+    run = RunFolder(tmp_path)
+    assert records.load_split(run) is None  # absent
+    (tmp_path / records.SPLIT).write_text('{"version": 1, "assignment": {"train": [{"nope": 1}]}}')
+    assert records.load_split(run) is None  # wrong shape
+    (tmp_path / records.SPLIT).write_text("[1, 2")
+    assert records.load_split(run) is None  # not JSON
+
+
+class UrlSource:
+    """A source reading from a URL: nothing on disk for the input check to look at."""
+
+    def __init__(self, *, path: str = "s3://bucket/xrays/") -> None:
+        self.path = path
+
+    def samples(self):
+        return [Sample(path="never-read.png", label="normal", patient_id="p", source="s3")]
+
+
+class UrlPlugin:
+    @hookimpl
+    def register_dataset_sources(self, register):
+        register("url-source", UrlSource)
+
+
+def test_a_url_is_not_reported_as_a_missing_folder(tmp_path: Path):
+    from bamnet_testing import TINY_CONFIG
+
+    from bamnet_core.config.components import check_inputs
+    from bamnet_core.config.load import load_config
+    from bamnet_core.plugins import load_plugins
+
+    host = load_plugins(extra=(("url-plugin", UrlPlugin()),))
+    config = tmp_path / "url.toml"
+    config.write_text(TINY_CONFIG.replace('source = "synthetic-cxr"', 'source = "url-source"')
+                      .replace("patients_per_class = 12\nmax_images_per_patient = 2\nsize = 48\n",
+                               'path = "s3://bucket/xrays/"\n'))
+    check_inputs(load_config(str(config), host.registry))  # raises when it thinks it missing
