@@ -65,12 +65,11 @@ def main() -> None:
     cut = int(0.7 * len(y))
     tr, va = order[:cut], order[cut:]
 
-    train = TrainSection().model_dump(mode="json")
-    train.update(epochs=args.epochs, batch_size=args.batch_size)
+    base = TrainSection(epochs=args.epochs, batch_size=args.batch_size)
     times = {}
     for mode in (False, True):
         seed_everything(0)
-        train["feature_cache"] = mode
+        train = base.model_copy(update={"feature_cache": mode})
         with tempfile.TemporaryDirectory() as run_dir:
             t0 = time.perf_counter()
             result = train_model(VGG16Backbone(weights="none", head="paper-best"), spec,

@@ -26,14 +26,14 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_preset_name_resolves_and_fills_defaults(registry):
     cfg = load_config("quickstart", registry)
-    assert cfg["backbone"]["name"] == "small-cnn"
-    assert cfg["train"]["optimizer"]["beta_2"] == 0.999  # default filled in
-    assert cfg["data"]["opacity"] == 1.0  # component default filled in
+    assert cfg.backbone.name == "small-cnn"
+    assert cfg.train.optimizer.beta_2 == 0.999  # default filled in
+    assert cfg.document["data"]["opacity"] == 1.0  # component default filled in
     assert cfg.origin.endswith("quickstart.toml")
 
 
 def test_path_resolves(registry, tiny_config: Path):
-    assert load_config(str(tiny_config), registry)["run"]["name"] == "tiny"
+    assert load_config(str(tiny_config), registry).run.name == "tiny"
 
 
 def test_unknown_preset_lists_known(registry):
@@ -93,17 +93,17 @@ def test_set_overrides_with_type_coercion(registry, tiny_config: Path):
     cfg = load_config(str(tiny_config), registry, overrides=[
         "train.epochs=5", "train.optimizer.lr=1e-4", "backbone.filters=[2, 4, 8]",
         "run.name=renamed", "split.by=image"], seed=11)
-    assert cfg["train"]["epochs"] == 5
-    assert cfg["train"]["optimizer"]["lr"] == pytest.approx(1e-4)
-    assert cfg["backbone"]["filters"] == [2, 4, 8]
-    assert cfg["run"]["name"] == "renamed" and cfg["run"]["seed"] == 11
-    assert cfg["split"]["by"] == "image"
+    assert cfg.train.epochs == 5
+    assert cfg.train.optimizer.lr == pytest.approx(1e-4)
+    assert cfg.document["backbone"]["filters"] == [2, 4, 8]
+    assert cfg.run.name == "renamed" and cfg.run.seed == 11
+    assert cfg.split.by == "image"
 
 
 def test_int_is_accepted_for_float(registry, tiny_config: Path):
     cfg = load_config(str(tiny_config), registry, overrides=["train.optimizer.lr=1"])
-    assert cfg["train"]["optimizer"]["lr"] == 1.0 and isinstance(
-        cfg["train"]["optimizer"]["lr"], float)
+    assert cfg.train.optimizer.lr == 1.0 and isinstance(
+        cfg.train.optimizer.lr, float)
 
 
 def test_bad_set_syntax(registry, tiny_config: Path):
@@ -125,7 +125,7 @@ def test_resolved_toml_round_trips(registry, tiny_config: Path, tmp_path: Path):
     again_path = tmp_path / "resolved.toml"
     again_path.write_text(cfg.to_toml())
     again = load_config(str(again_path), registry)
-    assert again.data == cfg.data
+    assert again.document == cfg.document
     assert tomllib.loads(cfg.to_toml())["train"]["epochs"] == 4
 
 

@@ -73,7 +73,7 @@ def test_two_sources_combine_with_unique_patients(registry, tmp_path: Path):
     _folder(tmp_path / "a", 0)
     _folder(tmp_path / "b", 1)
     config = load_config(str(_config(tmp_path, TWO)), registry)
-    assert [s["root"] for s in config["data"]["sources"]] == [str(tmp_path / "a"),
+    assert [s["root"] for s in config.data.sources] == [str(tmp_path / "a"),
                                                               str(tmp_path / "b")]
     samples, notes = collect_configured(config.components, ["normal", "covid"])
     assert len(samples) == 24 and notes == []
@@ -124,10 +124,10 @@ def test_preset_paths_resolve_against_bamnet_data(tmp_path: Path, monkeypatch):
 
     registry = load_plugins({"BAMNET_LOAD_PLUGINS": ""}, extra=(("p", Presets()),)).registry
     monkeypatch.setenv("BAMNET_DATA", str(tmp_path / "data"))
-    assert load_config("site", registry)["data"]["path"] == str(tmp_path / "data/lists/m.csv")
+    assert load_config("site", registry).document["data"]["path"] == str(tmp_path / "data/lists/m.csv")
     monkeypatch.delenv("BAMNET_DATA")
     monkeypatch.chdir(tmp_path)
-    assert load_config("site", registry)["data"]["path"] == str(tmp_path / "lists/m.csv")
+    assert load_config("site", registry).document["data"]["path"] == str(tmp_path / "lists/m.csv")
     # the same file named by its path: relative to its own folder
-    assert load_config(str(preset), registry)["data"]["path"] == \
+    assert load_config(str(preset), registry).document["data"]["path"] == \
         str(tmp_path / "presets/lists/m.csv")

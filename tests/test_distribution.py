@@ -52,7 +52,7 @@ spec = PreprocessSpec(size=16, channels=1)
 out = {}
 for setting in ("none", "mirrored"):
     seed_everything(0)
-    train = TrainSection(epochs=3, batch_size=16, distribution=setting).model_dump()
+    train = TrainSection(epochs=3, batch_size=16, distribution=setting)
     result = train_model(Plain(), spec, x[:48], y[:48], x[48:], y[48:], train=train,
                          num_classes=2, seed=0, run_dir=sys.argv[1] + "/" + setting)
     out[setting] = {"info": {k: v for k, v in result.info.items()},

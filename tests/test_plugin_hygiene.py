@@ -173,7 +173,7 @@ def test_typed_options_validate_and_round_trip_through_config_toml(tmp_path: Pat
     again.parent.mkdir()
     again.write_text(config.to_toml(), encoding="utf-8")
     reloaded = load_config(str(again), registry)
-    assert reloaded.data == config.data
+    assert reloaded.document == config.document
     assert reloaded.components.source.unwrapped.root == source.root
 
 

@@ -23,6 +23,7 @@ from ..contract.capabilities import (
     NeedsFiles,
 )
 from ..contract.kinds import BY_NAME
+from ..contract.protocols import Backbone, DatasetSource, Evaluator, Generator
 from ..errors import BamnetError, ConfigError, DataError, PluginError, PluginFault
 from ..plugins.faults import Guarded
 from ..plugins.options import options_model
@@ -43,11 +44,12 @@ class Components:
     :param registrations: section (or ``evaluate.<name>``) -> who registered it.
     """
 
-    source: Any
-    backbone: Any
-    generator: Any = None
-    sources: list[tuple[str, Any]] = field(default_factory=list)
-    evaluators: dict[str, Any] = field(default_factory=dict)
+    source: DatasetSource | None
+    backbone: Backbone
+    generator: Generator | None = None
+    sources: list[tuple[str, DatasetSource]] = field(default_factory=list)
+    evaluators: dict[str, Evaluator | EvaluatesInContext | AssessesSynthetic] = field(
+        default_factory=dict)
     registrations: dict[str, Registration] = field(default_factory=dict)
 
 
@@ -119,21 +121,21 @@ def build_components(config: Config, registry: Registry) -> Components:
 
     built: dict[str, Registration] = {}
     source, sources = None, []
-    if config["data"].get("sources"):
-        for i, entry in enumerate(config["data"]["sources"]):
+    if config.data.sources:
+        for i, entry in enumerate(config.data.sources):
             key = f"data.sources[{i}]"
             sources.append((entry["id"], build(key, "dataset_source", entry["source"])))
     else:
-        source = build("data", "dataset_source", config["data"]["source"])
-    backbone = build("backbone", "backbone", config["backbone"]["name"])
+        source = build("data", "dataset_source", config.data.source)
+    backbone = build("backbone", "backbone", config.backbone.name)
     generator = None
-    if config["generator"]["enabled"]:
-        generator = build("generator", "generator", config["generator"]["name"])
+    if config.generator.enabled:
+        generator = build("generator", "generator", config.generator.name)
     evaluators = {}
-    for name in config["evaluate"]["evaluators"]:
+    for name in config.evaluate.evaluators:
         reg = registry.get("evaluator", name)
         built[f"evaluate.{name}"] = reg
-        evaluators[name] = instantiate(reg, config["evaluate"]["options"].get(name, {}),
+        evaluators[name] = instantiate(reg, config.evaluate.options.get(name, {}),
                                        where=f"{config.origin}: [evaluate.options.{name}]",
                                        validate=True)
     return Components(source=source, backbone=backbone, generator=generator,

@@ -95,9 +95,22 @@ def load_config(ref: str, registry: Registry, *, overrides: list[str] | None = N
             run["seed"] = seed
         applied["run.seed"] = seed
         flags["run.seed"] = "--seed"
-    config = validate(doc, origin=str(path), registry=registry, overrides=applied,
-                      base_dir=data_base(ref, path, registry), allow_missing=allow_missing,
-                      flags=flags)
+    return _build(doc, origin=str(path), registry=registry, overrides=applied,
+                  base_dir=data_base(ref, path, registry), allow_missing=allow_missing,
+                  flags=flags)
+
+
+def _build(doc: dict[str, Any], *, origin: str, registry: Registry, overrides: dict[str, Any],
+           base_dir: Path, allow_missing: bool, flags: dict[str, str]) -> Config:
+    """Validate ``doc`` and build its components; the config can rebuild its variants."""
+    config = validate(doc, origin=origin, registry=registry, overrides=overrides,
+                      base_dir=base_dir, allow_missing=allow_missing, flags=flags)
     if not config.missing:
         config.components = build_components(config, registry)
+
+    def rebuild(document: dict[str, Any], changed: dict[str, Any]) -> Config:
+        return _build(document, origin=origin, registry=registry, overrides=changed,
+                      base_dir=base_dir, allow_missing=False, flags=flags)
+
+    config.rebuild = rebuild
     return config

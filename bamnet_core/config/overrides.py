@@ -11,6 +11,7 @@ import tomllib
 from typing import Any
 
 from ..errors import ConfigError
+from .resolved import set_dotted
 
 
 def parse_value(raw: str) -> Any:
@@ -68,12 +69,9 @@ def apply_overrides(doc: dict[str, Any], sets: list[str],
             doc[parts[0]] = value
             applied.update({f"{parts[0]}.{k}": v for k, v in value.items()})
             continue
-        node = doc
-        for part in parts[:-1]:
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                raise ConfigError(f"--set {text!r}: {part!r} is a value, not a table")
-            node = child
-        node[parts[-1]] = value
+        try:
+            set_dotted(doc, parts, value)
+        except TypeError as exc:
+            raise ConfigError(f"--set {text!r}: {exc}") from None
         applied[".".join(parts)] = value
     return applied

@@ -38,7 +38,7 @@ class _Validator:
         self.doc, self.registry, self.base_dir = doc, registry, base_dir
         self.allow_missing = allow_missing
         self.problems = Problems(origin, overrides, flags)
-        self.config = Config(data={}, origin=origin, overrides=overrides)
+        self.config = Config(document={}, origin=origin, overrides=overrides)
 
     def run(self) -> Config:
         for section in self.doc:
@@ -69,7 +69,7 @@ class _Validator:
         except pydantic.ValidationError as exc:
             if not self.allow_missing or any(e["type"] != "missing" for e in exc.errors()):
                 report_errors(self.problems, section, exc.errors(), model, f"[{section}]")
-            self.config.data[section] = {k: v for k, v in own.items()}
+            self.config.document[section] = {k: v for k, v in own.items()}
             return
         resolved = checked.model_dump(mode="json")
         resolved = {k: v for k, v in resolved.items() if k in model.model_fields}
@@ -78,10 +78,15 @@ class _Validator:
             self.config.notices.append(f"preprocess.scaling {resolved['scaling']!r} is now "
                                        f"called {new!r}; read as {new!r}")
             resolved["scaling"] = new
-        self.config.data[section] = resolved
+            checked = checked.model_copy(update={"scaling": new})
+        self.config.document[section] = resolved
+        self.config.sections[section] = checked
         if section in COMPONENT_SECTIONS:
             extra = {k: v for k, v in values.items() if k not in core}
             self.component(section, resolved, extra)
+            if section == "data" and resolved.get("sources") is not None:
+                self.config.sections[section] = checked.model_copy(
+                    update={"sources": resolved["sources"]})
 
     def component(self, section: str, resolved: dict[str, Any], extra: dict[str, Any]) -> None:
         kind = COMPONENT_SECTIONS[section]
@@ -176,7 +181,7 @@ class _Validator:
 
     def relations(self) -> None:
         """Checks across keys and sections."""
-        data = self.config.data
+        data = self.config.document
         if data["data"].get("source") is None and data["data"].get("sources") is None:
             self.problems.add("data.source", "name a dataset source, or list several as "
                               "[[data.sources]] tables", 'data.source="image-folder"')

@@ -93,14 +93,14 @@ def run_ablation(config: Config, host: PluginHost, *, ablate: str,
     if ablate not in ABLATABLE:
         raise ConfigError(f"--ablate {ablate!r}: only {', '.join(ABLATABLE)} can be ablated",
                           hint="use --ablate generator")
-    if not config["generator"]["enabled"]:
+    if not config.generator.enabled:
         raise ConfigError(f"{config.origin}: --ablate generator needs [generator] enabled = "
                           "true (the run with the generator)",
                           hint="add --set generator.enabled=true and the [generator] keys, or "
                                "pick a preset with a generator (bamnet presets list)")
     host.raise_for_failures()
     check_inputs(config)
-    name = config["run"]["name"]
+    name = config.run.name
     parent = rf.RunFolder.create(output_dir, f"{name}-ablate-generator")
     parent.write_text(rf.CONFIG, config.to_toml())
     variants = {"with": ["run.name=with-generator"],

@@ -47,22 +47,22 @@ def audit_run(config: Config, registry: Registry, samples: Sequence[Sample],
     Sources that state facts about their populations (``StatesPopulation``) have them
     stated in the audit.
     """
-    options = config["audit"]
+    options = config.audit
     failed = {e.path for e in errors}
     prints, more = fingerprint_files([s.path for s in samples if s.path not in failed],
                                      progress=progress)
-    threshold = options["shortcut_threshold"] if options["shortcut_baseline"] else None
+    threshold = options.shortcut_threshold if options.shortcut_baseline else None
     report = audit_samples(samples, split=split, errors=[*errors, *more], fingerprints=prints,
-                           shortcut_threshold=threshold, seed=config["run"]["seed"],
+                           shortcut_threshold=threshold, seed=config.run.seed,
                            population_facts=population_facts(config))
-    if options["label_issues"] or options["outliers"]:
-        name = options["features"]
-        backbone = config.components.backbone if name == config["backbone"]["name"] \
+    if options.label_issues or options.outliers:
+        name = options.features
+        backbone = config.components.backbone if name == config.backbone.name \
             else feature_backbone(registry, name)
         failed |= {e.path for e in more}
         deep = deep_audit([s for s in samples if s.path not in failed], backbone,
-                          size=options["feature_size"], label_issues_on=options["label_issues"],
-                          outliers_on=options["outliers"], seed=config["run"]["seed"],
+                          size=options.feature_size, label_issues_on=options.label_issues,
+                          outliers_on=options.outliers, seed=config.run.seed,
                           progress=progress)
         report["deep"] = deep
         report["warnings"].extend(deep_warnings(deep))
@@ -91,19 +91,19 @@ def audit_metrics(config: Config, audit: RunAudit, split: PatientSplit,
     name = "test" if "test" in predictions else "val"
     if name not in predictions:
         return {}
-    options, classes = config["audit"], config["data"]["classes"]
+    options, classes = config.audit, config.data.classes
     _, probs = predictions[name]
     samples = loaded[name].samples
-    seed = config["run"]["seed"]
+    seed = config.run.seed
     out: dict[str, Any] = {}
-    if options["shortcut_baseline"] and audit.properties:
+    if options.shortcut_baseline and audit.properties:
         out["shortcut_baseline"] = compare_with_model(
             split.assignment["train"], samples, y[name], probs, audit.properties, classes,
             name, seed)
-    if options["subgroups"]:
+    if options.subgroups:
         groups = subgroup_metrics(samples, y[name], probs, classes=classes,
-                                  positive=config["data"]["positive"],
-                                  threshold=config["evaluate"]["threshold"], split=name,
+                                  positive=config.data.positive,
+                                  threshold=config.evaluate.threshold, split=name,
                                   seed=seed)
         out["subgroups"] = groups
         audit.report["warnings"].extend(subgroup_warnings(groups))

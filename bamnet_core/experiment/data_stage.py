@@ -42,14 +42,14 @@ def early_stages(config: Config, run: rf.RunFolder, meta: dict[str, Any], timer:
         timer.kept("data")
     else:
         with timer.stage("data"):
-            samples, notes = collect_configured(config.components, config["data"]["classes"])
-            if config["data"]["limit_per_class"] is not None:
-                samples = limit_per_class(samples, config["data"]["limit_per_class"], seed)
+            samples, notes = collect_configured(config.components, config.data.classes)
+            if config.data.limit_per_class is not None:
+                samples = limit_per_class(samples, config.data.limit_per_class, seed)
             split = _split(config, samples, split_seed)
             _check_same_split(run, split, resume)
             records.save_split(run, split, notes, None)
             records.record(run, meta, "data")
-    if config["generator"]["enabled"]:
+    if config.generator.enabled:
         if kept is not None and records.finished(meta, "generator") and synthesis_info:
             timer.kept("generator")
             synthesis_info = {**synthesis_info, "reused": True}  # this attempt made none
@@ -78,12 +78,12 @@ def early_stages(config: Config, run: rf.RunFolder, meta: dict[str, Any], timer:
 
 def _split(config: Config, samples: list[Any], seed: int) -> PatientSplit:
     """The configured split: by patient or image, with a held-out source when asked."""
-    options = config["split"]
-    if options["hold_out_source"]:
-        return split_holding_out(samples, options["hold_out_source"], val=options["val"],
-                                 seed=seed, by=options["by"])
-    return split_samples(samples, val=options["val"], test=options["test"], seed=seed,
-                         by=options["by"])
+    options = config.split
+    if options.hold_out_source:
+        return split_holding_out(samples, options.hold_out_source, val=options.val,
+                                 seed=seed, by=options.by)
+    return split_samples(samples, val=options.val, test=options.test, seed=seed,
+                         by=options.by)
 
 
 def _check_same_split(run: rf.RunFolder, split: PatientSplit, resume: bool) -> None:

@@ -41,7 +41,7 @@ def predictions_csv(classes: list[str], splits: dict[str, SplitPredictions]) -> 
 
 def labels_of(config: Config, loaded: LoadedImages) -> np.ndarray:
     """Class indices of the loaded samples, in ``[data] classes`` order."""
-    index = {c: i for i, c in enumerate(config["data"]["classes"])}
+    index = {c: i for i, c in enumerate(config.data.classes)}
     return np.array([index[s.label] for s in loaded.samples], dtype=np.int64)
 
 
@@ -68,7 +68,7 @@ def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, mode
             splits[name] = SplitPredictions(name=name, y_true=labels_of(config, part),
                                             y_prob=inference.probabilities(part.x),
                                             samples=list(part.samples), images=part.x)
-    run.write_text(predictions_file, predictions_csv(config["data"]["classes"], splits))
+    run.write_text(predictions_file, predictions_csv(config.data.classes, splits))
     backbone = config.components.backbone
     inputs = EvaluationInputs(
         splits=splits, figures_dir=run.file(figures),
@@ -76,6 +76,6 @@ def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, mode
         features=inference.features(), model=model,
         gradcam_layer=backbone.gradcam_layer if isinstance(backbone, NamesGradCamLayer)
         else None,
-        protocol=config["split"]["by"], extra=extra or {})
+        protocol=config.split.by, extra=extra or {})
     predictions = {name: (part.y_true, part.y_prob) for name, part in splits.items()}
     return evaluate_splits(config, inputs, progress), predictions

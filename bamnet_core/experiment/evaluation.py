@@ -107,10 +107,10 @@ def headline_split(names: list[str]) -> dict[str, str]:
 def _plain_call(evaluator: Any, split: SplitPredictions, config: Config,
                 seed: int) -> dict[str, Any]:
     """A plain evaluator's result, with patient-bootstrap intervals of its numbers."""
-    kwargs = {"class_names": config["data"]["classes"], "positive": config["data"]["positive"],
-              "threshold": config["evaluate"]["threshold"]}
+    kwargs = {"class_names": config.data.classes, "positive": config.data.positive,
+              "threshold": config.evaluate.threshold}
     raw = evaluator.evaluate(split.y_true, split.y_prob, **kwargs)
-    resamples = int(config["evaluate"]["bootstrap"])
+    resamples = config.evaluate.bootstrap
     if isinstance(raw, dict) and resamples and len(split.y_true) and "intervals" not in raw:
         raw = {**raw, "intervals": bootstrap_metrics(
             lambda rows: evaluator.evaluate(split.y_true[rows], split.y_prob[rows], **kwargs),
@@ -128,12 +128,12 @@ def evaluate_splits(config: Config, inputs: EvaluationInputs,
     evaluator's entry is ``{"error": "..."}`` and the failure is listed under
     ``"evaluator_errors"`` (absent when all succeeded).
     """
-    evaluate = config["evaluate"]
-    classes = config["data"]["classes"]
-    positive = config["data"]["positive"]
-    seed = config["run"]["seed"]
+    evaluate = config.evaluate
+    classes = config.data.classes
+    positive = config.data.positive
+    seed = config.run.seed
     metrics: dict[str, Any] = {"classes": classes, "positive": positive,
-                               "threshold": evaluate["threshold"],
+                               "threshold": evaluate.threshold,
                                "headline": headline_split(list(inputs.splits)),
                                "splits": {}}
     errors: list[dict[str, str]] = []
@@ -153,7 +153,7 @@ def evaluate_splits(config: Config, inputs: EvaluationInputs,
                     raw = evaluator.evaluate_context(EvaluationContext(
                         split=split, validation=validation if name != "val" else None,
                         class_names=classes, positive=positive,
-                        threshold=evaluate["threshold"], settings=dict(evaluate), seed=seed,
+                        threshold=evaluate.threshold, settings=evaluate.model_dump(), seed=seed,
                         figures_dir=inputs.figures_dir, predict=inputs.predict,
                         features=inputs.features, model=inputs.model,
                         gradcam_layer=inputs.gradcam_layer, protocol=inputs.protocol,

@@ -82,7 +82,7 @@ def evaluate_external(run_dir: str | Path, host: PluginHost, *, data: str,
         raise RunError(f"{run.path} is not a trained run folder (no {rf.CONFIG} and "
                        f"{rf.MODEL})", hint="pass a folder that `bamnet run` finished")
     config = load_config(str(run.file(rf.CONFIG)), host.registry)
-    classes = config["data"]["classes"]
+    classes = config.data.classes
     samples, origin = _samples(data, source, host, classes)
     if not samples:
         raise DataError(f"{data}: no images", hint="check the path")

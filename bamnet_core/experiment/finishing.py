@@ -17,9 +17,9 @@ def export_run(config: Config, run_dir: Path, progress: ProgressCallback) -> dic
     """The export stage: ``model.onnx`` (and the variants ``[export]`` asks for), gated."""
     from ..export.onnx_export import export_onnx
 
-    options = config["export"]
-    result = export_onnx(run_dir, opset=options["opset"], int8=options["int8"],
-                         fp16=options["fp16"], calibration_images=options["calibration_images"],
+    options = config.export
+    result = export_onnx(run_dir, opset=options.opset, int8=options.int8,
+                         fp16=options.fp16, calibration_images=options.calibration_images,
                          progress=progress)
     return {"model": str(result.model_path), **{f"model_{name}": str(path) for name, path
                                                  in result.variants.items()}}
@@ -41,7 +41,7 @@ def finish_run(config: Config, run: rf.RunFolder, meta: dict[str, Any],
             with timer.stage("report"):
                 meta["report"] = write_report_safely(run.path, progress)
             files["report"] = str(run.file("report.html"))
-        if config["export"]["onnx"]:
+        if config.export.onnx:
             with timer.stage("export"):
                 files.update(export_run(config, run.path, progress))
             meta["export"] = files

@@ -106,14 +106,14 @@ def synthesise(config: Config, split: PatientSplit, run: RunFolder, seed: int,
     The generator sees only the training split (checked), and its images go
     only into training, so nothing synthetic can reach validation or test.
     """
-    gen_cfg = config["generator"]
+    gen_cfg = config.generator
     generator = config.components.generator
     reg = config.components.registrations["generator"]
-    label = gen_cfg["balance_class"]
+    label = gen_cfg.balance_class
     train = [s for s in split.assignment["train"] if not s.synthetic]
-    counts = {c: sum(s.label == c for s in train) for c in config["data"]["classes"]}
-    target, need = planned_count(counts, label, ratio=gen_cfg["ratio"], count=gen_cfg["count"])
-    info: dict[str, Any] = {"name": gen_cfg["name"], "class": label, "real": counts[label],
+    counts = {c: sum(s.label == c for s in train) for c in config.data.classes}
+    target, need = planned_count(counts, label, ratio=gen_cfg.ratio, count=gen_cfg.count)
+    info: dict[str, Any] = {"name": gen_cfg.name, "class": label, "real": counts[label],
                             "largest_class": max(counts.values()), "target": target,
                             "synthetic": 0, "manifest": MANIFEST,
                             "fitted_on_list": FITTED_ON}
@@ -131,7 +131,7 @@ def synthesise(config: Config, split: PatientSplit, run: RunFolder, seed: int,
     info["reused"] = made is not None
     if made is None:
         workdir = run.file(FOLDER)
-        progress(ProgressEvent("generator", 0, None, f"fitting generator {gen_cfg['name']!r} "
+        progress(ProgressEvent("generator", 0, None, f"fitting generator {gen_cfg.name!r} "
                                f"on {len(real)} {label!r} images"))
         _fit(generator, real, workdir, seed, progress)
         made = generator.generate(need, label=label, outdir=workdir / "images", seed=seed)

@@ -50,7 +50,7 @@ class LosoResult:
 
 def held_out_sources(config: Config, *, min_images: int) -> tuple[list[str], list[str]]:
     """The sources to hold out, and the ones skipped for having too few images."""
-    samples, _ = collect_configured(config.components, config["data"]["classes"])
+    samples, _ = collect_configured(config.components, config.data.classes)
     counts = Counter(s.source for s in samples)
     if len(counts) < 2:
         raise ConfigError(f"{config.origin}: --loso needs data from two or more sources; "
@@ -104,7 +104,7 @@ def run_loso(config: Config, host: PluginHost, *, output_dir: str | Path = "runs
     host.raise_for_failures()
     check_inputs(config)
     sources, skipped = held_out_sources(config, min_images=min_images)
-    name = config["run"]["name"]
+    name = config.run.name
     parent = rf.RunFolder.create(output_dir, f"{name}-loso")
     parent.write_text(rf.CONFIG, config.to_toml())
     runs: dict[str, RunResult] = {}

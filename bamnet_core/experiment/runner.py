@@ -51,8 +51,8 @@ def run_experiment(
     host.raise_for_failures()
     check_until(config, until)
     check_inputs(config)
-    run = rf.RunFolder.create(output_dir, config["run"]["name"])
-    meta = rf.base_meta(seed=config["run"]["seed"], plugin_pins=host.pins(),
+    run = rf.RunFolder.create(output_dir, config.run.name)
+    meta = rf.base_meta(seed=config.run.seed, plugin_pins=host.pins(),
                         config_origin=config.origin)
     run.write_text(rf.CONFIG, config.to_toml())
     run.write_json(rf.META, meta)
@@ -100,9 +100,9 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
              progress: ProgressCallback, *, resume: bool, until: str | None = None
              ) -> RunResult:
     timer = StageTimer(progress, until)
-    seed = config["run"]["seed"]
-    split_seed = config["split"]["seed"] if config["split"]["seed"] is not None else seed
-    spec = PreprocessSpec.from_config(config["preprocess"])
+    seed = config.run.seed
+    split_seed = config.split.seed if config.split.seed is not None else seed
+    spec = config.preprocess_spec()
     run.write_text(rf.PREPROCESS, spec.to_json() + "\n")
     try:
         split, notes, synthesis_info, checked = early_stages(config, run, meta, timer, seed,
@@ -111,7 +111,7 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
 
         seed_everything(seed)
         meta["device"] = describe_device()
-        classes = config["data"]["classes"]
+        classes = config.data.classes
         index = {c: i for i, c in enumerate(classes)}
         with timer.stage("decode"):
             loaded = {name: load_samples(split.assignment[name], spec, progress=progress,
@@ -147,7 +147,7 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
             meta["report"] = write_report_safely(run.path, progress)
         files = {"report": str(run.file("report.html"))} if run.file("report.html").is_file() \
             else {}
-        if config["export"]["onnx"] and not metrics.get("evaluator_errors"):
+        if config.export.onnx and not metrics.get("evaluator_errors"):
             with timer.stage("export"):
                 files.update(export_run(config, run.path, progress))
             meta["export"] = files
@@ -182,11 +182,11 @@ def _train_and_evaluate(config: Config, run: rf.RunFolder, spec: PreprocessSpec,
                         resume: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
     from ..train.engine import history_csv, train_model
 
-    classes = config["data"]["classes"]
+    classes = config.data.classes
     with timer.stage("train"):
         result = train_model(config.components.backbone, spec, loaded["train"].x, y["train"],
-                             loaded["val"].x, y["val"], train=config["train"],
-                             num_classes=len(classes), seed=config["run"]["seed"],
+                             loaded["val"].x, y["val"], train=config.train,
+                             num_classes=len(classes), seed=config.run.seed,
                              run_dir=run.path, resume=resume, progress=progress)
     model = result.model
     meta["training"] = result.info

@@ -77,7 +77,7 @@ def check_until(config: Config, until: str | None) -> None:
     if until not in STOPPABLE:
         raise RunError(f"--until {until!r}: a run can stop after {', '.join(STOPPABLE)}",
                        hint="for example --until audit")
-    if (until == "generator" and not config["generator"]["enabled"]) or \
-            (until == "export" and not config["export"]["onnx"]):
+    if (until == "generator" and not config.generator.enabled) or \
+            (until == "export" and not config.export.onnx):
         raise RunError(f"--until {until}: this config has no {until} stage",
                        hint=f"enable [{until}] in the config, or stop at another stage")

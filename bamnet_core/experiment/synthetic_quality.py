@@ -80,7 +80,7 @@ def assess_synthetic(config: Config, model: Any, train: Any, spec: PreprocessSpe
     chosen = assessors(config)
     if not chosen:
         return None
-    label = config["generator"]["balance_class"]
+    label = config.generator.balance_class
     synthetic = [i for i, s in enumerate(train.samples) if s.synthetic]
     real = [i for i, s in enumerate(train.samples) if s.label == label and not s.synthetic]
     if not synthetic or not real:

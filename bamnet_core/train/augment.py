@@ -15,12 +15,13 @@ from typing import Any
 
 import numpy as np
 
+from ..config.schema import AugmentSection
 from ..imaging.preprocess import PreprocessSpec
 
 
-def augment_enabled(augment: dict[str, float]) -> bool:
+def augment_enabled(augment: AugmentSection) -> bool:
     """Whether any augmentation in ``[train.augment]`` is switched on."""
-    return any(float(v) > 0 for v in augment.values())
+    return any(float(v) > 0 for v in augment.model_dump().values())
 
 
 def epoch_seed(seed: int, epoch: int, salt: int = 0) -> int:
@@ -28,7 +29,7 @@ def epoch_seed(seed: int, epoch: int, salt: int = 0) -> int:
     return int(np.random.SeedSequence([seed, epoch, salt]).generate_state(1)[0] % (2**31 - 1))
 
 
-def build_augmenter(augment: dict[str, float], spec: PreprocessSpec,
+def build_augmenter(augment: AugmentSection, spec: PreprocessSpec,
                     seed: int) -> Callable[[Any], Any] | None:
     """A function augmenting one batch of preprocessed images, or None when all is off.
 
@@ -40,17 +41,17 @@ def build_augmenter(augment: dict[str, float], spec: PreprocessSpec,
 
     layers: list[Any] = []
     fill = {"fill_mode": "constant", "fill_value": 0.0}
-    if augment["rotation"] > 0:
-        layers.append(keras.layers.RandomRotation(augment["rotation"] / 360.0, seed=seed,
+    if augment.rotation > 0:
+        layers.append(keras.layers.RandomRotation(augment.rotation / 360.0, seed=seed,
                                                   name="augment_rotation", **fill))
-    if augment["shift"] > 0:
-        layers.append(keras.layers.RandomTranslation(augment["shift"], augment["shift"],
+    if augment.shift > 0:
+        layers.append(keras.layers.RandomTranslation(augment.shift, augment.shift,
                                                      seed=seed + 1, name="augment_shift", **fill))
-    if augment["zoom"] > 0:
-        layers.append(keras.layers.RandomZoom(augment["zoom"], seed=seed + 2,
+    if augment.zoom > 0:
+        layers.append(keras.layers.RandomZoom(augment.zoom, seed=seed + 2,
                                               name="augment_zoom", **fill))
-    if augment["brightness"] > 0:
-        layers.append(keras.layers.RandomBrightness(augment["brightness"], value_range=(0.0, 1.0),
+    if augment.brightness > 0:
+        layers.append(keras.layers.RandomBrightness(augment.brightness, value_range=(0.0, 1.0),
                                                     seed=seed + 3, name="augment_brightness"))
     if not layers:
         return None

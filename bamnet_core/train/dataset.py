@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..config.schema import AugmentSection
 from ..imaging.preprocess import PreprocessSpec
 from .augment import build_augmenter, epoch_seed
 
@@ -33,7 +34,7 @@ def steps_per_epoch(n: int, batch_size: int) -> int:
 
 
 def train_dataset(x: np.ndarray, y: np.ndarray, *, batch_size: int, seed: int, start_epoch: int,
-                  end_epoch: int, augment: dict[str, float] | None,
+                  end_epoch: int, augment: AugmentSection | None,
                   spec: PreprocessSpec | None, full_batches: bool = False) -> Any:
     """Batches for epochs ``start_epoch`` .. ``end_epoch - 1``, back to back.
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from .._util.progress import ProgressCallback, silent
 from ..contract.capabilities import ChecksPreprocess, FineTunable, SplitBackbone
+from ..config.schema import AugmentSection, OptimizerSection, TrainSection
 from ..contract.protocols import compose
 from ..errors import ConfigError
 from ..imaging.preprocess import PreprocessSpec
@@ -85,15 +86,15 @@ def predict(model: Any, x: np.ndarray, batch_size: int = 64) -> np.ndarray:
     return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float32)
 
 
-def use_feature_cache(train: dict[str, Any], extractor: Any | None) -> bool:
+def use_feature_cache(train: TrainSection, extractor: Any | None) -> bool:
     """Whether to train the head on cached features (``train.feature_cache``)."""
-    setting = train["feature_cache"]
+    setting = train.feature_cache
     reasons = []
     if extractor is None:
         reasons.append("the backbone does not offer a feature extractor / head split")
     elif extractor.trainable_weights:
         reasons.append("the backbone is not entirely frozen (set [backbone] freeze = \"all\")")
-    if augment_enabled(train["augment"]):
+    if augment_enabled(train.augment):
         reasons.append("[train.augment] is on (every epoch sees new pixels)")
     if setting is True and reasons:
         raise ConfigError("train.feature_cache = true, but " + "; and ".join(reasons),
@@ -127,7 +128,7 @@ def unfreeze(layers: Sequence[Any], prefix: str) -> int:
 
 @dataclass
 class _Job:
-    train: dict[str, Any]
+    train: TrainSection
     spec: PreprocessSpec
     seed: int
     run_dir: Path
@@ -136,35 +137,35 @@ class _Job:
     replicas: int = 1
 
 
-def _compile(job: _Job, model: Any, optimizer: dict[str, Any]) -> None:
+def _compile(job: _Job, model: Any, optimizer: OptimizerSection) -> None:
     model.compile(optimizer=build_optimizer(optimizer), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"], jit_compile=job.train["jit_compile"])
+                  metrics=["accuracy"], jit_compile=job.train.jit_compile)
 
 
 def _fit(job: _Job, trained: Any, full: Any, state: TrainState, data: tuple[np.ndarray, ...],
-         end: int, augment: dict[str, float] | None) -> None:
+         end: int, augment: AugmentSection | None) -> None:
     x, y, xv, yv = data
     train = job.train
-    batch, start = train["batch_size"], state.phase_epochs
+    batch, start = train.batch_size, state.phase_epochs
     offset = len(state.history) - start
     steps = steps_per_epoch(len(x), batch)
     ds = train_dataset(x, y, batch_size=batch, seed=job.seed, start_epoch=start, end_epoch=end,
                        augment=augment, spec=job.spec, full_batches=job.replicas > 1)
-    weights = class_weights(y, job.num_classes) if train["class_weight"] == "balanced" else None
+    weights = class_weights(y, job.num_classes) if train.class_weight == "balanced" else None
     trained.fit(ds, validation_data=(xv, yv), validation_batch_size=batch, epochs=end,
                 shuffle=False, initial_epoch=start, steps_per_epoch=steps,
                 class_weight=weights, verbose=0,
                 callbacks=[epoch_reseeder(job.seed, offset),
                            progress_forwarder(job.progress, end, steps, offset),
                            epoch_recorder(run_dir=job.run_dir, state=state, trained=trained,
-                                          full=full, monitor=train["monitor"],
-                                          patience=train["early_stopping"],
+                                          full=full, monitor=train.monitor,
+                                          patience=train.early_stopping,
                                           history_csv=history_csv, best_file=BEST,
                                           history_file=HISTORY)])
 
 
 def train_model(backbone: Any, spec: PreprocessSpec, x_train: np.ndarray, y_train: np.ndarray,
-                x_val: np.ndarray, y_val: np.ndarray, *, train: dict[str, Any],
+                x_val: np.ndarray, y_val: np.ndarray, *, train: TrainSection,
                 num_classes: int, seed: int, run_dir: str | Path, resume: bool = False,
                 progress: ProgressCallback = silent) -> TrainResult:
     """Train ``backbone``'s model as ``[train]`` says, checkpointing into ``run_dir``.
@@ -178,19 +179,19 @@ def train_model(backbone: Any, spec: PreprocessSpec, x_train: np.ndarray, y_trai
     if isinstance(backbone, ChecksPreprocess):
         backbone.check_preprocess(spec)
     before = keras.config.dtype_policy().name
-    if train["jit_compile"] and keras.backend.backend() == "tensorflow":
+    if train.jit_compile and keras.backend.backend() == "tensorflow":
         # Keras silently skips XLA while TensorFlow op determinism is on; XLA wins here.
         from tensorflow.python.framework.config import disable_op_determinism
 
         disable_op_determinism()
-    if train["mixed_precision"]:
+    if train.mixed_precision:
         keras.mixed_precision.set_global_policy(mixed_policy())
     try:
-        where = placement(train["distribution"], train["batch_size"])
+        where = placement(train.distribution, train.batch_size)
         job = _Job(train, spec, seed, Path(run_dir), num_classes, progress, where.replicas)
         with where.scope():
             result = _train(job, backbone, (x_train, y_train, x_val, y_val), resume)
-        result.info.update(where.describe(train["batch_size"]))
+        result.info.update(where.describe(train.batch_size))
         return result
     finally:
         keras.mixed_precision.set_global_policy(before)
@@ -208,7 +209,7 @@ def _train(job: _Job, backbone: Any, data: tuple[np.ndarray, ...], resume: bool)
         full = compose(extractor, head)
     else:
         full = backbone.build(spec.input_shape, job.num_classes)
-    if train["mixed_precision"]:
+    if train.mixed_precision:
         check_float32_output(full, type(backbone).__name__)
     cache = use_feature_cache(train, extractor)
     info["feature_cache"] = cache
@@ -219,40 +220,40 @@ def _train(job: _Job, backbone: Any, data: tuple[np.ndarray, ...], resume: bool)
         trained = full
         if cache:
             x, counts = cached_features(extractor, x, spec=spec, progress=job.progress,
-                                        batch_size=train["batch_size"])
+                                        batch_size=train.batch_size)
             xv, counts_val = cached_features(extractor, xv, spec=spec, progress=job.progress,
-                                             batch_size=train["batch_size"])
+                                             batch_size=train.batch_size)
             info["feature_cache_counts"] = {"train": counts, "val": counts_val}
             trained = head
         if state.phase_epochs:
             trained = checkpoint.load_model(job.run_dir, state)
             full = compose(extractor, trained) if cache else trained
         else:
-            _compile(job, trained, train["optimizer"])
-        if state.phase_epochs < train["epochs"] and not state.phase_done:
-            _fit(job, trained, full, state, (x, y, xv, yv), train["epochs"],
-                 None if cache else train["augment"])
-    finetune = train["finetune"]
-    if finetune["epochs"] > 0:
+            _compile(job, trained, train.optimizer)
+        if state.phase_epochs < train.epochs and not state.phase_done:
+            _fit(job, trained, full, state, (x, y, xv, yv), train.epochs,
+                 None if cache else train.augment)
+    finetune = train.finetune
+    if finetune.epochs > 0:
         x, y, xv, yv = data
         if state.phase == "train":
             inner = full.get_layer("backbone").layers if extractor is not None else full.layers
             info["unfrozen_layers"] = unfreeze(inner, finetune_start(backbone,
-                                                                    finetune["unfreeze"]))
-            _compile(job, full, {**train["optimizer"], "lr": finetune["lr"]})
+                                                                    finetune.unfreeze))
+            _compile(job, full, train.optimizer.model_copy(update={"lr": finetune.lr}))
             state = TrainState(phase="finetune", phase_epochs=0, model_file="",
                                history=state.history, best=state.best,
                                best_epoch=state.best_epoch, seed=job.seed)
         else:
             full = checkpoint.load_model(job.run_dir, state)
-        if state.phase_epochs < finetune["epochs"] and not state.phase_done:
-            _fit(job, full, full, state, (x, y, xv, yv), finetune["epochs"], train["augment"])
+        if state.phase_epochs < finetune.epochs and not state.phase_done:
+            _fit(job, full, full, state, (x, y, xv, yv), finetune.epochs, train.augment)
     info["precision"] = keras.config.dtype_policy().name
     # compile wraps the optimizer in a LossScaleOptimizer under mixed_float16 (not bfloat16)
     info["loss_scaling"] = info["precision"] == "mixed_float16"
     info["best_epoch"] = state.best_epoch
     info["model_epoch"] = len(state.history)  # the epoch model.keras comes from
-    if train["restore_best"] and (job.run_dir / BEST).is_file():
+    if train.restore_best and (job.run_dir / BEST).is_file():
         full = keras.models.load_model(job.run_dir / BEST)
         info["restored_best"] = True
         info["model_epoch"] = state.best_epoch

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..config.schema import OptimizerSection
 from .backend import import_keras
 
 
@@ -47,7 +48,7 @@ def mixed_policy() -> str:
     return "mixed_float16" if describe_device()["device"] == "GPU" else "mixed_bfloat16"
 
 
-def build_optimizer(opt: dict[str, Any]) -> Any:
+def build_optimizer(opt: OptimizerSection) -> Any:
     """An optimizer from ``[train.optimizer]``.
 
     ``decay`` is the classic Keras learning-rate decay, ``lr / (1 + decay * step)``,
@@ -56,14 +57,14 @@ def build_optimizer(opt: dict[str, Any]) -> Any:
     """
     import keras
 
-    lr: Any = opt["lr"]
-    if opt["decay"] > 0:
+    lr: Any = opt.lr
+    if opt.decay > 0:
         lr = keras.optimizers.schedules.InverseTimeDecay(
-            initial_learning_rate=opt["lr"], decay_steps=1, decay_rate=opt["decay"]
+            initial_learning_rate=opt.lr, decay_steps=1, decay_rate=opt.decay
         )
-    if opt["name"] == "sgd":
-        return keras.optimizers.SGD(learning_rate=lr, momentum=opt["beta_1"])
-    return keras.optimizers.Adam(learning_rate=lr, beta_1=opt["beta_1"], beta_2=opt["beta_2"])
+    if opt.name == "sgd":
+        return keras.optimizers.SGD(learning_rate=lr, momentum=opt.beta_1)
+    return keras.optimizers.Adam(learning_rate=lr, beta_1=opt.beta_1, beta_2=opt.beta_2)
 
 
 def class_weights(y: np.ndarray, num_classes: int) -> dict[int, float]:
