@@ -18,7 +18,7 @@ from typing import Literal
 from ..contract.sample import Sample
 from ..errors import DataError
 
-SPLITS = ("train", "val", "test")
+SPLIT_NAMES = ("train", "val", "test")
 
 
 @dataclass
@@ -62,7 +62,7 @@ class PatientSplit:
         writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n",
                                 extrasaction="ignore")
         writer.writeheader()
-        for name in SPLITS:
+        for name in SPLIT_NAMES:
             for s in self.assignment.get(name, []):
                 writer.writerow({"split": name, **s.to_row()})
         return out.getvalue()
@@ -96,7 +96,7 @@ def split_samples(
         label = Counter(s.label for s in groups[gid]).most_common(1)[0][0]
         by_class[label].append(gid)
     rng = random.Random(seed)
-    assignment: dict[str, list[Sample]] = {name: [] for name in SPLITS}
+    assignment: dict[str, list[Sample]] = {name: [] for name in SPLIT_NAMES}
     notes: list[str] = []
     for label in sorted(by_class):
         gids = by_class[label]
@@ -124,7 +124,7 @@ def split_samples(
         if len(gids) < 2:
             unit = "patient" if by == "patient" else "image"
             notes.append(f"class {label!r} has a single {unit}; it is only in the training split")
-    for name in SPLITS:
+    for name in SPLIT_NAMES:
         assignment[name].sort(key=lambda s: s.path)
     return PatientSplit(assignment=assignment, by=by, seed=seed, notes=notes)
 

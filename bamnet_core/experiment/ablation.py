@@ -23,11 +23,10 @@ from ..config.resolved import Config
 from ..errors import ConfigError, RunError
 from ..plugins.manager import PluginHost
 from ..runs import folder as rf
+from ..runs import layout
 from .runner import RunResult, run_experiment
 
 ABLATABLE = ("generator",)
-COMPARISON_JSON = "comparison.json"
-COMPARISON_CSV = "comparison.csv"
 METRICS = ("accuracy", "balanced_accuracy", "sensitivity", "specificity", "roc_auc", "f1")
 
 
@@ -41,7 +40,7 @@ class AblationResult:
 
 
 def _held_out_rows(run_dir: Path) -> list[list[str]]:
-    with open(run_dir / rf.SPLITS, newline="", encoding="utf-8") as fh:
+    with open(run_dir / layout.SPLITS_CSV, newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     return [r for r in rows[1:] if r[0] in ("val", "test")]
 
@@ -102,14 +101,14 @@ def run_ablation(config: Config, host: PluginHost, *, ablate: str,
     check_inputs(config)
     name = config.run.name
     parent = rf.RunFolder.create(output_dir, f"{name}-ablate-generator")
-    parent.write_text(rf.CONFIG, config.to_toml())
+    parent.write_text(layout.CONFIG, config.to_toml())
     variants = {"with": ["run.name=with-generator"],
                 "without": ["run.name=without-generator", "generator.enabled=false"]}
     runs = {}
     for key, overrides in variants.items():
-        variant = load_config(str(parent.file(rf.CONFIG)), host.registry, overrides=overrides)
+        variant = load_config(str(parent.file(layout.CONFIG)), host.registry, overrides=overrides)
         runs[key] = run_experiment(variant, host, output_dir=parent.path, progress=progress)
     comparison = compare(runs)
-    parent.write_json(COMPARISON_JSON, comparison)
-    parent.write_text(COMPARISON_CSV, comparison_csv(comparison))
+    parent.write_json(layout.COMPARISON_JSON, comparison)
+    parent.write_text(layout.COMPARISON_CSV, comparison_csv(comparison))
     return AblationResult(parent.path, runs, comparison)

@@ -19,6 +19,7 @@ from ..data.splits import PatientSplit, split_holding_out, split_samples
 from ..data.subset import limit_per_class
 from ..errors import RunError
 from ..runs import folder as rf
+from ..runs import layout
 from . import stage_records as records
 from .audit_stage import RunAudit
 from .generator_stage import synthesise
@@ -65,7 +66,7 @@ def early_stages(config: Config, run: rf.RunFolder, meta: dict[str, Any], timer:
                 records.save_split(run, split, notes, synthesis_info)
                 records.record(run, meta, "generator")
     check_synthetic_placement(split)
-    run.write_text(rf.SPLITS, split.to_csv())
+    run.write_text(layout.SPLITS_CSV, split.to_csv())
     audited = records.finished(meta, "audit") if resume else None
     if audited is None:
         return split, notes, synthesis_info, None
@@ -88,7 +89,7 @@ def _split(config: Config, samples: list[Any], seed: int) -> PatientSplit:
 
 def _check_same_split(run: rf.RunFolder, split: PatientSplit, resume: bool) -> None:
     """On resume, a recomputed split must equal the real rows of the folder's ``splits.csv``."""
-    path = run.file(rf.SPLITS)
+    path = run.file(layout.SPLITS_CSV)
     if not resume or not path.is_file():
         return
 

@@ -20,10 +20,8 @@ from ..contract.evaluation import SplitPredictions
 from ..data.loading import LoadedImages
 from ..imaging.preprocess import PreprocessSpec
 from ..runs import folder as rf
+from ..runs import layout
 from .evaluation import EvaluationInputs, evaluate_splits
-
-PLOTS = "plots"
-PREDICTIONS = "predictions.csv"
 
 
 def predictions_csv(classes: list[str], splits: dict[str, SplitPredictions]) -> str:
@@ -48,7 +46,7 @@ def labels_of(config: Config, loaded: LoadedImages) -> np.ndarray:
 def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, model: Any,
                    loaded: dict[str, LoadedImages], *, from_cache: bool,
                    progress: ProgressCallback, extra: dict[str, Any] | None = None,
-                   figures: str = PLOTS, predictions_file: str = PREDICTIONS
+                   figures: str = layout.PLOTS, predictions_file: str = layout.PREDICTIONS
                    ) -> tuple[dict[str, Any], dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Predict every non-empty split of ``loaded`` and run the configured evaluators.
 

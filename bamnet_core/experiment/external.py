@@ -27,10 +27,9 @@ from ..errors import ConfigError, DataError, RunError
 from ..imaging.preprocess import PreprocessSpec
 from ..plugins.manager import PluginHost
 from ..runs import folder as rf
+from ..runs import layout
 from .evaluate_stage import evaluate_model
 from .report_stage import write_report_safely
-
-EXTERNAL = "external"
 
 
 @dataclass
@@ -78,28 +77,28 @@ def evaluate_external(run_dir: str | Path, host: PluginHost, *, data: str,
     :raises RunError: not a finished run folder; :raises DataError: unreadable data.
     """
     run = rf.RunFolder(Path(run_dir).expanduser())
-    if not run.file(rf.CONFIG).is_file() or not run.file(rf.MODEL).is_file():
-        raise RunError(f"{run.path} is not a trained run folder (no {rf.CONFIG} and "
-                       f"{rf.MODEL})", hint="pass a folder that `bamnet run` finished")
-    config = load_config(str(run.file(rf.CONFIG)), host.registry)
+    if not run.file(layout.CONFIG).is_file() or not run.file(layout.MODEL).is_file():
+        raise RunError(f"{run.path} is not a trained run folder (no {layout.CONFIG} and "
+                       f"{layout.MODEL})", hint="pass a folder that `bamnet run` finished")
+    config = load_config(str(run.file(layout.CONFIG)), host.registry)
     classes = config.data.classes
     samples, origin = _samples(data, source, host, classes)
     if not samples:
         raise DataError(f"{data}: no images", hint="check the path")
     label = re.sub(r"[^A-Za-z0-9._-]+", "-", name or Path(data).stem or data).strip("-")
-    spec = PreprocessSpec.from_json(run.file(rf.PREPROCESS).read_text(encoding="utf-8"))
+    spec = PreprocessSpec.from_json(run.file(layout.PREPROCESS).read_text(encoding="utf-8"))
     loaded = load_samples(samples, spec, progress=progress, stage="decode external")
     if not len(loaded.samples):
         raise DataError(f"{data}: none of its {len(samples)} images could be decoded")
     from ..train.backend import import_keras
 
-    model = import_keras().models.load_model(run.file(rf.MODEL), compile=False)
-    sub = f"{EXTERNAL}/{label}"
+    model = import_keras().models.load_model(run.file(layout.MODEL), compile=False)
+    sub = f"{layout.EXTERNAL}/{label}"
     metrics, _ = evaluate_model(config, run, spec, model, {"external": loaded}, from_cache=False,
                              progress=progress, figures=sub,
                              predictions_file=f"{sub}/predictions.csv")
     metrics["data"] = {"origin": origin, "images": len(samples),
                        "decode_failures": len(loaded.errors)}
-    run.write_json(f"{sub}/{rf.METRICS}", metrics)
+    run.write_json(f"{sub}/{layout.METRICS}", metrics)
     return ExternalResult(folder=run.file(sub), metrics=metrics,
                           report=write_report_safely(run.path, progress))

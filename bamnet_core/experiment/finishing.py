@@ -9,6 +9,7 @@ from .._util.progress import ProgressCallback
 from ..config.resolved import Config
 from ..errors import RunError
 from ..runs import folder as rf
+from ..runs import layout
 from .report_stage import write_report_safely
 from .stages import RunResult, StageTimer
 
@@ -31,8 +32,8 @@ def finish_run(config: Config, run: rf.RunFolder, meta: dict[str, Any],
 
     :param start: ``report`` (then the export, when configured) or ``export``.
     """
-    if not run.file(rf.METRICS).is_file():
-        raise RunError(f"{run.file(rf.METRICS)} is missing: the run never finished evaluating",
+    if not run.file(layout.METRICS).is_file():
+        raise RunError(f"{run.file(layout.METRICS)} is missing: the run never finished evaluating",
                        hint=f"resume it first: bamnet run --resume {run.path}")
     timer = StageTimer(progress)
     files: dict[str, str] = {}
@@ -46,7 +47,7 @@ def finish_run(config: Config, run: rf.RunFolder, meta: dict[str, Any],
                 files.update(export_run(config, run.path, progress))
             meta["export"] = files
         meta["status"] = "complete"
-        return RunResult(run_dir=run.path, metrics=run.read_json(rf.METRICS), warnings=[],
+        return RunResult(run_dir=run.path, metrics=run.read_json(layout.METRICS), warnings=[],
                          files=files)
     except BaseException as exc:
         meta["status"], meta["error"] = "failed", str(exc)
@@ -54,4 +55,4 @@ def finish_run(config: Config, run: rf.RunFolder, meta: dict[str, Any],
     finally:
         meta["finished_at"] = rf.utc_now()
         meta["timings_s"] = {**meta.get("timings_s", {}), **timer.timings}
-        run.write_json(rf.META, meta)
+        run.write_json(layout.META, meta)

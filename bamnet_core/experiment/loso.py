@@ -31,10 +31,9 @@ from ..data.sources import collect_configured
 from ..errors import ConfigError, DataError
 from ..plugins.manager import PluginHost
 from ..runs import folder as rf
+from ..runs import layout
 from .runner import RunResult, run_experiment
 
-LOSO_JSON = "loso.json"
-LOSO_CSV = "loso.csv"
 COLUMNS = ("source", "images", "classes", "accuracy", "sensitivity", "specificity", "roc_auc",
            "run")
 
@@ -63,7 +62,7 @@ def held_out_sources(config: Config, *, min_images: int) -> tuple[list[str], lis
 
 def _test_classes(run_dir: Path) -> list[str]:
     """The classes among a run's test images (from its ``splits.csv``)."""
-    with open(run_dir / rf.SPLITS, newline="", encoding="utf-8") as fh:
+    with open(run_dir / layout.SPLITS_CSV, newline="", encoding="utf-8") as fh:
         return sorted({row["label"] for row in csv.DictReader(fh) if row["split"] == "test"})
 
 
@@ -106,12 +105,12 @@ def run_loso(config: Config, host: PluginHost, *, output_dir: str | Path = "runs
     sources, skipped = held_out_sources(config, min_images=min_images)
     name = config.run.name
     parent = rf.RunFolder.create(output_dir, f"{name}-loso")
-    parent.write_text(rf.CONFIG, config.to_toml())
+    parent.write_text(layout.CONFIG, config.to_toml())
     runs: dict[str, RunResult] = {}
     failed: dict[str, str] = {}
     for i, source in enumerate(sources):
         progress(ProgressEvent("loso", i, len(sources), f"holding out {source}"))
-        variant = load_config(str(parent.file(rf.CONFIG)), host.registry,
+        variant = load_config(str(parent.file(layout.CONFIG)), host.registry,
                               overrides=[f"run.name=without-{_slug(source)}",
                                          f"split.hold_out_source={_toml(source)}",
                                          "export.onnx=false"])  # measurements, not deliverables
@@ -123,13 +122,13 @@ def run_loso(config: Config, host: PluginHost, *, output_dir: str | Path = "runs
     progress(ProgressEvent("loso", len(sources), len(sources), "done"))
     summary = {"held_out": sources, "skipped": skipped, "min_images": min_images,
                "failed": failed, "sources": [_row(s, r) for s, r in runs.items()]}
-    parent.write_json(LOSO_JSON, summary)
+    parent.write_json(layout.LOSO_JSON, summary)
     if not runs:
         first, message = next(iter(failed.items()))
         raise DataError(f"every held-out run failed, e.g. without {first}: {message}",
                         hint=f"see the run folders in {parent.path}")
-    parent.write_json(LOSO_JSON, summary)
-    parent.write_text(LOSO_CSV, summary_csv(summary))
+    parent.write_json(layout.LOSO_JSON, summary)
+    parent.write_text(layout.LOSO_CSV, summary_csv(summary))
     return LosoResult(parent.path, runs, summary)
 
 

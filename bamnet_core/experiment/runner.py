@@ -21,6 +21,7 @@ from ..errors import DataError, RunError
 from ..imaging.preprocess import PreprocessSpec
 from ..plugins.manager import PluginHost
 from ..runs import folder as rf
+from ..runs import layout
 from . import stage_records as records
 from .audit_stage import audit_metrics, audit_run
 from .data_stage import early_stages
@@ -54,8 +55,8 @@ def run_experiment(
     run = rf.RunFolder.create(output_dir, config.run.name)
     meta = rf.base_meta(seed=config.run.seed, plugin_pins=host.pins(),
                         config_origin=config.origin)
-    run.write_text(rf.CONFIG, config.to_toml())
-    run.write_json(rf.META, meta)
+    run.write_text(layout.CONFIG, config.to_toml())
+    run.write_json(layout.META, meta)
     return _execute(config, host, run, meta, progress, resume=False, until=until)
 
 
@@ -76,19 +77,19 @@ def resume_experiment(run_dir: str | Path, host: PluginHost, *,
     """
     host.raise_for_failures()
     run = rf.RunFolder(run_dir)
-    if not run.path.is_dir() or not run.file(rf.CONFIG).is_file() or \
-            not run.file(rf.META).is_file():
-        raise RunError(f"{run.path} is not a bamnet run folder (no {rf.CONFIG} and {rf.META})",
+    if not run.path.is_dir() or not run.file(layout.CONFIG).is_file() or \
+            not run.file(layout.META).is_file():
+        raise RunError(f"{run.path} is not a bamnet run folder (no {layout.CONFIG} and {layout.META})",
                        hint="pass a folder that `bamnet run` created, e.g. runs/<stamp>-<name>")
-    meta = run.read_json(rf.META)
+    meta = run.read_json(layout.META)
     if start is not None and start not in RERUNNABLE:
         raise RunError(f"--from {start!r}: a run folder can redo {', '.join(RERUNNABLE)}",
                        hint="earlier stages change the data or the model: start a new run")
     if meta.get("status") == "complete" and start is None:
         raise RunError(f"{run.path} is complete; there is nothing to resume",
-                       hint=f"start a new run (bamnet run {run.file(rf.CONFIG)}), or redo a "
+                       hint=f"start a new run (bamnet run {run.file(layout.CONFIG)}), or redo a "
                             "late stage with --from evaluate|report|export")
-    config = load_config(str(run.file(rf.CONFIG)), host.registry)
+    config = load_config(str(run.file(layout.CONFIG)), host.registry)
     meta.setdefault("resumed_at", []).append(rf.utc_now())
     meta.update(status="running", error=None, stopped_after=None)
     if start in ("report", "export"):
@@ -103,7 +104,7 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
     seed = config.run.seed
     split_seed = config.split.seed if config.split.seed is not None else seed
     spec = config.preprocess_spec()
-    run.write_text(rf.PREPROCESS, spec.to_json() + "\n")
+    run.write_text(layout.PREPROCESS, spec.to_json() + "\n")
     try:
         split, notes, synthesis_info, checked = early_stages(config, run, meta, timer, seed,
                                                              split_seed, progress, resume)
@@ -124,7 +125,7 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
                                     [s for part in split.assignment.values() for s in part],
                                     split, errors, progress)
                 checked.report["warnings"].extend(notes)
-                run.write_json(rf.AUDIT, checked.report)
+                run.write_json(layout.AUDIT, checked.report)
                 records.save_properties(run, checked.properties)
                 records.record(run, meta, "audit", warnings=len(checked.report["warnings"]))
         else:
@@ -132,7 +133,7 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
         audit = checked.report
         if len(loaded["train"].samples) == 0 or len(loaded["val"].samples) == 0:
             raise DataError("no decodable images left in the training or validation split",
-                            hint=f"see {run.file(rf.AUDIT)} for the decode failures")
+                            hint=f"see {run.file(layout.AUDIT)} for the decode failures")
         y = {name: np.array([index[s.label] for s in part.samples], dtype=np.int64)
              for name, part in loaded.items()}
         metrics, predictions = _train_and_evaluate(config, run, spec, loaded, y, timer,
@@ -141,8 +142,8 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
         metrics.update(audit_metrics(config, checked, split, loaded, y, predictions))
         if synthesis_info is not None:
             metrics["generator"] = synthesis_info
-        run.write_json(rf.AUDIT, audit)
-        run.write_json(rf.METRICS, metrics)
+        run.write_json(layout.AUDIT, audit)
+        run.write_json(layout.METRICS, metrics)
         with timer.stage("report"):
             meta["report"] = write_report_safely(run.path, progress)
         files = {"report": str(run.file("report.html"))} if run.file("report.html").is_file() \
@@ -155,15 +156,15 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
             first = metrics["evaluator_errors"][0]
             raise EvaluatorsFailed(
                 f"{len(metrics['evaluator_errors'])} evaluation(s) failed, e.g. {first['error']}",
-                hint=f"the other results are in {run.file(rf.METRICS)}; fix or drop the "
+                hint=f"the other results are in {run.file(layout.METRICS)}; fix or drop the "
                      "evaluator in [evaluate] evaluators")
         meta["status"] = "complete"
         return RunResult(run_dir=run.path, metrics=metrics, warnings=audit["warnings"],
                          files=files)
     except StoppedAfter as stop:
         meta.update(status="stopped", stopped_after=str(stop))
-        metrics_file = run.file(rf.METRICS)
-        return RunResult(run_dir=run.path, warnings=[], metrics=run.read_json(rf.METRICS)
+        metrics_file = run.file(layout.METRICS)
+        return RunResult(run_dir=run.path, warnings=[], metrics=run.read_json(layout.METRICS)
                          if metrics_file.is_file() else {})
     except BaseException as exc:
         meta["status"] = ("interrupted" if isinstance(exc, KeyboardInterrupt) else
@@ -173,7 +174,7 @@ def _execute(config: Config, host: PluginHost, run: rf.RunFolder, meta: dict[str
     finally:
         meta["finished_at"] = rf.utc_now()
         meta["timings_s"] = timer.timings
-        run.write_json(rf.META, meta)
+        run.write_json(layout.META, meta)
 
 
 def _train_and_evaluate(config: Config, run: rf.RunFolder, spec: PreprocessSpec,
@@ -190,8 +191,8 @@ def _train_and_evaluate(config: Config, run: rf.RunFolder, spec: PreprocessSpec,
                              run_dir=run.path, resume=resume, progress=progress)
     model = result.model
     meta["training"] = result.info
-    run.write_text(rf.HISTORY, history_csv(result.history))
-    with atomic.atomic_path(run.file(rf.MODEL)) as tmp:
+    run.write_text(layout.HISTORY, history_csv(result.history))
+    with atomic.atomic_path(run.file(layout.MODEL)) as tmp:
         model.save(tmp)
     with timer.stage("evaluate"):
         metrics, predictions = evaluate_model(

@@ -16,8 +16,9 @@ from typing import Any
 
 from ..contract.sample import Sample
 from ..data.property_cache import from_json, to_json
-from ..data.splits import SPLITS, PatientSplit
+from ..data.splits import SPLIT_NAMES, PatientSplit
 from ..runs import folder as rf
+from ..runs import layout
 
 SPLIT = "split.json"  # every sample with its split, exactly (splits.csv is for people)
 PROPERTIES = "image-properties.json"  # path -> image properties, for the shortcut baseline
@@ -27,7 +28,7 @@ SPLIT_VERSION = 1
 def record(run: rf.RunFolder, meta: dict[str, Any], stage: str, **facts: Any) -> None:
     """Mark ``stage`` finished in ``meta.json`` now (its outputs are already written)."""
     meta.setdefault("stages", {})[stage] = {"done_at": rf.utc_now(), **facts}
-    run.write_json(rf.META, meta)
+    run.write_json(layout.META, meta)
 
 
 def finished(meta: dict[str, Any], stage: str) -> dict[str, Any] | None:
@@ -42,7 +43,7 @@ def save_split(run: rf.RunFolder, split: PatientSplit, notes: list[str],
     payload = {"version": SPLIT_VERSION, "by": split.by, "seed": split.seed,
                "split_notes": split.notes, "notes": notes, "generator": generator,
                "assignment": {name: [asdict(s) for s in split.assignment.get(name, [])]
-                              for name in SPLITS}}
+                              for name in SPLIT_NAMES}}
     run.write_json(SPLIT, payload)
 
 
@@ -53,7 +54,7 @@ def load_split(run: rf.RunFolder) -> tuple[PatientSplit, list[str], dict[str, An
         if payload.get("version") != SPLIT_VERSION:
             return None
         assignment = {name: [Sample(**row) for row in payload["assignment"][name]]
-                      for name in SPLITS}
+                      for name in SPLIT_NAMES}
         split = PatientSplit(assignment, by=payload["by"], seed=payload["seed"],
                              notes=list(payload["split_notes"]))
         return split, list(payload["notes"]), payload["generator"]
@@ -73,7 +74,7 @@ def load_audit(run: rf.RunFolder, warnings: int) -> tuple[dict[str, Any], dict[s
         append more, which a redo must not see twice.
     """
     try:
-        report = json.loads(run.file(rf.AUDIT).read_text(encoding="utf-8"))
+        report = json.loads(run.file(layout.AUDIT).read_text(encoding="utf-8"))
         properties = json.loads(run.file(PROPERTIES).read_text(encoding="utf-8")) \
             if run.file(PROPERTIES).is_file() else {}
         if not isinstance(report, dict) or not isinstance(report.get("warnings"), list) or \

@@ -18,10 +18,9 @@ from ..config.resolved import Config
 from ..contract.capabilities import AssessesSynthetic
 from ..errors import BamnetError, PluginFault
 from ..imaging.preprocess import PreprocessSpec
+from ..runs import layout
 from ..runs.folder import RunFolder
 from .evaluation import NotJSON, plain_json
-
-QUALITY_DIR = "generator/quality"
 
 
 def assessors(config: Config) -> dict[str, Any]:
@@ -95,12 +94,12 @@ def assess_synthetic(config: Config, model: Any, train: Any, spec: PreprocessSpe
                                f"vs {len(real)} real images"))
         try:
             raw = evaluator.assess(train.x[real], train.x[synthetic], embed=embed, space=space,
-                                   spec=spec, outdir=run.file(QUALITY_DIR),
+                                   spec=spec, outdir=run.file(layout.GENERATOR_QUALITY),
                                    real_paths=[train.samples[i].path for i in real],
                                    synthetic_paths=[train.samples[i].path for i in synthetic])
             if not isinstance(raw, dict):
                 raise NotJSON(f"result is a {type(raw).__name__}, not a dict")
-            results[name] = {**plain_json(raw), "folder": QUALITY_DIR}
+            results[name] = {**plain_json(raw), "folder": layout.GENERATOR_QUALITY}
         except NotJSON as exc:
             results[name] = {"error": f"{reg.label} from plugin {reg.distribution!r} returned "
                                       f"bad results: {exc}"}

@@ -27,6 +27,7 @@ from ..imaging.preprocess import PreprocessSpec
 from ..report.model_card import card_summary
 from ..report.record import read_run
 from ..runs import folder as rf
+from ..runs import layout
 from ..score.metadata import ModelInfo, set_metadata
 from .gates import GateLimits, GateResult, fp32_gate
 from .parity import check_parity
@@ -35,7 +36,6 @@ from .workdir import export_workdir, publish, release_memory
 
 DEFAULT_OPSET = 17
 TOLERANCE = GateLimits.fp32_tolerance
-REPORT = "export-report.json"
 
 
 @dataclass
@@ -56,7 +56,7 @@ class ExportResult:
 
 def split_rows(run: rf.RunFolder, split: str, limit: int) -> list[Sample]:
     """Up to ``limit`` samples of ``split`` from ``splits.csv``, spread over the list."""
-    path = run.file(rf.SPLITS)
+    path = run.file(layout.SPLITS_CSV)
     if not path.exists():
         raise RunError(f"{path} is missing", hint="export needs a finished `bamnet run` folder")
     with open(path, newline="", encoding="utf-8") as fh:
@@ -107,7 +107,7 @@ def _load_keras(run: rf.RunFolder) -> Any:
     if keras.backend.backend() != "tensorflow":
         raise RunError("ONNX export converts through TensorFlow",
                        hint="run `bamnet export` with KERAS_BACKEND=tensorflow (the default)")
-    path = run.file(rf.MODEL)
+    path = run.file(layout.MODEL)
     if not path.exists():
         raise RunError(f"{path} is missing", hint="export needs a run that finished training")
     try:
@@ -162,13 +162,13 @@ def export_onnx(run_dir: str | Path, *, output: str | Path | None = None,
     if not run.path.is_dir():
         raise RunError(f"run folder {run.path} not found",
                        hint="pass a folder made by `bamnet run`")
-    if not run.file(rf.PREPROCESS).exists():
-        raise RunError(f"{run.file(rf.PREPROCESS)} is missing",
+    if not run.file(layout.PREPROCESS).exists():
+        raise RunError(f"{run.file(layout.PREPROCESS)} is missing",
                        hint="is this a bamnet run folder?")
-    spec = PreprocessSpec.from_json(run.file(rf.PREPROCESS).read_text(encoding="utf-8"))
-    metrics = run.read_json(rf.METRICS)
-    output = Path(output) if output else run.file("model.onnx")
-    report_path = output.parent / REPORT
+    spec = PreprocessSpec.from_json(run.file(layout.PREPROCESS).read_text(encoding="utf-8"))
+    metrics = run.read_json(layout.METRICS)
+    output = Path(output) if output else run.file(layout.ONNX)
+    report_path = output.parent / layout.EXPORT_REPORT
     info = ModelInfo(classes=list(metrics["classes"]), positive=metrics["positive"],
                      threshold=float(metrics["threshold"]), spec=spec)
     wanted = [name for name, on in (("int8", int8), ("fp16", fp16)) if on]
@@ -177,7 +177,7 @@ def export_onnx(run_dir: str | Path, *, output: str | Path | None = None,
     val = load_samples(split_rows(run, "val", parity_images), spec, progress=progress,
                        stage="decode val")
     if len(val.samples) == 0:
-        raise DataError(f"no validation image listed in {run.file(rf.SPLITS)} could be decoded",
+        raise DataError(f"no validation image listed in {run.file(layout.SPLITS_CSV)} could be decoded",
                         hint="the parity gate needs the run's images where splits.csv says")
     paths, labels = [s.path for s in val.samples], [s.label for s in val.samples]
     step("converting with tf2onnx")
@@ -186,7 +186,7 @@ def export_onnx(run_dir: str | Path, *, output: str | Path | None = None,
     proto = keras_to_onnx(model, spec, opset)
     del model
     release_memory()
-    config_path = run.file(rf.CONFIG)
+    config_path = run.file(layout.CONFIG)
     common = {"version": __version__, "run": run.path.name, "input": proto.graph.input[0].name,
               "config_sha256": file_sha256(config_path)
               if config_path.exists() else "",
@@ -200,7 +200,7 @@ def export_onnx(run_dir: str | Path, *, output: str | Path | None = None,
         "undecodable_validation_images": [str(e) for e in val.errors][:20], "models": {}}
     gates: dict[str, GateResult] = {}
     with export_workdir() as work:
-        staged = {"fp32": (work / "model.onnx", output)}
+        staged = {"fp32": (work / layout.ONNX, output)}
         staged["fp32"][0].write_bytes(proto.SerializeToString())
         step("parity gate: fp32 onnxruntime vs Keras")
         fp32 = Scorer(staged["fp32"][0], provider="cpu")
@@ -218,12 +218,12 @@ def export_onnx(run_dir: str | Path, *, output: str | Path | None = None,
                                               stage="decode calibration").x, progress)
         for name in wanted:
             step(f"{name} variant and its gate")
-            target = output.with_name(f"{output.stem}.{name}.onnx")
-            measured, gates[name] = make_variant(job, name, work / f"model.{name}.onnx")
+            target = output.with_name(f"{output.stem}.{name}{output.suffix}")
+            measured, gates[name] = make_variant(job, name, work / layout.onnx_variant(name))
             measured.entry["path"] = str(target)
             report["models"][name] = measured.entry
             if gates[name].passed or allow_degraded:
-                staged[name] = (work / f"model.{name}.onnx", target)
+                staged[name] = (work / layout.onnx_variant(name), target)
             else:
                 target.unlink(missing_ok=True)  # an older export's file would mislead
         step("writing the checked files")

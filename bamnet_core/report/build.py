@@ -11,6 +11,7 @@ from html import escape
 from pathlib import Path
 
 from .._util import atomic
+from ..runs import layout
 from .audit_lists import label_issues_section
 from .model_card import model_card
 from .page import img_tag, render
@@ -28,10 +29,6 @@ from .sections import (
     section,
 )
 from .tables import metrics_table
-
-REPORT = "report.html"
-MODEL_CARD = "model-card.md"
-PLOTS = "plots"
 
 SECTION_TITLES = {
     "protocol": "Protocol", "data": "Data and audit", "label-issues": "Label issues and outliers",
@@ -68,7 +65,7 @@ def build_report(run_dir: str | Path) -> ReportFiles:
     :raises RunError: when it is not a run folder or a file in it is damaged.
     """
     record = read_run(run_dir)
-    plots = record.path / PLOTS
+    plots = record.path / layout.PLOTS
     written: list[Path] = []
 
     def img(name: str, png: bytes | None, alt: str) -> str:
@@ -90,8 +87,8 @@ def build_report(run_dir: str | Path) -> ReportFiles:
     parts.append(("config", config_section(record)))
     title = f"bamnet run {record.name}" + (" (LEAKY protocol)" if record.leaky else "")
     html = render(title, DISCLAIMER, [(k, SECTION_TITLES[k], h) for k, h in parts])
-    atomic.write_text(record.path / REPORT, html)
-    atomic.write_text(record.path / MODEL_CARD, model_card(record))
-    return ReportFiles(html=record.path / REPORT, model_card=record.path / MODEL_CARD,
+    atomic.write_text(record.path / layout.REPORT, html)
+    atomic.write_text(record.path / layout.MODEL_CARD, model_card(record))
+    return ReportFiles(html=record.path / layout.REPORT, model_card=record.path / layout.MODEL_CARD,
                        plots=written, sections=[k for k, _ in parts])
 

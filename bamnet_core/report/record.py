@@ -15,9 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RunError
-from ..runs import folder as rf
-
-EXTERNAL = "external"  # run-folder subfolder of ``bamnet evaluate`` results, one per dataset
+from ..runs import layout
 
 
 @dataclass
@@ -66,24 +64,24 @@ def read_run(run_dir: str | Path) -> RunRecord:
     :raises RunError: when ``run_dir`` is not a run folder or a file is damaged.
     """
     path = Path(run_dir).expanduser()
-    if not path.is_dir() or not (path / rf.CONFIG).is_file():
-        raise RunError(f"{path} is not a bamnet run folder (no {rf.CONFIG})",
+    if not path.is_dir() or not (path / layout.CONFIG).is_file():
+        raise RunError(f"{path} is not a bamnet run folder (no {layout.CONFIG})",
                        hint="pass a folder that `bamnet run` created, e.g. runs/<stamp>-<name>")
-    text = (path / rf.CONFIG).read_text(encoding="utf-8")
+    text = (path / layout.CONFIG).read_text(encoding="utf-8")
     try:
         config = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise RunError(f"{path / rf.CONFIG} is not valid TOML ({exc})",
+        raise RunError(f"{path / layout.CONFIG} is not valid TOML ({exc})",
                        hint="the run folder is damaged") from None
     history: list[dict[str, str]] = []
-    if (path / rf.HISTORY).is_file():
-        with open(path / rf.HISTORY, newline="", encoding="utf-8") as fh:
+    if (path / layout.HISTORY).is_file():
+        with open(path / layout.HISTORY, newline="", encoding="utf-8") as fh:
             history = list(csv.DictReader(fh))
     external = {}
-    if (path / EXTERNAL).is_dir():
-        for sub in sorted((path / EXTERNAL).iterdir()):
-            if (sub / rf.METRICS).is_file():
-                external[sub.name] = _json(sub / rf.METRICS)
-    return RunRecord(path=path, config_text=text, config=config, meta=_json(path / rf.META),
-                     audit=_json(path / rf.AUDIT), metrics=_json(path / rf.METRICS),
+    if (path / layout.EXTERNAL).is_dir():
+        for sub in sorted((path / layout.EXTERNAL).iterdir()):
+            if (sub / layout.METRICS).is_file():
+                external[sub.name] = _json(sub / layout.METRICS)
+    return RunRecord(path=path, config_text=text, config=config, meta=_json(path / layout.META),
+                     audit=_json(path / layout.AUDIT), metrics=_json(path / layout.METRICS),
                      history=history, external=external)

@@ -19,16 +19,6 @@ from .. import __version__
 from .._util import atomic
 from ..errors import RunError
 
-# File names, in one place so resume, export and tests agree.
-CONFIG = "config.toml"
-META = "meta.json"
-SPLITS = "splits.csv"
-AUDIT = "data-audit.json"
-MODEL = "model.keras"
-HISTORY = "history.csv"
-METRICS = "metrics.json"
-PREPROCESS = "preprocess.json"
-
 
 def utc_now() -> str:
     """The current time as an ISO 8601 UTC string."""

@@ -16,9 +16,10 @@ from typing import Any
 
 from .._util import atomic
 from ..errors import RunError
+from ..runs.layout import CHECKPOINT, CHECKPOINT_STATE
 
-FOLDER = "checkpoint"
-STATE = "state.json"
+FOLDER = CHECKPOINT
+STATE = CHECKPOINT_STATE
 
 
 @dataclass

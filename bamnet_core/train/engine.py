@@ -22,12 +22,12 @@ from typing import Any
 import numpy as np
 
 from .._util.progress import ProgressCallback, silent
-from ..contract.capabilities import ChecksPreprocess, FineTunable, SplitBackbone
 from ..config.schema import AugmentSection, OptimizerSection, TrainSection
+from ..contract.capabilities import ChecksPreprocess, FineTunable, SplitBackbone
 from ..contract.protocols import compose
 from ..errors import ConfigError
 from ..imaging.preprocess import PreprocessSpec
-from ..runs.folder import HISTORY
+from ..runs.layout import BEST, HISTORY
 from . import checkpoint
 from .augment import augment_enabled
 from .backend import import_keras
@@ -47,8 +47,6 @@ from .setup import (
 
 __all__ = ["TrainResult", "build_optimizer", "class_weights", "describe_device", "history_csv",
            "predict", "seed_everything", "train_model"]
-
-BEST = "best.keras"  # the best epoch by train.monitor, full model
 
 
 @dataclass

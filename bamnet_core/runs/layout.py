@@ -1,0 +1,74 @@
+"""Every file and folder name of a run folder, in one place.
+
+Nothing else in bamnet spells a run-folder name: resume, export, the report,
+``bamnet evaluate`` and the tests read them from here. Paths are relative to
+the run folder (``/`` separated); a run folder can be moved or resumed from
+any directory, and every path written *inside* a run file is either relative
+to the run folder or names original data by its absolute canonical path
+(:mod:`bamnet_core.runs.paths`).
+
+A run folder::
+
+    config.toml            the resolved config; rerunning it gives the same run
+    meta.json              versions, plugin pins, seed, device, status, stage records, timings
+    preprocess.json        the model input (PreprocessSpec)
+    split.json             every sample with its split, exactly (for resume)
+    splits.csv             the same, for people
+    generator/             the generator's workdir; images/, synthetic.csv, training-images.csv
+    data-audit.json        counts, duplicates, leakage, confounding, shortcut baseline
+    image-properties.json  image properties per path, for the shortcut baseline
+    checkpoint/            per-epoch checkpoints and state.json (resume)
+    best.keras             the best epoch by train.monitor
+    model.keras            the trained model
+    history.csv            one row per epoch
+    predictions.csv        one row per evaluated image
+    metrics.json           every evaluator's results with 95% intervals
+    plots/                 figures
+    report.html            the self-contained report
+    model-card.md          the model card
+    model.onnx             the exported model (and model.int8.onnx, model.fp16.onnx)
+    export-report.json     the export's gates
+    external/<name>/       ``bamnet evaluate`` results, one folder per dataset
+"""
+
+from __future__ import annotations
+
+CONFIG = "config.toml"
+META = "meta.json"
+PREPROCESS = "preprocess.json"
+SPLIT_JSON = "split.json"  # every sample with its split, exactly (splits.csv is for people)
+SPLITS_CSV = "splits.csv"
+AUDIT = "data-audit.json"
+PROPERTIES = "image-properties.json"  # path -> image properties, for the shortcut baseline
+MODEL = "model.keras"
+BEST = "best.keras"  # the best epoch by train.monitor, full model
+HISTORY = "history.csv"
+PREDICTIONS = "predictions.csv"
+METRICS = "metrics.json"
+PLOTS = "plots"
+REPORT = "report.html"
+MODEL_CARD = "model-card.md"
+ONNX = "model.onnx"
+EXPORT_REPORT = "export-report.json"
+EXTERNAL = "external"  # one subfolder per dataset `bamnet evaluate` scored
+
+CHECKPOINT = "checkpoint"
+CHECKPOINT_STATE = "state.json"  # inside CHECKPOINT: the commit point of an epoch
+
+GENERATOR = "generator"  # the generator's workdir
+GENERATOR_IMAGES = f"{GENERATOR}/images"
+GENERATOR_MANIFEST = f"{GENERATOR}/synthetic.csv"
+GENERATOR_FITTED_ON = f"{GENERATOR}/training-images.csv"  # what the generator learnt from
+GENERATOR_QUALITY = f"{GENERATOR}/quality"
+
+# folders that hold several runs
+LOSO_JSON = "loso.json"
+LOSO_CSV = "loso.csv"
+COMPARISON_JSON = "comparison.json"
+COMPARISON_CSV = "comparison.csv"
+
+
+def onnx_variant(name: str) -> str:
+    """The file of an exported variant: ``model.int8.onnx`` for ``int8``."""
+    stem = ONNX.removesuffix(".onnx")
+    return f"{stem}.{name}.onnx"
