@@ -91,7 +91,7 @@ def test_a_run_ends_with_a_report_and_an_onnx_model(cli, tiny_config: Path, tmp_
     for stage in ("data", "decode", "audit", "train", "evaluate", "report", "export"):
         assert f"done {stage} (" in result.stderr, stage
     meta = json.loads((run_dir / "meta.json").read_text())
-    assert meta["export"]["model"] == str(run_dir / "model.onnx")
+    assert meta["export"]["model"] == "model.onnx"  # relative: the folder can move
     assert set(meta["timings_s"]) >= {"train", "evaluate", "report", "export"}
 
 

@@ -8,28 +8,30 @@ from pathlib import Path
 
 from bamnet_core.contract import Sample, hookimpl
 from bamnet_core.experiment import stage_records as records
+from bamnet_core.runs import layout
 from bamnet_core.runs.folder import RunFolder
 
 
 def test_properties_round_trip_with_nan_and_infinity_as_standard_json(tmp_path: Path):
     run = RunFolder(tmp_path)
     (tmp_path / "data-audit.json").write_text(json.dumps({"warnings": ["a", "b", "later"]}))
-    records.save_properties(run, {"x.png": {"mean": math.nan, "aspect": math.inf,
+    image = str(tmp_path.parent / "data" / "x.png")  # original data: absolute and canonical
+    records.save_properties(run, {image: {"mean": math.nan, "aspect": math.inf,
                                             "width": 4, "format": "png"}})
-    text = (tmp_path / records.PROPERTIES).read_text()
+    text = (tmp_path / layout.PROPERTIES).read_text()
     assert "NaN" not in text and "Infinity" not in text  # standard JSON for other tools
     report, props = records.load_audit(run, warnings=2)
     assert report["warnings"] == ["a", "b"]  # what later stages added is not kept twice
-    assert math.isnan(props["x.png"]["mean"]) and math.isnan(props["x.png"]["aspect"])
-    assert props["x.png"]["width"] == 4 and props["x.png"]["format"] == "png"
+    assert math.isnan(props[image]["mean"]) and math.isnan(props[image]["aspect"])
+    assert props[image]["width"] == 4 and props[image]["format"] == "png"
 
 
 def test_a_damaged_split_record_is_not_trusted(tmp_path: Path):
     run = RunFolder(tmp_path)
     assert records.load_split(run) is None  # absent
-    (tmp_path / records.SPLIT).write_text('{"version": 1, "assignment": {"train": [{"nope": 1}]}}')
+    (tmp_path / layout.SPLIT_JSON).write_text('{"version": 1, "assignment": {"train": [{"nope": 1}]}}')
     assert records.load_split(run) is None  # wrong shape
-    (tmp_path / records.SPLIT).write_text("[1, 2")
+    (tmp_path / layout.SPLIT_JSON).write_text("[1, 2")
     assert records.load_split(run) is None  # not JSON
 
 

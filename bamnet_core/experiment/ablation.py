@@ -18,7 +18,6 @@ from typing import Any
 
 from .._util.progress import ProgressCallback, silent
 from ..config.components import check_inputs
-from ..config.load import load_config
 from ..config.resolved import Config
 from ..errors import ConfigError, RunError
 from ..plugins.manager import PluginHost
@@ -102,11 +101,11 @@ def run_ablation(config: Config, host: PluginHost, *, ablate: str,
     name = config.run.name
     parent = rf.RunFolder.create(output_dir, f"{name}-ablate-generator")
     parent.write_text(layout.CONFIG, config.to_toml())
-    variants = {"with": ["run.name=with-generator"],
-                "without": ["run.name=without-generator", "generator.enabled=false"]}
+    variants = {"with": {"run.name": "with-generator"},
+                "without": {"run.name": "without-generator", "generator.enabled": False}}
     runs = {}
     for key, overrides in variants.items():
-        variant = load_config(str(parent.file(layout.CONFIG)), host.registry, overrides=overrides)
+        variant = config.with_overrides(overrides)
         runs[key] = run_experiment(variant, host, output_dir=parent.path, progress=progress)
     comparison = compare(runs)
     parent.write_json(layout.COMPARISON_JSON, comparison)

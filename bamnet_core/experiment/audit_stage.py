@@ -27,7 +27,11 @@ from ..data.shortcut_baseline import auc_score, baseline_on_split
 from ..data.splits import PatientSplit
 from ..errors import ImageDecodeError
 from ..plugins.registry import Registry
+from ..runs import layout
+from . import stage_records as records
+from .context import RunContext
 from .deep_audit import deep_audit, deep_warnings, feature_backbone
+from .stages import Stage
 from .subgroups import subgroup_metrics, subgroup_warnings
 
 
@@ -126,3 +130,33 @@ def compare_with_model(train: Sequence[Sample], evaluated: Sequence[Sample], y: 
                               f"{baseline['auc']:.2f} on the {split} split; yours "
                               f"{model_auc:.2f}")
     return result
+
+
+class AuditStage(Stage):
+    """Audit the split's images before training: ``data-audit.json``, image properties."""
+
+    name = "audit"
+    records = (layout.AUDIT, layout.PROPERTIES)
+
+    def keep(self, ctx: RunContext) -> bool:
+        """The audit an earlier attempt wrote, without the warnings later stages added."""
+        audited = ctx.finished(self.name)
+        found = records.load_audit(ctx.run, int(audited.get("warnings", 0))) if audited \
+            else None
+        if found is None:
+            return False
+        ctx.audit = RunAudit(*found)
+        return True
+
+    def run(self, ctx: RunContext) -> dict[str, Any] | None:
+        """Audit every image of the split (decode failures included) and write the report."""
+        loaded, split = ctx.images(), ctx.the_split()
+        errors = [e for part in loaded.values() for e in part.errors]
+        checked = audit_run(ctx.config, ctx.registry,
+                            [s for part in split.assignment.values() for s in part],
+                            split, errors, ctx.progress)
+        checked.report["warnings"].extend(ctx.notes)
+        ctx.run.write_json(layout.AUDIT, checked.report)
+        records.save_properties(ctx.run, checked.properties)
+        ctx.audit = checked
+        return {"warnings": len(checked.report["warnings"])}

@@ -1,83 +1,60 @@
-"""The stages before decoding: data listing and split, generator, and a kept audit.
+"""The data stage: list the configured data and split it; kept on resume from ``split.json``.
 
-A fresh run lists the data, splits it and (when configured) fits the
-generator, recording each stage (:mod:`.stage_records`). A resumed run keeps
-what an earlier attempt finished: the split from ``split.json``, the
-generator's images with it, and ``data-audit.json``, so none is redone.
+A new run plans its data (:func:`plan_data`: list, limit, split, in memory)
+before its folder exists, so that checks on the split (can the generator
+balance this class?) refuse a run before anything is written. The stage then
+records the plan: ``split.json`` and ``splits.csv``. Original data is named
+by its absolute canonical path, so the run means the same from any directory.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
+import time
+from dataclasses import dataclass
 from typing import Any
 
-from .._util.progress import ProgressCallback
 from ..config.resolved import Config
+from ..contract.sample import Sample
 from ..data.sources import collect_configured
 from ..data.splits import PatientSplit, split_holding_out, split_samples
 from ..data.subset import limit_per_class
 from ..errors import RunError
-from ..runs import folder as rf
 from ..runs import layout
+from ..runs.paths import canonical
 from . import stage_records as records
-from .audit_stage import RunAudit
-from .generator_stage import synthesise
-from .leakage import check_synthetic_placement
-from .stages import StageTimer
+from .context import RunContext
+from .stages import Stage
 
 
-def early_stages(config: Config, run: rf.RunFolder, meta: dict[str, Any], timer: StageTimer,
-                 seed: int, split_seed: int, progress: ProgressCallback, resume: bool
-                 ) -> tuple[PatientSplit, list[str], dict[str, Any] | None, RunAudit | None]:
-    """Data, split and generator, run or (on resume) kept; and a kept audit, if any.
+@dataclass
+class DataPlan:
+    """The data listing and split of a run, made before anything is written.
 
-    :returns: the split (synthetic images in training), the sources' notes,
-        the generator's summary, and the audit an earlier attempt finished
-        (None when the audit must run).
+    :param split: the split (real images only).
+    :param notes: the sources' notes, for the audit.
+    :param seconds: how long listing and splitting took.
     """
-    kept = records.load_split(run) if resume and records.finished(meta, "data") else None
-    synthesis_info = None
-    if kept is not None:
-        split, notes, synthesis_info = kept
-        timer.kept("data")
-    else:
-        with timer.stage("data"):
-            samples, notes = collect_configured(config.components, config.data.classes)
-            if config.data.limit_per_class is not None:
-                samples = limit_per_class(samples, config.data.limit_per_class, seed)
-            split = _split(config, samples, split_seed)
-            _check_same_split(run, split, resume)
-            records.save_split(run, split, notes, None)
-            records.record(run, meta, "data")
-    if config.generator.enabled:
-        if kept is not None and records.finished(meta, "generator") and synthesis_info:
-            timer.kept("generator")
-            synthesis_info = {**synthesis_info, "reused": True}  # this attempt made none
-        else:  # images an unfinished attempt added are not kept: the stage redoes them
-            split.assignment["train"] = [s for s in split.assignment["train"] if not s.synthetic]
-            from ..train.setup import seed_everything
 
-            seed_everything(seed)
-            with timer.stage("generator"):
-                synthesis = synthesise(config, split, run, seed, progress)
-                split.assignment["train"].extend(synthesis.samples)
-                synthesis_info = synthesis.info
-                records.save_split(run, split, notes, synthesis_info)
-                records.record(run, meta, "generator")
-    check_synthetic_placement(split)
-    run.write_text(layout.SPLITS_CSV, split.to_csv())
-    audited = records.finished(meta, "audit") if resume else None
-    if audited is None:
-        return split, notes, synthesis_info, None
-    found = records.load_audit(run, int(audited.get("warnings", 0)))
-    if found is None:
-        return split, notes, synthesis_info, None
-    report, properties = found
-    return split, notes, synthesis_info, RunAudit(report, properties)
+    split: PatientSplit
+    notes: list[str]
+    seconds: float
 
 
-def _split(config: Config, samples: list[Any], seed: int) -> PatientSplit:
+def plan_data(config: Config) -> DataPlan:
+    """List the configured data (paths made canonical), limit it per class, and split it."""
+    start = time.perf_counter()
+    samples, notes = collect_configured(config.components, config.data.classes)
+    samples = [dataclasses.replace(s, path=canonical(s.path)) for s in samples]
+    if config.data.limit_per_class is not None:
+        samples = limit_per_class(samples, config.data.limit_per_class, config.run.seed)
+    split = _split(config, samples, config.split_seed)
+    return DataPlan(split, notes, time.perf_counter() - start)
+
+
+def _split(config: Config, samples: list[Sample], seed: int) -> PatientSplit:
     """The configured split: by patient or image, with a held-out source when asked."""
     options = config.split
     if options.hold_out_source:
@@ -87,15 +64,40 @@ def _split(config: Config, samples: list[Any], seed: int) -> PatientSplit:
                          by=options.by)
 
 
-def _check_same_split(run: rf.RunFolder, split: PatientSplit, resume: bool) -> None:
+class DataStage(Stage):
+    """List and split the data; on resume, the split of ``split.json``."""
+
+    name = "data"
+    records = (layout.SPLIT_JSON, layout.SPLITS_CSV)
+
+    def keep(self, ctx: RunContext) -> bool:
+        """The split, notes and generator summary an earlier attempt saved."""
+        kept = records.load_split(ctx.run) if ctx.finished(self.name) else None
+        if kept is None:
+            return False
+        ctx.split, ctx.notes, ctx.synthesis = kept
+        return True
+
+    def run(self, ctx: RunContext) -> dict[str, Any] | None:
+        """List and split (or take the plan made before the folder existed), then record."""
+        plan = ctx.plan if ctx.plan is not None else plan_data(ctx.config)
+        if ctx.resume:
+            _check_same_split(ctx, plan.split)
+        ctx.split, ctx.notes, ctx.synthesis = plan.split, plan.notes, None
+        records.save_split(ctx.run, plan.split, plan.notes, None)
+        return None
+
+
+def _check_same_split(ctx: RunContext, split: PatientSplit) -> None:
     """On resume, a recomputed split must equal the real rows of the folder's ``splits.csv``."""
-    path = run.file(layout.SPLITS_CSV)
-    if not resume or not path.is_file():
+    path = ctx.run.file(layout.SPLITS_CSV)
+    if not path.is_file():
         return
 
     def real_rows(text: str) -> list[dict[str, str]]:
         return [row for row in csv.DictReader(io.StringIO(text)) if row["synthetic"] != "True"]
 
-    if real_rows(path.read_text(encoding="utf-8")) != real_rows(split.to_csv()):
+    if real_rows(path.read_text(encoding="utf-8")) != \
+            real_rows(records.recorded(ctx.run, split).to_csv()):
         raise RunError(f"the data split differs from {path}: the data changed since the run "
                        "started", hint="start a new run instead of resuming")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,11 @@ from ..data.loading import LoadedImages
 from ..imaging.preprocess import PreprocessSpec
 from ..runs import folder as rf
 from ..runs import layout
+from .audit_stage import audit_metrics
+from .context import RunContext
 from .evaluation import EvaluationInputs, evaluate_splits
+from .stages import Stage
+from .synthetic_quality import assess_synthetic
 
 
 def predictions_csv(classes: list[str], splits: dict[str, SplitPredictions]) -> str:
@@ -77,3 +82,45 @@ def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, mode
         protocol=config.split.by, extra=extra or {})
     predictions = {name: (part.y_true, part.y_prob) for name, part in splits.items()}
     return evaluate_splits(config, inputs, progress), predictions
+
+
+class EvaluateStage(Stage):
+    """Predict validation and test, run every evaluator, compare with the audit's baseline."""
+
+    name = "evaluate"
+    records = (layout.PREDICTIONS, layout.METRICS, layout.PLOTS)
+    rerunnable = True
+
+    def keep(self, ctx: RunContext) -> bool:
+        """The metrics an earlier attempt wrote."""
+        path = ctx.run.file(layout.METRICS)
+        if not ctx.finished(self.name) or not path.is_file():
+            return False
+        try:
+            ctx.metrics = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return isinstance(ctx.metrics, dict)
+
+    def run(self, ctx: RunContext) -> dict[str, Any] | None:
+        """Write ``predictions.csv`` and ``metrics.json`` (and the audit's later findings)."""
+        config, loaded, y = ctx.config, ctx.images(), ctx.labels()
+        model = ctx.trained_model()
+        training = ctx.meta.get("training") or {}
+        metrics, predictions = evaluate_model(
+            config, ctx.run, ctx.spec, model, {name: loaded[name] for name in ("val", "test")},
+            from_cache=bool(training.get("feature_cache")), progress=ctx.progress)
+        quality = assess_synthetic(config, model, loaded["train"], ctx.spec, ctx.run,
+                                   ctx.progress)
+        if quality is not None:
+            metrics["gan_quality"] = quality
+        split = ctx.the_split()
+        metrics["split"] = {"by": split.by, "leaky": split.leaky}
+        if ctx.audit is not None:
+            metrics.update(audit_metrics(config, ctx.audit, split, loaded, y, predictions))
+            ctx.run.write_json(layout.AUDIT, ctx.audit.report)
+        if ctx.synthesis is not None:
+            metrics["generator"] = ctx.synthesis
+        ctx.run.write_json(layout.METRICS, metrics)
+        ctx.metrics, ctx.predictions = metrics, predictions
+        return {"evaluator_errors": len(metrics.get("evaluator_errors", []))}

@@ -24,12 +24,16 @@ from ..config.resolved import Config
 from ..contract.sample import Sample
 from ..data.splits import PatientSplit
 from ..errors import DataError, PluginError
+from ..runs import layout
 from ..runs.folder import RunFolder
-from .leakage import check_generator_inputs
+from . import stage_records as records
+from .context import RunContext
+from .leakage import check_generator_inputs, check_synthetic_placement
+from .stages import Stage
 
-FOLDER = "generator"
-MANIFEST = f"{FOLDER}/synthetic.csv"
-FITTED_ON = f"{FOLDER}/training-images.csv"  # what the generator learnt from
+FOLDER = layout.GENERATOR
+MANIFEST = layout.GENERATOR_MANIFEST
+FITTED_ON = layout.GENERATOR_FITTED_ON
 _COLUMNS = ("index", "path", "label", "patient_id", "source", "synthetic", "generator",
             "generator_seed", "generator_checkpoint")
 
@@ -49,17 +53,18 @@ def planned_count(counts: dict[str, int], label: str, *, ratio: float,
     return target, max(0, target - counts[label])
 
 
-def manifest_text(samples: list[Sample]) -> str:
-    """``generator/synthetic.csv``: one row per synthetic image."""
+def manifest_text(run: RunFolder, samples: list[Sample]) -> str:
+    """``generator/synthetic.csv``: one row per synthetic image (paths relative to the run)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for i, s in enumerate(samples):
         writer.writerow({"index": i if s.generator_index is None else s.generator_index,
-                         "path": s.path, "label": s.label, "patient_id": s.patient_id,
+                         "path": run.record_path(s.path), "label": s.label, "patient_id": s.patient_id,
                          "source": s.source, "synthetic": "true", "generator": s.generator,
                          "generator_seed": s.generator_seed,
-                         "generator_checkpoint": s.generator_checkpoint or ""})
+                         "generator_checkpoint": run.record_path(s.generator_checkpoint)
+                         if s.generator_checkpoint else ""})
     return out.getvalue()
 
 
@@ -79,12 +84,13 @@ def _read_manifest(run: RunFolder, need: int) -> list[Sample] | None:
         return None
     with open(path, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    if len(rows) != need or not all(Path(r["path"]).is_file() for r in rows):
+    if len(rows) != need or not all(Path(run.resolve(r["path"])).is_file() for r in rows):
         return None
-    return [Sample(path=r["path"], label=r["label"], patient_id=r["patient_id"],
+    return [Sample(path=run.resolve(r["path"]), label=r["label"], patient_id=r["patient_id"],
                    source=r["source"], synthetic=True, generator=r["generator"] or None,
                    generator_seed=int(r["generator_seed"]) if r["generator_seed"] else None,
-                   generator_checkpoint=r["generator_checkpoint"] or None,
+                   generator_checkpoint=run.resolve(r["generator_checkpoint"])
+                   if r["generator_checkpoint"] else None,
                    generator_index=int(r["index"])) for r in rows]
 
 
@@ -113,6 +119,7 @@ def synthesise(config: Config, split: PatientSplit, run: RunFolder, seed: int,
     train = [s for s in split.assignment["train"] if not s.synthetic]
     counts = {c: sum(s.label == c for s in train) for c in config.data.classes}
     target, need = planned_count(counts, label, ratio=gen_cfg.ratio, count=gen_cfg.count)
+    check_feasible(config, split)
     info: dict[str, Any] = {"name": gen_cfg.name, "class": label, "real": counts[label],
                             "largest_class": max(counts.values()), "target": target,
                             "synthetic": 0, "manifest": MANIFEST,
@@ -122,9 +129,6 @@ def synthesise(config: Config, split: PatientSplit, run: RunFolder, seed: int,
                        f"{target}); nothing to synthesise"
         return Synthesis([], info)
     real = [s for s in train if s.label == label]
-    if not real:
-        raise DataError(f"the training split has no {label!r} image for the generator to learn "
-                        "from", hint="check [data] classes and generator.balance_class")
     info["fitted_on"] = check_generator_inputs(split, real)
     run.write_text(FITTED_ON, _fitted_on_text(real))
     made = _read_manifest(run, need)
@@ -134,7 +138,8 @@ def synthesise(config: Config, split: PatientSplit, run: RunFolder, seed: int,
         progress(ProgressEvent("generator", 0, None, f"fitting generator {gen_cfg.name!r} "
                                f"on {len(real)} {label!r} images"))
         _fit(generator, real, workdir, seed, progress)
-        made = generator.generate(need, label=label, outdir=workdir / "images", seed=seed)
+        made = generator.generate(need, label=label, outdir=run.file(layout.GENERATOR_IMAGES),
+                                  seed=seed)
         bad = [s for s in made if not (isinstance(s, Sample) and s.synthetic and s.label == label)]
         if bad or len(made) != need:
             raise PluginError(f"{reg.label} from plugin {reg.distribution!r} returned "
@@ -142,7 +147,58 @@ def synthesise(config: Config, split: PatientSplit, run: RunFolder, seed: int,
                               f"not synthetic {label!r} Samples",
                               hint=f"this is a fault in {reg.distribution}: report it to its "
                                    "authors")
-        run.write_text(MANIFEST, manifest_text(made))
+        run.write_text(MANIFEST, manifest_text(run, made))
     progress(ProgressEvent("generator", len(made), len(made), "synthetic images ready"))
     info["synthetic"] = len(made)
     return Synthesis(made, info)
+
+
+def check_feasible(config: Config, split: PatientSplit) -> None:
+    """Refuse a generator that cannot work on this split, before anything is fitted.
+
+    :raises DataError: when images must be made but the training split holds
+        no real image of ``balance_class`` to learn from.
+    """
+    if not config.generator.enabled:
+        return
+    label = config.generator.balance_class
+    train = [s for s in split.assignment["train"] if not s.synthetic]
+    counts = {c: sum(s.label == c for s in train) for c in config.data.classes}
+    _, need = planned_count(counts, label, ratio=config.generator.ratio,
+                            count=config.generator.count)
+    if need and not counts[label]:
+        raise DataError(f"the training split has no {label!r} image for the generator to learn "
+                        f"from ({need} to make)",
+                        hint="check [data] classes and generator.balance_class")
+
+
+class GeneratorStage(Stage):
+    """Fit the generator on training images of one class; its images join training only."""
+
+    name = "generator"
+    records = (layout.GENERATOR, layout.SPLIT_JSON)
+
+    def configured(self, config: Config) -> bool:
+        """Only with ``[generator] enabled = true``."""
+        return config.generator.enabled
+
+    def keep(self, ctx: RunContext) -> bool:
+        """The images an earlier attempt made: already in the kept split (``split.json``)."""
+        if not ctx.synthesis or not ctx.finished(self.name):
+            return False
+        ctx.synthesis = {**ctx.synthesis, "reused": True}  # this attempt made none
+        return True
+
+    def run(self, ctx: RunContext) -> dict[str, Any] | None:
+        """Synthesise (images an unfinished attempt added are dropped and made again)."""
+        from ..train.setup import seed_everything
+
+        split = ctx.the_split()
+        split.assignment["train"] = [s for s in split.assignment["train"] if not s.synthetic]
+        seed_everything(ctx.seed)
+        synthesis = synthesise(ctx.config, split, ctx.run, ctx.seed, ctx.progress)
+        split.assignment["train"].extend(synthesis.samples)
+        ctx.synthesis = synthesis.info
+        check_synthetic_placement(split)
+        records.save_split(ctx.run, split, ctx.notes, synthesis.info)
+        return {"synthetic": len(synthesis.samples)}

@@ -25,7 +25,6 @@ from typing import Any
 
 from .._util.progress import ProgressCallback, ProgressEvent, silent
 from ..config.components import check_inputs
-from ..config.load import load_config
 from ..config.resolved import Config
 from ..data.sources import collect_configured
 from ..errors import ConfigError, DataError
@@ -110,11 +109,10 @@ def run_loso(config: Config, host: PluginHost, *, output_dir: str | Path = "runs
     failed: dict[str, str] = {}
     for i, source in enumerate(sources):
         progress(ProgressEvent("loso", i, len(sources), f"holding out {source}"))
-        variant = load_config(str(parent.file(layout.CONFIG)), host.registry,
-                              overrides=[f"run.name=without-{_slug(source)}",
-                                         f"split.hold_out_source={_toml(source)}",
-                                         "export.onnx=false"])  # measurements, not deliverables
         try:
+            variant = config.with_overrides({"run.name": f"without-{_slug(source)}",
+                                             "split.hold_out_source": source,
+                                             "export.onnx": False})  # measurements only
             runs[source] = run_experiment(variant, host, output_dir=parent.path,
                                           progress=progress)
         except DataError as exc:  # what is left cannot support this fold (e.g. its GAN)
@@ -134,8 +132,3 @@ def run_loso(config: Config, host: PluginHost, *, output_dir: str | Path = "runs
 
 def _slug(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in text)[:40] or "source"
-
-
-def _toml(text: str) -> str:
-    """A TOML string literal, so any source name survives ``--set`` parsing."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

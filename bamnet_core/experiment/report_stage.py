@@ -1,4 +1,4 @@
-"""The last stage of a run: its report, built so that a report failure never loses the run."""
+"""The report stage: ``report.html`` and the model card, built so that a failure never loses the run."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from typing import Any
 
 from .._util.progress import ProgressCallback, ProgressEvent
 from ..errors import BamnetError
+from ..runs import layout
+from .context import RunContext
+from .stages import Stage
 
 
 def write_report_safely(run_dir: Path, progress: ProgressCallback) -> dict[str, Any]:
@@ -26,3 +29,25 @@ def write_report_safely(run_dir: Path, progress: ProgressCallback) -> dict[str, 
     progress(ProgressEvent("report", 1, 1, "report"))
     return {"html": files.html.name, "model_card": files.model_card.name,
             "plots": len(files.plots)}
+
+
+class ReportStage(Stage):
+    """Build ``report.html`` and ``model-card.md`` from the run folder."""
+
+    name = "report"
+    records = (layout.REPORT, layout.MODEL_CARD)
+    rerunnable = True
+
+    def keep(self, ctx: RunContext) -> bool:
+        """Kept when an earlier attempt built it."""
+        if not ctx.finished(self.name) or not ctx.run.file(layout.REPORT).is_file():
+            return False
+        ctx.files["report"] = str(ctx.run.file(layout.REPORT))
+        return True
+
+    def run(self, ctx: RunContext) -> dict[str, Any] | None:
+        """Build the report; a report that fails is recorded, and the run goes on."""
+        ctx.meta["report"] = write_report_safely(ctx.run.path, ctx.progress)
+        if "error" not in ctx.meta["report"]:
+            ctx.files["report"] = str(ctx.run.file(layout.REPORT))
+        return None

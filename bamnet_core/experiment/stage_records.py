@@ -1,15 +1,20 @@
-"""Stage records: what a finished stage left in the run folder, so ``--resume`` can skip it.
+"""Stage records: what a finished stage left in the run folder, so ``--resume`` can keep it.
 
 When the data, generator or audit stage ends, its result is written to the
 run folder (``split.json``, ``data-audit.json``, ``image-properties.json``)
-and a record lands in ``meta.json`` under ``stages`` (written at once, so a
-``kill -9`` a moment later keeps it). A resumed run whose record and files
-are intact loads them instead of listing, splitting, generating or auditing
-again; a missing or damaged file only means the stage runs again.
+before the stage is recorded in ``meta.json`` (:meth:`RunContext.record`).
+A resumed run whose record and files are intact loads them instead of
+listing, splitting, generating or auditing again; a missing or damaged file
+only means the stage runs again.
+
+Paths inside these files are relative to the run folder for what the run
+made (the generator's images) and absolute and canonical for original data,
+so a run folder can be moved, or resumed from any directory.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import asdict
 from typing import Any
@@ -20,40 +25,42 @@ from ..data.splits import SPLIT_NAMES, PatientSplit
 from ..runs import folder as rf
 from ..runs import layout
 
-SPLIT = "split.json"  # every sample with its split, exactly (splits.csv is for people)
-PROPERTIES = "image-properties.json"  # path -> image properties, for the shortcut baseline
-SPLIT_VERSION = 1
-
-
-def record(run: rf.RunFolder, meta: dict[str, Any], stage: str, **facts: Any) -> None:
-    """Mark ``stage`` finished in ``meta.json`` now (its outputs are already written)."""
-    meta.setdefault("stages", {})[stage] = {"done_at": rf.utc_now(), **facts}
-    run.write_json(layout.META, meta)
-
-
-def finished(meta: dict[str, Any], stage: str) -> dict[str, Any] | None:
-    """The record of ``stage`` when an earlier attempt finished it, else None."""
-    found = meta.get("stages", {}).get(stage)
-    return found if isinstance(found, dict) else None
+SPLIT_VERSION = 2  # 2: paths relative to the run folder or absolute and canonical
 
 
 def save_split(run: rf.RunFolder, split: PatientSplit, notes: list[str],
                generator: dict[str, Any] | None) -> None:
-    """Write ``split.json``: the split, the sources' notes and the generator's summary."""
+    """Write ``split.json`` (every sample, exactly) and ``splits.csv`` (the same, for people)."""
     payload = {"version": SPLIT_VERSION, "by": split.by, "seed": split.seed,
                "split_notes": split.notes, "notes": notes, "generator": generator,
                "assignment": {name: [asdict(s) for s in split.assignment.get(name, [])]
                               for name in SPLIT_NAMES}}
-    run.write_json(SPLIT, payload)
+    run.write_json(layout.SPLIT_JSON, payload)
+    run.write_text(layout.SPLITS_CSV, recorded(run, split).to_csv())
+
+
+def recorded(run: rf.RunFolder, split: PatientSplit) -> PatientSplit:
+    """``split`` with each sample's path as a run file records it (relative inside the run)."""
+    return PatientSplit({name: [dataclasses.replace(s, path=run.record_path(s.path))
+                                for s in samples] for name, samples in split.assignment.items()},
+                        by=split.by, seed=split.seed, notes=list(split.notes))
+
+
+def _sample(run: rf.RunFolder, row: dict[str, Any]) -> Sample:
+    sample = Sample(**row)
+    checkpoint = sample.generator_checkpoint
+    return dataclasses.replace(sample, path=run.resolve(sample.path),
+                               generator_checkpoint=run.resolve(checkpoint) if checkpoint
+                               else checkpoint)
 
 
 def load_split(run: rf.RunFolder) -> tuple[PatientSplit, list[str], dict[str, Any] | None] | None:
-    """The split ``save_split`` wrote, or None when the file is absent or damaged."""
+    """The split ``save_split`` wrote, or None when the file is absent, old or damaged."""
     try:
-        payload = json.loads(run.file(SPLIT).read_text(encoding="utf-8"))
+        payload = json.loads(run.file(layout.SPLIT_JSON).read_text(encoding="utf-8"))
         if payload.get("version") != SPLIT_VERSION:
             return None
-        assignment = {name: [Sample(**row) for row in payload["assignment"][name]]
+        assignment = {name: [_sample(run, row) for row in payload["assignment"][name]]
                       for name in SPLIT_NAMES}
         split = PatientSplit(assignment, by=payload["by"], seed=payload["seed"],
                              notes=list(payload["split_notes"]))
@@ -64,7 +71,7 @@ def load_split(run: rf.RunFolder) -> tuple[PatientSplit, list[str], dict[str, An
 
 def save_properties(run: rf.RunFolder, properties: dict[str, Any]) -> None:
     """Write ``image-properties.json`` (NaN and infinities become null)."""
-    run.write_json(PROPERTIES, {path: to_json(p) for path, p in properties.items()})
+    run.write_json(layout.PROPERTIES, {path: to_json(p) for path, p in properties.items()})
 
 
 def load_audit(run: rf.RunFolder, warnings: int) -> tuple[dict[str, Any], dict[str, Any]] | None:
@@ -75,13 +82,13 @@ def load_audit(run: rf.RunFolder, warnings: int) -> tuple[dict[str, Any], dict[s
     """
     try:
         report = json.loads(run.file(layout.AUDIT).read_text(encoding="utf-8"))
-        properties = json.loads(run.file(PROPERTIES).read_text(encoding="utf-8")) \
-            if run.file(PROPERTIES).is_file() else {}
+        path = run.file(layout.PROPERTIES)
+        properties = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
         if not isinstance(report, dict) or not isinstance(report.get("warnings"), list) or \
                 not isinstance(properties, dict):
             return None
     except (OSError, ValueError):
         return None
     report["warnings"] = report["warnings"][:warnings]
-    return report, {path: from_json(p) for path, p in properties.items()
+    return report, {run.resolve(path): from_json(p) for path, p in properties.items()
                     if isinstance(p, dict)}

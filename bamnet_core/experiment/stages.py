@@ -1,8 +1,13 @@
-"""The stages of a run, their timer, and what a run returns.
+"""What a stage of a run is (:class:`Stage`), and the timer that announces each one.
 
-A finished stage is announced as a ``stage-done`` progress event with its wall time
-(``bamnet run`` prints one line per stage) and its time lands in ``meta.json``; a
-stage a resumed run takes from an earlier attempt is announced as ``stage-kept``.
+A stage has a name, says whether this config has it (:meth:`Stage.configured`),
+runs (:meth:`Stage.run`) and, on ``--resume``, may keep what an earlier attempt
+finished (:meth:`Stage.keep`). The list of stages, in order, is
+:data:`bamnet_core.experiment.pipeline.STAGES`.
+
+A finished stage is announced as a ``stage-done`` progress event with its wall
+time (``bamnet run`` prints one line per stage) and its time lands in
+``meta.json``; a kept stage is announced as ``stage-kept``.
 """
 
 from __future__ import annotations
@@ -10,29 +15,54 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._util.progress import ProgressCallback, ProgressEvent, silent
 from ..config.resolved import Config
-from ..errors import RunError
+
+if TYPE_CHECKING:
+    from .context import RunContext
 
 
-@dataclass
-class RunResult:
-    """What a finished run produced."""
+class Stage:
+    """One stage of a run. Subclasses set :attr:`name` and implement :meth:`run`.
 
-    run_dir: Path
-    metrics: dict[str, Any]
-    warnings: list[str]
-    files: dict[str, str] = field(default_factory=dict)
+    :cvar name: the stage's name (``--until``, ``--from``, ``meta.json``).
+    :cvar records: the run-folder files the stage writes (for the docs and ``--until``).
+    :cvar recorded: the stage records itself in ``meta.json`` when done, so a
+        resumed run can keep it (decoding is not: the cache makes it cheap).
+    :cvar rerunnable: ``--from`` may redo it on a finished run.
+    """
 
+    name: ClassVar[str] = ""
+    records: ClassVar[tuple[str, ...]] = ()
+    recorded: ClassVar[bool] = True
+    rerunnable: ClassVar[bool] = False
 
-STAGES = ("data", "generator", "decode", "audit", "train", "evaluate", "report", "export")
-RERUNNABLE = ("evaluate", "report", "export")
-# stages whose results are on disk when they end, so a run can stop after them
-STOPPABLE = ("generator", "audit", "train", "evaluate", "report", "export")
+    def configured(self, config: Config) -> bool:
+        """Whether this config has the stage at all (``[generator] enabled``, ...)."""
+        return True
+
+    def enabled(self, ctx: RunContext) -> bool:
+        """Whether the stage runs in this attempt; by default, when configured."""
+        return self.configured(ctx.config)
+
+    def keep(self, ctx: RunContext) -> bool:
+        """Load what an earlier attempt finished onto ``ctx``; False when the stage must run.
+
+        Called only on a resumed run, and only while every earlier stage was kept.
+        """
+        return False
+
+    def run(self, ctx: RunContext) -> dict[str, Any] | None:
+        """Do the stage's work, leaving its result on ``ctx`` and its files in the folder.
+
+        :returns: facts for the stage's record in ``meta.json`` (or None).
+        """
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<stage {self.name}>"
 
 
 class StoppedAfter(Exception):  # noqa: N818 - a signal, not an error
@@ -40,44 +70,25 @@ class StoppedAfter(Exception):  # noqa: N818 - a signal, not an error
 
 
 class StageTimer:
-    """Times each stage; a finished stage is announced as a ``stage-done`` progress event.
+    """Times each stage; a finished stage is announced as a ``stage-done`` progress event."""
 
-    :param until: stop (raise :class:`StoppedAfter`) once this stage has finished.
-    """
-
-    def __init__(self, progress: ProgressCallback = silent, until: str | None = None) -> None:
-        self.timings: dict[str, float] = {}
+    def __init__(self, progress: ProgressCallback = silent,
+                 timings: dict[str, float] | None = None) -> None:
+        self.timings: dict[str, float] = dict(timings or {})
         self.progress = progress
-        self.until = until
 
     @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
+    def stage(self, name: str, *, spent: float = 0.0) -> Iterator[None]:
+        """Time the body as stage ``name``, plus ``spent`` seconds done before it."""
         start = time.perf_counter()
         try:
             yield
         finally:
-            seconds = round(time.perf_counter() - start, 3)
-            self.timings[name] = round(self.timings.get(name, 0.0) + seconds, 3)
+            seconds = round(time.perf_counter() - start + spent, 3)
+            self.timings[name] = seconds
         self.progress(ProgressEvent("stage-done", 1, 1, name, {"seconds": seconds}))
-        if name == self.until:
-            raise StoppedAfter(name)
 
     def kept(self, name: str) -> None:
         """Announce that ``name`` was finished by an earlier attempt and is not run again."""
         self.timings.setdefault(name, 0.0)
         self.progress(ProgressEvent("stage-kept", 1, 1, name))
-        if name == self.until:
-            raise StoppedAfter(name)
-
-
-def check_until(config: Config, until: str | None) -> None:
-    """Refuse a stage name the run would never reach."""
-    if until is None:
-        return
-    if until not in STOPPABLE:
-        raise RunError(f"--until {until!r}: a run can stop after {', '.join(STOPPABLE)}",
-                       hint="for example --until audit")
-    if (until == "generator" and not config.generator.enabled) or \
-            (until == "export" and not config.export.onnx):
-        raise RunError(f"--until {until}: this config has no {until} stage",
-                       hint=f"enable [{until}] in the config, or stop at another stage")

@@ -177,7 +177,8 @@ def export_onnx(run_dir: str | Path, *, output: str | Path | None = None,
     val = load_samples(split_rows(run, "val", parity_images), spec, progress=progress,
                        stage="decode val")
     if len(val.samples) == 0:
-        raise DataError(f"no validation image listed in {run.file(layout.SPLITS_CSV)} could be decoded",
+        raise DataError(f"no validation image listed in {run.file(layout.SPLITS_CSV)} could be "
+                        "decoded",
                         hint="the parity gate needs the run's images where splits.csv says")
     paths, labels = [s.path for s in val.samples], [s.label for s in val.samples]
     step("converting with tf2onnx")

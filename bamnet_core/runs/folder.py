@@ -18,6 +18,7 @@ from typing import Any
 from .. import __version__
 from .._util import atomic
 from ..errors import RunError
+from .paths import from_record, relativize, to_record
 
 
 def utc_now() -> str:
@@ -33,7 +34,7 @@ class RunFolder:
     """One run's folder and its files."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
+        self.path = Path(path).expanduser().absolute()
 
     @classmethod
     def create(cls, output_dir: str | Path, name: str) -> RunFolder:
@@ -65,9 +66,22 @@ class RunFolder:
         return self.file(name)
 
     def write_json(self, name: str, obj: Any) -> Path:
-        """Atomically write a JSON file into the run folder."""
-        atomic.write_json(self.file(name), obj)
+        """Atomically write a JSON file into the run folder.
+
+        Every string in ``obj`` that names a path inside the run folder is
+        written relative to it (:func:`~.paths.relativize`), so the folder can
+        be moved; read such paths back with :meth:`resolve`.
+        """
+        atomic.write_json(self.file(name), relativize(obj, self.path))
         return self.file(name)
+
+    def record_path(self, path: str | Path) -> str:
+        """How ``path`` is written inside a run file (:func:`~.paths.to_record`)."""
+        return to_record(self.path, path)
+
+    def resolve(self, recorded: str) -> str:
+        """The path an entry of a run file names, for where the folder is now."""
+        return from_record(self.path, recorded)
 
     def read_json(self, name: str) -> Any:
         """Read a JSON file from the run folder."""

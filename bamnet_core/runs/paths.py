@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 
 def is_local(path: str) -> bool:
@@ -50,3 +51,25 @@ def from_record(run_dir: str | Path, recorded: str) -> str:
     if not is_local(recorded) or os.path.isabs(recorded):
         return recorded
     return str(Path(run_dir).absolute() / PurePosixPath(recorded))
+
+
+def relativize(obj: Any, run_dir: str | Path) -> Any:
+    """``obj`` (JSON values) with every string naming a path inside ``run_dir`` made relative.
+
+    Keys are rewritten too (``image-properties.json`` is keyed by path).
+    Strings outside the run folder, relative strings and URLs are unchanged.
+    """
+    prefixes = tuple({str(Path(run_dir).absolute()) + os.sep, canonical(run_dir) + os.sep})
+
+    def one(value: Any) -> Any:
+        if isinstance(value, str):
+            if value.startswith(prefixes):
+                return to_record(run_dir, value)
+            return value
+        if isinstance(value, dict):
+            return {one(k): one(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [one(v) for v in value]
+        return value
+
+    return one(obj)

@@ -1,0 +1,112 @@
+"""The stages of a run, in order, and the one loop that drives them: :func:`drive`.
+
+``STAGES`` is the run: data, generator, decode, audit, train, evaluate,
+report, export. ``--until``, ``--from``, the "kept"/"done" lines,
+``meta.json``'s stage records and timings, and the run's status all come
+from this list and this loop. A new stage is a :class:`~.stages.Stage`
+subclass in its own module, placed in ``STAGES`` where its inputs exist.
+
+On ``--resume`` each stage is offered to keep what an earlier attempt
+finished, in order; once one stage runs, every later recorded stage runs too
+(its inputs changed). Decoding is not recorded, so it never breaks the chain.
+"""
+
+from __future__ import annotations
+
+from ..config.resolved import Config
+from ..errors import RunError
+from ..runs import layout
+from ..runs.folder import utc_now
+from .audit_stage import AuditStage
+from .context import RunContext, RunResult
+from .data_stage import DataStage
+from .decode_stage import DecodeStage
+from .evaluate_stage import EvaluateStage
+from .evaluation import EvaluatorsFailed
+from .export_stage import ExportStage
+from .generator_stage import GeneratorStage
+from .report_stage import ReportStage
+from .stages import Stage, StageTimer, StoppedAfter
+from .train_stage import TrainStage
+
+STAGES: tuple[Stage, ...] = (DataStage(), GeneratorStage(), DecodeStage(), AuditStage(),
+                             TrainStage(), EvaluateStage(), ReportStage(), ExportStage())
+NAMES = tuple(stage.name for stage in STAGES)
+RERUNNABLE = tuple(stage.name for stage in STAGES if stage.rerunnable)
+STOPPABLE = tuple(stage.name for stage in STAGES if stage.recorded)
+
+
+def check_until(config: Config, until: str | None) -> None:
+    """Refuse a stage name the run would never stop after."""
+    if until is None:
+        return
+    if until not in STOPPABLE:
+        raise RunError(f"--until {until!r}: a run can stop after {', '.join(STOPPABLE)}",
+                       hint="for example --until audit")
+    if not STAGES[NAMES.index(until)].configured(config):
+        raise RunError(f"--until {until}: this config has no {until} stage",
+                       hint=f"enable [{until}] in the config, or stop at another stage")
+
+
+def check_start(start: str | None) -> None:
+    """Refuse a ``--from`` stage that a run folder cannot redo."""
+    if start is not None and start not in RERUNNABLE:
+        raise RunError(f"--from {start!r}: a run folder can redo {', '.join(RERUNNABLE)}",
+                       hint="earlier stages change the data or the model: start a new run")
+
+
+def drive(ctx: RunContext, *, until: str | None = None) -> RunResult:
+    """Run (or keep) every stage of ``ctx`` in order and record the outcome in ``meta.json``.
+
+    :param until: stop after this stage (``--resume`` continues).
+    :raises EvaluatorsFailed: after the report, when some evaluators failed.
+    """
+    timer = StageTimer(ctx.progress, ctx.meta.get("timings_s") if ctx.resume else None)
+    keeping = ctx.resume
+    redo_from = NAMES.index(ctx.start) if ctx.start is not None else len(STAGES)
+    try:
+        for index, stage in enumerate(STAGES):
+            if not stage.enabled(ctx):
+                continue
+            if keeping and index < redo_from and stage.keep(ctx):
+                timer.kept(stage.name)
+            else:
+                keeping = keeping and not stage.recorded
+                spent = ctx.plan.seconds if stage.name == "data" and ctx.plan else 0.0
+                with timer.stage(stage.name, spent=spent):
+                    facts = stage.run(ctx) or {}
+                if stage.recorded:
+                    ctx.record(stage.name, **facts)
+            if stage.name == until:
+                raise StoppedAfter(stage.name)
+        _raise_for_evaluators(ctx)
+        ctx.meta["status"] = "complete"
+        return _result(ctx)
+    except StoppedAfter as stop:
+        ctx.meta.update(status="stopped", stopped_after=str(stop))
+        return _result(ctx)
+    except BaseException as exc:
+        ctx.meta["status"] = ("interrupted" if isinstance(exc, KeyboardInterrupt) else
+                              "evaluators-failed" if isinstance(exc, EvaluatorsFailed) else
+                              "failed")
+        ctx.meta["error"] = str(exc)
+        raise
+    finally:
+        ctx.meta["finished_at"] = utc_now()
+        ctx.meta["timings_s"] = timer.timings
+        ctx.save_meta()
+
+
+def _raise_for_evaluators(ctx: RunContext) -> None:
+    errors = (ctx.metrics or {}).get("evaluator_errors")
+    if errors:
+        raise EvaluatorsFailed(
+            f"{len(errors)} evaluation(s) failed, e.g. {errors[0]['error']}",
+            hint=f"the other results are in {ctx.run.file(layout.METRICS)}; fix or drop the "
+                 "evaluator in [evaluate] evaluators")
+
+
+def _result(ctx: RunContext) -> RunResult:
+    warnings = list(ctx.audit.report["warnings"]) if ctx.audit is not None else []
+    return RunResult(run_dir=ctx.run.path, metrics=ctx.metrics or {}, warnings=warnings,
+                     files=dict(ctx.files))

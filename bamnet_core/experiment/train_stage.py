@@ -1,0 +1,47 @@
+"""The train stage: the backbone's model trained as ``[train]`` says, checkpointed per epoch.
+
+A resumed run continues from the last completed epoch (the checkpoint is
+the engine's business, :mod:`bamnet_core.train.checkpoint`); a run whose
+train stage finished keeps ``model.keras`` and loads it only if a later
+stage needs the model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._util import atomic
+from ..runs import layout
+from .context import RunContext
+from .stages import Stage
+
+
+class TrainStage(Stage):
+    """Train, then save ``model.keras`` and ``history.csv``."""
+
+    name = "train"
+    records = (layout.CHECKPOINT, layout.BEST, layout.MODEL, layout.HISTORY)
+
+    def keep(self, ctx: RunContext) -> bool:
+        """Kept when an earlier attempt finished it and ``model.keras`` is there."""
+        return bool(ctx.finished(self.name) and ctx.run.file(layout.MODEL).is_file()
+                    and isinstance(ctx.meta.get("training"), dict))
+
+    def run(self, ctx: RunContext) -> dict[str, Any] | None:
+        """Train (continuing from the checkpoint on resume) and save the model."""
+        from ..train.engine import history_csv, train_model
+        from ..train.setup import describe_device, seed_everything
+
+        seed_everything(ctx.seed)
+        ctx.meta["device"] = describe_device()
+        loaded, y = ctx.images(), ctx.labels()
+        result = train_model(ctx.config.components.backbone, ctx.spec, loaded["train"].x,
+                             y["train"], loaded["val"].x, y["val"], train=ctx.config.train,
+                             num_classes=len(ctx.config.data.classes), seed=ctx.seed,
+                             run_dir=ctx.run.path, resume=ctx.resume, progress=ctx.progress)
+        ctx.meta["training"] = result.info
+        ctx.run.write_text(layout.HISTORY, history_csv(result.history))
+        with atomic.atomic_path(ctx.run.file(layout.MODEL)) as tmp:
+            result.model.save(tmp)
+        ctx.model = result.model
+        return {"epochs": len(result.history)}
