@@ -124,7 +124,8 @@ def test_preset_paths_resolve_against_bamnet_data(tmp_path: Path, monkeypatch):
 
     registry = load_plugins({"BAMNET_LOAD_PLUGINS": ""}, extra=(("p", Presets()),)).registry
     monkeypatch.setenv("BAMNET_DATA", str(tmp_path / "data"))
-    assert load_config("site", registry).document["data"]["path"] == str(tmp_path / "data/lists/m.csv")
+    assert load_config("site", registry).document["data"]["path"] == \
+        str(tmp_path / "data/lists/m.csv")
     monkeypatch.delenv("BAMNET_DATA")
     monkeypatch.chdir(tmp_path)
     assert load_config("site", registry).document["data"]["path"] == str(tmp_path / "lists/m.csv")

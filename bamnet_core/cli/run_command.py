@@ -100,15 +100,20 @@ def register(app: typer.Typer, state: CLIState) -> None:
         if ablate is not None and cfg is not None:
             run_ablation_command(cfg, host, ablate=ablate, output_dir=output_dir, json_=json_)
             return
+        from ..experiment.pipeline import check_until
+        from ..experiment.preflight import preflight
         from ..experiment.runner import resume_experiment, run_experiment
 
+        if cfg is not None:
+            check_until(cfg, until)
+            plan = preflight(cfg)  # refuses a run that cannot succeed before Keras loads
         preload_keras()
         with RichProgress(enabled=not json_) as progress:
             if cfg is None:
                 result = resume_experiment(resume, host, progress=progress, start=start)
             else:
                 result = run_experiment(cfg, host, output_dir=output_dir, progress=progress,
-                                        until=until)
+                                        until=until, plan=plan)
         if json_:
             print_json({"run_dir": str(result.run_dir), "files": result.files,
                         "metrics": result.metrics, "warnings": result.warnings})

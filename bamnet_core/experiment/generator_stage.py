@@ -60,7 +60,8 @@ def manifest_text(run: RunFolder, samples: list[Sample]) -> str:
     writer.writeheader()
     for i, s in enumerate(samples):
         writer.writerow({"index": i if s.generator_index is None else s.generator_index,
-                         "path": run.record_path(s.path), "label": s.label, "patient_id": s.patient_id,
+                         "path": run.record_path(s.path), "label": s.label,
+                         "patient_id": s.patient_id,
                          "source": s.source, "synthetic": "true", "generator": s.generator,
                          "generator_seed": s.generator_seed,
                          "generator_checkpoint": run.record_path(s.generator_checkpoint)

@@ -1,4 +1,4 @@
-"""The report stage: ``report.html`` and the model card, built so that a failure never loses the run."""
+"""The report stage: ``report.html`` and the model card; a report failure never loses the run."""
 
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ from ..plugins.manager import PluginHost
 from ..runs import folder as rf
 from ..runs import layout
 from .context import RunContext, RunResult
+from .data_stage import DataPlan
 from .pipeline import STAGES, check_start, check_until, drive
 from .preflight import preflight
 
@@ -32,6 +33,7 @@ def run_experiment(
     output_dir: str | Path = "runs",
     progress: ProgressCallback = silent,
     until: str | None = None,
+    plan: DataPlan | None = None,
 ) -> RunResult:
     """Run one experiment end to end and return where its results are.
 
@@ -41,12 +43,15 @@ def run_experiment(
     :param progress: receives progress events; the library never prints.
     :param until: stop after this stage (see :data:`~.pipeline.STOPPABLE`);
         ``--resume`` continues.
+    :param plan: what :func:`~.preflight.preflight` returned for this config, when
+        the caller checked it first (the CLI does, before importing Keras).
     :raises BamnetError: a check that failed before the folder was created, or a
         stage that failed (the folder then records it).
     """
     host.raise_for_failures()
     check_until(config, until)
-    plan = preflight(config)
+    if plan is None:
+        plan = preflight(config)
     run = rf.RunFolder.create(output_dir, config.run.name)
     meta = rf.base_meta(seed=config.run.seed, plugin_pins=host.pins(),
                         config_origin=config.origin)
