@@ -29,7 +29,8 @@ def test_properties_round_trip_with_nan_and_infinity_as_standard_json(tmp_path: 
 def test_a_damaged_split_record_is_not_trusted(tmp_path: Path):
     run = RunFolder(tmp_path)
     assert records.load_split(run) is None  # absent
-    (tmp_path / layout.SPLIT_JSON).write_text('{"version": 1, "assignment": {"train": [{"nope": 1}]}}')
+    (tmp_path / layout.SPLIT_JSON).write_text(
+        '{"version": 2, "assignment": {"train": [{"nope": 1}]}}')
     assert records.load_split(run) is None  # wrong shape
     (tmp_path / layout.SPLIT_JSON).write_text("[1, 2")
     assert records.load_split(run) is None  # not JSON
