@@ -137,3 +137,8 @@ def test_parse_assignment_keeps_plain_strings():
 def test_bool_is_not_an_integer(registry, tiny_config: Path):
     with pytest.raises(ConfigError, match=r"--set train.epochs: expected an integer, got True"):
         load_config(str(tiny_config), registry, overrides=["train.epochs=true"])
+
+
+def test_options_for_an_evaluator_that_does_not_run_are_refused(registry, tiny_config: Path):
+    with pytest.raises(ConfigError, match=r"evaluate\.options\.gradcm.*not in evaluate"):
+        load_config(str(tiny_config), registry, overrides=["evaluate.options.gradcm={images = 3}"])

@@ -201,6 +201,12 @@ class _Validator:
                 self.problems.add("evaluate.evaluators", f"unknown evaluator {name!r}"
                                   f"{did_you_mean(name, known)}; registered: {', '.join(known)}")
                 self.problems.error = UnknownComponentError
+        for name in data["evaluate"]["options"]:
+            if name not in data["evaluate"]["evaluators"]:
+                listed = ", ".join(data["evaluate"]["evaluators"])
+                self.problems.add(f"evaluate.options.{name}", f"options for {name!r}, which is "
+                                  f"not in evaluate.evaluators ({listed}): add it there, or "
+                                  "drop its options")
         gen = data["generator"]
         if gen["enabled"]:
             if gen["name"] is None:

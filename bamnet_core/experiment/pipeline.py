@@ -66,17 +66,8 @@ def drive(ctx: RunContext, *, until: str | None = None) -> RunResult:
     redo_from = NAMES.index(ctx.start) if ctx.start is not None else len(STAGES)
     try:
         for index, stage in enumerate(STAGES):
-            if not stage.enabled(ctx):
-                continue
-            if keeping and index < redo_from and stage.keep(ctx):
-                timer.kept(stage.name)
-            else:
-                keeping = keeping and not stage.recorded
-                spent = ctx.plan.seconds if stage.name == "data" and ctx.plan else 0.0
-                with timer.stage(stage.name, spent=spent):
-                    facts = stage.run(ctx) or {}
-                if stage.recorded:
-                    ctx.record(stage.name, **facts)
+            if stage.enabled(ctx):
+                keeping = _advance(ctx, stage, timer, keep=keeping and index < redo_from)
             if stage.name == until:
                 raise StoppedAfter(stage.name)
         _raise_for_evaluators(ctx)
@@ -86,15 +77,34 @@ def drive(ctx: RunContext, *, until: str | None = None) -> RunResult:
         ctx.meta.update(status="stopped", stopped_after=str(stop))
         return _result(ctx)
     except BaseException as exc:
-        ctx.meta["status"] = ("interrupted" if isinstance(exc, KeyboardInterrupt) else
-                              "evaluators-failed" if isinstance(exc, EvaluatorsFailed) else
-                              "failed")
-        ctx.meta["error"] = str(exc)
+        ctx.meta.update(status=status_of(exc), error=str(exc))
         raise
     finally:
-        ctx.meta["finished_at"] = utc_now()
-        ctx.meta["timings_s"] = timer.timings
+        ctx.meta.update(finished_at=utc_now(), timings_s=timer.timings)
         ctx.save_meta()
+
+
+def _advance(ctx: RunContext, stage: Stage, timer: StageTimer, *, keep: bool) -> bool:
+    """Keep ``stage`` (when allowed and possible) or run and record it.
+
+    :returns: whether later stages may still be kept.
+    """
+    if keep and stage.keep(ctx):
+        timer.kept(stage.name)
+        return True
+    spent = ctx.plan.seconds if stage.name == "data" and ctx.plan else 0.0
+    with timer.stage(stage.name, spent=spent):
+        facts = stage.run(ctx) or {}
+    if stage.recorded:
+        ctx.record(stage.name, **facts)
+    return keep and not stage.recorded  # a stage that ran changed what later ones read
+
+
+def status_of(exc: BaseException) -> str:
+    """The ``meta.json`` status of a run that ended with ``exc``."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    return "evaluators-failed" if isinstance(exc, EvaluatorsFailed) else "failed"
 
 
 def _raise_for_evaluators(ctx: RunContext) -> None:

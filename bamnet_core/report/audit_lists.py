@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from html import escape
 from typing import Any
 
+from ..runs.paths import from_record
 from .record import RunRecord
 from .sections import section
 from .tables import fmt, table
@@ -129,7 +130,7 @@ def label_issues_section(record: RunRecord) -> str:
 
     def thumbs(path: str) -> Thumbnail:
         if path not in made:
-            made[path] = thumbnail(path)
+            made[path] = thumbnail(from_record(record.path, path))  # run-made: relative
         return made[path]
 
     body = [f"<p><b>{escape(ADVICE)}</b></p>"]
