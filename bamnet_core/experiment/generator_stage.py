@@ -114,8 +114,6 @@ def synthesise(config: Config, split: PatientSplit, run: RunFolder, seed: int,
     only into training, so nothing synthetic can reach validation or test.
     """
     gen_cfg = config.generator
-    generator = config.components.generator
-    reg = config.components.registrations["generator"]
     label = gen_cfg.balance_class
     train = [s for s in split.assignment["train"] if not s.synthetic]
     counts = {c: sum(s.label == c for s in train) for c in config.data.classes}
@@ -135,23 +133,31 @@ def synthesise(config: Config, split: PatientSplit, run: RunFolder, seed: int,
     made = _read_manifest(run, need)
     info["reused"] = made is not None
     if made is None:
-        workdir = run.file(FOLDER)
         progress(ProgressEvent("generator", 0, None, f"fitting generator {gen_cfg.name!r} "
                                f"on {len(real)} {label!r} images"))
-        _fit(generator, real, workdir, seed, progress)
-        made = generator.generate(need, label=label, outdir=run.file(layout.GENERATOR_IMAGES),
-                                  seed=seed)
-        bad = [s for s in made if not (isinstance(s, Sample) and s.synthetic and s.label == label)]
-        if bad or len(made) != need:
-            raise PluginError(f"{reg.label} from plugin {reg.distribution!r} returned "
-                              f"{len(made)} samples for {need} requested, or samples that are "
-                              f"not synthetic {label!r} Samples",
-                              hint=f"this is a fault in {reg.distribution}: report it to its "
-                                   "authors")
-        run.write_text(MANIFEST, manifest_text(run, made))
+        made = _make(config, real, need, run, seed, progress)
     progress(ProgressEvent("generator", len(made), len(made), "synthetic images ready"))
     info["synthetic"] = len(made)
     return Synthesis(made, info)
+
+
+def _make(config: Config, real: list[Sample], need: int, run: RunFolder, seed: int,
+          progress: ProgressCallback) -> list[Sample]:
+    """Fit the generator on ``real``, make ``need`` images, check them, write the manifest."""
+    generator = config.components.generator
+    reg = config.components.registrations["generator"]
+    label = config.generator.balance_class
+    _fit(generator, real, run.file(FOLDER), seed, progress)
+    made = generator.generate(need, label=label, outdir=run.file(layout.GENERATOR_IMAGES),
+                              seed=seed)
+    bad = [s for s in made if not (isinstance(s, Sample) and s.synthetic and s.label == label)]
+    if bad or len(made) != need:
+        raise PluginError(f"{reg.label} from plugin {reg.distribution!r} returned "
+                          f"{len(made)} samples for {need} requested, or samples that are "
+                          f"not synthetic {label!r} Samples",
+                          hint=f"this is a fault in {reg.distribution}: report it to its authors")
+    run.write_text(MANIFEST, manifest_text(run, made))
+    return made
 
 
 def check_feasible(config: Config, split: PatientSplit) -> None:
