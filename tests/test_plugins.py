@@ -9,8 +9,8 @@ import pytest
 from fake_dist import write_fake_distribution
 
 from bamnet_core.contract import hookimpl, hookspecs
-from bamnet_core.errors import PluginError
-from bamnet_core.plugins import DEFAULT_PLUGINS, load_plugins
+from bamnet_core.errors import ConfigError, PluginError
+from bamnet_core.plugins import DEFAULT_PLUGINS, BrokenPlugin, load_plugins
 
 
 class _Source:
@@ -142,12 +142,19 @@ def test_plugin_raising_in_hook_is_isolated_and_its_components_withdrawn():
         def register_evaluators(self, register):
             raise RuntimeError("boom")
 
-    host = load_plugins(extra=(("flaky", P()),))
+    class Q:
+        @hookimpl
+        def register_backbones(self, register):
+            raise ConfigError("set MY_NET_HOME first")
+
+    host = load_plugins(extra=(("flaky", P()), ("picky", Q())))
     failure = host.failures["flaky"]
-    assert failure.hook == "register_evaluators"
-    assert "RuntimeError: boom" in failure.message()
+    assert isinstance(failure, BrokenPlugin) and failure.hook == "register_evaluators"
+    assert failure.message() == ("plugin 'flaky' (distribution flaky) raised in hook "
+                                 "register_evaluators: RuntimeError: boom")
     assert "half-done" not in host.registry.names("backbone")
     assert "classification" in host.registry.names("evaluator")
+    assert host.failures["picky"].error == "ConfigError: set MY_NET_HOME first"
 
 
 def test_misspelled_hook_fails_loudly_check_pending():

@@ -24,8 +24,8 @@ from ..contract.capabilities import (
 )
 from ..contract.kinds import BY_NAME
 from ..contract.protocols import Backbone, DatasetSource, Evaluator, Generator
-from ..errors import BamnetError, ConfigError, DataError, PluginError, PluginFault
-from ..plugins.faults import Guarded
+from ..errors import BamnetError, ConfigError, DataError, PluginError
+from ..plugins.faults import Guarded, contain
 from ..plugins.options import options_model
 from ..plugins.registry import Registration, Registry
 from .problems import did_you_mean, humanise
@@ -89,16 +89,15 @@ def instantiate(reg: Registration, options: dict[str, Any], *, where: str,
     """
     if validate:
         options = validated_options(reg, options, where=where)
-    try:
-        made = reg.target(**options)
-    except BamnetError:
-        raise
-    except ValueError as exc:
-        raise ConfigError(f"{where}: {reg.label} refused its options: {exc}",
-                          hint=f"fix the {reg.label} options; `bamnet presets show NAME "
-                               "--resolved` lists them with their defaults") from exc
-    except Exception as exc:
-        raise PluginFault(reg.label, reg.distribution, exc) from exc
+
+    def refused(exc: Exception) -> BamnetError | None:
+        if not isinstance(exc, ValueError):
+            return None
+        return ConfigError(f"{where}: {reg.label} refused its options: {exc}",
+                           hint=f"fix the {reg.label} options; `bamnet presets show NAME "
+                                "--resolved` lists them with their defaults")
+
+    made = contain(reg.target, reg.label, reg.distribution, translate=refused)(**options)
     protocol = BY_NAME[reg.kind].protocol
     alternatives = (EvaluatesInContext, AssessesSynthetic) if reg.kind == "evaluator" else ()
     if protocol is not None and not isinstance(made, protocol) and \

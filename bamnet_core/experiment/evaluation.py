@@ -24,7 +24,7 @@ from ..config.resolved import Config
 from ..contract.capabilities import EvaluatesInContext
 from ..contract.evaluation import EvaluationContext, SplitPredictions, bootstrap_metrics
 from ..contract.protocols import Evaluator
-from ..errors import BamnetError, PluginFault
+from ..errors import BamnetError
 
 
 class EvaluatorsFailed(BamnetError):
@@ -168,7 +168,7 @@ def evaluate_splits(config: Config, inputs: EvaluationInputs,
                           f"results: {exc}"
                 results[ev_name] = {"error": message}
                 errors.append({"split": name, "evaluator": ev_name, "error": message})
-            except (PluginFault, BamnetError) as exc:
+            except BamnetError as exc:  # a PluginFault too: contained by the fault boundary
                 results[ev_name] = {"error": exc.message}
                 errors.append({"split": name, "evaluator": ev_name, "error": exc.message})
         progress(ProgressEvent("evaluate", len(evaluators), len(evaluators), f"evaluate {name}"))
