@@ -19,8 +19,9 @@ built-ins). Names not listed in ``__all__`` are internal and may change.
   :data:`IMAGE_SUFFIXES`, :class:`DatasetDownload`, :func:`cache_dir`,
   :func:`fingerprint`, :func:`atomic_path`; the patient bootstrap:
   :func:`patient_resamples`, :func:`percentile_interval`, :func:`bootstrap_metrics`;
-  :class:`ProgressEvent` and :data:`ProgressCallback`, for components that report
-  progress (a generator's ``fit``).
+  :class:`ProgressEvent`, :data:`ProgressCallback` and :func:`silent` (the default
+  callback, which ignores events), for components that report progress (a
+  generator's ``fit`` and ``generate``).
 - Errors: raise :class:`ConfigError` for a bad option and :class:`DataError`
   for bad or missing data, each with a ``hint``; anything else a plugin raises
   is reported as a fault of that plugin.
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 from .._util.atomic import atomic_path
 from .._util.cachedir import cache_dir, fingerprint
-from .._util.progress import ProgressCallback, ProgressEvent
+from .._util.progress import ProgressCallback, ProgressEvent, silent
 from ..errors import BamnetError, ConfigError, DataError, ImageDecodeError, PluginError
 from ..imaging.formats import IMAGE_SUFFIXES
 from ..imaging.preprocess import PreprocessSpec
@@ -105,4 +106,5 @@ __all__ = [
     "iter_samples",
     "patient_resamples",
     "percentile_interval",
+    "silent",
 ]

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from .._util.progress import ProgressCallback, silent
 from .sample import Sample
 
 if TYPE_CHECKING:  # keras is heavy; only type checkers import it here
@@ -36,19 +37,25 @@ class DatasetSource(Protocol):
 class Generator(Protocol):
     """Learns from real images of one class and synthesises more of them."""
 
-    def fit(self, samples: Sequence[Sample], *, workdir: Path, seed: int) -> None:
+    def fit(self, samples: Sequence[Sample], *, workdir: Path, seed: int,
+            progress: ProgressCallback = silent) -> None:
         """Train on ``samples`` (training split only), writing artefacts to ``workdir``.
 
         :param samples: real training images of the class to synthesise.
         :param workdir: a folder of the run folder the generator owns.
         :param seed: seed for everything random.
+        :param progress: called with :class:`~bamnet_core.contract.ProgressEvent`
+            ``("generator", done, total, ...)`` as training goes; ignores events by default.
         """
         ...
 
-    def generate(self, count: int, *, label: str, outdir: Path, seed: int) -> list[Sample]:
+    def generate(self, count: int, *, label: str, outdir: Path, seed: int,
+                 progress: ProgressCallback = silent) -> list[Sample]:
         """Write ``count`` images to ``outdir`` and return them as synthetic samples.
 
         Each returned :class:`Sample` has ``synthetic=True`` and ``label`` as its label.
+
+        :param progress: as for :meth:`fit`, called as images are written.
         """
         ...
 

@@ -12,7 +12,6 @@ generator resumes from its own checkpoint in ``generator/``.
 from __future__ import annotations
 
 import csv
-import inspect
 import io
 import math
 from dataclasses import dataclass, field
@@ -90,13 +89,7 @@ def _read_manifest(run: RunFolder, need: int) -> list[Sample] | None:
 
 def _fit(generator: Any, real: list[Sample], workdir: Path, seed: int,
          progress: ProgressCallback) -> None:
-    fit = generator.fit
-    target = getattr(generator, "unwrapped", generator).fit
-    accepts = inspect.signature(target).parameters
-    if "progress" in accepts or any(p.kind is p.VAR_KEYWORD for p in accepts.values()):
-        fit(real, workdir=workdir, seed=seed, progress=progress)
-    else:  # generators written before fit took progress
-        fit(real, workdir=workdir, seed=seed)
+    generator.fit(real, workdir=workdir, seed=seed, progress=progress)
 
 
 def synthesise(config: Config, split: PatientSplit, run: RunFolder, seed: int,
