@@ -8,13 +8,16 @@ built-ins). Names not listed in ``__all__`` are internal and may change.
   :mod:`bamnet_core.contract.hookspecs`; each registry hook receives a
   :class:`Register` callback.
 - Records and protocols: :class:`Sample`; one protocol per component kind
-  (:class:`DatasetSource`, :class:`Generator`, :class:`Backbone`,
-  :class:`Evaluator`); :data:`KINDS`, the table of kinds.
+  (:class:`DatasetSource`, :class:`Generator`, :class:`Backbone`, and
+  :data:`Evaluator`, one of its variants :class:`PlainEvaluator`,
+  :class:`ContextEvaluator` (with :class:`EvaluationContext` and
+  :class:`SplitPredictions`) and :class:`SyntheticAssessor`, told apart by
+  :func:`evaluator_variant`; ``EvaluatesInContext`` and ``AssessesSynthetic``
+  are their former names); :data:`KINDS`, the table of kinds.
 - Optional capabilities a component may offer: :class:`Detectable`,
   :class:`Downloadable`, :class:`HasNotes`, :class:`ChecksPreprocess`, :class:`NeedsFiles`,
-  :class:`SplitBackbone`, :class:`FineTunable`, :class:`EvaluatesInContext`
-  (with :class:`EvaluationContext` and :class:`SplitPredictions`),
-  :class:`NamesGradCamLayer`, :class:`StatesPopulation`, :class:`AssessesSynthetic`.
+  :class:`SplitBackbone`, :class:`FineTunable`, :class:`NamesGradCamLayer`,
+  :class:`StatesPopulation`.
 - Helpers: :func:`compose`, :func:`decide_indices`, :class:`PreprocessSpec`,
   :data:`IMAGE_SUFFIXES`, :class:`DatasetDownload`, :func:`cache_dir`,
   :func:`fingerprint`, :func:`atomic_path`; the patient bootstrap:
@@ -37,11 +40,9 @@ from ..imaging.formats import IMAGE_SUFFIXES
 from ..imaging.preprocess import PreprocessSpec
 from .capabilities import (
     CAPABILITIES,
-    AssessesSynthetic,
     ChecksPreprocess,
     Detectable,
     Downloadable,
-    EvaluatesInContext,
     FineTunable,
     HasNotes,
     NamesGradCamLayer,
@@ -60,7 +61,19 @@ from .evaluation import (
 )
 from .hookspecs import Register, hookimpl
 from .kinds import KINDS, ComponentKind
-from .protocols import Backbone, DatasetSource, Evaluator, Generator, compose
+from .protocols import (
+    AssessesSynthetic,
+    Backbone,
+    ContextEvaluator,
+    DatasetSource,
+    EvaluatesInContext,
+    Evaluator,
+    Generator,
+    PlainEvaluator,
+    SyntheticAssessor,
+    compose,
+    evaluator_variant,
+)
 from .sample import Sample, iter_samples
 
 __all__ = [
@@ -73,6 +86,7 @@ __all__ = [
     "ChecksPreprocess",
     "NeedsFiles",
     "ComponentKind",
+    "ContextEvaluator",
     "ConfigError",
     "DataError",
     "DatasetDownload",
@@ -87,6 +101,7 @@ __all__ = [
     "HasNotes",
     "NamesGradCamLayer",
     "ImageDecodeError",
+    "PlainEvaluator",
     "PluginError",
     "PreprocessSpec",
     "ProgressCallback",
@@ -96,11 +111,13 @@ __all__ = [
     "SplitBackbone",
     "SplitPredictions",
     "StatesPopulation",
+    "SyntheticAssessor",
     "atomic_path",
     "bootstrap_metrics",
     "cache_dir",
     "compose",
     "decide_indices",
+    "evaluator_variant",
     "fingerprint",
     "hookimpl",
     "iter_samples",

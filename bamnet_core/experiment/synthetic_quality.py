@@ -1,4 +1,4 @@
-"""Judge the generator's images after training: the ``AssessesSynthetic`` evaluators.
+"""Judge the generator's images after training: the evaluators that are ``SyntheticAssessor``s.
 
 They compare the synthetic training images with the real training images of
 the same class, in the trained classifier's penultimate layer (the feature
@@ -15,7 +15,7 @@ import numpy as np
 
 from .._util.progress import ProgressCallback, ProgressEvent
 from ..config.resolved import Config
-from ..contract.capabilities import AssessesSynthetic
+from ..contract.protocols import SyntheticAssessor
 from ..errors import BamnetError
 from ..imaging.preprocess import PreprocessSpec
 from ..runs.folder import RunFolder
@@ -27,7 +27,7 @@ QUALITY_DIR = "generator/quality"
 def assessors(config: Config) -> dict[str, Any]:
     """The configured evaluators that judge synthetic images."""
     return {name: ev for name, ev in config.components.evaluators.items()
-            if isinstance(ev, AssessesSynthetic)}
+            if isinstance(ev, SyntheticAssessor)}
 
 
 def _called_with(layer: Any) -> Any:
@@ -72,7 +72,7 @@ def penultimate_embedding(model: Any) -> tuple[Callable[[np.ndarray], np.ndarray
 
 def assess_synthetic(config: Config, model: Any, train: Any, spec: PreprocessSpec,
                      run: RunFolder, progress: ProgressCallback) -> dict[str, Any] | None:
-    """Run every ``AssessesSynthetic`` evaluator on the training split's images.
+    """Run every :class:`SyntheticAssessor` evaluator on the training split's images.
 
     :param train: the decoded training split (``x`` and ``samples``, aligned).
     :returns: evaluator name -> results (or ``{"error": ...}``); None when none is configured.
