@@ -10,7 +10,8 @@ import cv2
 import pytest
 
 from bamnet_core.config.load import load_config
-from bamnet_core.contract import Sample, hookimpl
+from bamnet_core.contract import BamnetError, DataError, Sample, hookimpl, silent
+from bamnet_core.errors import PluginFault
 from bamnet_core.experiment.runner import run_experiment
 from bamnet_core.plugins import load_plugins
 
@@ -23,12 +24,12 @@ class FlipGenerator:
     def __init__(self, *, mirror: bool = True) -> None:
         self.mirror = mirror
 
-    def fit(self, samples, *, workdir: Path, seed: int) -> None:
+    def fit(self, samples, *, workdir: Path, seed: int, progress=silent) -> None:
         FlipGenerator.seen = list(samples)
         workdir.mkdir(parents=True, exist_ok=True)
         (workdir / "fitted.txt").write_text(str(len(samples)))
 
-    def generate(self, count, *, label, outdir: Path, seed: int):
+    def generate(self, count, *, label, outdir: Path, seed: int, progress=silent):
         outdir.mkdir(parents=True, exist_ok=True)
         made = []
         for i in range(count):
@@ -40,6 +41,15 @@ class FlipGenerator:
                                source="flip", synthetic=True, generator="flip",
                                generator_seed=seed))
         return made
+
+
+class Faulty(FlipGenerator):
+    """Raises ``Faulty.error`` in ``fit``."""
+
+    error: Exception = RuntimeError("kaboom")
+
+    def fit(self, samples, *, workdir: Path, seed: int, progress=silent) -> None:
+        raise Faulty.error
 
 
 class Lopsided:
@@ -59,18 +69,19 @@ class FlipPlugin:
     @hookimpl
     def register_generators(self, register):
         register("flip", FlipGenerator)
+        register("faulty", Faulty)
 
     @hookimpl
     def register_dataset_sources(self, register):
         register("lopsided", Lopsided)
 
 
-def _flip_run(tiny_config: Path, *, epochs: int):
+def _flip_run(tiny_config: Path, *, epochs: int, generator: str = "flip"):
     """Plugins with the flip generator, and the tiny config on the lopsided source with it."""
     host = load_plugins(extra=(("flip-plugin", FlipPlugin()),))
     text = tiny_config.read_text().replace('source = "synthetic-cxr"', 'source = "lopsided"')
     tiny_config.write_text(text.replace("max_images_per_patient = 2\n", "") +
-                           '\n[generator]\nenabled = true\nname = "flip"\n'
+                           f'\n[generator]\nenabled = true\nname = "{generator}"\n'
                            'balance_class = "covid"\nratio = 0.9\nmirror = true\n')
     return host, load_config(str(tiny_config), host.registry,
                              overrides=[f"train.epochs={epochs}"])
@@ -93,6 +104,22 @@ def test_generator_sees_and_feeds_only_the_training_split(tiny_config: Path, tmp
     assert covid >= 0.9 * normal  # balanced to the requested ratio
     assert (result.run_dir / "generator" / "fitted.txt").is_file()
     assert result.metrics["splits"]["val"]["images"] > 0
+
+
+@pytest.mark.parametrize("error", [RuntimeError("kaboom"), DataError("too few images")])
+def test_what_a_generator_raises_is_its_plugins_fault_unless_it_is_a_bamnet_error(
+        tiny_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception):
+    monkeypatch.setattr(Faulty, "error", error)
+    host, cfg = _flip_run(tiny_config, epochs=1, generator="faulty")
+    with pytest.raises(BamnetError) as raised:
+        run_experiment(cfg, host, output_dir=tmp_path)
+    if isinstance(error, BamnetError):
+        assert raised.value is error  # the plugin speaking to the user: unchanged
+    else:
+        assert isinstance(raised.value, PluginFault) and raised.value.__cause__ is error
+        assert raised.value.message == ("generator 'faulty' from plugin 'flip-plugin' failed: "
+                                        "RuntimeError: kaboom")
+        assert "fault in flip-plugin" in raised.value.hint
 
 
 class _Stop(KeyboardInterrupt):

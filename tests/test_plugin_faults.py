@@ -80,7 +80,8 @@ def test_plain_json_converts_numpy_and_refuses_what_json_cannot_hold():
 
 def test_a_raising_plugin_command_names_the_plugin(cli, install_fake):
     install_fake("bamnet-fake-cmd", """
-from bamnet_core.contract import hookimpl
+import typer
+from bamnet_core.contract import DataError, hookimpl
 
 @hookimpl
 def register_commands(app):
@@ -88,12 +89,27 @@ def register_commands(app):
     def explode() -> None:
         '''Fails.'''
         raise KeyError("oops")
+
+    @app.command("refuse")
+    def refuse() -> None:
+        '''Speaks to the user.'''
+        raise DataError("no such dataset", hint="fetch it first")
+
+    @app.command("leave")
+    def leave() -> None:
+        '''Exits with its own status.'''
+        raise typer.Exit(3)
 """, "fake-cmd")
     result = cli("explode")
     assert result.exit_code == 1
     assert "Error: command 'explode' from plugin 'bamnet-fake-cmd' failed: KeyError" \
         in result.stderr
     assert "unexpected" not in result.stderr and "fault in bamnet-fake-cmd" in result.stderr
+    refused = cli("refuse")  # a BamnetError passes unchanged
+    assert refused.exit_code == 1 and "Error: no such dataset" in refused.stderr
+    assert "fetch it first" in refused.stderr and "fault in" not in refused.stderr
+    left = cli("leave")  # the command line's own signals pass too
+    assert left.exit_code == 3 and "Error" not in left.stderr
 
 
 CLAIMS_EVERYTHING = """

@@ -166,7 +166,7 @@ def test_typed_options_validate_and_round_trip_through_config_toml(tmp_path: Pat
     path = _typed_config(tmp_path / "cfg", 'root = "images"\nsize = [7, 9]\nmode = "exact"\n'
                                            "extra = { a = 1 }\n")
     config = load_config(str(path), registry)
-    source = config.components.source.unwrapped
+    source = config.components.source
     assert source.size == (7, 9) and source.mode == "exact" and source.extra == {"a": 1}
     assert source.root == tmp_path / "cfg" / "images"  # relative to the config file
     again = tmp_path / "elsewhere" / "config.toml"
@@ -174,7 +174,7 @@ def test_typed_options_validate_and_round_trip_through_config_toml(tmp_path: Pat
     again.write_text(config.to_toml(), encoding="utf-8")
     reloaded = load_config(str(again), registry)
     assert reloaded.document == config.document
-    assert reloaded.components.source.unwrapped.root == source.root
+    assert reloaded.components.source.root == source.root
 
 
 def test_set_paths_resolve_against_the_current_folder(tmp_path: Path,
@@ -183,7 +183,7 @@ def test_set_paths_resolve_against_the_current_folder(tmp_path: Path,
     path = _typed_config(tmp_path / "cfg", "")
     monkeypatch.chdir(tmp_path)
     config = load_config(str(path), registry, overrides=["data.root=here"])
-    assert config.components.source.unwrapped.root == tmp_path / "here"
+    assert config.components.source.root == tmp_path / "here"
 
 
 @pytest.mark.parametrize("value, message", [

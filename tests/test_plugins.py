@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
 
 import pytest
 from fake_dist import write_fake_distribution
 
-from bamnet_core.contract import hookimpl, hookspecs
-from bamnet_core.errors import PluginError
-from bamnet_core.plugins import DEFAULT_PLUGINS, load_plugins
+from bamnet_core.contract import KINDS, hookimpl, hookspecs
+from bamnet_core.errors import ConfigError, PluginError
+from bamnet_core.plugins import DEFAULT_PLUGINS, BrokenPlugin, load_plugins
 
 
 class _Source:
@@ -69,6 +70,45 @@ def test_register_evaluators():
 
     host = load_plugins(extra=(("p", P()),))
     assert host.registry.get("evaluator", "count-only").plugin == "p"
+
+
+class _InContext:
+    def evaluate_context(self, context):
+        return {}
+
+
+class _Assessor:
+    def assess(self, real, synthetic, **kwargs):
+        return {}
+
+
+def test_an_evaluator_is_one_of_the_variants_the_contract_declares():
+    from bamnet_core.config.components import instantiate
+    from bamnet_core.contract import (
+        AssessesSynthetic,
+        ContextEvaluator,
+        EvaluatesInContext,
+        SyntheticAssessor,
+        evaluator_variant,
+    )
+
+    class P:
+        @hookimpl
+        def register_evaluators(self, register):
+            register("in-context", _InContext)
+            register("assessor", _Assessor)
+            register("nothing", _Factory)
+
+    registry = load_plugins(extra=(("p", P()),)).registry
+    built = {name: instantiate(registry.get("evaluator", name), {}, where="test")
+             for name in ("in-context", "assessor", "classification")}
+    assert {n: evaluator_variant(e) for n, e in built.items()} == {
+        "in-context": "context", "assessor": None, "classification": "context"}
+    assert isinstance(built["assessor"], SyntheticAssessor)
+    assert (EvaluatesInContext, AssessesSynthetic) == (ContextEvaluator, SyntheticAssessor)
+    with pytest.raises(PluginError, match="does not satisfy PlainEvaluator or ContextEvaluator "
+                                          "or SyntheticAssessor"):
+        instantiate(registry.get("evaluator", "nothing"), {}, where="test")
 
 
 def test_register_presets(tmp_path: Path):
@@ -142,12 +182,19 @@ def test_plugin_raising_in_hook_is_isolated_and_its_components_withdrawn():
         def register_evaluators(self, register):
             raise RuntimeError("boom")
 
-    host = load_plugins(extra=(("flaky", P()),))
+    class Q:
+        @hookimpl
+        def register_backbones(self, register):
+            raise ConfigError("set MY_NET_HOME first")
+
+    host = load_plugins(extra=(("flaky", P()), ("picky", Q())))
     failure = host.failures["flaky"]
-    assert failure.hook == "register_evaluators"
-    assert "RuntimeError: boom" in failure.message()
+    assert isinstance(failure, BrokenPlugin) and failure.hook == "register_evaluators"
+    assert failure.message() == ("plugin 'flaky' (distribution flaky) raised in hook "
+                                 "register_evaluators: RuntimeError: boom")
     assert "half-done" not in host.registry.names("backbone")
     assert "classification" in host.registry.names("evaluator")
+    assert host.failures["picky"].error == "ConfigError: set MY_NET_HOME first"
 
 
 def test_misspelled_hook_fails_loudly_check_pending():
@@ -175,6 +222,21 @@ def test_hook_specs_have_docstrings():
     for name in dir(hookspecs):
         if name.startswith("register_"):
             assert (getattr(hookspecs, name).__doc__ or "").strip(), name
+
+
+def test_hook_specs_match_the_table_of_kinds():
+    specs = {n: f for n, f in vars(hookspecs).items() if hasattr(f, "bamnet_spec")}
+    assert set(specs) == {k.hook for k in KINDS} | {"register_commands"}
+    assert hookspecs.REGISTRY_HOOKS == {k.hook: k.name for k in KINDS}
+    for kind in KINDS:
+        spec = specs[kind.hook]
+        assert list(inspect.signature(spec).parameters) == ["register"], kind.hook
+        doc = inspect.getdoc(spec)
+        assert doc.startswith(f"Register {kind.label}s"), kind.hook
+        if kind.section_options and kind.section:
+            assert f"``[{kind.section}]``" in doc, kind.hook
+        for protocol in kind.protocols():
+            assert protocol.__name__ in doc, (kind.hook, protocol.__name__)
 
 
 @pytest.fixture

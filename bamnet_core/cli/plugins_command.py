@@ -11,8 +11,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..plugins.manager import LOAD_ENV
+from ..plugins.template import KINDS as TEMPLATE_KINDS
+from ..plugins.template import write_plugin_template
 from .output import JsonOption, out, print_json, warn
 from .state import CLIState
+
+_KINDS = ", ".join(TEMPLATE_KINDS[:-1]) + " or " + TEMPLATE_KINDS[-1]
 
 
 def register(app: typer.Typer, state: CLIState) -> None:
@@ -57,15 +61,13 @@ def register(app: typer.Typer, state: CLIState) -> None:
     def new(
         name: Annotated[str, typer.Argument(help="The plugin's name, e.g. my-net.")],
         kind: Annotated[str, typer.Option(
-            "--kind", help="The component to start with: backbone, source or evaluator.")]
+            "--kind", help=f"The component to start with: {_KINDS}.")]
             = "backbone",
         dest: Annotated[Path, typer.Option("--dest", help="Folder to write bamnet-NAME in.")]
             = Path("."),
         json_: JsonOption = False,
     ) -> None:
         """Write a ready plugin distribution (bamnet-NAME) to start from."""
-        from ..plugins.template import write_plugin_template
-
         files = write_plugin_template(name, kind=kind, dest=dest)
         root = files[0].parent
         if json_:

@@ -16,16 +16,11 @@ from typing import Any
 
 import pydantic
 
-from ..contract.capabilities import (
-    AssessesSynthetic,
-    Downloadable,
-    EvaluatesInContext,
-    NeedsFiles,
-)
-from ..contract.kinds import BY_NAME
+from ..contract.capabilities import Downloadable, NeedsFiles
+from ..contract.kinds import BY_NAME, BY_SECTION, COMPONENT_SECTIONS
 from ..contract.protocols import Backbone, DatasetSource, Evaluator, Generator
-from ..errors import BamnetError, ConfigError, DataError, PluginError, PluginFault
-from ..plugins.faults import Guarded
+from ..errors import BamnetError, ConfigError, DataError, PluginError
+from ..plugins.faults import Guarded, contain
 from ..plugins.options import options_model
 from ..plugins.registry import Registration, Registry
 from .problems import did_you_mean, humanise
@@ -48,8 +43,7 @@ class Components:
     backbone: Backbone
     generator: Generator | None = None
     sources: list[tuple[str, DatasetSource]] = field(default_factory=list)
-    evaluators: dict[str, Evaluator | EvaluatesInContext | AssessesSynthetic] = field(
-        default_factory=dict)
+    evaluators: dict[str, Evaluator] = field(default_factory=dict)
     registrations: dict[str, Registration] = field(default_factory=dict)
 
 
@@ -89,51 +83,52 @@ def instantiate(reg: Registration, options: dict[str, Any], *, where: str,
     """
     if validate:
         options = validated_options(reg, options, where=where)
-    try:
-        made = reg.target(**options)
-    except BamnetError:
-        raise
-    except ValueError as exc:
-        raise ConfigError(f"{where}: {reg.label} refused its options: {exc}",
-                          hint=f"fix the {reg.label} options; `bamnet presets show NAME "
-                               "--resolved` lists them with their defaults") from exc
-    except Exception as exc:
-        raise PluginFault(reg.label, reg.distribution, exc) from exc
-    protocol = BY_NAME[reg.kind].protocol
-    alternatives = (EvaluatesInContext, AssessesSynthetic) if reg.kind == "evaluator" else ()
-    if protocol is not None and not isinstance(made, protocol) and \
-            not any(isinstance(made, other) for other in alternatives):
+
+    def refused(exc: Exception) -> BamnetError | None:
+        if not isinstance(exc, ValueError):
+            return None
+        return ConfigError(f"{where}: {reg.label} refused its options: {exc}",
+                           hint=f"fix the {reg.label} options; `bamnet presets show NAME "
+                                "--resolved` lists them with their defaults")
+
+    made = contain(reg.target, reg.label, reg.distribution, translate=refused)(**options)
+    accepted = BY_NAME[reg.kind].protocols()
+    if accepted and not isinstance(made, accepted):
+        names = " or ".join(p.__name__ for p in accepted)
         raise PluginError(f"{reg.label} from plugin {reg.distribution!r}: its factory returned "
-                          f"{type(made).__name__}, which does not satisfy {protocol.__name__}",
+                          f"{type(made).__name__}, which does not satisfy {names}",
                           hint=f"this is a fault in {reg.distribution}: report it to its authors")
     return Guarded(reg, made)
 
 
 def build_components(config: Config, registry: Registry) -> Components:
-    """Instantiate the source, backbone, generator (if enabled) and evaluators of ``config``."""
-    def build(section: str, kind: str, name: str) -> Any:
-        reg = registry.get(kind, name)
-        built[section] = reg
-        where = f"--set {section}" if any(k.startswith(f"{section}.")
-                                            for k in config.overrides) \
-            else f"{config.origin}: [{section}]"
-        return instantiate(reg, config.component_options(section), where=where)
+    """Instantiate the source(s), backbone, generator (if enabled) and evaluators of ``config``.
 
+    The kind of each section's component comes from the table of kinds
+    (:data:`~bamnet_core.contract.kinds.KINDS`).
+    """
     built: dict[str, Registration] = {}
+
+    def named(key: str, name: str) -> Any:
+        """The component a section (or one of its tables, ``data.sources[0]``) names."""
+        reg = registry.get(COMPONENT_SECTIONS[key.split(".")[0]].name, name)
+        built[key] = reg
+        where = f"--set {key}" if any(k.startswith(f"{key}.") for k in config.overrides) \
+            else f"{config.origin}: [{key}]"
+        return instantiate(reg, config.component_options(key), where=where)
+
     source, sources = None, []
     if config.data.sources:
         for i, entry in enumerate(config.data.sources):
-            key = f"data.sources[{i}]"
-            sources.append((entry["id"], build(key, "dataset_source", entry["source"])))
+            sources.append((entry["id"], named(f"data.sources[{i}]", entry["source"])))
     else:
-        source = build("data", "dataset_source", config.data.source)
-    backbone = build("backbone", "backbone", config.backbone.name)
-    generator = None
-    if config.generator.enabled:
-        generator = build("generator", "generator", config.generator.name)
+        source = named("data", config.data.source)
+    backbone = named("backbone", config.backbone.name)
+    generator = named("generator", config.generator.name) if config.generator.enabled else None
+    listed = BY_SECTION["evaluate"]
     evaluators = {}
     for name in config.evaluate.evaluators:
-        reg = registry.get("evaluator", name)
+        reg = registry.get(listed.name, name)
         built[f"evaluate.{name}"] = reg
         evaluators[name] = instantiate(reg, config.evaluate.options.get(name, {}),
                                        where=f"{config.origin}: [evaluate.options.{name}]",

@@ -16,7 +16,7 @@ from typing import Any
 
 import pydantic
 
-from ..contract.kinds import COMPONENT_SECTIONS, ComponentKind
+from ..contract.kinds import COMPONENT_SECTIONS, LISTED_SECTIONS, ComponentKind
 from ..errors import UnknownComponentError
 from ..imaging.preprocess import SCALING_ALIASES
 from ..plugins.options import options_model
@@ -195,12 +195,14 @@ class _Validator:
         if split["val"] + split["test"] >= 1.0:
             self.problems.add("split.val", f"val + test = {split['val'] + split['test']:g} "
                               "must leave images for training (below 1)")
-        for name in data["evaluate"]["evaluators"]:
-            if name not in self.registry.names("evaluator"):
-                known = self.registry.names("evaluator")
-                self.problems.add("evaluate.evaluators", f"unknown evaluator {name!r}"
-                                  f"{did_you_mean(name, known)}; registered: {', '.join(known)}")
-                self.problems.error = UnknownComponentError
+        for section, kind in LISTED_SECTIONS.items():  # [evaluate] evaluators
+            known = self.registry.names(kind.name)
+            for name in data[section][kind.pick]:
+                if name not in known:
+                    self.problems.add(f"{section}.{kind.pick}", f"unknown {kind.label} {name!r}"
+                                      f"{did_you_mean(name, known)}; registered: "
+                                      f"{', '.join(known)}")
+                    self.problems.error = UnknownComponentError
         for name in data["evaluate"]["options"]:
             if name not in data["evaluate"]["evaluators"]:
                 listed = ", ".join(data["evaluate"]["evaluators"])

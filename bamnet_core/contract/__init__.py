@@ -8,19 +8,23 @@ built-ins). Names not listed in ``__all__`` are internal and may change.
   :mod:`bamnet_core.contract.hookspecs`; each registry hook receives a
   :class:`Register` callback.
 - Records and protocols: :class:`Sample`; one protocol per component kind
-  (:class:`DatasetSource`, :class:`Generator`, :class:`Backbone`,
-  :class:`Evaluator`); :data:`KINDS`, the table of kinds.
+  (:class:`DatasetSource`, :class:`Generator`, :class:`Backbone`, and
+  :data:`Evaluator`, one of its variants :class:`PlainEvaluator`,
+  :class:`ContextEvaluator` (with :class:`EvaluationContext` and
+  :class:`SplitPredictions`) and :class:`SyntheticAssessor`, told apart by
+  :func:`evaluator_variant`; ``EvaluatesInContext`` and ``AssessesSynthetic``
+  are their former names); :data:`KINDS`, the table of kinds.
 - Optional capabilities a component may offer: :class:`Detectable`,
   :class:`Downloadable`, :class:`HasNotes`, :class:`ChecksPreprocess`, :class:`NeedsFiles`,
-  :class:`SplitBackbone`, :class:`FineTunable`, :class:`EvaluatesInContext`
-  (with :class:`EvaluationContext` and :class:`SplitPredictions`),
-  :class:`NamesGradCamLayer`, :class:`StatesPopulation`, :class:`AssessesSynthetic`.
+  :class:`SplitBackbone`, :class:`FineTunable`, :class:`NamesGradCamLayer`,
+  :class:`StatesPopulation`.
 - Helpers: :func:`compose`, :func:`decide_indices`, :class:`PreprocessSpec`,
   :data:`IMAGE_SUFFIXES`, :class:`DatasetDownload`, :func:`cache_dir`,
   :func:`fingerprint`, :func:`atomic_path`; the patient bootstrap:
   :func:`patient_resamples`, :func:`percentile_interval`, :func:`bootstrap_metrics`;
-  :class:`ProgressEvent` and :data:`ProgressCallback`, for components that report
-  progress (a generator's ``fit``).
+  :class:`ProgressEvent`, :data:`ProgressCallback` and :func:`silent` (the default
+  callback, which ignores events), for components that report progress (a
+  generator's ``fit`` and ``generate``).
 - Errors: raise :class:`ConfigError` for a bad option and :class:`DataError`
   for bad or missing data, each with a ``hint``; anything else a plugin raises
   is reported as a fault of that plugin.
@@ -30,17 +34,15 @@ from __future__ import annotations
 
 from .._util.atomic import atomic_path
 from .._util.cachedir import cache_dir, fingerprint
-from .._util.progress import ProgressCallback, ProgressEvent
+from .._util.progress import ProgressCallback, ProgressEvent, silent
 from ..errors import BamnetError, ConfigError, DataError, ImageDecodeError, PluginError
 from ..imaging.formats import IMAGE_SUFFIXES
 from ..imaging.preprocess import PreprocessSpec
 from .capabilities import (
     CAPABILITIES,
-    AssessesSynthetic,
     ChecksPreprocess,
     Detectable,
     Downloadable,
-    EvaluatesInContext,
     FineTunable,
     HasNotes,
     NamesGradCamLayer,
@@ -59,7 +61,19 @@ from .evaluation import (
 )
 from .hookspecs import Register, hookimpl
 from .kinds import KINDS, ComponentKind
-from .protocols import Backbone, DatasetSource, Evaluator, Generator, compose
+from .protocols import (
+    AssessesSynthetic,
+    Backbone,
+    ContextEvaluator,
+    DatasetSource,
+    EvaluatesInContext,
+    Evaluator,
+    Generator,
+    PlainEvaluator,
+    SyntheticAssessor,
+    compose,
+    evaluator_variant,
+)
 from .sample import Sample, iter_samples
 
 __all__ = [
@@ -72,6 +86,7 @@ __all__ = [
     "ChecksPreprocess",
     "NeedsFiles",
     "ComponentKind",
+    "ContextEvaluator",
     "ConfigError",
     "DataError",
     "DatasetDownload",
@@ -86,6 +101,7 @@ __all__ = [
     "HasNotes",
     "NamesGradCamLayer",
     "ImageDecodeError",
+    "PlainEvaluator",
     "PluginError",
     "PreprocessSpec",
     "ProgressCallback",
@@ -95,14 +111,17 @@ __all__ = [
     "SplitBackbone",
     "SplitPredictions",
     "StatesPopulation",
+    "SyntheticAssessor",
     "atomic_path",
     "bootstrap_metrics",
     "cache_dir",
     "compose",
     "decide_indices",
+    "evaluator_variant",
     "fingerprint",
     "hookimpl",
     "iter_samples",
     "patient_resamples",
     "percentile_interval",
+    "silent",
 ]

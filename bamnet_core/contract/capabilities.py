@@ -7,7 +7,6 @@ a test keeps the two in step.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -15,10 +14,8 @@ from .download import DatasetDownload
 
 if TYPE_CHECKING:
     import keras
-    import numpy as np
 
     from ..imaging.preprocess import PreprocessSpec
-    from .evaluation import EvaluationContext
 
 
 @runtime_checkable
@@ -111,20 +108,6 @@ class FineTunable(Protocol):
 
 
 @runtime_checkable
-class EvaluatesInContext(Protocol):
-    """An evaluator that needs more than predictions: patients, sources, images, the model.
-
-    It may offer this instead of (or besides) ``evaluate``; the core then calls
-    ``evaluate_context`` once per evaluated split. Used for patient-bootstrap
-    intervals, thresholds chosen on validation, Grad-CAM and shortcut probes.
-    """
-
-    def evaluate_context(self, context: EvaluationContext) -> dict[str, Any]:
-        """JSON-ready results for ``context.split``; figures go to ``context.figures_dir``."""
-        ...
-
-
-@runtime_checkable
 class NamesGradCamLayer(Protocol):
     """A backbone that names the convolutional layer Grad-CAM should read."""
 
@@ -146,36 +129,6 @@ class StatesPopulation(Protocol):
         ...
 
 
-@runtime_checkable
-class AssessesSynthetic(Protocol):
-    """An evaluator that judges a generator's images against the real ones it learnt from.
-
-    Listed in ``[evaluate] evaluators`` like any evaluator, it runs once per run
-    after training (not once per split), when the generator made images, and
-    its result lands in ``metrics.json`` under ``gan_quality``. Such an
-    evaluator need not offer ``evaluate``.
-    """
-
-    def assess(self, real: np.ndarray, synthetic: np.ndarray, *,
-               embed: Callable[[np.ndarray], np.ndarray], space: str, spec: PreprocessSpec,
-               real_paths: Sequence[str], synthetic_paths: Sequence[str],
-               outdir: Path) -> dict[str, Any]:
-        """Compare ``synthetic`` with ``real`` and return JSON-ready results.
-
-        :param real: the real training images of the balanced class, preprocessed
-            as the classifier saw them, ``(n, size, size, channels)``.
-        :param synthetic: the generated images, preprocessed the same way.
-        :param embed: images (preprocessed) -> feature vectors ``(n, d)`` in the
-            trained classifier's penultimate layer.
-        :param space: a name for ``embed``'s feature space, to report.
-        :param spec: how the images were preprocessed (``spec.to_unit`` undoes the scaling).
-        :param real_paths: the file of each real image, in order.
-        :param synthetic_paths: the file of each synthetic image, in order.
-        :param outdir: a folder this evaluator may write figures and tables into.
-        """
-        ...
-
-
 CAPABILITIES: tuple[type, ...] = (Detectable, Downloadable, HasNotes, ChecksPreprocess,
-                                  NeedsFiles, SplitBackbone, FineTunable, EvaluatesInContext,
-                                  NamesGradCamLayer, StatesPopulation, AssessesSynthetic)
+                                  NeedsFiles, SplitBackbone, FineTunable, NamesGradCamLayer,
+                                  StatesPopulation)

@@ -6,18 +6,19 @@ duplicate names and records which plugin supplied each component. Hooks are
 called with keyword arguments only, so an implementation may accept fewer
 arguments than its spec.
 
-``docs/plugins/hooks.md`` documents each hook with its exact signature; a
-test keeps the two in step.
+The specs are written out here, so that each hook's name leads to its
+documentation; a test holds them equal to the table of kinds (one
+``register_*`` hook per kind, taking ``register``), and
+``docs/plugins/hooks.md`` documents each with its exact signature (tested too).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Protocol
 
 import pluggy
 
-from .kinds import KINDS, ComponentKind
+from .kinds import KINDS
 
 PROJECT = "bamnet"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -28,25 +29,71 @@ class Register(Protocol):
     """The callback a registry hook receives."""
 
     def __call__(self, name: str, target: Any, description: str | None = None) -> None:
-        """Register ``target`` under ``name``; ``description`` defaults to its docstring."""
+        """Register ``target`` under ``name``; ``description`` defaults to its docstring.
+
+        Names are lower case letters, digits, ``.``, ``_`` and ``-``; a name
+        another plugin registered for the same kind is refused, naming both plugins.
+        """
         ...
 
 
-def _registry_hookspec(kind: ComponentKind) -> Callable[..., None]:
-    """The hook spec for one component kind, named and documented from the table."""
+@hookspec
+def register_dataset_sources(register: Register) -> None:
+    """Register dataset sources.
 
-    def hook(register: Register) -> None:
-        """Replaced below by the kind's own documentation."""
+    :param register: call ``register(name, target, description=None)``. ``target``
+        is a factory (usually a class) returning a
+        :class:`~bamnet_core.contract.DatasetSource`. Its keyword parameters are
+        the keys ``[data]`` accepts besides ``source``, ``classes`` and
+        ``positive``; their annotations are validated.
+    """
 
-    hook.__name__ = hook.__qualname__ = kind.hook
-    hook.__doc__ = kind.hook_doc()
-    hook.__module__ = __name__
-    return hookspec(hook)
+
+@hookspec
+def register_generators(register: Register) -> None:
+    """Register generators.
+
+    :param register: call ``register(name, target, description=None)``. ``target``
+        is a factory (usually a class) returning a
+        :class:`~bamnet_core.contract.Generator`. Its keyword parameters are the
+        keys ``[generator]`` accepts besides the core keys (``enabled``, ``name``,
+        ``balance_class``, ``ratio``, ``count``).
+    """
 
 
-for _kind in KINDS:
-    globals()[_kind.hook] = _registry_hookspec(_kind)
-del _kind
+@hookspec
+def register_backbones(register: Register) -> None:
+    """Register backbones.
+
+    :param register: call ``register(name, target, description=None)``. ``target``
+        is a factory (usually a class) returning a
+        :class:`~bamnet_core.contract.Backbone`. Its keyword parameters are the
+        keys ``[backbone]`` accepts besides ``name``.
+    """
+
+
+@hookspec
+def register_evaluators(register: Register) -> None:
+    """Register evaluators.
+
+    :param register: call ``register(name, target, description=None)``. ``target``
+        is a factory (usually a class) returning an
+        :data:`~bamnet_core.contract.Evaluator`: a ``PlainEvaluator``
+        (``evaluate``), a ``ContextEvaluator`` (``evaluate_context``) or a
+        ``SyntheticAssessor`` (``assess``). Its keyword parameters are the keys
+        ``[evaluate.options.NAME]`` accepts; ``[evaluate] evaluators`` lists the
+        evaluators a run uses.
+    """
+
+
+@hookspec
+def register_presets(register: Register) -> None:
+    """Register presets: named run configurations.
+
+    :param register: call ``register(name, target, description=None)``. ``target``
+        is the path of a TOML config file. ``bamnet run NAME`` resolves to it;
+        ship it as package data.
+    """
 
 
 @hookspec
@@ -61,3 +108,4 @@ def register_commands(app: Any) -> None:
 
 
 REGISTRY_HOOKS: dict[str, str] = {k.hook: k.name for k in KINDS}
+"""Registry hook name -> the kind it registers."""

@@ -1,13 +1,17 @@
 """The one table of component kinds.
 
-Hook specs (:mod:`.hookspecs`), the registry, the config sections, ``bamnet
-plugins`` and the hook reference all derive from :data:`KINDS`. Adding a kind
-is one row here (plus its protocol).
+The registry, the config sections, ``bamnet plugins``, ``bamnet plugins new``
+and the hook reference derive from :data:`KINDS`. The registry hooks are
+written out, with their documentation, in :mod:`.hookspecs`; a test holds
+them equal to this table. Adding a kind is one row here, its protocol, and
+its hook spec.
 """
 
 from __future__ import annotations
 
+import types
 from dataclasses import dataclass
+from typing import get_args
 
 from .protocols import Backbone, DatasetSource, Evaluator, Generator
 
@@ -22,9 +26,10 @@ class ComponentKind:
     :param section: the config section that configures it, if any.
     :param pick: the key of ``section`` that names the component (``source``,
         ``name``), or the list key for kinds picked by a list (``evaluators``).
-    :param protocol: what the factory's product must satisfy (None for presets).
-    :param target: what ``register(name, target)`` expects.
-    :param options: where the factory's keyword arguments come from.
+    :param protocol: what the factory's product must satisfy: a protocol, a
+        union of protocols for a kind with variants (:data:`.protocols.Evaluator`),
+        or None (presets).
+    :param short: one word for it on the command line (``bamnet plugins new --kind source``).
     :param section_options: whether the section's other keys are the
         factory's options (one component per section).
     """
@@ -34,46 +39,28 @@ class ComponentKind:
     hook: str
     section: str | None
     pick: str | None
-    protocol: type | None
-    target: str
-    options: str
+    protocol: type | types.UnionType | None
+    short: str
     section_options: bool = True
 
-    def hook_doc(self) -> str:
-        """The hook's docstring (also the hook reference's text)."""
-        protocol = f":class:`bamnet_core.contract.{self.protocol.__name__}`" \
-            if self.protocol else "a TOML file"
-        return (f"Register {self.label}s.\n\n"
-                f":param register: call ``register(name, target, description=None)``.\n"
-                f"    ``target`` is {self.target}, giving {protocol}. {self.options}\n"
-                f"    Names are lower case letters, digits, ``.``, ``_`` and ``-``; a name\n"
-                f"    another plugin registered is refused, naming both plugins.\n")
+    def protocols(self) -> tuple[type, ...]:
+        """The protocols a component of this kind may satisfy (the variants of a union)."""
+        if self.protocol is None:
+            return ()
+        return get_args(self.protocol) or (self.protocol,)  # type: ignore[return-value]
 
 
 KINDS: tuple[ComponentKind, ...] = (
-    ComponentKind(
-        "dataset_source", "dataset source", "register_dataset_sources", "data", "source",
-        DatasetSource, "a factory (usually a class)",
-        "Its keyword parameters are the keys ``[data]`` accepts besides ``source``,\n"
-        "    ``classes`` and ``positive``; their annotations are validated."),
-    ComponentKind(
-        "generator", "generator", "register_generators", "generator", "name", Generator,
-        "a factory (usually a class)",
-        "Its keyword parameters are the keys ``[generator]`` accepts besides the\n"
-        "    core keys (``enabled``, ``name``, ``balance_class``, ``ratio``, ``count``)."),
-    ComponentKind(
-        "backbone", "backbone", "register_backbones", "backbone", "name", Backbone,
-        "a factory (usually a class)",
-        "Its keyword parameters are the keys ``[backbone]`` accepts besides ``name``."),
-    ComponentKind(
-        "evaluator", "evaluator", "register_evaluators", "evaluate", "evaluators", Evaluator,
-        "a factory called with no arguments",
-        "``[evaluate] evaluators`` lists the evaluators a run uses.", section_options=False),
-    ComponentKind(
-        "preset", "preset", "register_presets", None, None, None,
-        "the path of a TOML config file",
-        "``bamnet run NAME`` resolves to it; ship it as package data.",
-        section_options=False),
+    ComponentKind("dataset_source", "dataset source", "register_dataset_sources", "data",
+                  "source", DatasetSource, "source"),
+    ComponentKind("generator", "generator", "register_generators", "generator", "name",
+                  Generator, "generator"),
+    ComponentKind("backbone", "backbone", "register_backbones", "backbone", "name", Backbone,
+                  "backbone"),
+    ComponentKind("evaluator", "evaluator", "register_evaluators", "evaluate", "evaluators",
+                  Evaluator, "evaluator", section_options=False),
+    ComponentKind("preset", "preset", "register_presets", None, None, None, "preset",
+                  section_options=False),
 )
 
 BY_NAME: dict[str, ComponentKind] = {kind.name: kind for kind in KINDS}
@@ -81,6 +68,9 @@ BY_SECTION: dict[str, ComponentKind] = {k.section: k for k in KINDS if k.section
 # Sections whose extra keys are options of the one component they name.
 COMPONENT_SECTIONS: dict[str, ComponentKind] = {
     k.section: k for k in KINDS if k.section and k.section_options}
+# Sections that pick components by a list (``[evaluate] evaluators``).
+LISTED_SECTIONS: dict[str, ComponentKind] = {
+    k.section: k for k in KINDS if k.section and not k.section_options}
 
 
 def kind(name: str) -> ComponentKind:

@@ -2,20 +2,26 @@
 
 A plugin's factories return objects satisfying these protocols. The core
 never imports a concrete implementation; it calls through these methods.
-Optional extras a component may offer are in :mod:`.capabilities`.
+An evaluator comes in variants (:data:`Evaluator`: plain, in context, or
+assessing synthetic images), declared here once. Optional extras a component
+may offer are in :mod:`.capabilities`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from .._util.progress import ProgressCallback, silent
 from .sample import Sample
 
 if TYPE_CHECKING:  # keras is heavy; only type checkers import it here
     import keras
     import numpy as np
+
+    from ..imaging.preprocess import PreprocessSpec
+    from .evaluation import EvaluationContext
 
 
 @runtime_checkable
@@ -36,19 +42,25 @@ class DatasetSource(Protocol):
 class Generator(Protocol):
     """Learns from real images of one class and synthesises more of them."""
 
-    def fit(self, samples: Sequence[Sample], *, workdir: Path, seed: int) -> None:
+    def fit(self, samples: Sequence[Sample], *, workdir: Path, seed: int,
+            progress: ProgressCallback = silent) -> None:
         """Train on ``samples`` (training split only), writing artefacts to ``workdir``.
 
         :param samples: real training images of the class to synthesise.
         :param workdir: a folder of the run folder the generator owns.
         :param seed: seed for everything random.
+        :param progress: called with :class:`~bamnet_core.contract.ProgressEvent`
+            ``("generator", done, total, ...)`` as training goes; ignores events by default.
         """
         ...
 
-    def generate(self, count: int, *, label: str, outdir: Path, seed: int) -> list[Sample]:
+    def generate(self, count: int, *, label: str, outdir: Path, seed: int,
+                 progress: ProgressCallback = silent) -> list[Sample]:
         """Write ``count`` images to ``outdir`` and return them as synthetic samples.
 
         Each returned :class:`Sample` has ``synthetic=True`` and ``label`` as its label.
+
+        :param progress: as for :meth:`fit`, called as images are written.
         """
         ...
 
@@ -68,8 +80,8 @@ class Backbone(Protocol):
 
 
 @runtime_checkable
-class Evaluator(Protocol):
-    """Turns predictions on a split into metrics."""
+class PlainEvaluator(Protocol):
+    """An evaluator that turns predictions on a split into metrics."""
 
     def evaluate(
         self,
@@ -90,6 +102,74 @@ class Evaluator(Protocol):
             probability is at least this (:func:`bamnet_core.contract.decide_indices`).
         """
         ...
+
+
+@runtime_checkable
+class ContextEvaluator(Protocol):
+    """An evaluator that needs more than predictions: patients, sources, images, the model.
+
+    The core calls ``evaluate_context`` once per evaluated split, instead of
+    ``evaluate`` when an evaluator offers both. Used for patient-bootstrap
+    intervals, thresholds chosen on validation, Grad-CAM and shortcut probes.
+    """
+
+    def evaluate_context(self, context: EvaluationContext) -> dict[str, Any]:
+        """JSON-ready results for ``context.split``; figures go to ``context.figures_dir``."""
+        ...
+
+
+@runtime_checkable
+class SyntheticAssessor(Protocol):
+    """An evaluator that judges a generator's images against the real ones it learnt from.
+
+    Listed in ``[evaluate] evaluators`` like any evaluator, it runs once per run
+    after training (not once per split), when the generator made images, and
+    its result lands in ``metrics.json`` under ``gan_quality``.
+    """
+
+    def assess(self, real: np.ndarray, synthetic: np.ndarray, *,
+               embed: Callable[[np.ndarray], np.ndarray], space: str, spec: PreprocessSpec,
+               real_paths: Sequence[str], synthetic_paths: Sequence[str],
+               outdir: Path) -> dict[str, Any]:
+        """Compare ``synthetic`` with ``real`` and return JSON-ready results.
+
+        :param real: the real training images of the balanced class, preprocessed
+            as the classifier saw them, ``(n, size, size, channels)``.
+        :param synthetic: the generated images, preprocessed the same way.
+        :param embed: images (preprocessed) -> feature vectors ``(n, d)`` in the
+            trained classifier's penultimate layer.
+        :param space: a name for ``embed``'s feature space, to report.
+        :param spec: how the images were preprocessed (``spec.to_unit`` undoes the scaling).
+        :param real_paths: the file of each real image, in order.
+        :param synthetic_paths: the file of each synthetic image, in order.
+        :param outdir: a folder this evaluator may write figures and tables into.
+        """
+        ...
+
+
+Evaluator = PlainEvaluator | ContextEvaluator | SyntheticAssessor
+"""What an evaluator factory returns: an object offering one (or several) of the variants.
+
+``isinstance(obj, Evaluator)`` checks it; :func:`evaluator_variant` says how a
+split is evaluated with it.
+"""
+
+EvaluatesInContext = ContextEvaluator  # the variants' first names, kept for plugins using them
+AssessesSynthetic = SyntheticAssessor
+
+
+def evaluator_variant(evaluator: object) -> str | None:
+    """How the core evaluates a split with ``evaluator``.
+
+    :returns: ``"context"`` (it offers ``evaluate_context``, preferred),
+        ``"plain"`` (``evaluate``), or None: it only assesses synthetic images,
+        once after training (:class:`SyntheticAssessor`), or is no evaluator.
+    """
+    if isinstance(evaluator, ContextEvaluator):
+        return "context"
+    if isinstance(evaluator, PlainEvaluator):
+        return "plain"
+    return None
 
 
 def compose(extractor: keras.Model, head: keras.Model, name: str = "classifier") -> keras.Model:

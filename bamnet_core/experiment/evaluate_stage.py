@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -17,14 +18,14 @@ import numpy as np
 from .._util.progress import ProgressCallback
 from ..config.resolved import Config
 from ..contract.capabilities import NamesGradCamLayer
-from ..contract.evaluation import SplitPredictions
+from ..contract.evaluation import EvaluationContext, SplitPredictions
 from ..data.loading import LoadedImages
 from ..imaging.preprocess import PreprocessSpec
 from ..runs import folder as rf
 from ..runs import layout
 from .audit_stage import audit_metrics
 from .context import RunContext
-from .evaluation import EvaluationInputs, evaluate_splits
+from .evaluation import evaluate_splits
 from .stages import Stage
 from .synthetic_quality import assess_synthetic
 
@@ -73,15 +74,17 @@ def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, mode
                                             samples=list(part.samples), images=part.x)
     run.write_text(predictions_file, predictions_csv(config.data.classes, splits))
     backbone = config.components.backbone
-    inputs = EvaluationInputs(
-        splits=splits, figures_dir=run.file(figures),
+    context = partial(  # every field but the split's own: evaluate_splits fills those in
+        EvaluationContext, class_names=config.data.classes, positive=config.data.positive,
+        threshold=config.evaluate.threshold, settings=config.evaluate.model_dump(),
+        seed=config.run.seed, figures_dir=run.file(figures),
         predict=lambda x: inference.probabilities(x, cached=False),
         features=inference.features(), model=model,
         gradcam_layer=backbone.gradcam_layer if isinstance(backbone, NamesGradCamLayer)
         else None,
         protocol=config.split.by, extra=extra or {})
     predictions = {name: (part.y_true, part.y_prob) for name, part in splits.items()}
-    return evaluate_splits(config, inputs, progress), predictions
+    return evaluate_splits(config, splits, context, progress), predictions
 
 
 class EvaluateStage(Stage):

@@ -13,18 +13,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from .._util.progress import ProgressCallback, ProgressEvent
 from ..config.resolved import Config
-from ..contract.capabilities import EvaluatesInContext
 from ..contract.evaluation import EvaluationContext, SplitPredictions, bootstrap_metrics
-from ..contract.protocols import Evaluator
-from ..errors import BamnetError, PluginFault
+from ..contract.protocols import evaluator_variant
+from ..errors import BamnetError
 
 
 class EvaluatorsFailed(BamnetError):
@@ -68,31 +66,6 @@ def plain_json(value: Any, where: str = "result") -> Any:
     raise NotJSON(f"{where} is a {type(value).__name__}, which JSON cannot hold")
 
 
-@dataclass
-class EvaluationInputs:
-    """What the evaluate stage needs besides the config.
-
-    :param splits: split name -> predictions with sample records, in report order
-        (``val`` first: it is also every other split's ``validation``).
-    :param predict: images -> probabilities (the full model).
-    :param features: images -> penultimate features, or None.
-    :param model: the Keras model (for Grad-CAM), or None.
-    :param gradcam_layer: the layer the backbone names for Grad-CAM, or None.
-    :param figures_dir: where evaluators write figures (the run's ``plots/``).
-    :param protocol: the split's ``by`` (``"image"`` is leaky).
-    :param extra: extra facts for in-context evaluators (``held_out`` results).
-    """
-
-    splits: dict[str, SplitPredictions]
-    predict: Callable[[np.ndarray], np.ndarray]
-    figures_dir: Path
-    features: Callable[[np.ndarray], np.ndarray] | None = None
-    model: Any = None
-    gradcam_layer: str | None = None
-    protocol: str = "patient"
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
 def headline_split(names: list[str]) -> dict[str, str]:
     """Which split gives the headline numbers, and what that means."""
     if "test" in names:
@@ -118,30 +91,35 @@ def _plain_call(evaluator: Any, split: SplitPredictions, config: Config,
     return raw
 
 
-def evaluate_splits(config: Config, inputs: EvaluationInputs,
+def evaluate_splits(config: Config, splits: dict[str, SplitPredictions],
+                    context: Callable[..., EvaluationContext],
                     progress: ProgressCallback) -> dict[str, Any]:
     """Metrics per split: ``{"classes", "positive", "threshold", "headline", "splits": {...}}``.
 
-    Evaluators offering :class:`EvaluatesInContext` get an
-    :class:`EvaluationContext`; the others get ``evaluate(y_true, y_prob, ...)``
-    and the core adds patient-bootstrap intervals of their numbers. A failed
-    evaluator's entry is ``{"error": "..."}`` and the failure is listed under
-    ``"evaluator_errors"`` (absent when all succeeded).
+    Evaluators offering ``evaluate_context`` get an :class:`EvaluationContext`;
+    the others get ``evaluate(y_true, y_prob, ...)`` and the core adds
+    patient-bootstrap intervals of their numbers (:func:`evaluator_variant`).
+    A failed evaluator's entry is ``{"error": "..."}`` and the failure is
+    listed under ``"evaluator_errors"`` (absent when all succeeded).
+
+    :param splits: split name -> predictions with sample records, in report order
+        (``val`` first: it is also every other split's ``validation``).
+    :param context: the :class:`EvaluationContext` of a split from its ``split``
+        and ``validation``, every other field given (a ``functools.partial``).
     """
     evaluate = config.evaluate
-    classes = config.data.classes
-    positive = config.data.positive
     seed = config.run.seed
-    metrics: dict[str, Any] = {"classes": classes, "positive": positive,
+    metrics: dict[str, Any] = {"classes": config.data.classes, "positive": config.data.positive,
                                "threshold": evaluate.threshold,
-                               "headline": headline_split(list(inputs.splits)),
+                               "headline": headline_split(list(splits)),
                                "splits": {}}
     errors: list[dict[str, str]] = []
-    validation = inputs.splits.get("val")
-    # an evaluator offering only AssessesSynthetic runs once, after training, not per split
+    validation = splits.get("val")
+    # an evaluator that only assesses synthetic images runs once, after training, not per split
     evaluators = {n: e for n, e in config.components.evaluators.items()
-                  if isinstance(e, Evaluator | EvaluatesInContext)}
-    for name, split in inputs.splits.items():
+                  if evaluator_variant(e) is not None}
+    for name, split in splits.items():
+        shared = context(split=split, validation=validation if name != "val" else None)
         results: dict[str, Any] = {"images": len(split.y_true),
                                    "patients": len(set(split.patients.tolist()))}
         for step, (ev_name, evaluator) in enumerate(evaluators.items()):
@@ -149,15 +127,8 @@ def evaluate_splits(config: Config, inputs: EvaluationInputs,
                                    f"{ev_name}"))
             reg = config.components.registrations[f"evaluate.{ev_name}"]
             try:
-                if isinstance(evaluator, EvaluatesInContext):
-                    raw = evaluator.evaluate_context(EvaluationContext(
-                        split=split, validation=validation if name != "val" else None,
-                        class_names=classes, positive=positive,
-                        threshold=evaluate.threshold, settings=evaluate.model_dump(), seed=seed,
-                        figures_dir=inputs.figures_dir, predict=inputs.predict,
-                        features=inputs.features, model=inputs.model,
-                        gradcam_layer=inputs.gradcam_layer, protocol=inputs.protocol,
-                        extra=dict(inputs.extra)))
+                if evaluator_variant(evaluator) == "context":  # each its own copy of extra
+                    raw = evaluator.evaluate_context(replace(shared, extra=dict(shared.extra)))
                 else:
                     raw = _plain_call(evaluator, split, config, seed)
                 if not isinstance(raw, dict):
@@ -168,7 +139,7 @@ def evaluate_splits(config: Config, inputs: EvaluationInputs,
                           f"results: {exc}"
                 results[ev_name] = {"error": message}
                 errors.append({"split": name, "evaluator": ev_name, "error": message})
-            except (PluginFault, BamnetError) as exc:
+            except BamnetError as exc:  # a PluginFault too: contained by the fault boundary
                 results[ev_name] = {"error": exc.message}
                 errors.append({"split": name, "evaluator": ev_name, "error": exc.message})
         progress(ProgressEvent("evaluate", len(evaluators), len(evaluators), f"evaluate {name}"))

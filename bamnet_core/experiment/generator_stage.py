@@ -12,7 +12,6 @@ generator resumes from its own checkpoint in ``generator/``.
 from __future__ import annotations
 
 import csv
-import inspect
 import io
 import math
 from dataclasses import dataclass, field
@@ -95,17 +94,6 @@ def _read_manifest(run: RunFolder, need: int) -> list[Sample] | None:
                    generator_index=int(r["index"])) for r in rows]
 
 
-def _fit(generator: Any, real: list[Sample], workdir: Path, seed: int,
-         progress: ProgressCallback) -> None:
-    fit = generator.fit
-    target = getattr(generator, "unwrapped", generator).fit
-    accepts = inspect.signature(target).parameters
-    if "progress" in accepts or any(p.kind is p.VAR_KEYWORD for p in accepts.values()):
-        fit(real, workdir=workdir, seed=seed, progress=progress)
-    else:  # generators written before fit took progress
-        fit(real, workdir=workdir, seed=seed)
-
-
 def synthesise(config: Config, split: PatientSplit, run: RunFolder, seed: int,
                progress: ProgressCallback) -> Synthesis:
     """Fit the configured generator on training images of one class and return its images.
@@ -147,9 +135,9 @@ def _make(config: Config, real: list[Sample], need: int, run: RunFolder, seed: i
     generator = config.components.generator
     reg = config.components.registrations["generator"]
     label = config.generator.balance_class
-    _fit(generator, real, run.file(FOLDER), seed, progress)
+    generator.fit(real, workdir=run.file(FOLDER), seed=seed, progress=progress)
     made = generator.generate(need, label=label, outdir=run.file(layout.GENERATOR_IMAGES),
-                              seed=seed)
+                              seed=seed, progress=progress)
     bad = [s for s in made if not (isinstance(s, Sample) and s.synthetic and s.label == label)]
     if bad or len(made) != need:
         raise PluginError(f"{reg.label} from plugin {reg.distribution!r} returned "

@@ -1,4 +1,4 @@
-"""Judge the generator's images after training: the ``AssessesSynthetic`` evaluators.
+"""Judge the generator's images after training: the evaluators that are ``SyntheticAssessor``s.
 
 They compare the synthetic training images with the real training images of
 the same class, in the trained classifier's penultimate layer (the feature
@@ -15,8 +15,8 @@ import numpy as np
 
 from .._util.progress import ProgressCallback, ProgressEvent
 from ..config.resolved import Config
-from ..contract.capabilities import AssessesSynthetic
-from ..errors import BamnetError, PluginFault
+from ..contract.protocols import SyntheticAssessor
+from ..errors import BamnetError
 from ..imaging.preprocess import PreprocessSpec
 from ..runs import layout
 from ..runs.folder import RunFolder
@@ -26,7 +26,7 @@ from .evaluation import NotJSON, plain_json
 def assessors(config: Config) -> dict[str, Any]:
     """The configured evaluators that judge synthetic images."""
     return {name: ev for name, ev in config.components.evaluators.items()
-            if isinstance(ev, AssessesSynthetic)}
+            if isinstance(ev, SyntheticAssessor)}
 
 
 def _called_with(layer: Any) -> Any:
@@ -71,7 +71,7 @@ def penultimate_embedding(model: Any) -> tuple[Callable[[np.ndarray], np.ndarray
 
 def assess_synthetic(config: Config, model: Any, train: Any, spec: PreprocessSpec,
                      run: RunFolder, progress: ProgressCallback) -> dict[str, Any] | None:
-    """Run every ``AssessesSynthetic`` evaluator on the training split's images.
+    """Run every :class:`SyntheticAssessor` evaluator on the training split's images.
 
     :param train: the decoded training split (``x`` and ``samples``, aligned).
     :returns: evaluator name -> results (or ``{"error": ...}``); None when none is configured.
@@ -103,6 +103,6 @@ def assess_synthetic(config: Config, model: Any, train: Any, spec: PreprocessSpe
         except NotJSON as exc:
             results[name] = {"error": f"{reg.label} from plugin {reg.distribution!r} returned "
                                       f"bad results: {exc}"}
-        except (PluginFault, BamnetError) as exc:
+        except BamnetError as exc:  # a PluginFault too: contained by the fault boundary
             results[name] = {"error": exc.message}
     return results

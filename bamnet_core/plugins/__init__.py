@@ -9,7 +9,7 @@ from __future__ import annotations
 from .manager import (
     DEFAULT_PLUGINS,
     ENTRY_POINT_GROUP,
-    PluginFailure,
+    BrokenPlugin,
     PluginHost,
     PluginInfo,
     load_plugins,
@@ -20,7 +20,7 @@ from .registry import Registration, Registry
 __all__ = [
     "DEFAULT_PLUGINS",
     "ENTRY_POINT_GROUP",
-    "PluginFailure",
+    "BrokenPlugin",
     "PluginHost",
     "PluginInfo",
     "Registration",

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
-from ..errors import BamnetError, PluginError, PluginFault
+from ..errors import PluginError
+from .faults import contain
 
 
 class CommandClash(PluginError):
@@ -41,21 +40,9 @@ def remove_commands(app: Any, since: tuple[int, int]) -> None:
     del app.registered_groups[since[1]:]
 
 
-def _guard(callback: Callable[..., Any], component: str, distribution: str) -> Callable[..., Any]:
-    """``callback`` with any exception but a ``BamnetError`` (or an exit) named as the plugin's."""
-
-    @functools.wraps(callback)  # Typer reads the signature through __wrapped__
-    def guarded(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return callback(*args, **kwargs)
-        except (BamnetError, SystemExit, KeyboardInterrupt):
-            raise
-        except Exception as exc:
-            if type(exc).__module__.startswith(("click", "typer")):
-                raise  # Exit, Abort, BadParameter: the command line's own signals
-            raise PluginFault(component, distribution, exc) from exc
-
-    return guarded
+def _cli_signal(exc: Exception) -> BaseException | None:
+    """Exit, Abort, BadParameter: the command line's own signals pass the fault boundary."""
+    return exc if type(exc).__module__.startswith(("click", "typer")) else None
 
 
 def walk_commands(app: Any, since: tuple[int, int] = (0, 0)) -> list[Any]:
@@ -70,7 +57,8 @@ def walk_commands(app: Any, since: tuple[int, int] = (0, 0)) -> list[Any]:
 
 
 def guard_commands(app: Any, since: tuple[int, int], distribution: str) -> None:
-    """Wrap every command added after the mark ``since`` (groups' commands too) in a guard."""
+    """Put every command added after ``since`` (groups' commands too) in the fault boundary."""
     for info in walk_commands(app, since):
         if info.callback is not None:
-            info.callback = _guard(info.callback, f"command {_name(info)!r}", distribution)
+            info.callback = contain(info.callback, f"command {_name(info)!r}", distribution,
+                                    translate=_cli_signal)

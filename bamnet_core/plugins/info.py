@@ -7,8 +7,8 @@ from typing import Any
 
 
 @dataclass
-class PluginFailure:
-    """Why a plugin is broken.
+class BrokenPlugin:
+    """The record of a plugin that failed to load, and why.
 
     :param plugin: the plugin's name (its entry-point name).
     :param distribution: the distribution that installed it.

@@ -25,7 +25,7 @@ import pluggy
 
 from .. import __version__
 from ..contract import hookspecs
-from ..errors import PluginError
+from ..errors import BamnetError, PluginError, PluginFault
 from .commands import (
     CommandClash,
     added_commands,
@@ -33,7 +33,8 @@ from .commands import (
     guard_commands,
     remove_commands,
 )
-from .info import PluginFailure, PluginInfo, describe
+from .faults import contain
+from .info import BrokenPlugin, PluginInfo, describe
 from .registry import Registry
 
 ENTRY_POINT_GROUP = "bamnet"
@@ -83,7 +84,7 @@ class PluginHost:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.registry = Registry()
-        self.failures: dict[str, PluginFailure] = {}
+        self.failures: dict[str, BrokenPlugin] = {}
         self.hidden = hidden
         self._infos: dict[str, PluginInfo] = {}
 
@@ -114,7 +115,7 @@ class PluginHost:
     def record_failure(self, name: str, hook: str, exc: BaseException) -> None:
         """Mark plugin ``name`` broken by ``exc`` in ``hook`` and withdraw its components."""
         info = self._infos[name]
-        failure = PluginFailure(
+        failure = BrokenPlugin(
             plugin=name,
             distribution=info.distribution,
             hook=hook,
@@ -159,11 +160,15 @@ class PluginHost:
             owners.update({c: self._infos[name].distribution for c in new})
 
     def _call_impl(self, impl: Any, hook_name: str, kwargs: dict[str, Any]) -> bool:
+        """Call one hook implementation; a plugin that raises is recorded broken, not raised."""
         log.debug("%s.%s()", impl.plugin_name, hook_name)
+        call = contain(impl.function, f"hook {hook_name}",
+                       self._infos[impl.plugin_name].distribution)
         try:
-            impl.function(**{k: kwargs[k] for k in impl.argnames})
-        except Exception as exc:  # a plugin's bug must not take the others down
-            self.record_failure(impl.plugin_name, hook_name, exc)
+            call(**{k: kwargs[k] for k in impl.argnames})
+        except BamnetError as exc:  # a plugin's bug must not take the others down
+            cause = exc.error if isinstance(exc, PluginFault) else exc
+            self.record_failure(impl.plugin_name, hook_name, cause)
             return False
         return True
 

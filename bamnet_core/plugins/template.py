@@ -12,10 +12,14 @@ from pathlib import Path
 from string import Template
 
 from .._util.atomic import write_text
+from ..contract.kinds import BY_NAME, ComponentKind
 from ..errors import ConfigError
 from . import template_components, template_files
 
-KINDS = ("backbone", "source", "evaluator")
+TEMPLATES: dict[str, ComponentKind] = {
+    BY_NAME[name].short: BY_NAME[name] for name in template_components.COMPONENT}
+"""The kinds a template exists for, by the word ``--kind`` takes (``source``)."""
+KINDS = tuple(TEMPLATES)
 _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
@@ -24,7 +28,8 @@ def write_plugin_template(name: str, *, kind: str = "backbone",
     """Write the distribution ``bamnet-NAME`` into ``dest/bamnet-NAME``; return its files.
 
     :param name: the plugin's name: lower case letters, digits and single dashes.
-    :param kind: the component to start with: ``backbone``, ``source`` or ``evaluator``.
+    :param kind: the component to start with, one of :data:`KINDS` (``backbone``,
+        ``source``, ``evaluator``).
     :raises ConfigError: a bad name or kind, or a target folder that is not empty.
     """
     if not _NAME.match(name):
@@ -38,17 +43,18 @@ def write_plugin_template(name: str, *, kind: str = "backbone",
         raise ConfigError(f"{root} already exists and is not empty",
                           hint="choose another --dest or name, or remove the folder")
     module = "bamnet_" + name.replace("-", "_")
-    values = {"name": name, "module": module, "kind": kind,
-              "component": f"{name}-{template_files.SUFFIX[kind]}",
+    key = TEMPLATES[kind].name
+    values = {"name": name, "module": module, "kind": TEMPLATES[kind].label,
+              "component": f"{name}-{template_files.SUFFIX[key]}",
               "klass": "".join(part.title() for part in name.split("-"))
-              + template_files.CLASS[kind]}
+              + template_files.CLASS[key]}
     files = {
         "pyproject.toml": template_files.PYPROJECT,
         "README.md": template_files.README,
-        f"{module}/__init__.py": template_files.INIT[kind],
-        f"{module}/component.py": template_components.COMPONENT[kind],
-        f"{module}/presets/{name}.toml": template_files.PRESET[kind],
-        f"tests/test_{module}.py": template_files.TEST[kind],
+        f"{module}/__init__.py": template_files.INIT[key],
+        f"{module}/component.py": template_components.COMPONENT[key],
+        f"{module}/presets/{name}.toml": template_files.PRESET[key],
+        f"tests/test_{module}.py": template_files.TEST[key],
     }
     written = []
     for relative, text in files.items():

@@ -1,4 +1,4 @@
-"""The component module that `bamnet plugins new` writes, one text per kind."""
+"""The component module that `bamnet plugins new` writes, one text per kind (by its name)."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ class $klass:
                                      name="predictions")(x)
         return keras.Model(inputs, outputs, name="$module")
 """,
-    "source": """\
+    "dataset_source": """\
 \"\"\"The dataset source '$component': images listed in a CSV with its own column names.\"\"\"
 
 from __future__ import annotations

@@ -1,15 +1,17 @@
 """The files ``bamnet plugins new`` writes, as :class:`string.Template` texts (``$name`` ...).
 
-Placeholders: ``$name`` (the plugin), ``$module`` (``bamnet_<name>``), ``$kind``,
-``$component`` (the component's registered name) and ``$klass`` (its class).
+Placeholders: ``$name`` (the plugin), ``$module`` (``bamnet_<name>``), ``$kind`` (the
+kind's label, ``dataset source``), ``$component`` (the component's registered name) and
+``$klass`` (its class).
 """
 
 from __future__ import annotations
 
-SUFFIX = {"backbone": "net", "source": "csv", "evaluator": "brier"}
-CLASS = {"backbone": "Net", "source": "CSVSource", "evaluator": "Brier"}
-HOOK = {"backbone": "register_backbones", "source": "register_dataset_sources",
-        "evaluator": "register_evaluators"}
+from ..contract.kinds import BY_NAME
+
+# Each text is keyed by the name of its kind in the table of kinds (``contract.kinds``).
+SUFFIX = {"backbone": "net", "dataset_source": "csv", "evaluator": "brier"}
+CLASS = {"backbone": "Net", "dataset_source": "CSVSource", "evaluator": "Brier"}
 
 PYPROJECT = """\
 [build-system]
@@ -79,7 +81,7 @@ def register_presets(register):
     for path in sorted(PRESETS.glob("*.toml")):
         register(path.stem, path)
 """
-INIT = {kind: _INIT.replace("{hook}", hook) for kind, hook in HOOK.items()}
+INIT = {name: _INIT.replace("{hook}", BY_NAME[name].hook) for name in SUFFIX}
 
 _PRESET_HEAD = """\
 # `bamnet run $name`: {what}
@@ -110,7 +112,8 @@ batch_size = 8
 PRESET = {
     "backbone": _PRESET_HEAD.replace("{what}", "the $component backbone on bamnet's phantoms")
     + _PHANTOMS + '[backbone]\nname = "$component"\n\n' + _SMALL,
-    "source": _PRESET_HEAD.replace("{what}", "a small CNN on your CSV; give --set data.path=")
+    "dataset_source": _PRESET_HEAD.replace("{what}",
+                                           "a small CNN on your CSV; give --set data.path=")
     + '[data]\nsource = "$component"\nclasses = ["normal", "covid"]\npositive = "covid"\n\n'
     + '[backbone]\nname = "small-cnn"\nfilters = [4, 8]\ndense = 8\n\n' + _SMALL,
     "evaluator": _PRESET_HEAD.replace("{what}", "a small CNN on phantoms, scored by $component")
@@ -169,7 +172,7 @@ def test_the_score_is_right_on_known_numbers():
                                threshold=0.5)
     assert result == {"brier": 0.125, "images": 2}
 """,
-    "source": _TEST_HEAD.replace("{kind}", "dataset_source") + """
+    "dataset_source": _TEST_HEAD.replace("{kind}", "dataset_source") + """
 
 def _write_dataset(folder: Path) -> Path:
     import cv2

@@ -19,9 +19,11 @@ from pydantic import Field
 from bamnet_core.contract import (
     DataError,
     ProgressCallback,
+    ProgressEvent,
     Sample,
     atomic_path,
     fingerprint,
+    silent,
 )
 
 from . import checkpoint, figures
@@ -31,10 +33,6 @@ from .training_data import epoch_batches, fixed_latents, read_images
 
 MODEL_FILE = "generator.keras"
 _PREDICT_BATCH = 64
-
-
-def _silent(event: Any) -> None:
-    """Progress goes nowhere when the caller passes no callback."""
 
 
 class DCGANGenerator:
@@ -86,7 +84,7 @@ class DCGANGenerator:
         self._checkpoint: Path | None = None
 
     def fit(self, samples: Sequence[Sample], *, workdir: Path, seed: int,
-            progress: ProgressCallback = _silent) -> None:
+            progress: ProgressCallback = silent) -> None:
         """Train on ``samples``, or resume or load a training of the same inputs in ``workdir``."""
         samples = list(samples)
         self._check_enough(len(samples), samples, "")
@@ -155,7 +153,8 @@ class DCGANGenerator:
         checkpoint.write_state(workdir, state)
         self._generator = gan.generator
 
-    def generate(self, count: int, *, label: str, outdir: Path, seed: int) -> list[Sample]:
+    def generate(self, count: int, *, label: str, outdir: Path, seed: int,
+                 progress: ProgressCallback = silent) -> list[Sample]:
         """Write ``count`` PNGs to ``outdir`` from latents drawn from ``seed``."""
         if self._generator is None:
             raise DataError("dcgan.generate was called before fit",
@@ -177,4 +176,5 @@ class DCGANGenerator:
                                    synthetic=True, generator="dcgan", generator_seed=seed,
                                    generator_checkpoint=str(self._checkpoint),
                                    generator_index=index))
+            progress(ProgressEvent("generator", len(made), count, "writing synthetic images"))
         return made
