@@ -63,7 +63,8 @@ def split_rows(run: rf.RunFolder, split: str, limit: int) -> list[Sample]:
         rows = [r for r in csv.DictReader(fh) if r["split"] == split]
     if len(rows) > limit:  # evenly spaced, so every class is likely represented
         rows = [rows[int(i * len(rows) / limit)] for i in range(limit)]
-    return [Sample(path=r["path"], label=r["label"], patient_id=r.get("patient_id") or r["path"],
+    return [Sample(path=run.resolve(r["path"]), label=r["label"],
+                   patient_id=r.get("patient_id") or r["path"],
                    source=r.get("source") or "") for r in rows]
 
 
