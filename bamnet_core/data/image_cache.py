@@ -39,7 +39,6 @@ class ImageCache:
         self.root = Path(root) if root is not None else cache_dir("images")
         self.enabled = enabled
         self.hits = 0
-        self.misses = 0
 
     @classmethod
     def from_env(cls) -> ImageCache:
@@ -90,7 +89,6 @@ class ImageCache:
         if resized is not None:
             self.hits += 1
             return spec.finish(resized)
-        self.misses += 1
         gray, props = decode_described(p, data, max_pixels=max_pixels)
         if self.enabled:  # the audit needs these; now they cost no second decode
             remember_fingerprint(sha, gray, props)

@@ -34,7 +34,6 @@ from .variants import BATCH, VariantJob, make_variant, measure
 from .workdir import export_workdir, publish, release_memory
 
 DEFAULT_OPSET = 17
-TOLERANCE = GateLimits.fp32_tolerance
 REPORT = "export-report.json"
 
 

@@ -25,11 +25,6 @@ TAGS = {"Modality": "modality", "Manufacturer": "manufacturer",
         "InstitutionName": "institution"}
 
 
-def decode_dicom(path: Path, data: bytes, max_pixels: int) -> np.ndarray:
-    """Decode a DICOM file's first frame to float32 grayscale in [0, 1] (see below)."""
-    return decode_dicom_described(path, data, max_pixels)[0]
-
-
 def decode_dicom_described(path: Path, data: bytes,
                            max_pixels: int) -> tuple[np.ndarray, dict[str, Any]]:
     """Decode a DICOM file's first frame to float32 grayscale in [0, 1], with its tags.
