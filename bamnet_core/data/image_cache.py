@@ -1,7 +1,7 @@
 """Decoded, resized images on disk, so later epochs and later runs never decode again.
 
 An entry is keyed by the SHA-256 of the file's bytes and the fingerprint of
-the :class:`~bamnet_core.images.PreprocessSpec`, so an edited file or a new
+the :class:`~bamnet_core.imaging.preprocess.PreprocessSpec`, so an edited file or a new
 spec misses, and a renamed or copied file hits. Entries hold the resized
 grayscale image as ``uint16`` (exact: :meth:`PreprocessSpec.resize`
 quantises to 16 bits), about 100 KB at 224x224. Writes are atomic; an entry
@@ -78,7 +78,7 @@ class ImageCache:
              max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
         """Model input for one file, from the cache or decoded (and then cached).
 
-        Equal to :func:`bamnet_core.images.load_input` for the same file and spec.
+        Equal to :func:`bamnet_core.imaging.decode.load_input` for the same file and spec.
 
         :raises ImageDecodeError: the file cannot be read or decoded.
         """

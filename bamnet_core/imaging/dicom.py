@@ -1,7 +1,8 @@
 """DICOM decoding through pydicom: modality LUT, VOI LUT/windowing, BitsStored, MONOCHROME1.
 
-Only :func:`bamnet_core.images.decode_bytes` calls this; pydicom is imported
-lazily so that raster-only users never pay for it.
+Only :mod:`bamnet_core.imaging.decode` calls this (for ``decode_bytes`` and
+``decode_described``); pydicom is imported lazily so that raster-only users
+never pay for it.
 """
 
 from __future__ import annotations
