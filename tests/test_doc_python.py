@@ -121,6 +121,12 @@ COVERAGE: dict[tuple[str, str], Run | Allowed] = {
         why="`bamnet_mine` is the reader's plugin: a stand-in registers backbone 'my-net' (the "
             "built-in small CNN) and preset 'mine' (a tiny config: 32 px phantoms, 1 epoch)"),
     ("docs/plugins/guide.md", "class Tiny:"): Run(),
+    ("docs/architecture.md", "class TrainStage(Stage):"): Run(
+        check="from bamnet_core.experiment.pipeline import STAGES\n"
+              "real = next(s for s in STAGES if s.name == TrainStage.name)\n"
+              "assert TrainStage.records == type(real).records, type(real).records\n"
+              "assert all(hasattr(Stage, m) for m in ('configured', 'keep', 'run'))",
+        why="the sketch of a stage: its name and records are the real train stage's"),
     ("docs/plugins/hooks.md", "@hookimpl"): Run(
         check=HOOKIMPL_CHECK, why="`MyNet` is the reader's class: the check defines one"),
 }
