@@ -39,13 +39,14 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON, default=False)
 def docs(session: nox.Session) -> None:
     """Regenerate docs/cli.md, build the site (warnings are errors), and run every documented
-    command (tests/test_doc_commands.py, the slow full-length ones included)."""
+    command (tests/test_doc_commands.py, the slow full-length ones included) and every Python
+    block (tests/test_doc_python.py)."""
     session.install("-e", ".[test]", "mkdocs-material>=9.5")
     with open("docs/cli.md", "w", encoding="utf-8") as fh:
         session.run("python", "-m", "bamnet_core.cli.reference", stdout=fh)
     session.run("mkdocs", "build", "--strict", env={"NO_MKDOCS_2_WARNING": "1"})
     session.run("pytest", "-m", "not gpu", "-p", "no:randomly", "tests/test_doc_commands.py",
-                *session.posargs)
+                "tests/test_doc_python.py", *session.posargs)
 
 
 _STDOUT_ONLY = ("import subprocess, sys; "

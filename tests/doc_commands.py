@@ -1,4 +1,4 @@
-"""The shell commands the docs show, extracted from their fenced code blocks.
+"""The shell commands and Python blocks the docs show, extracted from their fenced code blocks.
 
 Used by ``tests/test_doc_commands.py`` (and so by ``nox -s docs``). A command is one line of a
 ``console``/``bash``/``sh``/``shell`` block in README.md or docs/**/*.md (not docs/cli.md,
@@ -7,17 +7,22 @@ joined. :attr:`DocCommand.key` (the command without its trailing ``# comment`` a
 spaces) is what the coverage table in the test names, so a reworded comment needs no change
 there and a changed command does.
 
+``tests/test_doc_python.py`` runs every ``python`` block (:func:`python_blocks`, docs/cli.md
+included); :attr:`PythonBlock.key` names a block by its first line that is not an import.
+
 ``python tests/doc_commands.py`` prints every command with where it is.
 """
 
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHELL_LANGUAGES = frozenset({"console", "bash", "sh", "shell"})
+PYTHON_LANGUAGES = frozenset({"python", "py", "python3"})
 GENERATED = ("docs/cli.md",)
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>```+|~~~+)(?P<info>[^\n]*)$", re.M)
@@ -52,10 +57,38 @@ class DocCommand:
         return f"{self.file}:{self.line}"
 
 
-def doc_files(root: Path = ROOT) -> list[Path]:
-    """README.md and every Markdown file under docs/, except the generated ones."""
+@dataclass(frozen=True)
+class PythonBlock:
+    """One ``python`` block: where it is, and its code (dedented)."""
+
+    file: str
+    line: int
+    code: str
+
+    @property
+    def key(self) -> str:
+        """Its first line of code that is not an import (else its first line of code), without
+        its trailing comment, spaces collapsed.
+
+        Imports are skipped because they are shared boilerplate that changes with refactors.
+        """
+        lines = [" ".join(strip_comment(line).split()) for line in self.code.splitlines()]
+        lines = [line for line in lines if line]
+        named = [line for line in lines if not _IMPORT.match(line)]
+        return (named or lines or [""])[0]
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+_IMPORT = re.compile(r"^(?:import\s|from\s+\S+\s+import\s)")
+
+
+def doc_files(root: Path = ROOT, *, generated: bool = False) -> list[Path]:
+    """README.md and every Markdown file under docs/ (the generated ones only if asked)."""
     files = [root / "README.md", *sorted((root / "docs").rglob("*.md"))]
-    return [p for p in files if p.relative_to(root).as_posix() not in GENERATED]
+    return [p for p in files if generated or p.relative_to(root).as_posix() not in GENERATED]
 
 
 def fences(path: Path, root: Path = ROOT) -> list[Fence]:
@@ -127,6 +160,13 @@ def documented_commands(root: Path = ROOT) -> list[DocCommand]:
     """Every command in every shell block of the docs, in reading order."""
     return [cmd for path in doc_files(root) for fence in fences(path, root)
             if fence.language in SHELL_LANGUAGES for cmd in commands_in(fence)]
+
+
+def python_blocks(root: Path = ROOT) -> list[PythonBlock]:
+    """Every ``python`` block in README.md and docs/**/*.md (generated files included)."""
+    return [PythonBlock(fence.file, fence.line, textwrap.dedent(fence.body))
+            for path in doc_files(root, generated=True) for fence in fences(path, root)
+            if fence.language.lower() in PYTHON_LANGUAGES]
 
 
 def untagged_fences(root: Path = ROOT) -> list[Fence]:

@@ -19,6 +19,54 @@ def test_fid_is_zero_for_one_set_and_grows_with_a_shift_of_the_mean():
     assert distances.fid(a, a + 2.0) == pytest.approx(16.0, rel=1e-6)  # |shift|^2 = 4 * 2^2
 
 
+def _with_moments(mean: np.ndarray, cov: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """``n`` samples whose sample mean and (n-1) covariance are exactly ``mean`` and ``cov``."""
+    z = np.random.default_rng(seed).normal(size=(n, len(mean)))
+    z -= z.mean(0)
+    z = z @ np.linalg.inv(np.linalg.cholesky(np.cov(z, rowvar=False))).T  # covariance I
+    return z @ np.linalg.cholesky(cov).T + mean
+
+
+def test_fid_is_the_closed_form_frechet_distance_of_known_gaussians():
+    # 2-D, covariances that do not commute: tr sqrt(S1 S2) = sqrt(tr(S1 S2) + 2 sqrt(det S1 S2))
+    s1, s2 = np.array([[2.0, 0.5], [0.5, 1.0]]), np.array([[1.0, -0.3], [-0.3, 3.0]])
+    m1, m2 = np.array([0.0, 0.0]), np.array([1.0, 2.0])
+    cross = np.sqrt(np.trace(s1 @ s2) + 2.0 * np.sqrt(np.linalg.det(s1) * np.linalg.det(s2)))
+    expected = 5.0 + np.trace(s1) + np.trace(s2) - 2.0 * cross
+    a, b = _with_moments(m1, s1, 50, 0), _with_moments(m2, s2, 70, 1)
+    assert distances.fid(a, b) == pytest.approx(expected, rel=1e-9)
+    assert distances.fid(b, a) == pytest.approx(expected, rel=1e-9)
+    # diagonal covariances: sum of (sqrt(var_a) - sqrt(var_b))^2 plus the squared mean shift
+    va, vb = np.array([1.0, 4.0, 9.0, 0.25, 2.0]), np.array([4.0, 1.0, 9.0, 1.0, 8.0])
+    shift = np.array([0.0, 1.0, 0.0, -2.0, 0.5])
+    a, b = _with_moments(np.zeros(5), np.diag(va), 40, 2), _with_moments(shift, np.diag(vb), 40, 3)
+    expected = (shift ** 2).sum() + ((np.sqrt(va) - np.sqrt(vb)) ** 2).sum()  # 1+1+0+.25+2=4.25
+    assert distances.fid(a, b) == pytest.approx(expected, rel=1e-9)
+
+
+def test_fid_with_fewer_samples_than_dimensions_is_exact_and_discriminates():
+    """The Inception regime (a few images, 2048 features), at 256 features to stay fast.
+
+    With centred data A and B, tr sqrt(Ca Cb) is the nuclear norm of A B^T over
+    sqrt((na - 1)(nb - 1)): exact however singular the covariances are.
+    """
+    rng = np.random.default_rng(4)
+    a, same = rng.normal(size=(8, 256)), rng.normal(size=(8, 256))
+    other = rng.normal(0.5, 2.0, size=(8, 256))
+
+    def exact(x: np.ndarray, y: np.ndarray) -> float:
+        cx, cy = x - x.mean(0), y - y.mean(0)
+        nx, ny = len(x) - 1, len(y) - 1
+        cross = np.linalg.svd(cx @ cy.T, compute_uv=False).sum() / np.sqrt(nx * ny)
+        return float(((x.mean(0) - y.mean(0)) ** 2).sum() + (cx ** 2).sum() / nx
+                     + (cy ** 2).sum() / ny - 2.0 * cross)
+
+    assert distances.fid(a, same) == pytest.approx(exact(a, same), rel=1e-5)
+    assert distances.fid(a, other) == pytest.approx(exact(a, other), rel=1e-5)
+    assert distances.fid(a, a) == pytest.approx(0.0, abs=1e-6 * exact(a, same))
+    assert distances.fid(a, other) > 2.0 * distances.fid(a, same)
+
+
 def test_kid_is_near_zero_for_two_samples_of_one_distribution_and_not_for_two():
     rng = np.random.default_rng(1)
     same = distances.kid(rng.normal(size=(300, 8)), rng.normal(size=(300, 8)), subsets=10)[0]
@@ -71,18 +119,29 @@ def test_weights_that_are_not_a_file_are_refused_at_config_time(tmp_path):
         GanQualityEvaluator(space="vgg16", vgg16_weights=str(tmp_path / "missing.h5"))
 
 
-@pytest.mark.slow  # builds InceptionV3 at 299 px on CPU
+@pytest.mark.slow  # InceptionV3 at 299 px on CPU, and scipy's sqrtm of 2048x2048 matrices
 def test_an_inception_weights_file_adds_the_standard_inception_fid(tmp_path):
     import keras
 
-    weights = tmp_path / "inception_notop.weights.h5"
+    from bamnet_paper.gan_quality.spaces import backbone_embedding, gray_unit
+
+    weights = tmp_path / "inception_notop.weights.h5"  # random weights: nothing to download
     keras.applications.InceptionV3(include_top=False, weights=None, pooling="avg",
                                    input_shape=(299, 299, 3)).save_weights(weights)
     spec = PreprocessSpec(size=32, channels=1, scaling="unit")
-    real, syn = _phantoms(6, 0), _phantoms(4, 1)
+    real = _phantoms(8, 0)  # bright discs on a dark ground
+    noise = np.random.default_rng(5).uniform(0, 1, real.shape).astype(np.float32)
     result = GanQualityEvaluator(inception_weights=str(weights), pairs=2).assess(
-        real, syn, embed=lambda x: x.reshape(len(x), -1)[:, ::16], space="test", spec=spec,
-        real_paths=[str(i) for i in range(6)], synthetic_paths=[str(i) for i in range(4)],
+        real, noise, embed=lambda x: x.reshape(len(x), -1)[:, ::16], space="test", spec=spec,
+        real_paths=[str(i) for i in range(8)], synthetic_paths=[str(i) for i in range(8)],
         outdir=tmp_path / "q")
-    assert result["inception"]["space"].startswith("InceptionV3 pool3")
-    assert result["inception"]["feature_dim"] == 2048 and result["inception"]["fid"] >= 0
+    inception = result["inception"]
+    assert inception["space"].startswith("InceptionV3 pool3")
+    assert inception["feature_dim"] == 2048
+    # two halves of the discs: the floor; noise against the discs: far above it
+    floor = inception["real_vs_real"]["fid"]
+    assert 0 < floor and inception["fid"] > 5.0 * floor, inception
+    # the same images against themselves, in the same space: zero
+    features = backbone_embedding("inception-v3", str(weights))(gray_unit(real, spec))
+    assert features.shape == (8, 2048)
+    assert distances.fid(features, features) == pytest.approx(0.0, abs=1e-3 * floor)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 import pytest
 
+from bamnet_core.config.schema import OptimizerSection, TrainSection
 from bamnet_core.errors import ConfigError
 from bamnet_core.train.engine import _compile, _Job
 from bamnet_core.train.setup import check_float32_output
@@ -35,9 +36,8 @@ def test_float16_training_scales_the_loss_and_keeps_a_float32_softmax(mixed_floa
     check_float32_output(model, "SmallCNN")
     assert model.get_layer("block1_conv").compute_dtype == "float16"
     assert model.layers[-1].compute_dtype == "float32"
-    job = _Job({"jit_compile": False}, None, 0, None, 2, None)
-    _compile(job, model, {"name": "adam", "lr": 1e-3, "beta_1": 0.9, "beta_2": 0.999,
-                          "decay": 0.0})
+    job = _Job(TrainSection(jit_compile=False), None, 0, None, 2, None)
+    _compile(job, model, OptimizerSection(name="adam", lr=1e-3))
     assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
 
 

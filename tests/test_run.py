@@ -33,10 +33,30 @@ def test_run_folder_describes_itself(finished_run):
     meta = json.loads((run_dir / "meta.json").read_text())
     assert meta["status"] == "complete" and meta["seed"] == 3
     assert "bamnet==" in meta["plugins"][0]
-    assert meta["device"]["device"] == "CPU" and meta["finished_at"]
+    assert meta["finished_at"]
+    _assert_describes_this_machine(meta["device"])
     history = list(csv.DictReader((run_dir / "history.csv").open()))
     assert [int(r["epoch"]) for r in history] == [1, 2]
     assert "val_accuracy" in history[0]
+
+
+def _assert_describes_this_machine(device: dict) -> None:
+    """What TensorFlow lists here (the run was in this process): CPU, or GPU with their names."""
+    import keras
+
+    from bamnet_core.train.setup import describe_device
+
+    assert device == describe_device()
+    assert device["keras"] == keras.__version__ and device["backend"] == keras.backend.backend()
+    if device["backend"] == "tensorflow":
+        import tensorflow as tf
+
+        gpus = [g.name for g in tf.config.list_physical_devices("GPU")]
+        assert device["tensorflow"] == tf.__version__
+        assert device["device"] == ("GPU" if gpus else "CPU")
+        assert device.get("gpus", []) == gpus
+    else:
+        assert device["device"] in ("CPU", "GPU", "TPU")
 
 
 def test_metrics_have_explicit_positive_class(finished_run):

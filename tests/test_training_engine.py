@@ -10,7 +10,12 @@ import keras
 import numpy as np
 import pytest
 
+from bamnet_core.config.schema import TrainSection
+from bamnet_core.imaging.preprocess import PreprocessSpec
 from bamnet_core.train import checkpoint
+from bamnet_core.train.engine import train_model
+from bamnet_core.train.setup import describe_device, mixed_policy, seed_everything
+from bamnet_paper.backbones.small_cnn import SmallCNN
 
 VGG_TINY = """\
 [backbone]
@@ -52,7 +57,7 @@ def test_same_seed_same_metrics_with_augmentation(cli, tmp_path, tiny_config):
     assert [r["loss"] for r in ha] == [r["loss"] for r in hb]
     assert [r["epoch"] for r in ha] == ["1", "2"]
     meta = json.loads((Path(a["run_dir"]) / "meta.json").read_text())
-    assert meta["device"]["device"] == "CPU" and meta["status"] == "complete"
+    assert meta["device"] == describe_device() and meta["status"] == "complete"
     assert (Path(a["run_dir"]) / "best.keras").is_file()
 
 
@@ -133,10 +138,56 @@ def test_bad_augment_value_is_a_config_error(cli, tmp_path, tiny_config):
     assert result.exit_code == 1 and "[train.augment] zoom" in result.stderr
 
 
-@pytest.mark.parametrize("key", ["mixed_precision", "jit_compile"])
-def test_precision_and_jit_switches_are_accepted(cli, tmp_path, tiny_config, key):
+def _train_tiny(tmp_path: Path, **switches: bool):
+    """SmallCNN trained for one epoch on 16 random 16x16 images, straight through the engine."""
+    seed_everything(0)  # op determinism on, as in a run: jit_compile must turn it off
+    x = np.random.default_rng(0).uniform(0, 1, (16, 16, 16, 1)).astype(np.float32)
+    y = np.array([0, 1] * 8)
+    train = TrainSection(epochs=1, batch_size=8, **switches).model_dump()
+    result = train_model(SmallCNN(filters=[4], dense=4), PreprocessSpec(size=16, channels=1),
+                         x, y, x[:8], y[:8], train=train, num_classes=2, seed=0,
+                         run_dir=tmp_path)
+    return result, x, y
+
+
+def _dtype(tensor) -> str:
+    return keras.backend.standardize_dtype(tensor.dtype)
+
+
+@pytest.mark.parametrize("mixed", [False, True])
+def test_mixed_precision_computes_in_reduced_precision_with_float32_variables_and_loss(
+        tmp_path, mixed):
+    result, x, y = _train_tiny(tmp_path, mixed_precision=mixed)
+    model = result.model
+    policy = mixed_policy() if mixed else "float32"  # mixed_bfloat16 on CPU, float16 on GPU
+    compute = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}.get(policy, "float32")
+    assert result.info["precision"] == policy
+    conv = model.get_layer("block1_conv")
+    assert conv.dtype_policy.name == policy
+    assert conv.compute_dtype == compute and conv.variable_dtype == "float32"
+    assert {_dtype(w) for w in model.weights} == {"float32"}
+    assert model.layers[-1].compute_dtype == "float32"  # the softmax
+    probs = model(x, training=False)
+    assert _dtype(probs) == "float32"
+    loss = keras.losses.sparse_categorical_crossentropy(y, probs)
+    assert _dtype(loss) == "float32" and np.isfinite(np.asarray(loss)).all()
+    assert np.isfinite(result.history[0]["loss"])
+    assert keras.config.dtype_policy().name == "float32"  # the global policy is restored
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_jit_compile_makes_keras_compile_the_train_step_with_xla(tmp_path, jit):
+    result, _, _ = _train_tiny(tmp_path, jit_compile=jit)
+    # Keras turns jit_compile off, silently, while TensorFlow op determinism is on
+    assert result.model.jit_compile is jit
+    assert result.info["jit_compile"] is jit
+
+
+def test_precision_and_jit_switches_reach_meta_json(cli, tmp_path, tiny_config):
     cfg = _config(tmp_path, tiny_config.read_text().replace("epochs = 2", "epochs = 1"),
-                  extra=f"{key} = true\n")
+                  extra="mixed_precision = true\njit_compile = true\n")
     run = _run(cli, cfg, tmp_path / "r")
     assert run["metrics"]["splits"]["val"]["images"] > 0
+    training = json.loads((Path(run["run_dir"]) / "meta.json").read_text())["training"]
+    assert training["precision"] == mixed_policy() and training["jit_compile"] is True
     assert keras.config.dtype_policy().name == "float32"

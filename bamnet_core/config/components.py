@@ -17,7 +17,7 @@ from typing import Any
 import pydantic
 
 from ..contract.capabilities import Downloadable, NeedsFiles
-from ..contract.kinds import BY_NAME, BY_SECTION, COMPONENT_SECTIONS
+from ..contract.kinds import BY_NAME, COMPONENT_SECTIONS, LISTED_SECTIONS
 from ..contract.protocols import Backbone, DatasetSource, Evaluator, Generator
 from ..errors import BamnetError, ConfigError, DataError, PluginError
 from ..plugins.faults import Guarded, contain
@@ -125,7 +125,7 @@ def build_components(config: Config, registry: Registry) -> Components:
         source = named("data", config.data.source)
     backbone = named("backbone", config.backbone.name)
     generator = named("generator", config.generator.name) if config.generator.enabled else None
-    listed = BY_SECTION["evaluate"]
+    listed = LISTED_SECTIONS["evaluate"]
     evaluators = {}
     for name in config.evaluate.evaluators:
         reg = registry.get(listed.name, name)

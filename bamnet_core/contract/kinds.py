@@ -64,7 +64,6 @@ KINDS: tuple[ComponentKind, ...] = (
 )
 
 BY_NAME: dict[str, ComponentKind] = {kind.name: kind for kind in KINDS}
-BY_SECTION: dict[str, ComponentKind] = {k.section: k for k in KINDS if k.section}
 # Sections whose extra keys are options of the one component they name.
 COMPONENT_SECTIONS: dict[str, ComponentKind] = {
     k.section: k for k in KINDS if k.section and k.section_options}

@@ -37,11 +37,6 @@ class DuplicatePair:
     distance: int
 
 
-def hamming(x: int, y: int) -> int:
-    """Number of differing bits between two hashes."""
-    return (x ^ y).bit_count()
-
-
 def find_duplicates(prints: Sequence[Fingerprint], *,
                     threshold: int = DEFAULT_NEAR_THRESHOLD) -> list[DuplicatePair]:
     """Every exact pair, and every near pair within ``threshold`` bits, sorted.

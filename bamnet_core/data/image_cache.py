@@ -1,7 +1,7 @@
 """Decoded, resized images on disk, so later epochs and later runs never decode again.
 
 An entry is keyed by the SHA-256 of the file's bytes and the fingerprint of
-the :class:`~bamnet_core.images.PreprocessSpec`, so an edited file or a new
+the :class:`~bamnet_core.imaging.preprocess.PreprocessSpec`, so an edited file or a new
 spec misses, and a renamed or copied file hits. Entries hold the resized
 grayscale image as ``uint16`` (exact: :meth:`PreprocessSpec.resize`
 quantises to 16 bits), about 100 KB at 224x224. Writes are atomic; an entry
@@ -39,7 +39,6 @@ class ImageCache:
         self.root = Path(root) if root is not None else cache_dir("images")
         self.enabled = enabled
         self.hits = 0
-        self.misses = 0
 
     @classmethod
     def from_env(cls) -> ImageCache:
@@ -79,7 +78,7 @@ class ImageCache:
              max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
         """Model input for one file, from the cache or decoded (and then cached).
 
-        Equal to :func:`bamnet_core.images.load_input` for the same file and spec.
+        Equal to :func:`bamnet_core.imaging.decode.load_input` for the same file and spec.
 
         :raises ImageDecodeError: the file cannot be read or decoded.
         """
@@ -90,7 +89,6 @@ class ImageCache:
         if resized is not None:
             self.hits += 1
             return spec.finish(resized)
-        self.misses += 1
         gray, props = decode_described(p, data, max_pixels=max_pixels)
         if self.enabled:  # the audit needs these; now they cost no second decode
             remember_fingerprint(sha, gray, props)

@@ -48,7 +48,7 @@ def inspect_dataset(
     :param deep: runs the label-issue and outlier searches on the images that
         decode (:func:`bamnet_core.experiment.deep_audit.deep_audit`); its
         report goes under ``deep``.
-    :returns: the audit (see :func:`bamnet_core.audit.audit_samples`) with
+    :returns: the audit (see :func:`bamnet_core.data.audit.audit_samples`) with
         ``source``, ``source_options``, ``source_notes`` and ``seconds``.
     """
     start = time.perf_counter()

@@ -2,7 +2,7 @@
 
 OpenCV releases the GIL while decoding and resizing, so a thread pool keeps
 both cores busy. Decoded, resized images go through the on-disk
-:class:`~bamnet_core.image_cache.ImageCache`, so a second epoch or run reads
+:class:`~bamnet_core.data.image_cache.ImageCache`, so a second epoch or run reads
 them back instead of decoding. A file that fails becomes an
 :class:`ImageDecodeError` in the result; it never stops the batch.
 """

@@ -1,7 +1,7 @@
 """Run-time guarantees of the generator stage: what the GAN saw, and where its images went.
 
 These are checked on every run, not assumed: a violation stops the run with
-a :class:`~bamnet_core.errors.LeakageError` before any classifier trains.
+a :class:`LeakageError` before any classifier trains.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The model is converted with tf2onnx (batch dimension named ``batch``), the
 run's classes, decision rule, preprocessing and validation metrics go into
-its metadata, and the file must pass the parity gate (:mod:`bamnet_core.parity`)
+its metadata, and the file must pass the parity gate (:mod:`bamnet_core.export.parity`)
 before it appears: every output file is written to a temp name and renamed
 only after every check passed, so a refused export leaves nothing behind.
 ``export-report.json`` records what was checked and measured.
@@ -35,7 +35,6 @@ from .variants import BATCH, VariantJob, make_variant, measure
 from .workdir import export_workdir, publish, release_memory
 
 DEFAULT_OPSET = 17
-TOLERANCE = GateLimits.fp32_tolerance
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """The parity gate: an exported model must agree with the Keras model it came from.
 
 Keras sees validation images preprocessed with the run's ``preprocess.json``;
-the ONNX side goes through :class:`bamnet_core.scoring.Scorer` on the same
+the ONNX side goes through :class:`bamnet_core.score.scorer.Scorer` on the same
 files, so it decodes and preprocesses from the spec embedded in the model
 file, exactly as ``bamnet score`` will. A wrong graph and a wrong embedded
 preprocessing both fail here.

@@ -21,7 +21,6 @@ from .parity import ParityResult, check_parity
 from .quantize import accuracy_and_auc, convert_fp16, images_per_second, quantize_int8
 from .workdir import release_memory
 
-VARIANTS = ("int8", "fp16")
 BATCH = 8  # images per inference: a large model's activations stay small
 
 

@@ -1,7 +1,8 @@
 """DICOM decoding through pydicom: modality LUT, VOI LUT/windowing, BitsStored, MONOCHROME1.
 
-Only :func:`bamnet_core.images.decode_bytes` calls this; pydicom is imported
-lazily so that raster-only users never pay for it.
+Only :mod:`bamnet_core.imaging.decode` calls this (for ``decode_bytes`` and
+``decode_described``); pydicom is imported lazily so that raster-only users
+never pay for it.
 """
 
 from __future__ import annotations
@@ -23,11 +24,6 @@ _COLOUR = ("RGB", "YBR_FULL", "YBR_FULL_422", "YBR_RCT", "YBR_ICT")
 TAGS = {"Modality": "modality", "Manufacturer": "manufacturer",
         "PhotometricInterpretation": "photometric", "ViewPosition": "view_position",
         "InstitutionName": "institution"}
-
-
-def decode_dicom(path: Path, data: bytes, max_pixels: int) -> np.ndarray:
-    """Decode a DICOM file's first frame to float32 grayscale in [0, 1] (see below)."""
-    return decode_dicom_described(path, data, max_pixels)[0]
 
 
 def decode_dicom_described(path: Path, data: bytes,

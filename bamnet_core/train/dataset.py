@@ -1,6 +1,6 @@
 """The tf.data input pipeline for training.
 
-Images arrive as arrays decoded by :mod:`bamnet_core.loading` (a thread pool,
+Images arrive as arrays decoded by :mod:`bamnet_core.data.loading` (a thread pool,
 all cores): at 224x224x3 float32 an image is 0.6 MB, so the paper's 2,000
 images take 1.2 GB of RAM, which fits the machines we target; decoding once up
 front also makes every epoch after the first pay nothing for JPEG decoding.

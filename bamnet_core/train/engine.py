@@ -212,6 +212,7 @@ def _train(job: _Job, backbone: Any, data: tuple[np.ndarray, ...], resume: bool)
     cache = use_feature_cache(train, extractor)
     info["feature_cache"] = cache
     x, y, xv, yv = data
+    fitted = full  # the model the last phase compiled and fit
     if state is None or state.phase == "train":
         if state is None:
             state = TrainState(phase="train", phase_epochs=0, model_file="", seed=job.seed)
@@ -228,6 +229,7 @@ def _train(job: _Job, backbone: Any, data: tuple[np.ndarray, ...], resume: bool)
             full = compose(extractor, trained) if cache else trained
         else:
             _compile(job, trained, train.optimizer)
+        fitted = trained
         if state.phase_epochs < train.epochs and not state.phase_done:
             _fit(job, trained, full, state, (x, y, xv, yv), train.epochs,
                  None if cache else train.augment)
@@ -244,11 +246,14 @@ def _train(job: _Job, backbone: Any, data: tuple[np.ndarray, ...], resume: bool)
                                best_epoch=state.best_epoch, seed=job.seed)
         else:
             full = checkpoint.load_model(job.run_dir, state)
+        fitted = full
         if state.phase_epochs < finetune.epochs and not state.phase_done:
             _fit(job, full, full, state, (x, y, xv, yv), finetune.epochs, train.augment)
     info["precision"] = keras.config.dtype_policy().name
     # compile wraps the optimizer in a LossScaleOptimizer under mixed_float16 (not bfloat16)
     info["loss_scaling"] = info["precision"] == "mixed_float16"
+    # XLA as Keras applies it: it turns jit_compile off where it cannot (op determinism on)
+    info["jit_compile"] = bool(fitted.jit_compile)
     info["best_epoch"] = state.best_epoch
     info["model_epoch"] = len(state.history)  # the epoch model.keras comes from
     if train.restore_best and (job.run_dir / BEST).is_file():
