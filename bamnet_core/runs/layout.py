@@ -55,7 +55,7 @@ EXTERNAL = "external"  # one subfolder per dataset `bamnet evaluate` scored
 CHECKPOINT = "checkpoint"
 CHECKPOINT_STATE = "state.json"  # inside CHECKPOINT: the commit point of an epoch
 
-GENERATOR = "generator"  # the generator's workdir
+GENERATOR = "generator"  # the generator's workdir: what the plugin writes inside is its own
 GENERATOR_IMAGES = f"{GENERATOR}/images"
 GENERATOR_MANIFEST = f"{GENERATOR}/synthetic.csv"
 GENERATOR_FITTED_ON = f"{GENERATOR}/training-images.csv"  # what the generator learnt from
