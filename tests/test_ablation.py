@@ -1,4 +1,4 @@
-"""``bamnet run PRESET --ablate generator``: both variants, same split, side by side."""
+"""``bamnet ablate PRESET``: both variants, same split, side by side."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ def _sets(*pairs: str) -> list[str]:
 
 
 def test_the_quickstart_gan_ablation_runs_end_to_end(cli, tmp_path):
-    result = cli("run", "quickstart-gan", *_sets(*TINY_QUICKSTART_GAN), "-o", str(tmp_path),
-                 "--ablate", "generator", "--json")
+    result = cli("ablate", "quickstart-gan", *_sets(*TINY_QUICKSTART_GAN), "-o", str(tmp_path),
+                 "--json")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     folder = Path(report["folder"])
@@ -49,13 +49,13 @@ def test_the_quickstart_gan_ablation_runs_end_to_end(cli, tmp_path):
 
 
 def test_ablating_a_config_without_a_generator_is_one_error_line(cli, tmp_path):
-    result = cli("run", "quickstart", "--set", "generator={enabled = false}", "-o",
-                 str(tmp_path), "--ablate", "generator")
+    result = cli("ablate", "quickstart", "--set", "generator={enabled = false}", "-o",
+                 str(tmp_path))
     assert result.exit_code == 1
     assert result.stderr.count("Error:") == 1 and "[generator] enabled = true" in result.stderr
     assert not list(tmp_path.iterdir())
 
 
 def test_ablate_takes_only_the_generator(cli, tmp_path):
-    result = cli("run", "quickstart-gan", "-o", str(tmp_path), "--ablate", "backbone")
-    assert result.exit_code == 2 and "--ablate takes 'generator'" in result.stderr
+    result = cli("ablate", "quickstart-gan", "-o", str(tmp_path), "--stage", "backbone")
+    assert result.exit_code == 2 and "use generator" in result.stderr

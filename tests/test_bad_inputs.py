@@ -75,7 +75,7 @@ CASES: list[tuple[str, Callable[[Path], list[str]], str]] = [
      "did you mean 'train'"),
     ("val and test leave nothing", lambda t: ["run", "quickstart", "--set", "split.val=0.9",
                                               "--set", "split.test=0.2"], "val + test"),
-    ("resume a folder that is no run", lambda t: ["run", "--resume", str(t)],
+    ("resume a folder that is no run", lambda t: ["resume", str(t)],
      "not a bamnet run folder"),
     ("export a folder that is no run", lambda t: ["export", str(t), "--onnx"],
      "is missing"),

@@ -143,4 +143,4 @@ def test_a_diverged_gan_stops_with_a_hint_before_its_weights_are_saved():
     check_finite(3, {"d_loss": 0.5, "g_loss": 2.0})
     with pytest.raises(DataError, match="diverged at epoch 7: g_loss = nan") as info:
         check_finite(7, {"d_loss": 0.5, "g_loss": float("nan")})
-    assert "--resume" in info.value.hint
+    assert "bamnet resume" in info.value.hint

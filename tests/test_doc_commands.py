@@ -87,7 +87,7 @@ QUICK = ("--set data.patients_per_class=16 --set data.positive_patients=11 --set
 PAPER_SHORT = ("--set preprocess.size=32 --set generator.epochs=2 --set generator.size=32 "
                "--set generator.sample_every=1 --set train.epochs=1")
 NO_WEIGHTS = "--set backbone.weights=none "
-#: --loso holds out each phantom site: one leaves too few covid images for the GAN's default floor.
+#: bamnet loso holds out each phantom site: one leaves too few covid images for the GAN's floor.
 LOSO_SHORT = PAPER_SHORT + " --set generator.min_images=2"
 PAPER_WHY = ("no real data set or ImageNet weights here; on the phantom manifest the full "
              "protocol (1000 GAN epochs, 50 epochs of VGG16 at 224 px) would take hours on CPU. "
@@ -116,10 +116,10 @@ COVERAGE: dict[str, Run | Allowed] = {
     "bamnet run my-experiment.toml --output-dir runs --json": Run(
         r'"metrics"', files=("runs",),
         why="my-experiment.toml is the user's config: the test writes a tiny one"),
-    "bamnet run quickstart-gan --ablate generator": Run(
+    "bamnet ablate quickstart-gan": Run(
         r"Ablation folder: ", fast=None, slow=True,
-        why="two runs of a few minutes each; tests/test_ablation.py checks --ablate on a tiny "
-            "config in the fast suite"),
+        why="two runs of a few minutes each; tests/test_ablation.py checks `bamnet ablate` on a "
+            "tiny config in the fast suite"),
     "bamnet plugins --all": Run(r"bamnet_paper|paper"),
     "bamnet install bamnet-something":
         Allowed("installs a package from PyPI into this environment (network; it would change "
@@ -137,13 +137,14 @@ COVERAGE: dict[str, Run | Allowed] = {
         r"covid-chestxray-dataset-master", add="--url {url}",
         why="no internet here: a local HTTP server serves an archive of the same layout",
         files=("{home}/data/covid-chestxray-dataset-master/metadata.csv",)),
-    # docs/export-and-scoring.md (its run folder is resumed by docs/training.md's --resume)
+    # docs/export-and-scoring.md (its run folder is resumed by docs/training.md's bamnet resume)
     "bamnet run quickstart": Run(
         RUN_FOLDER.format(name="quickstart"), slow=True, fast=f"{QUICK} --until train",
         fast_expect=r"Stopped after stage train", fixture="stopped_run",
         slow_fixture="full_quickstart",
-        why="the fast suite's run folder for export, score, --resume and load_model: one epoch "
-            "on fewer, smaller phantoms, stopped after training (--resume finishes it)"),
+        why="the fast suite's run folder for export, score, bamnet resume and load_model: one "
+            "epoch on fewer, smaller phantoms, stopped after training (bamnet resume finishes "
+            "it)"),
     "bamnet export runs/<stamp>-quickstart --onnx --int8": Run(
         r"model\.int8\.onnx", subs={"runs/<stamp>-quickstart": "{run}"}, fixture="exported_run",
         files=("{run}/model.int8.onnx",), fast="--allow-degraded", slow=True,
@@ -169,22 +170,22 @@ COVERAGE: dict[str, Run | Allowed] = {
                 "BAMNET_DATA; the check resolves the preset's three sources",
                 check="bamnet presets show paper-config --resolved",
                 expect=r'source = "kermany-cxr"'),
-    "bamnet run paper-config-fixed --data manifest.csv --loso": Run(
+    "bamnet loso paper-config-fixed --data manifest.csv": Run(
         r"LOSO folder: ", add=NO_WEIGHTS + LOSO_SHORT, fast=None, slow=True,
-        why=PAPER_WHY + "; --loso retrains once per source and takes no --until: "
+        why=PAPER_WHY + "; bamnet loso retrains once per source and takes no --until: "
                         "tests/test_loso.py checks it on a tiny config in the fast suite"),
-    "bamnet run paper-config-fixed --loso --data /data/cxr/manifest.csv": Run(
+    "bamnet loso paper-config-fixed --data /data/cxr/manifest.csv": Run(
         r"LOSO folder: ", add=NO_WEIGHTS + LOSO_SHORT, fast=None, slow=True,
         subs={"/data/cxr/manifest.csv": "{data}/manifest.csv"},
-        why=PAPER_WHY + "; --loso retrains once per source and takes no --until: "
+        why=PAPER_WHY + "; bamnet loso retrains once per source and takes no --until: "
                         "tests/test_loso.py checks it on a tiny config in the fast suite"),
     "bamnet compare runs/*-paper-config runs/*-paper-config-fixed": Run(
         r"compare\.html", files=("compare.html",), fast=None, slow=True,
         slow_fixture="paper_runs", why="compares the two paper runs above, which are slow"),
-    "bamnet run paper-config-fixed --data manifest.csv --ablate generator": Run(
+    "bamnet ablate paper-config-fixed --data manifest.csv": Run(
         r"Ablation folder: ", add=NO_WEIGHTS + PAPER_SHORT, fast=None, slow=True,
-        why=PAPER_WHY + "; --ablate takes no --until: the same run without --ablate is the "
-                        "fast check"),
+        why=PAPER_WHY + "; bamnet ablate takes no --until: the same config through bamnet run "
+                        "is the fast check"),
     # docs/plugins/guide.md, after `bamnet plugins new NAME`
     "cd bamnet-NAME": Run(r"", subs={"NAME": "my-net"}, fixture="plugin_block"),
     "pip install -e '.[test]' && pytest":
@@ -228,7 +229,7 @@ COVERAGE: dict[str, Run | Allowed] = {
     "--set preprocess.scaling=unit": Run(
         RUN_FOLDER.format(name="paper-config"), add=PAPER_SHORT, fast=UNTIL_AUDIT,
         fast_expect=STOPPED_AUDIT, slow=True, why=PAPER_WHY),
-    "bamnet run --resume runs/20250101-120000-paper-config": Run(
+    "bamnet resume runs/20250101-120000-paper-config": Run(
         r"Run folder: ", subs={"runs/20250101-120000-paper-config": "{run}"},
         needs="stopped_run", fixture="resumed_run",
         files=("{run}/metrics.json", "{run}/report.html"),
@@ -444,12 +445,12 @@ def stopped_run(doc_env: DocEnv, tmp_path_factory: pytest.TempPathFactory) -> di
 @pytest.fixture(scope="module")
 def resumed_run(doc_env: DocEnv, stopped_run: dict,
                 tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """training.md's --resume, on a copy of that run folder: it finishes the run."""
+    """training.md's bamnet resume, on a copy of that run folder: it finishes the run."""
     cwd = doc_env.workdir(tmp_path_factory.mktemp("resume"))
     run = cwd / "runs" / Path(stopped_run["values"]["run"]).name
     shutil.copytree(stopped_run["values"]["run"], run)
     values = {"run": str(run)}
-    result = run_doc(doc_env, "bamnet run --resume runs/20250101-120000-paper-config", cwd,
+    result = run_doc(doc_env, "bamnet resume runs/20250101-120000-paper-config", cwd,
                      fast=True, values=values)
     return {"results": {result.key: result}, "values": values}
 

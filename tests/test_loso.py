@@ -1,4 +1,4 @@
-"""Leave-one-source-out: ``split.hold_out_source`` and ``bamnet run CONFIG --loso``."""
+"""Leave-one-source-out: ``split.hold_out_source`` and ``bamnet loso CONFIG``."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def test_holding_out_a_source_tests_on_it_and_trains_on_none_of_its_patients():
 
 def test_loso_retrains_per_source_and_tests_on_the_held_out_one(cli, loso_config: Path,
                                                                tmp_path: Path):
-    result = cli("run", str(loso_config), "--loso", "-o", str(tmp_path / "runs"), "--json")
+    result = cli("loso", str(loso_config), "-o", str(tmp_path / "runs"), "--json")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     summary = report["summary"]
@@ -88,11 +88,11 @@ def test_loso_retrains_per_source_and_tests_on_the_held_out_one(cli, loso_config
 
 
 def test_loso_on_one_source_is_one_error_line(cli, tiny_config: Path, tmp_path: Path):
-    result = cli("run", str(tiny_config), "--loso", "-o", str(tmp_path / "runs"))
+    result = cli("loso", str(tiny_config), "-o", str(tmp_path / "runs"))
     assert result.exit_code == 1 and result.stderr.count("Error:") == 1
     assert "two or more sources" in result.stderr and not (tmp_path / "runs").exists()
-    refused = cli("run", str(tiny_config), "--loso", "--until", "audit")
-    assert refused.exit_code == 2 and "--loso starts new runs" in refused.stderr
+    refused = cli("loso", str(tiny_config), "--until", "audit")
+    assert refused.exit_code == 2 and "No such option: --until" in refused.stderr
 
 
 def test_a_held_out_source_the_data_lacks_names_the_sources(cli, loso_config: Path,
@@ -110,7 +110,7 @@ def test_a_fold_the_data_cannot_support_is_reported_and_the_others_go_on(cli, lo
     loso_config.write_text(text + '\n[generator]\nenabled = true\nname = "dcgan"\n'
                            'balance_class = "covid"\nratio = 1.0\nepochs = 1\nsize = 16\n'
                            'batch_size = 2\ng_filters = 4\nd_filters = 4\nmin_images = 5\n')
-    result = cli("run", str(loso_config), "--loso", "-o", str(tmp_path / "runs"), "--json")
+    result = cli("loso", str(loso_config), "-o", str(tmp_path / "runs"), "--json")
     assert result.exit_code == 0, result.stderr
     summary = json.loads(result.stdout)["summary"]
     assert set(summary["failed"]) == {"covid-ward"}

@@ -120,7 +120,7 @@ def test_until_stops_after_a_stage_and_resume_finishes(cli, tiny_config: Path, t
     stopped = cli("run", str(tiny_config), "--until", "audit", "--output-dir", str(out))
     assert stopped.exit_code == 0, stopped.stderr
     run_dir = next(out.iterdir())
-    assert f"Continue with: bamnet run --resume {run_dir}" in stopped.stdout
+    assert f"Continue with: bamnet resume {run_dir}" in stopped.stdout
     meta = json.loads((run_dir / "meta.json").read_text())
     assert meta["status"] == "stopped" and meta["stopped_after"] == "audit"
     assert (run_dir / "data-audit.json").is_file() and not (run_dir / "model.keras").exists()
@@ -151,7 +151,6 @@ def test_from_redoes_late_stages_of_a_complete_run(cli, tiny_config: Path, tmp_p
 def test_until_with_ablate_is_refused_before_anything_runs(cli, tiny_config: Path,
                                                             tmp_path: Path):
     out = tmp_path / "runs"
-    refused = cli("run", str(tiny_config), "--ablate", "generator", "--until", "audit",
-                  "--output-dir", str(out))
-    assert refused.exit_code == 2 and "drop --until" in refused.stderr, refused.stderr
+    refused = cli("ablate", str(tiny_config), "--until", "audit", "--output-dir", str(out))
+    assert refused.exit_code == 2 and "No such option: --until" in refused.stderr, refused.stderr
     assert not out.exists()

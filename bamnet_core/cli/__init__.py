@@ -14,10 +14,12 @@ import typer
 from .. import __version__
 from ..plugins.commands import walk_commands
 from . import (
+    ablate_command,
     data_command,
     evaluate_command,
     export_command,
     install_command,
+    loso_command,
     plugins_command,
     presets_command,
     report_command,
@@ -25,12 +27,13 @@ from . import (
     score_command,
 )
 from .errors import fail
+from .legacy_run import LegacyRunGroup
 from .noise import quiet_process
 from .state import CLIState
 
 COMMAND_MODULES = (plugins_command, install_command, presets_command, run_command,
-                   data_command, export_command, score_command, report_command,
-                   evaluate_command)
+                   ablate_command, loso_command, data_command, export_command, score_command,
+                   report_command, evaluate_command)
 
 
 def version_callback(value: bool) -> None:
@@ -45,6 +48,7 @@ def build_app(state: CLIState | None = None) -> typer.Typer:
     state = state or CLIState()
     app = typer.Typer(
         name="bamnet",
+        cls=LegacyRunGroup,
         help="Train, audit, export and serve chest X-ray classifiers.",
         no_args_is_help=True,
         add_completion=False,

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 SetOption = Annotated[list[str] | None, typer.Option(
@@ -36,3 +37,8 @@ def print_json(obj: Any) -> None:
 def warn(message: str) -> None:
     """One ``Warning: ...`` line on stderr."""
     err().print(f"[yellow]Warning:[/yellow] {message}", highlight=False, markup=True)
+
+
+def notice(message: str) -> None:
+    """One ``Notice: ...`` line on stderr (``message`` is printed as it is, not as markup)."""
+    err().print(f"[cyan]Notice:[/cyan] {escape(message)}", highlight=False, markup=True)

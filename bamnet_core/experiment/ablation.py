@@ -1,6 +1,6 @@
 """The paper's ablation as one command: the same experiment with and without the generator.
 
-``bamnet run CONFIG --ablate generator`` writes a parent folder holding two
+``bamnet ablate CONFIG`` writes a parent folder holding two
 sibling run folders (``<stamp>-with-generator``, ``<stamp>-without-generator``),
 the resolved config both started from, and ``comparison.json`` /
 ``comparison.csv``: each headline metric per split, side by side, with the
@@ -89,10 +89,10 @@ def run_ablation(config: Config, host: PluginHost, *, ablate: str,
         which it is off already.
     """
     if ablate not in ABLATABLE:
-        raise ConfigError(f"--ablate {ablate!r}: only {', '.join(ABLATABLE)} can be ablated",
-                          hint="use --ablate generator")
+        raise ConfigError(f"cannot ablate {ablate!r}: only {', '.join(ABLATABLE)} can be ablated",
+                          hint="bamnet ablate CONFIG --stage generator")
     if not config.generator.enabled:
-        raise ConfigError(f"{config.origin}: --ablate generator needs [generator] enabled = "
+        raise ConfigError(f"{config.origin}: bamnet ablate needs [generator] enabled = "
                           "true (the run with the generator)",
                           hint="add --set generator.enabled=true and the [generator] keys, or "
                                "pick a preset with a generator (bamnet presets list)")

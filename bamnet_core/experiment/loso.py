@@ -1,6 +1,6 @@
 """Leave-one-source-out: retrain without each source and test on it.
 
-``bamnet run CONFIG --loso`` lists the data once, then runs the experiment
+``bamnet loso CONFIG`` lists the data once, then runs the experiment
 once per source with ``split.hold_out_source`` set to it (train and
 validation from the other sources, test = that source), each in its own run
 folder under one parent folder (with its report; no ONNX export), and
@@ -51,7 +51,7 @@ def held_out_sources(config: Config, *, min_images: int) -> tuple[list[str], lis
     samples, _ = collect_configured(config.components, config.data.classes)
     counts = Counter(s.source for s in samples)
     if len(counts) < 2:
-        raise ConfigError(f"{config.origin}: --loso needs data from two or more sources; "
+        raise ConfigError(f"{config.origin}: bamnet loso needs data from two or more sources; "
                           f"this data has {len(counts)} ({', '.join(counts) or 'none'})",
                           hint="list several sources in [data] (a manifest with a source "
                                "column, or [[data.sources]] tables)")

@@ -6,7 +6,7 @@ report, export. ``--until``, ``--from``, the "kept"/"done" lines,
 from this list and this loop. A new stage is a :class:`~.stages.Stage`
 subclass in its own module, placed in ``STAGES`` where its inputs exist.
 
-On ``--resume`` each stage is offered to keep what an earlier attempt
+On ``bamnet resume`` each stage is offered to keep what an earlier attempt
 finished, in order; once one stage runs, every later recorded stage runs too
 (its inputs changed). Decoding is not recorded, so it never breaks the chain.
 """
@@ -58,7 +58,7 @@ def check_start(start: str | None) -> None:
 def drive(ctx: RunContext, *, until: str | None = None) -> RunResult:
     """Run (or keep) every stage of ``ctx`` in order and record the outcome in ``meta.json``.
 
-    :param until: stop after this stage (``--resume`` continues).
+    :param until: stop after this stage (``bamnet resume`` continues).
     :raises EvaluatorsFailed: after the report, when some evaluators failed.
     """
     timer = StageTimer(ctx.progress, ctx.meta.get("timings_s") if ctx.resume else None)

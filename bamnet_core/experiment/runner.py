@@ -20,7 +20,7 @@ from ..runs import folder as rf
 from ..runs import layout
 from .context import RunContext, RunResult
 from .data_stage import DataPlan
-from .pipeline import STAGES, check_start, check_until, drive
+from .pipeline import RERUNNABLE, STAGES, check_start, check_until, drive
 from .preflight import preflight
 
 __all__ = ["STAGES", "RunResult", "resume_experiment", "run_experiment"]
@@ -42,7 +42,7 @@ def run_experiment(
     :param output_dir: the run folder is created inside it.
     :param progress: receives progress events; the library never prints.
     :param until: stop after this stage (see :data:`~.pipeline.STOPPABLE`);
-        ``--resume`` continues.
+        ``bamnet resume`` continues.
     :param plan: what :func:`~.preflight.preflight` returned for this config, when
         the caller checked it first (the CLI does, before importing Keras).
     :raises BamnetError: a check that failed before the folder was created, or a
@@ -89,7 +89,8 @@ def resume_experiment(run_dir: str | Path, host: PluginHost, *,
     if meta.get("status") == "complete" and start is None:
         raise RunError(f"{run.path} is complete; there is nothing to resume",
                        hint=f"start a new run (bamnet run {run.file(layout.CONFIG)}), or redo "
-                            "a late stage with --from evaluate|report|export")
+                            f"a late stage (bamnet resume {run.path} --from "
+                            f"{'|'.join(RERUNNABLE)})")
     config = load_config(str(run.file(layout.CONFIG)), host.registry)
     meta.setdefault("resumed_at", []).append(rf.utc_now())
     meta.update(status="running", error=None, stopped_after=None)

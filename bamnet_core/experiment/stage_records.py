@@ -1,4 +1,4 @@
-"""Stage records: what a finished stage left in the run folder, so ``--resume`` can keep it.
+"""Stage records: what a finished stage left in the run folder, so ``bamnet resume`` can keep it.
 
 When the data, generator or audit stage ends, its result is written to the
 run folder (``split.json``, ``data-audit.json``, ``image-properties.json``)

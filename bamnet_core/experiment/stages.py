@@ -1,7 +1,7 @@
 """What a stage of a run is (:class:`Stage`), and the timer that announces each one.
 
 A stage has a name, says whether this config has it (:meth:`Stage.configured`),
-runs (:meth:`Stage.run`) and, on ``--resume``, may keep what an earlier attempt
+runs (:meth:`Stage.run`) and, on ``bamnet resume``, may keep what an earlier attempt
 finished (:meth:`Stage.keep`). The list of stages, in order, is
 :data:`bamnet_core.experiment.pipeline.STAGES`.
 

@@ -134,7 +134,7 @@ def probes_section(record: RunRecord, img: Img) -> str:
             body.append(f"<h3>Per source ({escape(name)}: {escape(per['mode'])})</h3>")
             if per["mode"] == "evaluate per source":
                 body.append("<p>One model, its results on each source. A model that never saw "
-                            "a source is measured by <code>bamnet run CONFIG --loso</code>, which "
+                            "a source is measured by <code>bamnet loso CONFIG</code>, which "
                             "retrains once per held-out source.</p>")
             rows = [(escape(src), str(e["images"]), str(e["positives"]),
                      f"{fmt(e['sensitivity'])} {interval(e['intervals'].get('sensitivity'))}",

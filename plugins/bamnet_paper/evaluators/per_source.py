@@ -1,4 +1,4 @@
-"""``per-source``: results on each source of the evaluated split (``--loso`` retrains instead).
+"""``per-source``: results on each source of the evaluated split (``bamnet loso`` retrains instead).
 
 A model that learned hospitals rather than disease does well on the sources it
 trained on and badly elsewhere. Per source this reports the images, the

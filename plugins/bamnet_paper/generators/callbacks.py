@@ -40,7 +40,7 @@ def check_finite(epoch: int, logs: dict[str, Any]) -> None:
                         + ", ".join(f"{k} = {v}" for k, v in bad.items()),
                         hint="lower generator.g_lr and generator.d_lr, or set "
                              "generator.label_smoothing or generator.augment; "
-                             "`bamnet run --resume` restarts from the last good epoch")
+                             "`bamnet resume RUN_DIR` restarts from the last good epoch")
 
 
 def gan_progress(progress: ProgressCallback, *, epochs: int, steps: int) -> Any:

@@ -1,17 +1,49 @@
-"""``bamnet run CONFIG --loso``: one run per held-out source, and their test metrics."""
+"""``bamnet loso CONFIG``: one run per held-out source, and their test metrics."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+import typer
 from rich.table import Table
 
 from ..config.resolved import Config
 from ..plugins.manager import PluginHost
 from .noise import preload_keras
-from .output import out, print_json, warn
+from .output import JsonOption, SetOption, UnsetOption, out, print_json, warn
 from .progress_display import RichProgress
+from .run_options import (
+    RUNS,
+    ConfigArgument,
+    DataOption,
+    OutputDirOption,
+    SeedOption,
+    load_run_config,
+)
+from .state import CLIState
+
+
+def register(app: typer.Typer, state: CLIState) -> None:
+    """Add the ``loso`` command to ``app``."""
+
+    @app.command("loso")
+    def loso(
+        config: ConfigArgument,
+        set_: SetOption = None,
+        unset: UnsetOption = None,
+        seed: SeedOption = None,
+        data: DataOption = None,
+        output_dir: OutputDirOption = RUNS,
+        json_: JsonOption = False,
+    ) -> None:
+        """Leave one source out: one run per source, trained without it and tested on it.
+
+        Writes a folder holding the run folders and loso.csv.
+        """
+        host = state.healthy_host()
+        cfg = load_run_config(host, config, set_=set_, unset=unset, seed=seed, data=data)
+        run_loso_command(cfg, host, output_dir=output_dir, json_=json_)
 
 
 def loso_table(summary: dict[str, Any]) -> Table:

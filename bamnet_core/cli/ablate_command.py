@@ -1,17 +1,56 @@
-"""``bamnet run CONFIG --ablate generator``: run both variants, print them side by side."""
+"""``bamnet ablate CONFIG``: run with and without the generator, print them side by side."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from rich.table import Table
 
 from ..config.resolved import Config
+from ..experiment.ablation import ABLATABLE
 from ..plugins.manager import PluginHost
 from .noise import preload_keras
-from .output import out, print_json, warn
+from .output import JsonOption, SetOption, UnsetOption, out, print_json, warn
 from .progress_display import RichProgress
+from .run_options import (
+    RUNS,
+    ConfigArgument,
+    DataOption,
+    OutputDirOption,
+    SeedOption,
+    load_run_config,
+)
+from .state import CLIState
+
+StageOption = Annotated[str, typer.Option(
+    "--stage", help=f"The stage to run with and without ({', '.join(ABLATABLE)}).")]
+
+
+def register(app: typer.Typer, state: CLIState) -> None:
+    """Add the ``ablate`` command to ``app``."""
+
+    @app.command("ablate")
+    def ablate(
+        config: ConfigArgument,
+        set_: SetOption = None,
+        unset: UnsetOption = None,
+        seed: SeedOption = None,
+        data: DataOption = None,
+        output_dir: OutputDirOption = RUNS,
+        stage: StageOption = ABLATABLE[0],
+        json_: JsonOption = False,
+    ) -> None:
+        """Run a config twice, with and without its generator, same seed and split; compare.
+
+        Writes a folder holding both run folders and the comparison.
+        """
+        if stage not in ABLATABLE:
+            raise typer.BadParameter(f"use {', '.join(ABLATABLE)}", param_hint="--stage")
+        host = state.healthy_host()
+        cfg = load_run_config(host, config, set_=set_, unset=unset, seed=seed, data=data)
+        run_ablation_command(cfg, host, ablate=stage, output_dir=output_dir, json_=json_)
 
 
 def _cell(value: Any, signed: bool = False) -> str:
