@@ -143,7 +143,7 @@ def _train_tiny(tmp_path: Path, **switches: bool):
     seed_everything(0)  # op determinism on, as in a run: jit_compile must turn it off
     x = np.random.default_rng(0).uniform(0, 1, (16, 16, 16, 1)).astype(np.float32)
     y = np.array([0, 1] * 8)
-    train = TrainSection(epochs=1, batch_size=8, **switches).model_dump()
+    train = TrainSection(epochs=1, batch_size=8, **switches)
     result = train_model(SmallCNN(filters=[4], dense=4), PreprocessSpec(size=16, channels=1),
                          x, y, x[:8], y[:8], train=train, num_classes=2, seed=0,
                          run_dir=tmp_path)
