@@ -8,6 +8,7 @@ version, plugin pins, seed, device and timings, and a ``status`` that is
 from __future__ import annotations
 
 import json
+import os
 import platform
 import re
 import sys
@@ -34,7 +35,7 @@ class RunFolder:
     """One run's folder and its files."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path).expanduser().absolute()
+        self.path = Path(os.path.abspath(Path(path).expanduser()))
 
     @classmethod
     def create(cls, output_dir: str | Path, name: str) -> RunFolder:
