@@ -17,7 +17,7 @@ from typing import Any
 
 from ..runs.paths import from_record
 from .record import RunRecord
-from .sections import section
+from .sections import collapsed, section
 from .tables import fmt, table
 from .thumbnails import Thumbnail, thumbnail, thumbnail_cell
 
@@ -138,7 +138,7 @@ def label_issues_section(record: RunRecord) -> str:
         body.append(f"<p>Paths are relative to <code>{escape(root)}</code>.</p>")
     for name, entry in parts:
         if name == "label_issues":
-            body.append("<h3>Label issues</h3>" + issues_table(entry, root, thumbs))
+            body.append(collapsed("Label issues", issues_table(entry, root, thumbs)))
         else:
-            body.append("<h3>Outliers</h3>" + outliers_table(entry, root, thumbs))
+            body.append(collapsed("Outliers", outliers_table(entry, root, thumbs)))
     return section(KEY, TITLE, "".join(body))

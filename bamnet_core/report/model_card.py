@@ -10,6 +10,8 @@ from typing import Any
 from .record import RunRecord
 from .sections import DISCLAIMER
 from .tables import METRIC_ROWS, metric_value
+from .verdict import Verdict, verdict_of
+from .verdict_render import verdict_markdown
 
 
 def _line(value: float, ci: list[float] | None) -> str:
@@ -34,11 +36,13 @@ def card_summary(record: RunRecord) -> dict[str, Any]:
     }
 
 
-def model_card(record: RunRecord) -> str:
-    """The model card as Markdown."""
+def model_card(record: RunRecord, verdict: Verdict | None = None) -> str:
+    """The model card as Markdown, opening with the run's verdict."""
     summary = card_summary(record)
     cfg = record.config
-    lines = [f"# Model card: {record.name}", "", "## Intended use", "",
+    verdict = verdict or verdict_of(record)
+    lines = [f"# Model card: {record.name}", "", *verdict_markdown(verdict),
+             "## Intended use", "",
              f"{DISCLAIMER} It exists to study how chest X-ray classifiers behave, including "
              "the shortcuts they learn.", "",
              "## Model", "",

@@ -35,6 +35,11 @@ def section(key: str, title: str, body: str) -> str:
     return f'<section id="{key}"><h2>{escape(title)}</h2>{body}</section>'
 
 
+def collapsed(summary: str, body: str) -> str:
+    """A long list or grid folded under a ``<details>`` (no JavaScript needed to open it)."""
+    return f"<details><summary><b>{escape(summary)}</b></summary>{body}</details>"
+
+
 def protocol_section(record: RunRecord) -> str:
     """How the data was split and which split gives the headline numbers."""
     split = record.config.get("split", {})
@@ -117,11 +122,12 @@ def gradcam_section(record: RunRecord, img: Img, plots: Path) -> str:
         cam = results.get("gradcam")
         if not isinstance(cam, dict) or "images" not in cam:
             continue
-        body.append(f"<p>{escape(name)}: layer <code>{escape(cam['layer'])}</code>; "
-                    f"{cam['shown_misclassified']} of {cam['misclassified']} misclassified "
-                    "images shown (red frames), with correct ones for contrast.</p>")
-        body.append(img(f"gradcam-{name}", figures.gradcam_grid(
-            cam["images"], plots, f"Grad-CAM ({name})"), f"Grad-CAM {name}"))
+        grid = img(f"gradcam-{name}", figures.gradcam_grid(
+            cam["images"], plots, f"Grad-CAM ({name})"), f"Grad-CAM {name}")
+        body.append(collapsed(
+            f"{name}: layer {cam['layer']}; {cam['shown_misclassified']} of "
+            f"{cam['misclassified']} misclassified images (red frames), with correct ones "
+            "for contrast", grid))
     return section("gradcam", "Grad-CAM", "".join(body) or "<p>No Grad-CAM in this run.</p>")
 
 
