@@ -172,6 +172,9 @@ class VerdictSection(Section):
                                   "masked at or above this: some evidence")
     occlusion_strong: float = Field(0.8, ge=0.5, le=1.0, description="ROC-AUC with the lungs "
                                     "masked at or above this: strong evidence")
+    occlusion_kept: float = Field(0.5, ge=0.0, le=1.0, description="share of the model's "
+                                  "separation (AUC - 0.5) kept with the lungs masked, above "
+                                  "chance: some evidence")
     probe_margin: float = Field(0.15, ge=0.0, le=1.0, description="source probe accuracy this "
                                 "far above chance (low end of its interval): some evidence")
     loso_floor: float = Field(0.5, ge=0.0, le=1.0, description="a held-out source whose "

@@ -106,11 +106,11 @@ def outliers_table(entry: dict[str, Any], root: str | None, thumbs: Thumbs) -> s
             "above the median.</p>", _intro(entry, "outliers", "are unusual", "unusual")]
     rows = [(str(rank), thumbnail_cell(thumbs(r["path"]), f"outlier {rank}"),
              shown_path(r["path"], root), escape(str(r.get("label"))), _who(r),
-             fmt(r.get("score")), '<b class="bad">unusual</b>' if r.get("unusual") else "")
+             fmt(r.get("score")), '<b class="bad">unusual</b>' if r.get("unusual") else "typical")
             for rank, r in enumerate((entry.get("ranked") or [])[:LIMIT], 1)]
     if rows:
         body.append(table(("rank", "image", "path", "label", "source / patient",
-                           "distance score", ""), rows, "ranked"))
+                           "distance score", "reading"), rows, "ranked"))
     return "".join(body)
 
 

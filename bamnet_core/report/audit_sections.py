@@ -10,7 +10,9 @@ from html import escape
 from typing import Any
 
 from .record import RunRecord
+from .support import show
 from .tables import fmt, table
+from .verdict import report_settings
 
 
 def shortcut_and_subgroups(record: RunRecord) -> str:
@@ -25,15 +27,23 @@ def shortcut_and_subgroups(record: RunRecord) -> str:
     groups = record.metrics.get("subgroups")
     if isinstance(groups, dict) and groups.get("by"):
         body.append(f"<h3>Subgroups ({escape(str(groups.get('split')))} split)</h3>")
+        settings = report_settings(record)
         rows = []
         for by, entries in groups["by"].items():
             for e in entries:
-                low, high = (e.get("accuracy_interval") or [None, None])[:2]
+                pos = int(e.get("positives") or 0)
+                counts = {"pos": pos, "neg": int(e.get("images") or 0) - pos}
+                cells = [show(k, e.get(k), e.get("accuracy_interval") if k == "accuracy"
+                              else None, counts, min_positives=settings.min_positives,
+                              min_negatives=settings.min_negatives)
+                         for k in ("accuracy", "sensitivity", "specificity", "auc")]
                 rows.append((escape(by), escape(str(e.get("group"))), fmt(e.get("images")),
-                             f"{fmt(e.get('accuracy'))} [{fmt(low)}, {fmt(high)}]",
-                             fmt(e.get("auc")), "<b class=\"bad\">worse</b>"
-                             if e.get("worse") else ""))
-        body.append(table(("by", "group", "images", "accuracy [95%]", "ROC AUC", ""), rows))
+                             str(pos), *[escape(f"{c.value} {c.interval}" if c.method else
+                                                c.value) for c in cells],
+                             "<b class=\"bad\">worse</b>" if e.get("worse") else "no"))
+        body.append(table(("by", "group", "images", "positives", "accuracy [95%]",
+                           "sensitivity [95%]", "specificity [95%]", "ROC AUC",
+                           "significantly worse than the rest?"), rows))
     return "".join(body)
 
 

@@ -14,15 +14,16 @@ from typing import Any
 from . import figures
 from .audit_sections import generator_quality, shortcut_and_subgroups
 from .record import RunRecord
+from .support import show
 from .tables import (
     claimed_vs_reproduced,
     counts_table,
     fmt,
-    interval,
     metrics_table,
     table,
     warnings_list,
 )
+from .verdict import report_settings
 
 Img = Callable[[str, "bytes | None", str], str]
 
@@ -136,26 +137,40 @@ def probes_section(record: RunRecord, img: Img) -> str:
     body = []
     for name, results in (record.metrics.get("splits") or {}).items():
         per = results.get("per-source")
-        if isinstance(per, dict) and per.get("sources"):
-            body.append(f"<h3>Per source ({escape(name)}: {escape(per['mode'])})</h3>")
-            if per["mode"] == "evaluate per source":
-                body.append("<p>One model, its results on each source. A model that never saw "
-                            "a source is measured by <code>bamnet loso CONFIG</code>, which "
-                            "retrains once per held-out source.</p>")
-            rows = [(escape(src), str(e["images"]), str(e["positives"]),
-                     f"{fmt(e['sensitivity'])} {interval(e['intervals'].get('sensitivity'))}",
-                     f"{fmt(e['specificity'])} {interval(e['intervals'].get('specificity'))}")
-                    for src, e in per["sources"].items()]
-            body.append(table(("source", "images", "positives", "sensitivity [95%]",
-                               "specificity [95%]"), rows))
-            body.append(img(f"per-source-{name}", figures.per_source_figure(per, name),
-                            f"per source {name}"))
-            body.append(_held_out(per.get("held_out")))
+        if isinstance(per, dict) and len(per.get("sources") or {}) > 1:
+            body.append(per_source_block(name, per, img, record))
+        elif isinstance(per, dict) and per.get("sources"):
+            body.append(f"<p>Per source ({escape(name)}): one source only; no breakdown.</p>")
         body.append(_probe(name, results.get("source-probe")))
         body.append(_occlusion(name, results.get("occlusion")))
     body.append(shortcut_and_subgroups(record))
     body.append(generator_quality(record))
     return section("probes", "Shortcut probes", "".join(body) or "<p>No probes ran.</p>")
+
+
+def per_source_block(name: str, per: dict[str, Any], img: Img, record: RunRecord) -> str:
+    """Results per source with their support, the chart, and the held-out results."""
+    settings = report_settings(record)
+    body = [f"<h3>Per source ({escape(name)}: {escape(per['mode'])})</h3>"]
+    if per["mode"] == "evaluate per source":
+        body.append("<p>One model, its results on each source. A model that never saw "
+                    "a source is measured by <code>bamnet loso CONFIG</code>, which "
+                    "retrains once per held-out source.</p>")
+    rows = []
+    for src, e in per["sources"].items():
+        counts = {"pos": int(e["positives"]), "neg": int(e["images"]) - int(e["positives"])}
+        cells = [show(k, e.get(k), (e.get("intervals") or {}).get(k), counts,
+                      min_positives=settings.min_positives,
+                      min_negatives=settings.min_negatives)
+                 for k in ("sensitivity", "specificity")]
+        rows.append((escape(src), str(e["images"]), str(e["positives"]),
+                     *[escape(f"{c.value} {c.interval if c.supported else ''}") for c in cells]))
+    body.append(table(("source", "images", "positives", "sensitivity [95%]",
+                       "specificity [95%]"), rows))
+    body.append(img(f"per-source-{name}", figures.per_source_figure(per, name),
+                    f"per source {name}"))
+    body.append(_held_out(per.get("held_out")))
+    return "".join(body)
 
 
 def _held_out(held: dict[str, Any] | None) -> str:

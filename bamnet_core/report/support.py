@@ -73,7 +73,14 @@ def show(metric: str, value: Any, ci: Any, counts: dict[str, int] | None, *,
     if value is None:
         return Shown("–", "–", "")
     low, high = _bounds(ci)
-    parts = PROPORTIONS.get(metric)
+    if metric in ("sensitivity", "specificity", "accuracy") and "pos" in counts \
+            and "neg" in counts:  # the rate's own counts, from its value and denominator
+        total = {"sensitivity": counts["pos"], "specificity": counts["neg"],
+                 "accuracy": counts["pos"] + counts["neg"]}[metric]
+        counts = {"hit": round(float(value) * total), "miss": total - round(float(value) * total)}
+        parts: tuple | None = (("hit",), ("hit", "miss"))
+    else:
+        parts = PROPORTIONS.get(metric)
     if parts and all(k in counts for k in parts[1]) and (
             value in (0.0, 1.0) or low is None or low == high):
         exact = clopper_pearson(sum(counts[k] for k in parts[0]),

@@ -52,7 +52,12 @@ def interval(value: dict[str, Any] | None) -> str:
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[str]], cls: str = "") -> str:
-    """An HTML table; cells are already HTML."""
+    """An HTML table; cells are already HTML. Every column has a header.
+
+    :raises ValueError: for an empty header (a programming error, caught by the tests).
+    """
+    if any(not h.strip() for h in header):
+        raise ValueError(f"a report table column has no header: {list(header)}")
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'

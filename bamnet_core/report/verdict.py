@@ -13,6 +13,7 @@ evaluation excluded; they never change the reading. The rules are the run's
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -20,7 +21,7 @@ from pydantic import ValidationError
 from ..config.schema import ReportSection
 from ..errors import RunError
 from ..runs import layout
-from .record import RunRecord
+from .record import RunRecord, read_run
 from .verdict_evidence import Evidence, collect_evidence, headline_numbers
 
 LEVELS = ("strong", "some", "none", "info")
@@ -96,3 +97,12 @@ def verdict_of(record: RunRecord) -> Verdict:
     reading, sentence = overall(evidence)
     return Verdict(reading=reading, sentence=sentence, evidence=evidence,
                    headline=headline_numbers(record, settings))
+
+
+def run_verdict(run_dir: str | Path) -> Verdict | None:
+    """The verdict of the run folder ``run_dir``; None when it has no metrics yet.
+
+    :raises RunError: when it is not a run folder, or a file or ``[report]`` is damaged.
+    """
+    record = read_run(run_dir)
+    return verdict_of(record) if record.metrics.get("splits") else None

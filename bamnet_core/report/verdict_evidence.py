@@ -58,6 +58,16 @@ def _ci(interval: Any) -> str:
     return ""
 
 
+def _low(interval: Any, value: float) -> float:
+    """The low end of a 95% interval (the value itself for a run that recorded none).
+
+    A line counts as evidence only where patient resampling cannot explain it.
+    """
+    if isinstance(interval, (list, tuple)) and len(interval) == 2 and interval[0] is not None:
+        return float(interval[0])
+    return value
+
+
 def headline_split(record: RunRecord) -> tuple[str, dict[str, Any]]:
     """The split the headline numbers come from, and its results."""
     splits = record.metrics.get("splits") or {}
@@ -144,14 +154,15 @@ def baseline(record: RunRecord, rules: VerdictSection) -> Evidence:
     low = (diff.get("interval") or [None, None])[0]
     if low is None and isinstance(found.get("model_interval"), (list, tuple)):
         low = found["model_interval"][0] - auc  # a run without the paired interval
-    rule = (f"some: baseline AUC >= {rules.baseline_auc:g}; strong: besides, the model's lead "
+    rule = (f"some: baseline AUC (low end) >= {rules.baseline_auc:g}; strong: besides, the "
+            "model's lead "
             f"(low end of its paired interval) < {rules.baseline_margin:g}")
     finding = (f"baseline AUC {_f(auc)}{_ci(base.get('interval'))}, model {_f(model_auc)}"
                f"{_ci(found.get('model_interval'))}")
     if diff.get("value") is not None:
         finding += (f"; model - baseline {diff['value']:+.2f}{_ci(diff.get('interval'))} "
                     "(paired, same images)")
-    if auc < rules.baseline_auc:
+    if _low(base.get("interval"), auc) < rules.baseline_auc:
         return Evidence("baseline", "lung-blind baseline", "none", finding,
                         "image properties alone do not predict the class well",
                         rule, auc, tuple(base["interval"]) if base.get("interval") else None)
@@ -176,14 +187,22 @@ def occlusion(record: RunRecord, rules: VerdictSection) -> Evidence:
     finding = f"ROC AUC {_f(full)} → {_f(masked)}{_ci(occ.get('masked_interval'))}"
     if full is not None:
         finding += f"; drop {full - masked:+.2f}{_ci(drop)}"
-    rule = (f"some: masked AUC >= {rules.occlusion_some:g}; strong: >= "
-            f"{rules.occlusion_strong:g}")
-    level = "strong" if masked >= rules.occlusion_strong else \
-        "some" if masked >= rules.occlusion_some else "none"
+    low = _low(occ.get("masked_interval"), masked)
+    kept = (masked - 0.5) / (full - 0.5) if full is not None and full > 0.55 else 0.0
+    if full is not None and full > 0.55:
+        finding += f"; {max(kept, 0.0):.0%} of its separation kept"
+    rule = (f"some: masked AUC (low end) >= {rules.occlusion_some:g}, or above chance with "
+            f">= {rules.occlusion_kept:.0%} of the separation kept; strong: masked AUC (low "
+            f"end) >= {rules.occlusion_strong:g}")
+    level = "strong" if low >= rules.occlusion_strong else "some" \
+        if low >= rules.occlusion_some or (low > 0.5 and kept >= rules.occlusion_kept) \
+        else "none"
     meaning = {"strong": "with the lungs hidden it still separates the classes: it reads "
                          "something else",
-               "some": "with the lungs hidden it keeps part of its separation",
-               "none": "with the lungs hidden it loses its separation"}[level]
+               "some": "with the lungs hidden it keeps much of its separation: part of what "
+                       "it reads is outside the lungs",
+               "none": "with the lungs hidden it loses most of its separation: what it "
+                       "reads is mostly in the lungs"}[level]
     return Evidence("occlusion", "lungs masked", level, finding, meaning, rule, masked,
                     tuple(occ["masked_interval"]) if occ.get("masked_interval") else None)
 
