@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from bamnet_testing import TINY_CONFIG, run_cli
 
-SECTIONS = ("protocol", "data", "metrics", "plots", "gradcam", "probes", "claims", "config")
+SECTIONS = ("verdict", "headline", "probes", "plots", "metrics", "protocol", "data", "gradcam",
+            "claims", "config")
 
 
 def write_two_source_manifest(folder: Path, per_class: int = 8) -> Path:

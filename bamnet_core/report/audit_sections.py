@@ -7,8 +7,10 @@ so the sections appear only when the run computed them.
 from __future__ import annotations
 
 from html import escape
+from pathlib import Path
 from typing import Any
 
+from ..runs import layout
 from .record import RunRecord
 from .support import show
 from .tables import fmt, table
@@ -53,12 +55,21 @@ def generator_quality(record: RunRecord) -> str:
     quality = record.metrics.get("gan_quality")
     if not isinstance(made, dict) and not isinstance(quality, dict):
         return ""
-    body = ["<h3>Generator</h3>"]
+    body = []
     if isinstance(made, dict):
-        body.append(f"<p>{escape(str(made.get('name')))} made {fmt(made.get('synthetic'))} "
-                    f"images of {escape(str(made.get('class')))!s} from "
-                    f"{fmt(made.get('real'))} real training images; they are in the training "
-                    "split only.</p>")
+        count = int(made.get("synthetic") or 0)
+        if count == 0:
+            body.append(f"<p>{escape(str(made.get('name')))} was on but made <b>0</b> images: "
+                        f"{escape(str(made.get('note') or 'nothing to synthesise'))} (real "
+                        f"{escape(str(made.get('class')))} training images: "
+                        f"{fmt(made.get('real'))}, target {fmt(made.get('target'))}). "
+                        "Training used real images only.</p>")
+        else:
+            where = (" Its sample grids and losses are in <code>generator/</code> of the run "
+                     "folder." if (record.path / layout.GENERATOR).is_dir() else "")
+            body.append(f"<p>{escape(str(made.get('name')))} made {count} images of "
+                        f"{escape(str(made.get('class')))} from {fmt(made.get('real'))} real "
+                        f"training images; they are in the training split only.{where}</p>")
     for name, result in (quality or {}).items():
         if not isinstance(result, dict) or "fid" not in result:
             reason = (result or {}).get("skipped") or (result or {}).get("error") \
@@ -71,7 +82,37 @@ def generator_quality(record: RunRecord) -> str:
         body.append(table(("measure", "synthetic vs real", "real vs real (floor)"), [
             ("FID", fmt(result.get("fid")), fmt(floor.get("fid"))),
             ("KID", fmt(result.get("kid")), fmt(floor.get("kid")))]))
+        body.append(f"<p>{fid_reading(result.get('fid'), floor.get('fid'))}</p>")
         body.append(f"<p>Feature space: {escape(str(result.get('space')))} (FID compares only "
                     f"within one space). Near-copies of training images: "
                     f"{escape(str(memo.get('near_copies', '-')))}.</p>")
     return "".join(body)
+
+
+def fid_reading(fid: float | None, floor: float | None) -> str:
+    """One sentence on what the FID gap to the real-vs-real floor means."""
+    if not isinstance(fid, (int, float)) or not isinstance(floor, (int, float)):
+        return "FID could not be compared with its floor."
+    ratio = fid / floor if floor > 0 else float("inf")
+    return (f"The synthetic images sit {fid:.3g} from the real ones in feature space, where two "
+            f"halves of the real images sit {floor:.3g} apart"
+            + (f" ({ratio:.0f} times the floor)" if ratio != float("inf") and ratio >= 2 else "")
+            + ": " + ("the generator's images are clearly unlike real X-rays to this model, so "
+                      "the ablation below measures synthetic images of that kind"
+                      if ratio >= 2 else "the generator's images are close to real ones here")
+            + ".")
+
+
+def generator_figures(run_path: Path) -> list[tuple[str, bytes]]:
+    """The PNGs the generator wrote in its folder: the last of each subfolder (newest samples).
+
+    The generator owns the names inside its folder, so the report does not spell them.
+    """
+    folder = run_path / layout.GENERATOR
+    if not folder.is_dir():
+        return []
+    found: dict[Path, Path] = {}
+    for png in sorted(folder.rglob("*.png")):
+        if png.is_file() and not png.is_symlink() and png.stat().st_size < 8_000_000:
+            found[png.parent] = png  # sorted: the last one wins (the latest epoch)
+    return [(str(p.relative_to(run_path)), p.read_bytes()) for p in found.values()]

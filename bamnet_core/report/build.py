@@ -13,6 +13,7 @@ from pathlib import Path
 from .._util import atomic
 from ..runs import layout
 from .audit_lists import label_issues_section
+from .audit_sections import generator_figures, generator_quality
 from .model_card import model_card
 from .page import img_tag, render
 from .record import RunRecord, read_run
@@ -36,7 +37,8 @@ SECTION_TITLES = {
     "verdict": "Verdict", "headline": "Headline metrics",
     "protocol": "Protocol", "data": "Data and audit", "label-issues": "Label issues and outliers",
     "metrics": "Metrics", "plots": "Plots",
-    "gradcam": "Grad-CAM", "probes": "Shortcut probes", "claims": "Claimed vs reproduced",
+    "gradcam": "Grad-CAM", "probes": "Shortcut probes", "generator": "Generator",
+    "claims": "Claimed vs reproduced",
     "external": "External validation", "config": "Config",
 }
 
@@ -85,9 +87,13 @@ def build_report(run_dir: str | Path) -> ReportFiles:
     parts = [("verdict", section("verdict", "Verdict: can the headline number be trusted?",
                                  verdict_html(verdict))),
              ("headline", section("headline", "Headline metrics", headline_html(verdict))),
-             ("probes", probes_section(record, img)), ("plots", plots_section(record, img)),
-             ("metrics", metrics_section(record)), ("protocol", protocol_section(record)),
-             ("data", data_section(record))]
+             ("probes", probes_section(record, img)), ("plots", plots_section(record, img))]
+    if made := generator_quality(record):
+        shown = "".join(f"<p><code>{escape(name)}</code></p>" + img_tag(png, name)
+                        for name, png in generator_figures(record.path))
+        parts.append(("generator", section("generator", "Generator", made + shown)))
+    parts += [("metrics", metrics_section(record)), ("protocol", protocol_section(record)),
+              ("data", data_section(record))]
     if lists := label_issues_section(record):
         parts.append(("label-issues", lists))
     parts += [("gradcam", gradcam_section(record, img, plots)),

@@ -15,6 +15,7 @@ from .._util import atomic
 from ..errors import RunError
 from .page import render
 from .record import RunRecord, read_run
+from .run_summary import run_description
 from .sections import DISCLAIMER, section
 from .tables import METRIC_ROWS, claimed_vs_reproduced, fmt, interval, metric_value, table
 from .verdict import verdict_of
@@ -61,12 +62,13 @@ def compare_runs(run_dirs: Sequence[str | Path], output: str | Path) -> Path:
         raise RunError("compare needs at least two run folders",
                        hint="bamnet compare runs/A runs/B [-o compare.html]")
     records = [read_run(d) for d in run_dirs]
-    header = ["run", "verdict", "protocol", "headline split", "generator"]
+    header = ["run", "verdict", "data and model", "protocol", "headline split", "generator"]
     verdicts = [verdict_of(r) for r in records]
     rows = []
     for r, v in zip(records, verdicts, strict=True):
         split, _ = _headline(r)
         rows.append((escape(r.name), f'<b class="lv-{v.level}">{escape(v.reading)}</b>',
+                     escape(run_description(r)),
                      "image-level (LEAKY)" if r.leaky else "patient-grouped",
                      escape(split), generator_cell(r)))
     runs = table(header, rows)
@@ -104,7 +106,8 @@ def compare_runs(run_dirs: Sequence[str | Path], output: str | Path) -> Path:
         ("probes", "Shortcut probes", section("probes", "Shortcut probes",
                                               table(["probe", *names], probe_rows))),
         ("claims", "Claimed vs reproduced", section("claims", "Claimed vs reproduced",
-            claimed_vs_reproduced([(r.name, r.metrics, r.leaky) for r in records]))),
+            claimed_vs_reproduced([(r.name, r.metrics, r.leaky, run_description(r))
+                                   for r in records]))),
     ]
     out = Path(output)
     try:

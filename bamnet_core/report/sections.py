@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from . import figures
-from .audit_sections import generator_quality, shortcut_and_subgroups
+from .audit_sections import shortcut_and_subgroups
 from .record import RunRecord
+from .run_summary import model_description, run_description
 from .support import show
 from .tables import (
     claimed_vs_reproduced,
@@ -74,12 +75,6 @@ def data_section(record: RunRecord) -> str:
             f"<li><b>{escape(src)}</b>: {escape(f.get('fact', ''))}</li>"
             for src, f in facts.items()) + "</ul>")
     body.append("<h3>Audit warnings</h3>" + warnings_list(audit.get("warnings") or []))
-    generator = record.config.get("generator", {})
-    if generator.get("enabled"):
-        body.append(f"<h3>Generator</h3><p>{escape(str(generator.get('name')))} synthesised "
-                    f"{escape(str(generator.get('balance_class')))} images for training "
-                    "only; see <code>generator/</code> in the run folder for its samples and "
-                    "losses.</p>")
     return section("data", "Data and audit", "".join(body))
 
 
@@ -144,7 +139,6 @@ def probes_section(record: RunRecord, img: Img) -> str:
         body.append(_probe(name, results.get("source-probe")))
         body.append(_occlusion(name, results.get("occlusion")))
     body.append(shortcut_and_subgroups(record))
-    body.append(generator_quality(record))
     return section("probes", "Shortcut probes", "".join(body) or "<p>No probes ran.</p>")
 
 
@@ -211,10 +205,28 @@ def _occlusion(name: str, occ: Any) -> str:
 
 
 def claims_section(record: RunRecord) -> str:
-    """The paper's claimed accuracy beside this run's, protocol named on every row."""
-    runs = [(record.name, record.metrics, record.leaky)]
-    runs += [(f"{record.name} on {name}", m, False) for name, m in record.external.items()]
+    """The paper's claimed accuracy beside this run's, protocol and run named on every row.
+
+    Another dataset's row says "external" only when ``bamnet evaluate`` checked that it is
+    disjoint from the run (an evaluation made before that check says it was not checked).
+    """
+    described = run_description(record)
+    runs = [(record.name, record.metrics, record.leaky, described)]
+    for name, m in record.external.items():
+        checked = isinstance(m.get("overlap"), dict)
+        label = f"{record.name} on {name}" + ("" if checked else
+                                              " (overlap with the run not checked)")
+        data = m.get("overlap", {}).get("kept", (m.get("data") or {}).get("images"))
+        runs.append((label, m if checked else _not_external(m), False,
+                     f"{data} images of {name}; {model_description(record.config)}"))
     return section("claims", "Claimed vs reproduced", claimed_vs_reproduced(runs))
+
+
+def _not_external(metrics: dict[str, Any]) -> dict[str, Any]:
+    """An unchecked evaluation's metrics with its split renamed: it may not be external."""
+    splits = metrics.get("splits") or {}
+    return {**metrics, "splits": {("other data, overlap unchecked" if k == "external" else k): v
+                                  for k, v in splits.items()}}
 
 
 def config_section(record: RunRecord) -> str:
