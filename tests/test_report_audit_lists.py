@@ -47,7 +47,7 @@ def _tables(html: str) -> dict[str, list[tuple[str, str]]]:
     """``{"label issues": [(file name, image cell), ...], "outliers": [...]}`` in rank order."""
     section = re.search(r'<section id="label-issues">(.*?)</section>', html, re.S)
     assert section, "no label-issues section in report.html"
-    issues, outliers = section.group(1).split("<h3>Outliers</h3>")
+    issues, outliers = section.group(1).split("<summary><b>Outliers</b></summary>")
     return {name: [(Path(path).name, cell) for _, cell, path in ROW.findall(part)]
             for name, part in (("label issues", issues), ("outliers", outliers))}
 

@@ -147,7 +147,8 @@ def shortcut_baseline(
     result = {**base, "status": "done", "model": "HistGradientBoostingClassifier",
               "folds": n_splits, "grouped_by": "patient_id", "properties": len(names),
               "auc": None if auc is None else round(auc, 4), "interval": interval,
-              "flagged": auc is not None and auc >= threshold, "top_properties": top}
+              "flagged": auc is not None and auc >= threshold, "top_properties": top,
+              "sources": len({s.source for s in real})}
     result["finding"] = finding(result)
     return result
 
@@ -161,8 +162,11 @@ def finding(result: Mapping[str, Any]) -> str | None:
     top = ", ".join(f"{t['property']} {t['auc']:.2f}" for t in result["top_properties"][:3])
     return (f"a classifier that never sees the lungs predicts the class from image properties "
             f"alone with ROC-AUC {result['auc']:.2f}{ci}, at or above {result['threshold']:g}; "
-            f"strongest single properties (AUC): {top}. Harmonise or stratify by source "
-            "before trusting a CNN's score")
+            f"strongest single properties (AUC): {top}. "
+            + ("Harmonise or stratify by source before trusting a CNN's score"
+               if result.get("sources", 2) > 1 else
+               "With one source, the classes' images were made differently within it: "
+               "harmonise them before trusting a CNN's score"))
 
 
 def baseline_on_split(train: Sequence[Sample], evaluate: Sequence[Sample],

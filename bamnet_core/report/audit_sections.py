@@ -16,6 +16,12 @@ from .support import show
 from .tables import fmt, table
 from .verdict import report_settings
 
+BASELINES_EXPLAINED = (
+    "Two lung-blind figures, two questions: this one is fitted on the run's training split and "
+    "scored on the split the model is scored on, so it compares like with like (the verdict "
+    "uses it); the audit's figure under Data and audit is cross-validated over the whole "
+    "dataset, grouped by patient, and describes the data before any model.")
+
 
 def shortcut_and_subgroups(record: RunRecord) -> str:
     """The image-property baseline beside the model, and metrics by subgroup."""
@@ -23,9 +29,10 @@ def shortcut_and_subgroups(record: RunRecord) -> str:
     baseline = record.metrics.get("shortcut_baseline")
     if isinstance(baseline, dict) and baseline.get("sentence"):
         cls = "bad" if (baseline.get("baseline") or {}).get("auc", 0) >= 0.75 else ""
-        body.append(f"<h3>Image-property baseline</h3><p class=\"{cls}\">"
+        body.append(f"<h3>Lung-blind baseline, test split</h3><p class=\"{cls}\">"
                     f"{escape(baseline['sentence'].capitalize())} (the baseline sees only "
-                    "size, colour mode, format, intensity, borders and DICOM tags).</p>")
+                    "size, colour mode, format, intensity, borders and DICOM tags).</p>"
+                    f"<p class=\"small\">{escape(BASELINES_EXPLAINED)}</p>")
     groups = record.metrics.get("subgroups")
     if isinstance(groups, dict) and groups.get("by"):
         body.append(f"<h3>Subgroups ({escape(str(groups.get('split')))} split)</h3>")

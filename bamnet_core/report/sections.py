@@ -74,6 +74,11 @@ def data_section(record: RunRecord) -> str:
         body.append("<h3>Known population facts</h3><ul>" + "".join(
             f"<li><b>{escape(src)}</b>: {escape(f.get('fact', ''))}</li>"
             for src, f in facts.items()) + "</ul>")
+    cv = audit.get("shortcut_baseline") or {}
+    if cv.get("status") == "done" and cv.get("auc") is not None:
+        body.append(f"<p>Lung-blind baseline, cross-validated over the whole dataset (grouped "
+                    f"by patient): ROC-AUC {fmt(cv['auc'], 2)}. The verdict's figure is the "
+                    "one on the test split, beside the model (Shortcut probes).</p>")
     body.append("<h3>Audit warnings</h3>" + warnings_list(audit.get("warnings") or []))
     return section("data", "Data and audit", "".join(body))
 
