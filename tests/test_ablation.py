@@ -42,8 +42,12 @@ def test_the_quickstart_gan_ablation_runs_end_to_end(cli, tmp_path):
     with open(folder / "comparison.csv", encoding="utf-8") as fh:
         assert len(list(csv.DictReader(fh))) == len(comparison["metrics"])
     report = (with_dir / "report.html").read_text()
-    assert "<h3>Generator</h3>" in report and "FID" in report and "real vs real" in report
-    assert "Image-property baseline" in report
+    generator = report.split('<section id="generator">', 1)[1].split("</section>", 1)[0]
+    assert "FID" in generator and "real vs real" in generator and "<img" in generator
+    assert report.count("<h2>Generator</h2>") == 1  # one Generator section, not two
+    assert "Lung-blind baseline, test split" in report
+    rows = comparison["metrics"]
+    assert all("interval_low" in r and "degenerate" in r for r in rows)
     seeds = {json.loads((d / "meta.json").read_text())["seed"] for d in (with_dir, without_dir)}
     assert len(seeds) == 1
 

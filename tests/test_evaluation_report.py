@@ -10,16 +10,21 @@ import numpy as np
 import pytest
 from bamnet_testing import TINY_CONFIG, run_cli
 
-SECTIONS = ("protocol", "data", "metrics", "plots", "gradcam", "probes", "claims", "config")
+SECTIONS = ("verdict", "headline", "probes", "plots", "metrics", "protocol", "data", "gradcam",
+            "claims", "config")
 
 
-def write_two_source_manifest(folder: Path, per_class: int = 8) -> Path:
-    """Phantom PNGs from two sources (one per class mostly), with patients of two images."""
+def write_two_source_manifest(folder: Path, per_class: int = 8, *, seed: int = 5,
+                              prefix: str = "") -> Path:
+    """Phantom PNGs from two sources (one per class mostly), with patients of two images.
+
+    :param prefix: starts every patient id (other patients than another manifest's).
+    """
     import cv2
 
     from bamnet_paper.phantoms import draw, random_anatomy
 
-    rng = np.random.default_rng(5)
+    rng = np.random.default_rng(seed)
     rows = ["path,label,patient_id,source"]
     for label in ("normal", "covid"):
         for i in range(per_class):
@@ -29,7 +34,7 @@ def write_two_source_manifest(folder: Path, per_class: int = 8) -> Path:
             for k in range(2):
                 name = f"{label}-{i}-{k}.png"
                 cv2.imwrite(str(folder / name), draw(anatomy, rng, size=48))
-                rows.append(f"{name},{label},{label}-{i},{source}")
+                rows.append(f"{name},{label},{prefix}{label}-{i},{source}")
     path = folder / "manifest.csv"
     path.write_text("\n".join(rows) + "\n")
     return path
@@ -172,12 +177,13 @@ def test_report_of_a_folder_that_is_not_a_run_is_one_error_line(tmp_path: Path):
 def test_evaluate_on_external_data_then_compare(tiny_run: Path, tmp_path: Path):
     data = tmp_path / "other"
     data.mkdir()
-    manifest = write_two_source_manifest(data, per_class=4)
+    manifest = write_two_source_manifest(data, per_class=4, seed=6, prefix="other-")
     result = run_cli("evaluate", str(tiny_run), "--data", str(manifest), "--name", "other",
                      "--json")
     assert result.exit_code == 0, result.stderr
     payload = json.loads(result.stdout)
     assert payload["metrics"]["splits"]["external"]["images"] == 16
+    assert payload["metrics"]["overlap"]["excluded"] == 0
     assert (tiny_run / "external" / "other" / "metrics.json").is_file()
     assert 'id="external"' in (tiny_run / "report.html").read_text()
     missing = run_cli("evaluate", str(tiny_run), "--data", str(tmp_path / "nope"))

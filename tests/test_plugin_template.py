@@ -58,3 +58,11 @@ def test_plugins_new_refuses_bad_input(cli, tmp_path: Path, argv, message):
     result = cli(*argv, "--dest", str(tmp_path))
     assert result.exit_code == 1 and message in result.stderr
     assert not any(tmp_path.iterdir())
+
+
+def test_a_name_that_ends_in_the_kind_is_not_doubled():
+    from bamnet_core.plugins.template import class_name, component_name
+
+    assert component_name("my-net", "net") == "my-net" and class_name("my-net", "Net") == "MyNet"
+    assert component_name("foo", "net") == "foo-net" and class_name("foo", "Net") == "FooNet"
+    assert component_name("subnet", "net") == "subnet-net"  # only a whole last word counts

@@ -47,7 +47,7 @@ def _tables(html: str) -> dict[str, list[tuple[str, str]]]:
     """``{"label issues": [(file name, image cell), ...], "outliers": [...]}`` in rank order."""
     section = re.search(r'<section id="label-issues">(.*?)</section>', html, re.S)
     assert section, "no label-issues section in report.html"
-    issues, outliers = section.group(1).split("<h3>Outliers</h3>")
+    issues, outliers = section.group(1).split("<summary><b>Outliers</b></summary>")
     return {name: [(Path(path).name, cell) for _, cell, path in ROW.findall(part)]
             for name, part in (("label issues", issues), ("outliers", outliers))}
 
@@ -118,7 +118,9 @@ def test_the_thumbnails_display_in_headless_chromium(deep_run, tmp_path: Path):
     assert dom.returncode == 0, dom.stderr[-2000:]
     attrs = dict(re.findall(r'data-(\w+)="([^"]*)"', re.search(r"<body([^>]*)>",
                                                                 dom.stdout).group(1)))
-    assert attrs["sections"].split(",")[:3] == ["protocol", "data", "label-issues"]
+    shown = attrs["sections"].split(",")
+    assert shown[:2] == ["verdict", "headline"]  # the verdict first, the details later
+    assert shown[shown.index("data") + 1] == "label-issues"
     assert int(attrs["images"]) >= 2 * 4 and attrs["broken"] == "0"
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from bamnet_testing import TINY_CONFIG, run_cli
 
-SECTIONS = ("protocol", "data", "metrics", "plots", "gradcam", "probes", "claims", "config")
+SECTIONS = ("verdict", "headline", "probes", "plots", "metrics", "protocol", "data", "gradcam",
+            "claims", "config")
 # Appended to a copy of the report only: after load, count images that did not decode.
 PROBE = """<script>
 window.addEventListener('load', () => {

@@ -61,10 +61,16 @@ def _cell(value: Any, signed: bool = False) -> str:
 
 def comparison_table(comparison: dict[str, Any]) -> Table:
     """One row per split and metric: with, without, difference."""
-    table = Table("split", "metric", "with generator", "without", "difference")
+    table = Table("split", "metric", "with generator", "without", "difference",
+                  "95% interval (paired)", "note")
     for row in comparison["metrics"]:
+        low, high = row.get("interval_low"), row.get("interval_high")
+        ci = f"{low:+.3f} to {high:+.3f}" if low is not None and high is not None else "-"
+        note = f"[bold red]degenerate: {row['degenerate']}[/]" if row.get("degenerate") else \
+            ("" if row.get("significant") else "[dim]not significant[/]")
         table.add_row(row["split"], row["metric"], _cell(row["with_generator"]),
-                      _cell(row["without_generator"]), _cell(row["difference"], signed=True))
+                      _cell(row["without_generator"]), _cell(row["difference"], signed=True),
+                      ci, note)
     return table
 
 

@@ -9,6 +9,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ..config.schema import ReportSection
+from ..report.support import show
+
 _ROWS_SHOWN = 10
 
 
@@ -69,25 +72,35 @@ def render_deep(deep: dict[str, Any] | None, console: Console) -> None:
         console.print(f"thumbnails of {name}: {escape(path)}", highlight=False)
 
 
-def render_subgroups(subgroups: dict[str, Any] | None, console: Console) -> None:
-    """Per-group accuracy and AUC with intervals; groups doing worse are marked."""
+def render_subgroups(subgroups: dict[str, Any] | None, console: Console,
+                     settings: ReportSection | None = None) -> None:
+    """Per-group accuracy and AUC with intervals; groups doing worse are marked.
+
+    An AUC on a group with fewer positives or negatives than ``settings`` asks
+    for reads "too few (n = k)"; an accuracy of 0 or 1 gets its exact interval.
+    """
     if not subgroups or not subgroups.get("by"):
         return
+    settings = settings or ReportSection()
+    least = {"min_positives": settings.min_positives, "min_negatives": settings.min_negatives}
     table = Table("by", "group", "images", "patients", "accuracy (95% CI)", "AUC", "worse?",
                   title=f"subgroups ({subgroups['split']} split)", title_justify="left")
     for attribute, groups in subgroups["by"].items():
         for g in groups:
-            acc = "-" if g["accuracy"] is None else \
-                f"{g['accuracy']:.2f} ({_interval(g['accuracy_interval'])})"
+            pos = int(g.get("positives") or 0)
+            counts = {"pos": pos, "neg": int(g["images"]) - pos}
+            acc = show("accuracy", g["accuracy"], g["accuracy_interval"], counts, **least)
+            auc = show("auc", g["auc"], None, counts, **least)
             table.add_row(attribute, escape(g["group"]), str(g["images"]), str(g["patients"]),
-                          acc, "-" if g["auc"] is None else f"{g['auc']:.2f}",
-                          "[red]yes[/red]" if g["worse"] else "")
+                          f"{acc.value} {acc.interval}", auc.value,
+                          "[red]yes[/red]" if g["worse"] else "no")
     console.print(table)
 
 
-def render_run_audit(metrics: dict[str, Any], console: Console) -> None:
+def render_run_audit(metrics: dict[str, Any], console: Console,
+                     settings: ReportSection | None = None) -> None:
     """After a run: the shortcut baseline beside the model, and the subgroup table."""
     sentence = (metrics.get("shortcut_baseline") or {}).get("sentence")
     if sentence:
         console.print(sentence[0].upper() + sentence[1:] + ".", highlight=False)
-    render_subgroups(metrics.get("subgroups"), console)
+    render_subgroups(metrics.get("subgroups"), console, settings)

@@ -21,7 +21,9 @@ def register(app: typer.Typer, state: CLIState) -> None:
     def evaluate(
         run_dir: Annotated[Path, typer.Argument(help="A run folder made by `bamnet run`.")],
         data: Annotated[str, typer.Option(
-            "--data", help="Dataset folder, manifest CSV, or a preset whose [data] to use.")],
+            "--data", help="Dataset folder, manifest CSV, or a preset whose \\[data] section "
+                       "to use. Images the run saw are excluded (content, near copy, "
+                       "patient).")],
         source: Annotated[str | None, typer.Option(
             "--source", help="Read --data with this dataset source instead of detecting.")]
             = None,
@@ -41,6 +43,10 @@ def register(app: typer.Typer, state: CLIState) -> None:
             print_json({"folder": str(result.folder), "metrics": result.metrics,
                         "report": result.report})
             return
+        overlap = result.metrics.get("overlap") or {}
+        if overlap.get("excluded"):
+            warn(f"excluded {overlap['excluded']} of {overlap['images']} images the run saw: "
+                 f"{overlap['sentence']}; metrics are on the {overlap['kept']} it never saw")
         out().print(summary_table(result.metrics))
         if "error" in result.report:
             warn(f"the report could not be rebuilt: {result.report['error']}")

@@ -25,8 +25,12 @@ def register(app: typer.Typer, state: CLIState) -> None:
         files = build_report(run_dir)
         if json_:
             print_json({"report": str(files.html), "model_card": str(files.model_card),
-                        "plots": [str(p) for p in files.plots], "sections": files.sections})
+                        "plots": [str(p) for p in files.plots], "sections": files.sections,
+                        "verdict": files.verdict})
             return
+        if files.verdict:
+            out().print(f"Verdict: {files.verdict['reading']}. {files.verdict['sentence']}",
+                        highlight=False, markup=False, soft_wrap=True)
         out().print(f"Report: {files.html}\nModel card: {files.model_card}", highlight=False,
                     soft_wrap=True)
 

@@ -27,6 +27,7 @@ from .run_options import (
     load_run_config,
 )
 from .state import CLIState
+from .verdict_display import render_verdict
 
 _SUMMARY = ("accuracy", "sensitivity", "specificity", "roc_auc")
 
@@ -104,8 +105,14 @@ def render_run(result: RunResult, *, json_: bool, until: str | None = None) -> N
     :param until: the stage the run stopped after; the folder is then printed
         with the command that continues it.
     """
+    from ..report import read_run, report_settings, verdict_of
+
+    record = read_run(result.run_dir) if until is None and result.metrics.get("splits") \
+        else None
+    verdict = verdict_of(record) if record is not None else None
     if json_:
         print_json({"run_dir": str(result.run_dir), "files": result.files,
+                    "verdict": verdict.to_dict() if verdict else None,
                     "metrics": result.metrics, "warnings": result.warnings})
         return
     for message in result.warnings:
@@ -115,8 +122,11 @@ def render_run(result: RunResult, *, json_: bool, until: str | None = None) -> N
         console.print(f"Stopped after stage {until}. Continue with: bamnet resume "
                       f"{result.run_dir}", highlight=False, soft_wrap=True)
         return
+    if verdict is not None:
+        render_verdict(verdict, console)
     console.print(summary_table(result.metrics))
-    render_run_audit(result.metrics, console)
+    render_run_audit(result.metrics, console,
+                     report_settings(record) if record is not None else None)
     if result.metrics.get("split", {}).get("leaky"):
         warn("this run used an image-level split: its metrics are optimistic")
     for label, key in (("Report", "report"), ("Model", "model")):

@@ -162,6 +162,33 @@ class ExportSection(Section):
                                     description="training images that calibrate int8")
 
 
+class VerdictSection(Section):
+    baseline_auc: float = Field(0.75, ge=0.5, le=1.0, description="a lung-blind baseline "
+                                "at or above this ROC-AUC on the test split is shortcut evidence")
+    baseline_margin: float = Field(0.05, ge=0.0, le=0.5, description="strong when the model "
+                                   "does not beat that baseline by this much (the low end of "
+                                   "the paired interval of their AUC difference)")
+    occlusion_some: float = Field(0.65, ge=0.5, le=1.0, description="ROC-AUC with the lungs "
+                                  "masked at or above this: some evidence")
+    occlusion_strong: float = Field(0.8, ge=0.5, le=1.0, description="ROC-AUC with the lungs "
+                                    "masked at or above this: strong evidence")
+    occlusion_kept: float = Field(0.5, ge=0.0, le=1.0, description="share of the model's "
+                                  "separation (AUC - 0.5) kept with the lungs masked, above "
+                                  "chance: some evidence")
+    probe_margin: float = Field(0.15, ge=0.0, le=1.0, description="source probe accuracy this "
+                                "far above chance (low end of its interval): some evidence")
+    loso_floor: float = Field(0.5, ge=0.0, le=1.0, description="a held-out source whose "
+                              "sensitivity or specificity falls below this: some evidence")
+
+
+class ReportSection(Section):
+    min_positives: int = Field(5, ge=1, le=10_000, description="a sensitivity or ROC-AUC "
+                               "needs this many positive images, else it reads \"too few\"")
+    min_negatives: int = Field(5, ge=1, le=10_000, description="a specificity or ROC-AUC "
+                               "needs this many negative images, else it reads \"too few\"")
+    verdict: VerdictSection = Field(default_factory=VerdictSection)
+
+
 SECTIONS: dict[str, type[Section]] = {
     "run": RunSection,
     "data": DataSection,
@@ -173,6 +200,7 @@ SECTIONS: dict[str, type[Section]] = {
     "evaluate": EvaluateSection,
     "audit": AuditSection,
     "export": ExportSection,
+    "report": ReportSection,
 }
 
 

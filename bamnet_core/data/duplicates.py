@@ -62,7 +62,7 @@ def _near_pairs(prints: Sequence[Fingerprint], threshold: int) -> list[Duplicate
     for fp in sorted(prints, key=lambda f: f.path):
         unique.setdefault(fp.sha256, fp)  # one representative per exact group
     reps = list(unique.values())
-    hashes = _as_words(fp.dhash for fp in reps)
+    hashes = dhash_words(fp.dhash for fp in reps)
     out: list[DuplicatePair] = []
     for start in range(0, len(reps), _CHUNK):
         block = hashes[start:start + _CHUNK]
@@ -76,7 +76,7 @@ def _near_pairs(prints: Sequence[Fingerprint], threshold: int) -> list[Duplicate
     return out
 
 
-def _as_words(values: Iterable[int]) -> np.ndarray:
-    """Hashes as an ``(n, 4)`` uint64 array (256 bits in four words)."""
+def dhash_words(values: Iterable[int]) -> np.ndarray:
+    """dHashes as an ``(n, 4)`` uint64 array (256 bits in four words), for XOR distances."""
     raw = b"".join(int(v).to_bytes(DHASH_BITS // 8, "big") for v in values)
     return np.frombuffer(raw, dtype=">u8").astype(np.uint64).reshape(-1, DHASH_BITS // 64)

@@ -147,7 +147,8 @@ def shortcut_baseline(
     result = {**base, "status": "done", "model": "HistGradientBoostingClassifier",
               "folds": n_splits, "grouped_by": "patient_id", "properties": len(names),
               "auc": None if auc is None else round(auc, 4), "interval": interval,
-              "flagged": auc is not None and auc >= threshold, "top_properties": top}
+              "flagged": auc is not None and auc >= threshold, "top_properties": top,
+              "sources": len({s.source for s in real})}
     result["finding"] = finding(result)
     return result
 
@@ -161,20 +162,29 @@ def finding(result: Mapping[str, Any]) -> str | None:
     top = ", ".join(f"{t['property']} {t['auc']:.2f}" for t in result["top_properties"][:3])
     return (f"a classifier that never sees the lungs predicts the class from image properties "
             f"alone with ROC-AUC {result['auc']:.2f}{ci}, at or above {result['threshold']:g}; "
-            f"strongest single properties (AUC): {top}. Harmonise or stratify by source "
-            "before trusting a CNN's score")
+            f"strongest single properties (AUC): {top}. "
+            + ("Harmonise or stratify by source before trusting a CNN's score"
+               if result.get("sources", 2) > 1 else
+               "With one source, the classes' images were made differently within it: "
+               "harmonise them before trusting a CNN's score"))
 
 
 def baseline_on_split(train: Sequence[Sample], evaluate: Sequence[Sample],
                       properties: Mapping[str, Mapping[str, Any]],
-                      classes: Sequence[str], *, seed: int = 0) -> dict[str, Any] | None:
+                      classes: Sequence[str], *, seed: int = 0,
+                      model_probs: np.ndarray | None = None) -> dict[str, Any] | None:
     """Fit on ``train``, score ``evaluate``: the property-only AUC on the model's own split.
 
     :param classes: class names in the model's output order.
-    :returns: ``auc``, ``interval`` and ``images``; None when a split lacks a class.
+    :param model_probs: the model's probabilities for ``evaluate`` (same order); when
+        given, ``difference`` holds model AUC minus baseline AUC on the same images
+        with a paired patient-bootstrap interval (both AUCs on each resample).
+    :returns: ``auc``, ``interval`` and ``images`` (and ``difference``); None when a
+        split lacks a class.
     """
     tr = [s for s in train if not s.synthetic and s.path in properties]
-    ev = [s for s in evaluate if not s.synthetic and s.path in properties]
+    rows = [i for i, s in enumerate(evaluate) if not s.synthetic and s.path in properties]
+    ev = [evaluate[i] for i in rows]
     y_tr = np.array([list(classes).index(s.label) for s in tr])
     y_ev = np.array([list(classes).index(s.label) for s in ev])
     if len(set(y_tr.tolist())) < 2 or len(set(y_ev.tolist())) < 2:
@@ -185,7 +195,22 @@ def baseline_on_split(train: Sequence[Sample], evaluate: Sequence[Sample],
     probs = np.zeros((len(ev), len(classes)))
     probs[:, model.classes_] = model.predict_proba(x[len(tr):])
     auc = auc_score(y_ev, probs, len(classes))
+    patients = [s.patient_id for s in ev]
     interval = patient_bootstrap(lambda i: auc_score(y_ev[i], probs[i], len(classes)),
-                                 [s.patient_id for s in ev], seed=seed)
-    return {"auc": None if auc is None else round(auc, 4), "interval": interval,
-            "images": len(ev)}
+                                 patients, seed=seed)
+    result: dict[str, Any] = {"auc": None if auc is None else round(auc, 4),
+                              "interval": interval, "images": len(ev)}
+    if model_probs is not None and auc is not None:
+        theirs = np.asarray(model_probs)[rows]
+
+        def lead(i: np.ndarray) -> float | None:
+            a, b = auc_score(y_ev[i], theirs[i], len(classes)), \
+                auc_score(y_ev[i], probs[i], len(classes))
+            return None if a is None or b is None else a - b
+
+        value = lead(np.arange(len(ev)))
+        result["difference"] = {
+            "value": None if value is None else round(value, 4),
+            "interval": patient_bootstrap(lead, patients, seed=seed),
+            "images": len(ev), "paired": "same images, patients resampled"}
+    return result

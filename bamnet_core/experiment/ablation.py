@@ -4,8 +4,10 @@
 sibling run folders (``<stamp>-with-generator``, ``<stamp>-without-generator``),
 the resolved config both started from, and ``comparison.json`` /
 ``comparison.csv``: each headline metric per split, side by side, with the
-difference. Same seed, same data, same split: the comparison checks that the
-two runs' validation and test splits are identical before it compares them.
+difference and its paired patient-bootstrap interval; a run that predicts one
+class for every image of a split is marked degenerate there. Same seed, same
+data, same split: the comparison checks that the two runs' validation and test
+splits are identical before it compares them.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ..errors import ConfigError, RunError
 from ..plugins.manager import PluginHost
 from ..runs import folder as rf
 from ..runs import layout
+from .paired_difference import excludes_zero, paired_differences
 from .runner import RunResult, run_experiment
 
 ABLATABLE = ("generator",)
@@ -50,16 +53,27 @@ def compare(runs: dict[str, RunResult]) -> dict[str, Any]:
     if _held_out_rows(with_.run_dir) != _held_out_rows(without.run_dir):
         raise RunError("the two runs of the ablation have different validation or test splits",
                        hint="the data changed between the two runs; run the ablation again")
+    m = with_.metrics
+    paired = paired_differences(with_.run_dir, without.run_dir, classes=m["classes"],
+                                positive=m["positive"], threshold=m["threshold"])
     rows = []
     for split, results in with_.metrics["splits"].items():
         a = results.get("classification", {})
         b = without.metrics["splits"].get(split, {}).get("classification", {})
+        mine = paired.get(split, {})
+        degenerate = [k for k, flag in (mine.get("degenerate") or {}).items() if flag]
         for metric in METRICS:
             x, y = a.get(metric), b.get(metric)
+            found = (mine.get("metrics") or {}).get(metric) or {}
+            interval = found.get("interval")
             rows.append({"split": split, "metric": metric, "with_generator": x,
                          "without_generator": y,
                          "difference": x - y if isinstance(x, float) and isinstance(y, float)
-                         else None})
+                         else None,
+                         "interval_low": interval[0] if interval else None,
+                         "interval_high": interval[1] if interval else None,
+                         "significant": excludes_zero(interval),
+                         "degenerate": ", ".join(f"{k} generator" for k in degenerate)})
     return {"ablated": "generator", "same_held_out_split": True,
             "runs": {k: str(v.run_dir.name) for k, v in runs.items()},
             "images": {k: {s: r["images"] for s, r in v.metrics["splits"].items()}
@@ -73,7 +87,8 @@ def comparison_csv(comparison: dict[str, Any]) -> str:
     """The metric rows of a comparison as CSV."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=["split", "metric", "with_generator",
-                                             "without_generator", "difference"],
+                                             "without_generator", "difference", "interval_low",
+                                             "interval_high", "significant", "degenerate"],
                             lineterminator="\n")
     writer.writeheader()
     writer.writerows(comparison["metrics"])

@@ -118,7 +118,8 @@ def compare_with_model(train: Sequence[Sample], evaluated: Sequence[Sample], y: 
                        probs: np.ndarray, properties: Mapping[str, Mapping[str, Any]],
                        classes: Sequence[str], split: str, seed: int) -> dict[str, Any]:
     """The property-only AUC and the model's AUC on the same split, and one sentence."""
-    baseline = baseline_on_split(train, evaluated, properties, classes, seed=seed)
+    baseline = baseline_on_split(train, evaluated, properties, classes, seed=seed,
+                                 model_probs=probs)
     model_auc = auc_score(y, probs, len(classes))
     model_interval = patient_bootstrap(lambda i: auc_score(y[i], probs[i], len(classes)),
                                        [s.patient_id for s in evaluated], seed=seed)

@@ -52,7 +52,8 @@ def labels_of(config: Config, loaded: LoadedImages) -> np.ndarray:
 def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, model: Any,
                    loaded: dict[str, LoadedImages], *, from_cache: bool,
                    progress: ProgressCallback, extra: dict[str, Any] | None = None,
-                   figures: str = layout.PLOTS, predictions_file: str = layout.PREDICTIONS
+                   figures: str = layout.PLOTS, predictions_file: str = layout.PREDICTIONS,
+                   validation: SplitPredictions | None = None
                    ) -> tuple[dict[str, Any], dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Predict every non-empty split of ``loaded`` and run the configured evaluators.
 
@@ -62,6 +63,8 @@ def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, mode
     :param from_cache: the model was trained on cached extractor features.
     :param figures: the run-folder subfolder evaluators write figures to.
     :param predictions_file: where every prediction is saved (a CSV, one row per image).
+    :param validation: the split that chose the operating threshold, when it is not
+        among ``loaded`` (``bamnet evaluate`` passes the run's own).
     """
     from ..train.inference import ModelInference
 
@@ -84,7 +87,8 @@ def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, mode
         else None,
         protocol=config.split.by, extra=extra or {})
     predictions = {name: (part.y_true, part.y_prob) for name, part in splits.items()}
-    return evaluate_splits(config, splits, context, progress), predictions
+    return evaluate_splits(config, splits, context, progress, validation=validation), \
+        predictions
 
 
 class EvaluateStage(Stage):

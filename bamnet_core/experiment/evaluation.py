@@ -93,7 +93,8 @@ def _plain_call(evaluator: Any, split: SplitPredictions, config: Config,
 
 def evaluate_splits(config: Config, splits: dict[str, SplitPredictions],
                     context: Callable[..., EvaluationContext],
-                    progress: ProgressCallback) -> dict[str, Any]:
+                    progress: ProgressCallback,
+                    validation: SplitPredictions | None = None) -> dict[str, Any]:
     """Metrics per split: ``{"classes", "positive", "threshold", "headline", "splits": {...}}``.
 
     Evaluators offering ``evaluate_context`` get an :class:`EvaluationContext`;
@@ -106,6 +107,8 @@ def evaluate_splits(config: Config, splits: dict[str, SplitPredictions],
         (``val`` first: it is also every other split's ``validation``).
     :param context: the :class:`EvaluationContext` of a split from its ``split``
         and ``validation``, every other field given (a ``functools.partial``).
+    :param validation: the split that chose the threshold when ``splits`` has no ``val``
+        (the run's own, for an external evaluation); it is not evaluated again.
     """
     evaluate = config.evaluate
     seed = config.run.seed
@@ -114,7 +117,7 @@ def evaluate_splits(config: Config, splits: dict[str, SplitPredictions],
                                "headline": headline_split(list(splits)),
                                "splits": {}}
     errors: list[dict[str, str]] = []
-    validation = splits.get("val")
+    validation = splits.get("val", validation)
     # an evaluator that only assesses synthetic images runs once, after training, not per split
     evaluators = {n: e for n, e in config.components.evaluators.items()
                   if evaluator_variant(e) is not None}

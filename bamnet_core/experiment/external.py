@@ -1,9 +1,14 @@
 """``bamnet evaluate RUN_DIR --data PATH|PRESET``: a trained model on another dataset.
 
-External validation: every image of the other dataset is evaluated (it is one
-split, ``external``), with the run's own preprocessing and evaluators. Results
-land in ``RUN_DIR/external/<name>/`` (``metrics.json``, ``predictions.csv``,
-figures) and the run's report gains an external-validation section.
+External validation: the other dataset is first compared with the run's own
+train, validation and test images (content hash, near-duplicate hash, patient
+id within a source; :mod:`bamnet_core.data.overlap`). Images the run saw are
+excluded and counted; the rest, and only the rest, is one split,
+``external``, scored with the run's own preprocessing, evaluators and the
+operating threshold its validation split chose (never one re-chosen on the
+evaluated data). Nothing left is an error. Results land in
+``RUN_DIR/external/<name>/`` (``metrics.json``, ``predictions.csv``, figures)
+and the run's report gains an external-validation section.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from typing import Any
 from .._util.progress import ProgressCallback, silent
 from ..config.components import instantiate
 from ..config.load import load_config, resolve_config_path
+from ..data.fingerprints import fingerprint_files
 from ..data.loading import load_samples
+from ..data.overlap import Overlap, find_overlap
 from ..data.sources import (
     collect_configured,
     forced_options,
@@ -28,8 +35,10 @@ from ..imaging.preprocess import PreprocessSpec
 from ..plugins.manager import PluginHost
 from ..runs import folder as rf
 from ..runs import layout
+from . import stage_records
 from .evaluate_stage import evaluate_model
 from .report_stage import write_report_safely
+from .run_validation import validation_predictions
 
 
 @dataclass
@@ -85,20 +94,48 @@ def evaluate_external(run_dir: str | Path, host: PluginHost, *, data: str,
     samples, origin = _samples(data, source, host, classes)
     if not samples:
         raise DataError(f"{data}: no images", hint="check the path")
+    overlap = check_overlap(run, samples, data, progress)
     label = re.sub(r"[^A-Za-z0-9._-]+", "-", name or Path(data).stem or data).strip("-")
     spec = PreprocessSpec.from_json(run.file(layout.PREPROCESS).read_text(encoding="utf-8"))
-    loaded = load_samples(samples, spec, progress=progress, stage="decode external")
+    loaded = load_samples(overlap.kept, spec, progress=progress, stage="decode external")
     if not len(loaded.samples):
-        raise DataError(f"{data}: none of its {len(samples)} images could be decoded")
+        raise DataError(f"{data}: none of its {len(overlap.kept)} images the run did not "
+                        "see could be decoded", hint="`bamnet data inspect` it")
     from ..train.backend import import_keras
 
     model = import_keras().models.load_model(run.file(layout.MODEL), compile=False)
     sub = f"{layout.EXTERNAL}/{label}"
     metrics, _ = evaluate_model(config, run, spec, model, {"external": loaded}, from_cache=False,
-                             progress=progress, figures=sub,
-                             predictions_file=f"{sub}/predictions.csv")
+                                progress=progress, figures=sub,
+                                predictions_file=f"{sub}/{layout.PREDICTIONS}",
+                                validation=validation_predictions(run, config))
     metrics["data"] = {"origin": origin, "images": len(samples),
                        "decode_failures": len(loaded.errors)}
+    metrics["overlap"] = overlap.to_dict()
     run.write_json(f"{sub}/{layout.METRICS}", metrics)
     return ExternalResult(folder=run.file(sub), metrics=metrics,
                           report=write_report_safely(run.path, progress))
+
+
+def check_overlap(run: rf.RunFolder, samples: list[Any], data: str,
+                  progress: ProgressCallback) -> Overlap:
+    """The images of ``samples`` the run saw, and the rest; an error when nothing is left.
+
+    :raises RunError: the run's ``split.json`` is missing or damaged (overlap unknowable).
+    :raises DataError: every image was seen by the run.
+    """
+    found = stage_records.load_split(run)
+    if found is None:
+        raise RunError(f"{run.file(layout.SPLIT_JSON)} is missing or damaged: cannot check "
+                       "which of these images the run already saw",
+                       hint="evaluate with a run folder that `bamnet run` wrote whole")
+    split = found[0]
+    theirs = [s.path for part in split.assignment.values() for s in part if not s.synthetic]
+    prints, _ = fingerprint_files(sorted({*theirs, *(s.path for s in samples)}),
+                                  progress=progress)
+    overlap = find_overlap(split.assignment, samples, prints)
+    if not overlap.kept:
+        raise DataError(f"{data}: all {len(samples)} images were seen by the run "
+                        f"({overlap.sentence()}); nothing external is left to evaluate",
+                        hint="evaluate data from patients and images the run never used")
+    return overlap

@@ -23,6 +23,17 @@ KINDS = tuple(TEMPLATES)
 _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
+def component_name(name: str, suffix: str) -> str:
+    """``name-suffix``, unless ``name`` ends in it already (``my-net``, never ``my-net-net``)."""
+    return name if name == suffix or name.endswith(f"-{suffix}") else f"{name}-{suffix}"
+
+
+def class_name(name: str, suffix: str) -> str:
+    """``MyNet`` for ``my-net`` and ``Net``; ``FooNet`` for ``foo``."""
+    title = "".join(part.title() for part in name.split("-"))
+    return title if title.endswith(suffix) else title + suffix
+
+
 def write_plugin_template(name: str, *, kind: str = "backbone",
                           dest: str | Path = ".") -> list[Path]:
     """Write the distribution ``bamnet-NAME`` into ``dest/bamnet-NAME``; return its files.
@@ -45,9 +56,8 @@ def write_plugin_template(name: str, *, kind: str = "backbone",
     module = "bamnet_" + name.replace("-", "_")
     key = TEMPLATES[kind].name
     values = {"name": name, "module": module, "kind": TEMPLATES[kind].label,
-              "component": f"{name}-{template_files.SUFFIX[key]}",
-              "klass": "".join(part.title() for part in name.split("-"))
-              + template_files.CLASS[key]}
+              "component": component_name(name, template_files.SUFFIX[key]),
+              "klass": class_name(name, template_files.CLASS[key])}
     files = {
         "pyproject.toml": template_files.PYPROJECT,
         "README.md": template_files.README,

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..runs.paths import from_record
 from .record import RunRecord
-from .sections import section
+from .sections import collapsed, section
 from .tables import fmt, table
 from .thumbnails import Thumbnail, thumbnail, thumbnail_cell
 
@@ -106,11 +106,11 @@ def outliers_table(entry: dict[str, Any], root: str | None, thumbs: Thumbs) -> s
             "above the median.</p>", _intro(entry, "outliers", "are unusual", "unusual")]
     rows = [(str(rank), thumbnail_cell(thumbs(r["path"]), f"outlier {rank}"),
              shown_path(r["path"], root), escape(str(r.get("label"))), _who(r),
-             fmt(r.get("score")), '<b class="bad">unusual</b>' if r.get("unusual") else "")
+             fmt(r.get("score")), '<b class="bad">unusual</b>' if r.get("unusual") else "typical")
             for rank, r in enumerate((entry.get("ranked") or [])[:LIMIT], 1)]
     if rows:
         body.append(table(("rank", "image", "path", "label", "source / patient",
-                           "distance score", ""), rows, "ranked"))
+                           "distance score", "reading"), rows, "ranked"))
     return "".join(body)
 
 
@@ -138,7 +138,7 @@ def label_issues_section(record: RunRecord) -> str:
         body.append(f"<p>Paths are relative to <code>{escape(root)}</code>.</p>")
     for name, entry in parts:
         if name == "label_issues":
-            body.append("<h3>Label issues</h3>" + issues_table(entry, root, thumbs))
+            body.append(collapsed("Label issues", issues_table(entry, root, thumbs)))
         else:
-            body.append("<h3>Outliers</h3>" + outliers_table(entry, root, thumbs))
+            body.append(collapsed("Outliers", outliers_table(entry, root, thumbs)))
     return section(KEY, TITLE, "".join(body))

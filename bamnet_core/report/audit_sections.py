@@ -7,10 +7,20 @@ so the sections appear only when the run computed them.
 from __future__ import annotations
 
 from html import escape
+from pathlib import Path
 from typing import Any
 
+from ..runs import layout
 from .record import RunRecord
+from .support import show
 from .tables import fmt, table
+from .verdict import report_settings
+
+BASELINES_EXPLAINED = (
+    "Two lung-blind figures, two questions: this one is fitted on the run's training split and "
+    "scored on the split the model is scored on, so it compares like with like (the verdict "
+    "uses it); the audit's figure under Data and audit is cross-validated over the whole "
+    "dataset, grouped by patient, and describes the data before any model.")
 
 
 def shortcut_and_subgroups(record: RunRecord) -> str:
@@ -19,21 +29,30 @@ def shortcut_and_subgroups(record: RunRecord) -> str:
     baseline = record.metrics.get("shortcut_baseline")
     if isinstance(baseline, dict) and baseline.get("sentence"):
         cls = "bad" if (baseline.get("baseline") or {}).get("auc", 0) >= 0.75 else ""
-        body.append(f"<h3>Image-property baseline</h3><p class=\"{cls}\">"
+        body.append(f"<h3>Lung-blind baseline, test split</h3><p class=\"{cls}\">"
                     f"{escape(baseline['sentence'].capitalize())} (the baseline sees only "
-                    "size, colour mode, format, intensity, borders and DICOM tags).</p>")
+                    "size, colour mode, format, intensity, borders and DICOM tags).</p>"
+                    f"<p class=\"small\">{escape(BASELINES_EXPLAINED)}</p>")
     groups = record.metrics.get("subgroups")
     if isinstance(groups, dict) and groups.get("by"):
         body.append(f"<h3>Subgroups ({escape(str(groups.get('split')))} split)</h3>")
+        settings = report_settings(record)
         rows = []
         for by, entries in groups["by"].items():
             for e in entries:
-                low, high = (e.get("accuracy_interval") or [None, None])[:2]
+                pos = int(e.get("positives") or 0)
+                counts = {"pos": pos, "neg": int(e.get("images") or 0) - pos}
+                cells = [show(k, e.get(k), e.get("accuracy_interval") if k == "accuracy"
+                              else None, counts, min_positives=settings.min_positives,
+                              min_negatives=settings.min_negatives)
+                         for k in ("accuracy", "sensitivity", "specificity", "auc")]
                 rows.append((escape(by), escape(str(e.get("group"))), fmt(e.get("images")),
-                             f"{fmt(e.get('accuracy'))} [{fmt(low)}, {fmt(high)}]",
-                             fmt(e.get("auc")), "<b class=\"bad\">worse</b>"
-                             if e.get("worse") else ""))
-        body.append(table(("by", "group", "images", "accuracy [95%]", "ROC AUC", ""), rows))
+                             str(pos), *[escape(f"{c.value} {c.interval}" if c.method else
+                                                c.value) for c in cells],
+                             "<b class=\"bad\">worse</b>" if e.get("worse") else "no"))
+        body.append(table(("by", "group", "images", "positives", "accuracy [95%]",
+                           "sensitivity [95%]", "specificity [95%]", "ROC AUC",
+                           "significantly worse than the rest?"), rows))
     return "".join(body)
 
 
@@ -43,12 +62,21 @@ def generator_quality(record: RunRecord) -> str:
     quality = record.metrics.get("gan_quality")
     if not isinstance(made, dict) and not isinstance(quality, dict):
         return ""
-    body = ["<h3>Generator</h3>"]
+    body = []
     if isinstance(made, dict):
-        body.append(f"<p>{escape(str(made.get('name')))} made {fmt(made.get('synthetic'))} "
-                    f"images of {escape(str(made.get('class')))!s} from "
-                    f"{fmt(made.get('real'))} real training images; they are in the training "
-                    "split only.</p>")
+        count = int(made.get("synthetic") or 0)
+        if count == 0:
+            body.append(f"<p>{escape(str(made.get('name')))} was on but made <b>0</b> images: "
+                        f"{escape(str(made.get('note') or 'nothing to synthesise'))} (real "
+                        f"{escape(str(made.get('class')))} training images: "
+                        f"{fmt(made.get('real'))}, target {fmt(made.get('target'))}). "
+                        "Training used real images only.</p>")
+        else:
+            where = (" Its sample grids and losses are in <code>generator/</code> of the run "
+                     "folder." if (record.path / layout.GENERATOR).is_dir() else "")
+            body.append(f"<p>{escape(str(made.get('name')))} made {count} images of "
+                        f"{escape(str(made.get('class')))} from {fmt(made.get('real'))} real "
+                        f"training images; they are in the training split only.{where}</p>")
     for name, result in (quality or {}).items():
         if not isinstance(result, dict) or "fid" not in result:
             reason = (result or {}).get("skipped") or (result or {}).get("error") \
@@ -61,7 +89,37 @@ def generator_quality(record: RunRecord) -> str:
         body.append(table(("measure", "synthetic vs real", "real vs real (floor)"), [
             ("FID", fmt(result.get("fid")), fmt(floor.get("fid"))),
             ("KID", fmt(result.get("kid")), fmt(floor.get("kid")))]))
+        body.append(f"<p>{fid_reading(result.get('fid'), floor.get('fid'))}</p>")
         body.append(f"<p>Feature space: {escape(str(result.get('space')))} (FID compares only "
                     f"within one space). Near-copies of training images: "
                     f"{escape(str(memo.get('near_copies', '-')))}.</p>")
     return "".join(body)
+
+
+def fid_reading(fid: float | None, floor: float | None) -> str:
+    """One sentence on what the FID gap to the real-vs-real floor means."""
+    if not isinstance(fid, (int, float)) or not isinstance(floor, (int, float)):
+        return "FID could not be compared with its floor."
+    ratio = fid / floor if floor > 0 else float("inf")
+    return (f"The synthetic images sit {fid:.3g} from the real ones in feature space, where two "
+            f"halves of the real images sit {floor:.3g} apart"
+            + (f" ({ratio:.0f} times the floor)" if ratio != float("inf") and ratio >= 2 else "")
+            + ": " + ("the generator's images are clearly unlike real X-rays to this model, so "
+                      "the ablation below measures synthetic images of that kind"
+                      if ratio >= 2 else "the generator's images are close to real ones here")
+            + ".")
+
+
+def generator_figures(run_path: Path) -> list[tuple[str, bytes]]:
+    """The PNGs the generator wrote in its folder: the last of each subfolder (newest samples).
+
+    The generator owns the names inside its folder, so the report does not spell them.
+    """
+    folder = run_path / layout.GENERATOR
+    if not folder.is_dir():
+        return []
+    found: dict[Path, Path] = {}
+    for png in sorted(folder.rglob("*.png")):
+        if png.is_file() and not png.is_symlink() and png.stat().st_size < 8_000_000:
+            found[png.parent] = png  # sorted: the last one wins (the latest epoch)
+    return [(str(p.relative_to(run_path)), p.read_bytes()) for p in found.values()]

@@ -13,6 +13,7 @@ from pathlib import Path
 from .._util import atomic
 from ..runs import layout
 from .audit_lists import label_issues_section
+from .audit_sections import generator_figures, generator_quality
 from .model_card import model_card
 from .page import img_tag, render
 from .record import RunRecord, read_run
@@ -29,11 +30,15 @@ from .sections import (
     section,
 )
 from .tables import metrics_table
+from .verdict import verdict_of
+from .verdict_render import headline_html, verdict_html
 
 SECTION_TITLES = {
+    "verdict": "Verdict", "headline": "Headline metrics",
     "protocol": "Protocol", "data": "Data and audit", "label-issues": "Label issues and outliers",
     "metrics": "Metrics", "plots": "Plots",
-    "gradcam": "Grad-CAM", "probes": "Shortcut probes", "claims": "Claimed vs reproduced",
+    "gradcam": "Grad-CAM", "probes": "Shortcut probes", "generator": "Generator",
+    "claims": "Claimed vs reproduced",
     "external": "External validation", "config": "Config",
 }
 
@@ -46,6 +51,7 @@ class ReportFiles:
     model_card: Path
     plots: list[Path] = field(default_factory=list)
     sections: list[str] = field(default_factory=list)
+    verdict: dict = field(default_factory=dict)
 
 
 def external_section(record: RunRecord) -> str:
@@ -76,19 +82,30 @@ def build_report(run_dir: str | Path) -> ReportFiles:
         written.append(path)
         return img_tag(png, alt)
 
-    parts = [("protocol", protocol_section(record)), ("data", data_section(record))]
+    verdict = verdict_of(record)
+    # reading order: the verdict, the headline numbers, the probes, the plots, the details
+    parts = [("verdict", section("verdict", "Verdict: can the headline number be trusted?",
+                                 verdict_html(verdict))),
+             ("headline", section("headline", "Headline metrics", headline_html(verdict))),
+             ("probes", probes_section(record, img)), ("plots", plots_section(record, img))]
+    if made := generator_quality(record):
+        shown = "".join(f"<p><code>{escape(name)}</code></p>" + img_tag(png, name)
+                        for name, png in generator_figures(record.path))
+        parts.append(("generator", section("generator", "Generator", made + shown)))
+    parts += [("metrics", metrics_section(record)), ("protocol", protocol_section(record)),
+              ("data", data_section(record))]
     if lists := label_issues_section(record):
         parts.append(("label-issues", lists))
-    parts += [("metrics", metrics_section(record)), ("plots", plots_section(record, img)),
-              ("gradcam", gradcam_section(record, img, plots)),
-              ("probes", probes_section(record, img)), ("claims", claims_section(record))]
+    parts += [("gradcam", gradcam_section(record, img, plots)),
+              ("claims", claims_section(record))]
     if record.external:
         parts.append(("external", external_section(record)))
     parts.append(("config", config_section(record)))
     title = f"bamnet run {record.name}" + (" (LEAKY protocol)" if record.leaky else "")
     html = render(title, DISCLAIMER, [(k, SECTION_TITLES[k], h) for k, h in parts])
     atomic.write_text(record.path / layout.REPORT, html)
-    atomic.write_text(record.path / layout.MODEL_CARD, model_card(record))
+    atomic.write_text(record.path / layout.MODEL_CARD, model_card(record, verdict))
     return ReportFiles(html=record.path / layout.REPORT, model_card=record.path / layout.MODEL_CARD,
-                       plots=written, sections=[k for k, _ in parts])
+                       plots=written, sections=[k for k, _ in parts],
+                       verdict=verdict.to_dict())
 

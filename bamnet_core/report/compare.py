@@ -15,8 +15,10 @@ from .._util import atomic
 from ..errors import RunError
 from .page import render
 from .record import RunRecord, read_run
+from .run_summary import run_description
 from .sections import DISCLAIMER, section
 from .tables import METRIC_ROWS, claimed_vs_reproduced, fmt, interval, metric_value, table
+from .verdict import verdict_of
 
 
 def _headline(record: RunRecord) -> tuple[str, dict]:
@@ -43,6 +45,14 @@ def _baseline_cell(metrics: dict) -> str:
             f"{escape(str(found.get('split', '')))})")
 
 
+def generator_cell(record: RunRecord) -> str:
+    """``off``, ``on (made N)`` or ``on`` (a run that stopped before the generator)."""
+    if not record.config.get("generator", {}).get("enabled"):
+        return "off"
+    made = record.metrics.get("generator")
+    return f"on (made {made.get('synthetic', 0)})" if isinstance(made, dict) else "on"
+
+
 def compare_runs(run_dirs: Sequence[str | Path], output: str | Path) -> Path:
     """Write the comparison page of ``run_dirs`` to ``output``.
 
@@ -52,14 +62,27 @@ def compare_runs(run_dirs: Sequence[str | Path], output: str | Path) -> Path:
         raise RunError("compare needs at least two run folders",
                        hint="bamnet compare runs/A runs/B [-o compare.html]")
     records = [read_run(d) for d in run_dirs]
-    header = ["run", "protocol", "headline split", "generator"]
+    header = ["run", "verdict", "data and model", "protocol", "headline split", "generator"]
+    verdicts = [verdict_of(r) for r in records]
     rows = []
-    for r in records:
+    for r, v in zip(records, verdicts, strict=True):
         split, _ = _headline(r)
-        rows.append((escape(r.name), "image-level (LEAKY)" if r.leaky else "patient-grouped",
-                     escape(split), "on" if r.config.get("generator", {}).get("enabled")
-                     else "off"))
+        rows.append((escape(r.name), f'<b class="lv-{v.level}">{escape(v.reading)}</b>',
+                     escape(run_description(r)),
+                     "image-level (LEAKY)" if r.leaky else "patient-grouped",
+                     escape(split), generator_cell(r)))
     runs = table(header, rows)
+    keys = list(dict.fromkeys(e.key for v in verdicts for e in v.evidence))
+    labels = {e.key: e.label for v in verdicts for e in v.evidence}
+    evidence_rows = []
+    for key in keys:
+        cells = []
+        for v in verdicts:
+            e = next((e for e in v.evidence if e.key == key), None)
+            cells.append("&ndash;" if e is None else
+                         f'<span class="lv-{e.level}">{escape(e.level)}</span>: '
+                         f"{escape(e.finding)}")
+        evidence_rows.append((escape(labels[key]), *cells))
     metric_rows = []
     for label, evaluator, key in METRIC_ROWS:
         cells = []
@@ -76,12 +99,15 @@ def compare_runs(run_dirs: Sequence[str | Path], output: str | Path) -> Path:
     names = [r.name for r in records]
     sections = [
         ("runs", "Runs", section("runs", "Runs", runs)),
+        ("verdict", "Verdict", section("verdict", "Verdict, line by line",
+                                       table(["evidence", *names], evidence_rows))),
         ("metrics", "Headline metrics", section("metrics", "Headline metrics (95% intervals)",
                                                 table(["metric", *names], metric_rows))),
         ("probes", "Shortcut probes", section("probes", "Shortcut probes",
                                               table(["probe", *names], probe_rows))),
         ("claims", "Claimed vs reproduced", section("claims", "Claimed vs reproduced",
-            claimed_vs_reproduced([(r.name, r.metrics, r.leaky) for r in records]))),
+            claimed_vs_reproduced([(r.name, r.metrics, r.leaky, run_description(r))
+                                   for r in records]))),
     ]
     out = Path(output)
     try:

@@ -140,7 +140,7 @@ def gradcam_grid(items: Sequence[dict[str, Any]], folder: Path, title: str,
     if not shown:
         return None
     rows = -(-len(shown) // columns)
-    fig, _ = new_figure(2.0 * columns, 2.25 * rows + 0.4, 0)
+    fig, _ = new_figure(2.2 * columns, 2.6 * rows + 0.4, 0)
     for k, item in enumerate(shown):
         ax = fig.add_subplot(rows, columns, k + 1)
         ax.imshow(mpimg.imread(folder / item["file"]))
@@ -150,6 +150,6 @@ def gradcam_grid(items: Sequence[dict[str, Any]], folder: Path, title: str,
         for spine in ax.spines.values():
             spine.set(color=colour, linewidth=3 if item["misclassified"] else 0.5)
         ax.set_title(f"true {item['true']}\npred {item['predicted']} "
-                     f"({item['positive_probability']:.2f})", fontsize=7, color=colour)
+                     f"({item['positive_probability']:.2f})", fontsize=11, color=colour)
     fig.suptitle(title)
     return to_png(fig)

@@ -8,8 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from .record import RunRecord
+from .run_summary import data_description, model_description
 from .sections import DISCLAIMER
 from .tables import METRIC_ROWS, metric_value
+from .verdict import Verdict, verdict_of
+from .verdict_render import verdict_markdown
 
 
 def _line(value: float, ci: list[float] | None) -> str:
@@ -34,22 +37,24 @@ def card_summary(record: RunRecord) -> dict[str, Any]:
     }
 
 
-def model_card(record: RunRecord) -> str:
-    """The model card as Markdown."""
+def model_card(record: RunRecord, verdict: Verdict | None = None) -> str:
+    """The model card as Markdown, opening with the run's verdict."""
     summary = card_summary(record)
     cfg = record.config
-    lines = [f"# Model card: {record.name}", "", "## Intended use", "",
+    verdict = verdict or verdict_of(record)
+    lines = [f"# Model card: {record.name}", "", *verdict_markdown(verdict),
+             "## Intended use", "",
              f"{DISCLAIMER} It exists to study how chest X-ray classifiers behave, including "
              "the shortcuts they learn.", "",
              "## Model", "",
+             f"- {model_description(cfg)}",
              f"- backbone: `{cfg.get('backbone', {}).get('name')}`; input "
              f"{cfg.get('preprocess', {}).get('size')} px, scaling "
              f"`{cfg.get('preprocess', {}).get('scaling')}`",
              f"- classes: {', '.join(cfg.get('data', {}).get('classes', []))}; positive: "
              f"`{cfg.get('data', {}).get('positive')}`", "",
              "## Data", "",
-             f"- source: `{cfg.get('data', {}).get('source')}`; {record.audit.get('images')} "
-             f"images of {record.audit.get('patients')} patients",
+             f"- {data_description(record)}; {record.audit.get('patients')} patients",
              f"- split by `{summary['protocol']['split_by']}`"
              + (" (LEAKY: one patient's images can be in training and evaluation)"
                 if record.leaky else " (no patient in two splits)"), "",

@@ -12,17 +12,19 @@ from pathlib import Path
 from typing import Any
 
 from . import figures
-from .audit_sections import generator_quality, shortcut_and_subgroups
+from .audit_sections import shortcut_and_subgroups
 from .record import RunRecord
+from .run_summary import model_description, run_description
+from .support import show
 from .tables import (
     claimed_vs_reproduced,
     counts_table,
     fmt,
-    interval,
     metrics_table,
     table,
     warnings_list,
 )
+from .verdict import report_settings
 
 Img = Callable[[str, "bytes | None", str], str]
 
@@ -33,6 +35,11 @@ DISCLAIMER = ("bamnet is a research tool. Nothing in this report is fit for clin
 def section(key: str, title: str, body: str) -> str:
     """One ``<section>`` with an id the browser check looks for."""
     return f'<section id="{key}"><h2>{escape(title)}</h2>{body}</section>'
+
+
+def collapsed(summary: str, body: str) -> str:
+    """A long list or grid folded under a ``<details>`` (no JavaScript needed to open it)."""
+    return f"<details><summary><b>{escape(summary)}</b></summary>{body}</details>"
 
 
 def protocol_section(record: RunRecord) -> str:
@@ -67,13 +74,12 @@ def data_section(record: RunRecord) -> str:
         body.append("<h3>Known population facts</h3><ul>" + "".join(
             f"<li><b>{escape(src)}</b>: {escape(f.get('fact', ''))}</li>"
             for src, f in facts.items()) + "</ul>")
+    cv = audit.get("shortcut_baseline") or {}
+    if cv.get("status") == "done" and cv.get("auc") is not None:
+        body.append(f"<p>Lung-blind baseline, cross-validated over the whole dataset (grouped "
+                    f"by patient): ROC-AUC {fmt(cv['auc'], 2)}. The verdict's figure is the "
+                    "one on the test split, beside the model (Shortcut probes).</p>")
     body.append("<h3>Audit warnings</h3>" + warnings_list(audit.get("warnings") or []))
-    generator = record.config.get("generator", {})
-    if generator.get("enabled"):
-        body.append(f"<h3>Generator</h3><p>{escape(str(generator.get('name')))} synthesised "
-                    f"{escape(str(generator.get('balance_class')))} images for training "
-                    "only; see <code>generator/</code> in the run folder for its samples and "
-                    "losses.</p>")
     return section("data", "Data and audit", "".join(body))
 
 
@@ -117,11 +123,12 @@ def gradcam_section(record: RunRecord, img: Img, plots: Path) -> str:
         cam = results.get("gradcam")
         if not isinstance(cam, dict) or "images" not in cam:
             continue
-        body.append(f"<p>{escape(name)}: layer <code>{escape(cam['layer'])}</code>; "
-                    f"{cam['shown_misclassified']} of {cam['misclassified']} misclassified "
-                    "images shown (red frames), with correct ones for contrast.</p>")
-        body.append(img(f"gradcam-{name}", figures.gradcam_grid(
-            cam["images"], plots, f"Grad-CAM ({name})"), f"Grad-CAM {name}"))
+        grid = img(f"gradcam-{name}", figures.gradcam_grid(
+            cam["images"], plots, f"Grad-CAM ({name})"), f"Grad-CAM {name}")
+        body.append(collapsed(
+            f"{name}: layer {cam['layer']}; {cam['shown_misclassified']} of "
+            f"{cam['misclassified']} misclassified images (red frames), with correct ones "
+            "for contrast", grid))
     return section("gradcam", "Grad-CAM", "".join(body) or "<p>No Grad-CAM in this run.</p>")
 
 
@@ -130,26 +137,39 @@ def probes_section(record: RunRecord, img: Img) -> str:
     body = []
     for name, results in (record.metrics.get("splits") or {}).items():
         per = results.get("per-source")
-        if isinstance(per, dict) and per.get("sources"):
-            body.append(f"<h3>Per source ({escape(name)}: {escape(per['mode'])})</h3>")
-            if per["mode"] == "evaluate per source":
-                body.append("<p>One model, its results on each source. A model that never saw "
-                            "a source is measured by <code>bamnet loso CONFIG</code>, which "
-                            "retrains once per held-out source.</p>")
-            rows = [(escape(src), str(e["images"]), str(e["positives"]),
-                     f"{fmt(e['sensitivity'])} {interval(e['intervals'].get('sensitivity'))}",
-                     f"{fmt(e['specificity'])} {interval(e['intervals'].get('specificity'))}")
-                    for src, e in per["sources"].items()]
-            body.append(table(("source", "images", "positives", "sensitivity [95%]",
-                               "specificity [95%]"), rows))
-            body.append(img(f"per-source-{name}", figures.per_source_figure(per, name),
-                            f"per source {name}"))
-            body.append(_held_out(per.get("held_out")))
+        if isinstance(per, dict) and len(per.get("sources") or {}) > 1:
+            body.append(per_source_block(name, per, img, record))
+        elif isinstance(per, dict) and per.get("sources"):
+            body.append(f"<p>Per source ({escape(name)}): one source only; no breakdown.</p>")
         body.append(_probe(name, results.get("source-probe")))
         body.append(_occlusion(name, results.get("occlusion")))
     body.append(shortcut_and_subgroups(record))
-    body.append(generator_quality(record))
     return section("probes", "Shortcut probes", "".join(body) or "<p>No probes ran.</p>")
+
+
+def per_source_block(name: str, per: dict[str, Any], img: Img, record: RunRecord) -> str:
+    """Results per source with their support, the chart, and the held-out results."""
+    settings = report_settings(record)
+    body = [f"<h3>Per source ({escape(name)}: {escape(per['mode'])})</h3>"]
+    if per["mode"] == "evaluate per source":
+        body.append("<p>One model, its results on each source. A model that never saw "
+                    "a source is measured by <code>bamnet loso CONFIG</code>, which "
+                    "retrains once per held-out source.</p>")
+    rows = []
+    for src, e in per["sources"].items():
+        counts = {"pos": int(e["positives"]), "neg": int(e["images"]) - int(e["positives"])}
+        cells = [show(k, e.get(k), (e.get("intervals") or {}).get(k), counts,
+                      min_positives=settings.min_positives,
+                      min_negatives=settings.min_negatives)
+                 for k in ("sensitivity", "specificity")]
+        rows.append((escape(src), str(e["images"]), str(e["positives"]),
+                     *[escape(f"{c.value} {c.interval if c.supported else ''}") for c in cells]))
+    body.append(table(("source", "images", "positives", "sensitivity [95%]",
+                       "specificity [95%]"), rows))
+    body.append(img(f"per-source-{name}", figures.per_source_figure(per, name),
+                    f"per source {name}"))
+    body.append(_held_out(per.get("held_out")))
+    return "".join(body)
 
 
 def _held_out(held: dict[str, Any] | None) -> str:
@@ -190,10 +210,28 @@ def _occlusion(name: str, occ: Any) -> str:
 
 
 def claims_section(record: RunRecord) -> str:
-    """The paper's claimed accuracy beside this run's, protocol named on every row."""
-    runs = [(record.name, record.metrics, record.leaky)]
-    runs += [(f"{record.name} on {name}", m, False) for name, m in record.external.items()]
+    """The paper's claimed accuracy beside this run's, protocol and run named on every row.
+
+    Another dataset's row says "external" only when ``bamnet evaluate`` checked that it is
+    disjoint from the run (an evaluation made before that check says it was not checked).
+    """
+    described = run_description(record)
+    runs = [(record.name, record.metrics, record.leaky, described)]
+    for name, m in record.external.items():
+        checked = isinstance(m.get("overlap"), dict)
+        label = f"{record.name} on {name}" + ("" if checked else
+                                              " (overlap with the run not checked)")
+        data = m.get("overlap", {}).get("kept", (m.get("data") or {}).get("images"))
+        runs.append((label, m if checked else _not_external(m), False,
+                     f"{data} images of {name}; {model_description(record.config)}"))
     return section("claims", "Claimed vs reproduced", claimed_vs_reproduced(runs))
+
+
+def _not_external(metrics: dict[str, Any]) -> dict[str, Any]:
+    """An unchecked evaluation's metrics with its split renamed: it may not be external."""
+    splits = metrics.get("splits") or {}
+    return {**metrics, "splits": {("other data, overlap unchecked" if k == "external" else k): v
+                                  for k, v in splits.items()}}
 
 
 def config_section(record: RunRecord) -> str:

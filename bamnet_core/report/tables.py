@@ -52,7 +52,12 @@ def interval(value: dict[str, Any] | None) -> str:
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[str]], cls: str = "") -> str:
-    """An HTML table; cells are already HTML."""
+    """An HTML table; cells are already HTML. Every column has a header.
+
+    :raises ValueError: for an empty header (a programming error, caught by the tests).
+    """
+    if any(not h.strip() for h in header):
+        raise ValueError(f"a report table column has no header: {list(header)}")
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
@@ -84,22 +89,27 @@ def metrics_table(results: dict[str, Any]) -> str:
     return table(("metric", "value", "95% interval (patients resampled)"), rows + errors)
 
 
-def claimed_vs_reproduced(runs: Sequence[tuple[str, dict[str, Any], bool]]) -> str:
-    """The paper's claims beside each run's accuracy, each row naming its protocol.
+PAPER_RUN = ("the paper's three sources (Cohen covid, Kaggle radiography, Kermany pediatric "
+             "normals); VGG16 (ImageNet), 224 px")
 
-    :param runs: ``(label, metrics.json, leaky)`` per run.
+
+def claimed_vs_reproduced(runs: Sequence[tuple[str, dict[str, Any], bool, str]]) -> str:
+    """The paper's claims beside each run's accuracy, each row naming its protocol and run.
+
+    :param runs: ``(label, metrics.json, leaky, what was run)`` per run.
     """
-    rows = [(escape(who), f"{value:.2%}", "&ndash;", escape(PAPER_PROTOCOL))
+    rows = [(escape(who), f"{value:.2%}", "&ndash;", escape(PAPER_PROTOCOL), escape(PAPER_RUN))
             for who, _, value in PAPER_CLAIMS]
-    for label, metrics, leaky in runs:
+    for label, metrics, leaky, described in runs:
         for split, results in (metrics.get("splits") or {}).items():
             value, ci = metric_value(results, "classification", "accuracy")
             if value is None:
                 continue
             protocol = _protocol(split, leaky, metrics)
             rows.append((escape(f"{label}: {split}"), f"{value:.2%}", interval(ci),
-                         escape(protocol)))
-    return table(("result", "accuracy", "95% interval", "protocol"), rows, "claims")
+                         escape(protocol), escape(described)))
+    return table(("result", "accuracy", "95% interval", "protocol", "data and model"), rows,
+                 "claims")
 
 
 def _protocol(split: str, leaky: bool, metrics: dict[str, Any]) -> str:

@@ -12,7 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from bamnet_core.contract import EvaluationContext
+from bamnet_core.contract import EvaluationContext, bootstrap_metrics
+
+from . import fast_metrics
 
 ROWS = (0.20, 0.85)
 COLS = (0.15, 0.85)
@@ -36,6 +38,10 @@ def _auc(t: np.ndarray, p: np.ndarray) -> float | None:
     return float(roc_auc_score(t, p)) if 0 < t.sum() < len(t) else None
 
 
+def _pair(interval: dict[str, Any] | None) -> list[float] | None:
+    return [interval["low"], interval["high"]] if interval else None
+
+
 class OcclusionEvaluator:
     """ROC AUC and accuracy before and after masking the lung fields."""
 
@@ -48,11 +54,24 @@ class OcclusionEvaluator:
         masked = np.asarray(context.predict(mask_lung_fields(split.images)), dtype=float)
         auc_full, auc_masked = _auc(t, split.y_prob[:, pos]), _auc(t, masked[:, pos])
         pred = np.where(masked[:, pos] >= context.threshold, pos, -1)
+
+        def on(rows: np.ndarray) -> dict[str, Any]:  # both AUCs on the same resample
+            tr = t[rows]
+            if not 0 < tr.sum() < len(tr):
+                return {"auc_masked": None, "drop": None}
+            full = fast_metrics.roc_auc(tr, split.y_prob[rows, pos])
+            hidden = fast_metrics.roc_auc(tr, masked[rows, pos])
+            return {"auc_masked": hidden, "drop": full - hidden}
+
+        ci = bootstrap_metrics(on, split.patients, int(context.settings.get("bootstrap", 0)),
+                               context.seed)
         return {
             "region": {"rows": list(ROWS), "cols": list(COLS), "fill": "image mean"},
             "auc_full": auc_full,
             "auc_masked": auc_masked,
             "accuracy_masked": float(((pred == pos) == t).mean()),
             "mean_positive_probability_masked": float(masked[:, pos].mean()),
+            "masked_interval": _pair(ci.get("auc_masked")),
+            "drop_interval": _pair(ci.get("drop")),
             "still_separates": bool(auc_masked is not None and auc_masked >= STILL_SEPARATES),
         }

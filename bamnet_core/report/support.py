@@ -1,0 +1,111 @@
+"""No number without its support: rates and AUCs shown only where the counts carry them.
+
+A sensitivity needs positive images, a specificity negative ones, a ROC-AUC
+both. Below the ``[report]`` minimums a value reads "too few (n = 1)". A
+proportion at 0 or 1, or one whose bootstrap interval collapsed to a point,
+gets the exact Clopper-Pearson interval of its counts instead: a bootstrap
+cannot give an interval for a perfect proportion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..data.exact_intervals import clopper_pearson
+
+# metric -> (numerator, denominator) from the classification counts, for binary runs.
+PROPORTIONS = {
+    "accuracy": (("tp", "tn"), ("tp", "tn", "fp", "fn")),
+    "sensitivity": (("tp",), ("tp", "fn")),
+    "specificity": (("tn",), ("tn", "fp")),
+    "ppv": (("tp",), ("tp", "fp")),
+    "npv": (("tn",), ("tn", "fn")),
+}
+# which counts a metric needs, and the minimum each must reach ("pos" / "neg").
+NEEDS = {"sensitivity": ("pos",), "specificity": ("neg",), "roc_auc": ("pos", "neg"),
+         "pr_auc": ("pos", "neg"), "balanced_accuracy": ("pos", "neg"), "auc": ("pos", "neg")}
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A number as the report shows it: its text, interval text, and how the interval was made."""
+
+    value: str
+    interval: str
+    method: str  # "bootstrap", "exact", "" (no interval) or "too few"
+
+    @property
+    def supported(self) -> bool:
+        """Whether the counts carry a value."""
+        return self.method != "too few"
+
+
+def too_few(positives: int | None, negatives: int | None, metric: str,
+            min_positives: int, min_negatives: int) -> int | None:
+    """The short count when ``metric`` lacks support (None when it has enough or is unknown)."""
+    short = []
+    for need in NEEDS.get(metric, ()):
+        n, least = (positives, min_positives) if need == "pos" else (negatives, min_negatives)
+        if n is not None and n < least:
+            short.append(n)
+    return min(short) if short else None
+
+
+def _num(value: Any) -> str:
+    return f"{value:.3f}" if isinstance(value, (int, float)) and not isinstance(value, bool) \
+        else "–"
+
+
+def show(metric: str, value: Any, ci: Any, counts: dict[str, int] | None, *,
+         min_positives: int, min_negatives: int) -> Shown:
+    """How ``metric`` of one split or group is shown.
+
+    :param ci: its bootstrap interval: ``{"low", "high"}``, ``[low, high]`` or None.
+    :param counts: ``tp``, ``fp``, ``tn``, ``fn`` (or only ``pos``/``neg``), or None.
+    """
+    counts = counts or {}
+    pos = counts.get("pos", counts.get("tp", 0) + counts.get("fn", 0)) if counts else None
+    neg = counts.get("neg", counts.get("tn", 0) + counts.get("fp", 0)) if counts else None
+    short = too_few(pos, neg, metric, min_positives, min_negatives)
+    if short is not None:
+        return Shown(f"too few (n = {short})", "–", "too few")
+    if value is None:
+        return Shown("–", "–", "")
+    low, high = _bounds(ci)
+    if metric in ("sensitivity", "specificity", "accuracy") and "pos" in counts \
+            and "neg" in counts:  # the rate's own counts, from its value and denominator
+        total = {"sensitivity": counts["pos"], "specificity": counts["neg"],
+                 "accuracy": counts["pos"] + counts["neg"]}[metric]
+        counts = {"hit": round(float(value) * total), "miss": total - round(float(value) * total)}
+        parts: tuple | None = (("hit",), ("hit", "miss"))
+    else:
+        parts = PROPORTIONS.get(metric)
+    if parts and all(k in counts for k in parts[1]) and (
+            value in (0.0, 1.0) or low is None or low == high):
+        exact = clopper_pearson(sum(counts[k] for k in parts[0]),
+                                sum(counts[k] for k in parts[1]))
+        if exact is not None:
+            return Shown(_num(value), f"[{exact[0]:.3f}, {exact[1]:.3f}] exact", "exact")
+    if low is None:
+        return Shown(_num(value), "–", "")
+    if low == high:  # a collapsed bootstrap with no counts to replace it: say nothing
+        return Shown(_num(value), "– (bootstrap degenerate)", "")
+    return Shown(_num(value), f"[{low:.3f}, {high:.3f}]", "bootstrap")
+
+
+def _bounds(ci: Any) -> tuple[float | None, float | None]:
+    if isinstance(ci, dict) and "low" in ci:
+        return float(ci["low"]), float(ci["high"])
+    if isinstance(ci, (list, tuple)) and len(ci) == 2 and None not in ci:
+        return float(ci[0]), float(ci[1])
+    return None, None
+
+
+def rate_with_exact(successes: int, total: int, minimum: int) -> Shown:
+    """A rate from counts alone (per-source and subgroup tables): exact interval or too few."""
+    if total < minimum:
+        return Shown(f"too few (n = {total})", "–", "too few")
+    exact = clopper_pearson(successes, total)
+    assert exact is not None  # total >= minimum >= 1
+    return Shown(f"{successes / total:.3f}", f"[{exact[0]:.3f}, {exact[1]:.3f}] exact", "exact")

@@ -1,0 +1,108 @@
+"""The verdict: can this run's headline number be trusted?
+
+Each line of evidence is a small record (what was measured, its number and
+interval, the rule it was held to, and what it means), computed from the run
+folder's ``metrics.json`` and ``data-audit.json`` by the functions in
+:mod:`.verdict_evidence`. The overall reading is a documented function of the
+lines: the worst level among them ("strong" beats "some" beats "none").
+Lines at level "info" say what was not measured, or what an external
+evaluation excluded; they never change the reading. The rules are the run's
+``[report.verdict]`` section (defaults in ``docs/config.md``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..config.schema import ReportSection
+from ..errors import RunError
+from ..runs import layout
+from .record import RunRecord, read_run
+from .verdict_evidence import Evidence, collect_evidence, headline_numbers
+
+LEVELS = ("strong", "some", "none", "info")
+READINGS = {
+    "strong": ("strong shortcut evidence",
+               "Do not read the headline number as disease detection: the lines marked "
+               "strong show how else it was reached."),
+    "some": ("some shortcut evidence",
+             "Read the headline number together with the lines marked some."),
+    "none": ("none found",
+             "These checks found no shortcut; they cannot rule out one they do not test."),
+}
+
+
+@dataclass
+class Verdict:
+    """The evidence lines, the overall reading and the headline numbers they qualify."""
+
+    reading: str
+    sentence: str
+    evidence: list[Evidence] = field(default_factory=list)
+    headline: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def level(self) -> str:
+        """``strong``, ``some`` or ``none``: the worst level among the counted lines."""
+        return next(k for k, (reading, _) in READINGS.items() if reading == self.reading)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The verdict as plain JSON-ready data."""
+        return {"reading": self.reading, "level": self.level, "sentence": self.sentence,
+                "evidence": [asdict(e) for e in self.evidence], "headline": self.headline}
+
+    def text_lines(self) -> list[str]:
+        """The verdict as plain text, one line per piece of evidence, the reading last."""
+        lines = [f"[{e.level}] {e.label}: {e.finding}. {e.meaning}" for e in self.evidence]
+        return [*lines, f"Verdict: {self.reading}. {self.sentence}"]
+
+
+def report_settings(record: RunRecord) -> ReportSection:
+    """The run's ``[report]`` section (defaults for a run made before it existed).
+
+    :raises RunError: when the run's ``config.toml`` holds an invalid ``[report]``.
+    """
+    try:
+        return ReportSection.model_validate(record.config.get("report") or {})
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(p) for p in problem["loc"])
+        raise RunError(f"{record.path / layout.CONFIG}: report.{where}: {problem['msg']}",
+                       hint="fix the key in the run's config.toml (docs/config.md#report)"
+                       ) from None
+
+
+def overall(evidence: list[Evidence]) -> tuple[str, str]:
+    """The reading and its sentence: the worst counted level, or "none found"."""
+    counted = {e.level for e in evidence if e.level != "info"}
+    worst = next((level for level in ("strong", "some") if level in counted), "none")
+    reading, sentence = READINGS[worst]
+    drivers = [e.label for e in evidence if e.level == worst and worst != "none"]
+    if drivers:
+        sentence = f"{sentence} ({'; '.join(drivers)})"
+    return reading, sentence
+
+
+def verdict_of(record: RunRecord) -> Verdict:
+    """The verdict of one run folder, under its own ``[report.verdict]`` rules.
+
+    :raises RunError: when the run's ``[report]`` settings are invalid.
+    """
+    settings = report_settings(record)
+    evidence = collect_evidence(record, settings)
+    reading, sentence = overall(evidence)
+    return Verdict(reading=reading, sentence=sentence, evidence=evidence,
+                   headline=headline_numbers(record, settings))
+
+
+def run_verdict(run_dir: str | Path) -> Verdict | None:
+    """The verdict of the run folder ``run_dir``; None when it has no metrics yet.
+
+    :raises RunError: when it is not a run folder, or a file or ``[report]`` is damaged.
+    """
+    record = read_run(run_dir)
+    return verdict_of(record) if record.metrics.get("splits") else None

@@ -1,0 +1,127 @@
+"""The verdict's rules, exact intervals and "too few", on hand-made run records (no training)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bamnet_core.data.exact_intervals import clopper_pearson, wilson
+from bamnet_core.errors import RunError
+from bamnet_core.report.record import RunRecord
+from bamnet_core.report.support import show
+from bamnet_core.report.verdict import verdict_of
+
+
+def record(metrics: dict, *, config: dict | None = None, audit: dict | None = None,
+           path: Path = Path("/nowhere/run")) -> RunRecord:
+    """A run record as if read from a folder."""
+    return RunRecord(path=path, config_text="", config=config or {"split": {"by": "patient"}},
+                     meta={}, audit=audit or {"split": {"counts": {"test": {}}}},
+                     metrics=metrics, history=[])
+
+
+def split_results(*, occlusion: dict | None = None, probe: dict | None = None,
+               counts: dict | None = None) -> dict:
+    """One split's results, the rates computed from ``counts``."""
+    c = counts or {"tp": 18, "fn": 2, "tn": 18, "fp": 2}
+    return {"images": 40, "patients": 40,
+            "classification": {"accuracy": (c["tp"] + c["tn"]) / 40,
+                               "sensitivity": c["tp"] / (c["tp"] + c["fn"]),
+                               "specificity": c["tn"] / (c["tn"] + c["fp"]), "counts": c,
+                               "intervals": {"accuracy": {"low": 0.8, "high": 0.97}}},
+            "roc": {"roc_auc": 0.95, "intervals": {"roc_auc": {"low": 0.9, "high": 0.99}}},
+            **({"occlusion": occlusion} if occlusion else {}),
+            **({"source-probe": probe} if probe else {})}
+
+
+def metrics(split: dict, **extra) -> dict:
+    return {"headline": {"split": "test"}, "splits": {"test": split}, **extra}
+
+
+def levels(verdict) -> dict[str, str]:
+    return {e.key: e.level for e in verdict.evidence}
+
+
+def test_exact_intervals_match_known_values():
+    assert clopper_pearson(0, 10) == (0.0, 0.3085)
+    assert clopper_pearson(10, 10) == (0.6915, 1.0)
+    assert clopper_pearson(1, 1) == (0.025, 1.0)
+    assert wilson(0, 10) == (0.0, 0.2775)
+    assert clopper_pearson(0, 0) is None and wilson(0, 0) is None
+    with pytest.raises(ValueError):
+        clopper_pearson(3, 2)
+
+
+def test_a_perfect_rate_gets_an_exact_interval_not_a_degenerate_bootstrap():
+    shown = show("sensitivity", 1.0, {"low": 1.0, "high": 1.0},
+                 {"tp": 23, "fn": 0, "tn": 30, "fp": 6}, min_positives=5, min_negatives=5)
+    assert shown.method == "exact" and shown.interval.startswith("[0.852, 1.000]")
+
+
+def test_a_rate_on_too_few_images_reads_too_few():
+    one_normal = {"pos": 12, "neg": 1}
+    auc = show("auc", 0.036, None, one_normal, min_positives=5, min_negatives=5)
+    spec = show("specificity", 0.0, [0.0, 0.0], one_normal, min_positives=5, min_negatives=5)
+    assert auc.value == spec.value == "too few (n = 1)" and not auc.supported
+    ok = show("specificity", 0.0, None, one_normal, min_positives=1, min_negatives=1)
+    assert ok.value == "0.000" and ok.method == "exact"  # the minimum is settable
+
+
+def test_a_clean_record_reads_none_found():
+    occ = {"auc_full": 0.95, "auc_masked": 0.52, "masked_interval": [0.4, 0.63]}
+    base = {"baseline": {"auc": 0.55, "interval": [0.4, 0.7]}, "model_auc": 0.95}
+    verdict = verdict_of(record(metrics(split_results(occlusion=occ), shortcut_baseline=base)))
+    assert verdict.reading == "none found", verdict.text_lines()
+    assert levels(verdict)["occlusion"] == levels(verdict)["baseline"] == "none"
+
+
+def test_an_occlusion_that_keeps_the_separation_is_strong_and_the_rule_is_settable():
+    occ = {"auc_full": 0.99, "auc_masked": 0.97, "masked_interval": [0.9, 1.0]}
+    data = metrics(split_results(occlusion=occ))
+    assert verdict_of(record(data)).reading == "strong shortcut evidence"
+    relaxed = {"split": {"by": "patient"},
+               "report": {"verdict": {"occlusion_strong": 0.95, "occlusion_some": 0.95,
+                                      "occlusion_kept": 1.0}}}
+    assert levels(verdict_of(record(data, config=relaxed)))["occlusion"] == "none"
+
+
+def test_a_baseline_the_model_does_not_beat_is_strong():
+    base = {"baseline": {"auc": 0.99, "interval": [0.97, 1.0],
+                         "difference": {"value": -0.26, "interval": [-0.33, -0.19]}},
+            "model_auc": 0.73}
+    verdict = verdict_of(record(metrics(split_results(), shortcut_baseline=base)))
+    assert levels(verdict)["baseline"] == "strong"
+    assert "-0.26 [-0.33, -0.19]" in verdict.evidence[1].finding
+
+
+def test_a_leaky_split_and_a_degenerate_model_are_flagged():
+    leaky = record(metrics(split_results()), config={"split": {"by": "image"}})
+    assert levels(verdict_of(leaky))["protocol"] == "strong"
+    constant = record(metrics(split_results(counts={"tp": 20, "fn": 0, "tn": 0, "fp": 20})))
+    verdict = verdict_of(constant)
+    assert levels(verdict)["model"] == "strong" and verdict.level == "strong"
+    specificity = verdict.headline["metrics"]["specificity"]
+    assert specificity["shown"] == "0.000" and specificity["interval"] == "[0.000, 0.168] exact"
+
+
+def test_a_source_probe_above_chance_within_a_class_is_some_evidence():
+    probe = {"within_class": {"normal": {"images": 120, "accuracy": 0.97, "chance": 0.5}}}
+    verdict = verdict_of(record(metrics(split_results(probe=probe))))
+    assert levels(verdict)["source-probe"] == "some" and verdict.reading == \
+        "some shortcut evidence"
+    line = next(e for e in verdict.evidence if e.key == "source-probe")
+    assert "Wilson, n = 120" in line.finding and line.interval[0] > 0.9
+
+
+def test_a_bad_report_setting_in_the_run_config_is_one_error_naming_the_key(tmp_path: Path):
+    bad = record(metrics(split_results()), path=tmp_path,
+                 config={"report": {"verdict": {"occlusion_strong": 7}}})
+    with pytest.raises(RunError, match=r"report\.verdict\.occlusion_strong"):
+        verdict_of(bad)
+
+
+def test_a_run_without_metrics_has_only_info_lines_and_reads_none_found():
+    verdict = verdict_of(record({}))
+    assert verdict.headline["metrics"] == {}
+    assert {e.level for e in verdict.evidence if e.key != "protocol"} <= {"info"}
