@@ -90,3 +90,7 @@ class RunError(BamnetError):
 
 class InstallError(BamnetError):
     """pip failed while installing or uninstalling a plugin."""
+
+
+class LockedError(BamnetError):
+    """Another process owns the output (a score file, a run folder) this one would write."""

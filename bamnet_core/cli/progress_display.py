@@ -10,6 +10,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -83,6 +84,10 @@ class RichProgress:
 
     def __call__(self, event: ProgressEvent) -> None:
         """Update (or create) the line for ``event.stage``."""
+        if event.stage == "notice":  # shown with --json too: it is on stderr
+            self.progress.console.print(f"[cyan]Notice:[/cyan] {escape(event.description)}",
+                                        highlight=False)
+            return
         if not self.enabled:
             return
         if event.stage == "stage-done":  # one line per finished stage, above the bars

@@ -27,7 +27,14 @@ from .._util.progress import ProgressCallback, ProgressEvent, silent
 from ..errors import BamnetError
 from ..imaging.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .discovery import Item, item_path, iter_image_paths
-from .output import ScoreSummary, format_for, skip_done
+from .output import (
+    ScoreSummary,
+    format_for,
+    make_parent,
+    notify_takeover,
+    output_lock,
+    skip_done,
+)
 from .ray_actors import ScoringActor, decode_batch
 from .resume import DecisionRule, OutputError
 from .rows import csv_columns, record_from_columns
@@ -136,8 +143,19 @@ def score_with_ray(model: str | Path, paths: Iterable[str | Path], *, output: Pa
     paths = list(paths)
     scorer = Scorer(model, provider="cpu", threshold=threshold)
     fmt = format_for(output)
-    classes = scorer.classes
     folder = shard_folder(output)
+    make_parent(output)
+    with output_lock(output) as lock:  # the output and its shards: one owner
+        notify_takeover(lock, progress)
+        return _score_locked(paths, scorer, output, fmt, folder, options, threshold, resume,
+                             batch_size, max_bytes, max_pixels, progress)
+
+
+def _score_locked(paths: list[str | Path], scorer: Scorer, output: Path, fmt: str,
+                  folder: Path, options: RayOptions, threshold: float | None, resume: bool,
+                  batch_size: int, max_bytes: int, max_pixels: int,
+                  progress: ProgressCallback) -> ScoreSummary:
+    classes = scorer.classes
     done = _prepare(output, DecisionRule(classes, scorer.threshold, scorer.sha256), resume)
     summary = ScoreSummary(provider="", model_sha256=scorer.sha256, output=str(output))
     start = time.perf_counter()
@@ -153,7 +171,7 @@ def score_with_ray(model: str | Path, paths: Iterable[str | Path], *, output: Pa
             _run(ray, rows, scorer, folder, options, threshold, batch_size, max_bytes,
                  max_pixels, summary, progress)
     if rows or (resume and done):
-        merge_shards(folder, output, fmt, classes)
+        merge_shards(folder, output, fmt, classes)  # type: ignore[arg-type]
     summary.seconds = time.perf_counter() - start
     return summary
 
