@@ -7,6 +7,7 @@ from typing import NoReturn
 
 from rich.markup import escape
 
+from .._util.text import one_line
 from ..errors import BamnetError
 from .output import err
 
@@ -22,9 +23,10 @@ def render_error(exc: BaseException) -> int:
     """Print the one-line error and its hint on stderr; return the exit code."""
     console = err()
     if isinstance(exc, BamnetError):
-        console.print(f"[bold red]Error:[/bold red] {escape(exc.message)}", highlight=False)
+        console.print(f"[bold red]Error:[/bold red] {escape(one_line(exc.message))}",
+                      highlight=False)
         if exc.hint:
-            console.print(f"[dim]Hint:[/dim] {escape(exc.hint)}", highlight=False)
+            console.print(f"[dim]Hint:[/dim] {escape(one_line(exc.hint))}", highlight=False)
         return exc.exit_code
     if isinstance(exc, MemoryError):
         console.print("[bold red]Error:[/bold red] out of memory", highlight=False)

@@ -24,6 +24,7 @@ from rich.progress import (
 from rich.text import Text
 
 from .._util.progress import ProgressEvent
+from .._util.text import one_line
 from .output import err
 
 _SHOWN = ("loss", "accuracy", "val_loss", "val_accuracy", "d_loss", "g_loss")
@@ -85,7 +86,7 @@ class RichProgress:
     def __call__(self, event: ProgressEvent) -> None:
         """Update (or create) the line for ``event.stage``."""
         if event.stage == "notice":  # shown with --json too: it is on stderr
-            self.progress.console.print(f"[cyan]Notice:[/cyan] {escape(event.description)}",
+            self.progress.console.print(f"[cyan]Notice:[/cyan] {escape(one_line(event.description))}",
                                         highlight=False)
             return
         if not self.enabled:
