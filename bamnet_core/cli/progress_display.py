@@ -86,8 +86,8 @@ class RichProgress:
     def __call__(self, event: ProgressEvent) -> None:
         """Update (or create) the line for ``event.stage``."""
         if event.stage == "notice":  # shown with --json too: it is on stderr
-            self.progress.console.print(f"[cyan]Notice:[/cyan] {escape(one_line(event.description))}",
-                                        highlight=False)
+            text = escape(one_line(event.description))
+            self.progress.console.print(f"[cyan]Notice:[/cyan] {text}", highlight=False)
             return
         if not self.enabled:
             return

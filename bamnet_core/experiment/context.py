@@ -108,7 +108,9 @@ class RunContext:
         """The trained model: the train stage's, or ``model.keras`` when the stage was kept."""
         if self.model is None:
             from ..train.backend import import_keras
+            from ..train.checkpoint import check_keras_file
 
+            check_keras_file(self.run.file(layout.MODEL))  # damage named, not "unexpected"
             self.model = import_keras().models.load_model(self.run.file(layout.MODEL))
         return self.model
 
