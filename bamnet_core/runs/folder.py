@@ -8,6 +8,7 @@ version, plugin pins, seed, device and timings, and a ``status`` that is
 from __future__ import annotations
 
 import json
+import os
 import platform
 import re
 import sys
@@ -81,6 +82,21 @@ class RunFolder:
         be moved; read such paths back with :meth:`resolve`.
         """
         atomic.write_json(self.file(name), relativize(obj, self.path))
+        return self.file(name)
+
+    def overwrite_json(self, name: str, obj: Any) -> Path:
+        """Rewrite an existing JSON file in place: the last resort on a full disk.
+
+        Not atomic (a crash mid-write tears it), but it needs no new blocks when
+        the new text is no longer than the old, where :meth:`write_json` needs a
+        whole new file.
+        """
+        text = json.dumps(relativize(obj, self.path), indent=2, default=str) + "\n"
+        with open(self.file(name), "r+b") as fh:
+            fh.truncate(0)
+            fh.write(text.encode("utf-8"))
+            fh.flush()
+            os.fsync(fh.fileno())
         return self.file(name)
 
     def record_path(self, path: str | Path) -> str:

@@ -177,6 +177,21 @@ def score_to_output(scorer: Scorer, items: Iterable[Item], *,
                       max_bytes, summary, progress)
 
 
+def close_quietly(fh: TextIO) -> None:
+    """Close ``fh``; a failed final flush (a full disk) leaves a torn row ``--resume`` repairs.
+
+    The write error itself was already raised inside the loop; raising it again
+    here would replace that one-line error with a bare ``OSError``.
+    """
+    try:
+        fh.close()
+    except OSError:
+        try:
+            os.close(fh.fileno())
+        except (OSError, ValueError):
+            pass
+
+
 def make_parent(output: Path) -> None:
     """Create ``output``'s folder, or raise :class:`OutputError` naming it."""
     try:
@@ -221,6 +236,6 @@ def _score(scorer: Scorer, items: Iterable[Item], output: Path | None, stream: T
     finally:
         feed.close()
         if fh is not None:
-            fh.close()
+            close_quietly(fh)
         summary.seconds = time.perf_counter() - start
     return summary
