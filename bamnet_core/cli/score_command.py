@@ -17,7 +17,7 @@ import typer
 
 from ..errors import BamnetError, Interrupted
 from ..imaging.limits import DEFAULT_MAX_BYTES
-from .output import JsonOption, err, print_json, warn
+from .output import JsonOption, err, notice, print_json, warn
 from .progress_display import RichProgress
 
 EXIT_SOME_FAILED = 3
@@ -93,7 +93,11 @@ def _score(model: Path, paths: list[str], output: Path | None, engine: str,
 
     if engine == "ray":
         from ..score.ray_engine import RayOptions, score_with_ray
+        from .ray_auth import use_local_token
 
+        said = use_local_token(address)
+        if said:
+            notice(said)
         options = RayOptions(address=address, workers=workers or 1,
                              gpus_per_worker=gpus_per_worker, provider=provider)
         assert output is not None
