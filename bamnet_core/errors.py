@@ -90,3 +90,27 @@ class RunError(BamnetError):
 
 class InstallError(BamnetError):
     """pip failed while installing or uninstalling a plugin."""
+
+
+class LockedError(BamnetError):
+    """Another process owns the output (a score file, a run folder) this one would write."""
+
+
+class DiskFullError(BamnetError):
+    """A write failed because the disk (or the user's quota) is full."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM stopped a command; says what was kept and the command that continues.
+
+    A ``KeyboardInterrupt``, so everything that cleans up after an interrupt
+    still does. The CLI prints ``Interrupted: <kept>. Continue with: <command>``.
+
+    :param kept: what is on disk, e.g. ``"run folder runs/x keeps stages data, audit"``.
+    :param command: the command that continues, e.g. ``"bamnet resume runs/x"``.
+    """
+
+    def __init__(self, kept: str, command: str | None) -> None:
+        super().__init__(kept)
+        self.kept = kept
+        self.command = command

@@ -26,9 +26,10 @@ from . import (
     run_command,
     score_command,
 )
-from .errors import fail
+from .errors import fail, render_interrupt
 from .legacy_run import LegacyRunGroup
 from .noise import quiet_process
+from .signals import restore_terminate, terminate_like_interrupt
 from .state import CLIState
 
 COMMAND_MODULES = (plugins_command, install_command, presets_command, run_command,
@@ -73,6 +74,11 @@ def build_app(state: CLIState | None = None) -> typer.Typer:
 
 
 def _quiet_on_closed_pipe(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a command: a closed stdout ends quietly; an interrupt prints how to continue.
+
+    (Typer turns ``KeyboardInterrupt`` into exit 130 before :func:`main` sees it,
+    so the interrupt line is printed here, inside the command.)
+    """
     @functools.wraps(callback)
     def command(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -81,6 +87,9 @@ def _quiet_on_closed_pipe(callback: Callable[..., Any]) -> Callable[..., Any]:
             if exc.errno == errno.EPIPE:
                 closed_stdout()
             raise
+        except KeyboardInterrupt as exc:
+            render_interrupt(exc)
+            raise SystemExit(130) from None
 
     return command
 
@@ -92,17 +101,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     as it does for other Unix tools.
     """
     quiet_process()
+    previous = terminate_like_interrupt()
     try:
         app = build_app()
         app(args=list(argv) if argv is not None else sys.argv[1:], prog_name="bamnet")
     except SystemExit:
         raise
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        render_interrupt(exc)
         raise SystemExit(130) from None
     except Exception as exc:
         if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
             closed_stdout()
         fail(exc)
+    finally:
+        restore_terminate(previous)
 
 
 def closed_stdout() -> None:

@@ -7,7 +7,9 @@ from typing import NoReturn
 
 from rich.markup import escape
 
-from ..errors import BamnetError
+from .._util.diskspace import FULL
+from .._util.text import one_line
+from ..errors import BamnetError, Interrupted
 from .output import err
 
 DEBUG_ENV = "BAMNET_DEBUG"
@@ -22,10 +24,18 @@ def render_error(exc: BaseException) -> int:
     """Print the one-line error and its hint on stderr; return the exit code."""
     console = err()
     if isinstance(exc, BamnetError):
-        console.print(f"[bold red]Error:[/bold red] {escape(exc.message)}", highlight=False)
+        console.print(f"[bold red]Error:[/bold red] {escape(one_line(exc.message))}",
+                      highlight=False)
         if exc.hint:
-            console.print(f"[dim]Hint:[/dim] {escape(exc.hint)}", highlight=False)
+            console.print(f"[dim]Hint:[/dim] {escape(one_line(exc.hint))}", highlight=False)
         return exc.exit_code
+    if isinstance(exc, OSError) and exc.errno in FULL:
+        where = f" while writing {exc.filename}" if exc.filename else ""
+        console.print(f"[bold red]Error:[/bold red] no space left on device{escape(where)}",
+                      highlight=False)
+        console.print("Hint: free space on that disk (or write elsewhere), then continue",
+                      highlight=False)
+        return 1
     if isinstance(exc, MemoryError):
         console.print("[bold red]Error:[/bold red] out of memory", highlight=False)
         console.print("Hint: lower train.batch_size or preprocess.size", highlight=False)
@@ -36,6 +46,17 @@ def render_error(exc: BaseException) -> int:
     console.print(f"Hint: rerun with {DEBUG_ENV}=1 for the traceback, and report it",
                   highlight=False)
     return 1
+
+
+def render_interrupt(exc: KeyboardInterrupt) -> None:
+    """One line for SIGINT or SIGTERM: what was kept and the command that continues."""
+    console = err()
+    if isinstance(exc, Interrupted):
+        follow = f" Continue with: {exc.command}" if exc.command else ""
+        console.print(f"Interrupted: {escape(one_line(exc.kept))}.{escape(follow)}",
+                      highlight=False, soft_wrap=True)
+    else:
+        console.print("Interrupted.", highlight=False)
 
 
 def fail(exc: BaseException) -> NoReturn:

@@ -24,6 +24,9 @@ def quiet_process() -> None:
     """Set the CLI process's log levels (TensorFlow C++, OpenCV) and the bamnet log handler."""
     if not debug_enabled():
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        # Ray's C++ retries log one warning a second (e.g. "InvalidAuthToken") to fd 2;
+        # the failure itself becomes one Error: line
+        os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")
         try:
             import cv2
 

@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from .._util.text import one_line
+
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 SetOption = Annotated[list[str] | None, typer.Option(
     "--set", help="Override a key: section.key=value, or a whole section: "
@@ -35,10 +37,12 @@ def print_json(obj: Any) -> None:
 
 
 def warn(message: str) -> None:
-    """One ``Warning: ...`` line on stderr."""
-    err().print(f"[yellow]Warning:[/yellow] {message}", highlight=False, markup=True)
+    """One ``Warning: ...`` line on stderr (``message`` as it is: no markup, breaks escaped)."""
+    err().print(f"[yellow]Warning:[/yellow] {escape(one_line(message))}", highlight=False,
+                markup=True)
 
 
 def notice(message: str) -> None:
-    """One ``Notice: ...`` line on stderr (``message`` is printed as it is, not as markup)."""
-    err().print(f"[cyan]Notice:[/cyan] {escape(message)}", highlight=False, markup=True)
+    """One ``Notice: ...`` line on stderr (``message`` as it is: no markup, breaks escaped)."""
+    err().print(f"[cyan]Notice:[/cyan] {escape(one_line(message))}", highlight=False,
+                markup=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -23,6 +24,7 @@ from rich.progress import (
 from rich.text import Text
 
 from .._util.progress import ProgressEvent
+from .._util.text import one_line
 from .output import err
 
 _SHOWN = ("loss", "accuracy", "val_loss", "val_accuracy", "d_loss", "g_loss")
@@ -83,6 +85,10 @@ class RichProgress:
 
     def __call__(self, event: ProgressEvent) -> None:
         """Update (or create) the line for ``event.stage``."""
+        if event.stage == "notice":  # shown with --json too: it is on stderr
+            text = escape(one_line(event.description))
+            self.progress.console.print(f"[cyan]Notice:[/cyan] {text}", highlight=False)
+            return
         if not self.enabled:
             return
         if event.stage == "stage-done":  # one line per finished stage, above the bars

@@ -6,15 +6,18 @@ row with its error); 1 an error stopped the run; 2 a usage error.
 
 from __future__ import annotations
 
+import shlex
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..errors import BamnetError
+from ..errors import BamnetError, Interrupted
 from ..imaging.limits import DEFAULT_MAX_BYTES
-from .output import JsonOption, err, print_json, warn
+from .output import JsonOption, err, notice, print_json, warn
 from .progress_display import RichProgress
 
 EXIT_SOME_FAILED = 3
@@ -60,10 +63,6 @@ def register(app: typer.Typer, state: object) -> None:
         json_: JsonOption = False,
     ) -> None:
         """Score images; rows go out as they are produced. Exit 3 if some files failed."""
-        from ..score.discovery import iter_image_paths
-        from ..score.output import score_to_output
-        from ..score.scorer import Scorer
-
         if provider not in ("auto", "cuda", "cpu"):
             raise typer.BadParameter("use auto, cuda or cpu", param_hint="--provider")
         if engine not in ("local", "ray"):
@@ -77,25 +76,60 @@ def register(app: typer.Typer, state: object) -> None:
                                      param_hint="--engine")
         max_bytes = int(max_file_mb * 1024 * 1024)
         show = not json_ or output is not None
-        if engine == "ray":
-            from ..score.ray_engine import RayOptions, score_with_ray
-
-            options = RayOptions(address=address, workers=workers or 1,
-                                 gpus_per_worker=gpus_per_worker, provider=provider)
-            with RichProgress(enabled=not json_) as bar:
-                summary = score_with_ray(model, paths, output=output, options=options,
-                                         threshold=threshold, resume=resume,
-                                         batch_size=batch_size, max_bytes=max_bytes,
-                                         progress=bar)
-            _report(summary, paths, output, json_, show)
-            return
-        scorer = Scorer(model, provider=provider, threshold=threshold)  # type: ignore[arg-type]
-        with RichProgress(enabled=not json_) as bar:
-            summary = score_to_output(
-                scorer, iter_image_paths(paths), output=output, stream=sys.stdout,
-                fmt="jsonl" if json_ else "csv", resume=resume, batch_size=batch_size,
-                workers=workers, max_bytes=max_bytes, progress=bar)
+        with continue_hint(model, paths, output, engine, address):
+            summary = _score(model, paths, output, engine, address, workers, gpus_per_worker,
+                             provider, threshold, resume, batch_size, max_bytes, json_)
         _report(summary, paths, output, json_, show)
+
+
+def _score(model: Path, paths: list[str], output: Path | None, engine: str,
+           address: str | None, workers: int | None, gpus_per_worker: float, provider: str,
+           threshold: float | None, resume: bool, batch_size: int, max_bytes: int,
+           json_: bool) -> ScoreSummary:
+    """Call the engine's library function, with a progress display."""
+    from ..score.discovery import iter_image_paths
+    from ..score.output import score_to_output
+    from ..score.scorer import Scorer
+
+    if engine == "ray":
+        from ..score.ray_engine import RayOptions, score_with_ray
+        from .ray_auth import use_local_token
+
+        said = use_local_token(address)
+        if said:
+            notice(said)
+        options = RayOptions(address=address, workers=workers or 1,
+                             gpus_per_worker=gpus_per_worker, provider=provider)
+        assert output is not None
+        with RichProgress(enabled=not json_) as bar:
+            return score_with_ray(model, paths, output=output, options=options,
+                                  threshold=threshold, resume=resume, batch_size=batch_size,
+                                  max_bytes=max_bytes, progress=bar)
+    scorer = Scorer(model, provider=provider, threshold=threshold)  # type: ignore[arg-type]
+    with RichProgress(enabled=not json_) as bar:
+        return score_to_output(
+            scorer, iter_image_paths(paths), output=output, stream=sys.stdout,
+            fmt="jsonl" if json_ else "csv", resume=resume, batch_size=batch_size,
+            workers=workers, max_bytes=max_bytes, progress=bar)
+
+
+@contextmanager
+def continue_hint(model: Path, paths: list[str], output: Path | None, engine: str,
+                  address: str | None) -> Iterator[None]:
+    """Turn Ctrl-C or SIGTERM into :class:`Interrupted`: the rows kept, the command to go on."""
+    try:
+        yield
+    except Interrupted:
+        raise
+    except KeyboardInterrupt as exc:
+        if output is None:
+            raise Interrupted("the rows printed so far are all there is (no --output)",
+                              None) from exc
+        command = ["bamnet", "score", str(model), *paths, "--output", str(output)]
+        if engine == "ray":
+            command += ["--engine", "ray", *(["--address", address] if address else [])]
+        raise Interrupted(f"the rows written so far are in {output}",
+                          shlex.join([*command, "--resume"])) from exc
 
 
 def _report(summary: ScoreSummary, paths: list[str], output: Path | None, json_: bool,

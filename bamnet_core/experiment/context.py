@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._util.diskspace import is_disk_full
 from .._util.progress import ProgressCallback, silent
 from ..config.resolved import Config
 from ..data.splits import SPLIT_NAMES, PatientSplit
@@ -108,7 +109,9 @@ class RunContext:
         """The trained model: the train stage's, or ``model.keras`` when the stage was kept."""
         if self.model is None:
             from ..train.backend import import_keras
+            from ..train.checkpoint import check_keras_file
 
+            check_keras_file(self.run.file(layout.MODEL))  # damage named, not "unexpected"
             self.model = import_keras().models.load_model(self.run.file(layout.MODEL))
         return self.model
 
@@ -123,5 +126,14 @@ class RunContext:
         return found if isinstance(found, dict) else None
 
     def save_meta(self) -> None:
-        """Write ``meta.json`` as it stands."""
-        self.run.write_json(layout.META, self.meta)
+        """Write ``meta.json`` as it stands.
+
+        On a full disk the atomic write (a new temp file) cannot succeed; the
+        file is then rewritten in place, so a failed run is still recorded as failed.
+        """
+        try:
+            self.run.write_json(layout.META, self.meta)
+        except OSError as exc:
+            if not is_disk_full(exc):
+                raise
+            self.run.overwrite_json(layout.META, self.meta)

@@ -13,8 +13,9 @@ finished, in order; once one stage runs, every later recorded stage runs too
 
 from __future__ import annotations
 
+from .._util.diskspace import disk_full_error, is_disk_full
 from ..config.resolved import Config
-from ..errors import RunError
+from ..errors import Interrupted, RunError
 from ..runs import layout
 from ..runs.folder import utc_now
 from .audit_stage import AuditStage
@@ -76,12 +77,29 @@ def drive(ctx: RunContext, *, until: str | None = None) -> RunResult:
     except StoppedAfter as stop:
         ctx.meta.update(status="stopped", stopped_after=str(stop))
         return _result(ctx)
+    except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM as the CLI delivers it
+        ctx.meta.update(status="interrupted", error=None)
+        raise interrupted(ctx) from exc
     except BaseException as exc:
+        if is_disk_full(exc):
+            full = disk_full_error(exc, ctx.run.path, f"bamnet resume {ctx.run.path}")
+            ctx.meta.update(status="failed", error=full.message)
+            raise full from exc
         ctx.meta.update(status=status_of(exc), error=str(exc))
         raise
     finally:
         ctx.meta.update(finished_at=utc_now(), timings_s=timer.timings)
         ctx.save_meta()
+
+
+def interrupted(ctx: RunContext) -> Interrupted:
+    """What an interrupted run keeps, and the command that continues it."""
+    done = [name for name in NAMES if ctx.finished(name)]
+    kept = f"run folder {ctx.run.path} keeps " + (
+        f"the finished stages ({', '.join(done)})" if done else "its config")
+    if ctx.run.file(layout.CHECKPOINT).is_dir() and "train" not in done:
+        kept += " and the last completed training epoch"
+    return Interrupted(kept, f"bamnet resume {ctx.run.path}")
 
 
 def _advance(ctx: RunContext, stage: Stage, timer: StageTimer, *, keep: bool) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .._util.diskspace import is_disk_full
 from .._util.progress import ProgressCallback, ProgressEvent
 from ..errors import BamnetError
 from ..runs import layout
@@ -24,6 +25,8 @@ def write_report_safely(run_dir: Path, progress: ProgressCallback) -> dict[str, 
     try:
         files = build_report(run_dir)
     except (BamnetError, OSError, ValueError) as exc:
+        if is_disk_full(exc):
+            raise  # not a report problem: the run fails, naming the disk
         return {"error": f"{type(exc).__name__}: {exc}",
                 "hint": f"rebuild it with: bamnet report {run_dir}"}
     progress(ProgressEvent("report", 1, 1, "report"))

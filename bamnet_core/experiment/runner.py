@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .._util.progress import ProgressCallback, silent
+from .._util.progress import ProgressCallback, ProgressEvent, silent
 from ..config.load import load_config
 from ..config.resolved import Config
 from ..errors import RunError
@@ -53,13 +53,14 @@ def run_experiment(
     if plan is None:
         plan = preflight(config)
     run = rf.RunFolder.create(output_dir, config.run.name)
-    meta = rf.base_meta(seed=config.run.seed, plugin_pins=host.pins(),
-                        config_origin=config.origin)
-    run.write_text(layout.CONFIG, config.to_toml())
-    run.write_text(layout.PREPROCESS, config.preprocess_spec().to_json() + "\n")
-    ctx = RunContext(config, host.registry, run, meta, progress, plan=plan)
-    ctx.save_meta()
-    return drive(ctx, until=until)
+    with run.lock():
+        meta = rf.base_meta(seed=config.run.seed, plugin_pins=host.pins(),
+                            config_origin=config.origin)
+        run.write_text(layout.CONFIG, config.to_toml())
+        run.write_text(layout.PREPROCESS, config.preprocess_spec().to_json() + "\n")
+        ctx = RunContext(config, host.registry, run, meta, progress, plan=plan)
+        ctx.save_meta()
+        return drive(ctx, until=until)
 
 
 def resume_experiment(run_dir: str | Path, host: PluginHost, *,
@@ -84,8 +85,16 @@ def resume_experiment(run_dir: str | Path, host: PluginHost, *,
         raise RunError(f"{run.path} is not a bamnet run folder (no {layout.CONFIG} and "
                        f"{layout.META})",
                        hint="pass a folder that `bamnet run` created, e.g. runs/<stamp>-<name>")
-    meta = run.read_json(layout.META)
     check_start(start)
+    with run.lock() as lock:
+        if lock.took_over:
+            progress(ProgressEvent("notice", 0, None, lock.took_over))
+        return _resume_locked(run, host, progress, start)
+
+
+def _resume_locked(run: rf.RunFolder, host: PluginHost, progress: ProgressCallback,
+                   start: str | None) -> RunResult:
+    meta = run.read_meta()
     if meta.get("status") == "complete" and start is None:
         raise RunError(f"{run.path} is complete; there is nothing to resume",
                        hint=f"start a new run (bamnet run {run.file(layout.CONFIG)}), or redo "

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import ImageDecodeError
 from .formats import format_of, is_dicom
+from .integrity import check_jpeg
 from .limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, check_pixel_count
 from .preprocess import PreprocessSpec
 from .properties import describe
@@ -166,6 +167,7 @@ def _decode_raster(path: Path, data: bytes, max_pixels: int) -> np.ndarray:
     if data[:2] == b"\xff\xd8" and b"\xff\xd9" not in data[-4096:]:
         raise ImageDecodeError(str(path), "truncated JPEG (no end-of-image marker)",
                                kind="truncated")
+    check_jpeg(path, data)  # libjpeg completes a damaged scan with a mere warning
     buf = np.frombuffer(data, dtype=np.uint8)
     # ANYDEPTH|ANYCOLOR keeps 16-bit samples and applies the EXIF orientation
     image = cv2.imdecode(buf, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)

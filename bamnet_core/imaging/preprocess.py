@@ -36,6 +36,9 @@ TORCH_MEAN_RGB = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 TORCH_STD_RGB = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 
 
+MAX_SIZE = 4096  # the largest model input side: 4096 x 4096 x 3 float32 is 192 MiB per image
+
+
 def canonical_scaling(name: str) -> str:
     """Today's name of a scaling mode (``vgg16`` -> ``caffe``); unknown names unchanged."""
     return SCALING_ALIASES.get(name, name)
@@ -65,8 +68,10 @@ class PreprocessSpec:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "scaling", canonical_scaling(self.scaling))
-        if not isinstance(self.size, int) or isinstance(self.size, bool) or self.size < 8:
-            raise ConfigError(f"preprocess size must be an integer >= 8, got {self.size!r}")
+        if not isinstance(self.size, int) or isinstance(self.size, bool) or \
+                not 8 <= self.size <= MAX_SIZE:
+            raise ConfigError(f"preprocess size must be an integer from 8 to {MAX_SIZE}, got "
+                              f"{self.size!r}")
         if self.channels not in (1, 3):
             raise ConfigError(f"preprocess channels must be 1 or 3, got {self.channels!r}")
         if self.scaling not in SCALINGS:

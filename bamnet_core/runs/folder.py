@@ -18,7 +18,9 @@ from typing import Any
 
 from .. import __version__
 from .._util import atomic
+from .._util.lock import OutputLock
 from ..errors import RunError
+from .layout import LOCK, META
 from .paths import from_record, relativize, to_record
 
 
@@ -57,6 +59,12 @@ class RunFolder:
             return cls(path)
         raise RunError(f"cannot find a free run folder name in {base}")
 
+    def lock(self) -> OutputLock:
+        """The lock one process holds while it runs or resumes this run (not yet taken)."""
+        return OutputLock(self.file(LOCK), f"run folder {self.path}",
+                          resume_hint="wait for that process to finish, or stop it and "
+                                      f"continue with: bamnet resume {self.path}")
+
     def file(self, name: str) -> Path:
         """Path of a file in the run folder."""
         return self.path / name
@@ -76,6 +84,21 @@ class RunFolder:
         atomic.write_json(self.file(name), relativize(obj, self.path))
         return self.file(name)
 
+    def overwrite_json(self, name: str, obj: Any) -> Path:
+        """Rewrite an existing JSON file in place: the last resort on a full disk.
+
+        Not atomic (a crash mid-write tears it), but it needs no new blocks when
+        the new text is no longer than the old, where :meth:`write_json` needs a
+        whole new file.
+        """
+        text = json.dumps(relativize(obj, self.path), indent=2, default=str) + "\n"
+        with open(self.file(name), "r+b") as fh:
+            fh.truncate(0)
+            fh.write(text.encode("utf-8"))
+            fh.flush()
+            os.fsync(fh.fileno())
+        return self.file(name)
+
     def record_path(self, path: str | Path) -> str:
         """How ``path`` is written inside a run file (:func:`~.paths.to_record`)."""
         return to_record(self.path, path)
@@ -91,6 +114,21 @@ class RunFolder:
         except FileNotFoundError:
             raise RunError(f"{self.file(name)} is missing",
                            hint="is this a bamnet run folder?") from None
+        except ValueError as exc:  # not UTF-8, not JSON
+            raise RunError(f"{self.file(name)} is damaged (not JSON: "
+                           f"{str(exc).splitlines()[0][:120]})",
+                           hint="restore it from a backup, or start a new run") from None
+        except OSError as exc:
+            raise RunError(f"cannot read {self.file(name)}: {exc.strerror or exc}",
+                           hint="check the run folder's permissions") from None
+
+    def read_meta(self) -> dict[str, Any]:
+        """``meta.json`` as a dict, or a :class:`RunError` naming what is wrong with it."""
+        meta = self.read_json(META)
+        if not isinstance(meta, dict) or not isinstance(meta.get("stages", {}), dict):
+            raise RunError(f"{self.file(META)} is damaged (not a bamnet meta.json object)",
+                           hint="restore it from a backup, or start a new run")
+        return meta
 
 
 def base_meta(*, seed: int, plugin_pins: list[str], config_origin: str) -> dict[str, Any]:

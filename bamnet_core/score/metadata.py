@@ -33,6 +33,10 @@ KEYS = {
     "bamnet.input": "name of the input tensor (NHWC float32, batch dimension 'batch')",
 }
 FORMAT = "1"
+# What a model's metadata may claim, checked before any image is read (documented in
+# docs/export-and-scoring.md); the input size is bounded by PreprocessSpec (MAX_SIZE).
+MAX_CLASSES = 1000
+MAX_CLASS_NAME = 100  # characters
 
 
 class ModelFileError(BamnetError):
@@ -105,9 +109,16 @@ class ModelInfo:
 
 def _rule_problem(classes: Any, positive: str, threshold: float) -> str | None:
     """What is wrong with a decision rule read from metadata, or None."""
-    if not isinstance(classes, list) or len(classes) < 2 or \
+    if not isinstance(classes, list) or not 2 <= len(classes) <= MAX_CLASSES or \
             not all(isinstance(c, str) for c in classes) or len(set(classes)) != len(classes):
-        return f"bamnet.classes must list two or more distinct names, got {classes!r}"
+        shown = repr(classes) if len(repr(classes)) <= 200 else repr(classes)[:200] + "..."
+        return (f"bamnet.classes must list 2 to {MAX_CLASSES} distinct names, got "
+                f"{shown}")
+    for name in classes:
+        if not 1 <= len(name) <= MAX_CLASS_NAME or not name.isprintable() or \
+                name != name.strip():
+            return (f"class name {name[:MAX_CLASS_NAME]!r} must be 1 to {MAX_CLASS_NAME} "
+                    "printable characters, without line breaks or surrounding spaces")
     if positive not in classes:
         return f"the positive class {positive!r} is not among the classes {classes}"
     if not math.isfinite(threshold) or not 0.0 <= threshold <= 1.0:

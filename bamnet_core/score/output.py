@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TextIO
 
+from .._util.lock import OutputLock
 from .._util.progress import ProgressCallback, ProgressEvent, silent
 from ..imaging.limits import DEFAULT_MAX_BYTES
 from .discovery import Item, item_path
@@ -32,7 +33,8 @@ from .scorer import Scorer, ScoreRecord
 
 Format = Literal["csv", "jsonl"]
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-__all__ = ["OutputError", "RecordWriter", "ScoreSummary", "format_for", "score_to_output"]
+__all__ = ["OutputError", "RecordWriter", "ScoreSummary", "format_for", "output_lock",
+           "score_to_output"]
 
 
 def format_for(path: Path) -> Format:
@@ -104,6 +106,23 @@ class ScoreSummary:
                 "output": self.output, "errors": self.errors}
 
 
+def output_lock(output: Path) -> OutputLock:
+    """The lock one scoring process holds on ``output`` (and its Ray shards) while it writes.
+
+    The lock file is ``<output>.lock`` beside it; a second ``bamnet score`` on the
+    same output is refused at once, naming the holder.
+    """
+    return OutputLock(output.with_name(output.name + ".lock"), f"output {output}",
+                      resume_hint="wait for that process to finish, or stop it and continue "
+                                  f"with: bamnet score ... --output {output} --resume")
+
+
+def notify_takeover(lock: OutputLock, progress: ProgressCallback) -> None:
+    """Send a ``notice`` event when ``lock`` replaced one a dead process left behind."""
+    if lock.took_over:
+        progress(ProgressEvent("notice", 0, None, lock.took_over))
+
+
 def prepare_output(output: Path, rule: DecisionRule, resume: bool) -> set[str]:
     """Check ``output`` can take this run's rows; the paths it already holds (``resume``)."""
     fmt = format_for(output)
@@ -147,9 +166,46 @@ def score_to_output(scorer: Scorer, items: Iterable[Item], *,
     summary = ScoreSummary(provider=scorer.provider, model_sha256=scorer.sha256,
                            output=str(output) if output else None,
                            max_errors_listed=max_errors_listed)
+    if output is None:
+        return _score(scorer, items, None, stream, fmt, resume, batch_size, workers,
+                      max_bytes, summary, progress)
+    fmt = format_for(output)
+    make_parent(output)
+    with output_lock(output) as lock:
+        notify_takeover(lock, progress)
+        return _score(scorer, items, output, stream, fmt, resume, batch_size, workers,
+                      max_bytes, summary, progress)
+
+
+def close_quietly(fh: TextIO) -> None:
+    """Close ``fh``; a failed final flush (a full disk) leaves a torn row ``--resume`` repairs.
+
+    The write error itself was already raised inside the loop; raising it again
+    here would replace that one-line error with a bare ``OSError``.
+    """
+    try:
+        fh.close()
+    except OSError:
+        try:
+            os.close(fh.fileno())
+        except (OSError, ValueError):
+            pass
+
+
+def make_parent(output: Path) -> None:
+    """Create ``output``'s folder, or raise :class:`OutputError` naming it."""
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the folder of {output}: {exc.strerror or exc}",
+                          hint="choose a writable --output") from None
+
+
+def _score(scorer: Scorer, items: Iterable[Item], output: Path | None, stream: TextIO | None,
+           fmt: Format, resume: bool, batch_size: int, workers: int | None, max_bytes: int,
+           summary: ScoreSummary, progress: ProgressCallback) -> ScoreSummary:
     done: set[str] = set()
     if output is not None:
-        fmt = format_for(output)
         done = prepare_output(output, DecisionRule(scorer.classes, scorer.threshold,
                                                    scorer.sha256), resume)
     start = time.perf_counter()
@@ -180,6 +236,6 @@ def score_to_output(scorer: Scorer, items: Iterable[Item], *,
     finally:
         feed.close()
         if fh is not None:
-            fh.close()
+            close_quietly(fh)
         summary.seconds = time.perf_counter() - start
     return summary

@@ -27,17 +27,21 @@ from .._util.progress import ProgressCallback, ProgressEvent, silent
 from ..errors import BamnetError
 from ..imaging.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .discovery import Item, item_path, iter_image_paths
-from .output import ScoreSummary, format_for, skip_done
+from .output import (
+    ScoreSummary,
+    format_for,
+    make_parent,
+    notify_takeover,
+    output_lock,
+    skip_done,
+)
 from .ray_actors import ScoringActor, decode_batch
+from .ray_errors import RayUnavailableError, check_reachable, is_ray_failure, join_error, run_error
 from .resume import DecisionRule, OutputError
 from .rows import csv_columns, record_from_columns
 from .scorer import Scorer
 from .shards import merge_shards, read_shard_paths, shard_folder, shards_exist, write_shard
 from .uri_files import is_uri, iter_uri_images
-
-
-class RayUnavailableError(BamnetError):
-    """Ray is not installed, or the cluster cannot be reached."""
 
 
 @dataclass(frozen=True)
@@ -84,16 +88,15 @@ def ray_session(options: RayOptions) -> Iterator[Any]:
                                   ) from None
     owned = not ray.is_initialized()
     if owned:
+        if options.address:
+            check_reachable(options.address)
         try:
             with quieted("ray", "ray.data"):
-                    ray.init(address=options.address, num_cpus=None if options.address
+                ray.init(address=options.address, num_cpus=None if options.address
                          else options.local_cpus, include_dashboard=False,
                          logging_level=logging.ERROR, log_to_driver=False)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            where = options.address or "a local instance"
-            raise RayUnavailableError(f"cannot start or join Ray ({where}): {exc}",
-                                      hint="start a cluster with `ray start --head` and pass "
-                                           "the address it prints to --address") from None
+        except Exception as exc:  # ConnectionError, RuntimeError, AuthenticationError, ...
+            raise join_error(options.address, exc) from None
     context = ray.data.DataContext.get_current()
     saved = (context.enable_progress_bars, context.enable_operator_progress_bars,
              context.enable_auto_log_stats)
@@ -136,8 +139,19 @@ def score_with_ray(model: str | Path, paths: Iterable[str | Path], *, output: Pa
     paths = list(paths)
     scorer = Scorer(model, provider="cpu", threshold=threshold)
     fmt = format_for(output)
-    classes = scorer.classes
     folder = shard_folder(output)
+    make_parent(output)
+    with output_lock(output) as lock:  # the output and its shards: one owner
+        notify_takeover(lock, progress)
+        return _score_locked(paths, scorer, output, fmt, folder, options, threshold, resume,
+                             batch_size, max_bytes, max_pixels, progress)
+
+
+def _score_locked(paths: list[str | Path], scorer: Scorer, output: Path, fmt: str,
+                  folder: Path, options: RayOptions, threshold: float | None, resume: bool,
+                  batch_size: int, max_bytes: int, max_pixels: int,
+                  progress: ProgressCallback) -> ScoreSummary:
+    classes = scorer.classes
     done = _prepare(output, DecisionRule(classes, scorer.threshold, scorer.sha256), resume)
     summary = ScoreSummary(provider="", model_sha256=scorer.sha256, output=str(output))
     start = time.perf_counter()
@@ -150,10 +164,15 @@ def score_with_ray(model: str | Path, paths: Iterable[str | Path], *, output: Pa
     progress(ProgressEvent("discover", len(rows), len(rows), "finding images"))
     if rows:
         with ray_session(options) as ray:
-            _run(ray, rows, scorer, folder, options, threshold, batch_size, max_bytes,
-                 max_pixels, summary, progress)
+            try:
+                _run(ray, rows, scorer, folder, options, threshold, batch_size, max_bytes,
+                     max_pixels, summary, progress)
+            except Exception as exc:
+                if is_ray_failure(exc):
+                    raise run_error(exc) from None
+                raise
     if rows or (resume and done):
-        merge_shards(folder, output, fmt, classes)
+        merge_shards(folder, output, fmt, classes)  # type: ignore[arg-type]
     summary.seconds = time.perf_counter() - start
     return summary
 

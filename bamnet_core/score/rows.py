@@ -1,9 +1,10 @@
 """The row schema both engines write: columns, CSV cells, JSON Lines, and reading rows back.
 
 A row is ``path, prob_<class>..., label, threshold, model_sha256, error``.
-CSV cells that a spreadsheet would run as a formula (starting with ``=``,
-``+``, ``-``, ``@``, tab or carriage return) get a leading ``'``; reading a
-row back removes it, so resume and merging see the real value. JSON Lines
+Every text cell (path, label, error) that a spreadsheet would run as a
+formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return)
+gets a leading ``'``; reading a row back removes it, so resume and merging
+see the real value. Error text is one line (line breaks written as ``\n``). JSON Lines
 rows are :meth:`ScoreRecord.to_dict`, written with ``allow_nan=False``, so
 the output is always valid JSON.
 """
@@ -39,7 +40,8 @@ def csv_cells(record: ScoreRecord, classes: list[str]) -> list[str]:
     """One CSV row; probabilities with 9 significant digits (float32 round-trips)."""
     probs = ([f"{record.probabilities[c]:.9g}" for c in classes] if record.probabilities
              else [""] * len(classes))
-    return [spreadsheet_safe(record.path), *probs, record.label or "", repr(record.threshold),
+    return [spreadsheet_safe(record.path), *probs, spreadsheet_safe(record.label or ""),
+            repr(record.threshold),
             record.model_sha256, spreadsheet_safe(record.error or "")]
 
 
@@ -55,7 +57,8 @@ def record_from_cells(cells: list[str], classes: list[str]) -> ScoreRecord:
     path, probs, (label, threshold, sha, error) = cells[0], cells[1:-4], cells[-4:]
     probabilities = ({c: float(p) for c, p in zip(classes, probs, strict=True)}
                      if all(probs) else None)
-    return ScoreRecord(spreadsheet_value(path), probabilities, label or None, float(threshold),
+    return ScoreRecord(spreadsheet_value(path), probabilities, spreadsheet_value(label) or None,
+                       float(threshold),
                        sha, spreadsheet_value(error) or None)
 
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from .._util.cachedir import file_sha256
 from .._util.progress import ProgressCallback, ProgressEvent, silent
+from .._util.text import one_line
 from .._util.workers import default_workers
 from ..contract.decision import decide_indices
 from ..errors import BamnetError, ConfigError
@@ -59,6 +60,10 @@ class ScoreRecord:
         return {"path": self.path, "probabilities": self.probabilities, "label": self.label,
                 "threshold": self.threshold, "model_sha256": self.model_sha256,
                 "error": self.error}
+
+    def __post_init__(self) -> None:
+        if self.error is not None:  # one line in every output: CSV, JSON Lines, Parquet, stderr
+            object.__setattr__(self, "error", one_line(self.error))
 
 
 def decide(probs: np.ndarray, classes: Sequence[str], positive: str,

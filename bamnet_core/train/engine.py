@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .._util.progress import ProgressCallback, silent
+from .._util.progress import ProgressCallback, ProgressEvent, silent
 from ..config.schema import AugmentSection, OptimizerSection, TrainSection
 from ..contract.capabilities import ChecksPreprocess, FineTunable, SplitBackbone
 from ..contract.protocols import compose
@@ -195,10 +195,26 @@ def train_model(backbone: Any, spec: PreprocessSpec, x_train: np.ndarray, y_trai
         keras.mixed_precision.set_global_policy(before)
 
 
+def resumed_state(job: _Job) -> TrainState | None:
+    """The checkpoint to continue from, checked now (``best.keras`` too), not after training.
+
+    A run folder with no ``state.json`` restarts training from epoch 1, and says so.
+    """
+    state = checkpoint.load_state(job.run_dir, job.train)
+    best = job.run_dir / BEST
+    if best.exists() or best.is_symlink():
+        checkpoint.check_keras_file(best)
+    if state is None and (job.run_dir / checkpoint.FOLDER).exists():
+        job.progress(ProgressEvent("notice", 0, None,
+                                   f"{job.run_dir / checkpoint.FOLDER / checkpoint.STATE} is "
+                                   "missing: training restarts from epoch 1"))
+    return state
+
+
 def _train(job: _Job, backbone: Any, data: tuple[np.ndarray, ...], resume: bool) -> TrainResult:
     keras = import_keras()
     train, spec = job.train, job.spec
-    state = checkpoint.load_state(job.run_dir) if resume else None
+    state = resumed_state(job) if resume else None
     info: dict[str, Any] = {"resumed_from_epoch": len(state.history) if state else 0}
     extractor = head = None
     if isinstance(backbone, SplitBackbone):
