@@ -61,7 +61,38 @@ def read_dataset(path: Path, data: bytes, max_pixels: int) -> Any:
     return ds
 
 
-def _read_meta(stream: io.BytesIO, reader: Any) -> Any:
+def read_header(path: Path) -> Any:
+    """The tags of a DICOM file before its pixel data; pixels are never read.
+
+    A Deflated file is inflated only up to :data:`HEADER_LIMIT` bytes.
+
+    :raises ImageDecodeError: the file cannot be opened or parsed as DICOM.
+    """
+    import pydicom
+    from pydicom.filereader import _read_file_meta_info, read_preamble
+
+    try:
+        with open(path, "rb") as fh:
+            preamble = read_preamble(fh, force=True)
+            meta = _read_meta(fh, _read_file_meta_info)
+            if str(meta.get("TransferSyntaxUID", "") or "") != _DEFLATED:
+                fh.seek(0)
+                return pydicom.dcmread(fh, force=True, stop_before_pixels=True)
+            head = zlib.decompressobj(-zlib.MAX_WBITS).decompress(fh.read(HEADER_LIMIT),
+                                                                  HEADER_LIMIT)
+        from pydicom.dataset import FileDataset
+        from pydicom.filereader import read_dataset as read_body
+
+        header = read_body(io.BytesIO(head), is_implicit_VR=False, is_little_endian=True,
+                           stop_when=_at_pixels)
+        return FileDataset(str(path), header, file_meta=meta, preamble=preamble)
+    except OSError as exc:
+        raise ImageDecodeError(str(path), f"unreadable: {exc.strerror or exc}") from None
+    except Exception as exc:
+        raise ImageDecodeError(str(path), f"unreadable DICOM: {_one_line(exc)}") from None
+
+
+def _read_meta(stream: Any, reader: Any) -> Any:
     """The file meta group, or an empty one for files written without it."""
     start = stream.tell()
     try:

@@ -11,7 +11,6 @@ patient id into a keyed pseudonym before it reaches a :class:`Sample`.
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import date
 from pathlib import Path
@@ -43,17 +42,14 @@ def written_tags(ds: Any) -> dict[str, str]:
     return out
 
 
-def read_header(path: Path, *, max_bytes: int) -> Any:
-    """The tags of a DICOM file, without its pixel data (nothing past ``max_bytes`` is read).
+def read_identity(path: Path) -> dict[str, Any]:
+    """:func:`identity` of a DICOM file's header, read without its pixel data.
 
-    :raises ValueError: the file is not readable as DICOM.
+    :raises ImageDecodeError: the file is not readable as DICOM.
     """
-    import pydicom
+    from .dicom_read import read_header
 
-    with open(path, "rb") as fh:
-        head = fh.read(max_bytes)
-    return pydicom.dcmread(io.BytesIO(head), force=True, stop_before_pixels=True,
-                           specific_tags=list(IDENTIFYING))
+    return identity(read_header(path))
 
 
 def identity(ds: Any) -> dict[str, Any]:
@@ -95,20 +91,27 @@ def view_of(ds: Any) -> str | None:
     return None
 
 
-def age_of(ds: Any) -> float | None:
+def age_of(ds: Any) -> float | int | None:
     """Age in years from ``PatientAge`` (``"045Y"``, ``"006M"``) or birth and study dates."""
     raw = str(ds.get("PatientAge", "") or "")
     match = _AGE.match(raw)
     if match:
         years = int(match.group(1)) * _UNIT_YEARS[match.group(2).upper()]
-        return round(years, 1) if years < 130 else None
+        return _years(years)
     born = _date(ds.get("PatientBirthDate"))
     seen = _date(ds.get("StudyDate")) or _date(ds.get("AcquisitionDate")) \
         or _date(ds.get("ContentDate"))
     if born and seen and seen >= born:
-        years = (seen - born).days / 365.25
-        return round(years, 1) if years < 130 else None
+        return _years((seen - born).days / 365.25)
     return None
+
+
+def _years(value: float) -> float | int | None:
+    """Whole years as an int, else one decimal; None past 130 (a wrong date, not an age)."""
+    if not 0 <= value < 130:
+        return None
+    rounded = round(value, 1)
+    return int(rounded) if float(rounded).is_integer() else rounded
 
 
 def _date(value: object) -> date | None:
