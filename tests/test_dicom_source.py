@@ -84,6 +84,7 @@ def test_frontal_filter_counts_what_it_set_aside(tmp_path: Path) -> None:
     source = DicomSource(root=write_folder(tmp_path / "d"))
     source.samples()
     (note,) = source.notes
+    assert note.startswith("dicom 'dicom': set aside 4 of 16")
     assert "set aside 4 of 16" in note and "2 view LATERAL" in note and "2 modality CT" in note
     everything = DicomSource(root=tmp_path / "d", keep="all")
     assert len(everything.samples()) == 16 and everything.notes == []

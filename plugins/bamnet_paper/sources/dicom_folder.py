@@ -57,7 +57,8 @@ class DicomSource:
     :param label_map: label -> label used (case-insensitive), e.g. ``{"COVID-19" = "covid"}``.
     :param keep: ``"frontal-chest"`` (default) keeps CR/DX/DR radiographs with a PA or
         AP view whose body part, when present, is CHEST; ``"all"`` keeps every file.
-    :param source: the source name on every sample; default the root folder's name.
+    :param source_name: the source recorded on every sample (default ``"dicom"``; not the
+        folder's name, which may name a patient or a hospital and would reach the model).
     :param pseudonymize: replace patient ids and study UIDs by keyed pseudonyms
         (default). Turn off only when the run folder may hold patient ids.
     """
@@ -67,12 +68,12 @@ class DicomSource:
     def __init__(self, *, root: Path, labels: Path | None = None,
                  label_map: dict[str, str] | None = None,
                  keep: Literal["frontal-chest", "all"] = "frontal-chest",
-                 source: str | None = None, pseudonymize: bool = True) -> None:
+                 source_name: str | None = None, pseudonymize: bool = True) -> None:
         self.root = Path(root).expanduser()
         self.labels = Path(labels).expanduser() if labels is not None else None
         self.label_map = label_map or {}
         self.keep = keep
-        self.source = source or self.root.resolve().name
+        self.source = source_name or "dicom"
         self.pseudonymize = pseudonymize
         self.notes: list[str] = []
 
