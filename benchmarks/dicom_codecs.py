@@ -52,7 +52,8 @@ def dataset(gray16: np.ndarray, *, bits: int, photometric: str = "MONOCHROME2") 
     meta.MediaStorageSOPInstanceUID = uid.generate_uid()
     meta.TransferSyntaxUID = uid.ExplicitVRLittleEndian
     ds = FileDataset("bench", {}, file_meta=meta, preamble=b"\0" * 128)
-    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
+    ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
     ds.Modality = "DX"
     values = (gray16 >> (16 - bits)).astype(np.uint16)
     if photometric == "MONOCHROME1":
@@ -130,7 +131,8 @@ def made_cases(gray16: np.ndarray, folder: Path) -> list[tuple[str, str, str, Ca
             (uid.JPEGLossless, "MONOCHROME2", 12, {}), (uid.JPEGLossless, "MONOCHROME2", 16, {}),
             (uid.JPEGLosslessSV1, "MONOCHROME2", 12, {}),
             (uid.JPEGLosslessSV1, "MONOCHROME1", 16, {}),
-            (uid.JPEGLSLossless, "MONOCHROME2", 12, {}), (uid.JPEGLSLossless, "MONOCHROME2", 16, {}),
+            (uid.JPEGLSLossless, "MONOCHROME2", 12, {}),
+            (uid.JPEGLSLossless, "MONOCHROME2", 16, {}),
             (uid.JPEGLSLossless, "RGB", 8, {}),
             (uid.JPEGLSNearLossless, "MONOCHROME2", 12, {"jls_error": 3}),
             (uid.JPEG2000Lossless, "MONOCHROME2", 12, {}),
