@@ -152,3 +152,26 @@ def test_the_exported_model_holds_no_phi_path_or_image(dicom_run) -> None:
     assert len(pseudonyms) == 24 and not any(p.encode() in data for p in pseudonyms)
     assert not any(magic.decode("latin-1") in text for magic in IMAGE_MAGIC)
     assert "base64" not in text and "/" + root.name not in text
+
+
+def test_the_redacted_report_holds_no_phi_path_or_image(dicom_run, cli, monkeypatch) -> None:
+    run, root = dicom_run
+    monkeypatch.setenv("BAMNET_PSEUDONYM_KEY", "dicom-run-test-key-0123456789abcdef")
+    result = cli("report", str(run), "--redact", "--json")
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    shared = run / "shareable"
+    assert Path(payload["report"]) == shared / "report.html" and payload["redacted"]
+    split = json.loads((run / "split.json").read_text())["assignment"]
+    run_ids = {s["patient_id"] for name in split for s in split[name]}
+    forbidden = [*planted_values(), str(root), root.name, str(run.parent), *run_ids]
+    written = [f for f in shared.rglob("*") if f.is_file()]
+    assert {f.name for f in written} >= {"report.html", "model-card.md"}
+    for f in written:
+        data = f.read_bytes()
+        assert [v for v in forbidden if v.encode() in data] == [], f
+    html = (shared / "report.html").read_text()
+    assert "data:image/jpeg" not in html  # no thumbnails, no overlays
+    assert "left out of this shareable report" in html
+    assert not any("gradcam" in f.name for f in written)
+    assert "24 patients" in html  # the data is still described

@@ -25,6 +25,7 @@ from .schema import (
     ExportSection,
     GeneratorSection,
     PreprocessSection,
+    ReportSection,
     RunSection,
     Section,
     SplitSection,
@@ -124,6 +125,11 @@ class Config:
     def export(self) -> ExportSection:
         """``[export]``: ONNX export and its variants."""
         return self._section("export")
+
+    @property
+    def report(self) -> ReportSection:
+        """``[report]``: whether a shareable, redacted report is written too."""
+        return self._section("report")
 
     def preprocess_spec(self) -> PreprocessSpec:
         """The model input ``[preprocess]`` describes."""

@@ -162,6 +162,13 @@ class ExportSection(Section):
                                     description="training images that calibrate int8")
 
 
+class ReportSection(Section):
+    redact: bool = Field(False, description="also write a shareable report into shareable/: "
+                         "patient ids as keyed pseudonyms, paths as source and index, no images")
+    images: bool = Field(False, description="keep Grad-CAM overlays and thumbnails in the "
+                         "shareable report (check them for burned-in text first)")
+
+
 SECTIONS: dict[str, type[Section]] = {
     "run": RunSection,
     "data": DataSection,
@@ -173,6 +180,7 @@ SECTIONS: dict[str, type[Section]] = {
     "evaluate": EvaluateSection,
     "audit": AuditSection,
     "export": ExportSection,
+    "report": ReportSection,
 }
 
 

@@ -4,10 +4,11 @@ It reads a run folder (:mod:`.record`), draws figures with matplotlib's Agg
 canvas (:mod:`.figures`), lays out tables (:mod:`.tables`) and sections
 (:mod:`.sections`) and writes the page atomically (:mod:`.build`).
 :mod:`.compare` puts several runs side by side; :mod:`.model_card` writes the
-model card. It never imports TensorFlow.
+model card; :mod:`.redact` makes the shareable copy (``--redact``). It never
+imports TensorFlow.
 """
 
-from .build import ReportFiles, build_report
+from .build import ReportFiles, build_report, shareable_requested
 from .compare import compare_runs
 
-__all__ = ["ReportFiles", "build_report", "compare_runs"]
+__all__ = ["ReportFiles", "build_report", "compare_runs", "shareable_requested"]

@@ -38,6 +38,11 @@ SECTION_TITLES = {
 }
 
 
+LEFT_OUT = ("<p>Grad-CAM overlays are left out of this shareable report: radiographs often "
+            "carry burned-in names and dates. <code>bamnet report RUN --redact --images</code> "
+            "keeps them, once you have checked the images.</p>")
+
+
 @dataclass
 class ReportFiles:
     """What :func:`build_report` wrote."""
@@ -59,13 +64,33 @@ def external_section(record: RunRecord) -> str:
     return section("external", "External validation", "".join(body))
 
 
-def build_report(run_dir: str | Path) -> ReportFiles:
+def shareable_requested(run_dir: str | Path) -> bool | None:
+    """Whether the run's config asks for a shareable report (``[report] redact``).
+
+    :returns: None when it does not; else whether the shareable report keeps images.
+    """
+    report = read_run(run_dir).config.get("report") or {}
+    return bool(report.get("images")) if report.get("redact") else None
+
+
+def build_report(run_dir: str | Path, *, redact: bool = False,
+                 images: bool = False) -> ReportFiles:
     """Build the report of the run folder ``run_dir``.
 
+    :param redact: write the shareable report instead, into ``shareable/`` of the
+        run folder: patient ids as keyed pseudonyms, paths as source and index, no
+        images (:mod:`bamnet_core.report.redact`).
+    :param images: with ``redact``, keep the Grad-CAM overlays and thumbnails.
     :raises RunError: when it is not a run folder or a file in it is damaged.
     """
     record = read_run(run_dir)
-    plots = record.path / layout.PLOTS
+    out = record.path
+    if redact:
+        from .redact import redact_record
+
+        record, out = redact_record(record), record.path / layout.SHAREABLE
+    show_images = images or not redact
+    plots = out / layout.PLOTS
     written: list[Path] = []
 
     def img(name: str, png: bytes | None, alt: str) -> str:
@@ -77,18 +102,20 @@ def build_report(run_dir: str | Path) -> ReportFiles:
         return img_tag(png, alt)
 
     parts = [("protocol", protocol_section(record)), ("data", data_section(record))]
-    if lists := label_issues_section(record):
+    if lists := label_issues_section(record, images=show_images):
         parts.append(("label-issues", lists))
+    gradcam = gradcam_section(record, img, record.path / layout.PLOTS) if show_images else \
+        section("gradcam", "Grad-CAM", LEFT_OUT)
     parts += [("metrics", metrics_section(record)), ("plots", plots_section(record, img)),
-              ("gradcam", gradcam_section(record, img, plots)),
+              ("gradcam", gradcam),
               ("probes", probes_section(record, img)), ("claims", claims_section(record))]
     if record.external:
         parts.append(("external", external_section(record)))
     parts.append(("config", config_section(record)))
     title = f"bamnet run {record.name}" + (" (LEAKY protocol)" if record.leaky else "")
     html = render(title, DISCLAIMER, [(k, SECTION_TITLES[k], h) for k, h in parts])
-    atomic.write_text(record.path / layout.REPORT, html)
-    atomic.write_text(record.path / layout.MODEL_CARD, model_card(record))
-    return ReportFiles(html=record.path / layout.REPORT, model_card=record.path / layout.MODEL_CARD,
+    atomic.write_text(out / layout.REPORT, html)
+    atomic.write_text(out / layout.MODEL_CARD, model_card(record))
+    return ReportFiles(html=out / layout.REPORT, model_card=out / layout.MODEL_CARD,
                        plots=written, sections=[k for k, _ in parts])
 

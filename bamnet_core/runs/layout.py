@@ -29,6 +29,7 @@ A run folder::
     model.onnx             the exported model (and model.int8.onnx, model.fp16.onnx)
     export-report.json     the export's gates
     external/<name>/       ``bamnet evaluate`` results, one folder per dataset
+    shareable/             ``bamnet report --redact``: report.html, model-card.md, plots/
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ MODEL_CARD = "model-card.md"
 ONNX = "model.onnx"
 EXPORT_REPORT = "export-report.json"
 EXTERNAL = "external"  # one subfolder per dataset `bamnet evaluate` scored
+SHAREABLE = "shareable"  # `bamnet report --redact`: report.html, model-card.md, plots/ to share
 
 CHECKPOINT = "checkpoint"
 CHECKPOINT_STATE = "state.json"  # inside CHECKPOINT: the commit point of an epoch
