@@ -48,6 +48,15 @@ def test_ids_and_paths_are_replaced_everywhere(run: Path) -> None:
     assert redacted.config["data"]["source"] == "manifest-csv"
 
 
+def test_image_base_names_become_aliases(run: Path) -> None:
+    metrics = {"splits": {"val": {"gradcam": {"images": [
+        {"file": "gradcam-val/0000.png", "image": "1.png"},
+        {"file": "gradcam-val/0001.png", "image": "0.png"}]}}}}
+    shown = redact_record(record(run, metrics=metrics)).metrics["splits"]["val"]["gradcam"]
+    assert [i["image"] for i in shown["images"]] == ["<file>", "<file>"]  # two patients' 1.png
+    assert shown["images"][0]["file"] == "gradcam-val/0000.png"
+
+
 def test_pseudonyms_are_stable_within_a_run_and_differ_across_runs(run: Path, tmp_path) -> None:
     first = Redactor(run).patient("MRN123456")
     assert Redactor(run).patient("MRN123456") == first

@@ -17,6 +17,8 @@ import os
 import secrets
 from pathlib import Path
 
+from ..errors import ConfigError
+
 KEY_ENV = "BAMNET_PSEUDONYM_KEY"
 
 
@@ -47,9 +49,17 @@ def pseudonym_key() -> bytes:
 
 
 def _read_key(path: Path) -> bytes:
-    text = path.read_text(encoding="ascii").strip()
+    hint = ("restore it from a backup, or delete it to start new pseudonyms (they will not match "
+            f"earlier runs'); or set {KEY_ENV}")
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        raise
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the pseudonym key ({exc})", hint=hint) from None
     if len(text) < 32:
-        raise ValueError(f"{path}: pseudonym key is shorter than 32 characters")
+        raise ConfigError(f"{path}: the pseudonym key is damaged (shorter than 32 characters)",
+                          hint=hint)
     return text.encode("ascii")
 
 

@@ -6,7 +6,8 @@
   split found in any text) becomes a keyed pseudonym, the same one everywhere
   in the run (HMAC under the pseudonym key, scoped to the run's name);
 - every image path becomes ``<source>#<index>`` (the image's place in the
-  run's split), and any other absolute path in any text becomes ``<path>``;
+  run's split), so does an image's base name where a record names one (Grad-CAM),
+  and any other absolute path in any text becomes ``<path>``;
 - the config keeps its sections and values, but no path;
 - ``meta.json`` keeps versions, status and timings, not the config's origin.
 
@@ -30,7 +31,8 @@ from ..runs import layout
 from .record import RunRecord
 
 PATIENT_KEYS = frozenset({"patient_id", "patient", "patient_a", "patient_b"})
-PATH_KEYS = frozenset({"path", "a", "b", "file", "image", "original", "root", "manifest"})
+PATH_KEYS = frozenset({"path", "a", "b", "file", "original", "root", "manifest"})
+NAME_KEYS = frozenset({"image", "name", "filename"})  # a file's base name (Grad-CAM entries)
 _ABSOLUTE = re.compile(r"(?<![\w.])(?:/|~/|[A-Za-z]:[\\/])[^\s'\"<>,;:()\[\]{}|]+")
 META_KEPT = ("bamnet_version", "python", "plugins", "seed", "status", "started_at",
              "finished_at", "device", "timings_s", "stages")
@@ -44,6 +46,7 @@ class Redactor:
         self.key = pseudonym_key()
         self.paths: dict[str, str] = {}
         self.patients: dict[str, str] = {}
+        self.names: dict[str, str] = {}  # base name -> alias (``<file>`` when not unique)
         split = run / layout.SPLIT_JSON
         assignment = {}
         if split.is_file():
@@ -60,6 +63,9 @@ class Redactor:
                 if sample.get("path") and str(sample["path"]) not in self.paths:
                     counters[source] = counters.get(source, 0) + 1
                     self.paths[str(sample["path"])] = f"{source}#{counters[source]}"
+                    name = Path(str(sample["path"])).name
+                    self.names[name] = "<file>" if name in self.names \
+                        else self.paths[str(sample["path"])]
                 if sample.get("patient_id"):
                     self.patient(str(sample["patient_id"]))
 
@@ -96,6 +102,8 @@ class Redactor:
             return self.patient(value)
         if key in PATH_KEYS and (value in self.paths or _ABSOLUTE.fullmatch(value)):
             return self.path(value)
+        if key in NAME_KEYS and value in self.names:
+            return self.names[value]
         return self.text(value)
 
 
