@@ -72,8 +72,11 @@ class ImageDecodeError(DataError):
     """One image could not be decoded. Carries the path, the reason and its kind.
 
     :param kind: a stable category for counting failures: ``empty``,
-        ``truncated``, ``not-an-image``, ``too-large``, ``no-pixels`` or
-        ``unreadable``.
+        ``truncated``, ``corrupt`` (the data disagrees with its header),
+        ``not-an-image``, ``not-a-file``, ``too-large``, ``no-pixels``,
+        ``unsupported-compression`` (no installed decoder for a DICOM transfer
+        syntax; the message names it and the package to install),
+        ``codec-error`` (a decoder failed on the data) or ``unreadable``.
     """
 
     def __init__(self, path: str, reason: str, *, hint: str | None = None,

@@ -18,12 +18,15 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory):
-    """Each test gets no third-party plugins, no debug mode and a shared temp cache."""
+    """Each test gets no third-party plugins, no debug mode, a shared temp cache and config."""
     monkeypatch.setenv("BAMNET_LOAD_PLUGINS", "")
     monkeypatch.delenv("BAMNET_DEBUG", raising=False)
     monkeypatch.delenv("BAMNET_TRACE_PLUGINS", raising=False)
     cache = tmp_path_factory.getbasetemp() / "bamnet-cache"
     monkeypatch.setenv("BAMNET_CACHE_DIR", str(cache))
+    # the pseudonym key file (redacted reports, the dicom source) never lands in ~/.config
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "config"))
+    monkeypatch.delenv("BAMNET_PSEUDONYM_KEY", raising=False)
 
 
 @pytest.fixture

@@ -137,6 +137,16 @@ COVERAGE: dict[str, Run | Allowed] = {
         r"covid-chestxray-dataset-master", add="--url {url}",
         why="no internet here: a local HTTP server serves an archive of the same layout",
         files=("{home}/data/covid-chestxray-dataset-master/metadata.csv",)),
+    # docs/dicom.md, docs/patient-data.md
+    "python benchmarks/dicom_codecs.py":
+        Allowed("a benchmark that prints the codec table; tests/test_dicom_decoding.py decodes "
+                "the same transfer syntaxes and photometric interpretations, made in code"),
+    "bamnet data inspect /pacs/export/cxr":
+        Allowed("the user's PACS export; tests/test_dicom_source.py runs `bamnet data inspect` "
+                "on a DICOM folder made in code and checks it is detected as `dicom`"),
+    "bamnet report runs/<stamp>-dicom --redact":
+        Allowed("needs a run on a DICOM folder; tests/test_dicom_run.py makes one in code and "
+                "runs `bamnet report RUN --redact` on it, then greps every file it writes"),
     # docs/export-and-scoring.md (its run folder is resumed by docs/training.md's bamnet resume)
     "bamnet run quickstart": Run(
         RUN_FOLDER.format(name="quickstart"), slow=True, fast=f"{QUICK} --until train",

@@ -17,22 +17,41 @@ def register(app: typer.Typer, state: CLIState) -> None:
     @app.command("report")
     def report(
         run_dir: Annotated[Path, typer.Argument(help="A run folder made by `bamnet run`.")],
+        redact: Annotated[bool, typer.Option(
+            "--redact", help="Write the shareable report into RUN_DIR/shareable/: patient ids "
+            "as keyed pseudonyms, paths as source and index, no images.")] = False,
+        images: Annotated[bool, typer.Option(
+            "--images", help="With --redact, keep Grad-CAM overlays and thumbnails (check "
+            "them for burned-in text first).")] = False,
         json_: JsonOption = False,
     ) -> None:
         """Write RUN_DIR/report.html (self-contained), plots/*.png and model-card.md."""
-        from ..report import build_report
+        from ..report import build_report, shareable_requested
 
-        files = build_report(run_dir)
+        if images and not redact:
+            raise typer.BadParameter("--images goes with --redact (the full report always "
+                                     "has its images)", param_hint="--images")
+        files = build_report(run_dir, redact=redact, images=images)
+        shared = None
+        if not redact and (wanted := shareable_requested(run_dir)) is not None:
+            shared = build_report(run_dir, redact=True, images=wanted)  # [report] redact = true
         if json_:
-            print_json({"report": str(files.html), "model_card": str(files.model_card),
-                        "plots": [str(p) for p in files.plots], "sections": files.sections,
-                        "verdict": files.verdict})
+            payload = {"report": str(files.html), "model_card": str(files.model_card),
+                       "plots": [str(p) for p in files.plots], "sections": files.sections,
+                       "verdict": files.verdict, "redacted": redact}
+            if shared is not None:
+                payload["shareable"] = {"report": str(shared.html),
+                                        "model_card": str(shared.model_card)}
+            print_json(payload)
             return
         if files.verdict:
             out().print(f"Verdict: {files.verdict['reading']}. {files.verdict['sentence']}",
                         highlight=False, markup=False, soft_wrap=True)
-        out().print(f"Report: {files.html}\nModel card: {files.model_card}", highlight=False,
-                    soft_wrap=True)
+        kind = "Shareable report" if redact else "Report"
+        lines = [f"{kind}: {files.html}", f"Model card: {files.model_card}"]
+        if shared is not None:
+            lines += [f"Shareable report: {shared.html}", f"Model card: {shared.model_card}"]
+        out().print("\n".join(lines), highlight=False, soft_wrap=True)
 
     @app.command("compare")
     def compare(

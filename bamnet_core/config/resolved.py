@@ -128,7 +128,7 @@ class Config:
 
     @property
     def report(self) -> ReportSection:
-        """``[report]``: minimum counts behind a number, and the verdict's rules."""
+        """``[report]``: minimum counts behind a number, the verdict's rules, and redaction."""
         return self._section("report")
 
     def preprocess_spec(self) -> PreprocessSpec:

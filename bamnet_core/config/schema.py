@@ -186,6 +186,10 @@ class ReportSection(Section):
                                "needs this many positive images, else it reads \"too few\"")
     min_negatives: int = Field(5, ge=1, le=10_000, description="a specificity or ROC-AUC "
                                "needs this many negative images, else it reads \"too few\"")
+    redact: bool = Field(False, description="also write a shareable report into shareable/: "
+                         "patient ids as keyed pseudonyms, paths as source and index, no images")
+    images: bool = Field(False, description="keep Grad-CAM overlays and thumbnails in the "
+                         "shareable report (check them for burned-in text first)")
     verdict: VerdictSection = Field(default_factory=VerdictSection)
 
 

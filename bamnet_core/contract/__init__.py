@@ -19,7 +19,9 @@ built-ins). Names not listed in ``__all__`` are internal and may change.
   :class:`SplitBackbone`, :class:`FineTunable`, :class:`NamesGradCamLayer`,
   :class:`StatesPopulation`.
 - Helpers: :func:`compose`, :func:`decide_indices`, :class:`PreprocessSpec`,
-  :data:`IMAGE_SUFFIXES`, :class:`DatasetDownload`, :func:`cache_dir`,
+  :data:`IMAGE_SUFFIXES`, :func:`is_dicom`, :func:`read_dicom_identity` (the
+  identifying and descriptive tags of a DICOM header, in memory only),
+  :func:`pseudonym` (keyed pseudonyms for identifiers), :class:`DatasetDownload`, :func:`cache_dir`,
   :func:`fingerprint`, :func:`atomic_path`; the patient bootstrap:
   :func:`patient_resamples`, :func:`percentile_interval`, :func:`bootstrap_metrics`;
   :class:`ProgressEvent`, :data:`ProgressCallback` and :func:`silent` (the default
@@ -36,7 +38,8 @@ from .._util.atomic import atomic_path
 from .._util.cachedir import cache_dir, fingerprint
 from .._util.progress import ProgressCallback, ProgressEvent, silent
 from ..errors import BamnetError, ConfigError, DataError, ImageDecodeError, PluginError
-from ..imaging.formats import IMAGE_SUFFIXES
+from ..imaging.dicom_tags import read_identity as read_dicom_identity
+from ..imaging.formats import IMAGE_SUFFIXES, is_dicom
 from ..imaging.preprocess import PreprocessSpec
 from .capabilities import (
     CAPABILITIES,
@@ -74,6 +77,7 @@ from .protocols import (
     compose,
     evaluator_variant,
 )
+from .pseudonyms import pseudonym
 from .sample import Sample, iter_samples
 
 __all__ = [
@@ -120,8 +124,11 @@ __all__ = [
     "evaluator_variant",
     "fingerprint",
     "hookimpl",
+    "is_dicom",
     "iter_samples",
     "patient_resamples",
     "percentile_interval",
+    "pseudonym",
+    "read_dicom_identity",
     "silent",
 ]

@@ -23,6 +23,10 @@ class Sample:
     :param generator_seed: the seed the generator used, for synthetic images.
     :param generator_checkpoint: the generator file that made it, for synthetic images.
     :param generator_index: its index among the images made with that seed.
+    :param study: the study the image belongs to, when known (the ``dicom``
+        source gives a keyed pseudonym of the StudyInstanceUID, never the UID).
+    :param manufacturer: the equipment manufacturer, when known.
+    :param modality: the DICOM modality (``CR``, ``DX``), when known.
     """
 
     path: str
@@ -36,6 +40,9 @@ class Sample:
     generator_seed: int | None = None
     generator_checkpoint: str | None = None
     generator_index: int | None = None
+    study: str | None = None
+    manufacturer: str | None = None
+    modality: str | None = None
 
     def to_row(self) -> dict[str, Any]:
         """Flatten to a dict of scalars for CSV and JSON output."""

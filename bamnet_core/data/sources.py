@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config.components import Components, instantiate
-from ..contract.capabilities import Detectable
+from ..contract.capabilities import Detectable, HasNotes
 from ..contract.sample import Sample, iter_samples
 from ..errors import ConfigError, DataError
 from ..plugins.faults import call_plugin
@@ -59,15 +59,23 @@ def collect_configured(components: Components,
                        classes: list[str]) -> tuple[list[Sample], list[str]]:
     """The samples of a config's source, or of all its ``[[data.sources]]`` combined.
 
-    :returns: the samples, and notes for the audit.
+    :returns: the samples, and notes for the audit: the sources' own (what a source set
+        aside, and why) and those of combining them.
     """
     if not components.sources:
-        return collect_samples(components.registrations["data"], components.source,
-                               classes), []
+        samples = collect_samples(components.registrations["data"], components.source, classes)
+        return samples, source_notes(components.source)
     parts = [(ident, read_samples(components.registrations[f"data.sources[{i}]"], source))
              for i, (ident, source) in enumerate(components.sources)]
     samples, notes = combine(parts)
-    return check_labels(samples, classes, "the combined [[data.sources]]"), notes
+    own = [note for _, source in components.sources for note in source_notes(source)]
+    return check_labels(samples, classes, "the combined [[data.sources]]"), own + notes
+
+
+def source_notes(source: Any) -> list[str]:
+    """A source's notes for the user (:class:`HasNotes`), read after it listed its samples."""
+    notes = getattr(source, "notes", None) if isinstance(source, HasNotes) else None
+    return [str(n) for n in notes] if isinstance(notes, list) else []
 
 
 def collect_samples(reg: Registration, source: Any, classes: list[str]) -> list[Sample]:

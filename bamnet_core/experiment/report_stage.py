@@ -19,19 +19,25 @@ def write_report_safely(run_dir: Path, progress: ProgressCallback) -> dict[str, 
     Metrics are already on disk when this runs; a report that cannot be built
     is recorded in ``meta.json`` and can be rebuilt with ``bamnet report RUN_DIR``.
     """
-    from ..report import build_report
+    from ..report import build_report, shareable_requested
 
     progress(ProgressEvent("report", 0, 1, "report"))
     try:
         files = build_report(run_dir)
+        images = shareable_requested(run_dir)  # [report] redact = true: a shareable copy too
+        shared = build_report(run_dir, redact=True, images=images) if images is not None \
+            else None
     except (BamnetError, OSError, ValueError) as exc:
         if is_disk_full(exc):
             raise  # not a report problem: the run fails, naming the disk
         return {"error": f"{type(exc).__name__}: {exc}",
                 "hint": f"rebuild it with: bamnet report {run_dir}"}
     progress(ProgressEvent("report", 1, 1, "report"))
-    return {"html": files.html.name, "model_card": files.model_card.name,
-            "plots": len(files.plots)}
+    done: dict[str, Any] = {"html": files.html.name, "model_card": files.model_card.name,
+                            "plots": len(files.plots)}
+    if shared is not None:
+        done["shareable"] = layout.SHAREABLE
+    return done
 
 
 class ReportStage(Stage):

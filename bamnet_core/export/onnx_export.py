@@ -26,6 +26,7 @@ from ..errors import DataError, RunError
 from ..imaging.preprocess import PreprocessSpec
 from ..report.model_card import card_summary
 from ..report.record import read_run
+from ..report.redact import redact_record
 from ..runs import folder as rf
 from ..runs import layout
 from ..score.metadata import ModelInfo, set_metadata
@@ -188,11 +189,14 @@ def export_onnx(run_dir: str | Path, *, output: str | Path | None = None,
     del model
     release_memory()
     config_path = run.file(layout.CONFIG)
+    # the model travels: what it carries is redacted (no path, no patient id) like a shareable
+    # report, whatever a source or an evaluator put into the run's metrics and notes
+    shared = redact_record(read_run(run.path))
     common = {"version": __version__, "run": run.path.name, "input": proto.graph.input[0].name,
               "config_sha256": file_sha256(config_path)
               if config_path.exists() else "",
-              "metrics": metrics.get("splits", {}).get("val", {}),
-              "model_card": card_summary(read_run(run.path))}
+              "metrics": shared.metrics.get("splits", {}).get("val", {}),
+              "model_card": card_summary(shared)}
     set_metadata(proto, info.to_props(**common))
     report: dict[str, Any] = {
         "run": str(run.path), "bamnet_version": __version__, "opset": opset,

@@ -36,8 +36,8 @@ def decode_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS,
         decoding them (decompression-bomb guard).
     :param max_bytes: refuse files larger than this, before reading them.
     :raises ImageDecodeError: naming the path and the reason; ``kind`` says
-        which of empty, truncated, not-an-image, not-a-file, too-large,
-        no-pixels or unreadable it was.
+        which of the kinds :class:`~bamnet_core.errors.ImageDecodeError`
+        lists it was.
     """
     p = Path(path)
     return decode_bytes(p, read_image_bytes(p, max_bytes=max_bytes), max_pixels=max_pixels)

@@ -1,7 +1,8 @@
 """Cheap properties of one image that say nothing about the lungs.
 
 Size, aspect, bit depth, colour, file format and compression, intensity
-statistics, borders and corners, and a few DICOM tags. In public COVID
+statistics, borders and corners, and the allowlisted DICOM tags
+(:data:`bamnet_core.imaging.dicom_tags.WRITTEN`). In public COVID
 collections each class comes from other hospitals and publications, so these
 properties alone can predict the label (DeGrave et al. 2021); the shortcut
 baseline (:mod:`bamnet_core.data.shortcut_baseline`) measures how well.
@@ -20,7 +21,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-PROPERTIES_VERSION = 2
+from .dicom_tags import WRITTEN
+
+PROPERTIES_VERSION = 3  # 3: the institution tag is no longer recorded
 _THUMB = 48  # statistics are computed on at most this many pixels a side
 _EDGE = 0.05  # border strip: 5% of each side
 _CORNER = 0.1  # corner patch: 10% of each side
@@ -35,8 +38,9 @@ NUMERIC = (
     "corner_max", "frame_width",
 )
 # Categorical properties: short strings; "" when unknown.
-CATEGORICAL = ("format", "colour_mode", "modality", "manufacturer", "photometric",
-               "view_position", "institution")
+# The DICOM ones are the allowlisted tags (dicom_tags.WRITTEN): no identifying tag, such
+# as the institution, is ever a property, since properties are written to the run folder.
+CATEGORICAL = ("format", "colour_mode", *WRITTEN.values())
 
 
 def _thumbnail(image: np.ndarray) -> np.ndarray:

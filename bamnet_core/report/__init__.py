@@ -4,13 +4,14 @@ It reads a run folder (:mod:`.record`), draws figures with matplotlib's Agg
 canvas (:mod:`.figures`), lays out tables (:mod:`.tables`) and sections
 (:mod:`.sections`) and writes the page atomically (:mod:`.build`).
 :mod:`.compare` puts several runs side by side; :mod:`.model_card` writes the
-model card; :mod:`.verdict` the verdict that opens both. It never imports TensorFlow.
+model card; :mod:`.verdict` the verdict that opens both; :mod:`.redact` makes the
+shareable copy (``--redact``). It never imports TensorFlow.
 """
 
-from .build import ReportFiles, build_report
+from .build import ReportFiles, build_report, shareable_requested
 from .compare import compare_runs
 from .record import RunRecord, read_run
 from .verdict import Verdict, report_settings, run_verdict, verdict_of
 
 __all__ = ["ReportFiles", "RunRecord", "Verdict", "build_report", "compare_runs", "read_run",
-           "report_settings", "run_verdict", "verdict_of"]
+           "report_settings", "run_verdict", "shareable_requested", "verdict_of"]

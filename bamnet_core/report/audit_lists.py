@@ -114,8 +114,11 @@ def outliers_table(entry: dict[str, Any], root: str | None, thumbs: Thumbs) -> s
     return "".join(body)
 
 
-def label_issues_section(record: RunRecord) -> str:
-    """The section, or an empty string when the run ranked neither label issues nor outliers."""
+def label_issues_section(record: RunRecord, *, images: bool = True) -> str:
+    """The section, or an empty string when the run ranked neither label issues nor outliers.
+
+    :param images: show thumbnails; without, each image is a placeholder (a redacted report).
+    """
     deep = record.audit.get("deep")
     if not isinstance(deep, dict):
         return ""
@@ -129,6 +132,8 @@ def label_issues_section(record: RunRecord) -> str:
     made: dict[str, Thumbnail] = {}
 
     def thumbs(path: str) -> Thumbnail:
+        if not images:
+            return Thumbnail(None, problem="images are left out of a redacted report")
         if path not in made:
             made[path] = thumbnail(from_record(record.path, path))  # run-made: relative
         return made[path]

@@ -43,6 +43,11 @@ SECTION_TITLES = {
 }
 
 
+LEFT_OUT = ("<p>Grad-CAM overlays are left out of this shareable report: radiographs often "
+            "carry burned-in names and dates. <code>bamnet report RUN --redact --images</code> "
+            "keeps them, once you have checked the images.</p>")
+
+
 @dataclass
 class ReportFiles:
     """What :func:`build_report` wrote."""
@@ -65,13 +70,33 @@ def external_section(record: RunRecord) -> str:
     return section("external", "External validation", "".join(body))
 
 
-def build_report(run_dir: str | Path) -> ReportFiles:
+def shareable_requested(run_dir: str | Path) -> bool | None:
+    """Whether the run's config asks for a shareable report (``[report] redact``).
+
+    :returns: None when it does not; else whether the shareable report keeps images.
+    """
+    report = read_run(run_dir).config.get("report") or {}
+    return bool(report.get("images")) if report.get("redact") else None
+
+
+def build_report(run_dir: str | Path, *, redact: bool = False,
+                 images: bool = False) -> ReportFiles:
     """Build the report of the run folder ``run_dir``.
 
+    :param redact: write the shareable report instead, into ``shareable/`` of the
+        run folder: patient ids as keyed pseudonyms, paths as source and index, no
+        images (:mod:`bamnet_core.report.redact`).
+    :param images: with ``redact``, keep the Grad-CAM overlays and thumbnails.
     :raises RunError: when it is not a run folder or a file in it is damaged.
     """
     record = read_run(run_dir)
-    plots = record.path / layout.PLOTS
+    out = record.path
+    if redact:
+        from .redact import redact_record
+
+        record, out = redact_record(record), record.path / layout.SHAREABLE
+    show_images = images or not redact
+    plots = out / layout.PLOTS
     written: list[Path] = []
 
     def img(name: str, png: bytes | None, alt: str) -> str:
@@ -90,22 +115,22 @@ def build_report(run_dir: str | Path) -> ReportFiles:
              ("probes", probes_section(record, img)), ("plots", plots_section(record, img))]
     if made := generator_quality(record):
         shown = "".join(f"<p><code>{escape(name)}</code></p>" + img_tag(png, name)
-                        for name, png in generator_figures(record.path))
+                        for name, png in generator_figures(record.path)) if show_images else ""
         parts.append(("generator", section("generator", "Generator", made + shown)))
     parts += [("metrics", metrics_section(record)), ("protocol", protocol_section(record)),
               ("data", data_section(record))]
-    if lists := label_issues_section(record):
+    if lists := label_issues_section(record, images=show_images):
         parts.append(("label-issues", lists))
-    parts += [("gradcam", gradcam_section(record, img, plots)),
-              ("claims", claims_section(record))]
+    gradcam = gradcam_section(record, img, record.path / layout.PLOTS) if show_images else \
+        section("gradcam", "Grad-CAM", LEFT_OUT)
+    parts += [("gradcam", gradcam), ("claims", claims_section(record))]
     if record.external:
         parts.append(("external", external_section(record)))
     parts.append(("config", config_section(record)))
     title = f"bamnet run {record.name}" + (" (LEAKY protocol)" if record.leaky else "")
     html = render(title, DISCLAIMER, [(k, SECTION_TITLES[k], h) for k, h in parts])
-    atomic.write_text(record.path / layout.REPORT, html)
-    atomic.write_text(record.path / layout.MODEL_CARD, model_card(record, verdict))
-    return ReportFiles(html=record.path / layout.REPORT, model_card=record.path / layout.MODEL_CARD,
-                       plots=written, sections=[k for k, _ in parts],
-                       verdict=verdict.to_dict())
+    atomic.write_text(out / layout.REPORT, html)
+    atomic.write_text(out / layout.MODEL_CARD, model_card(record, verdict))
+    return ReportFiles(html=out / layout.REPORT, model_card=out / layout.MODEL_CARD,
+                       plots=written, sections=[k for k, _ in parts], verdict=verdict.to_dict())
 

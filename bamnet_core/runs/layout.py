@@ -30,6 +30,7 @@ A run folder::
     export-report.json     the export's gates
     external/<name>/       ``bamnet evaluate`` results, one folder per dataset
     run.lock               present while a process runs or resumes the run (PID, host, start)
+    shareable/             ``bamnet report --redact``: report.html, model-card.md, plots/
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ ONNX = "model.onnx"
 EXPORT_REPORT = "export-report.json"
 EXTERNAL = "external"  # one subfolder per dataset `bamnet evaluate` scored
 LOCK = "run.lock"  # held (flock) by the one process running or resuming the run
+SHAREABLE = "shareable"  # `bamnet report --redact`: report.html, model-card.md, plots/ to share
 
 CHECKPOINT = "checkpoint"
 CHECKPOINT_STATE = "state.json"  # inside CHECKPOINT: the commit point of an epoch
