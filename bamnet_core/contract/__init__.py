@@ -21,7 +21,8 @@ built-ins). Names not listed in ``__all__`` are internal and may change.
 - Helpers: :func:`compose`, :func:`decide_indices`, :class:`PreprocessSpec`,
   :data:`IMAGE_SUFFIXES`, :class:`DatasetDownload`, :func:`cache_dir`,
   :func:`fingerprint`, :func:`atomic_path`; the patient bootstrap:
-  :func:`patient_resamples`, :func:`percentile_interval`, :func:`bootstrap_metrics`;
+  :func:`patient_resamples`, :func:`percentile_interval`, :func:`bootstrap_metrics`, and
+  its one-matrix form for speed: :func:`patient_weights`, :func:`bootstrap_weighted`;
   :class:`ProgressEvent`, :data:`ProgressCallback` and :func:`silent` (the default
   callback, which ignores events), for components that report progress (a
   generator's ``fit`` and ``generate``).
@@ -74,6 +75,7 @@ from .protocols import (
     compose,
     evaluator_variant,
 )
+from .resampling import bootstrap_weighted, patient_weights
 from .sample import Sample, iter_samples
 
 __all__ = [
@@ -114,6 +116,7 @@ __all__ = [
     "SyntheticAssessor",
     "atomic_path",
     "bootstrap_metrics",
+    "bootstrap_weighted",
     "cache_dir",
     "compose",
     "decide_indices",
@@ -122,6 +125,7 @@ __all__ = [
     "hookimpl",
     "iter_samples",
     "patient_resamples",
+    "patient_weights",
     "percentile_interval",
     "silent",
 ]
