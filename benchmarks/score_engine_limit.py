@@ -1,8 +1,10 @@
 """``bamnet score`` against the engine limit: I (inference alone), D (decoding alone), and the
 rate the two could reach together on a CPU, where they share the cores: 1 / (1/I + 1/D).
 
-    PYTHONPATH=.:plugins python benchmarks/score_engine_limit.py MODEL.onnx [--data DIR] \
+    PYTHONPATH=.:plugins python benchmarks/score_engine_limit.py [MODEL.onnx] [--data DIR] \
         [--images 128] [--batch-size 32] [--repeats 3]
+
+Without MODEL, an untrained small CNN at 128 px (the decode-bound case) is exported first.
 
 I is onnxruntime ``session.run`` on preprocessed images already in memory, at the batch
 size; D is decode + preprocess alone on a pool of one thread per core; bamnet's rate is
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -42,10 +45,27 @@ def rate(fn, images: int, repeats: int) -> float:
     return images / statistics.median(times)
 
 
+def small_cnn_model(folder: Path, files: list[str], size: int = 128) -> str:
+    """Export an untrained small CNN (``size`` px, grayscale) through the real export path."""
+    from fake_run import make_run
+
+    from bamnet_core.export.onnx_export import export_onnx
+    from bamnet_core.imaging.preprocess import PreprocessSpec
+    from bamnet_core.train.backend import import_keras
+    from bamnet_paper.backbones import SmallCNN
+
+    import_keras()
+    spec = PreprocessSpec(size=size, channels=1)
+    model = SmallCNN().build(spec.input_shape, 2)
+    pairs = [(f, ("normal", "covid")[i % 2]) for i, f in enumerate(files[:32])]
+    return str(export_onnx(make_run(folder / "run", model, spec, pairs[::2], pairs[1::2])
+                           ).model_path)
+
+
 def main() -> None:
     """Measure I, D and bamnet's rate on the same files; print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model")
+    parser.add_argument("model", nargs="?", default=None)
     add_data_argument(parser)
     parser.add_argument("--images", type=int, default=128)
     parser.add_argument("--batch-size", type=int, default=32)
@@ -53,6 +73,9 @@ def main() -> None:
     args = parser.parse_args()
     files = [p for p, _ in real_images(str(data_folder(args.data)),
                                        per_class=args.images // 2 + 1)][:args.images]
+    if args.model is None:
+        tmp = tempfile.TemporaryDirectory(prefix="bamnet-bench-")
+        args.model = small_cnn_model(Path(tmp.name), files)
     scorer = Scorer(args.model, provider="cpu")
     spec, cores = scorer.info.spec, default_workers()
     name = scorer.session.get_inputs()[0].name
