@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import nox
+from nox.command import CommandFailed
 
 nox.options.sessions = ["tests"]
 nox.options.reuse_existing_virtualenvs = True
@@ -103,11 +104,44 @@ def quickstart(session: nox.Session) -> None:
     session.run("bamnet", "run", "quickstart", "--output-dir", session.create_tmp() + "/runs")
 
 
+#: Modules under benchmarks/ that are helpers, not benchmarks.
+BENCH_HELPERS = {"bench_data.py", "fake_run.py"}
+#: Benchmarks that need a model file: given by BAMNET_BENCH_MODEL, else skipped.
+BENCH_NEEDS_MODEL = {"bench_score_ray.py"}
+
+
 @nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
-    """Run every benchmark script under benchmarks/ (prints measured numbers)."""
+    """Run every benchmark under benchmarks/ on BAMNET_DATA and print one table of results."""
     import glob
+    import os
+    import time
 
-    session.install("-e", ".")
+    session.install("-e", ".[test]")
+    env = {"PYTHONPATH": f"{Path.cwd()}:{Path.cwd() / 'plugins'}"}
+    model = os.environ.get("BAMNET_BENCH_MODEL")
+    rows: list[tuple[str, str, float, list[str]]] = []
     for script in sorted(glob.glob("benchmarks/*.py")):
-        session.run("python", script, *session.posargs)
+        name = Path(script).name
+        if name in BENCH_HELPERS:
+            continue
+        args = [model] if name in BENCH_NEEDS_MODEL and model else []
+        if name in BENCH_NEEDS_MODEL and not model:
+            rows.append((name, "skipped", 0.0, ["needs a model: set BAMNET_BENCH_MODEL"]))
+            continue
+        start = time.perf_counter()
+        try:
+            out = session.run("python", "-c", _STDOUT_ONLY, "python", script, *args,
+                              *session.posargs, silent=True, env=env) or ""
+            status = "ok"
+        except CommandFailed:
+            out, status = "", "FAILED"
+        lines = [line for line in str(out).splitlines() if line.strip()]
+        rows.append((name, status, time.perf_counter() - start, lines))
+    width = max(len(r[0]) for r in rows)
+    print(f"\n{'benchmark':<{width}}  status    wall s  measured")
+    for name, status, seconds, lines in rows:
+        first, *rest = lines or ["(no output)"]
+        print(f"{name:<{width}}  {status:<8}{seconds:>8.1f}  {first}")
+        for line in rest:
+            print(f"{'':<{width}}  {'':<8}{'':>8}  {line}")

@@ -2,7 +2,7 @@
 
     python benchmarks/decode_throughput.py [FOLDER] [--workers N] [--size 224]
 
-FOLDER defaults to ../shared/data/cxr-public relative to the repository. The
+FOLDER defaults to $BAMNET_DATA, else ../shared/data/cxr-public relative to the repository. The
 cold pass uses a fresh temporary cache, so it decodes every file; the cached
 pass reads the same entries back. Nothing is written outside the temp folder.
 """
@@ -10,6 +10,7 @@ pass reads the same entries back. Nothing is written outside the temp folder.
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,16 +22,19 @@ from bamnet_core.data.loading import load_samples
 from bamnet_core.imaging.formats import IMAGE_SUFFIXES
 from bamnet_core.imaging.preprocess import PreprocessSpec
 
-DEFAULT = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "cxr-public"
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_data import data_folder  # noqa: E402
 
 
 def main() -> None:
     """Measure and print cold and cached throughput."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT)
+    parser.add_argument("folder", nargs="?", default=None,
+                        help="data folder (default: $BAMNET_DATA or ../shared/data/cxr-public)")
     parser.add_argument("--workers", type=int, default=default_workers())
     parser.add_argument("--size", type=int, default=224)
     args = parser.parse_args()
+    args.folder = data_folder(args.folder)
     files = sorted(p for p in args.folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise SystemExit(f"no images under {args.folder}")

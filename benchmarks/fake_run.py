@@ -15,10 +15,14 @@ import numpy as np
 from bamnet_core.imaging.preprocess import PreprocessSpec
 
 
-def real_images(root: str = "/work/shared/data/cxr-public", per_class: int = 64
-                ) -> list[tuple[str, str]]:
-    """(path, label) pairs from the public CXR folder, alternating classes (read-only use)."""
-    base = Path(root)
+def real_images(root: str | None = None, per_class: int = 64) -> list[tuple[str, str]]:
+    """(path, label) pairs from the public CXR folder, alternating classes (read-only use).
+
+    ``root`` defaults to ``bench_data.data_folder()`` (``$BAMNET_DATA`` or the shared folder).
+    """
+    from bench_data import data_folder
+
+    base = data_folder(root)
     pairs = []
     for label in ("normal", "covid"):
         files = sorted((base / label).glob("*.jpg"))[:per_class]

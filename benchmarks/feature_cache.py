@@ -14,13 +14,15 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-DEFAULT = "/work/shared/data/cxr-public/manifest.csv"
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_data import data_folder  # noqa: E402
 
 
 def read_manifest(path: Path, limit: int) -> list[tuple[str, str]]:
@@ -37,11 +39,13 @@ def read_manifest(path: Path, limit: int) -> list[tuple[str, str]]:
 def main() -> None:
     """Run the benchmark and print the numbers."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--manifest", type=Path, default=Path(DEFAULT))
+    parser.add_argument("--manifest", type=Path, default=None,
+                        help="default: manifest.csv in $BAMNET_DATA or ../shared/data/cxr-public")
     parser.add_argument("--images", type=int, default=200)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=40)
     args = parser.parse_args()
+    args.manifest = data_folder(args.manifest) / "manifest.csv"
     os.environ.setdefault("BAMNET_CACHE_DIR", tempfile.mkdtemp(prefix="bamnet-bench-"))
 
     from bamnet_core.config.schema import TrainSection

@@ -9,8 +9,8 @@
    ``BAMNET_CACHE_DIR`` (so every image is decoded and every feature computed),
    then once more with the caches warm. The target is at most 60 s cold on 2 cores.
 
-MANIFEST defaults to ../shared/data/cxr-public/manifest.csv beside the
-repository. Nothing is written outside a temporary folder.
+MANIFEST defaults to manifest.csv in $BAMNET_DATA, else in ../shared/data/cxr-public
+beside the repository. Nothing is written outside a temporary folder.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from pathlib import Path
 
 from bamnet_core.imaging.decode import decode_bytes, decode_described, read_image_bytes
 
-DEFAULT = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "cxr-public" / \
-    "manifest.csv"
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_data import data_folder  # noqa: E402
 
 
 def property_overhead(files: list[Path], repeat: int) -> None:
@@ -111,10 +111,13 @@ def deep_inspect(manifest: Path) -> None:
 def main() -> None:
     """Run both measurements and print the numbers."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("manifest", nargs="?", type=Path, default=DEFAULT)
+    parser.add_argument("manifest", nargs="?", default=None,
+                        help="manifest.csv or its folder (default: $BAMNET_DATA or "
+                             "../shared/data/cxr-public)")
     parser.add_argument("--repeat", type=int, default=6)
     parser.add_argument("--no-deep", action="store_true", help="only the property overhead")
     args = parser.parse_args()
+    args.manifest = data_folder(args.manifest) / "manifest.csv"
     with args.manifest.open(newline="", encoding="utf-8") as fh:
         files = [args.manifest.parent / row["path"] for row in csv.DictReader(fh)]
     print(f"{len(files)} images, {os.cpu_count()} CPUs, load average "

@@ -45,8 +45,13 @@ class ScoreThief:
 def test_a_plugin_cannot_replace_a_builtin_command():
     host = load_plugins(extra=(("thief", ScoreThief()),))
     app = _app(host)
-    assert _command_names(app).count("score") == 1
+    assert "score" not in _command_names(app)  # the built-in stays, loaded when run
     assert "extra-tool" not in _command_names(app)  # a refused plugin adds nothing
+    from typer.testing import CliRunner
+
+    shown = CliRunner().invoke(app, ["score", "--help"])
+    assert shown.exit_code == 0 and "Pretend to score" not in shown.output
+    assert "--batch-size" in shown.output
     failure = host.failures["thief"]
     assert failure.hook == "register_commands"
     assert "command 'score' is already provided by bamnet" in failure.error

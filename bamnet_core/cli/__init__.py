@@ -13,28 +13,11 @@ import typer
 
 from .. import __version__
 from ..plugins.commands import walk_commands
-from . import (
-    ablate_command,
-    data_command,
-    evaluate_command,
-    export_command,
-    install_command,
-    loso_command,
-    plugins_command,
-    presets_command,
-    report_command,
-    run_command,
-    score_command,
-)
 from .errors import fail, render_interrupt
-from .legacy_run import LegacyRunGroup
+from .lazy_commands import BUILTIN_NAMES, lazy_root
 from .noise import quiet_process
 from .signals import restore_terminate, terminate_like_interrupt
 from .state import CLIState
-
-COMMAND_MODULES = (plugins_command, install_command, presets_command, run_command,
-                   ablate_command, loso_command, data_command, export_command, score_command,
-                   report_command, evaluate_command)
 
 
 def version_callback(value: bool) -> None:
@@ -45,11 +28,15 @@ def version_callback(value: bool) -> None:
 
 
 def build_app(state: CLIState | None = None) -> typer.Typer:
-    """Build the Typer app: built-in commands, then commands from plugins."""
+    """Build the Typer app: commands from plugins; the built-ins load when one is run.
+
+    The built-in commands live in :mod:`.lazy_commands`, so ``bamnet --help``,
+    ``bamnet score`` and ``bamnet presets list`` import only what they use.
+    """
     state = state or CLIState()
     app = typer.Typer(
         name="bamnet",
-        cls=LegacyRunGroup,
+        cls=lazy_root(state, wrap=_quiet_on_closed_pipe),
         help="Train, audit, export and serve chest X-ray classifiers.",
         no_args_is_help=True,
         add_completion=False,
@@ -64,9 +51,7 @@ def build_app(state: CLIState | None = None) -> typer.Typer:
     ) -> None:
         """Train, audit, export and serve chest X-ray classifiers."""
 
-    for module in COMMAND_MODULES:
-        module.register(app, state)
-    state.host.call_register_commands(app)
+    state.host.call_register_commands(app, reserved=BUILTIN_NAMES)
     for info in walk_commands(app):
         if info.callback is not None:
             info.callback = _quiet_on_closed_pipe(info.callback)

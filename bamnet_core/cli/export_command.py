@@ -73,9 +73,11 @@ def register(app: typer.Typer, state: CLIState) -> None:
             first = result.gates[refused[0]]
             raise GateError(f"the {first.model} variant failed its gate against fp32 "
                             f"({first.summary()}); it was not written",
-                            hint=f"see {result.report_path}; calibrate on more images "
-                                 "(--calibration-images), or pass --allow-degraded to write "
-                                 "it anyway")
+                            hint=f"see {result.report_path}; "
+                                 + ("every int8 recipe was tried (its 'attempts'); " if
+                                    first.model == "int8" else "")
+                                 + "score with the fp32 model, or pass --allow-degraded to "
+                                   "write it anyway")
 
 
 def _render(result: ExportResult) -> None:
@@ -84,12 +86,15 @@ def _render(result: ExportResult) -> None:
     for name, entry in result.report["models"].items():
         gate = result.gates[name]
         auc = entry["roc_auc"]
+        speed = f"{entry['inference_images_per_s']:.1f}" + (" fastest" if entry.get("fastest")
+                                                             else "")
+        ratio = f"{entry.get('speed_ratio_vs_fp32', 1.0):.2f}x" + (
+            " slower" if entry.get("slower_than_fp32") else "")
         table.add_row(name, f"{entry['parity_vs_keras']['max_abs_diff']:.2e}",
                       f"{entry['accuracy']:.3f}", "-" if auc is None else f"{auc:.3f}",
-                      f"{entry['inference_images_per_s']:.1f}",
-                      f"{entry.get('speed_ratio_vs_fp32', 1.0):.2f}x",
-                      "passed" if gate.passed else "FAILED")
+                      speed, ratio, "passed" if gate.passed else "FAILED")
     out().print(table)
+    _render_attempts(result.report["models"].get("int8"))
     images = result.report["validation_images"]
     for name, gate in result.gates.items():
         path = Path(result.report["models"][name]["path"]).name
@@ -99,6 +104,29 @@ def _render(result: ExportResult) -> None:
         elif gate.written:
             warn(f"{name} gate (vs {gate.against}) FAILED for {path}, written anyway "
                  f"(--allow-degraded): {gate.summary()}")
+    entries = result.report["models"]
+    fastest = result.report.get("fastest")
+    if fastest:
+        err().print(f"Fastest on this machine: {fastest} "
+                    f"({entries[fastest]['inference_images_per_s']:.1f} images/s)",
+                    highlight=False, soft_wrap=True)
+    for name, entry in entries.items():
+        if entry.get("slower_than_fp32") and result.gates[name].written:
+            warn(f"{name} is slower than fp32 on this machine "
+                 f"({entry['speed_ratio_vs_fp32']:.2f}x): score with {entries['fp32']['path']}")
     written = [result.model_path, *result.variants.values(), result.report_path]
     for path in written:
         out().print(f"Wrote {path}", highlight=False, soft_wrap=True)
+
+
+def _render_attempts(int8: dict | None) -> None:
+    """One line per int8 recipe tried: its gate numbers, and which one the file holds."""
+    if not int8 or not int8.get("attempts"):
+        return
+    for number, attempt in enumerate(int8["attempts"], 1):
+        checks = "; ".join(f"{c['check']} {c['value']:.4g}" if c["value"] is not None
+                           else f"{c['check']} -" for c in attempt["checks"])
+        verdict = "passed" if attempt["passed"] else "failed"
+        err().print(f"int8 attempt {number} ({attempt['recipe']}): {verdict}: {checks}",
+                    highlight=False, soft_wrap=True)
+    err().print(f"int8 file holds: {int8['recipe']}", highlight=False, soft_wrap=True)

@@ -3,6 +3,8 @@
 Each stage gets a line: what it does, a bar (or a spinner while the total is
 unknown), done/total, a rate, elapsed time, an ETA once the total is known,
 and the stage's own fields (loss and accuracy for training, failures for scoring).
+When stderr is not a terminal, rich would draw nothing until the end, so the
+events become plain lines instead (:mod:`.progress_lines`): one per epoch.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from rich.text import Text
 from .._util.progress import ProgressEvent
 from .._util.text import one_line
 from .output import err
+from .progress_lines import LineProgress
 
 _SHOWN = ("loss", "accuracy", "val_loss", "val_accuracy", "d_loss", "g_loss")
 
@@ -62,6 +65,9 @@ class RichProgress:
 
     def __init__(self, *, enabled: bool = True) -> None:
         self.enabled = enabled
+        console = err()
+        self.lines = LineProgress(lambda text: console.print(text, highlight=False, markup=False)
+                                  ) if enabled and not console.is_terminal else None
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(bar_width=24),
@@ -70,8 +76,8 @@ class RichProgress:
             TimeElapsedColumn(),
             TimeRemainingColumn(),
             TextColumn("{task.fields[info]}"),
-            console=err(),
-            disable=not enabled,
+            console=console,
+            disable=not enabled or self.lines is not None,
         )
         self.tasks: dict[str, TaskID] = {}
 
@@ -100,6 +106,9 @@ class RichProgress:
             self.progress.console.print(
                 f"[cyan]kept[/cyan] {event.description} (finished by an earlier attempt)",
                 highlight=False)
+            return
+        if self.lines is not None:
+            self.lines(event)
             return
         info = _format_fields(event.fields)
         description = event.description or event.stage

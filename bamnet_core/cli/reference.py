@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+import click
 from typer.main import get_command
 
 
@@ -55,7 +56,11 @@ def render_reference() -> str:
         "traceback. Data goes to stdout, messages and progress to stderr.",
         "",
     ]
-    _walk(get_command(app), [], lines)
+    root = get_command(app)
+    context = click.Context(root)
+    for name in root.list_commands(context):  # the built-ins load lazily: load them all
+        root.get_command(context, name)
+    _walk(root, [], lines)
     return "\n".join(lines).rstrip() + "\n"
 
 

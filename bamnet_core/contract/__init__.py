@@ -23,7 +23,8 @@ built-ins). Names not listed in ``__all__`` are internal and may change.
   identifying and descriptive tags of a DICOM header, in memory only),
   :func:`pseudonym` (keyed pseudonyms for identifiers), :class:`DatasetDownload`, :func:`cache_dir`,
   :func:`fingerprint`, :func:`atomic_path`; the patient bootstrap:
-  :func:`patient_resamples`, :func:`percentile_interval`, :func:`bootstrap_metrics`;
+  :func:`patient_resamples`, :func:`percentile_interval`, :func:`bootstrap_metrics`, and
+  its one-matrix form for speed: :func:`patient_weights`, :func:`bootstrap_weighted`;
   :class:`ProgressEvent`, :data:`ProgressCallback` and :func:`silent` (the default
   callback, which ignores events), for components that report progress (a
   generator's ``fit`` and ``generate``).
@@ -78,6 +79,7 @@ from .protocols import (
     evaluator_variant,
 )
 from .pseudonyms import pseudonym
+from .resampling import bootstrap_weighted, patient_weights
 from .sample import Sample, iter_samples
 
 __all__ = [
@@ -118,6 +120,7 @@ __all__ = [
     "SyntheticAssessor",
     "atomic_path",
     "bootstrap_metrics",
+    "bootstrap_weighted",
     "cache_dir",
     "compose",
     "decide_indices",
@@ -127,6 +130,7 @@ __all__ = [
     "is_dicom",
     "iter_samples",
     "patient_resamples",
+    "patient_weights",
     "percentile_interval",
     "pseudonym",
     "read_dicom_identity",

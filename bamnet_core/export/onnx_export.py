@@ -32,7 +32,7 @@ from ..runs import layout
 from ..score.metadata import ModelInfo, set_metadata
 from .gates import GateLimits, GateResult, fp32_gate
 from .parity import check_parity
-from .variants import BATCH, VariantJob, make_variant, measure
+from .variants import BATCH, VariantJob, make_variant, mark_fastest, measure
 from .workdir import export_workdir, publish, release_memory
 
 DEFAULT_OPSET = 17
@@ -237,6 +237,7 @@ def export_onnx(run_dir: str | Path, *, output: str | Path | None = None,
             gates[name].written = True
     for name, gate in gates.items():
         report["models"][name]["gate"] = gate.to_dict()
+    report["fastest"] = mark_fastest(report["models"], {n: g.passed for n, g in gates.items()})
     atomic.write_json(report_path, report)  # after the models are in place
     step("done")
     return ExportResult(model_path=output, report_path=report_path, report=report,

@@ -15,7 +15,10 @@ scoring code does not change.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +29,54 @@ from .._util.progress import ProgressCallback, ProgressEvent, silent
 
 INT8_SETTINGS: dict[str, Any] = {
     "quant_format": "QDQ",
-    "per_channel": True,
     "activation_type": "QInt8",
     "weight_type": "QInt8",
     "reduce_range": False,
-    "calibrate_method": "MinMax",
 }
 CALIBRATION_BATCH = 4  # images per calibration inference
+#: Operators that carry weights: the first and last of them may be kept in fp32.
+WEIGHTED_OPS = ("Conv", "ConvTranspose", "MatMul", "Gemm")
+
+
+@dataclass(frozen=True)
+class Int8Recipe:
+    """One way to quantize: weight granularity, calibration method, nodes kept in fp32."""
+
+    name: str
+    calibrate_method: str = "MinMax"
+    per_channel: bool = True
+    keep_ends_fp32: bool = False
+
+    def settings(self) -> dict[str, Any]:
+        """The settings as the export report records them."""
+        return {**INT8_SETTINGS, "recipe": self.name, "per_channel": self.per_channel,
+                "calibrate_method": self.calibrate_method,
+                "first_and_last_layers_fp32": self.keep_ends_fp32}
+
+
+#: The order ``bamnet export --int8`` tries, until one passes the gate
+#: (docs/export-and-scoring.md): per-channel weights first (each output channel
+#: its own scale), then the histogram calibrations, which clip rare outliers that
+#: MinMax lets stretch the activation range, then the same with the first layer
+#: (raw pixels in) and the last (class scores out), the layers int8 hurts most,
+#: kept in fp32.
+INT8_RECIPES: tuple[Int8Recipe, ...] = (
+    Int8Recipe("per-channel, MinMax"),
+    Int8Recipe("per-channel, Entropy", "Entropy"),
+    Int8Recipe("per-channel, Percentile", "Percentile"),
+    Int8Recipe("per-channel, MinMax, first and last layers fp32", keep_ends_fp32=True),
+    Int8Recipe("per-channel, Percentile, first and last layers fp32", "Percentile",
+               keep_ends_fp32=True),
+)
+
+
+def end_nodes(model_path: Path) -> list[str]:
+    """The names of the first and last weighted nodes (Conv, MatMul, Gemm) of a model."""
+    import onnx
+
+    graph = onnx.load(str(model_path), load_external_data=False).graph
+    weighted = [node.name for node in graph.node if node.op_type in WEIGHTED_OPS]
+    return list(dict.fromkeys([weighted[0], weighted[-1]])) if weighted else []
 
 
 class _ArrayReader:
@@ -77,12 +121,13 @@ class _ArrayReader:
 
 
 def quantize_int8(fp32_path: Path, out_path: Path, calibration: np.ndarray,
-                  input_name: str, *, progress: ProgressCallback = silent) -> dict[str, Any]:
-    """Write a static int8 (QDQ, S8S8, per-channel) copy of ``fp32_path`` to ``out_path``.
+                  input_name: str, recipe: Int8Recipe = INT8_RECIPES[0], *,
+                  progress: ProgressCallback = silent) -> dict[str, Any]:
+    """Write a static int8 (QDQ, S8S8) copy of ``fp32_path`` to ``out_path`` as ``recipe`` says.
 
-    Calibration reads ``CALIBRATION_BATCH`` images per inference and reduces
-    each batch to per-tensor ranges at once (one batch per stride), so its
-    memory is that of one batch whatever the number of images.
+    Calibration reads ``CALIBRATION_BATCH`` images per inference and folds each
+    batch into the calibrator's ranges or histograms at once (one batch per
+    stride), so its memory is that of one batch whatever the number of images.
 
     :param calibration: preprocessed training images ``(n, h, w, c)``.
     :returns: the settings used (for the export report).
@@ -97,25 +142,31 @@ def quantize_int8(fp32_path: Path, out_path: Path, calibration: np.ndarray,
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     CalibrationDataReader.register(_ArrayReader)
-    # the quantizer logs per-node chatter on the root logger
-    with quieted(""):
+    excluded: list[str] = []
+    # the quantizer logs per-node chatter on the root logger, and the histogram
+    # calibrators print to stdout, which would corrupt `--json` output
+    with quieted(""), contextlib.redirect_stdout(io.StringIO()):
         prepared = out_path.with_name(out_path.stem + ".prepared.onnx")
         # shape inference + graph optimisation first, as onnxruntime recommends;
         # symbolic shapes would need sympy, and our only dynamic dim is the batch
         quant_pre_process(str(fp32_path), str(prepared), skip_symbolic_shape=True)
+        excluded = end_nodes(prepared) if recipe.keep_ends_fp32 else []
         quantize_static(
             str(prepared), str(out_path),
             _ArrayReader(input_name, calibration, CALIBRATION_BATCH, progress),
             quant_format=QuantFormat.QDQ,
-            per_channel=INT8_SETTINGS["per_channel"],
+            per_channel=recipe.per_channel,
             activation_type=QuantType.QInt8,
             weight_type=QuantType.QInt8,
             reduce_range=INT8_SETTINGS["reduce_range"],
-            calibrate_method=CalibrationMethod.MinMax,
+            nodes_to_exclude=excluded,
+            calibrate_method=getattr(CalibrationMethod, recipe.calibrate_method),
+            # strides bound memory for every method: the loop is onnxruntime's, not MinMax's
             extra_options={"CalibStridedMinMax": 1},
         )
         prepared.unlink(missing_ok=True)
-    return {**INT8_SETTINGS, "calibration_images": int(len(calibration)),
+    return {**recipe.settings(), "nodes_kept_fp32": excluded,
+            "calibration_images": int(len(calibration)),
             "calibration_batch": CALIBRATION_BATCH, "calibration_stride_batches": 1}
 
 

@@ -17,7 +17,7 @@ import importlib
 import logging
 import os
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
@@ -136,9 +136,13 @@ class PluginHost:
                 register = self._register_callback(kind, impl.plugin_name)
                 self._call_impl(impl, hook_name, {"register": register})
 
-    def call_register_commands(self, app: Any) -> None:
-        """Let plugins add CLI commands to ``app``; refuse names already taken."""
-        owners = {name: BUILTIN_DISTRIBUTION for name in command_names(app)}
+    def call_register_commands(self, app: Any, reserved: Sequence[str] = ()) -> None:
+        """Let plugins add CLI commands to ``app``; refuse names already taken.
+
+        :param reserved: bamnet's own command names that ``app`` does not hold yet
+            (the CLI registers its built-ins only when one is run).
+        """
+        owners = {name: BUILTIN_DISTRIBUTION for name in [*reserved, *command_names(app)]}
         for impl in self.pm.hook.register_commands.get_hookimpls():
             name = impl.plugin_name
             if name in self.failures:

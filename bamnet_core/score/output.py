@@ -77,6 +77,7 @@ class ScoreSummary:
     skipped: int = 0
     seconds: float = 0.0
     provider: str = ""
+    variant: str = ""
     model_sha256: str = ""
     output: str | None = None
     errors: list[dict[str, str]] = field(default_factory=list)
@@ -102,7 +103,8 @@ class ScoreSummary:
         """A JSON-ready summary."""
         return {"scored": self.scored, "failed": self.failed, "skipped": self.skipped,
                 "seconds": round(self.seconds, 3), "images_per_s": round(self.images_per_s, 2),
-                "provider": self.provider, "model_sha256": self.model_sha256,
+                "provider": self.provider, "variant": self.variant,
+                "model_sha256": self.model_sha256,
                 "output": self.output, "errors": self.errors}
 
 
@@ -163,7 +165,8 @@ def score_to_output(scorer: Scorer, items: Iterable[Item], *,
         non-empty ``output`` is refused rather than overwritten.
     :param max_bytes: files larger than this are error rows, refused from ``stat``.
     """
-    summary = ScoreSummary(provider=scorer.provider, model_sha256=scorer.sha256,
+    summary = ScoreSummary(provider=scorer.provider, variant=getattr(scorer, "variant", ""),
+                           model_sha256=scorer.sha256,
                            output=str(output) if output else None,
                            max_errors_listed=max_errors_listed)
     if output is None:

@@ -100,6 +100,9 @@ class Scorer:
         self.sha256 = file_sha256(self.model_path)
         self.input_name = self.session.get_inputs()[0].name
         self.provider = self.session.get_providers()[0]
+        recipe = self.info.extra.get("bamnet.recipe")
+        #: which model variant this is, as `bamnet score` names it: ``int8 (per-channel, Entropy)``
+        self.variant = self.info.precision + (f" ({recipe})" if recipe else "")
 
     @property
     def classes(self) -> list[str]:

@@ -33,6 +33,9 @@ def open_session(model_path: str | Path, provider: Provider = "auto",
     options.log_severity_level = 3
     if threads:
         options.intra_op_num_threads = threads
+    # idle intra-op threads would spin for work between runs, taking the cores the decode
+    # threads need while inference waits for the next batch (decoding overlaps inference)
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     wanted = [_CPU]
     if provider != "cpu" and _CUDA in ort.get_available_providers():
         wanted.insert(0, _CUDA)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from bamnet_core.contract import EvaluationContext, bootstrap_metrics
+from bamnet_core.contract import EvaluationContext, bootstrap_weighted
 
 BINS = 10
 
@@ -51,9 +51,9 @@ class CalibrationEvaluator:
                                positive=context.positive, threshold=context.threshold)
         t = (split.y_true == context.positive_index).astype(float)
         p = np.clip(np.asarray(split.y_prob, dtype=float)[:, context.positive_index], 0, 1)
-        result["intervals"] = bootstrap_metrics(lambda rows: ece_brier(t[rows], p[rows]),
-                                                split.patients,
-                                                int(context.settings["bootstrap"]), context.seed)
+        result["intervals"] = bootstrap_weighted(lambda w: weighted_ece_brier(w, t, p),
+                                                 split.patients,
+                                                 int(context.settings["bootstrap"]), context.seed)
         return result
 
 
@@ -67,3 +67,14 @@ def ece_brier(t: np.ndarray, p: np.ndarray) -> dict[str, float | None]:
     freq = np.bincount(which, weights=t, minlength=BINS)
     ece = float(np.sum(np.abs(conf - freq)) / len(t))
     return {"ece": ece if size.sum() else None, "brier": float(np.mean((p - t) ** 2))}
+
+
+def weighted_ece_brier(w: np.ndarray, t: np.ndarray, p: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`ece_brier` for every resample of a ``(resamples, rows)`` weight matrix at once."""
+    which = np.clip(np.digitize(p, np.linspace(0.0, 1.0, BINS + 1)[1:-1]), 0, BINS - 1)
+    member = np.eye(BINS)[which]  # rows x bins
+    total = w.sum(axis=1).astype(float)
+    gap = np.abs(w @ (member * p[:, None]) - w @ (member * t[:, None])).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {"ece": np.where(total > 0, gap / total, np.nan),
+                "brier": np.where(total > 0, w @ ((p - t) ** 2) / total, np.nan)}

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from bamnet_core.contract import EvaluationContext, bootstrap_metrics, decide_indices
+from bamnet_core.contract import EvaluationContext, bootstrap_weighted, decide_indices
 
 from . import fast_metrics
 
@@ -82,14 +82,14 @@ class ClassificationEvaluator:
         t, called, score = split.y_true == pos, y_pred == pos, split.y_prob[:, pos]
         correct = y_pred == split.y_true
 
-        def on(rows: np.ndarray) -> dict[str, Any]:
-            tr = t[rows]
-            auc = fast_metrics.roc_auc(tr, score[rows]) if 0 < tr.sum() < len(tr) else None
-            return {"accuracy": float(correct[rows].mean()) if len(rows) else None,
-                    **rates(fast_metrics.counts(tr, called[rows])), "roc_auc": auc}
+        def on(w: np.ndarray) -> dict[str, np.ndarray]:  # every resample at once
+            auc, _, _ = fast_metrics.weighted_auc_ap(w, t, score)
+            return {"accuracy": fast_metrics.ratio(w @ correct, w.sum(axis=1)),
+                    **fast_metrics.weighted_rates(fast_metrics.weighted_counts(w, t, called)),
+                    "roc_auc": auc}
 
-        result["intervals"] = bootstrap_metrics(on, split.patients,
-                                                int(context.settings["bootstrap"]), context.seed)
+        result["intervals"] = bootstrap_weighted(on, split.patients,
+                                                 int(context.settings["bootstrap"]), context.seed)
         return result
 
 

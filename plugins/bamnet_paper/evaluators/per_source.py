@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from bamnet_core.contract import EvaluationContext, bootstrap_metrics, decide_indices
+from bamnet_core.contract import EvaluationContext, bootstrap_weighted, decide_indices
 
 from . import fast_metrics
 from .classification import rates
@@ -44,13 +44,18 @@ class PerSourceEvaluator:
             yt, yp = split.y_true[rows], split.y_prob[rows]
             entry = source_metrics(yt, yp, pos, context.threshold)
 
-            def on(idx: np.ndarray, yt: np.ndarray = yt, yp: np.ndarray = yp) -> dict[str, Any]:
-                got = source_metrics(yt[idx], yp[idx], pos, context.threshold)
-                return {k: got[k] for k in ("accuracy", "sensitivity", "specificity")}
+            decided = decide_indices(yp, pos, context.threshold)
+            t, called, correct = yt == pos, decided == pos, decided == yt
 
-            entry["intervals"] = bootstrap_metrics(on, patients[rows],
-                                                   int(context.settings["bootstrap"]),
-                                                   context.seed)
+            def on(w: np.ndarray, t: np.ndarray = t, called: np.ndarray = called,
+                   correct: np.ndarray = correct) -> dict[str, np.ndarray]:
+                r = fast_metrics.weighted_rates(fast_metrics.weighted_counts(w, t, called))
+                return {"accuracy": fast_metrics.ratio(w @ correct, w.sum(axis=1)),
+                        "sensitivity": r["sensitivity"], "specificity": r["specificity"]}
+
+            entry["intervals"] = bootstrap_weighted(on, patients[rows],
+                                                    int(context.settings["bootstrap"]),
+                                                    context.seed)
             out[source] = entry
         result: dict[str, Any] = {"mode": "evaluate per source", "sources": out}
         if "held_out" in context.extra:

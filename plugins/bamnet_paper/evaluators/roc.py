@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from bamnet_core.contract import EvaluationContext, patient_resamples, percentile_interval
+from bamnet_core.contract import EvaluationContext, patient_weights, percentile_interval
 
 from . import fast_metrics
 from .classification import binary_counts, rates
@@ -51,6 +51,23 @@ def fast_curves(t: np.ndarray, p: np.ndarray) -> dict[str, Any]:
             "tpr_at": np.interp(GRID, fpr, tpr), "precision_at": np.interp(GRID, tpr, precision)}
 
 
+def bootstrap_curves(w: np.ndarray, t: np.ndarray, p: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`fast_curves` of every resample holding both classes, from weights ``(b, rows)``.
+
+    :returns: ``roc_auc``, ``pr_auc`` ``(kept,)`` and ``tpr_at``, ``precision_at``
+        ``(kept, len(GRID))``, for the resamples with both classes, in order.
+    """
+    positives = w @ t
+    w = w[(positives > 0) & (positives < w.sum(axis=1))]
+    auc, ap, (fpr, tpr, precision) = fast_metrics.weighted_auc_ap(w, t, p)
+    return {"roc_auc": auc, "pr_auc": ap,
+            "tpr_at": np.array([np.interp(GRID, f, r) for f, r in zip(fpr, tpr, strict=True)]
+                               ).reshape(len(w), len(GRID)),
+            "precision_at": np.array([np.interp(GRID, r, q) for r, q in
+                                      zip(tpr, precision, strict=True)]
+                                     ).reshape(len(w), len(GRID))}
+
+
 def threshold_for_sensitivity(t: np.ndarray, p: np.ndarray, target: float) -> float | None:
     """The highest cut-off whose sensitivity on (t, p) is at least ``target``."""
     positives = np.sort(p[t])[::-1]
@@ -72,18 +89,16 @@ class RocEvaluator:
         result: dict[str, Any] = {"grid": GRID.tolist()}
         if _both_classes(t):
             main = curves(t, p)
-            draws: list[dict[str, Any]] = []
-            for rows in patient_resamples(split.patients, int(context.settings["bootstrap"]),
-                                          context.seed):
-                if _both_classes(t[rows]):
-                    draws.append(fast_curves(t[rows], p[rows]))
+            draws = bootstrap_curves(patient_weights(split.patients,
+                                                     int(context.settings["bootstrap"]),
+                                                     context.seed), t, p)
             result.update(roc_auc=main["roc_auc"], pr_auc=main["pr_auc"],
                           tpr=main["tpr_at"].tolist(), precision=main["precision_at"].tolist())
-            result["intervals"] = {k: percentile_interval([d[k] for d in draws])
+            result["intervals"] = {k: percentile_interval(draws[k].tolist())
                                    for k in ("roc_auc", "pr_auc")}
-            if draws:
+            if len(draws["roc_auc"]):
                 for key, band in (("tpr_at", "tpr_band"), ("precision_at", "precision_band")):
-                    stack = np.stack([d[key] for d in draws])
+                    stack = draws[key]
                     result[band] = {"low": np.percentile(stack, 2.5, axis=0).tolist(),
                                     "high": np.percentile(stack, 97.5, axis=0).tolist()}
         else:

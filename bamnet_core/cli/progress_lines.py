@@ -1,0 +1,101 @@
+"""Progress as plain lines, for stderr that is not a terminal (a log file, CI, ``nohup``).
+
+Rich draws live bars only on a terminal; redirected, it would show nothing
+until the end, and a 50-epoch run would look hung for an hour. Here each
+event that matters becomes one line: every training epoch; every ``N``-th GAN
+epoch (about 20 lines in all, and the first and last); other stages at each
+quarter of their total, and at most every :data:`QUIET_S` seconds when the
+total is unknown. Each line carries the elapsed time and, once known, an ETA.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .._util.progress import ProgressEvent
+
+QUIET_S = 10.0  # at most one line this often for a stage without a known total
+GAN_LINES = 20  # about this many lines for a whole GAN fit
+_SHOWN = ("loss", "accuracy", "val_loss", "val_accuracy", "d_loss", "g_loss")
+
+
+def gan_every(epochs: int) -> int:
+    """Print every this many GAN epochs: about :data:`GAN_LINES` lines, a round number."""
+    step = max(1, math.ceil(epochs / GAN_LINES))
+    for nice in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000):
+        if nice >= step:
+            return nice
+    return step
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else \
+        f"{rest // 60}:{rest % 60:02d}"
+
+
+def _fields(fields: dict[str, Any]) -> str:
+    return " ".join(f"{k}={fields[k]:.4f}" for k in _SHOWN if isinstance(fields.get(k), float))
+
+
+class LineProgress:
+    """A progress callback writing one plain line per epoch or milestone through ``write``."""
+
+    def __init__(self, write: Callable[[str], None],
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.write = write
+        self.clock = clock
+        self.started: dict[str, float] = {}
+        self.last_line: dict[str, float] = {}
+        self.shown: dict[str, Any] = {}
+
+    def __call__(self, event: ProgressEvent) -> None:
+        """Write a line for ``event`` when it is an epoch end or a milestone."""
+        if event.stage in ("stage-done", "stage-kept"):
+            return  # the renderer prints those itself
+        now = self.clock()
+        start = self.started.setdefault(event.stage, now)
+        mark = self._milestone(event, now)
+        if mark is None or self.shown.get(event.stage) == mark:
+            return
+        self.shown[event.stage] = mark
+        self.last_line[event.stage] = now
+        elapsed = now - start
+        text = f"{event.description or event.stage}"
+        if event.total:
+            text += f" [{event.completed:,}/{event.total:,}]"
+        elif event.completed:
+            text += f" [{event.completed:,}]"
+        extra = _fields(event.fields)
+        if extra:
+            text += f" {extra}"
+        text += f" elapsed {_duration(elapsed)}"
+        if event.total and 0 < event.completed < event.total:
+            text += f" ETA {_duration(elapsed / event.completed * (event.total - event.completed))}"
+        self.write(text)
+
+    def _milestone(self, event: ProgressEvent, now: float) -> Any:
+        """A key for the line this event earns (one line per key), or None for no line."""
+        fields = event.fields
+        if event.stage == "train" and "epoch" in fields and "steps" in fields:
+            return ("epoch", fields["epoch"]) if fields.get("step") == fields["steps"] else None
+        if event.stage == "generator" and "epoch" in fields and event.total:
+            epochs = int(fields.get("epochs") or 1)
+            steps = max(1, event.total // epochs)
+            epoch = int(fields["epoch"])
+            if event.completed != epoch * steps:  # not the epoch's last batch
+                return None
+            every = gan_every(epochs)
+            return ("epoch", epoch) if epoch == 1 or epoch % every == 0 or epoch == epochs \
+                else None
+        if event.total:
+            quarter = 4 * event.completed // event.total
+            return ("quarter", quarter) if event.completed in (0, event.total) or \
+                quarter != (self.shown.get(event.stage) or ("", -1))[1] else None
+        if now - self.last_line.get(event.stage, -math.inf) >= QUIET_S:
+            return ("time", now)
+        return None

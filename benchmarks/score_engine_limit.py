@@ -1,0 +1,103 @@
+"""``bamnet score`` against the engine limit: I (inference alone), D (decoding alone), and the
+rate the two could reach together on a CPU, where they share the cores: 1 / (1/I + 1/D).
+
+    PYTHONPATH=.:plugins python benchmarks/score_engine_limit.py [MODEL.onnx] [--data DIR] \
+        [--images 128] [--batch-size 32] [--repeats 3]
+
+Without MODEL, an untrained small CNN at 128 px (the decode-bound case) is exported first.
+
+I is onnxruntime ``session.run`` on preprocessed images already in memory, at the batch
+size; D is decode + preprocess alone on a pool of one thread per core; bamnet's rate is
+``Scorer.score_stream`` end to end over the same files (the session opened beforehand,
+as in ``bamnet score``). Real JPEGs from the data folder; medians of ``--repeats``.
+The target: bamnet at least 0.9x the limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_data import add_data_argument, data_folder  # noqa: E402
+from fake_run import real_images  # noqa: E402
+
+from bamnet_core._util.workers import default_workers  # noqa: E402
+from bamnet_core.score.inputs import load_input_or_reason  # noqa: E402
+from bamnet_core.score.scorer import Scorer  # noqa: E402
+
+
+def rate(fn, images: int, repeats: int) -> float:
+    """Median images/s of ``fn()`` over ``repeats`` runs (after one warm-up)."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return images / statistics.median(times)
+
+
+def small_cnn_model(folder: Path, files: list[str], size: int = 128) -> str:
+    """Export an untrained small CNN (``size`` px, grayscale) through the real export path."""
+    from fake_run import make_run
+
+    from bamnet_core.export.onnx_export import export_onnx
+    from bamnet_core.imaging.preprocess import PreprocessSpec
+    from bamnet_core.train.backend import import_keras
+    from bamnet_paper.backbones import SmallCNN
+
+    import_keras()
+    spec = PreprocessSpec(size=size, channels=1)
+    model = SmallCNN().build(spec.input_shape, 2)
+    pairs = [(f, ("normal", "covid")[i % 2]) for i, f in enumerate(files[:32])]
+    return str(export_onnx(make_run(folder / "run", model, spec, pairs[::2], pairs[1::2])
+                           ).model_path)
+
+
+def main() -> None:
+    """Measure I, D and bamnet's rate on the same files; print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", nargs="?", default=None)
+    add_data_argument(parser)
+    parser.add_argument("--images", type=int, default=128)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    files = [p for p, _ in real_images(str(data_folder(args.data)),
+                                       per_class=args.images // 2 + 1)][:args.images]
+    if args.model is None:
+        tmp = tempfile.TemporaryDirectory(prefix="bamnet-bench-")
+        args.model = small_cnn_model(Path(tmp.name), files)
+    scorer = Scorer(args.model, provider="cpu")
+    spec, cores = scorer.info.spec, default_workers()
+    name = scorer.session.get_inputs()[0].name
+    with ThreadPoolExecutor(cores) as pool:
+        def decode() -> list[np.ndarray]:
+            return list(pool.map(lambda f: load_input_or_reason(f, spec), files))
+        x = np.stack(decode())
+        d = rate(decode, len(files), args.repeats)
+    batches = [x[i:i + args.batch_size] for i in range(0, len(x), args.batch_size)]
+    i = rate(lambda: [scorer.session.run(None, {name: b}) for b in batches], len(files),
+             args.repeats)
+    bamnet = rate(lambda: [r for b in scorer.score_stream(files, batch_size=args.batch_size)
+                           for r in b], len(files), args.repeats)
+    limit = 1 / (1 / i + 1 / d)
+    print(f"{Path(args.model).name} ({scorer.variant}), {len(files)} real images, "
+          f"batch {args.batch_size}, {cores} cores")
+    print(f"I (inference alone)   {i:8.1f} img/s")
+    print(f"D (decode alone)      {d:8.1f} img/s")
+    print(f"limit 1/(1/I+1/D)     {limit:8.1f} img/s")
+    print(f"bamnet score_stream   {bamnet:8.1f} img/s")
+    print(f"ratio                 {bamnet / limit:8.2f}x")
+
+
+if __name__ == "__main__":
+    main()

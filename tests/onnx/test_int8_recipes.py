@@ -1,0 +1,130 @@
+"""``bamnet export --int8`` tries its recipes in order until one passes, reports each
+attempt, marks the fastest model, and ``bamnet score`` names the variant it runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import bamnet_core.export.variants as variants
+from bamnet_core.export.quantize import INT8_RECIPES, end_nodes, quantize_int8
+
+
+def _report(run: Path) -> dict:
+    return json.loads((run / "export-report.json").read_text())
+
+
+@pytest.fixture
+def first_recipe_damaged(monkeypatch):
+    """The first recipe calibrates on black images (it fails); the others on the real ones."""
+    real = variants.quantize_int8
+
+    def quantize(fp32_path, out_path, calibration, input_name, *, recipe, **kwargs):
+        if recipe == INT8_RECIPES[0]:
+            calibration = np.zeros_like(calibration)
+        return real(fp32_path, out_path, calibration, input_name, recipe=recipe, **kwargs)
+
+    monkeypatch.setattr(variants, "quantize_int8", quantize)
+
+
+def test_a_passing_first_recipe_is_the_only_attempt(run_copy, cli):
+    result = cli("export", str(run_copy), "--onnx", "--int8")
+    assert result.exit_code == 0, result.stderr
+    int8 = _report(run_copy)["models"]["int8"]
+    assert [a["recipe"] for a in int8["attempts"]] == [INT8_RECIPES[0].name]
+    assert int8["attempts"][0]["passed"] and int8["recipe"] == INT8_RECIPES[0].name
+    assert int8["settings"]["calibrate_method"] == "MinMax"
+    assert "int8 attempt 1 (per-channel, MinMax): passed: label_agreement" in result.stderr
+    assert "int8 file holds: per-channel, MinMax" in result.stderr
+
+
+def test_a_failing_recipe_is_followed_by_the_next(run_copy, cli, first_recipe_damaged):
+    result = cli("export", str(run_copy), "--onnx", "--int8", "--json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)  # the calibrators' stdout chatter stays out of --json
+    int8 = report["models"]["int8"]
+    tried = [a["recipe"] for a in int8["attempts"]]
+    assert tried == [r.name for r in INT8_RECIPES[:len(tried)]] and len(tried) >= 2
+    assert [a["passed"] for a in int8["attempts"]] == [False] * (len(tried) - 1) + [True]
+    recipe = INT8_RECIPES[len(tried) - 1]
+    assert int8["recipe"] == recipe.name
+    assert int8["settings"]["calibrate_method"] == recipe.calibrate_method
+    first = {c["check"]: c for c in int8["attempts"][0]["checks"]}
+    assert first["label_agreement"]["value"] < 0.99 and not first["label_agreement"]["passed"]
+    assert (run_copy / "model.int8.onnx").is_file()
+
+
+def test_when_no_recipe_passes_every_one_is_reported(run_copy, cli, monkeypatch):
+    real = variants.quantize_int8
+
+    def black(fp32_path, out_path, calibration, input_name, **kwargs):
+        return real(fp32_path, out_path, np.zeros_like(calibration), input_name, **kwargs)
+
+    monkeypatch.setattr(variants, "quantize_int8", black)
+    result = cli("export", str(run_copy), "--onnx", "--int8")
+    assert result.exit_code == 1
+    int8 = _report(run_copy)["models"]["int8"]
+    assert [a["recipe"] for a in int8["attempts"]] == [r.name for r in INT8_RECIPES]
+    assert not any(a["passed"] for a in int8["attempts"])
+    assert "every int8 recipe was tried" in result.stderr
+    assert not (run_copy / "model.int8.onnx").exists()
+    assert _report(run_copy)["fastest"] == "fp32"
+
+
+def test_the_fastest_passing_model_is_marked_and_slower_variants_flagged(run_copy, cli):
+    result = cli("export", str(run_copy), "--onnx", "--int8", "--fp16")
+    assert result.exit_code == 0, result.stderr
+    report = _report(run_copy)
+    models = report["models"]
+    speeds = {n: e["inference_images_per_s"] for n, e in models.items()}
+    assert report["fastest"] == max(speeds, key=speeds.get)
+    assert [n for n, e in models.items() if e["fastest"]] == [report["fastest"]]
+    for name in ("int8", "fp16"):
+        assert models[name]["slower_than_fp32"] == (speeds[name] < speeds["fp32"])
+        if models[name]["slower_than_fp32"]:
+            assert f"{name} is slower than fp32 on this machine" in result.stderr
+    assert f"Fastest on this machine: {report['fastest']}" in result.stderr
+
+
+def test_keeping_the_ends_in_fp32_leaves_their_weights_unquantized(exported_model, tmp_path):
+    import onnx
+
+    from bamnet_core.score.scorer import Scorer
+
+    recipe = next(r for r in INT8_RECIPES if r.keep_ends_fp32)
+    scorer = Scorer(exported_model, provider="cpu")
+    size = scorer.info.spec.size
+    x = np.random.default_rng(0).random((8, size, size, scorer.info.spec.channels),
+                                        dtype=np.float32)
+    out = tmp_path / "kept.onnx"
+    settings = quantize_int8(exported_model, out, x, scorer.session.get_inputs()[0].name,
+                             recipe=recipe)
+    kept = settings["nodes_kept_fp32"]
+    assert len(kept) == 2 and settings["first_and_last_layers_fp32"]
+    graph = onnx.load(str(out)).graph
+    made_by = {o: n.op_type for n in graph.node for o in n.output}
+    nodes = {n.name: n for n in graph.node}
+    for name in kept:  # the weight comes from an initializer, not a DequantizeLinear
+        assert made_by.get(nodes[name].input[1]) != "DequantizeLinear", name
+    others = [n for n in graph.node if n.op_type in ("Conv", "MatMul", "Gemm")
+              and n.name not in kept]
+    assert any(made_by.get(n.input[1]) == "DequantizeLinear" for n in others)
+    assert end_nodes(exported_model)  # the fp32 model has weighted nodes to keep
+
+
+def test_score_names_the_variant_it_runs(run_copy, cli, tmp_path):
+    import cv2
+
+    assert cli("export", str(run_copy), "--onnx", "--int8").exit_code == 0
+    image = tmp_path / "one.png"
+    cv2.imwrite(str(image), np.full((40, 40), 120, np.uint8))
+    shown = cli("score", str(run_copy / "model.int8.onnx"), str(image), "-o",
+                str(tmp_path / "rows.csv"))
+    assert shown.exit_code == 0, shown.stderr
+    assert "int8 (per-channel, MinMax) model." in shown.stderr
+    summary = cli("score", str(run_copy / "model.onnx"), str(image), "--json", "-o",
+                  str(tmp_path / "rows2.csv"))
+    assert json.loads(summary.stdout)["variant"] == "fp32"

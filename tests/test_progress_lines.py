@@ -1,0 +1,96 @@
+"""Progress when stderr is not a terminal: one line per epoch, GAN epochs every N."""
+
+from __future__ import annotations
+
+import pytest
+
+from bamnet_core._util.progress import ProgressEvent
+from bamnet_core.cli.progress_lines import LineProgress, gan_every
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _train_events(epochs: int, steps: int):
+    for epoch in range(1, epochs + 1):
+        for step in range(1, steps + 1):
+            fields = {"epoch": epoch, "epochs": epochs, "step": step, "steps": steps,
+                      "loss": 1.0 / epoch}
+            if step == steps:
+                fields["val_accuracy"] = 0.5 + epoch / 100
+            yield ProgressEvent("train", (epoch - 1) * steps + step, epochs * steps,
+                                f"epoch {epoch}/{epochs} step {step}/{steps}", fields)
+
+
+def test_one_line_per_training_epoch_with_losses_and_eta():
+    lines: list[str] = []
+    clock = Clock()
+    show = LineProgress(lines.append, clock)
+    for event in _train_events(epochs=4, steps=5):
+        clock.now += 1.0
+        show(event)
+    assert len(lines) == 4
+    assert lines[0].startswith("epoch 1/4 step 5/5 [5/20] loss=1.0000 val_accuracy=0.5100")
+    assert "elapsed 0:04" in lines[0] and "ETA 0:12" in lines[0]
+    assert "ETA" not in lines[-1]  # finished
+
+
+@pytest.mark.parametrize("epochs,every", [(1, 1), (20, 1), (50, 5), (1000, 50), (7, 1)])
+def test_gan_epochs_print_about_twenty_lines(epochs, every):
+    assert gan_every(epochs) == every
+    lines: list[str] = []
+    show = LineProgress(lines.append, Clock())
+    steps = 3
+    for epoch in range(1, epochs + 1):
+        for batch in range(1, steps + 1):
+            show(ProgressEvent("generator", (epoch - 1) * steps + batch, epochs * steps,
+                               f"GAN epoch {epoch}/{epochs}",
+                               {"epoch": epoch, "epochs": epochs, "d_loss": 0.5, "g_loss": 1.5}))
+    printed = [int(line.split()[2].split("/")[0]) for line in lines]
+    expected = sorted({1, epochs, *range(every, epochs + 1, every)})
+    assert printed == expected
+    assert len(lines) <= 22
+    assert "d_loss=0.5000 g_loss=1.5000" in lines[-1]
+
+
+def test_other_stages_print_quarters_and_unknown_totals_are_throttled():
+    lines: list[str] = []
+    clock = Clock()
+    show = LineProgress(lines.append, clock)
+    for done in range(0, 101):
+        show(ProgressEvent("decode", done, 100, "decode"))
+    assert [line.split()[1] for line in lines] == ["[0/100]", "[25/100]", "[50/100]",
+                                                   "[75/100]", "[100/100]"]
+    lines.clear()
+    for done in range(1, 50):
+        clock.now += 1.0
+        show(ProgressEvent("score", done, None, "scoring"))
+    assert len(lines) == 5  # every 10 s of 49 s
+
+
+def test_redirected_stderr_gets_plain_epoch_lines(capsys):
+    from bamnet_core.cli.progress_display import RichProgress
+
+    with RichProgress() as bar:  # pytest's captured stderr is not a terminal
+        for event in _train_events(epochs=3, steps=2):
+            bar(event)
+        bar(ProgressEvent("stage-done", 1, 1, "train", {"seconds": 2.5}))
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split()[:2] for line in err[:3]] == [["epoch", "1/3"], ["epoch", "2/3"],
+                                                     ["epoch", "3/3"]]
+    assert err[3] == "done train (2.5 s)"
+    assert not any("\x1b" in line or "━" in line for line in err)
+
+
+def test_disabled_progress_writes_nothing(capsys):
+    from bamnet_core.cli.progress_display import RichProgress
+
+    with RichProgress(enabled=False) as bar:
+        for event in _train_events(epochs=2, steps=2):
+            bar(event)
+    assert capsys.readouterr().err == ""
