@@ -35,7 +35,7 @@ def test_plugins_all_json_lists_builtins_with_hooks(cli):
     assert by_name["bamnet_paper.backbones"]["hooks"] == ["register_backbones"]
     assert set(by_name["bamnet_paper.sources"]["components"]["dataset_source"]) == {
         "synthetic-cxr", "image-folder", "manifest-csv", "cohen-covid", "covid-radiography-db",
-        "kermany-cxr"}
+        "kermany-cxr", "dicom"}
     assert all(p["builtin"] and p["status"] == "ok" for p in data)
 
 
