@@ -175,3 +175,14 @@ def test_the_redacted_report_holds_no_phi_path_or_image(dicom_run, cli, monkeypa
     assert "left out of this shareable report" in html
     assert not any("gradcam" in f.name for f in written)
     assert "24 patients" in html  # the data is still described
+
+
+def test_redacting_again_without_images_removes_earlier_overlays(dicom_run, cli) -> None:
+    run, _ = dicom_run
+    assert cli("report", str(run), "--redact", "--images").exit_code == 0
+    plots = run / "shareable" / "plots"
+    assert any("gradcam" in p.name for p in plots.iterdir())
+    assert cli("report", str(run), "--redact").exit_code == 0
+    assert not any("gradcam" in p.name for p in plots.iterdir())
+    assert "data:image" not in (run / "shareable" / "report.html").read_text().split(
+        "Grad-CAM")[-1].split("</section>")[0]
