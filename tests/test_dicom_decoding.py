@@ -226,3 +226,22 @@ def test_corrupt_codestream_is_a_codec_error_not_truncated(tmp_path: Path) -> No
         decode_image(save(ds, tmp_path / "bad-j2k.dcm"))
     assert err.value.kind == "codec-error" and "JPEG 2000 Lossless" in err.value.reason
     assert "\n" not in err.value.reason
+
+
+def test_a_file_cut_inside_its_pixel_data_is_truncated(tmp_path: Path) -> None:
+    path = save(encode(make_dataset(phantom(9, 64)), uid.JPEGLSLossless), tmp_path / "full.dcm")
+    data = path.read_bytes()
+    cut = tmp_path / "cut.dcm"
+    cut.write_bytes(data[: data.index(b"\xe0\x7f\x10\x00") + 40])
+    with pytest.raises(ImageDecodeError) as err:
+        decode_image(cut)
+    assert err.value.kind == "truncated"
+
+
+def test_a_dcm_file_that_is_not_dicom_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "x.dcm"
+    path.write_bytes(b"x")
+    with pytest.raises(ImageDecodeError) as err:
+        decode_image(path)
+    assert err.value.kind == "not-an-image" and "not a DICOM file" in err.value.reason
+
