@@ -245,3 +245,18 @@ def test_a_dcm_file_that_is_not_dicom_says_so(tmp_path: Path) -> None:
         decode_image(path)
     assert err.value.kind == "not-an-image" and "not a DICOM file" in err.value.reason
 
+
+
+def test_caches_miss_when_the_decoder_changes(tmp_path: Path, monkeypatch) -> None:
+    import bamnet_core.imaging.decode as decoding
+    from bamnet_core.data import property_cache
+    from bamnet_core.data.image_cache import ImageCache
+    from bamnet_core.imaging.preprocess import PreprocessSpec
+
+    cache, spec = ImageCache(tmp_path / "cache"), PreprocessSpec(size=8, channels=1)
+    cache.put("ab" * 32, spec, np.full((8, 8), 0.5, np.float32))
+    assert cache.get("ab" * 32, spec) is not None
+    before = property_cache.entry_path("ab" * 32)
+    monkeypatch.setattr(decoding, "DECODER_VERSION", decoding.DECODER_VERSION + 1)
+    assert cache.get("ab" * 32, spec) is None  # old pixels are never served
+    assert property_cache.entry_path("ab" * 32) != before
