@@ -260,3 +260,16 @@ def test_caches_miss_when_the_decoder_changes(tmp_path: Path, monkeypatch) -> No
     monkeypatch.setattr(decoding, "DECODER_VERSION", decoding.DECODER_VERSION + 1)
     assert cache.get("ab" * 32, spec) is None  # old pixels are never served
     assert property_cache.entry_path("ab" * 32) != before
+
+
+@pytest.mark.parametrize("syntax", [uid.JPEG2000Lossless, uid.JPEGLSLossless, uid.JPEGLosslessSV1],
+                         ids=lambda s: s.name)
+def test_a_codestream_larger_than_the_header_is_refused_before_decoding(
+        tmp_path: Path, syntax: str) -> None:
+    ds = encode(make_dataset(phantom(3, 64)), syntax)
+    ds.Rows = ds.Columns = 16  # the codestream still says 64 x 64
+    with pytest.raises(ImageDecodeError) as err:
+        decode_image(save(ds, tmp_path / "liar.dcm"))
+    assert err.value.kind == "corrupt" and "declares 64x64 pixels, the header 16x16" in str(
+        err.value)
+

@@ -95,8 +95,9 @@ def read_header(path: Path) -> Any:
 def _without_pixels(where: str, ds: Any, data: bytes) -> ImageDecodeError:
     """Why a dataset has no pixel data: not DICOM, cut short, or truly none."""
     if _PIXEL_TAG_LE in data or _PIXEL_TAG_BE in data:  # the element starts, then the file ends
-        return ImageDecodeError(where, "truncated DICOM: the file ends inside its pixel data",
-                                kind="truncated")
+        return ImageDecodeError(where, "truncated DICOM: its pixel data element could not be "
+                                "read (the file ends inside it, or the tags before it are "
+                                "damaged)", kind="truncated")
     if len(ds) == 0:
         return ImageDecodeError(where, "not a DICOM file (no DICOM tags could be read)",
                                 kind="not-an-image")
