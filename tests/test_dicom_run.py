@@ -57,6 +57,9 @@ onnx = true
 [train]
 epochs = 2
 batch_size = 8
+
+[report]
+redact = true
 """
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"DICM")
 
@@ -126,6 +129,14 @@ def test_the_audit_counts_what_the_frontal_filter_set_aside(dicom_run) -> None:
     run, _ = dicom_run
     audit = (run / "data-audit.json").read_text()
     assert "set aside 2 of 50 files (2 view LATERAL)" in audit
+
+
+def test_report_redact_in_the_config_writes_the_shareable_report_during_the_run(
+        dicom_run) -> None:
+    run, _ = dicom_run
+    meta = json.loads((run / "meta.json").read_text())
+    assert meta["report"]["shareable"] == "shareable"
+    assert (run / "shareable" / "report.html").is_file()
 
 
 def test_no_planted_value_in_any_run_file(dicom_run) -> None:
