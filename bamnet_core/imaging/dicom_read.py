@@ -64,7 +64,8 @@ def read_dataset(path: Path, data: bytes, max_pixels: int) -> Any:
 def read_header(path: Path) -> Any:
     """The tags of a DICOM file before its pixel data; pixels are never read.
 
-    A Deflated file is inflated only up to :data:`HEADER_LIMIT` bytes.
+    Values over 64 KiB are not read; a Deflated file is inflated only up to
+    :data:`HEADER_LIMIT` bytes.
 
     :raises ImageDecodeError: the file cannot be opened or parsed as DICOM.
     """
@@ -76,8 +77,9 @@ def read_header(path: Path) -> Any:
             preamble = read_preamble(fh, force=True)
             meta = _read_meta(fh, _read_file_meta_info)
             if str(meta.get("TransferSyntaxUID", "") or "") != _DEFLATED:
-                fh.seek(0)
-                return pydicom.dcmread(fh, force=True, stop_before_pixels=True)
+                fh.seek(0)  # large values (private blobs before the pixels) are not loaded
+                return pydicom.dcmread(fh, force=True, stop_before_pixels=True,
+                                       defer_size=1 << 16)
             head = zlib.decompressobj(-zlib.MAX_WBITS).decompress(fh.read(HEADER_LIMIT),
                                                                   HEADER_LIMIT)
         from pydicom.dataset import FileDataset
