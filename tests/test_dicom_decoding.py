@@ -226,3 +226,50 @@ def test_corrupt_codestream_is_a_codec_error_not_truncated(tmp_path: Path) -> No
         decode_image(save(ds, tmp_path / "bad-j2k.dcm"))
     assert err.value.kind == "codec-error" and "JPEG 2000 Lossless" in err.value.reason
     assert "\n" not in err.value.reason
+
+
+def test_a_file_cut_inside_its_pixel_data_is_truncated(tmp_path: Path) -> None:
+    path = save(encode(make_dataset(phantom(9, 64)), uid.JPEGLSLossless), tmp_path / "full.dcm")
+    data = path.read_bytes()
+    cut = tmp_path / "cut.dcm"
+    cut.write_bytes(data[: data.index(b"\xe0\x7f\x10\x00") + 40])
+    with pytest.raises(ImageDecodeError) as err:
+        decode_image(cut)
+    assert err.value.kind == "truncated"
+
+
+def test_a_dcm_file_that_is_not_dicom_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "x.dcm"
+    path.write_bytes(b"x")
+    with pytest.raises(ImageDecodeError) as err:
+        decode_image(path)
+    assert err.value.kind == "not-an-image" and "not a DICOM file" in err.value.reason
+
+
+
+def test_caches_miss_when_the_decoder_changes(tmp_path: Path, monkeypatch) -> None:
+    import bamnet_core.imaging.decode as decoding
+    from bamnet_core.data import property_cache
+    from bamnet_core.data.image_cache import ImageCache
+    from bamnet_core.imaging.preprocess import PreprocessSpec
+
+    cache, spec = ImageCache(tmp_path / "cache"), PreprocessSpec(size=8, channels=1)
+    cache.put("ab" * 32, spec, np.full((8, 8), 0.5, np.float32))
+    assert cache.get("ab" * 32, spec) is not None
+    before = property_cache.entry_path("ab" * 32)
+    monkeypatch.setattr(decoding, "DECODER_VERSION", decoding.DECODER_VERSION + 1)
+    assert cache.get("ab" * 32, spec) is None  # old pixels are never served
+    assert property_cache.entry_path("ab" * 32) != before
+
+
+@pytest.mark.parametrize("syntax", [uid.JPEG2000Lossless, uid.JPEGLSLossless, uid.JPEGLosslessSV1],
+                         ids=lambda s: s.name)
+def test_a_codestream_larger_than_the_header_is_refused_before_decoding(
+        tmp_path: Path, syntax: str) -> None:
+    ds = encode(make_dataset(phantom(3, 64)), syntax)
+    ds.Rows = ds.Columns = 16  # the codestream still says 64 x 64
+    with pytest.raises(ImageDecodeError) as err:
+        decode_image(save(ds, tmp_path / "liar.dcm"))
+    assert err.value.kind == "corrupt" and "declares 64x64 pixels, the header 16x16" in str(
+        err.value)
+

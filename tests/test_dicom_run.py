@@ -57,6 +57,9 @@ onnx = true
 [train]
 epochs = 2
 batch_size = 8
+
+[report]
+redact = true
 """
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"DICM")
 
@@ -128,6 +131,14 @@ def test_the_audit_counts_what_the_frontal_filter_set_aside(dicom_run) -> None:
     assert "set aside 2 of 50 files (2 view LATERAL)" in audit
 
 
+def test_report_redact_in_the_config_writes_the_shareable_report_during_the_run(
+        dicom_run) -> None:
+    run, _ = dicom_run
+    meta = json.loads((run / "meta.json").read_text())
+    assert meta["report"]["shareable"] == "shareable"
+    assert (run / "shareable" / "report.html").is_file()
+
+
 def test_no_planted_value_in_any_run_file(dicom_run) -> None:
     run, _ = dicom_run
     planted = [v.encode() for v in planted_values()]
@@ -175,3 +186,14 @@ def test_the_redacted_report_holds_no_phi_path_or_image(dicom_run, cli, monkeypa
     assert "left out of this shareable report" in html
     assert not any("gradcam" in f.name for f in written)
     assert "24 patients" in html  # the data is still described
+
+
+def test_redacting_again_without_images_removes_earlier_overlays(dicom_run, cli) -> None:
+    run, _ = dicom_run
+    assert cli("report", str(run), "--redact", "--images").exit_code == 0
+    plots = run / "shareable" / "plots"
+    assert any("gradcam" in p.name for p in plots.iterdir())
+    assert cli("report", str(run), "--redact").exit_code == 0
+    assert not any("gradcam" in p.name for p in plots.iterdir())
+    assert "data:image" not in (run / "shareable" / "report.html").read_text().split(
+        "Grad-CAM")[-1].split("</section>")[0]

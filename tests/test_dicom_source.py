@@ -139,7 +139,7 @@ def test_broken_and_non_dicom_files_are_skipped_or_counted(tmp_path: Path) -> No
     (root / "normal" / "broken.dcm").write_bytes(b"\0" * 128 + b"DICM" + b"\xff" * 40)
     source = DicomSource(root=root)
     assert len(source.samples()) == 12
-    assert "set aside 1 of 13 files (1 modality unknown)" in source.notes[0]
+    assert "set aside 1 of 13 files (1 unreadable header)" in source.notes[0]
 
 
 def test_data_inspect_detects_a_dicom_folder(cli, tmp_path: Path) -> None:

@@ -1,8 +1,9 @@
 """Decoded, resized images on disk, so later epochs and later runs never decode again.
 
 An entry is keyed by the SHA-256 of the file's bytes and the fingerprint of
-the :class:`~bamnet_core.imaging.preprocess.PreprocessSpec`, so an edited file or a new
-spec misses, and a renamed or copied file hits. Entries hold the resized
+the :class:`~bamnet_core.imaging.preprocess.PreprocessSpec` (and the decoder's version,
+:data:`~bamnet_core.imaging.decode.DECODER_VERSION`), so an edited file, a new spec or a
+changed decoder misses, and a renamed or copied file hits. Entries hold the resized
 grayscale image as ``uint16`` (exact: :meth:`PreprocessSpec.resize`
 quantises to 16 bits), about 100 KB at 224x224. Writes are atomic; an entry
 that cannot be read back, or has the wrong shape, is ignored and rebuilt.
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .._util.cachedir import cache_dir, fingerprint, write_entry
+from ..imaging import decode as decoding
 from ..imaging.decode import decode_described, read_image_bytes
 from ..imaging.limits import DEFAULT_MAX_PIXELS
 from ..imaging.preprocess import PreprocessSpec
@@ -48,7 +50,8 @@ class ImageCache:
 
     def entry(self, sha: str, spec: PreprocessSpec) -> Path:
         """Where the entry for content ``sha`` under ``spec`` lives."""
-        key = fingerprint({"spec": asdict(spec), "format": _FORMAT})
+        key = fingerprint({"spec": asdict(spec), "format": _FORMAT,
+                           "decoder": decoding.DECODER_VERSION})
         return self.root / key / sha[:2] / f"{sha}.npy"
 
     def get(self, sha: str, spec: PreprocessSpec) -> np.ndarray | None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .._util.cachedir import cache_dir, write_entry
+from ..imaging import decode as decoding
 from ..imaging.properties import CATEGORICAL, NUMERIC, PROPERTIES_VERSION
 
 ENTRY_VERSION = 3  # of the dHash and this file's layout
@@ -22,7 +23,8 @@ ENTRY_VERSION = 3  # of the dHash and this file's layout
 
 def entry_path(sha: str) -> Path:
     """Where the entry of content ``sha`` lives."""
-    return cache_dir("fingerprints", f"v{ENTRY_VERSION}-p{PROPERTIES_VERSION}", sha[:2],
+    return cache_dir("fingerprints", f"v{ENTRY_VERSION}-p{PROPERTIES_VERSION}"
+                     f"-d{decoding.DECODER_VERSION}", sha[:2],
                      f"{sha}.json")
 
 

@@ -26,6 +26,11 @@ from .limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, check_pixel_count
 from .preprocess import PreprocessSpec
 from .properties import describe
 
+# Bumped whenever the pixels decoded from some file change, so that caches keyed by a file's
+# bytes (decoded images, properties) miss instead of serving the old pixels.
+# 2: DICOM palettes, VOI LUT on modality values, first frame only, JPEG 2000 colour.
+DECODER_VERSION = 2
+
 
 def decode_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS,
                  max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:

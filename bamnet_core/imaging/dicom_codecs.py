@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ImageDecodeError
+from .dicom_streams import declared_size
 
 # transfer syntax UID -> (short name, the packages that decode it)
 _GDCM = "python-gdcm"
@@ -60,6 +61,7 @@ def decode_first_frame(path: Path, ds: Any) -> np.ndarray:
         decoder = get_decoder(uid)
     except NotImplementedError:
         raise _unsupported(path, uid) from None
+    check_frame_size(path, ds, uid)
     if uid == _JPEG_EXTENDED and int(ds.get("BitsStored", 8) or 8) > 8:
         return _gdcm_jpeg12(path, ds)
     if not decoder.is_available:
@@ -71,6 +73,30 @@ def decode_first_frame(path: Path, ds: Any) -> np.ndarray:
         raise ImageDecodeError(
             str(path), f"{syntax_name(uid)} pixel data could not be decoded: {_reason(exc)}",
             kind="codec-error") from None
+
+
+def check_frame_size(path: Path, ds: Any, uid: str) -> None:
+    """Refuse a compressed first frame whose codestream declares another size than the header.
+
+    A decoder allocates what the codestream declares, so this runs before any decoder does.
+    """
+    from pydicom.encaps import get_frame
+    from pydicom.uid import UID
+
+    if not UID(uid).is_encapsulated or uid == "1.2.840.10008.1.2.5":  # RLE: sized by the header
+        return
+    try:
+        frame = get_frame(ds.PixelData, 0, number_of_frames=int(ds.get("NumberOfFrames", 1)
+                                                                 or 1))
+    except Exception as exc:
+        raise ImageDecodeError(str(path), f"{syntax_name(uid)} pixel data has no readable "
+                               f"first frame: {_reason(exc)}", kind="codec-error") from None
+    declared = declared_size(bytes(frame[:1 << 20]))
+    rows, cols = int(ds.Rows), int(ds.Columns)
+    if declared is not None and declared[0] != 0 and declared != (rows, cols):
+        raise ImageDecodeError(
+            str(path), f"corrupt DICOM: the {syntax_name(uid)} codestream declares "
+            f"{declared[1]}x{declared[0]} pixels, the header {cols}x{rows}", kind="corrupt")
 
 
 def _unsupported(path: Path, uid: str) -> ImageDecodeError:

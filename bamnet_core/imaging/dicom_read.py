@@ -21,6 +21,7 @@ from .limits import check_pixel_count
 HEADER_LIMIT = 16 * 1024 * 1024  # inflated bytes allowed before PixelData
 _SLACK = 64 * 1024  # inflated bytes allowed past the declared pixel data (trailing tags)
 _DEFLATED = "1.2.840.10008.1.2.1.99"
+_PIXEL_TAG_LE, _PIXEL_TAG_BE = b"\xe0\x7f\x10\x00", b"\x7f\xe0\x00\x10"
 
 
 def read_dataset(path: Path, data: bytes, max_pixels: int) -> Any:
@@ -50,8 +51,7 @@ def read_dataset(path: Path, data: bytes, max_pixels: int) -> Any:
     except Exception as exc:
         raise ImageDecodeError(where, f"unreadable DICOM: {_one_line(exc)}") from None
     if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
-        raise ImageDecodeError(where, "DICOM has no pixel data (not an image object)",
-                               kind="no-pixels")
+        raise _without_pixels(where, ds, data)
     if "TransferSyntaxUID" not in getattr(ds, "file_meta", {}):
         # files without a meta header: guess the commonest encoding rather than fail
         ds.file_meta = getattr(ds, "file_meta", pydicom.dataset.FileMetaDataset())
@@ -64,7 +64,8 @@ def read_dataset(path: Path, data: bytes, max_pixels: int) -> Any:
 def read_header(path: Path) -> Any:
     """The tags of a DICOM file before its pixel data; pixels are never read.
 
-    A Deflated file is inflated only up to :data:`HEADER_LIMIT` bytes.
+    Values over 64 KiB are not read; a Deflated file is inflated only up to
+    :data:`HEADER_LIMIT` bytes.
 
     :raises ImageDecodeError: the file cannot be opened or parsed as DICOM.
     """
@@ -76,8 +77,9 @@ def read_header(path: Path) -> Any:
             preamble = read_preamble(fh, force=True)
             meta = _read_meta(fh, _read_file_meta_info)
             if str(meta.get("TransferSyntaxUID", "") or "") != _DEFLATED:
-                fh.seek(0)
-                return pydicom.dcmread(fh, force=True, stop_before_pixels=True)
+                fh.seek(0)  # large values (private blobs before the pixels) are not loaded
+                return pydicom.dcmread(fh, force=True, stop_before_pixels=True,
+                                       defer_size=1 << 16)
             head = zlib.decompressobj(-zlib.MAX_WBITS).decompress(fh.read(HEADER_LIMIT),
                                                                   HEADER_LIMIT)
         from pydicom.dataset import FileDataset
@@ -90,6 +92,19 @@ def read_header(path: Path) -> Any:
         raise ImageDecodeError(str(path), f"unreadable: {exc.strerror or exc}") from None
     except Exception as exc:
         raise ImageDecodeError(str(path), f"unreadable DICOM: {_one_line(exc)}") from None
+
+
+def _without_pixels(where: str, ds: Any, data: bytes) -> ImageDecodeError:
+    """Why a dataset has no pixel data: not DICOM, cut short, or truly none."""
+    if _PIXEL_TAG_LE in data or _PIXEL_TAG_BE in data:  # the element starts, then the file ends
+        return ImageDecodeError(where, "truncated DICOM: its pixel data element could not be "
+                                "read (the file ends inside it, or the tags before it are "
+                                "damaged)", kind="truncated")
+    if len(ds) == 0:
+        return ImageDecodeError(where, "not a DICOM file (no DICOM tags could be read)",
+                                kind="not-an-image")
+    return ImageDecodeError(where, "DICOM has no pixel data (not an image object)",
+                            kind="no-pixels")
 
 
 def _read_meta(stream: Any, reader: Any) -> Any:

@@ -47,9 +47,14 @@ def read_identity(path: Path) -> dict[str, Any]:
 
     :raises ImageDecodeError: the file is not readable as DICOM.
     """
+    from ..errors import ImageDecodeError
     from .dicom_read import read_header
 
-    return identity(read_header(path))
+    header = read_header(path)
+    if len(header) == 0:
+        raise ImageDecodeError(str(path), "not a DICOM file (no DICOM tags could be read)",
+                               kind="not-an-image")
+    return identity(header)
 
 
 def identity(ds: Any) -> dict[str, Any]:

@@ -131,6 +131,9 @@ def build_report(run_dir: str | Path, *, redact: bool = False,
     html = render(title, DISCLAIMER, [(k, SECTION_TITLES[k], h) for k, h in parts])
     atomic.write_text(out / layout.REPORT, html)
     atomic.write_text(out / layout.MODEL_CARD, model_card(record, verdict))
+    if redact:  # a figure an earlier shareable report wrote (say, with --images) must not stay
+        for stale in set(plots.glob("*.png")) - set(written):
+            stale.unlink(missing_ok=True)
     return ReportFiles(html=out / layout.REPORT, model_card=out / layout.MODEL_CARD,
                        plots=written, sections=[k for k, _ in parts], verdict=verdict.to_dict())
 

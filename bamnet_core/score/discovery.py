@@ -13,6 +13,8 @@ Files named on the command line are always tried, whatever their suffix;
 entries found in folders are kept by suffix (:data:`IMAGE_SUFFIXES`) whatever
 they are, so a FIFO or a device named ``x.png`` becomes an error row (decoding
 refuses it from ``fstat`` without a blocking read) instead of disappearing.
+Regular files named without an image suffix, as PACS exports name them
+(``IM0001``, a UID), are kept when they start like DICOM.
 A path that does not exist, or a folder that cannot be read, is yielded as an
 :class:`ImageDecodeError`.
 
@@ -93,6 +95,31 @@ def _walk(root: str, suffixes: frozenset[str],
             if is_dir:
                 subfolders.append(canonical_path(entry.path) if entry.is_symlink()
                                   else entry.path)
-            elif os.path.splitext(entry.name)[1].lower() in suffixes:
+            elif os.path.splitext(entry.name)[1].lower() in suffixes or \
+                    _dicom_without_suffix(entry):
                 yield canonical_path(entry.path) if entry.is_symlink() else entry.path
         stack.extend(reversed(subfolders))
+
+
+def _dicom_without_suffix(entry: os.DirEntry) -> bool:
+    """A PACS export's file named without an image suffix (``IM0001``, a UID such as
+    ``1.2.840.113619.2.1``) that starts like DICOM (``DICM`` at byte 128).
+
+    Only regular files with no suffix or an all-digit one are opened, without blocking.
+    """
+    suffix = os.path.splitext(entry.name)[1][1:]
+    if suffix and not suffix.isdigit():
+        return False
+    try:
+        if not entry.is_file():  # follows symlinks; False for a FIFO, a device, a socket
+            return False
+        fd = os.open(entry.path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return False
+    try:
+        return os.pread(fd, 4, 128) == b"DICM"
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
