@@ -92,7 +92,8 @@ def metrics_section(record: RunRecord) -> str:
     body = []
     for name, results in splits.items():
         body.append(f"<h3>{escape(name)} ({fmt(results.get('images'))} images, "
-                    f"{fmt(results.get('patients'))} patients)</h3>{metrics_table(results)}")
+                    f"{fmt(results.get('patients'))} patients)</h3>"
+                    f"{metrics_table(results, report_settings(record))}")
     return section("metrics", "Metrics with 95% intervals", "".join(body))
 
 

@@ -21,8 +21,9 @@ from pydantic import ValidationError
 from ..config.schema import ReportSection
 from ..errors import RunError
 from ..runs import layout
+from .headline import headline_numbers
 from .record import RunRecord, read_run
-from .verdict_evidence import Evidence, collect_evidence, headline_numbers
+from .verdict_evidence import Evidence, collect_evidence
 
 LEVELS = ("strong", "some", "none", "info")
 READINGS = {
