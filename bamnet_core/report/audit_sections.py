@@ -104,8 +104,8 @@ def fid_reading(fid: float | None, floor: float | None) -> str:
     return (f"The synthetic images sit {fid:.3g} from the real ones in feature space, where two "
             f"halves of the real images sit {floor:.3g} apart"
             + (f" ({ratio:.0f} times the floor)" if ratio != float("inf") and ratio >= 2 else "")
-            + ": " + ("the generator's images are clearly unlike real X-rays to this model, so "
-                      "the ablation below measures synthetic images of that kind"
+            + ": " + ("the generator's images are clearly unlike real X-rays to this model: what "
+                      "they add to training is images of that kind"
                       if ratio >= 2 else "the generator's images are close to real ones here")
             + ".")
 
@@ -119,7 +119,10 @@ def generator_figures(run_path: Path) -> list[tuple[str, bytes]]:
     if not folder.is_dir():
         return []
     found: dict[Path, Path] = {}
+    images = run_path / layout.GENERATOR_IMAGES  # the synthetic images themselves: not figures
     for png in sorted(folder.rglob("*.png")):
+        if png.is_relative_to(images):
+            continue
         if png.is_file() and not png.is_symlink() and png.stat().st_size < 8_000_000:
             found[png.parent] = png  # sorted: the last one wins (the latest epoch)
     return [(str(p.relative_to(run_path)), p.read_bytes()) for p in found.values()]

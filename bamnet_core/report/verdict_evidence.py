@@ -135,6 +135,9 @@ def baseline(record: RunRecord, rules: VerdictSection) -> Evidence:
                     "(paired, same images)")
     if _low(base.get("interval"), auc) < rules.baseline_auc:
         return Evidence("baseline", "lung-blind baseline", "none", finding,
+                        f"image properties alone reach {auc:.2f}, but patient resampling does "
+                        f"not hold it at or above {rules.baseline_auc:g}" if auc >=
+                        rules.baseline_auc else
                         "image properties alone do not predict the class well",
                         rule, auc, tuple(base["interval"]) if base.get("interval") else None)
     beats = low is not None and low >= rules.baseline_margin
