@@ -145,8 +145,15 @@ def counts_table(counts: dict[str, dict[str, int]], first: str) -> str:
     return table((first, *classes, "total"), rows)
 
 
+LONG_LIST = 8  # a list longer than this is folded under <details>
+
+
 def warnings_list(warnings: Sequence[str]) -> str:
     """The audit's warnings as a list (or a line saying there are none)."""
     if not warnings:
         return "<p>The audit found nothing to warn about.</p>"
-    return '<ul class="warnings">' + "".join(f"<li>{escape(w)}</li>" for w in warnings) + "</ul>"
+    items = '<ul class="warnings">' + "".join(f"<li>{escape(w)}</li>" for w in warnings) + "</ul>"
+    if len(warnings) <= LONG_LIST:
+        return items
+    return (f"<details><summary><b>{len(warnings)} warnings</b> (click to open)</summary>"
+            f"{items}</details>")
