@@ -30,7 +30,8 @@ def shortcut_and_subgroups(record: RunRecord) -> str:
     if isinstance(baseline, dict) and baseline.get("sentence"):
         cls = "bad" if (baseline.get("baseline") or {}).get("auc", 0) >= 0.75 else ""
         body.append(f"<h3>Lung-blind baseline, test split</h3><p class=\"{cls}\">"
-                    f"{escape(baseline['sentence'].capitalize())} (the baseline sees only "
+                    f"{escape(baseline['sentence'][:1].upper() + baseline['sentence'][1:])} (the "
+                    "baseline sees only "
                     "size, colour mode, format, intensity, borders and DICOM tags).</p>"
                     f"<p class=\"small\">{escape(BASELINES_EXPLAINED)}</p>")
     groups = record.metrics.get("subgroups")
@@ -47,8 +48,9 @@ def shortcut_and_subgroups(record: RunRecord) -> str:
                               min_negatives=settings.min_negatives)
                          for k in ("accuracy", "sensitivity", "specificity", "auc")]
                 rows.append((escape(by), escape(str(e.get("group"))), fmt(e.get("images")),
-                             str(pos), *[escape(f"{c.value} {c.interval}" if c.method else
-                                                c.value) for c in cells],
+                             str(pos), *[escape(f"{c.value} {c.interval}" if c.method in
+                                                ("bootstrap", "exact") else c.value)
+                                         for c in cells],
                              "<b class=\"bad\">worse</b>" if e.get("worse") else "no"))
         body.append(table(("by", "group", "images", "positives", "accuracy [95%]",
                            "sensitivity [95%]", "specificity [95%]", "ROC AUC",
