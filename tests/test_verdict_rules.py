@@ -121,7 +121,8 @@ def test_a_bad_report_setting_in_the_run_config_is_one_error_naming_the_key(tmp_
         verdict_of(bad)
 
 
-def test_a_run_without_metrics_has_only_info_lines_and_reads_none_found():
-    verdict = verdict_of(record({}))
-    assert verdict.headline["metrics"] == {}
+def test_a_run_without_any_shortcut_check_reads_not_checked_never_none_found():
+    verdict = verdict_of(record(metrics(split_results())))
+    assert verdict.reading == "not checked", verdict.text_lines()
     assert {e.level for e in verdict.evidence if e.key != "protocol"} <= {"info"}
+    assert verdict_of(record({})).headline["metrics"] == {}

@@ -65,6 +65,10 @@ def register(app: typer.Typer, state: CLIState) -> None:
 
         page = compare_runs(run_dirs, output)
         if json_:
-            print_json({"compare": str(page), "runs": [str(d) for d in run_dirs]})
+            from ..report import run_verdict
+
+            verdicts = [run_verdict(d) for d in run_dirs]
+            print_json({"compare": str(page), "runs": [str(d) for d in run_dirs],
+                        "verdicts": [v.to_dict() if v else None for v in verdicts]})
             return
         out().print(f"Comparison: {page}", highlight=False, soft_wrap=True)

@@ -8,7 +8,8 @@ from rich.table import Table
 
 from ..report.verdict import Verdict
 
-STYLE = {"strong": "bold red", "some": "bold yellow", "none": "green", "info": "dim"}
+STYLE = {"strong": "bold red", "some": "bold yellow", "none": "green", "info": "dim",
+         "unchecked": "bold yellow"}
 
 
 def render_verdict(verdict: Verdict, console: Console) -> None:

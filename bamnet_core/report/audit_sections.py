@@ -30,7 +30,8 @@ def shortcut_and_subgroups(record: RunRecord) -> str:
     if isinstance(baseline, dict) and baseline.get("sentence"):
         cls = "bad" if (baseline.get("baseline") or {}).get("auc", 0) >= 0.75 else ""
         body.append(f"<h3>Lung-blind baseline, test split</h3><p class=\"{cls}\">"
-                    f"{escape(baseline['sentence'].capitalize())} (the baseline sees only "
+                    f"{escape(baseline['sentence'][:1].upper() + baseline['sentence'][1:])} (the "
+                    "baseline sees only "
                     "size, colour mode, format, intensity, borders and DICOM tags).</p>"
                     f"<p class=\"small\">{escape(BASELINES_EXPLAINED)}</p>")
     groups = record.metrics.get("subgroups")
@@ -47,8 +48,9 @@ def shortcut_and_subgroups(record: RunRecord) -> str:
                               min_negatives=settings.min_negatives)
                          for k in ("accuracy", "sensitivity", "specificity", "auc")]
                 rows.append((escape(by), escape(str(e.get("group"))), fmt(e.get("images")),
-                             str(pos), *[escape(f"{c.value} {c.interval}" if c.method else
-                                                c.value) for c in cells],
+                             str(pos), *[escape(f"{c.value} {c.interval}" if c.method in
+                                                ("bootstrap", "exact") else c.value)
+                                         for c in cells],
                              "<b class=\"bad\">worse</b>" if e.get("worse") else "no"))
         body.append(table(("by", "group", "images", "positives", "accuracy [95%]",
                            "sensitivity [95%]", "specificity [95%]", "ROC AUC",
@@ -104,8 +106,8 @@ def fid_reading(fid: float | None, floor: float | None) -> str:
     return (f"The synthetic images sit {fid:.3g} from the real ones in feature space, where two "
             f"halves of the real images sit {floor:.3g} apart"
             + (f" ({ratio:.0f} times the floor)" if ratio != float("inf") and ratio >= 2 else "")
-            + ": " + ("the generator's images are clearly unlike real X-rays to this model, so "
-                      "the ablation below measures synthetic images of that kind"
+            + ": " + ("the generator's images are clearly unlike real X-rays to this model: what "
+                      "they add to training is images of that kind"
                       if ratio >= 2 else "the generator's images are close to real ones here")
             + ".")
 
@@ -119,7 +121,10 @@ def generator_figures(run_path: Path) -> list[tuple[str, bytes]]:
     if not folder.is_dir():
         return []
     found: dict[Path, Path] = {}
+    images = run_path / layout.GENERATOR_IMAGES  # the synthetic images themselves: not figures
     for png in sorted(folder.rglob("*.png")):
+        if png.is_relative_to(images):
+            continue
         if png.is_file() and not png.is_symlink() and png.stat().st_size < 8_000_000:
             found[png.parent] = png  # sorted: the last one wins (the latest epoch)
     return [(str(p.relative_to(run_path)), p.read_bytes()) for p in found.values()]

@@ -30,7 +30,7 @@ from .sections import (
     section,
 )
 from .tables import metrics_table
-from .verdict import verdict_of
+from .verdict import report_settings, verdict_of
 from .verdict_render import headline_html, verdict_html
 
 SECTION_TITLES = {
@@ -60,13 +60,25 @@ class ReportFiles:
 
 
 def external_section(record: RunRecord) -> str:
-    """Metrics of every ``bamnet evaluate`` on another dataset."""
+    """Metrics of every ``bamnet evaluate`` on another dataset, with what it shared with the run."""
     body = []
+    settings = report_settings(record)
     for name, metrics in record.external.items():
+        overlap = metrics.get("overlap")
+        origin = escape(str(metrics.get("data", {}).get("origin", name)))
+        if isinstance(overlap, dict):
+            body.append(f"<p><b>{escape(name)}</b> ({origin}): {overlap.get('images')} images; "
+                        f"{overlap.get('excluded')} excluded as seen by the run "
+                        f"({escape(str(overlap.get('sentence')))}); metrics on the "
+                        f"{overlap.get('kept')} it never saw, at the threshold its validation "
+                        "split chose.</p>")
+        else:
+            body.append(f'<p class="bad"><b>{escape(name)}</b> ({origin}) was evaluated before '
+                        "bamnet checked overlap: it may hold images the run saw, so it is not "
+                        "called external.</p>")
         for split, results in (metrics.get("splits") or {}).items():
-            origin = escape(str(metrics.get("data", {}).get("origin", name)))
-            body.append(f"<h3>{escape(name)} ({escape(split)}, {origin}: "
-                        f"{results.get('images')} images)</h3>{metrics_table(results)}")
+            body.append(f"<h3>{escape(name)} ({escape(split)}: {results.get('images')} "
+                        f"images)</h3>{metrics_table(results, settings)}")
     return section("external", "External validation", "".join(body))
 
 

@@ -17,8 +17,8 @@ from .page import render
 from .record import RunRecord, read_run
 from .run_summary import run_description
 from .sections import DISCLAIMER, section
-from .tables import METRIC_ROWS, claimed_vs_reproduced, fmt, interval, metric_value, table
-from .verdict import verdict_of
+from .tables import METRIC_ROWS, claimed_vs_reproduced, fmt, supported_cell, table
+from .verdict import report_settings, verdict_of
 
 
 def _headline(record: RunRecord) -> tuple[str, dict]:
@@ -87,9 +87,9 @@ def compare_runs(run_dirs: Sequence[str | Path], output: str | Path) -> Path:
     for label, evaluator, key in METRIC_ROWS:
         cells = []
         for r in records:
-            value, ci = metric_value(_headline(r)[1], evaluator, key)
-            cells.append(f"{fmt(value)} {interval(ci) if ci else ''}")
-        if any(not c.startswith("&ndash;") for c in cells):
+            value, ci = supported_cell(_headline(r)[1], evaluator, key, report_settings(r))
+            cells.append(f"{value} {ci}")
+        if any(not c.startswith("–") for c in cells):
             metric_rows.append((escape(label), *cells))
     probe_rows = [("source probe accuracy", *[_probe_cells(_headline(r)[1])[0] for r in records]),
                   ("ROC AUC with lungs masked",

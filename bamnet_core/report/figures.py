@@ -109,12 +109,25 @@ def calibration_figure(calibration: dict[str, Any], title: str) -> bytes | None:
     return to_png(fig)
 
 
-def per_source_figure(per_source: dict[str, Any], title: str) -> bytes | None:
-    """Sensitivity and specificity per source, with 95% intervals."""
+def per_source_figure(per_source: dict[str, Any], title: str, *, min_positives: int = 1,
+                      min_negatives: int = 1) -> bytes | None:
+    """Sensitivity and specificity per source, with 95% intervals.
+
+    A rate on fewer images than its minimum is left out (the table says "too few"), and a
+    chart of one source is not drawn: there is nothing to compare.
+    """
     sources = per_source.get("sources") or {}
+    if len(sources) < 2:
+        return None
+
+    def enough(entry: dict[str, Any], metric: str) -> bool:
+        pos = int(entry.get("positives") or 0)
+        n = pos if metric == "sensitivity" else int(entry.get("images") or 0) - pos
+        return n >= (min_positives if metric == "sensitivity" else min_negatives)
+
     bars = [(name, metric, entry[metric], entry.get("intervals", {}).get(metric))
             for name, entry in sources.items() for metric in ("sensitivity", "specificity")
-            if entry.get(metric) is not None]
+            if entry.get(metric) is not None and enough(entry, metric)]
     if not bars:
         return None
     fig, (ax,) = new_figure(max(4.5, 0.9 * len(bars) + 1.5), 3.8)

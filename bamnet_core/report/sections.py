@@ -92,7 +92,8 @@ def metrics_section(record: RunRecord) -> str:
     body = []
     for name, results in splits.items():
         body.append(f"<h3>{escape(name)} ({fmt(results.get('images'))} images, "
-                    f"{fmt(results.get('patients'))} patients)</h3>{metrics_table(results)}")
+                    f"{fmt(results.get('patients'))} patients)</h3>"
+                    f"{metrics_table(results, report_settings(record))}")
     return section("metrics", "Metrics with 95% intervals", "".join(body))
 
 
@@ -166,8 +167,9 @@ def per_source_block(name: str, per: dict[str, Any], img: Img, record: RunRecord
                      *[escape(f"{c.value} {c.interval if c.supported else ''}") for c in cells]))
     body.append(table(("source", "images", "positives", "sensitivity [95%]",
                        "specificity [95%]"), rows))
-    body.append(img(f"per-source-{name}", figures.per_source_figure(per, name),
-                    f"per source {name}"))
+    body.append(img(f"per-source-{name}", figures.per_source_figure(
+        per, name, min_positives=settings.min_positives, min_negatives=settings.min_negatives),
+        f"per source {name}"))
     body.append(_held_out(per.get("held_out")))
     return "".join(body)
 

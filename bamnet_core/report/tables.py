@@ -9,6 +9,9 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
 
+from ..config.schema import ReportSection
+from .support import show
+
 # The paper's own claim, stated with its protocol (see DESIGN.md and the paper's results).
 PAPER_CLAIMS = (
     ("BAM-NET paper, with DCGAN images", "accuracy", 0.995),
@@ -69,14 +72,25 @@ def metric_value(results: dict[str, Any], evaluator: str, key: str) -> tuple[Any
     return entry.get(key), (entry.get("intervals") or {}).get(key)
 
 
-def metrics_table(results: dict[str, Any]) -> str:
-    """Each headline metric of one split, with its 95% patient-bootstrap interval."""
+def supported_cell(results: dict[str, Any], evaluator: str, key: str,
+                   settings: ReportSection | None = None) -> tuple[str, str]:
+    """``(value, interval)`` of one metric as the report shows it: "too few" below the
+    ``[report]`` minimum counts, an exact interval for a rate of 0 or 1."""
+    settings = settings or ReportSection()
+    value, ci = metric_value(results, evaluator, key)
+    counts = (results.get("classification") or {}).get("counts")
+    shown = show(key, value, ci, counts, min_positives=settings.min_positives,
+                 min_negatives=settings.min_negatives)
+    return escape(shown.value), escape(shown.interval)
+
+
+def metrics_table(results: dict[str, Any], settings: ReportSection | None = None) -> str:
+    """Each headline metric of one split, with its 95% interval and its support."""
     rows = []
     for label, evaluator, key in METRIC_ROWS:
         if evaluator not in results:
             continue
-        value, ci = metric_value(results, evaluator, key)
-        rows.append((escape(label), fmt(value), interval(ci)))
+        rows.append((escape(label), *supported_cell(results, evaluator, key, settings)))
     op = (results.get("roc") or {}).get("operating_point") or {}
     if op.get("threshold") is not None:
         rows.append((f"sensitivity at threshold {op['threshold']:.3f} (chosen on "
@@ -86,7 +100,8 @@ def metrics_table(results: dict[str, Any]) -> str:
     errors = [(escape(name), f'<span class="bad">{escape(entry["error"])}</span>', "")
               for name, entry in results.items()
               if isinstance(entry, dict) and "error" in entry]
-    return table(("metric", "value", "95% interval (patients resampled)"), rows + errors)
+    return table(("metric", "value", "95% interval (patients resampled; exact at 0 or 1)"),
+                 rows + errors)
 
 
 PAPER_RUN = ("the paper's three sources (Cohen covid, Kaggle radiography, Kermany pediatric "
@@ -130,8 +145,15 @@ def counts_table(counts: dict[str, dict[str, int]], first: str) -> str:
     return table((first, *classes, "total"), rows)
 
 
+LONG_LIST = 8  # a list longer than this is folded under <details>
+
+
 def warnings_list(warnings: Sequence[str]) -> str:
     """The audit's warnings as a list (or a line saying there are none)."""
     if not warnings:
         return "<p>The audit found nothing to warn about.</p>"
-    return '<ul class="warnings">' + "".join(f"<li>{escape(w)}</li>" for w in warnings) + "</ul>"
+    items = '<ul class="warnings">' + "".join(f"<li>{escape(w)}</li>" for w in warnings) + "</ul>"
+    if len(warnings) <= LONG_LIST:
+        return items
+    return (f"<details><summary><b>{len(warnings)} warnings</b> (click to open)</summary>"
+            f"{items}</details>")

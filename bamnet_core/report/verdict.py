@@ -21,8 +21,9 @@ from pydantic import ValidationError
 from ..config.schema import ReportSection
 from ..errors import RunError
 from ..runs import layout
+from .headline import headline_numbers
 from .record import RunRecord, read_run
-from .verdict_evidence import Evidence, collect_evidence, headline_numbers
+from .verdict_evidence import Evidence, collect_evidence
 
 LEVELS = ("strong", "some", "none", "info")
 READINGS = {
@@ -33,7 +34,12 @@ READINGS = {
              "Read the headline number together with the lines marked some."),
     "none": ("none found",
              "These checks found no shortcut; they cannot rule out one they do not test."),
+    "unchecked": ("not checked",
+                  "No shortcut check ran on the headline split (lung-blind baseline, occlusion, "
+                  "source probe, subgroups): nothing here says the number can be trusted."),
 }
+# The lines that look for shortcuts; with none of them measured, "none found" would be a lie.
+SHORTCUT_CHECKS = ("baseline", "occlusion", "source-probe", "loso", "subgroups")
 
 
 @dataclass
@@ -47,7 +53,8 @@ class Verdict:
 
     @property
     def level(self) -> str:
-        """``strong``, ``some`` or ``none``: the worst level among the counted lines."""
+        """``strong``, ``some``, ``none`` or ``unchecked``: the worst level among the counted
+        lines."""
         return next(k for k, (reading, _) in READINGS.items() if reading == self.reading)
 
     def to_dict(self) -> dict[str, Any]:
@@ -77,9 +84,13 @@ def report_settings(record: RunRecord) -> ReportSection:
 
 
 def overall(evidence: list[Evidence]) -> tuple[str, str]:
-    """The reading and its sentence: the worst counted level, or "none found"."""
+    """The reading and its sentence: the worst counted level; "none found" only when at least
+    one shortcut check was measured, else "not checked"."""
     counted = {e.level for e in evidence if e.level != "info"}
     worst = next((level for level in ("strong", "some") if level in counted), "none")
+    if worst == "none" and not any(e.key in SHORTCUT_CHECKS and e.level != "info"
+                                   for e in evidence):
+        worst = "unchecked"
     reading, sentence = READINGS[worst]
     drivers = [e.label for e in evidence if e.level == worst and worst != "none"]
     if drivers:

@@ -9,7 +9,8 @@ from html import escape
 
 from .verdict import Verdict
 
-LEVEL_CLASS = {"strong": "lv-strong", "some": "lv-some", "none": "lv-none", "info": "lv-info"}
+LEVEL_CLASS = {"strong": "lv-strong", "some": "lv-some", "none": "lv-none", "info": "lv-info",
+               "unchecked": "lv-some"}
 
 
 def verdict_html(verdict: Verdict) -> str:
