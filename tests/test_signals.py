@@ -172,3 +172,36 @@ def test_a_run_onto_a_really_full_disk(tmp_path, cli):
         assert meta["status"] == "failed" and "no space left" in meta["error"]
     finally:
         subprocess.run(["umount", str(mount)], check=False)
+
+
+
+FORKED = """
+import multiprocessing, signal, time
+from bamnet_core.cli.signals import terminate_like_interrupt
+
+terminate_like_interrupt()
+fork = multiprocessing.get_context("fork")
+child = fork.Process(target=time.sleep, args=(60,))
+child.start()
+time.sleep(0.5)
+child.terminate()  # what Pool.terminate() does to each worker (cleanlab's pools fork)
+child.join()
+print(child.exitcode, flush=True)
+pool = fork.Pool(2)
+print(sum(pool.map(abs, range(-50, 50))), flush=True)
+pool.terminate()
+pool.join()
+try:
+    signal.raise_signal(signal.SIGTERM)  # the process that installed it: Ctrl-C's path
+except KeyboardInterrupt as exc:
+    print("interrupted:", exc)
+"""
+
+
+def test_a_forked_worker_still_dies_of_sigterm_while_the_cli_turns_it_into_an_interrupt():
+    """An inherited handler made a worker survive its pool's terminate(); the parent hung."""
+    done = subprocess.run([sys.executable, "-c", FORKED], env=ENV, capture_output=True,
+                          text=True, timeout=120)  # a hang fails the test instead of the suite
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(-signal.SIGTERM), "2500", "interrupted:", "signal",
+                                   "SIGTERM"], done.stdout + done.stderr
