@@ -96,9 +96,11 @@ def test_resumed_run_equals_the_uninterrupted_run(cli, tmp_path, config):
 
     reference = _through(cli, config, tmp_path / "through")
     host = load_plugins()
-    with pytest.raises(Stop):
+    with pytest.raises(KeyboardInterrupt) as stopped:  # an Interrupted saying what is kept
         run_experiment(load_config(str(config), host.registry), host,
                        output_dir=tmp_path / "stopped", progress=stop_in_epoch_3)
+    assert isinstance(stopped.value.__cause__, Stop)
+    assert "keeps the finished stages (data, audit)" in stopped.value.kept
     (run_dir,) = (tmp_path / "stopped").iterdir()
     assert json.loads((run_dir / "meta.json").read_text())["status"] == "interrupted"
     assert [r["epoch"] for r in _history(run_dir)] == ["1", "2"]

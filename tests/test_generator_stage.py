@@ -136,8 +136,9 @@ def test_a_run_stopped_in_training_resumes_without_redoing_data_generator_or_aud
         if event.stage == "train" and event.fields.get("epoch") == 2:
             raise _Stop
 
-    with pytest.raises(_Stop):
+    with pytest.raises(KeyboardInterrupt) as stopped:  # an Interrupted saying what is kept
         run_experiment(cfg, host, output_dir=tmp_path / "runs", progress=stop_in_training)
+    assert isinstance(stopped.value.__cause__, _Stop)
     (run_dir,) = (tmp_path / "runs").iterdir()
     before = json.loads((run_dir / "meta.json").read_text())
     assert set(before["stages"]) == {"data", "generator", "audit"}
