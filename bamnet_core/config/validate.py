@@ -104,7 +104,8 @@ class _Validator:
                                   in self.problems.overrides)
         if checked is not None:
             self.config.options[section], dumped = checked
-            resolved.update(dumped)
+            # an option named like the pick (image-folder's own `source`) never replaces it
+            resolved.update({k: v for k, v in dumped.items() if k != kind.pick})
         else:
             resolved.update(extra)
 

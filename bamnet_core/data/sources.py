@@ -14,6 +14,7 @@ from ..config.components import Components, instantiate
 from ..contract.capabilities import Detectable, HasNotes
 from ..contract.sample import Sample, iter_samples
 from ..errors import ConfigError, DataError
+from ..imaging.formats import IMAGE_SUFFIXES
 from ..plugins.faults import call_plugin
 from ..plugins.options import factory_options
 from ..plugins.registry import Registration, Registry
@@ -157,9 +158,38 @@ def detect_source(path: Path, registry: Registry) -> dict[str, Any]:
         options = call_plugin(reg, reg.target.detect, path)
         if options is not None:
             return {"source": reg.name, **options}
-    raise DataError(f"--data {path}: no dataset source recognises this path",
+    raise DataError(f"--data {path}: no dataset source recognises this path ({seen(path)})",
                     hint="a folder needs one sub-folder per class, a CSV needs path,label "
                          "columns; or name the source in [data] of a config file")
+
+
+def seen(path: Path, limit: int = 10_000) -> str:
+    """What ``path`` holds, in a few words, for an error that says what it saw.
+
+    Looks at most at ``limit`` folder entries and a CSV's first line.
+    """
+    if path.is_file():
+        if path.suffix.lower() != ".csv":
+            return f"a {path.suffix or 'suffix-less'} file, not a CSV"
+        try:
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                header = fh.readline(4096).strip()
+        except OSError as exc:
+            return f"a CSV that cannot be read: {exc.strerror or exc}"
+        return f"a CSV whose header is {header[:200]!r}" if header else "an empty CSV"
+    images = folders = 0
+    try:
+        for n, entry in enumerate(path.iterdir()):
+            if n >= limit:
+                break
+            if entry.is_dir():
+                folders += 1
+            elif entry.suffix.lower() in IMAGE_SUFFIXES:
+                images += 1
+    except OSError as exc:
+        return f"a folder that cannot be listed: {exc.strerror or exc}"
+    return (f"a folder with {images} image file(s) at its top level and {folders} sub-folder(s), "
+            "none of them holding images")
 
 
 def forced_options(reg: Registration, path: Path) -> dict[str, Any]:

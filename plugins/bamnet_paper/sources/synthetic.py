@@ -7,23 +7,29 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Annotated
 
 import cv2
 import numpy as np
+from pydantic import Field
 
 from bamnet_core.contract import DataError, Sample, cache_dir, fingerprint
 
 from ..phantoms import draw, jitter, random_anatomy
 
 _FORMAT_VERSION = 1
+# Work bounds (docs/data.md): at most 2 x 20,000 x 20 phantoms of 2048 x 2048 pixels.
+MAX_PATIENTS = 20_000
+MAX_IMAGES_PER_PATIENT = 20
+MAX_SIZE = 2048
 
 
 class SyntheticCXRSource:
     """Procedural chest X-ray phantoms; the positive class shows bilateral peripheral opacities.
 
-    :param patients_per_class: patients drawn for each class.
-    :param max_images_per_patient: each patient gets 1 to this many images.
-    :param size: image width and height in pixels.
+    :param patients_per_class: patients drawn for each class (1 to 20,000).
+    :param max_images_per_patient: each patient gets 1 to this many images (at most 20).
+    :param size: image width and height in pixels (16 to 2048).
     :param opacity: strength of the positive pattern (1.0 = clearly visible;
         lower is harder).
     :param negative_label: label of phantoms without opacities.
@@ -37,10 +43,10 @@ class SyntheticCXRSource:
     def __init__(
         self,
         *,
-        patients_per_class: int = 60,
-        max_images_per_patient: int = 2,
-        size: int = 256,
-        opacity: float = 1.0,
+        patients_per_class: Annotated[int, Field(ge=1, le=MAX_PATIENTS)] = 60,
+        max_images_per_patient: Annotated[int, Field(ge=1, le=MAX_IMAGES_PER_PATIENT)] = 2,
+        size: Annotated[int, Field(ge=16, le=MAX_SIZE)] = 256,
+        opacity: Annotated[float, Field(ge=0.0, le=10.0)] = 1.0,
         negative_label: str = "normal",
         positive_label: str = "covid",
         seed: int = 0,
