@@ -139,7 +139,8 @@ def score_with_ray(model: str | Path, paths: Iterable[str | Path], *, output: Pa
     classes = scorer.classes
     folder = shard_folder(output)
     done = _prepare(output, DecisionRule(classes, scorer.threshold, scorer.sha256), resume)
-    summary = ScoreSummary(provider="", model_sha256=scorer.sha256, output=str(output))
+    summary = ScoreSummary(provider="", variant=scorer.variant, model_sha256=scorer.sha256,
+                           output=str(output))
     start = time.perf_counter()
     rows: list[dict[str, str]] = []
     for item in skip_done(discover(paths), done, summary):
