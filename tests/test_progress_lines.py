@@ -35,7 +35,8 @@ def test_one_line_per_training_epoch_with_losses_and_eta():
         clock.now += 1.0
         show(event)
     assert len(lines) == 4
-    assert lines[0].startswith("epoch 1/4 step 5/5 [5/20] loss=1.0000 val_accuracy=0.5100")
+    assert lines[0].startswith("train: epoch 1/4 step 5/5 [5/20] loss=1.0000 "
+                               "val_accuracy=0.5100")
     assert "elapsed 0:04" in lines[0] and "ETA 0:12" in lines[0]
     assert "ETA" not in lines[-1]  # finished
 
@@ -51,26 +52,32 @@ def test_gan_epochs_print_about_twenty_lines(epochs, every):
             show(ProgressEvent("generator", (epoch - 1) * steps + batch, epochs * steps,
                                f"GAN epoch {epoch}/{epochs}",
                                {"epoch": epoch, "epochs": epochs, "d_loss": 0.5, "g_loss": 1.5}))
-    printed = [int(line.split()[2].split("/")[0]) for line in lines]
+    printed = [int(line.split()[3].split("/")[0]) for line in lines]
     expected = sorted({1, epochs, *range(every, epochs + 1, every)})
     assert printed == expected
     assert len(lines) <= 22
     assert "d_loss=0.5000 g_loss=1.5000" in lines[-1]
 
 
-def test_other_stages_print_quarters_and_unknown_totals_are_throttled():
+def test_other_stages_print_quarters_once_they_run_long_enough():
     lines: list[str] = []
     clock = Clock()
     show = LineProgress(lines.append, clock)
     for done in range(0, 101):
         show(ProgressEvent("decode", done, 100, "decode"))
-    assert [line.split()[1] for line in lines] == ["[0/100]", "[25/100]", "[50/100]",
-                                                   "[75/100]", "[100/100]"]
+    assert lines == []  # a quick stage: only its `done` line, printed by the renderer
+    for done in range(0, 101):
+        clock.now += 0.25
+        show(ProgressEvent("fingerprint", done, 100, "hashing images"))
+    # the first line once it has run 10 s (at 40%), then each further quarter
+    assert [line.split()[3] for line in lines] == ["[40/100]", "[50/100]", "[75/100]",
+                                                   "[100/100]"]
+    assert lines[0].startswith("fingerprint: hashing images")
     lines.clear()
     for done in range(1, 50):
         clock.now += 1.0
         show(ProgressEvent("score", done, None, "scoring"))
-    assert len(lines) == 5  # every 10 s of 49 s
+    assert len(lines) == 4  # every 10 s of 49 s, from the 10th
 
 
 def test_redirected_stderr_gets_plain_epoch_lines(capsys):
@@ -81,8 +88,9 @@ def test_redirected_stderr_gets_plain_epoch_lines(capsys):
             bar(event)
         bar(ProgressEvent("stage-done", 1, 1, "train", {"seconds": 2.5}))
     err = capsys.readouterr().err.splitlines()
-    assert [line.split()[:2] for line in err[:3]] == [["epoch", "1/3"], ["epoch", "2/3"],
-                                                     ["epoch", "3/3"]]
+    assert [line.split()[:3] for line in err[:3]] == [["train:", "epoch", "1/3"],
+                                                     ["train:", "epoch", "2/3"],
+                                                     ["train:", "epoch", "3/3"]]
     assert err[3] == "done train (2.5 s)"
     assert not any("\x1b" in line or "━" in line for line in err)
 

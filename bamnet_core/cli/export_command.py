@@ -104,6 +104,11 @@ def _render(result: ExportResult) -> None:
         elif gate.written:
             warn(f"{name} gate (vs {gate.against}) FAILED for {path}, written anyway "
                  f"(--allow-degraded): {gate.summary()}")
+    timings = result.report.get("timings_s") or {}
+    if timings:
+        err().print("Export took " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds
+                                                in timings.items()),
+                    highlight=False, soft_wrap=True)
     entries = result.report["models"]
     fastest = result.report.get("fastest")
     if fastest:

@@ -3,9 +3,11 @@
 Rich draws live bars only on a terminal; redirected, it would show nothing
 until the end, and a 50-epoch run would look hung for an hour. Here each
 event that matters becomes one line: every training epoch; every ``N``-th GAN
-epoch (about 20 lines in all, and the first and last); other stages at each
-quarter of their total, and at most every :data:`QUIET_S` seconds when the
-total is unknown. Each line carries the elapsed time and, once known, an ETA.
+epoch (about 20 lines in all, and the first and last); other stages, once they
+have run :data:`QUIET_S` seconds (a quick one shows only its ``done`` line), at
+each quarter of their total, or every :data:`QUIET_S` seconds when the total is
+unknown. Each line names its stage and carries the elapsed time and, once
+known, an ETA.
 """
 
 from __future__ import annotations
@@ -59,13 +61,15 @@ class LineProgress:
             return  # the renderer prints those itself
         now = self.clock()
         start = self.started.setdefault(event.stage, now)
-        mark = self._milestone(event, now)
+        mark = self._milestone(event, now, now - start)
         if mark is None or self.shown.get(event.stage) == mark:
             return
         self.shown[event.stage] = mark
         self.last_line[event.stage] = now
         elapsed = now - start
-        text = f"{event.description or event.stage}"
+        text = event.description or event.stage
+        if not text.startswith(event.stage):
+            text = f"{event.stage}: {text}"
         if event.total:
             text += f" [{event.completed:,}/{event.total:,}]"
         elif event.completed:
@@ -78,7 +82,7 @@ class LineProgress:
             text += f" ETA {_duration(elapsed / event.completed * (event.total - event.completed))}"
         self.write(text)
 
-    def _milestone(self, event: ProgressEvent, now: float) -> Any:
+    def _milestone(self, event: ProgressEvent, now: float, elapsed: float) -> Any:
         """A key for the line this event earns (one line per key), or None for no line."""
         fields = event.fields
         if event.stage == "train" and "epoch" in fields and "steps" in fields:
@@ -92,9 +96,11 @@ class LineProgress:
             every = gan_every(epochs)
             return ("epoch", epoch) if epoch == 1 or epoch % every == 0 or epoch == epochs \
                 else None
+        if elapsed < QUIET_S:
+            return None
         if event.total:
             quarter = 4 * event.completed // event.total
-            return ("quarter", quarter) if event.completed in (0, event.total) or \
+            return ("quarter", quarter) if event.completed == event.total or \
                 quarter != (self.shown.get(event.stage) or ("", -1))[1] else None
         if now - self.last_line.get(event.stage, -math.inf) >= QUIET_S:
             return ("time", now)

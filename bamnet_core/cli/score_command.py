@@ -145,8 +145,8 @@ def _report(summary: ScoreSummary, paths: list[str], output: Path | None, json_:
         console.print(
             f"Scored {summary.scored} images, {summary.failed} failed, "
             f"{summary.skipped} already done, in {summary.seconds:.1f} s "
-            f"({summary.images_per_s:.1f} img/s) on {summary.provider}, "
-            f"{summary.variant or 'fp32'} model."
+            f"({summary.images_per_s:.1f} img/s) on {summary.provider}"
+            + (f", {summary.variant} model." if summary.variant else ".")
             + (f" Rows in {output}." if output else ""), highlight=False, soft_wrap=True)
         for item in summary.errors[:10]:
             warn(f"{item['path']}: {item['error']}")

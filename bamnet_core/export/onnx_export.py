@@ -11,7 +11,7 @@ only after every check passed, so a refused export leaves nothing behind.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,15 +124,24 @@ def _load_keras(run: rf.RunFolder) -> Any:
                        hint="is it a model.keras written by `bamnet run`?") from None
 
 
-def _steps(progress: ProgressCallback, total: int) -> Callable[[str], None]:
-    """A function announcing the next of ``total`` export steps."""
-    done = [0]
+class _Steps:
+    """Announces the next of ``total`` export steps and times each (``timings_s``)."""
 
-    def step(description: str) -> None:
-        progress(ProgressEvent("export", done[0], total, description))
-        done[0] += 1
+    def __init__(self, progress: ProgressCallback, total: int) -> None:
+        self.progress, self.total = progress, total
+        self.done = 0
+        self.timings_s: dict[str, float] = {}
+        self.current: tuple[str, float] | None = None
 
-    return step
+    def __call__(self, description: str) -> None:
+        """Close the running step's clock and start ``description``'s."""
+        now = time.perf_counter()
+        if self.current is not None:
+            name, start = self.current
+            self.timings_s[name] = round(self.timings_s.get(name, 0.0) + now - start, 3)
+        self.current = (description, now)
+        self.progress(ProgressEvent("export", self.done, self.total, description))
+        self.done += 1
 
 
 def export_onnx(run_dir: str | Path, *, output: str | Path | None = None,
@@ -173,7 +182,7 @@ def export_onnx(run_dir: str | Path, *, output: str | Path | None = None,
     info = ModelInfo(classes=list(metrics["classes"]), positive=metrics["positive"],
                      threshold=float(metrics["threshold"]), spec=spec)
     wanted = [name for name, on in (("int8", int8), ("fp16", fp16)) if on]
-    step = _steps(progress, 4 + len(wanted))  # the last call, "done", completes it
+    step = _Steps(progress, 4 + len(wanted))  # the last call, "done", completes it
     step("decoding validation images")
     val = load_samples(split_rows(run, "val", parity_images), spec, progress=progress,
                        stage="decode val")
@@ -238,8 +247,9 @@ def export_onnx(run_dir: str | Path, *, output: str | Path | None = None,
     for name, gate in gates.items():
         report["models"][name]["gate"] = gate.to_dict()
     report["fastest"] = mark_fastest(report["models"], {n: g.passed for n, g in gates.items()})
-    atomic.write_json(report_path, report)  # after the models are in place
     step("done")
+    report["timings_s"] = step.timings_s  # wall seconds of each step
+    atomic.write_json(report_path, report)  # after the models are in place
     return ExportResult(model_path=output, report_path=report_path, report=report,
                         variants={n: t for n, (_, t) in staged.items() if n != "fp32"},
                         gates=gates)

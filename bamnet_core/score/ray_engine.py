@@ -153,7 +153,8 @@ def _score_locked(paths: list[str | Path], scorer: Scorer, output: Path, fmt: st
                   progress: ProgressCallback) -> ScoreSummary:
     classes = scorer.classes
     done = _prepare(output, DecisionRule(classes, scorer.threshold, scorer.sha256), resume)
-    summary = ScoreSummary(provider="", model_sha256=scorer.sha256, output=str(output))
+    summary = ScoreSummary(provider="", variant=scorer.variant, model_sha256=scorer.sha256,
+                           output=str(output))
     start = time.perf_counter()
     rows: list[dict[str, str]] = []
     for item in skip_done(discover(paths), done, summary):

@@ -5,6 +5,11 @@ A model trained on cached features (a frozen extractor composed with a head,
 come from the on-disk cache (validation's are already there from training) and
 only the head runs. Pixels no one has seen before (occluded images) go through
 the full model.
+
+One forward pass gives both the probabilities and the penultimate features:
+:meth:`ModelInference.probabilities` runs a two-output model and keeps the
+features of the array it was given, so :meth:`ModelInference.features` on the
+same array (the source probe on a split's images) runs nothing again.
 """
 
 from __future__ import annotations
@@ -41,6 +46,16 @@ def split_parts(model: Any) -> tuple[Any, Any] | None:
     return None
 
 
+def _both_model(model: Any) -> Any | None:
+    """A model from ``model``'s input to (penultimate features, outputs), or None."""
+    import keras
+
+    last = model.layers[-1]
+    if hasattr(last, "layers") and hasattr(last, "inputs"):
+        return None
+    return keras.Model(model.inputs, [last.input, model.output])
+
+
 def _penultimate_model(model: Any) -> Any | None:
     """A model from ``model``'s input to the input of its last layer (the class scores)."""
     import keras
@@ -65,17 +80,41 @@ class ModelInference:
         self.progress = progress
         self.parts = split_parts(model) if from_cache else None
         self.classes = int(model.output_shape[-1])
+        parts = split_parts(model)
+        self._last = parts[1] if parts else model  # the model whose penultimate layer we read
+        self._both = _both_model(self._last)
+        self._seen: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # id(x) -> (x, features)
+
+    def _through_last(self, inputs: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Probabilities of ``inputs`` through :attr:`_last`, keeping the features for ``x``."""
+        if self._both is None:
+            return _batched(self._last, inputs)
+        feats, probs = [], []
+        for i in range(0, len(inputs), BATCH):
+            pen, out = _batched_pair(self._both, inputs[i:i + BATCH])
+            feats.append(pen)
+            probs.append(out)
+        self._seen[id(x)] = (x, np.concatenate(feats).reshape(len(x), -1))
+        return np.concatenate(probs)
 
     def probabilities(self, x: np.ndarray, *, cached: bool = True) -> np.ndarray:
-        """Class probabilities ``(n, k)``; ``cached=False`` always runs the full model."""
+        """Class probabilities ``(n, k)``; ``cached=False`` always runs the full model.
+
+        With ``cached`` (the split's own images), the same pass keeps the
+        penultimate features for :meth:`features`.
+        """
         if not len(x):
             return np.zeros((0, self.classes), dtype=np.float32)
-        if self.parts is not None and cached:
-            extractor, head = self.parts
+        if not cached:
+            return _batched(self.model, x)
+        if self.parts is not None:
+            extractor, _ = self.parts
             feats, _ = cached_features(extractor, x, spec=self.spec, progress=self.progress,
                                        stage="evaluation features")
-            return _batched(head, feats)
-        return _batched(self.model, x)
+            return self._through_last(feats, x)
+        if split_parts(self.model) is not None:  # composed, but not trained on the cache
+            return _batched(self.model, x)
+        return self._through_last(x, x)
 
     def features(self) -> Callable[[np.ndarray], np.ndarray] | None:
         """images -> flattened penultimate features, or None when the model hides them."""
@@ -85,6 +124,9 @@ class ModelInference:
             return None
 
         def run(x: np.ndarray) -> np.ndarray:
+            seen = self._seen.get(id(x))
+            if seen is not None and seen[0] is x:  # computed with the probabilities
+                return seen[1]
             if parts is None:
                 feats = _batched(inner, x)
             else:
@@ -95,3 +137,12 @@ class ModelInference:
             return feats.reshape(len(x), -1)
 
         return run
+
+
+def _batched_pair(fn: Any, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``fn(x)`` for a two-output model, as float32 arrays."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The structure of `inputs` doesn't match",
+                                category=UserWarning)
+        first, second = fn(x, training=False)
+    return np.asarray(first, dtype=np.float32), np.asarray(second, dtype=np.float32)

@@ -39,6 +39,12 @@ def test_a_passing_first_recipe_is_the_only_attempt(run_copy, cli):
     assert int8["settings"]["calibrate_method"] == "MinMax"
     assert "int8 attempt 1 (per-channel, MinMax): passed: label_agreement" in result.stderr
     assert "int8 file holds: per-channel, MinMax" in result.stderr
+    timings = _report(run_copy)["timings_s"]  # wall seconds per step, printed too
+    assert list(timings) == ["decoding validation images", "converting with tf2onnx",
+                             "parity gate: fp32 onnxruntime vs Keras",
+                             "int8 variant and its gate", "writing the checked files"]
+    assert all(seconds >= 0 for seconds in timings.values())
+    assert "Export took decoding validation images" in result.stderr
 
 
 def test_a_failing_recipe_is_followed_by_the_next(run_copy, cli, first_recipe_damaged):
