@@ -144,6 +144,9 @@ COVERAGE: dict[str, Run | Allowed] = {
     "bamnet data inspect /pacs/export/cxr":
         Allowed("the user's PACS export; tests/test_dicom_source.py runs `bamnet data inspect` "
                 "on a DICOM folder made in code and checks it is detected as `dicom`"),
+    "bamnet score model.onnx /pacs/export/cxr -o scores.csv":
+        Allowed("the user's PACS export and model; tests/test_dicom_uids.py scores a DICOM "
+                "folder made in code and checks the UID columns in CSV and JSON Lines"),
     "bamnet report runs/<stamp>-dicom --redact":
         Allowed("needs a run on a DICOM folder; tests/test_dicom_run.py makes one in code and "
                 "runs `bamnet report RUN --redact` on it, then greps every file it writes"),

@@ -60,6 +60,9 @@ def register(app: typer.Typer, state: object) -> None:
         gpus_per_worker: Annotated[float, typer.Option(
             "--gpus-per-worker", min=0.0, help="Ray: GPUs each scoring actor reserves.")
         ] = 0.0,
+        uids: Annotated[bool, typer.Option(
+            "--uids/--no-uids", help="Add the columns sop_instance_uid and study_instance_uid "
+                                     "(from DICOM headers; empty for other files).")] = True,
         json_: JsonOption = False,
     ) -> None:
         """Score images; rows go out as they are produced. Exit 3 if some files failed."""
@@ -76,16 +79,16 @@ def register(app: typer.Typer, state: object) -> None:
                                      param_hint="--engine")
         max_bytes = int(max_file_mb * 1024 * 1024)
         show = not json_ or output is not None
-        with continue_hint(model, paths, output, engine, address):
+        with continue_hint(model, paths, output, engine, address, uids):
             summary = _score(model, paths, output, engine, address, workers, gpus_per_worker,
-                             provider, threshold, resume, batch_size, max_bytes, json_)
+                             provider, threshold, resume, batch_size, max_bytes, json_, uids)
         _report(summary, paths, output, json_, show)
 
 
 def _score(model: Path, paths: list[str], output: Path | None, engine: str,
            address: str | None, workers: int | None, gpus_per_worker: float, provider: str,
            threshold: float | None, resume: bool, batch_size: int, max_bytes: int,
-           json_: bool) -> ScoreSummary:
+           json_: bool, uids: bool) -> ScoreSummary:
     """Call the engine's library function, with a progress display."""
     from ..score.discovery import iter_image_paths
     from ..score.output import score_to_output
@@ -104,18 +107,18 @@ def _score(model: Path, paths: list[str], output: Path | None, engine: str,
         with RichProgress(enabled=not json_) as bar:
             return score_with_ray(model, paths, output=output, options=options,
                                   threshold=threshold, resume=resume, batch_size=batch_size,
-                                  max_bytes=max_bytes, progress=bar)
+                                  max_bytes=max_bytes, uids=uids, progress=bar)
     scorer = Scorer(model, provider=provider, threshold=threshold)  # type: ignore[arg-type]
     with RichProgress(enabled=not json_) as bar:
         return score_to_output(
             scorer, iter_image_paths(paths), output=output, stream=sys.stdout,
             fmt="jsonl" if json_ else "csv", resume=resume, batch_size=batch_size,
-            workers=workers, max_bytes=max_bytes, progress=bar)
+            workers=workers, max_bytes=max_bytes, uids=uids, progress=bar)
 
 
 @contextmanager
 def continue_hint(model: Path, paths: list[str], output: Path | None, engine: str,
-                  address: str | None) -> Iterator[None]:
+                  address: str | None, uids: bool = True) -> Iterator[None]:
     """Turn Ctrl-C or SIGTERM into :class:`Interrupted`: the rows kept, the command to go on."""
     try:
         yield
@@ -128,6 +131,8 @@ def continue_hint(model: Path, paths: list[str], output: Path | None, engine: st
         command = ["bamnet", "score", str(model), *paths, "--output", str(output)]
         if engine == "ray":
             command += ["--engine", "ray", *(["--address", address] if address else [])]
+        if not uids:
+            command.append("--no-uids")
         raise Interrupted(f"the rows written so far are in {output}",
                           shlex.join([*command, "--resume"])) from exc
 
@@ -152,5 +157,9 @@ def _report(summary: ScoreSummary, paths: list[str], output: Path | None, json_:
             warn(f"{item['path']}: {item['error']}")
         if summary.failed > 10:
             warn(f"... and {summary.failed - 10} more; see the error column")
+        for item in summary.notes[:10]:
+            warn(f"{item['path']}: {item['note']}")
+        if summary.noted > 10:
+            warn(f"... and {summary.noted - 10} more files with a UID left empty")
     if summary.failed:
         raise typer.Exit(EXIT_SOME_FAILED)

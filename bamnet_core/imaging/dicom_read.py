@@ -61,11 +61,14 @@ def read_dataset(path: Path, data: bytes, max_pixels: int) -> Any:
     return ds
 
 
-def read_header(path: Path) -> Any:
+def read_header(path: Path, data: bytes | None = None) -> Any:
     """The tags of a DICOM file before its pixel data; pixels are never read.
 
     Values over 64 KiB are not read; a Deflated file is inflated only up to
     :data:`HEADER_LIMIT` bytes.
+
+    :param data: the file's bytes when the caller already holds them (the file
+        is then not opened).
 
     :raises ImageDecodeError: the file cannot be opened or parsed as DICOM.
     """
@@ -73,7 +76,7 @@ def read_header(path: Path) -> Any:
     from pydicom.filereader import _read_file_meta_info, read_preamble
 
     try:
-        with open(path, "rb") as fh:
+        with (io.BytesIO(data) if data is not None else open(path, "rb")) as fh:
             preamble = read_preamble(fh, force=True)
             meta = _read_meta(fh, _read_file_meta_info)
             if str(meta.get("TransferSyntaxUID", "") or "") != _DEFLATED:

@@ -23,7 +23,8 @@ WRITTEN: dict[str, str] = {
     "PhotometricInterpretation": "photometric",
     "ViewPosition": "view_position",
 }
-# read into memory by the dicom source; never written as they are
+# read into memory by the dicom source; never written as they are into a run file (only
+# `bamnet score` rows carry SOPInstanceUID and StudyInstanceUID, see bamnet_core.score.uids)
 IDENTIFYING = ("PatientID", "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID",
                "PatientSex", "PatientAge", "PatientBirthDate", "StudyDate", "AcquisitionDate",
                "ContentDate", "BodyPartExamined", "ViewPosition", "ViewCodeSequence",

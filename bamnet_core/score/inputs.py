@@ -1,8 +1,8 @@
 """One file (or a discovery error) to one model input, or the reason it failed.
 
-Both engines call :func:`load_input_or_reason`: local scoring from its decode
+Both engines call :func:`load_with_uids`: local scoring from its decode
 threads, the Ray engine from its decode tasks. So a bad file gets the same
-error text whichever engine scored it.
+error text, and a DICOM file the same UIDs, whichever engine scored it.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from ..imaging.decode import decode_bytes, read_image_bytes
 from ..imaging.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from ..imaging.preprocess import PreprocessSpec
 from .discovery import Item
+from .uids import InstanceUids, read_uids
 
 
 def load_input_or_reason(item: Item, spec: PreprocessSpec, *,
@@ -26,14 +27,28 @@ def load_input_or_reason(item: Item, spec: PreprocessSpec, *,
         object store); otherwise the file is read with :func:`read_image_bytes`
         (refused from ``fstat`` when not a regular file or over ``max_bytes``).
     """
+    return load_with_uids(item, spec, uids=False, max_pixels=max_pixels, max_bytes=max_bytes,
+                          data=data)[0]
+
+
+def load_with_uids(item: Item, spec: PreprocessSpec, *, uids: bool,
+                   max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES,
+                   data: bytes | None = None) -> tuple[np.ndarray | str, InstanceUids | None]:
+    """Like :func:`load_input_or_reason`, with the file's DICOM UIDs when ``uids``.
+
+    The UIDs come from the header of the bytes read for decoding (the file is
+    opened once); ``None`` for a file that is not DICOM or was never read.
+    """
     if isinstance(item, ImageDecodeError):
-        return item.reason
+        return item.reason, None
     from pathlib import Path
 
+    found = None
     try:
         raw = data if data is not None else read_image_bytes(Path(item), max_bytes=max_bytes)
-        return spec.apply(decode_bytes(Path(item), raw, max_pixels=max_pixels))
+        found = read_uids(Path(item), raw) if uids else None
+        return spec.apply(decode_bytes(Path(item), raw, max_pixels=max_pixels)), found
     except ImageDecodeError as exc:
-        return exc.reason
+        return exc.reason, found
     except Exception as exc:  # a decoder bug must not take down a million-file run
-        return f"unexpected {type(exc).__name__}: {exc}"
+        return f"unexpected {type(exc).__name__}: {exc}", found

@@ -50,19 +50,20 @@ class RecordWriter:
     """Writes batches of records to a text stream; fsyncs when it owns a file."""
 
     def __init__(self, stream: TextIO, fmt: Format, classes: list[str], *,
-                 header: bool, durable: bool) -> None:
+                 header: bool, durable: bool, uids: bool = False) -> None:
         self.stream, self.fmt, self.classes, self.durable = stream, fmt, classes, durable
+        self.uids = uids
         self.csv = csv.writer(stream, lineterminator="\n") if fmt == "csv" else None
         if self.csv is not None and header:
-            self.csv.writerow(csv_columns(classes))
+            self.csv.writerow(csv_columns(classes, uids))
 
     def write(self, records: Iterable[ScoreRecord]) -> None:
         """Write rows, flush, and make them durable."""
         for r in records:
             if self.csv is not None:
-                self.csv.writerow(csv_cells(r, self.classes))
+                self.csv.writerow(csv_cells(r, self.classes, self.uids))
             else:
-                self.stream.write(json_line(r) + "\n")
+                self.stream.write(json_line(r, self.uids) + "\n")
         self.stream.flush()
         if self.durable:
             os.fsync(self.stream.fileno())
@@ -82,6 +83,9 @@ class ScoreSummary:
     output: str | None = None
     errors: list[dict[str, str]] = field(default_factory=list)
     max_errors_listed: int = 100
+    #: rows written with a note (a UID left empty because it was not valid), the first listed
+    noted: int = 0
+    notes: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def images_per_s(self) -> float:
@@ -92,6 +96,10 @@ class ScoreSummary:
     def count(self, records: Iterable[ScoreRecord]) -> None:
         """Add written records to the counts (and the first errors to ``errors``)."""
         for r in records:
+            if r.note is not None:
+                self.noted += 1
+                if len(self.notes) < self.max_errors_listed:
+                    self.notes.append({"path": r.path, "note": r.note})
             if r.error is None:
                 self.scored += 1
                 continue
@@ -105,7 +113,8 @@ class ScoreSummary:
                 "seconds": round(self.seconds, 3), "images_per_s": round(self.images_per_s, 2),
                 "provider": self.provider, "variant": self.variant,
                 "model_sha256": self.model_sha256,
-                "output": self.output, "errors": self.errors}
+                "output": self.output, "errors": self.errors, "noted": self.noted,
+                "notes": self.notes}
 
 
 def output_lock(output: Path) -> OutputLock:
@@ -157,13 +166,14 @@ def score_to_output(scorer: Scorer, items: Iterable[Item], *,
                     output: Path | None = None, stream: TextIO | None = None,
                     fmt: Format = "csv", resume: bool = False, batch_size: int = 32,
                     workers: int | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
-                    max_errors_listed: int = 100,
+                    max_errors_listed: int = 100, uids: bool = True,
                     progress: ProgressCallback = silent) -> ScoreSummary:
     """Score ``items`` into ``output`` (a file) or ``stream``; return a summary.
 
     :param resume: skip paths already in ``output``; without it an existing,
         non-empty ``output`` is refused rather than overwritten.
     :param max_bytes: files larger than this are error rows, refused from ``stat``.
+    :param uids: write the UID columns (:mod:`.uids`; empty for files that are not DICOM).
     """
     summary = ScoreSummary(provider=scorer.provider, variant=getattr(scorer, "variant", ""),
                            model_sha256=scorer.sha256,
@@ -171,13 +181,13 @@ def score_to_output(scorer: Scorer, items: Iterable[Item], *,
                            max_errors_listed=max_errors_listed)
     if output is None:
         return _score(scorer, items, None, stream, fmt, resume, batch_size, workers,
-                      max_bytes, summary, progress)
+                      max_bytes, uids, summary, progress)
     fmt = format_for(output)
     make_parent(output)
     with output_lock(output) as lock:
         notify_takeover(lock, progress)
         return _score(scorer, items, output, stream, fmt, resume, batch_size, workers,
-                      max_bytes, summary, progress)
+                      max_bytes, uids, summary, progress)
 
 
 def close_quietly(fh: TextIO) -> None:
@@ -206,11 +216,11 @@ def make_parent(output: Path) -> None:
 
 def _score(scorer: Scorer, items: Iterable[Item], output: Path | None, stream: TextIO | None,
            fmt: Format, resume: bool, batch_size: int, workers: int | None, max_bytes: int,
-           summary: ScoreSummary, progress: ProgressCallback) -> ScoreSummary:
+           uids: bool, summary: ScoreSummary, progress: ProgressCallback) -> ScoreSummary:
     done: set[str] = set()
     if output is not None:
         done = prepare_output(output, DecisionRule(scorer.classes, scorer.threshold,
-                                                   scorer.sha256), resume)
+                                                   scorer.sha256, uids), resume)
     start = time.perf_counter()
     feed = DiscoveryFeed(skip_done(items, done, summary))
     report = with_total(progress, feed)
@@ -219,16 +229,17 @@ def _score(scorer: Scorer, items: Iterable[Item], output: Path | None, stream: T
     writer: RecordWriter | None = None
     try:
         for records in scorer.score_stream(feed, batch_size=batch_size, workers=workers,
-                                           max_bytes=max_bytes, progress=report):
+                                           max_bytes=max_bytes, uids=uids, progress=report):
             if writer is None:  # created with the first rows: finding nothing leaves no file
                 if output is not None:
                     output.parent.mkdir(parents=True, exist_ok=True)
                     fresh = not output.exists() or output.stat().st_size == 0
                     fh = open(output, "a", encoding=ENCODING, errors=ERRORS, newline="")
-                    writer = RecordWriter(fh, fmt, scorer.classes, header=fresh, durable=True)
+                    writer = RecordWriter(fh, fmt, scorer.classes, header=fresh, durable=True,
+                                          uids=uids)
                 else:
                     writer = RecordWriter(stream or io.StringIO(), fmt, scorer.classes,
-                                          header=True, durable=False)
+                                          header=True, durable=False, uids=uids)
             writer.write(records)
             summary.count(records)
     except BrokenPipeError:

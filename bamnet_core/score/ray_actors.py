@@ -19,19 +19,22 @@ import numpy as np
 from .._util.atomic import write_bytes
 from ..errors import ImageDecodeError
 from ..imaging.preprocess import PreprocessSpec
-from .inputs import load_input_or_reason
+from .inputs import load_with_uids
 from .rows import record_to_columns
-from .scorer import Scorer
+from .scorer import Scorer, with_uids
+from .uids import UID_COLUMNS, InstanceUids
 from .uri_files import is_uri, read_uri_bytes
 
 
 def decode_batch(batch: dict[str, np.ndarray], *, spec_json: str, max_pixels: int,
-                 max_bytes: int) -> dict[str, np.ndarray]:
-    """Rows ``path, error`` -> ``path, error, pixels`` (model input; zeros where it failed)."""
+                 max_bytes: int, uids: bool = False) -> dict[str, np.ndarray]:
+    """Rows ``path, error`` -> ``path, error, pixels`` (model input; zeros where it failed),
+    and with ``uids`` the UID columns and ``note`` (:mod:`.uids`; ``""`` where none)."""
     spec = PreprocessSpec.from_json(spec_json)
     paths = [str(p) for p in batch["path"]]
     reasons = [str(e or "") for e in batch["error"]]
     pixels = np.zeros((len(paths), *spec.input_shape), np.float32)
+    found: list[InstanceUids] = [InstanceUids()] * len(paths)
     for i, path in enumerate(paths):
         if reasons[i]:
             continue
@@ -42,14 +45,19 @@ def decode_batch(batch: dict[str, np.ndarray], *, spec_json: str, max_pixels: in
                 data = read_uri_bytes(path, max_bytes=max_bytes)
             except ImageDecodeError as exc:
                 item = exc
-        result = load_input_or_reason(item, spec, max_pixels=max_pixels, max_bytes=max_bytes,
-                                      data=data)
+        result, read = load_with_uids(item, spec, uids=uids, max_pixels=max_pixels,
+                                      max_bytes=max_bytes, data=data)
+        found[i] = read or found[i]
         if isinstance(result, str):
             reasons[i] = result
         else:
             pixels[i] = result
-    return {"path": np.array(paths, dtype=object), "error": np.array(reasons, dtype=object),
-            "pixels": pixels}
+    out = {"path": np.array(paths, dtype=object), "error": np.array(reasons, dtype=object),
+           "pixels": pixels}
+    if uids:
+        for key, attr in ((UID_COLUMNS[0], "sop"), (UID_COLUMNS[1], "study"), ("note", "note")):
+            out[key] = np.array([getattr(u, attr) or "" for u in found], dtype=object)
+    return out
 
 
 def local_model_copy(model: bytes, sha256: str) -> Path:
@@ -78,16 +86,20 @@ class ScoringActor:
             raise RuntimeError("the model copy on this worker does not match the driver's")
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
-        """Rows ``path, error, pixels`` -> score rows (the CSV columns) and ``provider``."""
+        """Rows ``path, error, pixels`` (and the UID columns and ``note``, if the decode
+        added them) -> score rows (the CSV columns), ``provider`` (and ``note``)."""
         scorer, classes = self.scorer, self.scorer.classes
+        uids = UID_COLUMNS[0] in batch
         paths = [str(p) for p in batch["path"]]
         reasons = [str(e or "") for e in batch["error"]]
         good = [i for i, reason in enumerate(reasons) if not reason]
         scored = dict(zip(good, scorer.records([paths[i] for i in good],
                                                np.asarray(batch["pixels"])[good]), strict=True)
                       ) if good else {}
-        rows = [record_to_columns(scored[i] if i in scored else scorer.failed(p, reasons[i]),
-                                  classes) for i, p in enumerate(paths)]
+        rows = [record_to_columns(with_uids(scored[i] if i in scored
+                                            else scorer.failed(p, reasons[i]),
+                                            _uids(batch, i) if uids else None),
+                                  classes, uids) for i, p in enumerate(paths)]
         columns: dict[str, Any] = {}
         for key in rows[0] if rows else []:
             values = [row[key] for row in rows]
@@ -97,4 +109,12 @@ class ScoringActor:
             else:
                 columns[key] = np.array(["" if v is None else v for v in values], dtype=object)
         columns["provider"] = np.array([scorer.provider] * len(paths), dtype=object)
+        if uids:
+            columns["note"] = np.asarray(batch["note"], dtype=object)
         return columns
+
+
+def _uids(batch: dict[str, np.ndarray], i: int) -> InstanceUids:
+    """Row ``i``'s UIDs as :func:`decode_batch` put them in the batch."""
+    sop, study, note = (str(batch[k][i] or "") or None for k in (*UID_COLUMNS, "note"))
+    return InstanceUids(sop, study, note)

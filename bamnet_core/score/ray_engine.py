@@ -18,7 +18,7 @@ import secrets
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +92,9 @@ def ray_session(options: RayOptions) -> Iterator[Any]:
             check_reachable(options.address)
         try:
             with quieted("ray", "ray.data"):
-                ray.init(address=options.address, num_cpus=None if options.address
+                # no --address: a Ray of our own, never a cluster that RAY_ADDRESS or a stale
+                # /tmp/ray/ray_current_cluster happens to name (as the docs promise)
+                ray.init(address=options.address or "local", num_cpus=None if options.address
                          else options.local_cpus, include_dashboard=False,
                          logging_level=logging.ERROR, log_to_driver=False)
         except Exception as exc:  # ConnectionError, RuntimeError, AuthenticationError, ...
@@ -130,11 +132,12 @@ def score_with_ray(model: str | Path, paths: Iterable[str | Path], *, output: Pa
                    options: RayOptions = RayOptions(), threshold: float | None = None,
                    resume: bool = False, batch_size: int = 32,
                    max_bytes: int = DEFAULT_MAX_BYTES, max_pixels: int = DEFAULT_MAX_PIXELS,
-                   progress: ProgressCallback = silent) -> ScoreSummary:
+                   uids: bool = True, progress: ProgressCallback = silent) -> ScoreSummary:
     """Score ``paths`` on Ray Data into ``output`` (CSV or JSON Lines) and its shards.
 
     The model, threshold and output are checked before Ray starts or any file
-    is created; ``resume`` skips the paths already in the shards.
+    is created; ``resume`` skips the paths already in the shards. ``uids``
+    writes the UID columns (:mod:`.uids`), as local scoring does.
     """
     paths = list(paths)
     scorer = Scorer(model, provider="cpu", threshold=threshold)
@@ -144,15 +147,16 @@ def score_with_ray(model: str | Path, paths: Iterable[str | Path], *, output: Pa
     with output_lock(output) as lock:  # the output and its shards: one owner
         notify_takeover(lock, progress)
         return _score_locked(paths, scorer, output, fmt, folder, options, threshold, resume,
-                             batch_size, max_bytes, max_pixels, progress)
+                             batch_size, max_bytes, max_pixels, uids, progress)
 
 
 def _score_locked(paths: list[str | Path], scorer: Scorer, output: Path, fmt: str,
                   folder: Path, options: RayOptions, threshold: float | None, resume: bool,
-                  batch_size: int, max_bytes: int, max_pixels: int,
+                  batch_size: int, max_bytes: int, max_pixels: int, uids: bool,
                   progress: ProgressCallback) -> ScoreSummary:
     classes = scorer.classes
-    done = _prepare(output, DecisionRule(classes, scorer.threshold, scorer.sha256), resume)
+    done = _prepare(output, DecisionRule(classes, scorer.threshold, scorer.sha256, uids),
+                    resume)
     summary = ScoreSummary(provider="", variant=scorer.variant, model_sha256=scorer.sha256,
                            output=str(output))
     start = time.perf_counter()
@@ -167,27 +171,28 @@ def _score_locked(paths: list[str | Path], scorer: Scorer, output: Path, fmt: st
         with ray_session(options) as ray:
             try:
                 _run(ray, rows, scorer, folder, options, threshold, batch_size, max_bytes,
-                     max_pixels, summary, progress)
+                     max_pixels, uids, summary, progress)
             except Exception as exc:
                 if is_ray_failure(exc):
                     raise run_error(exc) from None
                 raise
     if rows or (resume and done):
-        merge_shards(folder, output, fmt, classes)  # type: ignore[arg-type]
+        merge_shards(folder, output, fmt, classes, uids)  # type: ignore[arg-type]
     summary.seconds = time.perf_counter() - start
     return summary
 
 
 def _run(ray: Any, rows: list[dict[str, str]], scorer: Scorer, folder: Path,
          options: RayOptions, threshold: float | None, batch_size: int, max_bytes: int,
-         max_pixels: int, summary: ScoreSummary, progress: ProgressCallback) -> None:
+         max_pixels: int, uids: bool, summary: ScoreSummary,
+         progress: ProgressCallback) -> None:
     classes = scorer.classes
     blocks = max(1, min(math.ceil(len(rows) / batch_size), 100_000))
     dataset = ray.data.from_items(rows, override_num_blocks=blocks)
     dataset = dataset.map_batches(
         decode_batch, batch_size=batch_size, batch_format="numpy", num_cpus=1,
         fn_kwargs={"spec_json": scorer.info.spec.to_json(), "max_pixels": max_pixels,
-                   "max_bytes": max_bytes})
+                   "max_bytes": max_bytes, "uids": uids})
     dataset = dataset.map_batches(
         ScoringActor, batch_size=batch_size, batch_format="numpy",
         compute=ray.data.ActorPoolStrategy(size=options.workers),
@@ -203,8 +208,10 @@ def _run(ray: Any, rows: list[dict[str, str]], scorer: Scorer, folder: Path,
         if not len(batch["path"]):
             continue
         summary.provider = report["provider"] = str(batch["provider"][0])
-        write_shard(folder, f"part-{run_id}-{n:06d}.parquet", batch, classes)
-        records = [record_from_columns({k: batch[k][i] for k in csv_columns(classes)}, classes)
+        write_shard(folder, f"part-{run_id}-{n:06d}.parquet", batch, classes, uids)
+        keys = csv_columns(classes, uids)
+        records = [replace(record_from_columns({k: batch[k][i] for k in keys}, classes, uids),
+                           note=(str(batch["note"][i]) or None) if uids else None)
                    for i in range(len(batch["path"]))]
         summary.count(records)
         report["failed"] = summary.failed

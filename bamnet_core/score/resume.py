@@ -9,7 +9,8 @@ refused: that file was not written by ``bamnet score``.
 
 Rows record the model's sha256 and the threshold; the CSV header (or the
 JSON Lines probabilities) the class list. Resuming with another model,
-threshold or class list would mix decision rules in one file, so it is refused.
+threshold or class list would mix decision rules in one file, so it is refused;
+so is resuming a file with (or without) the UID columns into a run without (with) them.
 """
 
 from __future__ import annotations
@@ -39,6 +40,18 @@ class DecisionRule:
     classes: list[str]
     threshold: float
     model_sha256: str
+    uids: bool = False  # the rows carry the UID columns (:mod:`.uids`)
+
+
+def uid_schema_error(where: Path, has_uids: bool) -> OutputError:
+    """Why an output written with (or without) the UID columns cannot take this run's rows."""
+    if has_uids:
+        return OutputError(f"{where} has the sop_instance_uid and study_instance_uid columns; "
+                           "this run writes none (--no-uids)",
+                           hint="resume without --no-uids, or write to a new --output")
+    return OutputError(f"{where} has no sop_instance_uid and study_instance_uid columns "
+                       "(written with --no-uids, or before bamnet wrote them)",
+                       hint="resume with --no-uids, or write to a new --output")
 
 
 def _split_lines(text: str, consumed: list[int]) -> Iterator[str]:
@@ -53,7 +66,8 @@ def _split_lines(text: str, consumed: list[int]) -> Iterator[str]:
         yield line
 
 
-def parse_csv(data: bytes, classes: list[str], where: Path) -> tuple[list[ScoreRecord], int]:
+def parse_csv(data: bytes, classes: list[str], where: Path,
+              uids: bool = False) -> tuple[list[ScoreRecord], int]:
     """Complete rows of a CSV output and the byte length they span (header included)."""
     text = data.decode(ENCODING, ERRORS)
     consumed = [0]
@@ -64,16 +78,18 @@ def parse_csv(data: bytes, classes: list[str], where: Path) -> tuple[list[ScoreR
         header = next(reader, None)
         if header is None or not text[:consumed[0]].endswith("\n"):
             return [], 0
-        if header != csv_columns(classes):
+        if header == csv_columns(classes, not uids):
+            raise uid_schema_error(where, not uids)
+        if header != csv_columns(classes, uids):
             raise OutputError(f"{where} has the columns {', '.join(header)}; this model writes "
-                              f"{', '.join(csv_columns(classes))} (another class list)",
+                              f"{', '.join(csv_columns(classes, uids))} (another class list)",
                               hint="resume with the model that wrote it, or write to a new "
                                    "--output")
         good = consumed[0]
         for cells in reader:
             complete = text[:consumed[0]].endswith("\n")
             try:
-                record = record_from_cells(cells, classes)
+                record = record_from_cells(cells, classes, uids)
             except ValueError:
                 record = None
             if record is None or not complete:
@@ -90,14 +106,17 @@ def parse_csv(data: bytes, classes: list[str], where: Path) -> tuple[list[ScoreR
     return records, good
 
 
-def parse_jsonl(data: bytes, where: Path) -> tuple[list[ScoreRecord], int]:
+def parse_jsonl(data: bytes, where: Path, uids: bool = False) -> tuple[list[ScoreRecord], int]:
     """Complete rows of a JSON Lines output and the byte length they span."""
     good = data.rfind(b"\n") + 1  # JSON escapes newlines, so a line is a row
     records = []
     for n, line in enumerate(data[:good].decode(ENCODING, ERRORS).split("\n"), start=1):
         if line.strip():
             try:
-                records.append(record_from_json(json.loads(line)))
+                obj = json.loads(line)
+                if isinstance(obj, dict) and ("sop_instance_uid" in obj) != uids:
+                    raise uid_schema_error(where, not uids)
+                records.append(record_from_json(obj, uids))
             except ValueError:
                 raise OutputError(f"{where} line {n} is not a score record",
                                   hint="write to a new --output file") from None
@@ -133,9 +152,9 @@ def read_done(path: Path, fmt: str, rule: DecisionRule) -> set[str]:
                           hint="choose a file path for --output")
     data = path.read_bytes()
     if fmt == "csv":
-        records, good = parse_csv(data, rule.classes, path)
+        records, good = parse_csv(data, rule.classes, path, rule.uids)
     else:
-        records, good = parse_jsonl(data, path)
+        records, good = parse_jsonl(data, path, rule.uids)
     check_rule(records, rule, path)
     if good < len(data):  # killed mid-row: drop the fragment; that image is scored again
         with open(path, "rb+") as fh:

@@ -17,7 +17,7 @@ import os
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +31,10 @@ from ..contract.decision import decide_indices
 from ..errors import BamnetError, ConfigError
 from ..imaging.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .discovery import Item, item_path
-from .inputs import load_input_or_reason
+from .inputs import load_with_uids
 from .metadata import ModelFileError, ModelInfo
 from .session import Provider, check_model_io, open_session
+from .uids import InstanceUids
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,10 @@ class ScoreRecord:
     :param threshold: the decision threshold applied to the positive class.
     :param model_sha256: sha256 of the model file that scored it.
     :param error: why it failed, or ``None``.
+    :param sop_instance_uid: the DICOM file's ``SOPInstanceUID`` (:mod:`.uids`), or ``None``.
+    :param study_instance_uid: its ``StudyInstanceUID``, or ``None``.
+    :param note: something to tell the user that is not a failure (a UID left
+        out because it was not valid); never written in the row.
     """
 
     path: str
@@ -54,16 +59,31 @@ class ScoreRecord:
     threshold: float
     model_sha256: str
     error: str | None = None
+    sop_instance_uid: str | None = None
+    study_instance_uid: str | None = None
+    note: str | None = field(default=None, compare=False)
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (the JSON Lines output row)."""
-        return {"path": self.path, "probabilities": self.probabilities, "label": self.label,
-                "threshold": self.threshold, "model_sha256": self.model_sha256,
-                "error": self.error}
+    def to_dict(self, *, uids: bool = False) -> dict[str, Any]:
+        """A JSON-ready dict (the JSON Lines output row); ``uids`` adds the UID keys."""
+        row = {"path": self.path, "probabilities": self.probabilities, "label": self.label,
+               "threshold": self.threshold, "model_sha256": self.model_sha256,
+               "error": self.error}
+        if uids:
+            row.update(sop_instance_uid=self.sop_instance_uid,
+                       study_instance_uid=self.study_instance_uid)
+        return row
 
     def __post_init__(self) -> None:
         if self.error is not None:  # one line in every output: CSV, JSON Lines, Parquet, stderr
             object.__setattr__(self, "error", one_line(self.error))
+
+
+def with_uids(record: ScoreRecord, found: InstanceUids | None) -> ScoreRecord:
+    """``record`` carrying the UIDs read from its file (unchanged when there are none)."""
+    if found is None:
+        return record
+    return replace(record, sop_instance_uid=found.sop, study_instance_uid=found.study,
+                   note=found.note)
 
 
 def decide(probs: np.ndarray, classes: Sequence[str], positive: str,
@@ -173,12 +193,13 @@ class Scorer:
     def score_stream(self, items: Iterable[Item], *, batch_size: int = 32,
                      workers: int | None = None, prefetch: int = 2,
                      max_pixels: int = DEFAULT_MAX_PIXELS,
-                     max_bytes: int = DEFAULT_MAX_BYTES,
+                     max_bytes: int = DEFAULT_MAX_BYTES, uids: bool = False,
                      progress: ProgressCallback = silent) -> Iterator[list[ScoreRecord]]:
         """Yield one list of records per batch, in input order.
 
         At most ``batch_size * (prefetch + 1)`` images are decoded or waiting at
         any time; decoding of the next batches overlaps inference on this one.
+        With ``uids``, records of DICOM files carry their UIDs (:mod:`.uids`).
         """
         if batch_size < 1:
             raise BamnetError(f"batch size must be at least 1, got {batch_size}")
@@ -195,22 +216,23 @@ class Scorer:
                 if item is None:
                     return
                 window.append((item_path(item), pool.submit(
-                    load_input_or_reason, item, self.info.spec, max_pixels=max_pixels,
+                    load_with_uids, item, self.info.spec, uids=uids, max_pixels=max_pixels,
                     max_bytes=max_bytes)))
 
         try:
             fill()
             while window:
                 batch = [window.popleft() for _ in range(min(batch_size, len(window)))]
-                results = [(name, future.result()) for name, future in batch]
+                results = [(name, *future.result()) for name, future in batch]
                 fill()  # queue the next decodes before inference blocks this thread
-                good = [(n, r) for n, r in results if isinstance(r, np.ndarray)]
+                good = [(n, r) for n, r, _ in results if isinstance(r, np.ndarray)]
                 scored = dict(zip([n for n, _ in good],
                                   self.records([n for n, _ in good],
                                                np.stack([r for _, r in good])) if good else [],
                                   strict=True))
-                records = [scored[n] if isinstance(r, np.ndarray) else self.failed(n, r)
-                           for n, r in results]
+                records = [with_uids(scored[n] if isinstance(r, np.ndarray)
+                                     else self.failed(n, r), found)
+                           for n, r, found in results]
                 done += len(records)
                 failed += sum(r.error is not None for r in records)
                 progress(ProgressEvent("score", done, None, "scoring",

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .._util.atomic import atomic_path
-from .resume import ENCODING, ERRORS, DecisionRule, OutputError, check_rule
+from .resume import ENCODING, ERRORS, DecisionRule, OutputError, check_rule, uid_schema_error
 from .rows import csv_columns, record_from_columns
 from .scorer import ScoreRecord
 
@@ -31,24 +31,24 @@ def shard_folder(output: Path) -> Path:
     return output.with_name(output.name + ".shards")
 
 
-def shard_schema(classes: list[str]) -> Any:
+def shard_schema(classes: list[str], uids: bool = False) -> Any:
     """The Arrow schema of a shard: the CSV columns, typed."""
     import pyarrow as pa
 
-    return pa.schema([("path", pa.string()), *[(f"prob_{c}", pa.float64()) for c in classes],
-                      ("label", pa.string()), ("threshold", pa.float64()),
-                      ("model_sha256", pa.string()), ("error", pa.string())])
+    return pa.schema([(c, pa.float64() if c.startswith("prob_") or c == "threshold"
+                       else pa.string()) for c in csv_columns(classes, uids)])
 
 
-def write_shard(folder: Path, name: str, columns: dict[str, Any], classes: list[str]) -> None:
+def write_shard(folder: Path, name: str, columns: dict[str, Any], classes: list[str],
+                uids: bool = False) -> None:
     """Write one shard atomically (temp file, fsync, rename)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = shard_schema(classes)
+    schema = shard_schema(classes, uids)
     table = pa.table({k: pa.array([_cell(v, schema.field(k).type == pa.string())
                                    for v in columns[k]], type=schema.field(k).type)
-                      for k in csv_columns(classes)}, schema=schema)
+                      for k in csv_columns(classes, uids)}, schema=schema)
     with atomic_path(folder / name) as tmp:
         pq.write_table(table, tmp)
 
@@ -62,7 +62,8 @@ def _cell(value: Any, text: bool) -> Any:
     return float(value)
 
 
-def iter_shard_records(folder: Path, classes: list[str]) -> Iterator[ScoreRecord]:
+def iter_shard_records(folder: Path, classes: list[str],
+                       uids: bool = False) -> Iterator[ScoreRecord]:
     """Every row of every shard, shard by shard in name order."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -74,13 +75,15 @@ def iter_shard_records(folder: Path, classes: list[str]) -> Iterator[ScoreRecord
             raise OutputError(f"shard {shard} is unreadable: {exc}",
                               hint="delete that shard and resume; its images are scored "
                                    "again") from None
-        if table.column_names != csv_columns(classes):
+        if table.column_names == csv_columns(classes, not uids):
+            raise uid_schema_error(shard, not uids)
+        if table.column_names != csv_columns(classes, uids):
             raise OutputError(f"shard {shard} has the columns {table.column_names}; this model "
-                              f"writes {csv_columns(classes)} (another class list)",
+                              f"writes {csv_columns(classes, uids)} (another class list)",
                               hint="write to a new --output")
         for batch in table.to_batches(max_chunksize=4096):
             for row in batch.to_pylist():
-                yield record_from_columns(row, classes)
+                yield record_from_columns(row, classes, uids)
 
 
 def read_shard_paths(folder: Path, rule: DecisionRule) -> set[str]:
@@ -91,7 +94,7 @@ def read_shard_paths(folder: Path, rule: DecisionRule) -> set[str]:
     for leftover in folder.glob(".part-*.tmp.parquet"):
         leftover.unlink(missing_ok=True)
     batch: list[ScoreRecord] = []
-    for record in iter_shard_records(folder, rule.classes):
+    for record in iter_shard_records(folder, rule.classes, rule.uids):
         batch.append(record)
         if len(batch) >= 4096:
             check_rule(batch, rule, folder)
@@ -101,16 +104,18 @@ def read_shard_paths(folder: Path, rule: DecisionRule) -> set[str]:
     return done
 
 
-def merge_shards(folder: Path, output: Path, fmt: str, classes: list[str]) -> int:
+def merge_shards(folder: Path, output: Path, fmt: str, classes: list[str],
+                 uids: bool = False) -> int:
     """Write ``output`` (CSV or JSON Lines) from the shards, each path once; rows written."""
     from .output import RecordWriter
 
     seen: set[str] = set()
     with atomic_path(output) as tmp, open(tmp, "w", encoding=ENCODING, errors=ERRORS,
                                           newline="") as fh:
-        writer = RecordWriter(fh, fmt, classes, header=True, durable=False)  # type: ignore[arg-type]
+        writer = RecordWriter(fh, fmt, classes, header=True, durable=False,  # type: ignore[arg-type]
+                              uids=uids)
         pending: list[ScoreRecord] = []
-        for record in iter_shard_records(folder, classes):
+        for record in iter_shard_records(folder, classes, uids):
             if record.path in seen:
                 continue
             seen.add(record.path)

@@ -15,21 +15,24 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from dicom_fixtures import make_dataset, phantom, save
 from onnx_fixtures import write_tiny_model
 
 ray = pytest.importorskip("ray")
 REPO = Path(__file__).parents[2]
+STUDY = "1.2.826.0.1.3680043.8.498.4242.7"
 
 
 @pytest.fixture(scope="module")
 def local_ray():
     """A local Ray instance with 2 CPUs; its address lets subprocess drivers join it."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     try:
         yield ray.get_runtime_context().gcs_address
     finally:
@@ -50,6 +53,12 @@ def csv_rows(path: Path) -> list[dict[str, str]]:
 def mixed(root: Path) -> Path:
     for i in range(20):
         png(root / f"sub{i % 2}" / f"{i}.png", i)
+    save(make_dataset(phantom(7, 16), tags={"StudyInstanceUID": STUDY}), root / "IM0001")
+    bad_uid = make_dataset(phantom(8, 16))
+    with warnings.catch_warnings():  # pydicom warns about the invalid UID planted here
+        warnings.simplefilter("ignore")
+        bad_uid.SOPInstanceUID = "=1+2"
+        save(bad_uid, root / "IM0002")
     (root / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nbroken")
     (root / "empty.jpg").write_bytes(b"")
     os.mkfifo(root / "pipe.png")
@@ -68,13 +77,16 @@ def test_ray_rows_equal_local_rows_exactly(local_ray, tmp_path, cli):
                  "--json", "--batch-size", "4")
     assert result.exit_code == 3, result.stderr
     summary = json.loads(result.stdout)
-    assert summary["scored"] == 21 and summary["failed"] == 3
+    assert summary["scored"] == 23 and summary["failed"] == 3
+    assert summary["noted"] == 1 and summary["notes"][0]["path"].endswith("IM0002")
     assert summary["provider"] == "CPUExecutionProvider"
     by_path = {r["path"]: r for r in csv_rows(local)}
     ray_rows = csv_rows(distributed)
-    assert len(ray_rows) == len(by_path) == 24
+    assert len(ray_rows) == len(by_path) == 26
     for row in ray_rows:
-        assert row == by_path[row["path"]]  # same text: probabilities, labels, errors
+        assert row == by_path[row["path"]]  # same text: probabilities, labels, errors, UIDs
+    assert by_path[str(images / "IM0001")]["study_instance_uid"] == STUDY
+    assert by_path[str(images / "IM0002")]["sop_instance_uid"] == ""
     assert by_path[str(images / "pipe.png")]["error"] == "not a regular file (a named pipe)"
     assert len(list((tmp_path / "ray.csv.shards").glob("part-*.parquet"))) >= 6
 
