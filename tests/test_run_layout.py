@@ -138,3 +138,28 @@ def test_a_generator_with_nothing_to_learn_from_is_refused_on_the_plan(tiny_conf
         check_feasible(config, plan)
     plan.assignment["train"].append(covid)
     check_feasible(config, plan)  # one image to learn from: feasible
+
+
+def test_a_huge_run_name_and_a_read_only_output_folder_are_one_error_line(
+        cli, tiny_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from bamnet_core.runs.folder import RunFolder
+
+    long = "x" * 200  # the longest name the config takes: the folder keeps 80 characters
+    made = RunFolder.create(tmp_path / "runs", long)
+    assert made.path.name.endswith("-" + "x" * 80)
+    result = cli("run", str(tiny_config), "--set", f'run.name="{"y" * 201}"', "-o",
+                 str(tmp_path / "runs"))
+    assert result.exit_code != 0 and "run.name" in result.stderr, result.stderr
+
+    mkdir = Path.mkdir
+
+    def read_only(self, *args, **kwargs):
+        if kwargs.get("exist_ok"):  # the output folder exists already
+            return mkdir(self, *args, **kwargs)
+        raise PermissionError(13, "Permission denied")  # what a read-only mount says, for root
+
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    with pytest.raises(Exception) as caught:
+        RunFolder.create(tmp_path, "tiny")  # the output folder exists; the run folder cannot
+    assert "cannot create a run folder" in str(caught.value) and \
+        caught.value.hint == "pass a writable --output-dir"

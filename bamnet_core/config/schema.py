@@ -29,7 +29,8 @@ class ComponentSection(Section):
 
 
 class RunSection(Section):
-    name: str = Field("run", min_length=1, description="used in the run folder name")
+    name: str = Field("run", min_length=1, max_length=200, description="used in the run "
+                      "folder name (its first 80 characters)")
     seed: int = Field(0, ge=0, lt=2**32, description="seeds splits, initialisation, shuffling")
     description: str = Field("", description="one line shown by `bamnet presets list`")
 

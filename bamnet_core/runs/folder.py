@@ -29,8 +29,11 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+SLUG_MAX = 80  # characters of the run name in the folder name (file systems allow 255 bytes)
+
+
 def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "run"
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-")[:SLUG_MAX].strip("-") or "run"
 
 
 class RunFolder:
@@ -56,6 +59,9 @@ class RunFolder:
                 path.mkdir()
             except FileExistsError:
                 continue
+            except OSError as exc:  # read-only, full, or no permission
+                raise RunError(f"cannot create a run folder in {base}: {exc.strerror or exc}",
+                               hint="pass a writable --output-dir") from None
             return cls(path)
         raise RunError(f"cannot find a free run folder name in {base}")
 
