@@ -229,6 +229,14 @@ COVERAGE: dict[str, Run | Allowed] = {
     "--address HEAD_IP:6379 --workers 8":
         Allowed("needs a Ray cluster and a shared folder; the local-Ray form above is run"),
     "ray stop": Allowed("stops a Ray cluster's node (several machines)"),
+    "ray get-auth-token": Allowed("prints a head node's token; tests/test_ray_cluster.py runs "
+                                  "the token recipe against a real ray start --head"),
+    "export RAY_AUTH_MODE=token RAY_AUTH_TOKEN=<that token>":
+        Allowed("sets the token on a client machine; tests/test_ray_cluster.py passes a token "
+                "through these variables"),
+    "bamnet score model.onnx /shared/xrays -o scores.csv --engine ray --address HEAD_IP:6379":
+        Allowed("needs a head node on another machine; tests/test_ray_cluster.py runs it "
+                "against a local ray start --head"),
     "bamnet score model.onnx s3://my-bucket/xrays/2024/ -o scores.csv --engine ray "
     "--address HEAD:6379": Allowed("needs an S3 bucket and a Ray cluster"),
     # docs/training.md
