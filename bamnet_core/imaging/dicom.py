@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import ImageDecodeError
 from .dicom_codecs import decode_first_frame
 from .dicom_display import to_unit_gray
-from .dicom_read import read_dataset
+from .dicom_read import exception_text, read_dataset
 from .dicom_tags import WRITTEN, written_tags
 
 TAGS = WRITTEN  # tag keyword -> property name; the only tags ever written
@@ -46,9 +46,9 @@ def decode_dicom_described(path: Path, data: bytes,
     try:
         gray = to_unit_gray(pixels, ds)
     except Exception as exc:  # a malformed LUT must stay a per-file error
-        text = " ".join(str(exc).split())[:200]
         raise ImageDecodeError(str(path), f"corrupt DICOM lookup table or window: "
-                               f"{type(exc).__name__}: {text}", kind="corrupt") from None
+                               f"{type(exc).__name__}: {exception_text(exc)}",
+                               kind="corrupt") from None
     info: dict[str, Any] = {"bit_depth": int(ds.get("BitsStored", 0) or 0) or None}
     info.update(written_tags(ds))
     return gray, info

@@ -49,7 +49,7 @@ def read_dataset(path: Path, data: bytes, max_pixels: int) -> Any:
     except ImageDecodeError:
         raise
     except Exception as exc:
-        raise ImageDecodeError(where, f"unreadable DICOM: {_one_line(exc)}") from None
+        raise ImageDecodeError(where, f"unreadable DICOM: {exception_text(exc)}") from None
     if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
         raise _without_pixels(where, ds, data)
     if "TransferSyntaxUID" not in getattr(ds, "file_meta", {}):
@@ -94,7 +94,7 @@ def read_header(path: Path, data: bytes | None = None) -> Any:
     except OSError as exc:
         raise ImageDecodeError(str(path), f"unreadable: {exc.strerror or exc}") from None
     except Exception as exc:
-        raise ImageDecodeError(str(path), f"unreadable DICOM: {_one_line(exc)}") from None
+        raise ImageDecodeError(str(path), f"unreadable DICOM: {exception_text(exc)}") from None
 
 
 def _without_pixels(where: str, ds: Any, data: bytes) -> ImageDecodeError:
@@ -216,6 +216,7 @@ def _at_pixels(tag: Any, vr: Any, length: int) -> bool:
     return int(tag) in (0x7FE00010, 0x7FE00008, 0x7FE00009)
 
 
-def _one_line(exc: BaseException) -> str:
+def exception_text(exc: BaseException) -> str:
+    """A decoder's exception as one line of at most 300 characters (its type when empty)."""
     text = " ".join(str(exc).split())
     return text[:300] or type(exc).__name__

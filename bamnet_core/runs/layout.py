@@ -35,6 +35,8 @@ A run folder::
 
 from __future__ import annotations
 
+import re
+
 CONFIG = "config.toml"
 META = "meta.json"
 PREPROCESS = "preprocess.json"
@@ -58,6 +60,8 @@ SHAREABLE = "shareable"  # `bamnet report --redact`: report.html, model-card.md,
 
 CHECKPOINT = "checkpoint"
 CHECKPOINT_STATE = "state.json"  # inside CHECKPOINT: the commit point of an epoch
+CHECKPOINT_MODELS = "*-epoch-*.keras"  # inside CHECKPOINT: the epoch files (glob)
+CHECKPOINT_MODEL = re.compile(r"^(train|finetune)-epoch-(\d{4,9})\.keras$")
 
 GENERATOR = "generator"  # the generator's workdir: what the plugin writes inside is its own
 GENERATOR_IMAGES = f"{GENERATOR}/images"
@@ -70,6 +74,11 @@ LOSO_JSON = "loso.json"
 LOSO_CSV = "loso.csv"
 COMPARISON_JSON = "comparison.json"
 COMPARISON_CSV = "comparison.csv"
+
+
+def checkpoint_model(phase: str, epoch: int) -> str:
+    """The checkpoint file of ``epoch`` of ``phase``: ``train-epoch-0003.keras``."""
+    return f"{phase}-epoch-{epoch:04d}.keras"
 
 
 def onnx_variant(name: str) -> str:

@@ -10,7 +10,6 @@ epoch files are deleted only after that.
 from __future__ import annotations
 
 import json
-import re
 import stat
 import zipfile
 from dataclasses import asdict, dataclass, field
@@ -20,7 +19,14 @@ from typing import Any
 from .._util import atomic
 from ..config.schema import TrainSection
 from ..errors import RunError
-from ..runs.layout import BEST, CHECKPOINT, CHECKPOINT_STATE
+from ..runs.layout import (
+    BEST,
+    CHECKPOINT,
+    CHECKPOINT_MODEL,
+    CHECKPOINT_MODELS,
+    CHECKPOINT_STATE,
+    checkpoint_model,
+)
 
 FOLDER = CHECKPOINT
 STATE = CHECKPOINT_STATE
@@ -54,17 +60,17 @@ class TrainState:
 def save_state(run_dir: Path, model: Any, state: TrainState) -> None:
     """Save ``model`` (with optimizer) and ``state`` atomically; prune older model files."""
     folder = Path(run_dir) / FOLDER
-    name = f"{state.phase}-epoch-{state.phase_epochs:04d}.keras"
+    name = checkpoint_model(state.phase, state.phase_epochs)
     with atomic.atomic_path(folder / name) as tmp:
         model.save(tmp)
     state.model_file = name
     atomic.write_json(folder / STATE, asdict(state))
-    for old in folder.glob("*-epoch-*.keras"):
+    for old in folder.glob(CHECKPOINT_MODELS):
         if old.name != name:
             old.unlink(missing_ok=True)
 
 
-MODEL_FILE = re.compile(r"^(train|finetune)-epoch-(\d{4,9})\.keras$")
+MODEL_FILE = CHECKPOINT_MODEL
 PHASES = ("train", "finetune")
 
 

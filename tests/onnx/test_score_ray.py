@@ -32,7 +32,8 @@ STUDY = "1.2.826.0.1.3680043.8.498.4242.7"
 @pytest.fixture(scope="module")
 def local_ray():
     """A local Ray instance with 2 CPUs; its address lets subprocess drivers join it."""
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
+             logging_level="ERROR")
     try:
         yield ray.get_runtime_context().gcs_address
     finally:
