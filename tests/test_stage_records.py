@@ -65,3 +65,20 @@ def test_a_url_is_not_reported_as_a_missing_folder(tmp_path: Path):
                       .replace("patients_per_class = 12\nmax_images_per_patient = 2\nsize = 48\n",
                                'path = "s3://bucket/xrays/"\n'))
     check_inputs(load_config(str(config), host.registry))  # raises when it thinks it missing
+
+
+def test_a_fifo_or_folder_in_place_of_a_record_is_not_waited_on(tmp_path: Path):
+    import os
+
+    import pytest
+
+    from bamnet_core.errors import RunError
+
+    run = RunFolder(tmp_path)
+    os.mkfifo(tmp_path / layout.SPLIT_JSON)  # a reader of a FIFO would wait for a writer
+    (tmp_path / layout.AUDIT).mkdir()
+    assert records.load_split(run) is None  # the data stage runs again
+    assert records.load_audit(run, warnings=0) is None  # and so does the audit
+    os.mkfifo(tmp_path / layout.META)
+    with pytest.raises(RunError, match="not a regular file"):
+        run.read_meta()

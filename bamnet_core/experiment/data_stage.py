@@ -97,7 +97,7 @@ def _check_same_split(ctx: RunContext, split: PatientSplit) -> None:
     def real_rows(text: str) -> list[dict[str, str]]:
         return [row for row in csv.DictReader(io.StringIO(text)) if row["synthetic"] != "True"]
 
-    if real_rows(path.read_text(encoding="utf-8")) != \
+    if real_rows(ctx.run.read_text(layout.SPLITS_CSV)) != \
             real_rows(records.recorded(ctx.run, split).to_csv()):
         raise RunError(f"the data split differs from {path}: the data changed since the run "
                        "started", hint="start a new run instead of resuming")

@@ -104,7 +104,7 @@ class EvaluateStage(Stage):
         if not ctx.finished(self.name) or not path.is_file():
             return False
         try:
-            ctx.metrics = json.loads(path.read_text(encoding="utf-8"))
+            ctx.metrics = json.loads(ctx.run.read_text(layout.METRICS))
         except (OSError, ValueError):
             return False
         return isinstance(ctx.metrics, dict)

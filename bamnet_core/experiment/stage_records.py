@@ -57,7 +57,7 @@ def _sample(run: rf.RunFolder, row: dict[str, Any]) -> Sample:
 def load_split(run: rf.RunFolder) -> tuple[PatientSplit, list[str], dict[str, Any] | None] | None:
     """The split ``save_split`` wrote, or None when the file is absent, old or damaged."""
     try:
-        payload = json.loads(run.file(layout.SPLIT_JSON).read_text(encoding="utf-8"))
+        payload = json.loads(run.read_text(layout.SPLIT_JSON))
         if payload.get("version") != SPLIT_VERSION:
             return None
         assignment = {name: [_sample(run, row) for row in payload["assignment"][name]]
@@ -81,9 +81,9 @@ def load_audit(run: rf.RunFolder, warnings: int) -> tuple[dict[str, Any], dict[s
         append more, which a redo must not see twice.
     """
     try:
-        report = json.loads(run.file(layout.AUDIT).read_text(encoding="utf-8"))
+        report = json.loads(run.read_text(layout.AUDIT))
         path = run.file(layout.PROPERTIES)
-        properties = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        properties = json.loads(run.read_text(layout.PROPERTIES)) if path.exists() else {}
         if not isinstance(report, dict) or not isinstance(report.get("warnings"), list) or \
                 not isinstance(properties, dict):
             return None

@@ -7,10 +7,12 @@ version, plugin pins, seed, device and timings, and a ``status`` that is
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import platform
 import re
+import stat
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -113,10 +115,27 @@ class RunFolder:
         """The path an entry of a run file names, for where the folder is now."""
         return from_record(self.path, recorded)
 
+    def read_text(self, name: str) -> str:
+        """Read a text file of the run folder; never waits on a FIFO or reads a device.
+
+        :raises OSError: when it is missing, unreadable, or not a regular file.
+        """
+        path = self.file(name)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OSError(errno.EINVAL, "not a regular file", str(path))
+            with os.fdopen(fd, encoding="utf-8") as fh:
+                fd = -1  # the file object closes it
+                return fh.read()
+        finally:
+            if fd >= 0:
+                os.close(fd)
+
     def read_json(self, name: str) -> Any:
         """Read a JSON file from the run folder."""
         try:
-            return json.loads(self.file(name).read_text(encoding="utf-8"))
+            return json.loads(self.read_text(name))
         except FileNotFoundError:
             raise RunError(f"{self.file(name)} is missing",
                            hint="is this a bamnet run folder?") from None
