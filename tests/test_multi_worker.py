@@ -220,3 +220,21 @@ def test_batch_must_split_over_every_worker_and_resume_is_refused(monkeypatch):
     with pytest.raises(RunError, match="TF_CONFIG names 2 workers") as caught:
         check_resumable(config)
     assert "unset TF_CONFIG" in caught.value.hint
+
+
+def test_a_lost_worker_is_one_error_naming_the_worker():
+    import tensorflow as tf
+
+    from bamnet_core.errors import RunError
+    from bamnet_core.train.cluster import Cluster
+    from bamnet_core.train.distribution import Placement
+
+    place = Placement("multi-worker", ["/cpu:0"], cluster=Cluster(("a:1", "b:2"), 1))
+    lost = tf.errors.UnavailableError(None, None, "Collective ops is aborted by: recvmsg:"
+                                                  "Connection reset by peer")
+    with pytest.raises(RunError, match="worker 1 of 2 .b:2. lost contact with another worker "
+                                       "during training .UnavailableError: Collective ops"):
+        with place.scope():
+            raise lost
+    with pytest.raises(ValueError), Placement("none", ["/cpu:0"]).scope():
+        raise ValueError("not a lost worker")

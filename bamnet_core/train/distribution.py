@@ -29,10 +29,12 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, RunError
 from .cluster import Cluster, from_environment
 
 SETTINGS = ("auto", "none", "mirrored", "multi-worker")
+# TensorFlow's errors when a collective operation loses a peer (named: no TensorFlow import here)
+LOST_WORKER = ("UnavailableError", "AbortedError", "CancelledError", "DeadlineExceededError")
 
 
 @dataclass
@@ -62,9 +64,22 @@ class Placement:
 
     @contextmanager
     def scope(self) -> Iterator[None]:
-        """The context in which to build, load, compile and fit the model."""
+        """The context in which to build, load, compile and fit the model.
+
+        :raises RunError: a multi-worker run lost a worker (TensorFlow's collective
+            operations were aborted or could not reach it).
+        """
         with self.strategy.scope() if self.strategy is not None else nullcontext():
-            yield
+            try:
+                yield
+            except Exception as exc:
+                if self.cluster is None or type(exc).__name__ not in LOST_WORKER:
+                    raise
+                first = str(exc).strip().splitlines()[-1][:160] if str(exc).strip() else ""
+                raise RunError(f"{self.cluster.describe()} lost contact with another worker "
+                               f"during training ({type(exc).__name__}: {first})",
+                               hint="check that every worker is running and reachable, then "
+                                    "see docs/multi-worker.md, 'When something fails'") from exc
 
     def describe(self, batch_size: int) -> dict[str, Any]:
         """The part of ``meta.json`` saying how training was spread over devices."""
