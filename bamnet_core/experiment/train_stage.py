@@ -45,5 +45,7 @@ class TrainStage(Stage):
         check_room_for_model(ctx.run.path, result.model, layout.MODEL)
         with atomic.atomic_path(ctx.run.file(layout.MODEL)) as tmp:
             result.model.save(tmp)
-        ctx.model = result.model
+        # A model made under the multi-worker strategy predicts only together with the
+        # other workers, and they stop after training: later stages load model.keras.
+        ctx.model = result.model if result.info.get("workers", 1) == 1 else None
         return {"epochs": len(result.history)}
