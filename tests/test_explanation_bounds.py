@@ -89,3 +89,21 @@ def test_gradcam_keeps_the_most_confident_mistakes_past_the_cap():
     assert set(rows[wrong[rows]]) == {1, 3} and (~wrong[rows]).sum() == 1
     every = pick_rows(wrong, 0, seed=0, confidence=confidence, max_wrong=0)
     assert list(every) == [0, 1, 3, 5]
+
+
+@pytest.mark.parametrize("backbone", ["small-cnn", "vgg16"])
+def test_gradcam_with_the_tape_on_the_tail_only_gives_the_same_maps(backbone):
+    from bamnet_paper.backbones.small_cnn import SmallCNN
+    from bamnet_paper.backbones.vgg16 import VGG16Backbone
+    from bamnet_paper.evaluators.gradcam_maps import gradcam
+
+    made = SmallCNN(filters=[4, 8], dense=8) if backbone == "small-cnn" else \
+        VGG16Backbone(weights="none", head="pyimagesearch")
+    model = made.build((32, 32, 3), 2)
+    images = np.random.default_rng(1).random((10, 32, 32, 3)).astype(np.float32)
+    classes = np.array([0, 1] * 5)
+    tail, layer = gradcam(model, images, classes, made.gradcam_layer, batch_size=4)
+    whole, _ = gradcam(model, images, classes, made.gradcam_layer, batch_size=4,
+                       tail_only=False)
+    assert layer == made.gradcam_layer and tail.shape == whole.shape and tail.max() > 0
+    np.testing.assert_allclose(tail, whole, atol=1e-5)
