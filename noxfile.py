@@ -113,17 +113,22 @@ BENCH_NEEDS_MODEL = {"bench_score_ray.py"}
 @nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
     """Run every benchmark under benchmarks/ on BAMNET_DATA and print one table of results."""
+    # BAMNET_BENCH_ONLY=export_memory,eval_stages runs those only (the whole set takes hours
+    # on 2 cores)
     import glob
     import os
     import time
 
-    session.install("-e", ".[test]")
+    if session.venv_backend != "none":  # --no-venv: the environment you are in, as it is
+        session.install("-e", ".[test]")
     env = {"PYTHONPATH": f"{Path.cwd()}:{Path.cwd() / 'plugins'}"}
     model = os.environ.get("BAMNET_BENCH_MODEL")
+    only = {n.strip().removesuffix(".py")
+            for n in os.environ.get("BAMNET_BENCH_ONLY", "").split(",") if n.strip()}
     rows: list[tuple[str, str, float, list[str]]] = []
     for script in sorted(glob.glob("benchmarks/*.py")):
         name = Path(script).name
-        if name in BENCH_HELPERS:
+        if name in BENCH_HELPERS or (only and Path(script).stem not in only):
             continue
         args = [model] if name in BENCH_NEEDS_MODEL and model else []
         if name in BENCH_NEEDS_MODEL and not model:

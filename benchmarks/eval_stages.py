@@ -1,7 +1,8 @@
 """Stage times of a real-data run, train against evaluate: where users wait after training.
 
     PYTHONPATH=.:plugins python benchmarks/eval_stages.py [--data DIR] [--tree OTHER ...] \
-        [--backbone small-cnn|vgg16] [--size 128] [--epochs 3] [--bootstrap 1000]
+        [--backbone small-cnn|vgg16] [--size 128] [--epochs 3] [--bootstrap 1000] \
+        [--set KEY=VALUE ...]
 
 Runs ``bamnet run paper-config-fixed`` on DIR/manifest.csv (the 1,082 real chest
 X-rays by default) up to the evaluate stage, generator off, deep audit off, in a
@@ -39,6 +40,8 @@ def run_once(tree: Path, manifest: Path, args: argparse.Namespace, out: Path) ->
            "--set", "generator.enabled=false", "--set", "audit.label_issues=false",
            "--set", "audit.outliers=false", "--set", f"evaluate.bootstrap={args.bootstrap}",
            "--until", "evaluate", "--json", "--output-dir", str(out)]
+    for override in args.set:  # e.g. evaluate.options.occlusion.max_images=16
+        cmd += ["--set", override]
     env = {**os.environ, "PYTHONPATH": f"{tree}:{tree / 'plugins'}"}
     start = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tree, check=False)
@@ -59,6 +62,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=128)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--bootstrap", type=int, default=1000)
+    parser.add_argument("--set", action="append", default=[], help="one more --set for the run")
     args = parser.parse_args()
     manifest = data_folder(args.data) / "manifest.csv"
     trees = [ROOT, *(Path(t).resolve() for t in args.tree)]

@@ -1,15 +1,18 @@
-"""Peak RSS of `bamnet export --onnx --int8` (VGG16, 224x224) for 50, 150 and 300
-calibration images: strided calibration keeps it flat.
+"""Peak RSS of an int8 ONNX export (VGG16, 224x224) for very different numbers of
+validation images: the parity gate and the calibration stream, so it stays flat.
 
 Builds one run folder around VGG16 (keras.applications, weights=None, the
 pyimagesearch head) whose splits.csv lists real chest X-rays (read in place,
-never copied): 300 training images for calibration and 64 validation images
-for the gates. Each export runs in a fresh process, as a user runs it; its
-peak resident memory comes from the kernel (``os.wait4`` rusage). Random
-weights make the int8 gate's verdict meaningless here, so ``--allow-degraded``
-writes the variant whatever it says. Not a test.
+never copied): up to the largest ``--val-counts`` validation images for the
+gates and ``--calibration`` training images for int8 calibration. Each export
+(``export_onnx(..., int8=True, parity_images=N)``, what ``bamnet export --onnx
+--int8 --parity-images N`` runs) is a fresh process of the tree under test (this
+checkout, then each ``--tree``, e.g. main before a change); its peak resident
+memory comes from the kernel (``os.wait4`` rusage). Random weights make the int8
+gate's verdict meaningless here, so degraded variants are allowed. Not a test.
 
-    PYTHONPATH=.:plugins python benchmarks/export_memory.py [--counts 50 150 300]
+    PYTHONPATH=.:plugins python benchmarks/export_memory.py [--data DIR] \
+        [--val-counts 64 325] [--calibration 64] [--tree OTHER ...]
 """
 
 from __future__ import annotations
@@ -24,55 +27,71 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from bench_data import ROOT, add_data_argument  # noqa: E402
 from bench_score_vs_keras import vgg16_paper_head  # noqa: E402
 from fake_run import make_run, real_images  # noqa: E402
 
 from bamnet_core.imaging.preprocess import PreprocessSpec  # noqa: E402
 from bamnet_core.train.backend import import_keras  # noqa: E402
 
+CHILD = """
+import json, sys
+from bamnet_core.export.onnx_export import export_onnx
+run, out, val, cal = sys.argv[1:5]
+result = export_onnx(run, output=out, int8=True, parity_images=int(val),
+                     calibration_images=int(cal), allow_degraded=True)
+print(json.dumps(result.report))
+"""
 
-def export_peak(run: Path, calibration: int, out: Path) -> tuple[float, float, dict]:
-    """Peak RSS (GB) and wall seconds of one export in a child process, and its report."""
+
+def export_peak(tree: Path, run: Path, val: int, calibration: int,
+                out: Path) -> tuple[float, float, dict]:
+    """Peak RSS (GiB) and wall seconds of one export in a child process, and its report."""
+    env = {**os.environ, "PYTHONPATH": f"{tree}:{tree / 'plugins'}"}
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "bamnet_core", "export", str(run), "--onnx",
-                             "--int8", "--calibration-images", str(calibration),
-                             "--allow-degraded", "--json", "-o", str(out / "model.onnx")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ)
-    stdout = proc.stdout.read()
-    stderr = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
+    with open(out / "stderr.txt", "wb") as err:
+        proc = subprocess.Popen([sys.executable, "-c", CHILD, str(run), str(out / "model.onnx"),
+                                 str(val), str(calibration)],
+                                stdout=subprocess.PIPE, stderr=err, env=env, cwd=tree)
+        stdout = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - start
     if proc.returncode:
-        raise SystemExit(stderr.decode()[-2000:])
+        raise SystemExit((out / "stderr.txt").read_text()[-2000:])
     return usage.ru_maxrss / 1024**2, seconds, json.loads(stdout)
 
 
 def main() -> None:
-    """Build the run, export it once per calibration count, print the numbers."""
+    """Build the run, export it once per tree and validation count, print the numbers."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--counts", type=int, nargs="+", default=[50, 150, 300])
+    add_data_argument(parser)
+    parser.add_argument("--val-counts", type=int, nargs="+", default=[64, 325])
+    parser.add_argument("--calibration", type=int, default=64)
+    parser.add_argument("--tree", action="append", default=[])
     args = parser.parse_args()
-    pairs = real_images(per_class=max(args.counts) // 2 + 32)
+    half = max(args.val_counts) // 2 + 1
+    pairs = real_images(args.data, per_class=half + args.calibration // 2 + 1)
     by_label: dict[str, list[tuple[str, str]]] = {}
     for path, label in pairs:
         by_label.setdefault(label, []).append((path, label))
-    val = [p for rows in by_label.values() for p in rows[:32]]
-    train = [p for rows in by_label.values() for p in rows[32:]][:max(args.counts)]
+    val = [p for rows in by_label.values() for p in rows[:half]]
+    train = [p for rows in by_label.values() for p in rows[half:]][:args.calibration]
     keras = import_keras()
     spec = PreprocessSpec(size=224, channels=3, scaling="vgg16")
+    trees = [ROOT, *(Path(t).resolve() for t in args.tree)]
     with tempfile.TemporaryDirectory(prefix="bamnet-exportmem-") as tmp:
         run = make_run(Path(tmp) / "run", vgg16_paper_head(keras), spec, train=train, val=val)
-        print(f"VGG16 224x224, {len(val)} validation images, training images for calibration "
-              f"up to {len(train)}", flush=True)
-        for count in args.counts:
-            out = Path(tmp) / f"out-{count}"
-            out.mkdir()
-            peak, seconds, report = export_peak(run, count, out)
-            int8 = report["models"]["int8"]
-            print(f"calibration images {int8['settings']['calibration_images']:4d}: "
-                  f"peak RSS {peak:.2f} GB, {seconds:.0f} s, int8 gate "
-                  f"{'passed' if int8['gate']['passed'] else 'failed'}", flush=True)
+        print(f"VGG16 224x224 (weights none), int8 export, {len(train)} calibration images",
+              flush=True)
+        for tree in trees:
+            for count in args.val_counts:
+                out = Path(tmp) / f"out-{tree.name}-{count}"
+                out.mkdir()
+                peak, seconds, report = export_peak(tree, run, count, args.calibration, out)
+                print(f"{tree.name:<14} validation images {report['validation_images']:4d}: "
+                      f"peak RSS {peak:.2f} GiB, {seconds:.0f} s, int8 attempts "
+                      f"{len(report['models']['int8'].get('attempts', [1]))}", flush=True)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,9 @@ def register(app: typer.Typer, state: CLIState) -> None:
             "--fp16", help="Also write <stem>.fp16.onnx: half precision, for GPUs.")] = False,
         calibration_images: Annotated[int, typer.Option(
             "--calibration-images", min=1, help="Training images that calibrate int8.")] = 64,
+        parity_images: Annotated[int, typer.Option(
+            "--parity-images", min=1,
+            help="Validation images the gates compare models on.")] = 256,
         min_label_agreement: Annotated[float, typer.Option(
             "--min-label-agreement",
             help="int8/fp16 gate: least fraction of validation images keeping the fp32 "
@@ -62,7 +65,8 @@ def register(app: typer.Typer, state: CLIState) -> None:
 
         with RichProgress(enabled=not json_) as progress:
             result = export_onnx(run_dir, output=output, opset=opset, int8=int8, fp16=fp16,
-                                 calibration_images=calibration_images, limits=limits,
+                                 calibration_images=calibration_images,
+                                 parity_images=parity_images, limits=limits,
                                  allow_degraded=allow_degraded, progress=progress)
         if json_:
             print_json(result.report)

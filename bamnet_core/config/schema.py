@@ -140,7 +140,7 @@ class EvaluateSection(Section):
     target_sensitivity: float = Field(0.95, gt=0.0, le=1.0, description="the operating "
                                       "threshold is chosen on validation to reach this")
     gradcam_images: int = Field(8, ge=0, le=10_000, description="correct images shown by "
-                                "Grad-CAM besides every misclassified one")
+                                "Grad-CAM besides the misclassified ones")
 
 
 class AuditSection(Section):

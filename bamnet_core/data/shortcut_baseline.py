@@ -20,7 +20,7 @@ from .._util.progress import ProgressCallback, ProgressEvent, silent
 from .._util.threads import native_threads
 from ..contract.sample import Sample
 from ..imaging.properties import CATEGORICAL, NUMERIC
-from .patient_bootstrap import binary_auc, patient_bootstrap
+from .patient_bootstrap import binary_auc, weighted_auc_score, weighted_bootstrap
 
 DEFAULT_THRESHOLD = 0.75
 DEFAULT_FOLDS = 5
@@ -141,8 +141,8 @@ def shortcut_baseline(
         probs[np.ix_(test, model.classes_)] = model.predict_proba(x[test])
         progress(ProgressEvent("shortcut baseline", k + 1, n_splits, "shortcut baseline"))
     auc = auc_score(y, probs, len(classes))
-    interval = patient_bootstrap(lambda i: auc_score(y[i], probs[i], len(classes)),
-                                 patients, seed=seed)
+    interval = weighted_bootstrap(lambda w: weighted_auc_score(w, y, probs, len(classes)),
+                                  patients, seed=seed)
     top = univariate_strength(x, y, names, classes)[:TOP_PROPERTIES]
     result = {**base, "status": "done", "model": "HistGradientBoostingClassifier",
               "folds": n_splits, "grouped_by": "patient_id", "properties": len(names),
@@ -196,21 +196,21 @@ def baseline_on_split(train: Sequence[Sample], evaluate: Sequence[Sample],
     probs[:, model.classes_] = model.predict_proba(x[len(tr):])
     auc = auc_score(y_ev, probs, len(classes))
     patients = [s.patient_id for s in ev]
-    interval = patient_bootstrap(lambda i: auc_score(y_ev[i], probs[i], len(classes)),
-                                 patients, seed=seed)
+    interval = weighted_bootstrap(lambda w: weighted_auc_score(w, y_ev, probs, len(classes)),
+                                  patients, seed=seed)
     result: dict[str, Any] = {"auc": None if auc is None else round(auc, 4),
                               "interval": interval, "images": len(ev)}
     if model_probs is not None and auc is not None:
         theirs = np.asarray(model_probs)[rows]
 
-        def lead(i: np.ndarray) -> float | None:
-            a, b = auc_score(y_ev[i], theirs[i], len(classes)), \
-                auc_score(y_ev[i], probs[i], len(classes))
-            return None if a is None or b is None else a - b
+        def lead(w: np.ndarray) -> np.ndarray:  # NaN where either AUC is undefined
+            return weighted_auc_score(w, y_ev, theirs, len(classes)) \
+                - weighted_auc_score(w, y_ev, probs, len(classes))
 
-        value = lead(np.arange(len(ev)))
+        theirs_auc = auc_score(y_ev, theirs, len(classes))
+        value = None if theirs_auc is None else theirs_auc - auc
         result["difference"] = {
             "value": None if value is None else round(value, 4),
-            "interval": patient_bootstrap(lead, patients, seed=seed),
+            "interval": weighted_bootstrap(lead, patients, seed=seed),
             "images": len(ev), "paired": "same images, patients resampled"}
     return result

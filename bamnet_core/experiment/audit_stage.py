@@ -22,7 +22,7 @@ from ..contract.capabilities import StatesPopulation
 from ..contract.sample import Sample
 from ..data.audit import audit_samples
 from ..data.fingerprints import fingerprint_files
-from ..data.patient_bootstrap import patient_bootstrap
+from ..data.patient_bootstrap import weighted_auc_score, weighted_bootstrap
 from ..data.shortcut_baseline import auc_score, baseline_on_split
 from ..data.splits import PatientSplit
 from ..errors import ImageDecodeError
@@ -121,8 +121,8 @@ def compare_with_model(train: Sequence[Sample], evaluated: Sequence[Sample], y: 
     baseline = baseline_on_split(train, evaluated, properties, classes, seed=seed,
                                  model_probs=probs)
     model_auc = auc_score(y, probs, len(classes))
-    model_interval = patient_bootstrap(lambda i: auc_score(y[i], probs[i], len(classes)),
-                                       [s.patient_id for s in evaluated], seed=seed)
+    model_interval = weighted_bootstrap(lambda w: weighted_auc_score(w, y, probs, len(classes)),
+                                        [s.patient_id for s in evaluated], seed=seed)
     result: dict[str, Any] = {"split": split, "baseline": baseline,
                               "model_auc": None if model_auc is None else round(model_auc, 4),
                               "model_interval": model_interval}

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..contract.decision import decide_indices
 from ..contract.sample import Sample
-from ..data.patient_bootstrap import binary_auc, patient_bootstrap
+from ..data.patient_bootstrap import binary_auc, weighted_bootstrap, weighted_mean
 
 MIN_IMAGES = 5
 REPLICATES = 500
@@ -102,17 +102,15 @@ def _group(name: str, inside: np.ndarray, y: np.ndarray, pred: np.ndarray, score
     rates = _rates(y[idx], pred[idx], pos)
     auc = binary_auc(y[idx] == pos, score[idx])
     mine = [patients[i] for i in idx]
-    interval = patient_bootstrap(lambda i: float(correct[idx][i].mean()), mine,
-                                 replicates=REPLICATES, seed=seed)
+    interval = weighted_bootstrap(lambda w: weighted_mean(w, correct[idx]), mine,
+                                  replicates=REPLICATES, seed=seed)
 
-    def difference(rows: np.ndarray) -> float | None:
-        a, b = inside[rows], ~inside[rows]
-        if not a.any() or not b.any():
-            return None
-        return float(correct[rows][a].mean() - correct[rows][b].mean())
+    def difference(w: np.ndarray) -> np.ndarray:  # NaN where a side has no row
+        return weighted_mean(w[:, inside], correct[inside]) \
+            - weighted_mean(w[:, ~inside], correct[~inside])
 
-    gap = difference(np.arange(len(y))) if (~inside).any() else None
-    gap_interval = patient_bootstrap(difference, patients, replicates=REPLICATES, seed=seed) \
+    gap = float(correct[inside].mean() - correct[~inside].mean()) if (~inside).any() else None
+    gap_interval = weighted_bootstrap(difference, patients, replicates=REPLICATES, seed=seed) \
         if gap is not None else None
     return {"group": name, "images": int(len(idx)), "patients": len(set(mine)),
             "positives": int((y[idx] == pos).sum()), **rates,

@@ -32,6 +32,7 @@ from ..runs import layout
 from ..score.metadata import ModelInfo, set_metadata
 from .gates import GateLimits, GateResult, fp32_gate
 from .parity import check_parity
+from .validation import calibration_batches, keras_pass
 from .variants import BATCH, VariantJob, make_variant, mark_fastest, measure
 from .workdir import export_workdir, publish, release_memory, write_model
 
@@ -163,9 +164,7 @@ def export_onnx(run_dir: str | Path, *, output: str | Path | None = None,
         file of that name is removed.
     :raises ParityError: if fp32 onnxruntime disagrees with Keras; nothing is written.
     """
-    from ..data.loading import load_samples
     from ..score.scorer import Scorer
-    from ..train.engine import predict
 
     limits = limits or GateLimits()
     run = rf.RunFolder(run_dir)
@@ -183,17 +182,17 @@ def export_onnx(run_dir: str | Path, *, output: str | Path | None = None,
                      threshold=float(metrics["threshold"]), spec=spec)
     wanted = [name for name, on in (("int8", int8), ("fp16", fp16)) if on]
     step = _Steps(progress, 4 + len(wanted))  # the last call, "done", completes it
-    step("decoding validation images")
-    val = load_samples(split_rows(run, "val", parity_images), spec, progress=progress,
-                       stage="decode val")
-    if len(val.samples) == 0:
+    step("Keras on validation images, a batch at a time")
+    model = _load_keras(run)
+    rows = split_rows(run, "val", parity_images)
+    val = keras_pass(model, rows, spec, inference_batch=BATCH, probe_size=BATCH,
+                     progress=progress)
+    if not val.paths:
         raise DataError(f"no validation image listed in {run.file(layout.SPLITS_CSV)} could be "
                         "decoded",
                         hint="the parity gate needs the run's images where splits.csv says")
-    paths, labels = [s.path for s in val.samples], [s.label for s in val.samples]
+    paths, labels = val.paths, val.labels
     step("converting with tf2onnx")
-    model = _load_keras(run)
-    keras_probs = predict(model, val.x, batch_size=BATCH)
     proto = keras_to_onnx(model, spec, opset)
     del model
     release_memory()
@@ -210,6 +209,7 @@ def export_onnx(run_dir: str | Path, *, output: str | Path | None = None,
     report: dict[str, Any] = {
         "run": str(run.path), "bamnet_version": __version__, "opset": opset,
         "created_at": rf.utc_now(), "validation_images": len(paths),
+        "validation_batches": val.batches,
         "limits": asdict(limits),
         "undecodable_validation_images": [str(e) for e in val.errors][:20], "models": {}}
     gates: dict[str, GateResult] = {}
@@ -218,18 +218,17 @@ def export_onnx(run_dir: str | Path, *, output: str | Path | None = None,
         write_model(staged["fp32"][0], proto)
         step("parity gate: fp32 onnxruntime vs Keras")
         fp32 = Scorer(staged["fp32"][0], provider="cpu")
-        parity = check_parity(keras_probs, fp32, paths, tolerance=limits.fp32_tolerance,
+        parity = check_parity(val.keras_probs, fp32, paths, tolerance=limits.fp32_tolerance,
                               batch_size=BATCH)
         gates["fp32"] = fp32_gate(parity, limits)
-        fp32_measured = measure(output, parity, fp32, labels, val.x)
+        fp32_measured = measure(output, parity, fp32, labels, val.probe)
         del fp32
         release_memory()
         report["models"]["fp32"] = fp32_measured.entry
-        job = VariantJob(staged["fp32"][0], proto, info, common, common["input"], keras_probs,
-                         paths, labels, val.x, fp32_measured, limits,
-                         lambda: load_samples(split_rows(run, "train", calibration_images),
-                                              spec, progress=progress,
-                                              stage="decode calibration").x, progress)
+        job = VariantJob(staged["fp32"][0], proto, info, common, common["input"],
+                         val.keras_probs, paths, labels, val.probe, fp32_measured, limits,
+                         calibration_batches(split_rows(run, "train", calibration_images), spec),
+                         progress)
         for name in wanted:
             step(f"{name} variant and its gate")
             target = output.with_name(f"{output.stem}.{name}{output.suffix}")

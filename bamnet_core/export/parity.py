@@ -10,7 +10,7 @@ preprocessing both fail here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,8 @@ class ParityResult:
     mismatched_labels: int
     tolerance: float
     mismatched_paths: list[str]
+    #: the candidate's probabilities, one row per image (kept out of the report)
+    probabilities: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def passed(self) -> bool:
@@ -111,6 +113,7 @@ def check_parity(keras_probs: np.ndarray, scorer: Any, paths: Sequence[str], *,
                              scorer.threshold)
     result = compare(keras_probs, candidate, ref_labels, [r.label for r in records],
                      [str(p) for p in paths], tolerance, margin)
+    result.probabilities = candidate
     if enforce and not result.passed:
         example = result.mismatched_paths[0] if result.mismatched_paths else "?"
         raise ParityError(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import io
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,24 +80,44 @@ def end_nodes(model_path: Path) -> list[str]:
     return list(dict.fromkeys([weighted[0], weighted[-1]])) if weighted else []
 
 
-class _ArrayReader:
+@dataclass(frozen=True)
+class CalibrationImages:
+    """Calibration images read a batch at a time: ``read(i)`` returns batch ``i`` of
+    ``batches`` (preprocessed, ``(n, h, w, c)``), decoded when asked, so no more than
+    one batch is held whatever the number of images.
+    """
+
+    batches: int
+    read: Callable[[int], np.ndarray]
+
+    @classmethod
+    def from_array(cls, x: np.ndarray, batch: int = CALIBRATION_BATCH) -> CalibrationImages:
+        """Images already in memory, ``batch`` at a time."""
+        return cls(-(-len(x) // batch), lambda i: x[i * batch:(i + 1) * batch])
+
+    def mapped(self, change: Callable[[np.ndarray], np.ndarray]) -> CalibrationImages:
+        """The same batches, each passed through ``change``."""
+        return CalibrationImages(self.batches, lambda i: change(self.read(i)))
+
+
+class _BatchReader:
     """Feeds calibration batches to onnxruntime's calibrator, a range at a time.
 
     ``__len__`` and ``set_range`` let the calibrator work in strides
     (``CalibStridedMinMax``): it reduces each stride's activations to their
     ranges before it reads the next, so memory does not grow with the number
-    of calibration images.
+    of calibration images; each batch is decoded when read and dropped after.
     """
 
-    def __init__(self, input_name: str, x: np.ndarray, batch: int,
+    def __init__(self, input_name: str, images: CalibrationImages,
                  progress: ProgressCallback) -> None:
-        self.input_name, self.x, self.batch, self.progress = input_name, x, batch, progress
+        self.input_name, self.images, self.progress = input_name, images, progress
         self.start, self.end = 0, len(self)
         self.position = 0
-        self.done = 0
+        self.sizes: dict[int, int] = {}  # images in each batch read so far
 
     def __len__(self) -> int:
-        return -(-len(self.x) // self.batch)
+        return self.images.batches
 
     def set_range(self, start_index: int, end_index: int) -> None:
         """Read batches ``start_index`` .. ``end_index - 1`` next."""
@@ -104,32 +125,34 @@ class _ArrayReader:
         self.position = self.start
 
     def get_next(self) -> dict[str, np.ndarray] | None:
-        """The next batch of the current range, or None when it is done."""
-        if self.position >= self.end:
-            return None
-        i = self.position * self.batch
-        chunk = self.x[i:i + self.batch]
-        self.position += 1
-        self.done = min(len(self.x), self.done + len(chunk))
-        self.progress(ProgressEvent("calibrate", self.done, len(self.x),
-                                    "int8 calibration (images)"))
-        return {self.input_name: chunk}
+        """The next non-empty batch of the current range, or None when it is done."""
+        while self.position < self.end:
+            chunk = self.images.read(self.position)
+            self.sizes[self.position] = len(chunk)
+            self.position += 1
+            self.progress(ProgressEvent("calibrate", len(self.sizes), len(self),
+                                        "int8 calibration (batches)"))
+            if len(chunk):  # a batch none of whose files decoded is skipped
+                return {self.input_name: np.ascontiguousarray(chunk, np.float32)}
+        return None
 
     def rewind(self) -> None:
         """Start again from the first batch of the current range."""
         self.position = self.start
 
 
-def quantize_int8(fp32_path: Path, out_path: Path, calibration: np.ndarray,
+def quantize_int8(fp32_path: Path, out_path: Path,
+                  calibration: CalibrationImages | np.ndarray,
                   input_name: str, recipe: Int8Recipe = INT8_RECIPES[0], *,
                   progress: ProgressCallback = silent) -> dict[str, Any]:
     """Write a static int8 (QDQ, S8S8) copy of ``fp32_path`` to ``out_path`` as ``recipe`` says.
 
-    Calibration reads ``CALIBRATION_BATCH`` images per inference and folds each
-    batch into the calibrator's ranges or histograms at once (one batch per
-    stride), so its memory is that of one batch whatever the number of images.
+    Calibration reads one batch per inference and folds it into the
+    calibrator's ranges or histograms at once (one batch per stride), so its
+    memory is that of one batch whatever the number of images.
 
-    :param calibration: preprocessed training images ``(n, h, w, c)``.
+    :param calibration: training images, streamed (:class:`CalibrationImages`) or
+        preprocessed in one array ``(n, h, w, c)`` (read ``CALIBRATION_BATCH`` at a time).
     :returns: the settings used (for the export report).
     """
     from onnxruntime.quantization import (
@@ -141,7 +164,10 @@ def quantize_int8(fp32_path: Path, out_path: Path, calibration: np.ndarray,
     )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    CalibrationDataReader.register(_ArrayReader)
+    CalibrationDataReader.register(_BatchReader)
+    if isinstance(calibration, np.ndarray):
+        calibration = CalibrationImages.from_array(calibration)
+    reader = _BatchReader(input_name, calibration, progress)
     excluded: list[str] = []
     # the quantizer logs per-node chatter on the root logger, and the histogram
     # calibrators print to stdout, which would corrupt `--json` output
@@ -153,7 +179,7 @@ def quantize_int8(fp32_path: Path, out_path: Path, calibration: np.ndarray,
         excluded = end_nodes(prepared) if recipe.keep_ends_fp32 else []
         quantize_static(
             str(prepared), str(out_path),
-            _ArrayReader(input_name, calibration, CALIBRATION_BATCH, progress),
+            reader,
             quant_format=QuantFormat.QDQ,
             per_channel=recipe.per_channel,
             activation_type=QuantType.QInt8,
@@ -166,8 +192,10 @@ def quantize_int8(fp32_path: Path, out_path: Path, calibration: np.ndarray,
         )
         prepared.unlink(missing_ok=True)
     return {**recipe.settings(), "nodes_kept_fp32": excluded,
-            "calibration_images": int(len(calibration)),
-            "calibration_batch": CALIBRATION_BATCH, "calibration_stride_batches": 1}
+            "calibration_images": sum(reader.sizes.values()),
+            "calibration_batches": len(reader.sizes),
+            "calibration_batch": max(reader.sizes.values(), default=0),
+            "calibration_stride_batches": 1}
 
 
 def convert_fp16(model: Any) -> Any:

@@ -7,7 +7,6 @@ against fp32 and its gate (:mod:`bamnet_core.export.gates`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from .gates import GateLimits, GateResult, variant_gate
 from .parity import ParityResult, check_parity
 from .quantize import (
     INT8_RECIPES,
+    CalibrationImages,
     Int8Recipe,
     accuracy_and_auc,
     convert_fp16,
@@ -31,13 +31,6 @@ from .workdir import release_memory, write_model
 BATCH = 8  # images per inference: a large model's activations stay small
 
 
-def predict_in_batches(scorer: Any, x: np.ndarray, batch: int = BATCH) -> np.ndarray:
-    """``scorer.predict`` over ``x``, ``batch`` images at a time."""
-    if len(x) <= batch:
-        return scorer.predict(x)
-    return np.concatenate([scorer.predict(x[i:i + batch]) for i in range(0, len(x), batch)])
-
-
 @dataclass
 class Measured:
     """One model's report entry, with its probabilities and labels on validation images."""
@@ -46,16 +39,21 @@ class Measured:
     labels: list[str]
 
 
-def measure(path: Path, parity: ParityResult, scorer: Any, labels: list[str], x: np.ndarray,
+def measure(path: Path, parity: ParityResult, scorer: Any, labels: list[str], probe: np.ndarray,
             baseline: dict[str, Any] | None = None) -> Measured:
-    """One model's section of the report: parity, accuracy/AUC, speed, change vs fp32."""
+    """One model's section of the report: parity, accuracy/AUC, speed, change vs fp32.
+
+    Accuracy and AUC come from the probabilities the parity check scored
+    (``parity.probabilities``); speed is timed on ``probe``, a few preprocessed images.
+    """
     from ..score.scorer import decide
 
-    probs = predict_in_batches(scorer, x)
+    probs = parity.probabilities
     quality = accuracy_and_auc(probs, labels, scorer.classes, scorer.info.positive,
                                scorer.threshold)
+    speed = images_per_second(scorer, probe, batch=BATCH)
     entry: dict[str, Any] = {"path": str(path), "parity_vs_keras": parity.to_dict(), **quality,
-                             "inference_images_per_s": round(images_per_second(scorer, x), 2)}
+                             "inference_images_per_s": round(speed, 2)}
     if baseline is not None:
         entry["accuracy_change_points"] = round(100 * (quality["accuracy"]
                                                        - baseline["accuracy"]), 3)
@@ -68,7 +66,9 @@ def measure(path: Path, parity: ParityResult, scorer: Any, labels: list[str], x:
 
 @dataclass
 class VariantJob:
-    """What every variant needs: the checked fp32 model and the validation images."""
+    """What every variant needs: the checked fp32 model, the validation images' paths and
+    labels (scored from their files, a batch at a time), a few images to time inference on,
+    and the calibration images (read a batch at a time)."""
 
     fp32_path: Path
     proto: Any
@@ -78,10 +78,10 @@ class VariantJob:
     keras_probs: np.ndarray
     paths: list[str]
     labels: list[str]
-    x: np.ndarray
+    probe: np.ndarray
     fp32: Measured
     limits: GateLimits
-    calibration: Callable[[], np.ndarray]
+    calibration: CalibrationImages
     progress: ProgressCallback = silent
 
 
@@ -94,10 +94,9 @@ def make_variant(job: VariantJob, name: str, work_path: Path) -> tuple[Measured,
     """
     if name != "int8":
         return _try(job, name, work_path, None)
-    calibration = job.calibration()
     attempts: list[dict[str, Any]] = []
     for recipe in INT8_RECIPES:
-        measured, gate = _try(job, name, work_path, recipe, calibration)
+        measured, gate = _try(job, name, work_path, recipe)
         attempts.append({"recipe": recipe.name, "passed": gate.passed,
                          "checks": gate.to_dict()["checks"],
                          "inference_images_per_s": measured.entry["inference_images_per_s"]})
@@ -108,8 +107,8 @@ def make_variant(job: VariantJob, name: str, work_path: Path) -> tuple[Measured,
     return measured, gate
 
 
-def _try(job: VariantJob, name: str, work_path: Path, recipe: Int8Recipe | None,
-         calibration: np.ndarray | None = None) -> tuple[Measured, GateResult]:
+def _try(job: VariantJob, name: str, work_path: Path,
+         recipe: Int8Recipe | None) -> tuple[Measured, GateResult]:
     """Make one variant (int8 as ``recipe`` says), measure it and gate it against fp32."""
     import onnx
 
@@ -118,7 +117,7 @@ def _try(job: VariantJob, name: str, work_path: Path, recipe: Int8Recipe | None,
     settings = None
     props = dict(job.props)
     if recipe is not None:
-        settings = quantize_int8(job.fp32_path, work_path, calibration, job.input_name,
+        settings = quantize_int8(job.fp32_path, work_path, job.calibration, job.input_name,
                                  recipe=recipe, progress=job.progress)
         variant = onnx.load(str(work_path))
         props["recipe"] = recipe.name
@@ -132,7 +131,7 @@ def _try(job: VariantJob, name: str, work_path: Path, recipe: Int8Recipe | None,
     scorer = Scorer(work_path, provider="cpu")
     parity = check_parity(job.keras_probs, scorer, job.paths, tolerance=np.inf,
                           what=f"{name} model", enforce=False, batch_size=BATCH)
-    measured = measure(work_path, parity, scorer, job.labels, job.x, baseline=job.fp32.entry)
+    measured = measure(work_path, parity, scorer, job.labels, job.probe, baseline=job.fp32.entry)
     measured.entry["settings"] = settings
     gate = variant_gate(name, measured.labels, job.fp32.labels, measured.entry,
                         job.fp32.entry, job.limits)

@@ -206,9 +206,13 @@ def _occlusion(name: str, occ: Any) -> str:
     verdict = ('<span class="bad">still separates the classes with the lungs hidden: it reads '
                "something else</span>" if occ["still_separates"] else
                "loses most of its separation with the lungs hidden")
+    count = occ.get("images") or {}
+    on = (f" on {count['occluded']} of {count['of']} images"
+          if count.get("occluded") not in (None, count.get("of")) else "")
     return (f"<h3>Occlusion ({escape(name)})</h3><p>Central lung fields masked (rows "
-            f"{occ['region']['rows']}, columns {occ['region']['cols']} of the image): ROC AUC "
-            f"{fmt(occ['auc_full'])} &rarr; {fmt(occ['auc_masked'])}; the model {verdict}.</p>")
+            f"{occ['region']['rows']}, columns {occ['region']['cols']} of the image){on}: ROC "
+            f"AUC {fmt(occ['auc_full'])} &rarr; {fmt(occ['auc_masked'])}; the model "
+            f"{verdict}.</p>")
 
 
 def claims_section(record: RunRecord) -> str:

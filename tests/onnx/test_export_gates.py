@@ -25,7 +25,7 @@ def damaged_calibration(monkeypatch):
     real = variants.quantize_int8
 
     def damaged(fp32_path, out_path, calibration, input_name, **kwargs):
-        return real(fp32_path, out_path, np.zeros_like(calibration), input_name, **kwargs)
+        return real(fp32_path, out_path, calibration.mapped(np.zeros_like), input_name, **kwargs)
 
     monkeypatch.setattr(variants, "quantize_int8", damaged)
 

@@ -24,7 +24,7 @@ def first_recipe_damaged(monkeypatch):
 
     def quantize(fp32_path, out_path, calibration, input_name, *, recipe, **kwargs):
         if recipe == INT8_RECIPES[0]:
-            calibration = np.zeros_like(calibration)
+            calibration = calibration.mapped(np.zeros_like)
         return real(fp32_path, out_path, calibration, input_name, recipe=recipe, **kwargs)
 
     monkeypatch.setattr(variants, "quantize_int8", quantize)
@@ -40,11 +40,12 @@ def test_a_passing_first_recipe_is_the_only_attempt(run_copy, cli):
     assert "int8 attempt 1 (per-channel, MinMax): passed: label_agreement" in result.stderr
     assert "int8 file holds: per-channel, MinMax" in result.stderr
     timings = _report(run_copy)["timings_s"]  # wall seconds per step, printed too
-    assert list(timings) == ["decoding validation images", "converting with tf2onnx",
+    assert list(timings) == ["Keras on validation images, a batch at a time",
+                             "converting with tf2onnx",
                              "parity gate: fp32 onnxruntime vs Keras",
                              "int8 variant and its gate", "writing the checked files"]
     assert all(seconds >= 0 for seconds in timings.values())
-    assert "Export took decoding validation images" in result.stderr
+    assert "Export took Keras on validation images" in result.stderr
 
 
 def test_a_failing_recipe_is_followed_by_the_next(run_copy, cli, first_recipe_damaged):
@@ -67,7 +68,7 @@ def test_when_no_recipe_passes_every_one_is_reported(run_copy, cli, monkeypatch)
     real = variants.quantize_int8
 
     def black(fp32_path, out_path, calibration, input_name, **kwargs):
-        return real(fp32_path, out_path, np.zeros_like(calibration), input_name, **kwargs)
+        return real(fp32_path, out_path, calibration.mapped(np.zeros_like), input_name, **kwargs)
 
     monkeypatch.setattr(variants, "quantize_int8", black)
     result = cli("export", str(run_copy), "--onnx", "--int8")

@@ -54,7 +54,7 @@ def _forward(model: Any, owner: Any, layer: Any) -> Any:
     inner = keras.Model(owner.inputs, [layer.output, owner.output])
     if owner is model:
         return inner
-    after = model.layers[[lay.name for lay in model.layers].index(owner.name) + 1:]
+    after = _after(model, owner)
 
     def forward(x: Any) -> tuple[Any, Any]:
         conv, y = inner(x, training=False)
@@ -65,9 +65,43 @@ def _forward(model: Any, owner: Any, layer: Any) -> Any:
     return forward
 
 
-def _gradients(forward: Any, images: np.ndarray, class_index: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """Feature maps and d(score of ``class_index``)/d(feature maps), on the TensorFlow backend."""
+def _after(model: Any, owner: Any) -> list[Any]:
+    """The layers of ``model`` after the nested ``owner`` (none when ``owner`` is ``model``)."""
+    if owner is model:
+        return []
+    return model.layers[[lay.name for lay in model.layers].index(owner.name) + 1:]
+
+
+def _split(model: Any, owner: Any, layer: Any) -> tuple[Any, Any] | None:
+    """``(prefix, tail)``: images -> the layer's feature map, and feature map -> predictions,
+    when the layers after ``layer`` form a chain (each fed by the one before); else None.
+
+    Only the tail then runs under the gradient tape: the prefix, most of the network, is a
+    plain inference call, and the tape records a few layers instead of all of them.
+    """
+    import keras
+
+    names = [lay.name for lay in owner.layers]
+    chain = owner.layers[names.index(layer.name):]
+    if any(nxt.input is not prev.output for prev, nxt in zip(chain, chain[1:], strict=False)):
+        return None
+    following = chain[1:] + _after(model, owner)
+
+    def tail(conv: Any) -> Any:
+        y = conv
+        for lay in following:
+            y = lay(y, training=False)
+        return y
+
+    return keras.Model(owner.inputs, layer.output), tail
+
+
+def _gradients(forward: Any, images: np.ndarray, class_index: np.ndarray,
+               split: tuple[Any, Any] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Feature maps and d(score of ``class_index``)/d(feature maps), on the TensorFlow backend.
+
+    With ``split`` (:func:`_split`), the tape covers only the layers after the feature map.
+    """
     import keras
 
     if keras.backend.backend() != "tensorflow":
@@ -75,23 +109,35 @@ def _gradients(forward: Any, images: np.ndarray, class_index: np.ndarray
     import tensorflow as tf
 
     x = tf.convert_to_tensor(images, dtype=tf.float32)
+    if split is not None:
+        prefix, tail = split
+        conv = tf.convert_to_tensor(prefix(x, training=False))
     with tf.GradientTape() as tape:
-        conv, preds = forward(x)
-        tape.watch(conv)
+        if split is None:
+            conv, preds = forward(x)
+            tape.watch(conv)
+        else:
+            tape.watch(conv)
+            preds = tail(conv)
         score = tf.gather(preds, class_index, axis=1, batch_dims=1)
     grads = tape.gradient(score, conv)
     return np.asarray(conv, dtype=np.float32), np.asarray(grads, dtype=np.float32)
 
 
 def gradcam(model: Any, images: np.ndarray, class_index: np.ndarray, layer_name: str | None,
-            batch_size: int = 16) -> tuple[np.ndarray, str]:
-    """Heatmaps ``(n, h', w')`` in 0-1 at the layer's resolution, and the layer used."""
+            batch_size: int = 16, *, tail_only: bool = True) -> tuple[np.ndarray, str]:
+    """Heatmaps ``(n, h', w')`` in 0-1 at the layer's resolution, and the layer used.
+
+    One gradient pass per batch of ``batch_size`` images. With ``tail_only`` (and a
+    chain of layers after the chosen one), the tape records only those layers.
+    """
     owner, layer = find_layer(model, layer_name)
     forward = _forward(model, owner, layer)
+    split = _split(model, owner, layer) if tail_only else None
     maps = []
     for start in range(0, len(images), batch_size):
         conv, grads = _gradients(forward, images[start:start + batch_size],
-                                 class_index[start:start + batch_size])
+                                 class_index[start:start + batch_size], split)
         weights = grads.mean(axis=(1, 2), keepdims=True)
         cam = np.maximum((conv * weights).sum(axis=-1), 0.0)
         peak = cam.max(axis=(1, 2), keepdims=True)

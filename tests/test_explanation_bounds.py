@@ -1,0 +1,109 @@
+"""Occlusion and Grad-CAM bound their per-image work: how many images they take, which
+ones, and that the occlusion intervals are those of the per-resample loop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bamnet_core.contract import (
+    EvaluationContext,
+    Sample,
+    SplitPredictions,
+    bootstrap_metrics,
+)
+from bamnet_paper.evaluators import OcclusionEvaluator, fast_metrics
+from bamnet_paper.evaluators.gradcam import pick_rows
+from bamnet_paper.evaluators.occlusion import stratified_rows
+
+
+def _context(tmp_path: Path, n: int, seen: list[int]) -> EvaluationContext:
+    rng = np.random.default_rng(3)
+    y = (np.arange(n) % 3 == 0).astype(int)  # a third positive
+    probs = np.clip(0.3 * y[:, None] * [-1, 1] + rng.random((n, 2)), 0, 1)
+    images = rng.random((n, 8, 8, 1)).astype(np.float32)
+    images[:, 0, 0, 0] = y  # a corner the mask leaves: the masked score still sees the class
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        seen.append(len(x))
+        p = np.clip(0.5 * x[:, 0, 0, 0] + 0.5 * x[:, -1, -1, 0], 0, 1)
+        return np.stack([1 - p, p], axis=1)
+
+    samples = [Sample(path=f"i{i}.png", label="x", patient_id=f"p{i // 2}", source="s")
+               for i in range(n)]
+    return EvaluationContext(split=SplitPredictions("test", y, probs, samples, images),
+                             class_names=["normal", "covid"], positive="covid",
+                             threshold=0.5, settings={"bootstrap": 300}, seed=7,
+                             figures_dir=tmp_path, predict=predict)
+
+
+def test_occlusion_masks_at_most_max_images_in_the_class_proportions(tmp_path):
+    seen: list[int] = []
+    context = _context(tmp_path, 150, seen)
+    result = OcclusionEvaluator(max_images=30).evaluate_context(context)
+    assert seen == [30] and result["images"] == {"occluded": 30, "of": 150}
+    rows = stratified_rows(context.split.y_true, 30, 7)
+    assert context.split.y_true[rows].sum() == 10  # a third of 30
+    t = context.split.y_true[rows] == 1
+    assert result["auc_full"] == pytest.approx(fast_metrics.roc_auc(t, context.split.y_prob[
+        rows, 1]))
+
+
+def test_every_image_is_occluded_under_the_cap_and_intervals_match_the_loop(tmp_path):
+    seen: list[int] = []
+    context = _context(tmp_path, 40, seen)
+    result = OcclusionEvaluator().evaluate_context(context)
+    assert seen == [40] and result["images"] == {"occluded": 40, "of": 40}
+    split = context.split
+    t = split.y_true == 1
+    masked = context.predict(split.images)[:, 1]
+
+    def on(rows: np.ndarray) -> dict:  # what the evaluator computed before, per resample
+        tr = t[rows]
+        if not 0 < tr.sum() < len(tr):
+            return {"auc_masked": None, "drop": None}
+        hidden = fast_metrics.roc_auc(tr, masked[rows])
+        return {"auc_masked": hidden,
+                "drop": fast_metrics.roc_auc(tr, split.y_prob[rows, 1]) - hidden}
+
+    loop = bootstrap_metrics(on, split.patients, 300, 7)
+    for key in ("auc_masked", "drop"):
+        got = result["masked_interval" if key == "auc_masked" else "drop_interval"]
+        assert got == pytest.approx([loop[key]["low"], loop[key]["high"]], abs=1e-9)
+
+
+def test_no_cap_occludes_every_image(tmp_path):
+    seen: list[int] = []
+    OcclusionEvaluator(max_images=0).evaluate_context(_context(tmp_path, 100, seen))
+    assert seen == [100]
+    with pytest.raises(ValueError, match="max_images"):
+        OcclusionEvaluator(max_images=-1)
+
+
+def test_gradcam_keeps_the_most_confident_mistakes_past_the_cap():
+    wrong = np.array([True, True, False, True, False, True, False])
+    confidence = np.array([0.1, 0.4, 0.9, 0.3, 0.2, 0.05, 0.5])
+    rows = pick_rows(wrong, 1, seed=0, confidence=confidence, max_wrong=2)
+    assert set(rows[wrong[rows]]) == {1, 3} and (~wrong[rows]).sum() == 1
+    every = pick_rows(wrong, 0, seed=0, confidence=confidence, max_wrong=0)
+    assert list(every) == [0, 1, 3, 5]
+
+
+@pytest.mark.parametrize("backbone", ["small-cnn", "vgg16"])
+def test_gradcam_with_the_tape_on_the_tail_only_gives_the_same_maps(backbone):
+    from bamnet_paper.backbones.small_cnn import SmallCNN
+    from bamnet_paper.backbones.vgg16 import VGG16Backbone
+    from bamnet_paper.evaluators.gradcam_maps import gradcam
+
+    made = SmallCNN(filters=[4, 8], dense=8) if backbone == "small-cnn" else \
+        VGG16Backbone(weights="none", head="pyimagesearch")
+    model = made.build((32, 32, 3), 2)
+    images = np.random.default_rng(1).random((10, 32, 32, 3)).astype(np.float32)
+    classes = np.array([0, 1] * 5)
+    tail, layer = gradcam(model, images, classes, made.gradcam_layer, batch_size=4)
+    whole, _ = gradcam(model, images, classes, made.gradcam_layer, batch_size=4,
+                       tail_only=False)
+    assert layer == made.gradcam_layer and tail.shape == whole.shape and tail.max() > 0
+    np.testing.assert_allclose(tail, whole, atol=1e-5)
