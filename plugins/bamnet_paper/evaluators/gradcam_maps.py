@@ -4,7 +4,8 @@ A model from the input to the chosen convolutional layer's output and the
 predictions, a gradient of the class score with respect to that output, the
 channel-weighted mean, a ReLU and a rescale to 0-1. The layer may sit inside a
 nested model (a feature extractor composed with a head); the layers after it
-are then applied in order. The backend-specific gradient is in :func:`_gradients`.
+are then applied in order. The gradient is taken on whichever Keras backend runs
+(TensorFlow, JAX or PyTorch) in :func:`_gradients`.
 """
 
 from __future__ import annotations
@@ -47,50 +48,82 @@ def find_layer(model: Any, name: str | None) -> tuple[Any, Any]:
     return found
 
 
-def _forward(model: Any, owner: Any, layer: Any) -> Any:
-    """A function images -> (feature map, predictions) through ``layer`` of ``owner``."""
+def _split(model: Any, owner: Any, layer: Any) -> tuple[Any, Any]:
+    """Two functions: images -> ``layer``'s feature map, and feature map -> predictions.
+
+    :raises ValueError: when a layer after ``layer`` also reads an earlier output
+        (a skip connection around it), so the predictions are no function of it alone.
+    """
     import keras
 
-    inner = keras.Model(owner.inputs, [layer.output, owner.output])
-    if owner is model:
-        return inner
-    after = model.layers[[lay.name for lay in model.layers].index(owner.name) + 1:]
+    to_conv = keras.Model(owner.inputs, layer.output)
+    try:
+        rest = keras.Model(layer.output, owner.output)
+    except ValueError as exc:
+        raise ValueError(f"Grad-CAM layer {layer.name!r}: the layers after it also read "
+                         f"earlier outputs ({exc}); name a later layer") from exc
+    after = [] if owner is model else \
+        model.layers[[lay.name for lay in model.layers].index(owner.name) + 1:]
 
-    def forward(x: Any) -> tuple[Any, Any]:
-        conv, y = inner(x, training=False)
+    def head(conv: Any) -> Any:
+        y = rest(conv, training=False)
         for following in after:
             y = following(y, training=False)
-        return conv, y
+        return y
 
-    return forward
+    def features(x: Any) -> Any:
+        if owner is model:
+            return to_conv(x, training=False)
+        before = model.layers[:[lay.name for lay in model.layers].index(owner.name)]
+        for preceding in before:
+            if type(preceding).__name__ != "InputLayer":
+                x = preceding(x, training=False)
+        return to_conv(x, training=False)
+
+    return features, head
 
 
-def _gradients(forward: Any, images: np.ndarray, class_index: np.ndarray
+def _gradients(features: Any, head: Any, images: np.ndarray, class_index: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray]:
-    """Feature maps and d(score of ``class_index``)/d(feature maps), on the TensorFlow backend."""
+    """Feature maps and d(score of ``class_index``)/d(feature maps), on any Keras backend."""
     import keras
 
-    if keras.backend.backend() != "tensorflow":
-        raise RuntimeError("Grad-CAM here needs KERAS_BACKEND=tensorflow")
-    import tensorflow as tf
+    backend = keras.backend.backend()
+    conv = features(keras.ops.convert_to_tensor(images, dtype="float32"))
+    index = keras.ops.convert_to_tensor(class_index.astype(np.int32)[:, None])
 
-    x = tf.convert_to_tensor(images, dtype=tf.float32)
-    with tf.GradientTape() as tape:
-        conv, preds = forward(x)
-        tape.watch(conv)
-        score = tf.gather(preds, class_index, axis=1, batch_dims=1)
-    grads = tape.gradient(score, conv)
-    return np.asarray(conv, dtype=np.float32), np.asarray(grads, dtype=np.float32)
+    def score(c: Any) -> Any:
+        return keras.ops.sum(keras.ops.take_along_axis(head(c), index, axis=1))
+
+    if backend == "tensorflow":
+        import tensorflow as tf  # the TensorFlow backend is in use, so this is loaded already
+
+        with tf.GradientTape() as tape:
+            tape.watch(conv)
+            total = score(conv)
+        grads = tape.gradient(total, conv)
+    elif backend == "jax":
+        import jax
+
+        grads = jax.grad(score)(conv)
+    elif backend == "torch":
+        conv = conv.detach().requires_grad_(True)
+        score(conv).backward()
+        grads = conv.grad
+    else:
+        raise RuntimeError(f"Grad-CAM has no gradient for the {backend} backend")
+    return keras.ops.convert_to_numpy(conv).astype(np.float32), \
+        keras.ops.convert_to_numpy(grads).astype(np.float32)
 
 
 def gradcam(model: Any, images: np.ndarray, class_index: np.ndarray, layer_name: str | None,
             batch_size: int = 16) -> tuple[np.ndarray, str]:
     """Heatmaps ``(n, h', w')`` in 0-1 at the layer's resolution, and the layer used."""
     owner, layer = find_layer(model, layer_name)
-    forward = _forward(model, owner, layer)
+    features, head = _split(model, owner, layer)
     maps = []
     for start in range(0, len(images), batch_size):
-        conv, grads = _gradients(forward, images[start:start + batch_size],
+        conv, grads = _gradients(features, head, images[start:start + batch_size],
                                  class_index[start:start + batch_size])
         weights = grads.mean(axis=(1, 2), keepdims=True)
         cam = np.maximum((conv * weights).sum(axis=-1), 0.0)
