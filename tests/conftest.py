@@ -22,6 +22,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     monkeypatch.setenv("BAMNET_LOAD_PLUGINS", "")
     monkeypatch.delenv("BAMNET_DEBUG", raising=False)
     monkeypatch.delenv("BAMNET_TRACE_PLUGINS", raising=False)
+    monkeypatch.delenv("TF_CONFIG", raising=False)  # a developer's cluster never joins in
     cache = tmp_path_factory.getbasetemp() / "bamnet-cache"
     monkeypatch.setenv("BAMNET_CACHE_DIR", str(cache))
     # the pseudonym key file (redacted reports, the dicom source) never lands in ~/.config

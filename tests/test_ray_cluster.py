@@ -3,7 +3,8 @@
 The test starts its own head node (token authentication on, as Ray >= 2.59
 does by default) in its own short temp dir and HOME, runs ``bamnet score`` as a
 separate driver process, and stops exactly the processes of that head node
-(found by their temp dir), never any other Ray on the machine.
+(found by their temp dir, as bamnet's watchdog finds a session's), never any
+other Ray on the machine.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import numpy as np
 import pytest
 from onnx_fixtures import write_tiny_model
 
+from bamnet_core.score.ray_processes import session_processes
+
 pytest.importorskip("ray")
 RAY = Path(sys.executable).with_name("ray")
 BAMNET = [sys.executable, "-c", "from bamnet_core.cli import main; main()"]
@@ -34,51 +37,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def parents() -> dict[int, int]:
-    """PID -> parent PID of every process."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            found[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    return found
-
-
-def processes_under(marker: str) -> set[int]:
-    """PIDs whose command line mentions ``marker`` (the head node's temp dir), and their
-    descendants (Ray's agents rename themselves, e.g. ``ray::DashboardAgent``)."""
-    pids = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if marker in cmdline:
-            pids.add(int(entry.name))
-    tree = parents()
-    grew = True
-    while grew:
-        children = {pid for pid, parent in tree.items() if parent in pids} - pids
-        grew = bool(children)
-        pids |= children
-    return pids
-
-
 def stop_head(temp_dir: str) -> None:
     """SIGTERM, then SIGKILL, each process of this head node (by PID)."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pid in processes_under(temp_dir):
+        for pid in session_processes(temp_dir):
             try:
                 os.kill(pid, sig)
             except ProcessLookupError:
                 pass
         deadline = time.monotonic() + 10
-        while processes_under(temp_dir) and time.monotonic() < deadline:
+        while session_processes(temp_dir) and time.monotonic() < deadline:
             time.sleep(0.2)
 
 

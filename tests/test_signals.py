@@ -165,7 +165,8 @@ def test_a_run_onto_a_really_full_disk(tmp_path, cli):
         result = cli("run", str(config), "-o", str(mount / "runs"))
         assert result.exit_code == 1
         errors = [x for x in result.stderr.splitlines() if x.startswith("Error:")]
-        assert len(errors) == 1 and "no space left on device while writing" in errors[0]
+        # the free-space check before best.keras, or the write itself, names it
+        assert len(errors) == 1 and "no space left on device" in errors[0]
         run = next((mount / "runs").iterdir())
         assert f"continue with: bamnet resume {run}" in result.stderr
         meta = json.loads((run / layout.META).read_text())

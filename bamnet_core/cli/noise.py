@@ -10,10 +10,12 @@ duration of that import only. ``BAMNET_DEBUG=1`` keeps everything.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
 import sys
+from collections.abc import Iterator
 
 from .errors import DEBUG_ENV, debug_enabled
 
@@ -24,9 +26,6 @@ def quiet_process() -> None:
     """Set the CLI process's log levels (TensorFlow C++, OpenCV) and the bamnet log handler."""
     if not debug_enabled():
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        # Ray's C++ retries log one warning a second (e.g. "InvalidAuthToken") to fd 2;
-        # the failure itself becomes one Error: line
-        os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")
         try:
             import cv2
 
@@ -61,3 +60,41 @@ def preload_keras() -> None:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+@contextlib.contextmanager
+def ray_logs_hidden() -> Iterator[None]:
+    """Hide Ray's own log lines for the block; bamnet's lines still reach stderr.
+
+    Ray's C++ core writes to file descriptor 2 (join retries such as
+    "InvalidAuthToken", the actor-restart warning, a lost raylet's last lines),
+    and its driver prints errors pushed from the cluster to ``sys.stdout``. Every
+    Ray failure becomes one ``Error:`` line instead, and Ray keeps its own logs in
+    its session folder. So for the block fd 2 points at /dev/null, ``sys.stderr``
+    writes to the real stderr through a duplicate, and ``sys.stdout`` to
+    /dev/null (a Ray run prints its rows to a file, never to stdout).
+    ``BAMNET_DEBUG=1`` keeps everything.
+    """
+    if debug_enabled():
+        yield
+        return
+    try:
+        saved = os.dup(2)
+    except OSError:  # no fd 2 (embedded interpreters)
+        yield
+        return
+    sys.stderr.flush()
+    sys.stdout.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    real = open(saved, "w", encoding=sys.stderr.encoding, errors="replace",  # noqa: SIM115
+                closefd=False)
+    with open(os.devnull, "w") as sink:
+        os.dup2(devnull, 2)
+        try:
+            with contextlib.redirect_stderr(real), contextlib.redirect_stdout(sink):
+                yield
+        finally:
+            real.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(devnull)

@@ -107,6 +107,9 @@ def render_run(result: RunResult, *, json_: bool, until: str | None = None) -> N
     """
     from ..report import read_run, report_settings, verdict_of
 
+    if result.worker is not None:
+        render_worker(result, json_=json_)
+        return
     record = read_run(result.run_dir) if until is None and result.metrics.get("splits") \
         else None
     verdict = verdict_of(record) if record is not None else None
@@ -133,3 +136,14 @@ def render_run(result: RunResult, *, json_: bool, until: str | None = None) -> N
         if key in result.files:
             console.print(f"{label}: {result.files[key]}", highlight=False, soft_wrap=True)
     console.print(f"Run folder: {result.run_dir}", highlight=False, soft_wrap=True)
+
+
+def render_worker(result: RunResult, *, json_: bool) -> None:
+    """Print what a worker other than the chief did: its share of training, no folder."""
+    if json_:
+        print_json({"run_dir": None, "worker": result.worker, "files": {}, "verdict": None,
+                    "metrics": {}, "warnings": []})
+        return
+    out().print(f"{result.worker[0].upper()}{result.worker[1:]} finished its share of "
+                "training. The chief (worker 0) writes the run folder, model and report.",
+                highlight=False, soft_wrap=True)

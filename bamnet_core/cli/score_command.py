@@ -6,6 +6,8 @@ row with its error); 1 an error stopped the run; 2 a usage error.
 
 from __future__ import annotations
 
+import functools
+import os
 import shlex
 import sys
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ import typer
 
 from ..errors import BamnetError, Interrupted
 from ..imaging.limits import DEFAULT_MAX_BYTES
+from .errors import render_error
 from .output import JsonOption, err, notice, print_json, warn
 from .progress_display import RichProgress
 
@@ -96,15 +99,17 @@ def _score(model: Path, paths: list[str], output: Path | None, engine: str,
 
     if engine == "ray":
         from ..score.ray_engine import RayOptions, score_with_ray
+        from .noise import ray_logs_hidden
         from .ray_auth import use_local_token
 
         said = use_local_token(address)
         if said:
             notice(said)
-        options = RayOptions(address=address, workers=workers or 1,
-                             gpus_per_worker=gpus_per_worker, provider=provider)
         assert output is not None
-        with RichProgress(enabled=not json_) as bar:
+        with ray_logs_hidden(), RichProgress(enabled=not json_) as bar:
+            options = RayOptions(address=address, workers=workers or 1,
+                                 gpus_per_worker=gpus_per_worker, provider=provider,
+                                 on_raylet_lost=functools.partial(_raylet_lost, bar))
             return score_with_ray(model, paths, output=output, options=options,
                                   threshold=threshold, resume=resume, batch_size=batch_size,
                                   max_bytes=max_bytes, uids=uids, progress=bar)
@@ -114,6 +119,15 @@ def _score(model: Path, paths: list[str], output: Path | None, engine: str,
             scorer, iter_image_paths(paths), output=output, stream=sys.stdout,
             fmt="jsonl" if json_ else "csv", resume=resume, batch_size=batch_size,
             workers=workers, max_bytes=max_bytes, uids=uids, progress=bar)
+
+
+def _raylet_lost(bar: RichProgress, exc: BamnetError) -> None:
+    """This machine's raylet is gone: Ray ends this process from C++ within seconds, so say
+    so now, in one line, and exit (the shards are whole; the watchdog stops Ray)."""
+    bar.progress.stop()
+    code = render_error(exc)
+    sys.stderr.flush()
+    os._exit(code)
 
 
 @contextmanager

@@ -117,9 +117,10 @@ class TrainSection(Section):
         "auto", description="train the head on cached frozen-backbone features")
     mixed_precision: bool = Field(False, description="float16 (GPU) / bfloat16 (CPU) compute")
     jit_compile: bool = Field(False, description="compile the train step with XLA")
-    distribution: Literal["auto", "none", "mirrored"] = Field(
+    distribution: Literal["auto", "none", "mirrored", "multi-worker"] = Field(
         "auto", description="several devices of one host: mirrored replicas (auto: when "
-        "there are several GPUs)")
+        "there are several GPUs); several hosts: multi-worker (auto: when TF_CONFIG names "
+        "two or more workers)")
     augment: AugmentSection = Field(default_factory=AugmentSection)
     finetune: FinetuneSection = Field(default_factory=FinetuneSection)
 

@@ -32,12 +32,17 @@ if TYPE_CHECKING:
 
 @dataclass
 class RunResult:
-    """What a finished (or stopped) run produced."""
+    """What a finished (or stopped) run produced.
+
+    :param worker: set on a worker other than the chief of a multi-worker run
+        (``"worker 1 of 2 (host:port)"``): its ``run_dir`` was scratch, now removed.
+    """
 
     run_dir: Path
     metrics: dict[str, Any]
     warnings: list[str]
     files: dict[str, str] = field(default_factory=dict)
+    worker: str | None = None
 
 
 @dataclass

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from .._util.diskspace import disk_full_error, is_disk_full
 from ..config.resolved import Config
-from ..errors import Interrupted, RunError
+from ..errors import DiskFullError, Interrupted, RunError
 from ..runs import layout
 from ..runs.folder import utc_now
 from .audit_stage import AuditStage
@@ -81,6 +81,8 @@ def drive(ctx: RunContext, *, until: str | None = None) -> RunResult:
         ctx.meta.update(status="interrupted", error=None)
         raise interrupted(ctx) from exc
     except BaseException as exc:
+        if isinstance(exc, DiskFullError):  # a free-space check refused a write before it began
+            exc.hint = f"free space on that disk, then continue with: bamnet resume {ctx.run.path}"
         if is_disk_full(exc):
             full = disk_full_error(exc, ctx.run.path, f"bamnet resume {ctx.run.path}")
             ctx.meta.update(status="failed", error=full.message)

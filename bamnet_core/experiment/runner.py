@@ -4,11 +4,14 @@
 (:mod:`.preflight`), creates the run folder and drives the stages
 (:mod:`.pipeline`); :func:`resume_experiment` continues a run folder, keeping
 what earlier attempts finished. Each stage's output lands in the run folder as
-soon as it exists, atomically.
+soon as it exists, atomically. A run trained by several processes
+(``TF_CONFIG``) keeps one folder, the chief's (:mod:`.workers`).
 """
 
 from __future__ import annotations
 
+import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from .._util.progress import ProgressCallback, ProgressEvent, silent
@@ -22,6 +25,7 @@ from .context import RunContext, RunResult
 from .data_stage import DataPlan
 from .pipeline import RERUNNABLE, STAGES, check_start, check_until, drive
 from .preflight import preflight
+from .workers import check_resumable, start, worker_until
 
 __all__ = ["STAGES", "RunResult", "resume_experiment", "run_experiment"]
 
@@ -39,7 +43,9 @@ def run_experiment(
 
     :param config: a validated config (see :func:`bamnet_core.config.load_config`).
     :param host: loaded plugins; the run refuses to start if any is broken.
-    :param output_dir: the run folder is created inside it.
+    :param output_dir: the run folder is created inside it (by the chief alone when
+        ``TF_CONFIG`` makes the run multi-worker: every other worker trains in a
+        scratch folder, removed when it ends, and returns a result with ``worker`` set).
     :param progress: receives progress events; the library never prints.
     :param until: stop after this stage (see :data:`~.pipeline.STOPPABLE`);
         ``bamnet resume`` continues.
@@ -52,7 +58,18 @@ def run_experiment(
     check_until(config, until)
     if plan is None:
         plan = preflight(config)
-    run = rf.RunFolder.create(output_dir, config.run.name)
+    cluster = getattr(start(config), "cluster", None)
+    if cluster is not None and not cluster.chief:
+        with tempfile.TemporaryDirectory(prefix=f"bamnet-worker{cluster.rank}-") as scratch:
+            result = _start(rf.RunFolder.create(scratch, config.run.name), config, host,
+                            progress, worker_until(until), plan)
+        return replace(result, worker=cluster.describe())
+    return _start(rf.RunFolder.create(output_dir, config.run.name), config, host, progress,
+                  until, plan)
+
+
+def _start(run: rf.RunFolder, config: Config, host: PluginHost, progress: ProgressCallback,
+           until: str | None, plan: DataPlan) -> RunResult:
     with run.lock():
         meta = rf.base_meta(seed=config.run.seed, plugin_pins=host.pins(),
                             config_origin=config.origin)
@@ -101,6 +118,7 @@ def _resume_locked(run: rf.RunFolder, host: PluginHost, progress: ProgressCallba
                             f"a late stage (bamnet resume {run.path} --from "
                             f"{'|'.join(RERUNNABLE)})")
     config = load_config(str(run.file(layout.CONFIG)), host.registry)
+    check_resumable(config)
     meta.setdefault("resumed_at", []).append(rf.utc_now())
     meta.update(status="running", error=None, stopped_after=None)
     ctx = RunContext(config, host.registry, run, meta, progress, resume=True, start=start)

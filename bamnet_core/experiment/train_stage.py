@@ -29,6 +29,7 @@ class TrainStage(Stage):
 
     def run(self, ctx: RunContext) -> dict[str, Any] | None:
         """Train (continuing from the checkpoint on resume) and save the model."""
+        from ..train.checkpoint import check_room_for_model
         from ..train.engine import history_csv, train_model
         from ..train.setup import describe_device, seed_everything
 
@@ -41,7 +42,10 @@ class TrainStage(Stage):
                              run_dir=ctx.run.path, resume=ctx.resume, progress=ctx.progress)
         ctx.meta["training"] = result.info
         ctx.run.write_text(layout.HISTORY, history_csv(result.history))
+        check_room_for_model(ctx.run.path, result.model, layout.MODEL)
         with atomic.atomic_path(ctx.run.file(layout.MODEL)) as tmp:
             result.model.save(tmp)
-        ctx.model = result.model
+        # A model made under the multi-worker strategy predicts only together with the
+        # other workers, and they stop after training: later stages load model.keras.
+        ctx.model = result.model if result.info.get("workers", 1) == 1 else None
         return {"epochs": len(result.history)}

@@ -33,7 +33,7 @@ from ..score.metadata import ModelInfo, set_metadata
 from .gates import GateLimits, GateResult, fp32_gate
 from .parity import check_parity
 from .variants import BATCH, VariantJob, make_variant, mark_fastest, measure
-from .workdir import export_workdir, publish, release_memory
+from .workdir import export_workdir, publish, release_memory, write_model
 
 DEFAULT_OPSET = 17
 
@@ -215,7 +215,7 @@ def export_onnx(run_dir: str | Path, *, output: str | Path | None = None,
     gates: dict[str, GateResult] = {}
     with export_workdir() as work:
         staged = {"fp32": (work / layout.ONNX, output)}
-        staged["fp32"][0].write_bytes(proto.SerializeToString())
+        write_model(staged["fp32"][0], proto)
         step("parity gate: fp32 onnxruntime vs Keras")
         fp32 = Scorer(staged["fp32"][0], provider="cpu")
         parity = check_parity(keras_probs, fp32, paths, tolerance=limits.fp32_tolerance,

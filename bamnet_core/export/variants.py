@@ -26,7 +26,7 @@ from .quantize import (
     images_per_second,
     quantize_int8,
 )
-from .workdir import release_memory
+from .workdir import release_memory, write_model
 
 BATCH = 8  # images per inference: a large model's activations stay small
 
@@ -125,7 +125,7 @@ def _try(job: VariantJob, name: str, work_path: Path, recipe: Int8Recipe | None,
     else:
         variant = convert_fp16(job.proto)
     set_metadata(variant, replace(job.info, precision=name).to_props(**props))
-    work_path.write_bytes(variant.SerializeToString())
+    write_model(work_path, variant)
     del variant
     # reduced precision is held to fp32 by its gate, not to Keras within 1e-4
     release_memory()  # what calibration or conversion left behind

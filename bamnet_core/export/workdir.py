@@ -18,9 +18,11 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from .._util import atomic
 from .._util.cachedir import cache_dir
+from .._util.diskspace import check_free_space
 
 PREFIX = "export-"
 
@@ -76,8 +78,19 @@ def release_memory() -> None:
         pass
 
 
+def write_model(path: Path, proto: Any) -> None:
+    """Write an ONNX ``proto`` to ``path`` in the work folder, its exact size checked first."""
+    check_free_space(path.parent, proto.ByteSize(), f"the ONNX model {path.name}")
+    path.write_bytes(proto.SerializeToString())
+
+
 def publish(source: Path, target: Path) -> None:
-    """Copy a checked file from the work folder to its final name, atomically."""
+    """Copy a checked file from the work folder to its final name, atomically.
+
+    The target's disk is checked for the file's size first, so a full disk is one
+    error naming the target, before a partial copy.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
+    check_free_space(target.parent, source.stat().st_size, str(target))
     with atomic.atomic_path(target) as tmp:
         shutil.copyfile(source, tmp)

@@ -17,7 +17,7 @@ import math
 import secrets
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from .output import (
 )
 from .ray_actors import ScoringActor, decode_batch
 from .ray_errors import RayUnavailableError, check_reachable, is_ray_failure, join_error, run_error
+from .ray_local import OnLost, guard_local_ray
 from .resume import DecisionRule, OutputError
 from .rows import csv_columns, record_from_columns
 from .scorer import Scorer
@@ -55,6 +56,9 @@ class RayOptions:
     :param cpus_per_worker: CPUs each actor reserves.
     :param local_cpus: CPUs a local instance may use (default: all).
     :param threads: onnxruntime threads per actor (default: onnxruntime's choice).
+    :param on_raylet_lost: for a local Ray only: called from a watching thread with a
+        :class:`.ray_local.RayletLostError` when this machine's raylet exits mid-run.
+        Ray ends the process from C++ seconds later, so it should report and exit.
     """
 
     address: str | None = None
@@ -64,6 +68,7 @@ class RayOptions:
     cpus_per_worker: float = 1.0
     local_cpus: int | None = None
     threads: int | None = None
+    on_raylet_lost: OnLost | None = None
 
 
 def discover(paths: Iterable[str | Path]) -> Iterator[Item]:
@@ -87,31 +92,54 @@ def ray_session(options: RayOptions) -> Iterator[Any]:
         raise RayUnavailableError("--engine ray needs Ray", hint="pip install 'bamnet[distributed]'"
                                   ) from None
     owned = not ray.is_initialized()
-    if owned:
-        if options.address:
-            check_reachable(options.address)
-        try:
-            with quieted("ray", "ray.data"):
-                # no --address: a Ray of our own, never a cluster that RAY_ADDRESS or a stale
-                # /tmp/ray/ray_current_cluster happens to name (as the docs promise)
-                ray.init(address=options.address or "local", num_cpus=None if options.address
-                         else options.local_cpus, include_dashboard=False,
-                         logging_level=logging.ERROR, log_to_driver=False)
-        except Exception as exc:  # ConnectionError, RuntimeError, AuthenticationError, ...
-            raise join_error(options.address, exc) from None
+    with ExitStack() as stack:
+        if owned:
+            _init(ray, options)
+            # a Ray of our own: watched, stopped on leaving, and its processes stopped by a
+            # watchdog if this process dies first; a joined cluster only disconnected
+            stack.enter_context(guard_local_ray(ray, options.on_raylet_lost)
+                                if not options.address else
+                                _disconnecting(ray))
+        stack.enter_context(_quiet_data(ray))
+        with quieted("ray", "ray.data"):
+            yield ray
+
+
+def _init(ray: Any, options: RayOptions) -> None:
+    if options.address:
+        check_reachable(options.address)
+    try:
+        with quieted("ray", "ray.data"):
+            # no --address: a Ray of our own, never a cluster that RAY_ADDRESS or a stale
+            # /tmp/ray/ray_current_cluster happens to name (as the docs promise)
+            ray.init(address=options.address or "local", num_cpus=None if options.address
+                     else options.local_cpus, include_dashboard=False,
+                     logging_level=logging.ERROR, log_to_driver=False)
+    except Exception as exc:  # ConnectionError, RuntimeError, AuthenticationError, ...
+        raise join_error(options.address, exc) from None
+
+
+@contextmanager
+def _disconnecting(ray: Any) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+@contextmanager
+def _quiet_data(ray: Any) -> Iterator[None]:
+    """Ray Data's progress bars and statistics off for the run, then as they were."""
     context = ray.data.DataContext.get_current()
     saved = (context.enable_progress_bars, context.enable_operator_progress_bars,
              context.enable_auto_log_stats)
     context.enable_progress_bars = context.enable_operator_progress_bars = False
     context.enable_auto_log_stats = False
     try:
-        with quieted("ray", "ray.data"):
-            yield ray
+        yield
     finally:
         (context.enable_progress_bars, context.enable_operator_progress_bars,
          context.enable_auto_log_stats) = saved
-        if owned:
-            ray.shutdown()
 
 
 def _prepare(output: Path, rule: DecisionRule, resume: bool) -> set[str]:

@@ -11,7 +11,7 @@ import numpy as np
 
 from .._util import atomic
 from .._util.progress import ProgressCallback, ProgressEvent
-from .checkpoint import TrainState, save_state
+from .checkpoint import TrainState, check_room_for_model, save_state
 
 
 def progress_forwarder(progress: ProgressCallback, epochs: int, steps: int,
@@ -117,6 +117,7 @@ def epoch_recorder(*, run_dir: Path, state: TrainState, trained: Any, full: Any,
             value = logs.get(monitor)
             if value is not None and better(monitor, value, state.best):
                 state.best, state.best_epoch, state.wait = value, row["epoch"], 0
+                check_room_for_model(Path(run_dir), full, best_file)
                 with atomic.atomic_path(Path(run_dir) / best_file) as tmp:
                     full.save(tmp)
             else:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .._util import atomic
+from .._util.diskspace import check_free_space
 from ..config.schema import TrainSection
 from ..errors import RunError
 from ..runs.layout import (
@@ -57,10 +58,34 @@ class TrainState:
     phase_done: bool = False
 
 
+def saved_model_bytes(model: Any) -> int:
+    """About how many bytes ``model.save`` writes: float32 weights, and two optimizer slots
+    per weight (Adam's moments), plus 1 MB of config and archive overhead."""
+    try:
+        params = int(model.count_params())
+    except (ValueError, AttributeError):  # not built yet: nothing to estimate
+        params = 0
+    return params * 4 * 3 + 1_000_000
+
+
+def check_room_for_model(folder: Path, model: Any, what: str) -> None:
+    """Refuse to start writing ``model`` to ``folder`` when its disk cannot hold it.
+
+    The old file is kept until the new one is renamed over it, so the new file
+    needs its whole size free.
+    """
+    check_free_space(folder, saved_model_bytes(model), what)
+
+
 def save_state(run_dir: Path, model: Any, state: TrainState) -> None:
-    """Save ``model`` (with optimizer) and ``state`` atomically; prune older model files."""
+    """Save ``model`` (with optimizer) and ``state`` atomically; prune older model files.
+
+    Free space is checked first (:func:`check_room_for_model`), so a full disk is
+    one error naming the checkpoint folder, and the last good checkpoint stays.
+    """
     folder = Path(run_dir) / FOLDER
     name = checkpoint_model(state.phase, state.phase_epochs)
+    check_room_for_model(folder, model, f"the checkpoint {name}")
     with atomic.atomic_path(folder / name) as tmp:
         model.save(tmp)
     state.model_file = name
