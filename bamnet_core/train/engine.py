@@ -136,8 +136,10 @@ class _Job:
 
 
 def _compile(job: _Job, model: Any, optimizer: OptimizerSection) -> None:
+    # JAX without jax.jit runs op by op, several times slower: XLA is how JAX trains.
+    jit = True if import_keras().backend.backend() == "jax" else job.train.jit_compile
     model.compile(optimizer=build_optimizer(optimizer), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"], jit_compile=job.train.jit_compile)
+                  metrics=["accuracy"], jit_compile=jit)
 
 
 def _fit(job: _Job, trained: Any, full: Any, state: TrainState, data: tuple[np.ndarray, ...],
