@@ -72,7 +72,7 @@ def peak_tflops(name: str) -> float | None:
 
 
 def forward_flops(model: object) -> float:
-    """FLOPs of one forward pass of one image: 2 x multiply-adds of convolutions and dense layers."""
+    """FLOPs of one forward pass of one image: 2 x multiply-adds of convolutions and dense."""
     total = 0.0
     for layer in model._flatten_layers(include_self=False):  # nested models too
         kind = type(layer).__name__
@@ -144,7 +144,6 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="also print the rows as JSON")
     args = parser.parse_args()
     import keras
-
     from gan_speed import measure as gan_measure
 
     device, gpu = accelerator()

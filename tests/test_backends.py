@@ -8,8 +8,8 @@ process. The ONNX model must then agree with what the run's own backend
 predicted for the validation images (``predictions.csv``), which checks the
 conversion across backends, not just within TensorFlow.
 
-The default suite runs the quickstart with fewer epochs (the GAN 30, the
-classifier 3) to keep it short; the full-length quickstart with its accuracy
+The default suite runs the quickstart with half the patients and fewer epochs
+(the GAN 20, the classifier 2) to keep it short; the full-length quickstart with its accuracy
 band is ``-m slow``. PyTorch is large, so its tests carry the ``torch``
 marker and run with ``nox -s torch``.
 """
@@ -27,8 +27,9 @@ import pytest
 from bamnet_testing import python
 
 HERE = Path(__file__).parent
-SHORT = ["--set", "generator.epochs=30", "--set", "generator.sample_every=10",
-         "--set", "generator.checkpoint_every=10", "--set", "train.epochs=3"]
+SHORT = ["--set", "generator.epochs=20", "--set", "generator.sample_every=10",
+         "--set", "generator.checkpoint_every=10", "--set", "train.epochs=2",
+         "--set", "data.patients_per_class=60", "--set", "data.positive_patients=40"]
 
 
 def _quickstart(backend: str, tmp_path: Path, *extra: str) -> tuple[Path, str]:
@@ -119,4 +120,4 @@ def test_export_without_tensorflow_is_skipped_with_the_command_that_exports_late
     assert export["skipped"] == "TensorFlow is not installed"
     assert f"bamnet export {run} --onnx" in done.stderr
     assert np.isfinite(json.loads((run / "metrics.json").read_text())
-                       ["splits"]["val"]["accuracy"])
+                       ["splits"]["val"]["classification"]["accuracy"])
