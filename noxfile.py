@@ -29,6 +29,17 @@ def slow(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON, default=False)
+def torch(session: nox.Session) -> None:
+    """Run the PyTorch backend's tests (pytest -m torch) with bamnet[torch] installed.
+
+    PyTorch from the package index is several GB with its CUDA libraries, so it is kept out
+    of the default test install (``PIP_FIND_LINKS`` pointing at a CPU wheel saves the download).
+    """
+    session.install("-e", ".[test,torch]")
+    session.run("pytest", "-m", "torch", "-p", "no:randomly", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
 def lint(session: nox.Session) -> None:
     """Lint with ruff and check the import contracts (the layers) with import-linter."""
     session.install("-e", ".", "ruff", "import-linter")

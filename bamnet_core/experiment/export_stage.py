@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .._util.progress import ProgressCallback
+from .._util.progress import ProgressCallback, ProgressEvent
 from ..config.resolved import Config
 from ..runs import layout
 from .context import RunContext
@@ -13,12 +13,23 @@ from .stages import Stage
 
 
 def export_run(config: Config, run_dir: Path, progress: ProgressCallback) -> dict[str, str]:
-    """Export the run's ``model.keras`` as ``[export]`` says; return the files written."""
-    from ..export.onnx_export import export_onnx
+    """Export the run's ``model.keras`` as ``[export]`` says; return the files written.
+
+    On a backend other than TensorFlow the conversion runs in a TensorFlow child
+    process (:mod:`bamnet_core.export.tensorflow_process`).
+    """
+    from ..train.backend import import_keras
 
     options = config.export
-    result = export_onnx(run_dir, opset=options.opset, int8=options.int8, fp16=options.fp16,
-                         calibration_images=options.calibration_images, progress=progress)
+    chosen = {"opset": options.opset, "int8": options.int8, "fp16": options.fp16,
+              "calibration_images": options.calibration_images}
+    if import_keras().backend.backend() != "tensorflow":
+        from ..export.tensorflow_process import export_in_tensorflow
+
+        return export_in_tensorflow(run_dir, chosen, progress)
+    from ..export.onnx_export import export_onnx
+
+    result = export_onnx(run_dir, progress=progress, **chosen)
     return {"model": str(result.model_path), **{f"model_{name}": str(path) for name, path
                                                  in result.variants.items()}}
 
@@ -49,7 +60,18 @@ class ExportStage(Stage):
         return True
 
     def run(self, ctx: RunContext) -> dict[str, Any] | None:
-        """Export, gated by the parity check."""
+        """Export, gated by the parity check; on a machine without TensorFlow (a run on
+        JAX or PyTorch), skipped with a notice naming the command that exports later."""
+        from ..export.tensorflow_process import tensorflow_installed
+        from ..train.backend import import_keras
+
+        if import_keras().backend.backend() != "tensorflow" and not tensorflow_installed():
+            later = f"bamnet export {ctx.run.path} --onnx"
+            ctx.progress(ProgressEvent("notice", 0, None,
+                                       "ONNX export skipped: it converts through TensorFlow, "
+                                       f"which is not installed here; `{later}` exports "
+                                       "where it is"))
+            return {"skipped": "TensorFlow is not installed", "export_later": later}
         files = export_run(ctx.config, ctx.run.path, ctx.progress)
         ctx.files.update(files)
         ctx.meta["export"] = files

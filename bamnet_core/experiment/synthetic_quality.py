@@ -29,13 +29,24 @@ def assessors(config: Config) -> dict[str, Any]:
             if isinstance(ev, SyntheticAssessor)}
 
 
-def _called_with(layer: Any) -> Any:
-    """The tensor(s) ``layer`` was called on in its enclosing model's graph.
+def _stage_to(current: Any, layer: Any) -> Any:
+    """A model from ``current``'s inputs to the tensor(s) ``layer`` was called on there.
 
     ``layer.input`` is not it for a nested model: that is the nested model's own input.
+    A layer may have been called in other graphs since (a sub-model built from an
+    intermediate tensor, as Grad-CAM does, calls it again), so the newest call
+    connected to ``current``'s inputs is taken.
     """
-    tensors = layer._inbound_nodes[-1].input_tensors
-    return tensors[0] if len(tensors) == 1 else tensors
+    import keras
+
+    inputs = current.inputs[0] if len(current.inputs) == 1 else current.inputs
+    for node in reversed(layer._inbound_nodes):
+        tensors = node.input_tensors
+        try:
+            return keras.Model(inputs, tensors[0] if len(tensors) == 1 else tensors)
+        except ValueError:  # a call in another graph
+            continue
+    raise ValueError(f"layer {layer.name!r} is not called in model {current.name!r}")
 
 
 def penultimate_embedding(model: Any) -> tuple[Callable[[np.ndarray], np.ndarray], str]:
@@ -49,8 +60,7 @@ def penultimate_embedding(model: Any) -> tuple[Callable[[np.ndarray], np.ndarray
     stages, path, current = [], [model.name], model
     while True:
         last = current.layers[-1]
-        inputs = current.inputs[0] if len(current.inputs) == 1 else current.inputs
-        stages.append(keras.Model(inputs, _called_with(last)))
+        stages.append(_stage_to(current, last))
         if not isinstance(last, keras.Model):
             path.append(f"input of {last.name}")
             break

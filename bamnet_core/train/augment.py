@@ -1,17 +1,22 @@
-"""Training-split augmentation from ``[train.augment]``, built from Keras random layers.
+"""Training-split augmentation from ``[train.augment]``, on the host, the same on every backend.
 
-Augmentation runs in the tf.data pipeline on preprocessed batches. Images
-are first mapped back to the [0, 1] range their :class:`PreprocessSpec` came
-from, so "black" fill and brightness mean the same thing for ``unit`` and
-``vgg16`` scaling, then mapped forward again. Layers are seeded per epoch
-(``seed``, ``epoch``), so a resumed run sees the augmentations an
-uninterrupted one would have.
+Each batch is augmented in the input pipeline with OpenCV and NumPy, before
+it reaches the model, so augmentation needs no TensorFlow and costs the
+accelerator nothing. Images are first mapped back to the [0, 1] range their
+:class:`PreprocessSpec` came from, so "black" fill and brightness mean the
+same thing for ``unit`` and ``vgg16`` scaling, then mapped forward again.
+
+Every random number of a batch comes from a generator seeded by (``seed``,
+epoch, step), so a batch is the same whichever worker thread builds it, and a
+resumed run sees the augmentations an uninterrupted one would have.
+
+Per image: one affine warp (rotation by up to ``rotation`` degrees either way,
+scale by a factor in ``1 ± zoom``, shift by up to ``shift`` of the size in
+each direction; bilinear, black outside the image), then a brightness offset
+in ``± brightness`` added in [0, 1] units and clipped to [0, 1].
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
@@ -29,37 +34,39 @@ def epoch_seed(seed: int, epoch: int, salt: int = 0) -> int:
     return int(np.random.SeedSequence([seed, epoch, salt]).generate_state(1)[0] % (2**31 - 1))
 
 
-def build_augmenter(augment: AugmentSection, spec: PreprocessSpec,
-                    seed: int) -> Callable[[Any], Any] | None:
-    """A function augmenting one batch of preprocessed images, or None when all is off.
+def batch_rng(seed: int, epoch: int, step: int) -> np.random.Generator:
+    """The random generator of one training batch's augmentation."""
+    return np.random.default_rng([seed, epoch, 2, step])
 
-    :param augment: the resolved ``[train.augment]`` table.
-    :param spec: how the images were preprocessed.
-    :param seed: seed of the random layers (use :func:`epoch_seed`).
+
+def _warp(image: np.ndarray, angle: float, scale: float, dx: float, dy: float) -> np.ndarray:
+    import cv2
+
+    h, w = image.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, scale)
+    matrix[0, 2] += dx * w
+    matrix[1, 2] += dy * h
+    out = cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+    return out.reshape(image.shape)
+
+
+def augment_batch(batch: np.ndarray, augment: AugmentSection, spec: PreprocessSpec,
+                  rng: np.random.Generator) -> np.ndarray:
+    """``batch`` (preprocessed, channels last) augmented as ``[train.augment]`` says.
+
+    Always draws the same numbers from ``rng`` whatever is switched on, so
+    turning one augmentation on does not change the others' draws.
     """
-    import keras
-
-    layers: list[Any] = []
-    fill = {"fill_mode": "constant", "fill_value": 0.0}
-    if augment.rotation > 0:
-        layers.append(keras.layers.RandomRotation(augment.rotation / 360.0, seed=seed,
-                                                  name="augment_rotation", **fill))
-    if augment.shift > 0:
-        layers.append(keras.layers.RandomTranslation(augment.shift, augment.shift,
-                                                     seed=seed + 1, name="augment_shift", **fill))
-    if augment.zoom > 0:
-        layers.append(keras.layers.RandomZoom(augment.zoom, seed=seed + 2,
-                                              name="augment_zoom", **fill))
+    n = len(batch)
+    angles = rng.uniform(-1.0, 1.0, n) * augment.rotation
+    scales = 1.0 + rng.uniform(-1.0, 1.0, n) * augment.zoom
+    shifts = rng.uniform(-1.0, 1.0, (n, 2)) * augment.shift
+    deltas = rng.uniform(-1.0, 1.0, n) * augment.brightness
+    x = np.asarray(spec.to_unit(np.asarray(batch, dtype=np.float32)), dtype=np.float32)
+    if augment.rotation > 0 or augment.zoom > 0 or augment.shift > 0:
+        x = np.stack([_warp(image, float(a), float(s), float(d[0]), float(d[1]))
+                      for image, a, s, d in zip(x, angles, scales, shifts, strict=True)])
     if augment.brightness > 0:
-        layers.append(keras.layers.RandomBrightness(augment.brightness, value_range=(0.0, 1.0),
-                                                    seed=seed + 3, name="augment_brightness"))
-    if not layers:
-        return None
-
-    def apply(batch: Any) -> Any:
-        x = spec.to_unit(batch)
-        for layer in layers:
-            x = layer(x, training=True)
-        return spec.from_unit(x)
-
-    return apply
+        x = np.clip(x + deltas[:, None, None, None].astype(np.float32), 0.0, 1.0)
+    return np.asarray(spec.from_unit(x), dtype=np.float32)

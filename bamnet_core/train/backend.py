@@ -10,8 +10,17 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import Any
+
+import numpy as np
 
 
 def import_keras() -> ModuleType:
     """Return the ``keras`` module (its backend, TensorFlow by default, comes with it)."""
     return importlib.import_module("keras")
+
+
+def to_numpy(value: Any) -> np.ndarray:
+    """A backend tensor (TensorFlow, JAX or a PyTorch tensor that may carry gradients) as a
+    float32 NumPy array."""
+    return np.asarray(import_keras().ops.convert_to_numpy(value), dtype=np.float32)

@@ -1,26 +1,36 @@
-"""The tf.data input pipeline for training.
+"""The training input pipeline: a ``keras.utils.PyDataset``, the same on every Keras backend.
 
 Images arrive as arrays decoded by :mod:`bamnet_core.data.loading` (a thread pool,
 all cores): at 224x224x3 float32 an image is 0.6 MB, so the paper's 2,000
 images take 1.2 GB of RAM, which fits the machines we target; decoding once up
 front also makes every epoch after the first pay nothing for JPEG decoding.
-Batches are gathered from the arrays by index (``tf.numpy_function``, so the
-arrays never become graph constants), augmented, and prefetched.
+A batch is gathered from the arrays by index and augmented on the host
+(:mod:`bamnet_core.train.augment`); with augmentation on, worker threads build
+the next batches while the model trains on this one (OpenCV releases the GIL).
+Nothing here needs TensorFlow, so training runs on JAX and PyTorch too.
 
-The order of each epoch is a permutation seeded by (``seed``, epoch), and the
-dataset spans the epochs still to run, so a resumed run sees exactly the
-batches an uninterrupted one would have.
+The order of each epoch is a permutation seeded by (``seed``, epoch), and a
+batch's augmentation is seeded by (``seed``, epoch, step), so a batch is the
+same whichever worker builds it, and a resumed run sees exactly the batches an
+uninterrupted one would have. The dataset counts epochs itself (Keras calls
+``on_epoch_end`` after every epoch, once its workers have stopped), starting
+from the first epoch still to run.
 """
 
 from __future__ import annotations
 
+import functools
+import os
 from typing import Any
 
 import numpy as np
 
 from ..config.schema import AugmentSection
 from ..imaging.preprocess import PreprocessSpec
-from .augment import build_augmenter, epoch_seed
+from .augment import augment_batch, augment_enabled, batch_rng, epoch_seed
+
+#: Most worker threads that build batches ahead of the model (augmentation on).
+MAX_WORKERS = 4
 
 
 def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
@@ -33,40 +43,74 @@ def steps_per_epoch(n: int, batch_size: int) -> int:
     return max(1, -(-n // batch_size))
 
 
-def train_dataset(x: np.ndarray, y: np.ndarray, *, batch_size: int, seed: int, start_epoch: int,
-                  end_epoch: int, augment: AugmentSection | None,
-                  spec: PreprocessSpec | None, full_batches: bool = False) -> Any:
-    """Batches for epochs ``start_epoch`` .. ``end_epoch - 1``, back to back.
+def epoch_indices(n: int, batch_size: int, seed: int, epoch: int,
+                  full_batches: bool = False) -> np.ndarray:
+    """The example indices of ``epoch`` in batch order.
+
+    :param full_batches: fill a short last batch with the epoch's first examples,
+        so every batch splits evenly over several devices (a short batch would not).
+    """
+    order = epoch_order(n, seed, epoch)
+    if full_batches and len(order) % batch_size:
+        order = np.concatenate([order, np.resize(order, batch_size - len(order) % batch_size)])
+    return order
+
+
+@functools.cache
+def _batches_class() -> type:
+    """The PyDataset subclass (built on first use: importing Keras is slow)."""
+    import keras
+
+    class TrainBatches(keras.utils.PyDataset):
+        """One epoch of training batches at a time; see the module docstring."""
+
+        def __init__(self, x: np.ndarray, y: np.ndarray, *, batch_size: int, seed: int,
+                     start_epoch: int, augment: AugmentSection | None,
+                     spec: PreprocessSpec | None, full_batches: bool, workers: int) -> None:
+            super().__init__(workers=workers, use_multiprocessing=False,
+                             max_queue_size=2 * workers)
+            self.x, self.y = x, y
+            self.batch_size, self.seed = batch_size, seed
+            self.augment = augment if augment is not None and spec is not None \
+                and augment_enabled(augment) else None
+            self.spec, self.full_batches = spec, full_batches
+            self.epoch = start_epoch
+            self.order = epoch_indices(len(x), batch_size, seed, start_epoch, full_batches)
+
+        def __len__(self) -> int:
+            return steps_per_epoch(len(self.order), self.batch_size)
+
+        def __getitem__(self, step: int) -> tuple[np.ndarray, np.ndarray]:
+            idx = self.order[step * self.batch_size:(step + 1) * self.batch_size]
+            images = self.x[idx]
+            if self.augment is not None:
+                images = augment_batch(images, self.augment, self.spec,
+                                       batch_rng(self.seed, self.epoch, step))
+            return images, self.y[idx]
+
+        def on_epoch_end(self) -> None:
+            self.epoch += 1
+            self.order = epoch_indices(len(self.x), self.batch_size, self.seed, self.epoch,
+                                       self.full_batches)
+
+    return TrainBatches
+
+
+def train_batches(x: np.ndarray, y: np.ndarray, *, batch_size: int, seed: int,
+                  start_epoch: int, augment: AugmentSection | None,
+                  spec: PreprocessSpec | None, full_batches: bool = False,
+                  workers: int | None = None) -> Any:
+    """The training batches, as a ``keras.utils.PyDataset`` starting at ``start_epoch``.
 
     :param augment: ``[train.augment]``, or None for no augmentation (cached features).
     :param spec: the preprocessing of ``x``; needed only when augmenting.
-    :param full_batches: fill an epoch's short last batch with the epoch's first examples,
-        so every batch splits evenly over several devices (a short batch would not).
+    :param full_batches: every batch full (see :func:`epoch_indices`); for several devices.
+    :param workers: threads building batches ahead; default one per core (up to
+        :data:`MAX_WORKERS`) with augmentation on, else none (gathering is cheap).
     """
-    import tensorflow as tf
-
-    def gather(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return x[idx], y[idx]
-
-    def batches(epoch: int) -> Any:
-        order = epoch_order(len(x), seed, epoch)
-        if full_batches and len(order) % batch_size:
-            short = batch_size - len(order) % batch_size
-            order = np.concatenate([order, np.resize(order, short)])
-        ds = tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
-        ds = ds.map(lambda idx: tf.numpy_function(gather, [idx], [tf.float32, tf.int64]),
-                    num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        ds = ds.map(lambda a, b: (tf.ensure_shape(a, (None, *x.shape[1:])),
-                                  tf.ensure_shape(b, (None,))))
-        augmenter = build_augmenter(augment, spec, epoch_seed(seed, epoch, 2)) \
-            if augment is not None and spec is not None else None
-        if augmenter is not None:
-            # Sequential: seeded random layers keep state, so parallel calls would race.
-            ds = ds.map(lambda a, b: (augmenter(a), b))
-        return ds
-
-    epochs = [batches(e) for e in range(start_epoch, end_epoch)]
-    ds = epochs[0]
-    for more in epochs[1:]:
-        ds = ds.concatenate(more)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    augmenting = augment is not None and spec is not None and augment_enabled(augment)
+    if workers is None:
+        workers = min(MAX_WORKERS, os.cpu_count() or 1) if augmenting else 1
+    return _batches_class()(x, y.astype(np.int64), batch_size=batch_size, seed=seed,
+                            start_epoch=start_epoch, augment=augment, spec=spec,
+                            full_batches=full_batches, workers=max(1, workers))

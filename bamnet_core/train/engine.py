@@ -33,7 +33,7 @@ from .augment import augment_enabled
 from .backend import import_keras
 from .callbacks import epoch_recorder, epoch_reseeder, progress_forwarder
 from .checkpoint import TrainState
-from .dataset import steps_per_epoch, train_dataset
+from .dataset import train_batches
 from .distribution import placement
 from .feature_cache import cached_features
 from .setup import (
@@ -136,8 +136,10 @@ class _Job:
 
 
 def _compile(job: _Job, model: Any, optimizer: OptimizerSection) -> None:
+    # JAX without jax.jit runs op by op, several times slower: XLA is how JAX trains.
+    jit = True if import_keras().backend.backend() == "jax" else job.train.jit_compile
     model.compile(optimizer=build_optimizer(optimizer), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"], jit_compile=job.train.jit_compile)
+                  metrics=["accuracy"], jit_compile=jit)
 
 
 def _fit(job: _Job, trained: Any, full: Any, state: TrainState, data: tuple[np.ndarray, ...],
@@ -146,12 +148,12 @@ def _fit(job: _Job, trained: Any, full: Any, state: TrainState, data: tuple[np.n
     train = job.train
     batch, start = train.batch_size, state.phase_epochs
     offset = len(state.history) - start
-    steps = steps_per_epoch(len(x), batch)
-    ds = train_dataset(x, y, batch_size=batch, seed=job.seed, start_epoch=start, end_epoch=end,
+    ds = train_batches(x, y, batch_size=batch, seed=job.seed, start_epoch=start,
                        augment=augment, spec=job.spec, full_batches=job.replicas > 1)
+    steps = len(ds)
     weights = class_weights(y, job.num_classes) if train.class_weight == "balanced" else None
     trained.fit(ds, validation_data=(xv, yv), validation_batch_size=batch, epochs=end,
-                shuffle=False, initial_epoch=start, steps_per_epoch=steps,
+                shuffle=False, initial_epoch=start,
                 class_weight=weights, verbose=0,
                 callbacks=[epoch_reseeder(job.seed, offset),
                            progress_forwarder(job.progress, end, steps, offset),

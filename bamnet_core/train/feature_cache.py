@@ -21,6 +21,7 @@ from .._util import atomic
 from .._util.cachedir import cache_dir, fingerprint
 from .._util.progress import ProgressCallback, ProgressEvent, silent
 from ..imaging.preprocess import PreprocessSpec
+from .backend import to_numpy
 
 FORMAT_VERSION = 1
 
@@ -74,7 +75,7 @@ def cached_features(extractor: Any, x: np.ndarray, *, spec: PreprocessSpec,
     progress(ProgressEvent(stage, 0, len(missing), f"{stage} ({len(found)} cached)"))
     for start in range(0, len(missing), batch_size):
         chunk = missing[start:start + batch_size]
-        out = np.asarray(extractor(x[chunk], training=False), dtype=np.float32)
+        out = to_numpy(extractor(x[chunk], training=False))
         for i, feats in zip(chunk, out, strict=True):
             buf = io.BytesIO()
             np.save(buf, feats, allow_pickle=False)

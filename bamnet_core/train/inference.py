@@ -22,6 +22,7 @@ import numpy as np
 
 from .._util.progress import ProgressCallback, silent
 from ..imaging.preprocess import PreprocessSpec
+from .backend import to_numpy
 from .feature_cache import cached_features
 
 BATCH = 64
@@ -34,7 +35,7 @@ def _batched(fn: Any, x: np.ndarray) -> np.ndarray:
         # every call that gives it the bare array, which is what it takes
         warnings.filterwarnings("ignore", message="The structure of `inputs` doesn't match",
                                 category=UserWarning)
-        return np.concatenate([np.asarray(fn(x[i:i + BATCH], training=False), dtype=np.float32)
+        return np.concatenate([to_numpy(fn(x[i:i + BATCH], training=False))
                                for i in range(0, len(x), BATCH)])
 
 
@@ -145,4 +146,4 @@ def _batched_pair(fn: Any, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         warnings.filterwarnings("ignore", message="The structure of `inputs` doesn't match",
                                 category=UserWarning)
         first, second = fn(x, training=False)
-    return np.asarray(first, dtype=np.float32), np.asarray(second, dtype=np.float32)
+    return to_numpy(first), to_numpy(second)

@@ -39,7 +39,15 @@ def describe_device() -> dict[str, Any]:
         import jax
 
         devices = jax.devices()
+        info["jax"] = jax.__version__
         info["device"] = devices[0].platform.upper() if devices else "CPU"
+    elif backend == "torch":
+        import torch
+
+        info["torch"] = torch.__version__
+        if torch.cuda.is_available():
+            info["device"] = "GPU"
+            info["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
     return info
 
 

@@ -4,7 +4,8 @@ A model from the input to the chosen convolutional layer's output and the
 predictions, a gradient of the class score with respect to that output, the
 channel-weighted mean, a ReLU and a rescale to 0-1. The layer may sit inside a
 nested model (a feature extractor composed with a head); the layers after it
-are then applied in order. The backend-specific gradient is in :func:`_gradients`.
+are then applied in order. The gradient is taken on whichever Keras backend runs
+(TensorFlow, JAX or PyTorch) in :func:`_gradients`.
 """
 
 from __future__ import annotations
@@ -98,30 +99,55 @@ def _split(model: Any, owner: Any, layer: Any) -> tuple[Any, Any] | None:
 
 def _gradients(forward: Any, images: np.ndarray, class_index: np.ndarray,
                split: tuple[Any, Any] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Feature maps and d(score of ``class_index``)/d(feature maps), on the TensorFlow backend.
+    """Feature maps and d(score of ``class_index``)/d(feature maps).
 
-    With ``split`` (:func:`_split`), the tape covers only the layers after the feature map.
+    With ``split`` (:func:`_split`), only the layers after the feature map are
+    differentiated, on any Keras backend (TensorFlow's tape, ``jax.grad`` or
+    PyTorch's ``backward``). Without it (layers after the map that are no chain),
+    the whole forward pass runs under TensorFlow's tape; other backends refuse.
     """
     import keras
 
-    if keras.backend.backend() != "tensorflow":
-        raise RuntimeError("Grad-CAM here needs KERAS_BACKEND=tensorflow")
-    import tensorflow as tf
+    backend = keras.backend.backend()
+    if split is None:
+        if backend != "tensorflow":
+            raise RuntimeError(f"Grad-CAM on the {backend} backend needs the layers after the "
+                               "feature map to form a chain: name a later layer")
+        import tensorflow as tf
 
-    x = tf.convert_to_tensor(images, dtype=tf.float32)
-    if split is not None:
-        prefix, tail = split
-        conv = tf.convert_to_tensor(prefix(x, training=False))
-    with tf.GradientTape() as tape:
-        if split is None:
+        x = tf.convert_to_tensor(images, dtype=tf.float32)
+        with tf.GradientTape() as tape:
             conv, preds = forward(x)
             tape.watch(conv)
-        else:
+            score = tf.gather(preds, class_index, axis=1, batch_dims=1)
+        grads = tape.gradient(score, conv)
+        return np.asarray(conv, dtype=np.float32), np.asarray(grads, dtype=np.float32)
+    prefix, tail = split
+    conv = prefix(keras.ops.convert_to_tensor(images, dtype="float32"), training=False)
+    index = keras.ops.convert_to_tensor(class_index.astype(np.int32)[:, None])
+
+    def score(c: Any) -> Any:
+        return keras.ops.sum(keras.ops.take_along_axis(tail(c), index, axis=1))
+
+    if backend == "tensorflow":
+        import tensorflow as tf  # the TensorFlow backend is in use, so this is loaded already
+
+        with tf.GradientTape() as tape:
             tape.watch(conv)
-            preds = tail(conv)
-        score = tf.gather(preds, class_index, axis=1, batch_dims=1)
-    grads = tape.gradient(score, conv)
-    return np.asarray(conv, dtype=np.float32), np.asarray(grads, dtype=np.float32)
+            total = score(conv)
+        grads = tape.gradient(total, conv)
+    elif backend == "jax":
+        import jax
+
+        grads = jax.grad(score)(conv)
+    elif backend == "torch":
+        conv = conv.detach().requires_grad_(True)
+        score(conv).backward()
+        grads = conv.grad
+    else:
+        raise RuntimeError(f"Grad-CAM has no gradient for the {backend} backend")
+    return keras.ops.convert_to_numpy(conv).astype(np.float32), \
+        keras.ops.convert_to_numpy(grads).astype(np.float32)
 
 
 def gradcam(model: Any, images: np.ndarray, class_index: np.ndarray, layer_name: str | None,

@@ -107,8 +107,11 @@ def classes() -> tuple[type, type]:
 
         def train_step(self, *args: Any) -> Any:
             """One discriminator update, then one generator update."""
-            if keras.backend.backend() == "jax":
+            backend = keras.backend.backend()
+            if backend == "jax":
                 return steps.jax_train_step(self, *args)
+            if backend == "torch":
+                return steps.torch_train_step(self, args[0])
             return steps.tensorflow_train_step(self, args[0])
 
     return OptimizerPair, DCGAN

@@ -1,7 +1,8 @@
 """The backend-specific part of the GAN step: how gradients are taken and applied.
 
 Everything else (networks, losses, augmentation) is ``keras.ops``. TensorFlow
-takes gradients with a tape and updates variables in place; JAX is stateless:
+takes gradients with a tape and updates variables in place; PyTorch takes them
+with ``backward()`` into each variable's ``.grad``; JAX is stateless:
 ``train_step(state, data)`` gets every variable's value and returns new ones.
 """
 
@@ -39,6 +40,34 @@ def tensorflow_train_step(gan: Any, data: Any) -> dict[str, Any]:
     gan.g_optimizer.apply(tape.gradient(g_loss, g_vars), g_vars)
     gan.d_loss_tracker.update_state(d_loss)
     gan.g_loss_tracker.update_state(g_loss)
+    return _logs(gan)
+
+
+def torch_train_step(gan: Any, data: Any) -> dict[str, Any]:
+    """The step on PyTorch: ``backward()`` per network, variables updated in place."""
+    import torch
+    from keras import ops
+
+    batch = _batch(data)
+    real = gan.prepare(batch["real"], batch)
+
+    def update(loss: Any, network: Any, optimizer: Any) -> None:
+        gan.zero_grad()
+        loss.backward()
+        variables = network.trainable_variables
+        with torch.no_grad():
+            optimizer.apply([v.value.grad for v in variables], variables)
+
+    fake = gan.prepare(gan.generator(batch["z_d"], training=True), batch)
+    logits = gan.discriminator(ops.concatenate([real, fake.detach()], axis=0), training=True)
+    n = ops.shape(real)[0]
+    d_loss = gan.d_loss(logits[:n], logits[n:])
+    update(d_loss, gan.discriminator, gan.d_optimizer)
+    fake = gan.prepare(gan.generator(batch["z_g"], training=True), batch)
+    g_loss = gan.g_loss(gan.discriminator(fake, training=True))
+    update(g_loss, gan.generator, gan.g_optimizer)
+    gan.d_loss_tracker.update_state(d_loss.detach())
+    gan.g_loss_tracker.update_state(g_loss.detach())
     return _logs(gan)
 
 
