@@ -255,25 +255,32 @@ COVERAGE: dict[str, Run | Allowed] = {
         needs="stopped_run", fixture="resumed_run",
         files=("{run}/metrics.json", "{run}/report.html"),
         why="the run folder is the fast suite's quickstart, stopped after training"),
-    'TF_CONFIG=\'{"cluster": {"worker": ["host1:12345", "host2:12345"]}, "task": {"type": '
-    '"worker", "index": 0}}\'':
-        Allowed("a variable for a several-host setup that bamnet does not support yet (as the "
-                "text says); the check parses its value",
-                check="python -c 'import json, sys; print(json.loads(sys.argv[1])[\"task\"])' "
-                      "'{\"cluster\": {\"worker\": [\"host1:12345\", \"host2:12345\"]}, "
-                      "\"task\": {\"type\": \"worker\", \"index\": 0}}'",
-                expect=r"'index': 0"),
-    "KERAS_BACKEND=jax bamnet run paper-config-fixed --data manifest.csv "
+    "pip install 'bamnet[jax]'":
+        Allowed("installs JAX from PyPI (network); the test environment has the extra"),
+    "KERAS_BACKEND=jax bamnet run quickstart":
+        Allowed("tests/test_backends.py runs the quickstart on JAX (shortened) in a process that "
+                "cannot import TensorFlow, and in full with -m slow; the check resolves it",
+                check="bamnet presets show quickstart --resolved", expect=r'name = "dcgan"'),
+    "KERAS_BACKEND=torch bamnet run paper-config-fixed --data manifest.csv "
     "--set backbone.weights=none":
-        Allowed("needs JAX, which the test environment lacks (tests/test_gan_jax.py trains on "
-                "JAX where it is installed); the check resolves and validates the config",
+        Allowed("needs PyTorch (nox -s torch runs the quickstart on it); the check resolves and "
+                "validates the config",
                 check="bamnet presets show paper-config-fixed --resolved "
                       "--set backbone.weights=none",
                 expect=r'weights = "none"'),
-    "KERAS_BACKEND=tensorflow python -c \"import keras; keras.models.load_model("
-    "'runs/.../model.keras')\"": Run(
-        "", subs={"runs/...": "{run}"}, needs="resumed_run",
-        files=("{run}/model.keras",)),
+    # docs/multi-worker.md
+    **{f'export TF_CONFIG=\'{{"cluster": {{"worker": ["host1:12345", "host2:12345"]}}, "task": '
+       f'{{"type": "worker", "index": {i}}}}}\'':
+       Allowed("names two machines; tests/test_multi_worker.py runs two workers with TF_CONFIG "
+               "on one machine; the check parses the value",
+               check="python -c 'import json, sys; print(json.loads(sys.argv[1])[\"task\"])' "
+                     "'{\"cluster\": {\"worker\": [\"host1:12345\", \"host2:12345\"]}, "
+                     f"\"task\": {{\"type\": \"worker\", \"index\": {i}}}}}'",
+               expect=f"'index': {i}")
+       for i in (0, 1)},
+    "bamnet run my-config.toml -o runs":
+        Allowed("one worker of a two-machine run (TF_CONFIG set): tests/test_multi_worker.py "
+                "runs two such workers on one machine"),
 }
 
 
