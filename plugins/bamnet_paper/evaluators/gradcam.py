@@ -7,8 +7,8 @@ counted from the model's layers; never fewer than :data:`LEAST_MISCLASSIFIED`;
 0 turns the budget off), since each map costs a pass of the full model (VGG16
 at 224x224: 31 GFLOP, about 6 images/s on 2 cores, so 4 maps; a small CNN 16).
 Past the limit, the most confidently wrong ones (farthest from the threshold).
-The result says how many were misclassified and how many are shown. The maps are computed in batches,
-one gradient pass per batch.
+The result says how many were misclassified and how many are shown. The maps
+are computed in batches, one gradient pass per batch.
 
 The layer is the one the backbone names (``NamesGradCamLayer``: ``block5_conv3``
 for VGG16, the last block's activation for ``small-cnn``), else the model's last
