@@ -107,3 +107,44 @@ def test_gradcam_with_the_tape_on_the_tail_only_gives_the_same_maps(backbone):
                        tail_only=False)
     assert layer == made.gradcam_layer and tail.shape == whole.shape and tail.max() > 0
     np.testing.assert_allclose(tail, whole, atol=1e-5)
+
+
+def _conv_model(size: int, filters: int):
+    import keras
+
+    inp = keras.Input((size, size, 3))
+    x = keras.layers.Conv2D(filters, 3, padding="same")(inp)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inp, keras.layers.Dense(2)(x))
+
+
+def test_forward_flops_counts_convolutions_and_dense_layers():
+    from bamnet_core.contract import forward_flops
+
+    # 2 x (32*32 positions x 3*3*3 weights x 8 filters) + 2 x (8 x 2)
+    assert forward_flops(_conv_model(32, 8)) == 2 * 32 * 32 * 27 * 8 + 2 * 8 * 2
+
+
+def test_a_costly_model_gets_fewer_occluded_images_and_maps_within_the_budget():
+    """The count follows the model's cost, not the machine: a cheap model keeps the caps, a
+    costly one gets what the budget allows, never less than the floor; 0 turns it off."""
+    from bamnet_paper.evaluators import GradCamEvaluator
+    from bamnet_paper.evaluators.gradcam import LEAST_MISCLASSIFIED
+    from bamnet_paper.evaluators.occlusion import LEAST_IMAGES
+
+    cheap, costly = _conv_model(16, 4), _conv_model(512, 512)  # ~0.007 and ~7.25 GFLOP
+    occlusion = OcclusionEvaluator(max_images=64, budget_gflop=100)
+    assert occlusion.limit(cheap) == 64
+    assert occlusion.limit(costly) == LEAST_IMAGES  # 100 // 7.25 = 13, below the floor
+    assert OcclusionEvaluator(max_images=64, budget_gflop=300).limit(costly) == 41
+    assert OcclusionEvaluator(max_images=64, budget_gflop=0).limit(costly) == 64
+    assert OcclusionEvaluator(max_images=0, budget_gflop=100).limit(costly) == 0  # 0 = all
+    assert OcclusionEvaluator(max_images=8, budget_gflop=1).limit(costly) == 8
+    gradcam = GradCamEvaluator(max_misclassified=16, budget_gflop=30)
+    assert gradcam.limit(cheap) == 16
+    assert gradcam.limit(costly) == LEAST_MISCLASSIFIED  # 30 // 7.25 = 4
+    assert GradCamEvaluator(max_misclassified=16, budget_gflop=80).limit(costly) == 11
+    with pytest.raises(ValueError, match="budget_gflop"):
+        OcclusionEvaluator(budget_gflop=float("nan"))
+    with pytest.raises(ValueError, match="budget_gflop"):
+        GradCamEvaluator(budget_gflop=-1)

@@ -22,7 +22,8 @@ built-ins). Names not listed in ``__all__`` are internal and may change.
   :data:`IMAGE_SUFFIXES`, :func:`is_dicom`, :func:`read_dicom_identity` (the
   identifying and descriptive tags of a DICOM header, in memory only),
   :func:`pseudonym` (keyed pseudonyms for identifiers), :class:`DatasetDownload`, :func:`cache_dir`,
-  :func:`fingerprint`, :func:`atomic_path`; the patient bootstrap:
+  :func:`fingerprint`, :func:`atomic_path`; :func:`forward_flops` and :func:`images_within`
+  (a model's cost per image, to size extra passes); the patient bootstrap:
   :func:`patient_resamples`, :func:`percentile_interval`, :func:`bootstrap_metrics`, and
   its one-matrix form for speed: :func:`patient_weights`, :func:`bootstrap_weighted`;
   :class:`ProgressEvent`, :data:`ProgressCallback` and :func:`silent` (the default
@@ -65,6 +66,7 @@ from .evaluation import (
 )
 from .hookspecs import Register, hookimpl
 from .kinds import KINDS, ComponentKind
+from .model_cost import forward_flops, images_within
 from .protocols import (
     AssessesSynthetic,
     Backbone,
@@ -83,6 +85,8 @@ from .resampling import bootstrap_weighted, patient_weights
 from .sample import Sample, iter_samples
 
 __all__ = [
+    "forward_flops",
+    "images_within",
     "CAPABILITIES",
     "AssessesSynthetic",
     "IMAGE_SUFFIXES",

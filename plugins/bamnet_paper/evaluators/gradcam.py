@@ -1,11 +1,14 @@
 """``gradcam``: Grad-CAM overlays of the split's misclassified images and N correct ones.
 
 Every misclassified image is shown up to ``max_misclassified`` (default
-:data:`MAX_MISCLASSIFIED`; 0 for all); past that, the most confidently wrong
-ones (farthest from the threshold), since each map costs a pass of the full
-model (VGG16 at 224x224: about 6 images/s on 2 cores). The result says how many
-were misclassified and how many are shown. The maps are computed in batches,
-one gradient pass per batch.
+:data:`MAX_MISCLASSIFIED`; 0 for all), and fewer for a costly model: as many
+as ``budget_gflop`` of forward passes allow (default :data:`BUDGET_GFLOP`,
+counted from the model's layers; never fewer than :data:`LEAST_MISCLASSIFIED`;
+0 turns the budget off), since each map costs a pass of the full model (VGG16
+at 224x224: 31 GFLOP, about 6 images/s on 2 cores, so 4 maps; a small CNN 16).
+Past the limit, the most confidently wrong ones (farthest from the threshold).
+The result says how many were misclassified and how many are shown. The maps
+are computed in batches, one gradient pass per batch.
 
 The layer is the one the backbone names (``NamesGradCamLayer``: ``block5_conv3``
 for VGG16, the last block's activation for ``small-cnn``), else the model's last
@@ -20,9 +23,11 @@ from typing import Any
 
 import numpy as np
 
-from bamnet_core.contract import EvaluationContext, atomic_path, decide_indices
+from bamnet_core.contract import EvaluationContext, atomic_path, decide_indices, images_within
 
 MAX_MISCLASSIFIED = 16
+BUDGET_GFLOP = 150.0
+LEAST_MISCLASSIFIED = 4
 
 
 def pick_rows(wrong: np.ndarray, count: int, seed: int, *, confidence: np.ndarray | None = None,
@@ -41,13 +46,26 @@ class GradCamEvaluator:
     """Heatmaps of where the model looked, written as PNG overlays.
 
     :param max_misclassified: misclassified images shown per split, at most (0: all).
+    :param budget_gflop: forward-pass GFLOP per split that bound the count for a costly
+        model (0: no budget).
     """
 
-    def __init__(self, *, max_misclassified: int = MAX_MISCLASSIFIED) -> None:
+    def __init__(self, *, max_misclassified: int = MAX_MISCLASSIFIED,
+                 budget_gflop: float = BUDGET_GFLOP) -> None:
         if max_misclassified < 0:
             raise ValueError(f"max_misclassified must be 0 (all) or more, not "
                              f"{max_misclassified}")
+        if not budget_gflop >= 0:  # NaN too
+            raise ValueError(f"budget_gflop must be 0 (no budget) or more, not {budget_gflop}")
         self.max_misclassified = max_misclassified
+        self.budget_gflop = budget_gflop
+
+    def limit(self, model: object) -> int:
+        """Misclassified images shown per split for ``model`` (0: all)."""
+        if not self.budget_gflop or not self.max_misclassified:
+            return self.max_misclassified
+        return images_within(model, self.budget_gflop, most=self.max_misclassified,
+                             least=min(LEAST_MISCLASSIFIED, self.max_misclassified))
 
     def evaluate_context(self, context: EvaluationContext) -> dict[str, Any]:
         """One entry per picture: file, true and predicted class, positive probability."""
@@ -63,7 +81,7 @@ class GradCamEvaluator:
         wrong = pred != split.y_true
         rows = pick_rows(wrong, int(context.settings["gradcam_images"]), context.seed,
                          confidence=np.abs(split.y_prob[:, pos] - context.threshold),
-                         max_wrong=self.max_misclassified)
+                         max_wrong=self.limit(context.model))
         maps, layer = gradcam(context.model, split.images[rows], pred[rows],
                               context.gradcam_layer)
         folder = Path(context.figures_dir) / f"gradcam-{split.name}"

@@ -9,8 +9,12 @@ Masking means a second pass of the full model over every occluded image: the
 features of the split's own pass cannot be reused for pixels no one has seen.
 For a large model (VGG16 at 224x224 runs at about 6 images/s on 2 cores) that
 pass dominated the evaluate stage, so at most ``max_images`` images per split
-are occluded (default :data:`MAX_IMAGES`; 0 for every image), drawn with the
-run's seed within each class in proportion to its size. Both AUCs, the drop and
+are occluded (default :data:`MAX_IMAGES`; 0 for every image), and fewer for a
+costly model: as many as ``budget_gflop`` of forward passes allow (default
+:data:`BUDGET_GFLOP`, counted from the model's layers, so the same on every
+machine; 0 turns the budget off), but never fewer than :data:`LEAST_IMAGES`.
+A small CNN occludes 64 images, VGG16 at 224x224 (31 GFLOP an image) 16. They
+are drawn with the run's seed within each class in proportion to its size. Both AUCs, the drop and
 its patient-bootstrap interval are computed on those same images; ``images``
 says how many of how many.
 """
@@ -21,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from bamnet_core.contract import EvaluationContext, bootstrap_weighted
+from bamnet_core.contract import EvaluationContext, bootstrap_weighted, images_within
 
 from . import fast_metrics
 
@@ -29,6 +33,8 @@ ROWS = (0.20, 0.85)
 COLS = (0.15, 0.85)
 STILL_SEPARATES = 0.70  # ROC AUC with the lungs hidden at or above this is a warning
 MAX_IMAGES = 64
+BUDGET_GFLOP = 500.0
+LEAST_IMAGES = 16
 
 
 def mask_lung_fields(images: np.ndarray) -> np.ndarray:
@@ -70,19 +76,32 @@ class OcclusionEvaluator:
     """ROC AUC and accuracy before and after masking the lung fields.
 
     :param max_images: images occluded per split, at most (0: every image).
+    :param budget_gflop: forward-pass GFLOP per split that bound the count for a costly
+        model (0: no budget).
     """
 
-    def __init__(self, *, max_images: int = MAX_IMAGES) -> None:
+    def __init__(self, *, max_images: int = MAX_IMAGES,
+                 budget_gflop: float = BUDGET_GFLOP) -> None:
         if max_images < 0:
             raise ValueError(f"max_images must be 0 (every image) or more, not {max_images}")
+        if not budget_gflop >= 0:  # NaN too
+            raise ValueError(f"budget_gflop must be 0 (no budget) or more, not {budget_gflop}")
         self.max_images = max_images
+        self.budget_gflop = budget_gflop
+
+    def limit(self, model: object | None) -> int:
+        """Images to occlude per split for ``model`` (0: every image)."""
+        if model is None or not self.budget_gflop or not self.max_images:
+            return self.max_images
+        return images_within(model, self.budget_gflop, most=self.max_images,
+                             least=min(LEAST_IMAGES, self.max_images))
 
     def evaluate_context(self, context: EvaluationContext) -> dict[str, Any]:
         """``auc_full`` vs ``auc_masked``; ``still_separates`` when the masked AUC stays high."""
         split, pos = context.split, context.positive_index
         if split.images is None or not len(split.images):
             return {"note": "no images to occlude"}
-        rows = stratified_rows(split.y_true, self.max_images, context.seed)
+        rows = stratified_rows(split.y_true, self.limit(context.model), context.seed)
         t, full = split.y_true[rows] == pos, split.y_prob[rows, pos]
         masked = np.asarray(context.predict(mask_lung_fields(split.images[rows])), dtype=float)
         auc_full, auc_masked = _auc(t, full), _auc(t, masked[:, pos])
