@@ -33,7 +33,7 @@ from .augment import augment_enabled
 from .backend import import_keras
 from .callbacks import epoch_recorder, epoch_reseeder, progress_forwarder
 from .checkpoint import TrainState
-from .dataset import train_batches
+from .dataset import Batches, keras_batches, tf_batches
 from .distribution import placement
 from .feature_cache import cached_features
 from .setup import (
@@ -148,12 +148,16 @@ def _fit(job: _Job, trained: Any, full: Any, state: TrainState, data: tuple[np.n
     train = job.train
     batch, start = train.batch_size, state.phase_epochs
     offset = len(state.history) - start
-    ds = train_batches(x, y, batch_size=batch, seed=job.seed, start_epoch=start,
-                       augment=augment, spec=job.spec, full_batches=job.replicas > 1)
-    steps = len(ds)
+    batches = Batches(x, y, batch_size=batch, seed=job.seed, augment=augment, spec=job.spec,
+                      full_batches=job.replicas > 1)
+    steps = batches.steps
+    if import_keras().backend.backend() == "tensorflow":
+        ds, per_epoch = tf_batches(batches, start_epoch=start, end_epoch=end), steps
+    else:
+        ds, per_epoch = keras_batches(batches, start_epoch=start), None
     weights = class_weights(y, job.num_classes) if train.class_weight == "balanced" else None
     trained.fit(ds, validation_data=(xv, yv), validation_batch_size=batch, epochs=end,
-                shuffle=False, initial_epoch=start,
+                shuffle=False, initial_epoch=start, steps_per_epoch=per_epoch,
                 class_weight=weights, verbose=0,
                 callbacks=[epoch_reseeder(job.seed, offset),
                            progress_forwarder(job.progress, end, steps, offset),
