@@ -10,7 +10,7 @@ that ships no TensorFlow included), in a few minutes, and prints one table:
   default): training images/s;
 - the DCGAN's steps/s at 64 and 128 px (``benchmarks/gan_speed.py``);
 - the TFLOP/s VGG16 training achieved (3x the forward FLOPs, counted from the
-  layers), against the accelerator's dense bf16/fp16 peak where it is known.
+  layers by ``bamnet_core.contract.forward_flops``), against the accelerator's dense bf16/fp16 peak where it is known.
 
 On a CPU the same script runs with small step counts, so that it is known to
 work before a GPU is lent. Not a test.
@@ -71,24 +71,11 @@ def peak_tflops(name: str) -> float | None:
     return None
 
 
-def forward_flops(model: object) -> float:
-    """FLOPs of one forward pass of one image: 2 x multiply-adds of convolutions and dense."""
-    total = 0.0
-    for layer in model._flatten_layers(include_self=False):  # nested models too
-        kind = type(layer).__name__
-        if kind == "Conv2D":
-            h, w, c_out = layer.output.shape[1:]
-            k_h, k_w = layer.kernel_size
-            total += 2.0 * h * w * k_h * k_w * layer.input.shape[-1] * c_out
-        elif kind == "Dense":
-            total += 2.0 * layer.input.shape[-1] * layer.units
-    return total
-
-
 def vgg16_training(*, batch: int, steps: int, precision: str) -> dict:
     """Images/s and TFLOP/s of training all of VGG16 (weights none) at 224x224."""
     import keras
 
+    from bamnet_core.contract import forward_flops
     from bamnet_paper.backbones.vgg16 import VGG16Backbone
 
     keras.mixed_precision.set_global_policy(precision)
