@@ -10,7 +10,8 @@ that ships no TensorFlow included), in a few minutes, and prints one table:
   default): training images/s;
 - the DCGAN's steps/s at 64 and 128 px (``benchmarks/gan_speed.py``);
 - the TFLOP/s VGG16 training achieved (3x the forward FLOPs, counted from the
-  layers by ``bamnet_core.contract.forward_flops``), against the accelerator's dense bf16/fp16 peak where it is known.
+  layers by ``bamnet_core.contract.forward_flops``), against the accelerator's
+  dense bf16/fp16 peak where it is known.
 
 On a CPU the same script runs with small step counts, so that it is known to
 work before a GPU is lent. Not a test.
