@@ -86,7 +86,8 @@ def test_full_quickstart_reaches_its_accuracy_band(backend: str, tmp_path: Path)
         pytest.importorskip("torch", reason="install bamnet[torch]")
     run, _ = _quickstart(backend, tmp_path)
     metrics = _check_run(run, backend)
-    assert metrics["splits"]["val"]["accuracy"] >= 0.9, metrics["splits"]["val"]
+    val = metrics["splits"]["val"]["classification"]
+    assert val["accuracy"] >= 0.9, val
 
 
 def test_export_without_tensorflow_is_skipped_with_the_command_that_exports_later(
