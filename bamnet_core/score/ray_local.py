@@ -52,7 +52,8 @@ def session_dir(ray: Any) -> Path | None:
     """The session folder of the Ray this driver is connected to (from its raylet socket)."""
     try:
         socket = ray.nodes()[0]["RayletSocketName"]
-    except Exception:  # an old Ray without the field, or a node table not yet filled
+    except (KeyError, IndexError, TypeError, RuntimeError):  # an old Ray without the field,
+        # a node table not yet filled, or no connection: no watchdog, never a wrong one
         return None
     return Path(socket).parent.parent
 
