@@ -57,6 +57,7 @@ from .capabilities import (
 )
 from .decision import decide_indices
 from .download import DatasetDownload
+from .evidence import Counts, Estimate, EvidenceLine, Findings, Headline, HeadlineMetric
 from .evaluation import (
     EvaluationContext,
     SplitPredictions,
@@ -85,6 +86,12 @@ from .resampling import bootstrap_weighted, patient_weights
 from .sample import Sample, iter_samples
 
 __all__ = [
+    "Counts",
+    "Estimate",
+    "EvidenceLine",
+    "Findings",
+    "Headline",
+    "HeadlineMetric",
     "forward_flops",
     "images_within",
     "CAPABILITIES",
