@@ -118,8 +118,8 @@ def quickstart() -> dict:
         return {"status": meta["status"], "wall_s": wall,
                 "train_s": meta["timings_s"].get("train"),
                 "generator_s": meta["timings_s"].get("generator"),
-                "val_accuracy": splits["val"]["classification"]["accuracy"],
-                "test_accuracy": splits["test"]["classification"]["accuracy"],
+                "val_accuracy": splits["val"]["evaluators"]["classification"]["accuracy"],
+                "test_accuracy": splits["test"]["evaluators"]["classification"]["accuracy"],
                 "export": "skipped (no TensorFlow)" if export.get("skipped") else "model.onnx"}
 
 

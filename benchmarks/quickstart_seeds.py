@@ -33,7 +33,7 @@ def run_seed(seed: int, out: Path, extra: list[str]) -> dict:
         return {"seed": seed, "error": proc.stderr.strip().splitlines()[-1:], "seconds": seconds}
     result = json.loads(proc.stdout)
     meta = json.loads((Path(result["run_dir"]) / "meta.json").read_text())
-    val = result["metrics"]["splits"]["val"]["classification"]
+    val = result["metrics"]["splits"]["val"]["evaluators"]["classification"]
     return {"seed": seed, "val_accuracy": val["accuracy"], "val_auc": val.get("roc_auc"),
             "model_epoch": meta["training"].get("model_epoch"),
             "train_seconds": meta["timings_s"].get("train"), "seconds": seconds}

@@ -68,7 +68,6 @@ dense = 8
 
 [evaluate]
 bootstrap = 100
-gradcam_images = 2
 
 [export]
 onnx = false  # export has tests of its own; a run that exports is tested once

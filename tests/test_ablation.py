@@ -33,8 +33,10 @@ def test_the_quickstart_gan_ablation_runs_end_to_end(cli, tmp_path):
     with_m = json.loads((with_dir / "metrics.json").read_text())
     without_m = json.loads((without_dir / "metrics.json").read_text())
     row = metrics[("val", "accuracy")]
-    assert row["with_generator"] == with_m["splits"]["val"]["classification"]["accuracy"]
-    assert row["without_generator"] == without_m["splits"]["val"]["classification"]["accuracy"]
+    assert row["with_generator"] == \
+        with_m["splits"]["val"]["evaluators"]["classification"]["accuracy"]
+    assert row["without_generator"] == \
+        without_m["splits"]["val"]["evaluators"]["classification"]["accuracy"]
     assert "generator" in with_m and "generator" not in without_m
     assert with_m["gan_quality"]["gan-quality"]["synthetic_images"] > 0
     assert without_m["gan_quality"]["gan-quality"] == {

@@ -62,7 +62,8 @@ def _check_run(run: Path, backend: str) -> dict:
     diff = max(abs(scored[row["path"]] - float(row["p_covid"])) for row in rows)
     assert diff < 1e-4, f"ONNX vs {backend} predictions differ by up to {diff}"
     metrics = json.loads((run / "metrics.json").read_text())
-    assert "error" not in metrics["splits"]["test"]["gradcam"], metrics["splits"]["test"]["gradcam"]
+    gradcam = metrics["splits"]["test"]["evaluators"]["gradcam"]
+    assert "error" not in gradcam, gradcam
     return metrics
 
 
@@ -86,7 +87,7 @@ def test_full_quickstart_reaches_its_accuracy_band(backend: str, tmp_path: Path)
         pytest.importorskip("torch", reason="install bamnet[torch]")
     run, _ = _quickstart(backend, tmp_path)
     metrics = _check_run(run, backend)
-    val = metrics["splits"]["val"]["classification"]
+    val = metrics["splits"]["val"]["evaluators"]["classification"]
     assert val["accuracy"] >= 0.9, val
 
 
@@ -121,4 +122,4 @@ def test_export_without_tensorflow_is_skipped_with_the_command_that_exports_late
     assert export["skipped"] == "TensorFlow is not installed"
     assert f"bamnet export {run} --onnx" in done.stderr
     assert np.isfinite(json.loads((run / "metrics.json").read_text())
-                       ["splits"]["val"]["classification"]["accuracy"])
+                       ["splits"]["val"]["evaluators"]["classification"]["accuracy"])

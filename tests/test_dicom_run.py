@@ -49,7 +49,6 @@ dense = 8
 
 [evaluate]
 bootstrap = 50
-gradcam_images = 2
 
 [export]
 onnx = true

@@ -67,7 +67,8 @@ def test_metrics_equal_a_sklearn_recomputation_from_saved_predictions(tiny_run: 
         truth = np.array([r["label"] == "covid" for r in mine])
         p = np.array([float(r["p_covid"]) for r in mine])
         called = p >= metrics["threshold"]
-        got = metrics["splits"][split]["classification"]
+        found = metrics["splits"][split]["evaluators"]
+        got = found["classification"]
         assert got["accuracy"] == pytest.approx(accuracy_score(truth, called))
         assert got["sensitivity"] == pytest.approx(recall_score(truth, called))
         assert got["specificity"] == pytest.approx(recall_score(~truth, ~called))
@@ -75,7 +76,8 @@ def test_metrics_equal_a_sklearn_recomputation_from_saved_predictions(tiny_run: 
         cm = confusion_matrix([r["label"] for r in mine],
                               np.where(called, "covid", "normal"), labels=["normal", "covid"])
         assert got["confusion_matrix"]["rows_true_cols_pred"] == cm.tolist()
-        roc = metrics["splits"][split]["roc"]
+        assert metrics["splits"][split]["headline_from"] == "classification"
+        roc = found["roc"]
         assert roc["roc_auc"] == pytest.approx(roc_auc_score(truth, p))
         assert roc["operating_point"]["chosen_on"] == "val"
 
@@ -96,9 +98,9 @@ def test_intervals_resample_patients_not_images():
                    for i, pid in enumerate(ids)]
         context = EvaluationContext(
             split=SplitPredictions("test", y_true, probs, samples), class_names=["normal", "covid"],
-            positive="covid", threshold=0.5, settings={"bootstrap": 400}, seed=1,
+            positive="covid", threshold=0.5, bootstrap=400, seed=1,
             figures_dir=Path("."), predict=lambda x: x)
-        result = ClassificationEvaluator().evaluate_context(context)
+        result = ClassificationEvaluator().evaluate_context(context).results
         assert result["accuracy"] == pytest.approx(0.5)
         interval = result["intervals"]["accuracy"]
         return interval["low"], interval["high"]
@@ -111,7 +113,7 @@ def test_intervals_resample_patients_not_images():
 
 
 def test_shortcut_probes_ran_on_several_sources(tiny_run: Path):
-    test = json.loads((tiny_run / "metrics.json").read_text())["splits"]["test"]
+    test = json.loads((tiny_run / "metrics.json").read_text())["splits"]["test"]["evaluators"]
     assert set(test["per-source"]["sources"]) == {"hospital-a", "hospital-b"}
     assert 0.0 <= test["occlusion"]["auc_masked"] <= 1.0
     probe = test["source-probe"]
@@ -142,9 +144,9 @@ def test_gradcam_shows_every_misclassified_image(tmp_path: Path, backbone: dict)
     context = EvaluationContext(
         split=SplitPredictions("test", y_true, probs, samples, images),
         class_names=["normal", "covid"], positive="covid", threshold=0.5,
-        settings={"gradcam_images": 2}, seed=0, figures_dir=tmp_path,
+        seed=0, figures_dir=tmp_path,
         predict=lambda x: x, model=model, gradcam_layer=made.gradcam_layer)
-    result = GradCamEvaluator().evaluate_context(context)
+    result = GradCamEvaluator(correct_images=2).evaluate_context(context)
     wrong = int(((probs[:, 1] >= 0.5).astype(int) != y_true).sum())
     assert result["layer"] == made.gradcam_layer
     assert result["misclassified"] == wrong == result["shown_misclassified"]

@@ -35,14 +35,14 @@ def _context(tmp_path: Path, n: int, seen: list[int]) -> EvaluationContext:
                for i in range(n)]
     return EvaluationContext(split=SplitPredictions("test", y, probs, samples, images),
                              class_names=["normal", "covid"], positive="covid",
-                             threshold=0.5, settings={"bootstrap": 300}, seed=7,
+                             threshold=0.5, bootstrap=300, seed=7,
                              figures_dir=tmp_path, predict=predict)
 
 
 def test_occlusion_masks_at_most_max_images_in_the_class_proportions(tmp_path):
     seen: list[int] = []
     context = _context(tmp_path, 150, seen)
-    result = OcclusionEvaluator(max_images=30).evaluate_context(context)
+    result = OcclusionEvaluator(max_images=30).evaluate_context(context).results
     assert seen == [30] and result["images"] == {"occluded": 30, "of": 150}
     rows = stratified_rows(context.split.y_true, 30, 7)
     assert context.split.y_true[rows].sum() == 10  # a third of 30
@@ -54,7 +54,7 @@ def test_occlusion_masks_at_most_max_images_in_the_class_proportions(tmp_path):
 def test_every_image_is_occluded_under_the_cap_and_intervals_match_the_loop(tmp_path):
     seen: list[int] = []
     context = _context(tmp_path, 40, seen)
-    result = OcclusionEvaluator().evaluate_context(context)
+    result = OcclusionEvaluator().evaluate_context(context).results
     assert seen == [40] and result["images"] == {"occluded": 40, "of": 40}
     split = context.split
     t = split.y_true == 1

@@ -56,10 +56,11 @@ def test_a_raising_evaluator_loses_no_other_result(cli, tmp_path: Path, tiny_con
     assert "evaluator 'boom' from plugin 'bamnet-fake-evals' failed: KeyError" in result.stderr
     (run_dir,) = (tmp_path / "runs").iterdir()
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    val = metrics["splits"]["val"]
+    val = metrics["splits"]["val"]["evaluators"]
     assert 0.0 <= val["classification"]["accuracy"] <= 1.0  # the built-in result is kept
     numbers = {k: v for k, v in val["numpy"].items() if k != "intervals"}
-    assert numbers == {"n": val["images"], "mean": 0.25, "hist": [1, 2, 3], "flag": True}
+    images = metrics["splits"]["val"]["images"]
+    assert numbers == {"n": images, "mean": 0.25, "hist": [1, 2, 3], "flag": True}
     assert "from plugin 'bamnet-fake-evals' failed: KeyError: 'oops'" in val["boom"]["error"]
     assert "score is nan" in val["undefined"]["error"].lower()
     assert {e["evaluator"] for e in metrics["evaluator_errors"]} == {"boom", "undefined"}

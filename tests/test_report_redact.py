@@ -49,10 +49,11 @@ def test_ids_and_paths_are_replaced_everywhere(run: Path) -> None:
 
 
 def test_image_base_names_become_aliases(run: Path) -> None:
-    metrics = {"splits": {"val": {"gradcam": {"images": [
+    metrics = {"splits": {"val": {"evaluators": {"gradcam": {"images": [
         {"file": "gradcam-val/0000.png", "image": "1.png"},
-        {"file": "gradcam-val/0001.png", "image": "0.png"}]}}}}
-    shown = redact_record(record(run, metrics=metrics)).metrics["splits"]["val"]["gradcam"]
+        {"file": "gradcam-val/0001.png", "image": "0.png"}]}}}}}
+    shown = redact_record(record(run, metrics=metrics)).metrics["splits"]["val"]["evaluators"][
+        "gradcam"]
     assert [i["image"] for i in shown["images"]] == ["<file>", "<file>"]  # two patients' 1.png
     assert shown["images"][0]["file"] == "gradcam-val/0000.png"
 

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from bamnet_core.contract import Findings
+from bamnet_core.experiment.evaluation import store_findings
 from bamnet_core.report import build_report, compare_runs
+from bamnet_paper.evaluators.classification import headline
 
 CONFIG = """\
 [data]
@@ -37,16 +40,17 @@ epochs = 3
 
 def split_results() -> dict:
     counts = {"tp": 23, "fn": 0, "tn": 30, "fp": 6}
-    return {
-        "images": 59, "patients": 40,
-        "classification": {"accuracy": 53 / 59, "sensitivity": 1.0, "specificity": 30 / 36,
-                           "counts": counts,
-                           "intervals": {"sensitivity": {"low": 1.0, "high": 1.0},
-                                         "accuracy": {"low": 0.8, "high": 0.95}}},
-        "per-source": {"mode": "evaluate per source", "sources": {
+    cls = {"accuracy": 53 / 59, "sensitivity": 1.0, "specificity": 30 / 36, "counts": counts,
+           "intervals": {"sensitivity": {"low": 1.0, "high": 1.0},
+                         "accuracy": {"low": 0.8, "high": 0.95}}}
+    entry = {"images": 59, "patients": 40, "evaluators": {}, "evidence": {}, "headline": None,
+             "headline_from": None}
+    store_findings(entry, "classification", Findings(results=cls, headline=headline(cls)))
+    store_findings(entry, "per-source", Findings(results={
+        "mode": "evaluate per source", "sources": {
             "only-one": {"images": 59, "positives": 23, "sensitivity": 1.0, "specificity": 0.83,
-                         "intervals": {}}}},
-    }
+                         "intervals": {}}}}))
+    return entry
 
 
 def make_run(folder: Path, *, made: int = 0) -> Path:

@@ -61,7 +61,7 @@ def _assert_describes_this_machine(device: dict) -> None:
 
 def test_metrics_have_explicit_positive_class(finished_run):
     payload, _ = finished_run
-    val = payload["metrics"]["splits"]["val"]["classification"]
+    val = payload["metrics"]["splits"]["val"]["evaluators"]["classification"]
     assert val["positive"] == "covid"
     for key in ("accuracy", "sensitivity", "specificity"):
         assert 0.0 <= val[key] <= 1.0

@@ -6,11 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from bamnet_core.data.exact_intervals import clopper_pearson, wilson
+from bamnet_core.contract import EvidenceLine, Findings, Headline, wilson
+from bamnet_core.data.exact_intervals import clopper_pearson
 from bamnet_core.errors import RunError
+from bamnet_core.experiment.evaluation import store_findings
 from bamnet_core.report.record import RunRecord
 from bamnet_core.report.support import show
-from bamnet_core.report.verdict import verdict_of
+from bamnet_core.report.verdict import overall, verdict_of
+from bamnet_paper.evaluators import OcclusionEvaluator, SourceProbeEvaluator, classification
 
 
 def record(metrics: dict, *, config: dict | None = None, audit: dict | None = None,
@@ -22,17 +25,34 @@ def record(metrics: dict, *, config: dict | None = None, audit: dict | None = No
 
 
 def split_results(*, occlusion: dict | None = None, probe: dict | None = None,
-               counts: dict | None = None) -> dict:
-    """One split's results, the rates computed from ``counts``."""
+                  counts: dict | None = None, occlusion_rules: dict | None = None) -> dict:
+    """One split's entry of metrics.json, as the built-in evaluators store it: the rates
+    computed from ``counts``, each evaluator's verdict line drawn by its own rules."""
     c = counts or {"tp": 18, "fn": 2, "tn": 18, "fp": 2}
-    return {"images": 40, "patients": 40,
-            "classification": {"accuracy": (c["tp"] + c["tn"]) / 40,
-                               "sensitivity": c["tp"] / (c["tp"] + c["fn"]),
-                               "specificity": c["tn"] / (c["tn"] + c["fp"]), "counts": c,
-                               "intervals": {"accuracy": {"low": 0.8, "high": 0.97}}},
-            "roc": {"roc_auc": 0.95, "intervals": {"roc_auc": {"low": 0.9, "high": 0.99}}},
-            **({"occlusion": occlusion} if occlusion else {}),
-            **({"source-probe": probe} if probe else {})}
+    cls = {"accuracy": (c["tp"] + c["tn"]) / 40, "sensitivity": c["tp"] / (c["tp"] + c["fn"]),
+           "specificity": c["tn"] / (c["tn"] + c["fp"]), "roc_auc": 0.95, "counts": c,
+           "intervals": {"accuracy": {"low": 0.8, "high": 0.97},
+                         "roc_auc": {"low": 0.9, "high": 0.99}}}
+    found = {"classification": Findings(
+        results=cls, headline=classification.headline(cls),
+        evidence=tuple(x for x in [classification.degenerate(c, "test")] if x))}
+    if occlusion:
+        occ = OcclusionEvaluator(**(occlusion_rules or {}))
+        found["occlusion"] = Findings(results=occlusion, evidence=(occ.line(occlusion),))
+    if probe:
+        found["source-probe"] = Findings(results=probe,
+                                         evidence=(SourceProbeEvaluator().line(probe),))
+    return stored(found)
+
+
+def stored(found: dict[str, Findings]) -> dict:
+    """A split's entry of metrics.json holding ``found`` by evaluator name, as the evaluate
+    stage writes it."""
+    entry = {"images": 40, "patients": 40, "evaluators": {}, "evidence": {}, "headline": None,
+             "headline_from": None}
+    for name, findings in found.items():
+        store_findings(entry, name, findings)
+    return entry
 
 
 def metrics(split: dict, **extra) -> dict:
@@ -80,10 +100,9 @@ def test_an_occlusion_that_keeps_the_separation_is_strong_and_the_rule_is_settab
     occ = {"auc_full": 0.99, "auc_masked": 0.97, "masked_interval": [0.9, 1.0]}
     data = metrics(split_results(occlusion=occ))
     assert verdict_of(record(data)).reading == "strong shortcut evidence"
-    relaxed = {"split": {"by": "patient"},
-               "report": {"verdict": {"occlusion_strong": 0.95, "occlusion_some": 0.95,
-                                      "occlusion_kept": 1.0}}}
-    assert levels(verdict_of(record(data, config=relaxed)))["occlusion"] == "none"
+    relaxed = {"strong_auc": 0.95, "some_auc": 0.95, "kept": 1.0}  # the evaluator's options
+    data = metrics(split_results(occlusion=occ, occlusion_rules=relaxed))
+    assert levels(verdict_of(record(data)))["occlusion"] == "none"
 
 
 def test_a_baseline_the_model_does_not_beat_is_strong():
@@ -92,7 +111,8 @@ def test_a_baseline_the_model_does_not_beat_is_strong():
             "model_auc": 0.73}
     verdict = verdict_of(record(metrics(split_results(), shortcut_baseline=base)))
     assert levels(verdict)["baseline"] == "strong"
-    assert "-0.26 [-0.33, -0.19]" in verdict.evidence[1].finding
+    line = next(e for e in verdict.evidence if e.key == "baseline")
+    assert "-0.26 [-0.33, -0.19]" in line.finding
 
 
 def test_a_leaky_split_and_a_degenerate_model_are_flagged():
@@ -116,9 +136,16 @@ def test_a_source_probe_above_chance_within_a_class_is_some_evidence():
 
 def test_a_bad_report_setting_in_the_run_config_is_one_error_naming_the_key(tmp_path: Path):
     bad = record(metrics(split_results()), path=tmp_path,
-                 config={"report": {"verdict": {"occlusion_strong": 7}}})
-    with pytest.raises(RunError, match=r"report\.verdict\.occlusion_strong"):
+                 config={"report": {"verdict": {"baseline_auc": 7}}})
+    with pytest.raises(RunError, match=r"report\.verdict\.baseline_auc"):
         verdict_of(bad)
+
+
+def test_a_run_made_before_the_rules_moved_into_the_evaluators_still_reads():
+    old = {"split": {"by": "patient"},
+           "report": {"verdict": {"baseline_auc": 0.75, "occlusion_some": 0.65,
+                                  "probe_margin": 0.15, "loso_floor": 0.5}}}
+    assert verdict_of(record(metrics(split_results()), config=old)).reading == "not checked"
 
 
 def test_a_run_without_any_shortcut_check_reads_not_checked_never_none_found():
@@ -126,3 +153,39 @@ def test_a_run_without_any_shortcut_check_reads_not_checked_never_none_found():
     assert verdict.reading == "not checked", verdict.text_lines()
     assert {e.level for e in verdict.evidence if e.key != "protocol"} <= {"info"}
     assert verdict_of(record({})).headline["metrics"] == {}
+
+
+def line(key: str, level: str, *, shortcut_check: bool = True) -> EvidenceLine:
+    return EvidenceLine(key=key, label=key, level=level, finding="-", meaning="-",
+                        shortcut_check=shortcut_check)
+
+
+def test_the_reading_is_the_worst_counted_level_and_info_never_counts():
+    assert overall([line("a", "none"), line("b", "some"), line("c", "none")])[0] == \
+        "some shortcut evidence"
+    assert overall([line("a", "some"), line("b", "strong")])[0] == "strong shortcut evidence"
+    assert overall([line("a", "none"), line("b", "info")])[0] == "none found"
+    reading, sentence = overall([line("a", "none"), line("mine", "strong")])
+    assert reading == "strong shortcut evidence" and sentence.endswith("(mine)")
+
+
+def test_none_found_needs_a_measured_shortcut_check():
+    assert overall([])[0] == "not checked"
+    assert overall([line("protocol", "none", shortcut_check=False)])[0] == "not checked"
+    assert overall([line("probe", "info")])[0] == "not checked"  # not measured
+    assert overall([line("protocol", "none", shortcut_check=False),
+                    line("probe", "none")])[0] == "none found"
+    # a line that is no shortcut check still counts when it finds something
+    assert overall([line("model", "strong", shortcut_check=False)])[0] == \
+        "strong shortcut evidence"
+
+
+def test_the_headline_is_the_first_evaluator_s_that_gave_one():
+    first = split_results()["headline"]
+    other = Findings(results={}, headline=classification.headline(
+        {"accuracy": 0.1, "counts": {"tp": 1, "fp": 1, "tn": 1, "fn": 1}}))
+    entry = stored({"mine": Findings(results={"x": 1}),
+                    "classification": Findings(results={}, headline=Headline.model_validate(
+                        first)), "later": other})
+    assert entry["headline_from"] == "classification" and entry["headline"] == first
+    assert entry["evaluators"]["mine"] == {"x": 1} and "mine" not in entry["evidence"]

@@ -130,7 +130,7 @@ def test_evaluate_excludes_what_the_run_saw_and_refuses_when_nothing_is_left(cle
     scored = (run_dir / "external" / "more" / "predictions.csv").read_text()
     assert all(("new-" in line) for line in scored.splitlines()[1:]), scored
     assert metrics["splits"]["external"]["images"] == 6
-    op = metrics["splits"]["external"]["roc"]["operating_point"]
+    op = metrics["splits"]["external"]["evaluators"]["roc"]["operating_point"]
     assert op["chosen_on"] == "val"  # the run's validation threshold, not one re-chosen here
 
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from ..contract.evidence import stored_headline
 from ..experiment.context import RunResult
 from ..experiment.pipeline import RERUNNABLE, STOPPABLE, check_start, check_until
 from .audit_display import render_run_audit
@@ -47,8 +48,10 @@ def summary_table(metrics: dict[str, Any]) -> Table:
     table = Table("split", "images", *_SUMMARY,
                   title="LEAKY image-level split: optimistic" if leaky else None)
     for split, results in metrics["splits"].items():
-        cls = results.get("classification", {})
-        cells = [f"{cls[k]:.3f}" if isinstance(cls.get(k), float) else "-" for k in _SUMMARY]
+        found = stored_headline(results)
+        values = [found.get(k) if found else None for k in _SUMMARY]
+        cells = [f"{v.value:.3f}" if v is not None and v.value is not None else "-"
+                 for v in values]
         label = f"{split} (headline)" if split == headline else split
         table.add_row(f"{label} LEAKY" if leaky else label, str(results["images"]), *cells)
     return table

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SCALING_NAMES = Literal["unit", "caffe", "tf", "torch", "vgg16"]
 
@@ -125,12 +125,10 @@ class TrainSection(Section):
     finetune: FinetuneSection = Field(default_factory=FinetuneSection)
 
 
-DEFAULT_EVALUATORS = ["classification", "roc", "calibration", "per-source", "source-probe",
-                      "occlusion", "gradcam"]
-
-
 class EvaluateSection(Section):
-    evaluators: list[str] = Field(DEFAULT_EVALUATORS, description="registered evaluators")
+    evaluators: list[str] | None = Field(None, description="registered evaluators, in the "
+                                         "order they run; default: every evaluator its plugin "
+                                         "registered as on by default")
     threshold: float = Field(0.5, ge=0.0, le=1.0,
                              description="positive-class probability cut-off")
     options: dict[str, dict[str, Any]] = Field(
@@ -139,8 +137,6 @@ class EvaluateSection(Section):
                            "for 95% intervals (0 = none)")
     target_sensitivity: float = Field(0.95, gt=0.0, le=1.0, description="the operating "
                                       "threshold is chosen on validation to reach this")
-    gradcam_images: int = Field(8, ge=0, le=10_000, description="correct images shown by "
-                                "Grad-CAM besides the misclassified ones")
 
 
 class AuditSection(Section):
@@ -164,23 +160,29 @@ class ExportSection(Section):
                                     description="training images that calibrate int8")
 
 
+# [report.verdict] keys that moved into the options of the evaluator whose line they rule.
+MOVED_VERDICT_RULES = {"occlusion_some": "[evaluate.options.occlusion] some_auc",
+                       "occlusion_strong": "[evaluate.options.occlusion] strong_auc",
+                       "occlusion_kept": "[evaluate.options.occlusion] kept",
+                       "probe_margin": "[evaluate.options.source-probe] margin",
+                       "loso_floor": "[evaluate.options.per-source] loso_floor"}
+
+
 class VerdictSection(Section):
     baseline_auc: float = Field(0.75, ge=0.5, le=1.0, description="a lung-blind baseline "
                                 "at or above this ROC-AUC on the test split is shortcut evidence")
     baseline_margin: float = Field(0.05, ge=0.0, le=0.5, description="strong when the model "
                                    "does not beat that baseline by this much (the low end of "
                                    "the paired interval of their AUC difference)")
-    occlusion_some: float = Field(0.65, ge=0.5, le=1.0, description="ROC-AUC with the lungs "
-                                  "masked at or above this: some evidence")
-    occlusion_strong: float = Field(0.8, ge=0.5, le=1.0, description="ROC-AUC with the lungs "
-                                    "masked at or above this: strong evidence")
-    occlusion_kept: float = Field(0.5, ge=0.0, le=1.0, description="share of the model's "
-                                  "separation (AUC - 0.5) kept with the lungs masked, above "
-                                  "chance: some evidence")
-    probe_margin: float = Field(0.15, ge=0.0, le=1.0, description="source probe accuracy this "
-                                "far above chance (low end of its interval): some evidence")
-    loso_floor: float = Field(0.5, ge=0.0, le=1.0, description="a held-out source whose "
-                              "sensitivity or specificity falls below this: some evidence")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved(cls, data: Any) -> Any:
+        """Name the new home of a rule that moved into its evaluator's options."""
+        for key in MOVED_VERDICT_RULES.keys() & set(data if isinstance(data, dict) else ()):
+            raise ValueError(f"{key} moved to {MOVED_VERDICT_RULES[key]}: the evaluator that "
+                             "draws the line holds its rule")
+        return data
 
 
 class ReportSection(Section):

@@ -71,6 +71,9 @@ class _Validator:
                 report_errors(self.problems, section, exc.errors(), model, f"[{section}]")
             self.config.document[section] = {k: v for k, v in own.items()}
             return
+        if section == "evaluate" and checked.evaluators is None:  # the plugins' defaults
+            checked = checked.model_copy(update={"evaluators": self.registry.defaults(
+                LISTED_SECTIONS["evaluate"].name)})
         resolved = checked.model_dump(mode="json")
         resolved = {k: v for k, v in resolved.items() if k in model.model_fields}
         if section == "preprocess" and resolved["scaling"] in SCALING_ALIASES:

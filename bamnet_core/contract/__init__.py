@@ -18,6 +18,12 @@ built-ins). Names not listed in ``__all__`` are internal and may change.
   :class:`Downloadable`, :class:`HasNotes`, :class:`ChecksPreprocess`, :class:`NeedsFiles`,
   :class:`SplitBackbone`, :class:`FineTunable`, :class:`NamesGradCamLayer`,
   :class:`StatesPopulation`.
+- Evidence: an evaluator may return :class:`Findings` (results, :class:`EvidenceLine`
+  verdict lines, a :class:`Headline` of :class:`HeadlineMetric` rows with their
+  :class:`Estimate` and :class:`Counts`) instead of a dict; :func:`number_text`,
+  :func:`interval_text` and :func:`low_end` format a line's number as the verdict does;
+  :func:`wilson` is the interval of a proportion; :func:`stored_headline` reads a
+  split's headline back from ``metrics.json``.
 - Helpers: :func:`compose`, :func:`decide_indices`, :class:`PreprocessSpec`,
   :data:`IMAGE_SUFFIXES`, :func:`is_dicom`, :func:`read_dicom_identity` (the
   identifying and descriptive tags of a DICOM header, in memory only),
@@ -57,13 +63,25 @@ from .capabilities import (
 )
 from .decision import decide_indices
 from .download import DatasetDownload
-from .evidence import Counts, Estimate, EvidenceLine, Findings, Headline, HeadlineMetric
 from .evaluation import (
     EvaluationContext,
     SplitPredictions,
     bootstrap_metrics,
     patient_resamples,
     percentile_interval,
+)
+from .evidence import (
+    Counts,
+    Estimate,
+    EvidenceLine,
+    Findings,
+    Headline,
+    HeadlineMetric,
+    interval_text,
+    low_end,
+    number_text,
+    stored_headline,
+    wilson,
 )
 from .hookspecs import Register, hookimpl
 from .kinds import KINDS, ComponentKind
@@ -92,6 +110,11 @@ __all__ = [
     "Findings",
     "Headline",
     "HeadlineMetric",
+    "interval_text",
+    "low_end",
+    "number_text",
+    "stored_headline",
+    "wilson",
     "forward_flops",
     "images_within",
     "CAPABILITIES",

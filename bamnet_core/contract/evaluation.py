@@ -3,7 +3,10 @@
 An evaluator offering the :class:`~.capabilities.EvaluatesInContext`
 capability receives one :class:`EvaluationContext` per evaluated split: the
 sample records (patient ids, sources), the preprocessed images, a predict
-function, the model itself (for Grad-CAM) and a folder for its figures. The
+function, the model itself (for Grad-CAM), a folder for its figures and the
+run's shared evaluation settings as typed fields (``bootstrap``,
+``target_sensitivity``); an evaluator's own options are its factory's keyword
+parameters (``[evaluate.options.<name>]``). The
 validation split rides along, so an evaluator can choose an operating point on
 validation and apply it to test.
 
@@ -63,8 +66,10 @@ class EvaluationContext:
     :param class_names: class names in index order.
     :param positive: the positive class.
     :param threshold: the configured positive-class cut-off.
-    :param settings: the resolved ``[evaluate]`` section (``bootstrap``,
-        ``target_sensitivity``, ``gradcam_images``, ...).
+    :param bootstrap: patient-bootstrap resamples for 95% intervals (``[evaluate]
+        bootstrap``; 0: no intervals).
+    :param target_sensitivity: the sensitivity an operating threshold chosen on
+        validation should reach (``[evaluate] target_sensitivity``).
     :param seed: seed for everything random (bootstraps, probes).
     :param figures_dir: a folder of the run folder this evaluator may write to
         (created on first use by the evaluator).
@@ -82,7 +87,6 @@ class EvaluationContext:
     class_names: Sequence[str]
     positive: str
     threshold: float
-    settings: Mapping[str, Any]
     seed: int
     figures_dir: Path
     predict: Callable[[np.ndarray], np.ndarray]
@@ -91,6 +95,8 @@ class EvaluationContext:
     model: Any = None
     gradcam_layer: str | None = None
     protocol: str = "patient"
+    bootstrap: int = 0
+    target_sensitivity: float = 0.95
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

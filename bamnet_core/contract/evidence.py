@@ -18,6 +18,7 @@ adds evidence exactly as a built-in one does.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,6 +28,50 @@ Level = Literal["strong", "some", "none", "info"]
 counts towards the reading."""
 
 LEVELS: tuple[str, ...] = ("strong", "some", "none", "info")
+
+
+def number_text(value: float | None, digits: int = 2) -> str:
+    """A number as a verdict line shows it (a dash for None)."""
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def interval_text(interval: Any) -> str:
+    """``" [low, high]"`` of an interval given as a pair or as ``{"low", "high"}``; ``""``
+    when either end is unknown."""
+    if isinstance(interval, dict) and "low" in interval:
+        interval = (interval["low"], interval.get("high"))
+    if isinstance(interval, (list, tuple)) and len(interval) == 2 and None not in interval:
+        return f" [{interval[0]:.2f}, {interval[1]:.2f}]"
+    return ""
+
+
+def wilson(successes: int, total: int, level: float = 0.95) -> tuple[float, float] | None:
+    """The Wilson score interval of ``successes / total``; None when ``total`` is 0.
+
+    :raises ValueError: for negative counts or more successes than trials.
+    """
+    if total < 0 or successes < 0 or successes > total:
+        raise ValueError(f"a proportion needs 0 <= successes <= total, got {successes}/{total}")
+    if total == 0:
+        return None
+    from scipy.stats import norm
+
+    z = float(norm.ppf(1 - (1 - level) / 2))
+    p = successes / total
+    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
+    return round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4)
+
+
+def low_end(interval: Any, value: float) -> float:
+    """The low end of a 95% interval given as a pair (``value`` itself when there is none).
+
+    A line counts as evidence only where patient resampling cannot explain it, so rules
+    are held against this end.
+    """
+    if isinstance(interval, (list, tuple)) and len(interval) == 2 and interval[0] is not None:
+        return float(interval[0])
+    return value
 
 
 class _Frozen(BaseModel):
@@ -138,3 +183,10 @@ class Findings(_Frozen):
     results: dict[str, Any] = Field(default_factory=dict)
     evidence: tuple[EvidenceLine, ...] = ()
     headline: Headline | None = None
+
+
+def stored_headline(entry: dict[str, Any]) -> Headline | None:
+    """The :class:`Headline` kept in one split's entry of ``metrics.json`` (its
+    ``"headline"``), or None when no evaluator gave one."""
+    found = entry.get("headline")
+    return Headline.model_validate(found) if isinstance(found, dict) else None

@@ -28,11 +28,14 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 class Register(Protocol):
     """The callback a registry hook receives."""
 
-    def __call__(self, name: str, target: Any, description: str | None = None) -> None:
+    def __call__(self, name: str, target: Any, description: str | None = None, *,
+                 default: bool = False) -> None:
         """Register ``target`` under ``name``; ``description`` defaults to its docstring.
 
         Names are lower case letters, digits, ``.``, ``_`` and ``-``; a name
         another plugin registered for the same kind is refused, naming both plugins.
+        ``default=True`` (evaluators only) puts the evaluator in the list a run uses
+        when its config does not give ``[evaluate] evaluators``.
         """
         ...
 
@@ -81,8 +84,12 @@ def register_evaluators(register: Register) -> None:
         :data:`~bamnet_core.contract.Evaluator`: a ``PlainEvaluator``
         (``evaluate``), a ``ContextEvaluator`` (``evaluate_context``) or a
         ``SyntheticAssessor`` (``assess``). Its keyword parameters are the keys
-        ``[evaluate.options.NAME]`` accepts; ``[evaluate] evaluators`` lists the
-        evaluators a run uses.
+        ``[evaluate.options.NAME]`` accepts (its options, the rules of its verdict
+        lines included); ``[evaluate] evaluators`` lists the evaluators a run uses,
+        and without it a run uses every evaluator registered with ``default=True``,
+        in the order they were registered. ``evaluate_context`` or ``evaluate`` may
+        return :class:`~bamnet_core.contract.Findings`: results, verdict lines and
+        the split's headline numbers.
     """
 
 

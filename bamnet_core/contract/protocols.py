@@ -3,7 +3,9 @@
 A plugin's factories return objects satisfying these protocols. The core
 never imports a concrete implementation; it calls through these methods.
 An evaluator comes in variants (:data:`Evaluator`: plain, in context, or
-assessing synthetic images), declared here once. Optional extras a component
+assessing synthetic images), declared here once; a split's evaluation returns
+a dict of results or :class:`~.evidence.Findings` (results, verdict lines,
+headline numbers). Optional extras a component
 may offer are in :mod:`.capabilities`.
 """
 
@@ -22,6 +24,7 @@ if TYPE_CHECKING:  # keras is heavy; only type checkers import it here
 
     from ..imaging.preprocess import PreprocessSpec
     from .evaluation import EvaluationContext
+    from .evidence import Findings
 
 
 @runtime_checkable
@@ -67,7 +70,7 @@ class Generator(Protocol):
 
 @runtime_checkable
 class Backbone(Protocol):
-    """Builds a classification model."""
+    """Builds the image classifier: a Keras model from preprocessed images to class scores."""
 
     def build(self, input_shape: tuple[int, int, int], num_classes: int) -> keras.Model:
         """Return an uncompiled Keras model mapping images to class probabilities.
@@ -91,8 +94,12 @@ class PlainEvaluator(Protocol):
         class_names: Sequence[str],
         positive: str,
         threshold: float,
-    ) -> dict[str, Any]:
-        """Return metrics as a JSON-ready dict.
+    ) -> dict[str, Any] | Findings:
+        """Return metrics as a JSON-ready dict, or as :class:`~.evidence.Findings` (the
+        same results plus verdict lines and the split's headline numbers).
+
+        A dict gets patient-bootstrap ``intervals`` of its top-level numbers from the
+        core; a :class:`~.evidence.Findings` is stored as it is.
 
         :param y_true: integer class indices, shape ``(n,)``, dtype int64.
         :param y_prob: class probabilities, shape ``(n, len(class_names))``, float32.
@@ -113,8 +120,19 @@ class ContextEvaluator(Protocol):
     intervals, thresholds chosen on validation, Grad-CAM and shortcut probes.
     """
 
-    def evaluate_context(self, context: EvaluationContext) -> dict[str, Any]:
-        """JSON-ready results for ``context.split``; figures go to ``context.figures_dir``."""
+    def evaluate_context(self, context: EvaluationContext) -> dict[str, Any] | Findings:
+        """Results for ``context.split``; figures go to ``context.figures_dir``.
+
+        Return a JSON-ready dict (results only), or :class:`~.evidence.Findings`:
+        the results, the verdict lines they support (each
+        :class:`~.evidence.EvidenceLine` with its level, number, interval and the
+        rule it was held to, the rule coming from this evaluator's own options) and,
+        from the evaluator that measures them, the split's headline numbers
+        (:class:`~.evidence.Headline`). ``metrics.json`` keeps each split's results,
+        lines and headline by evaluator name; the verdict counts the lines of every
+        evaluator on the headline split. A Findings that does not validate is this
+        evaluator's error, and the others still run.
+        """
         ...
 
 

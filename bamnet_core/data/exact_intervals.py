@@ -3,15 +3,13 @@
 A bootstrap of a proportion that is 0 or 1 in the data resamples only zeros or
 only ones, so it gives the degenerate interval ``[1, 1]``: it claims certainty
 that one image cannot give. Clopper-Pearson inverts the binomial test and is
-exact (it never covers less than its level); Wilson is the score interval,
-narrower, and good from a handful of counts on.
+exact (it never covers less than its level). Wilson's score interval, narrower and
+good from a handful of counts on, is :func:`bamnet_core.contract.wilson`.
 """
 
 from __future__ import annotations
 
-import math
-
-from scipy.stats import beta, norm
+from scipy.stats import beta
 
 
 def clopper_pearson(successes: int, total: int, level: float = 0.95
@@ -29,21 +27,6 @@ def clopper_pearson(successes: int, total: int, level: float = 0.95
     high = 1.0 if successes == total else float(beta.ppf(1 - alpha / 2, successes + 1,
                                                          total - successes))
     return round(low, 4), round(high, 4)
-
-
-def wilson(successes: int, total: int, level: float = 0.95) -> tuple[float, float] | None:
-    """The Wilson score interval of ``successes / total``; None when ``total`` is 0.
-
-    :raises ValueError: for negative counts or more successes than trials.
-    """
-    _check(successes, total)
-    if total == 0:
-        return None
-    z = float(norm.ppf(1 - (1 - level) / 2))
-    p = successes / total
-    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
-    return round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4)
 
 
 def _check(successes: int, total: int) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 from .._util.progress import ProgressCallback, silent
 from ..config.components import check_inputs
 from ..config.resolved import Config
+from ..contract.evidence import stored_headline
 from ..errors import ConfigError, RunError
 from ..plugins.manager import PluginHost
 from ..runs import folder as rf
@@ -47,6 +48,12 @@ def _held_out_rows(run_dir: Path) -> list[list[str]]:
     return [r for r in rows[1:] if r[0] in ("val", "test")]
 
 
+def _headline_values(entry: dict[str, Any]) -> dict[str, float | None]:
+    """Key -> value of a split's stored headline (empty when no evaluator gave one)."""
+    headline = stored_headline(entry)
+    return {m.key: m.estimate.value for m in headline.metrics} if headline else {}
+
+
 def compare(runs: dict[str, RunResult]) -> dict[str, Any]:
     """Metrics of the ``with`` and ``without`` runs side by side, per split."""
     with_, without = runs["with"], runs["without"]
@@ -58,8 +65,8 @@ def compare(runs: dict[str, RunResult]) -> dict[str, Any]:
                                 positive=m["positive"], threshold=m["threshold"])
     rows = []
     for split, results in with_.metrics["splits"].items():
-        a = results.get("classification", {})
-        b = without.metrics["splits"].get(split, {}).get("classification", {})
+        a = _headline_values(results)
+        b = _headline_values(without.metrics["splits"].get(split, {}))
         mine = paired.get(split, {})
         degenerate = [k for k, flag in (mine.get("degenerate") or {}).items() if flag]
         for metric in METRICS:

@@ -79,7 +79,8 @@ def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, mode
     backbone = config.components.backbone
     context = partial(  # every field but the split's own: evaluate_splits fills those in
         EvaluationContext, class_names=config.data.classes, positive=config.data.positive,
-        threshold=config.evaluate.threshold, settings=config.evaluate.model_dump(),
+        threshold=config.evaluate.threshold, bootstrap=config.evaluate.bootstrap,
+        target_sensitivity=config.evaluate.target_sensitivity,
         seed=config.run.seed, figures_dir=run.file(figures),
         predict=lambda x: inference.probabilities(x, cached=False),
         features=inference.features(), model=model,

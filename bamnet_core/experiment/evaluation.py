@@ -3,10 +3,13 @@
 The test split gives the headline numbers when there is one; validation chose
 the epoch and is handed to in-context evaluators so they choose thresholds there.
 
-Evaluators are plugin code, so each is contained: one that raises, or returns
-something JSON cannot hold, gets its error recorded in ``metrics.json`` and the
-others still run. Results are converted to plain JSON types at this boundary
-(numpy scalars and arrays included); nothing is turned into a string silently.
+An evaluator returns a dict of results or :class:`~bamnet_core.contract.Findings`
+(results, verdict lines, headline numbers); each split keeps them apart, by
+evaluator name. Evaluators are plugin code, so each is contained: one that
+raises, or returns something JSON cannot hold or a Findings that does not
+validate, gets its error recorded in ``metrics.json`` and the others still run.
+Results are converted to plain JSON types at this boundary (numpy scalars and
+arrays included); nothing is turned into a string silently.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from .._util.progress import ProgressCallback, ProgressEvent
 from ..config.resolved import Config
 from ..contract.evaluation import EvaluationContext, SplitPredictions, bootstrap_metrics
+from ..contract.evidence import Findings
 from ..contract.protocols import evaluator_variant
 from ..errors import BamnetError
 
@@ -78,7 +83,7 @@ def headline_split(names: list[str]) -> dict[str, str]:
 
 
 def _plain_call(evaluator: Any, split: SplitPredictions, config: Config,
-                seed: int) -> dict[str, Any]:
+                seed: int) -> Any:
     """A plain evaluator's result, with patient-bootstrap intervals of its numbers."""
     kwargs = {"class_names": config.data.classes, "positive": config.data.positive,
               "threshold": config.evaluate.threshold}
@@ -91,6 +96,43 @@ def _plain_call(evaluator: Any, split: SplitPredictions, config: Config,
     return raw
 
 
+def findings_of(raw: Any) -> Findings:
+    """What an evaluator returned, as validated :class:`Findings` of plain JSON types.
+
+    A plain dict is results only (no verdict line, no headline).
+
+    :raises NotJSON: for anything but a dict or a :class:`Findings`, a Findings that
+        does not validate, or a value JSON cannot hold (naming where it is).
+    """
+    if isinstance(raw, dict):
+        return Findings(results=plain_json(raw))
+    if not isinstance(raw, Findings):
+        raise NotJSON(f"result is a {type(raw).__name__}, not a dict or Findings")
+    dumped = plain_json(raw.model_dump(), "findings")
+    try:  # a Findings made with model_construct, or changed after it was made
+        return Findings.model_validate(dumped)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(p) for p in problem["loc"])
+        raise NotJSON(f"findings.{where}: {problem['msg']}") from None
+
+
+def _split_entry(split: SplitPredictions) -> dict[str, Any]:
+    """One split's entry of ``metrics.json`` before its evaluators run."""
+    return {"images": len(split.y_true), "patients": len(set(split.patients.tolist())),
+            "evaluators": {}, "evidence": {}, "headline": None, "headline_from": None}
+
+
+def store_findings(entry: dict[str, Any], name: str, findings: Findings) -> None:
+    """Store one evaluator's findings in its split's entry; the first headline given wins."""
+    entry["evaluators"][name] = findings.results
+    if findings.evidence:
+        entry["evidence"][name] = [line.model_dump(mode="json") for line in findings.evidence]
+    if findings.headline is not None and entry["headline"] is None:
+        entry["headline"] = findings.headline.model_dump(mode="json")
+        entry["headline_from"] = name
+
+
 def evaluate_splits(config: Config, splits: dict[str, SplitPredictions],
                     context: Callable[..., EvaluationContext],
                     progress: ProgressCallback,
@@ -100,8 +142,12 @@ def evaluate_splits(config: Config, splits: dict[str, SplitPredictions],
     Evaluators offering ``evaluate_context`` get an :class:`EvaluationContext`;
     the others get ``evaluate(y_true, y_prob, ...)`` and the core adds
     patient-bootstrap intervals of their numbers (:func:`evaluator_variant`).
-    A failed evaluator's entry is ``{"error": "..."}`` and the failure is
-    listed under ``"evaluator_errors"`` (absent when all succeeded).
+    Each split's entry holds ``images``, ``patients``, ``evaluators`` (results
+    by evaluator name), ``evidence`` (verdict lines by evaluator name),
+    ``headline`` and ``headline_from`` (the first evaluator, in configured
+    order, that gave a :class:`~bamnet_core.contract.Headline`). A failed
+    evaluator's results are ``{"error": "..."}`` and the failure is listed
+    under ``"evaluator_errors"`` (absent when all succeeded).
 
     :param splits: split name -> predictions with sample records, in report order
         (``val`` first: it is also every other split's ``validation``).
@@ -123,8 +169,7 @@ def evaluate_splits(config: Config, splits: dict[str, SplitPredictions],
                   if evaluator_variant(e) is not None}
     for name, split in splits.items():
         shared = context(split=split, validation=validation if name != "val" else None)
-        results: dict[str, Any] = {"images": len(split.y_true),
-                                   "patients": len(set(split.patients.tolist()))}
+        entry = _split_entry(split)
         for step, (ev_name, evaluator) in enumerate(evaluators.items()):
             progress(ProgressEvent("evaluate", step, len(evaluators), f"evaluate {name}: "
                                    f"{ev_name}"))
@@ -134,19 +179,17 @@ def evaluate_splits(config: Config, splits: dict[str, SplitPredictions],
                     raw = evaluator.evaluate_context(replace(shared, extra=dict(shared.extra)))
                 else:
                     raw = _plain_call(evaluator, split, config, seed)
-                if not isinstance(raw, dict):
-                    raise NotJSON(f"result is a {type(raw).__name__}, not a dict")
-                results[ev_name] = plain_json(raw)
+                store_findings(entry, ev_name, findings_of(raw))
             except NotJSON as exc:
                 message = f"{reg.label} from plugin {reg.distribution!r} returned bad " \
                           f"results: {exc}"
-                results[ev_name] = {"error": message}
+                entry["evaluators"][ev_name] = {"error": message}
                 errors.append({"split": name, "evaluator": ev_name, "error": message})
             except BamnetError as exc:  # a PluginFault too: contained by the fault boundary
-                results[ev_name] = {"error": exc.message}
+                entry["evaluators"][ev_name] = {"error": exc.message}
                 errors.append({"split": name, "evaluator": ev_name, "error": exc.message})
         progress(ProgressEvent("evaluate", len(evaluators), len(evaluators), f"evaluate {name}"))
-        metrics["splits"][name] = results
+        metrics["splits"][name] = entry
     if errors:
         metrics["evaluator_errors"] = errors
     return metrics

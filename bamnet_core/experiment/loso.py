@@ -26,6 +26,7 @@ from typing import Any
 from .._util.progress import ProgressCallback, ProgressEvent, silent
 from ..config.components import check_inputs
 from ..config.resolved import Config
+from ..contract.evidence import stored_headline
 from ..data.sources import collect_configured
 from ..errors import ConfigError, DataError
 from ..plugins.manager import PluginHost
@@ -67,7 +68,8 @@ def _test_classes(run_dir: Path) -> list[str]:
 
 def _row(source: str, result: RunResult) -> dict[str, Any]:
     test = result.metrics.get("splits", {}).get("test", {})
-    metrics = test.get("classification", {})
+    headline = stored_headline(test)
+    metrics = {m.key: m.estimate.value for m in headline.metrics} if headline else {}
     return {"source": source, "images": test.get("images"),
             "classes": _test_classes(result.run_dir),
             **{k: metrics.get(k) for k in ("accuracy", "sensitivity", "specificity",

@@ -179,9 +179,11 @@ class PluginHost:
     def _register_callback(self, kind: str, plugin: str) -> Callable[..., None]:
         distribution = self._infos[plugin].distribution
 
-        def register(name: str, target: Any, description: str | None = None) -> None:
+        def register(name: str, target: Any, description: str | None = None, *,
+                     default: bool = False) -> None:
             self.registry.register(kind, name, target, plugin=plugin,
-                                   distribution=distribution, description=description)
+                                   distribution=distribution, description=description,
+                                   default=default)
 
         register.__doc__ = f"Register a {kind.replace('_', ' ')} under ``name``."
         return register

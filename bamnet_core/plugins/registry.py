@@ -34,6 +34,7 @@ class Registration:
     :param distribution: the distribution that installed the plugin.
     :param description: one line for listings; defaults to the factory's
         docstring summary.
+    :param default: an evaluator a run uses when its config lists none.
     """
 
     kind: str
@@ -42,6 +43,7 @@ class Registration:
     plugin: str
     distribution: str = ""
     description: str = ""
+    default: bool = False
 
     @property
     def label(self) -> str:
@@ -61,11 +63,16 @@ class Registry:
         self._items: dict[str, dict[str, Registration]] = {k.name: {} for k in KINDS}
 
     def register(self, kind: str, name: str, target: Any, *, plugin: str,
-                 distribution: str = "", description: str | None = None) -> Registration:
+                 distribution: str = "", description: str | None = None,
+                 default: bool = False) -> Registration:
         """Add a component; refuse bad names, bad targets, bad options and duplicates."""
         if kind not in self._items:
             raise ValueError(f"unknown component kind {kind!r}")
         label = BY_NAME[kind].label
+        if default and kind != "evaluator":
+            raise PluginError(f"plugin {plugin!r} registered {label} {name!r} with "
+                              "default=True, which only evaluators take",
+                              hint="drop default=True from that register() call")
         if not isinstance(name, str) or not _NAME.match(name):
             raise PluginError(
                 f"plugin {plugin!r} registered a {label} with the invalid name {name!r}",
@@ -100,7 +107,7 @@ class Registry:
         reg = Registration(kind=kind, name=name, target=target, plugin=plugin,
                            distribution=distribution or plugin,
                            description=description if description is not None
-                           else _summary(target))
+                           else _summary(target), default=bool(default))
         self._items[kind][name] = reg
         return reg
 
@@ -117,6 +124,10 @@ class Registry:
                 f"{', '.join(names) or '(none)'}",
                 hint="`bamnet plugins --all` lists what each plugin provides",
             ) from None
+
+    def defaults(self, kind: str) -> list[str]:
+        """Names of one kind registered with ``default=True``, in registration order."""
+        return [name for name, reg in self._items[kind].items() if reg.default]
 
     def names(self, kind: str) -> list[str]:
         """Registered names of one kind, sorted."""

@@ -118,7 +118,7 @@ PRESET = {
     + '[backbone]\nname = "small-cnn"\nfilters = [4, 8]\ndense = 8\n\n' + _SMALL,
     "evaluator": _PRESET_HEAD.replace("{what}", "a small CNN on phantoms, scored by $component")
     + _PHANTOMS + '[backbone]\nname = "small-cnn"\nfilters = [4, 8]\ndense = 8\n\n'
-    + '[evaluate]\nevaluators = ["classification", "$component"]\n\n' + _SMALL,
+    + '[evaluate]\nevaluators = ["$component"]\n\n' + _SMALL,
 }
 
 _TEST_HEAD = """\

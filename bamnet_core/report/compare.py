@@ -26,7 +26,8 @@ def _headline(record: RunRecord) -> tuple[str, dict]:
     return split, (record.metrics.get("splits") or {}).get(split, {})
 
 
-def _probe_cells(results: dict) -> tuple[str, str]:
+def _probe_cells(split: dict) -> tuple[str, str]:
+    results = split.get("evaluators") or {}
     probe = results.get("source-probe") or {}
     overall = probe.get("overall") if isinstance(probe, dict) else None
     occ = results.get("occlusion") or {}

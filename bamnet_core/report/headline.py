@@ -1,21 +1,26 @@
-"""The headline numbers: the split they come from, and its main rates with their support."""
+"""The headline numbers: the split they come from, and its main rates with their support.
+
+The numbers are the split's stored :class:`~bamnet_core.contract.Headline`, given
+by whichever evaluator measures them (``headline_from`` in ``metrics.json``); the
+core reads no evaluator's results by name.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..config.schema import ReportSection
+from ..contract.evidence import stored_headline
 from .record import RunRecord
 from .support import show
 
-HEADLINE_METRICS = (("accuracy", "classification", "accuracy"),
-                    ("sensitivity", "classification", "sensitivity"),
-                    ("specificity", "classification", "specificity"),
-                    ("ROC AUC", "roc", "roc_auc"))
+# (label, headline key) of the numbers the verdict qualifies, in order.
+HEADLINE_METRICS = (("accuracy", "accuracy"), ("sensitivity", "sensitivity"),
+                    ("specificity", "specificity"), ("ROC AUC", "roc_auc"))
 
 
 def headline_split(record: RunRecord) -> tuple[str, dict[str, Any]]:
-    """The split the headline numbers come from, and its results."""
+    """The split the headline numbers come from, and its entry of ``metrics.json``."""
     splits = record.metrics.get("splits") or {}
     name = (record.metrics.get("headline") or {}).get("split") or \
         ("test" if "test" in splits else "val")
@@ -25,17 +30,17 @@ def headline_split(record: RunRecord) -> tuple[str, dict[str, Any]]:
 def headline_numbers(record: RunRecord, settings: ReportSection) -> dict[str, Any]:
     """Accuracy, sensitivity, specificity and ROC-AUC of the headline split, with support."""
     name, results = headline_split(record)
-    counts = (results.get("classification") or {}).get("counts")
+    headline = stored_headline(results)
+    counts = headline.counts.model_dump() if headline and headline.counts else None
     rows = {}
-    for label, evaluator, key in HEADLINE_METRICS:
-        entry = results.get(evaluator) or {}
-        if not entry or "error" in entry:
+    for label, key in HEADLINE_METRICS:
+        estimate = headline.get(key) if headline else None
+        if estimate is None:
             continue
-        value = entry.get(key) if key in entry else \
-            (results.get("classification") or {}).get(key)
-        shown = show(key, value, (entry.get("intervals") or {}).get(key), counts,
+        shown = show(key, estimate.value, estimate.interval, counts,
                      min_positives=settings.min_positives, min_negatives=settings.min_negatives)
-        rows[label] = {"value": value if shown.supported else None, "shown": shown.value,
-                       "interval": shown.interval, "method": shown.method}
+        rows[label] = {"value": estimate.value if shown.supported else None,
+                       "shown": shown.value, "interval": shown.interval,
+                       "method": shown.method}
     return {"split": name, "images": results.get("images"), "patients": results.get("patients"),
             "leaky": record.leaky, "metrics": rows}

@@ -100,8 +100,9 @@ def metrics_section(record: RunRecord) -> str:
 def plots_section(record: RunRecord, img: Img) -> str:
     """Training history, confusion matrices, ROC/PR curves and calibration."""
     body = [img("history", figures.history_figure(record.history), "training history")]
-    for name, results in (record.metrics.get("splits") or {}).items():
-        cls = results.get("classification") or {}
+    for name, split in (record.metrics.get("splits") or {}).items():
+        results = split.get("evaluators") or {}
+        cls = results.get(split.get("headline_from") or "") or {}  # its confusion matrix
         if cls.get("confusion_matrix"):
             cm = cls["confusion_matrix"]
             body.append(img(f"confusion-{name}", figures.confusion_figure(
@@ -120,8 +121,8 @@ def plots_section(record: RunRecord, img: Img) -> str:
 def gradcam_section(record: RunRecord, img: Img, plots: Path) -> str:
     """The Grad-CAM grids, misclassified images first."""
     body = []
-    for name, results in (record.metrics.get("splits") or {}).items():
-        cam = results.get("gradcam")
+    for name, split in (record.metrics.get("splits") or {}).items():
+        cam = (split.get("evaluators") or {}).get("gradcam")
         if not isinstance(cam, dict) or "images" not in cam:
             continue
         grid = img(f"gradcam-{name}", figures.gradcam_grid(
@@ -136,7 +137,8 @@ def gradcam_section(record: RunRecord, img: Img, plots: Path) -> str:
 def probes_section(record: RunRecord, img: Img) -> str:
     """Results per source, the source probe and the occlusion check."""
     body = []
-    for name, results in (record.metrics.get("splits") or {}).items():
+    for name, split in (record.metrics.get("splits") or {}).items():
+        results = split.get("evaluators") or {}
         per = results.get("per-source")
         if isinstance(per, dict) and len(per.get("sources") or {}) > 1:
             body.append(per_source_block(name, per, img, record))

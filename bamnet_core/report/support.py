@@ -14,7 +14,7 @@ from typing import Any
 
 from ..data.exact_intervals import clopper_pearson
 
-# metric -> (numerator, denominator) from the classification counts, for binary runs.
+# metric -> (numerator, denominator) from the headline's confusion counts, for binary runs.
 PROPORTIONS = {
     "accuracy": (("tp", "tn"), ("tp", "tn", "fp", "fn")),
     "sensitivity": (("tp",), ("tp", "fn")),

@@ -10,6 +10,7 @@ from html import escape
 from typing import Any
 
 from ..config.schema import ReportSection
+from ..contract.evidence import stored_headline
 from .support import show
 
 # The paper's own claim, stated with its protocol (see DESIGN.md and the paper's results).
@@ -20,16 +21,17 @@ PAPER_CLAIMS = (
 PAPER_PROTOCOL = ("image-level split, 30% validation, no test split; validation also chose the "
                   "model; GAN images may have reached validation (leaky)")
 
-# (label, evaluator, key) rows of the metrics table, in order.
-METRIC_ROWS = (
-    ("accuracy", "classification", "accuracy"),
-    ("sensitivity (positive class)", "classification", "sensitivity"),
-    ("specificity", "classification", "specificity"),
-    ("balanced accuracy", "classification", "balanced_accuracy"),
-    ("PPV", "classification", "ppv"),
-    ("NPV", "classification", "npv"),
-    ("F1", "classification", "f1"),
-    ("ROC AUC", "roc", "roc_auc"),
+# (label, evaluator, key) rows of the metrics table, in order; evaluator None: the split's
+# stored headline, whichever evaluator gave it.
+METRIC_ROWS: tuple[tuple[str, str | None, str], ...] = (
+    ("accuracy", None, "accuracy"),
+    ("sensitivity (positive class)", None, "sensitivity"),
+    ("specificity", None, "specificity"),
+    ("balanced accuracy", None, "balanced_accuracy"),
+    ("PPV", None, "ppv"),
+    ("NPV", None, "npv"),
+    ("F1", None, "f1"),
+    ("ROC AUC", None, "roc_auc"),
     ("PR AUC", "roc", "pr_auc"),
     ("expected calibration error", "calibration", "ece"),
     ("Brier score", "calibration", "brier"),
@@ -66,19 +68,37 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]], cls: str = "") -
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def metric_value(results: dict[str, Any], evaluator: str, key: str) -> tuple[Any, Any]:
-    """``(value, interval)`` of one metric of one split's results."""
-    entry = results.get(evaluator) or {}
+def metric_value(results: dict[str, Any], evaluator: str | None, key: str) -> tuple[Any, Any]:
+    """``(value, interval)`` of one metric of one split's entry of ``metrics.json``.
+
+    :param evaluator: whose results hold it; None for the split's stored headline.
+    """
+    if evaluator is None:
+        headline = stored_headline(results)
+        estimate = headline.get(key) if headline else None
+        if estimate is None:
+            return None, None
+        return estimate.value, ({"low": estimate.low, "high": estimate.high}
+                                if estimate.interval else None)
+    entry = (results.get("evaluators") or {}).get(evaluator) or {}
     return entry.get(key), (entry.get("intervals") or {}).get(key)
 
 
-def supported_cell(results: dict[str, Any], evaluator: str, key: str,
+def _has(results: dict[str, Any], evaluator: str | None, key: str) -> bool:
+    if evaluator is None:
+        headline = stored_headline(results)
+        return headline is not None and headline.get(key) is not None
+    return evaluator in (results.get("evaluators") or {})
+
+
+def supported_cell(results: dict[str, Any], evaluator: str | None, key: str,
                    settings: ReportSection | None = None) -> tuple[str, str]:
     """``(value, interval)`` of one metric as the report shows it: "too few" below the
     ``[report]`` minimum counts, an exact interval for a rate of 0 or 1."""
     settings = settings or ReportSection()
     value, ci = metric_value(results, evaluator, key)
-    counts = (results.get("classification") or {}).get("counts")
+    headline = stored_headline(results)
+    counts = headline.counts.model_dump() if headline and headline.counts else None
     shown = show(key, value, ci, counts, min_positives=settings.min_positives,
                  min_negatives=settings.min_negatives)
     return escape(shown.value), escape(shown.interval)
@@ -88,17 +108,23 @@ def metrics_table(results: dict[str, Any], settings: ReportSection | None = None
     """Each headline metric of one split, with its 95% interval and its support."""
     rows = []
     for label, evaluator, key in METRIC_ROWS:
-        if evaluator not in results:
-            continue
-        rows.append((escape(label), *supported_cell(results, evaluator, key, settings)))
-    op = (results.get("roc") or {}).get("operating_point") or {}
+        if _has(results, evaluator, key):
+            rows.append((escape(label), *supported_cell(results, evaluator, key, settings)))
+    known = {key for _, evaluator, key in METRIC_ROWS if evaluator is None}
+    headline = stored_headline(results)
+    for metric in headline.metrics if headline else ():  # an evaluator's own headline rows
+        if metric.key not in known:
+            rows.append((escape(metric.label),
+                         *supported_cell(results, None, metric.key, settings)))
+    found = results.get("evaluators") or {}
+    op = (found.get("roc") or {}).get("operating_point") or {}
     if op.get("threshold") is not None:
         rows.append((f"sensitivity at threshold {op['threshold']:.3f} (chosen on "
                      f"{escape(op['chosen_on'])} for {op['target_sensitivity']:.0%})",
                      fmt(op.get("sensitivity")), "&ndash;"))
         rows.append(("specificity at that threshold", fmt(op.get("specificity")), "&ndash;"))
     errors = [(escape(name), f'<span class="bad">{escape(entry["error"])}</span>', "")
-              for name, entry in results.items()
+              for name, entry in found.items()
               if isinstance(entry, dict) and "error" in entry]
     return table(("metric", "value", "95% interval (patients resampled; exact at 0 or 1)"),
                  rows + errors)
@@ -117,7 +143,7 @@ def claimed_vs_reproduced(runs: Sequence[tuple[str, dict[str, Any], bool, str]])
             for who, _, value in PAPER_CLAIMS]
     for label, metrics, leaky, described in runs:
         for split, results in (metrics.get("splits") or {}).items():
-            value, ci = metric_value(results, "classification", "accuracy")
+            value, ci = metric_value(results, None, "accuracy")
             if value is None:
                 continue
             protocol = _protocol(split, leaky, metrics)

@@ -1,29 +1,33 @@
 """The verdict: can this run's headline number be trusted?
 
-Each line of evidence is a small record (what was measured, its number and
-interval, the rule it was held to, and what it means), computed from the run
-folder's ``metrics.json`` and ``data-audit.json`` by the functions in
-:mod:`.verdict_evidence`. The overall reading is a documented function of the
-lines: the worst level among them ("strong" beats "some" beats "none").
-Lines at level "info" say what was not measured, or what an external
-evaluation excluded; they never change the reading. The rules are the run's
-``[report.verdict]`` section (defaults in ``docs/config.md``).
+Each line of evidence is an :class:`~bamnet_core.contract.EvidenceLine` (what
+was measured, its number and interval, the rule it was held to, and what it
+means). The core measures some of them itself (:mod:`.verdict_evidence`: the
+protocol, the lung-blind baseline, subgroups, the overlap of external data,
+under the run's ``[report.verdict]`` rules); every evaluator brings its own on
+the headline split, under its own options. The overall reading is a documented
+function of all the lines: the worst level among them ("strong" beats "some"
+beats "none"). Lines at level "info" say what was not measured, or what an
+external evaluation excluded; they never change the reading. "none found" needs
+at least one measured line that looks for a shortcut (``shortcut_check``);
+without one the reading is "not checked".
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from ..config.schema import ReportSection
+from ..config.schema import MOVED_VERDICT_RULES, ReportSection
+from ..contract.evidence import EvidenceLine
 from ..errors import RunError
 from ..runs import layout
 from .headline import headline_numbers
 from .record import RunRecord, read_run
-from .verdict_evidence import Evidence, collect_evidence
+from .verdict_evidence import collect_evidence
 
 LEVELS = ("strong", "some", "none", "info")
 READINGS = {
@@ -38,8 +42,6 @@ READINGS = {
                   "No shortcut check ran on the headline split (lung-blind baseline, occlusion, "
                   "source probe, subgroups): nothing here says the number can be trusted."),
 }
-# The lines that look for shortcuts; with none of them measured, "none found" would be a lie.
-SHORTCUT_CHECKS = ("baseline", "occlusion", "source-probe", "loso", "subgroups")
 
 
 @dataclass
@@ -48,7 +50,7 @@ class Verdict:
 
     reading: str
     sentence: str
-    evidence: list[Evidence] = field(default_factory=list)
+    evidence: list[EvidenceLine] = field(default_factory=list)
     headline: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -60,7 +62,8 @@ class Verdict:
     def to_dict(self) -> dict[str, Any]:
         """The verdict as plain JSON-ready data."""
         return {"reading": self.reading, "level": self.level, "sentence": self.sentence,
-                "evidence": [asdict(e) for e in self.evidence], "headline": self.headline}
+                "evidence": [e.model_dump(mode="json") for e in self.evidence],
+                "headline": self.headline}
 
     def text_lines(self) -> list[str]:
         """The verdict as plain text, one line per piece of evidence, the reading last."""
@@ -69,12 +72,17 @@ class Verdict:
 
 
 def report_settings(record: RunRecord) -> ReportSection:
-    """The run's ``[report]`` section (defaults for a run made before it existed).
+    """The run's ``[report]`` section (defaults for a run made before it existed; the rules
+    that moved into evaluators' options are dropped from a run made before they moved).
 
     :raises RunError: when the run's ``config.toml`` holds an invalid ``[report]``.
     """
+    report = dict(record.config.get("report") or {})
+    if isinstance(report.get("verdict"), dict):  # a run made before its rules moved
+        report["verdict"] = {k: v for k, v in report["verdict"].items()
+                             if k not in MOVED_VERDICT_RULES}
     try:
-        return ReportSection.model_validate(record.config.get("report") or {})
+        return ReportSection.model_validate(report)
     except ValidationError as exc:
         problem = exc.errors()[0]
         where = ".".join(str(p) for p in problem["loc"])
@@ -83,13 +91,13 @@ def report_settings(record: RunRecord) -> ReportSection:
                        ) from None
 
 
-def overall(evidence: list[Evidence]) -> tuple[str, str]:
-    """The reading and its sentence: the worst counted level; "none found" only when at least
-    one shortcut check was measured, else "not checked"."""
+def overall(evidence: list[EvidenceLine]) -> tuple[str, str]:
+    """The reading and its sentence: the worst counted level (``info`` never counts); "none
+    found" only when at least one line with ``shortcut_check`` was measured, else "not
+    checked"."""
     counted = {e.level for e in evidence if e.level != "info"}
     worst = next((level for level in ("strong", "some") if level in counted), "none")
-    if worst == "none" and not any(e.key in SHORTCUT_CHECKS and e.level != "info"
-                                   for e in evidence):
+    if worst == "none" and not any(e.shortcut_check and e.level != "info" for e in evidence):
         worst = "unchecked"
     reading, sentence = READINGS[worst]
     drivers = [e.label for e in evidence if e.level == worst and worst != "none"]

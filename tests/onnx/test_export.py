@@ -29,11 +29,11 @@ def test_export_embeds_metadata_and_a_named_dynamic_batch(trained_run, exported_
     assert PreprocessSpec.from_json(props["bamnet.preprocess"]) == PreprocessSpec.from_json(
         (trained_run / "preprocess.json").read_text())
     embedded = json.loads(props["bamnet.metrics"])
-    run_val = metrics["splits"]["val"]
-    assert {k: v for k, v in embedded.items() if k != "gradcam"} == \
+    run_val = metrics["splits"]["val"]["evaluators"]
+    assert {k: v for k, v in embedded["evaluators"].items() if k != "gradcam"} == \
         {k: v for k, v in run_val.items() if k != "gradcam"}
     # the model travels, so image names are redacted to source and index (patient-data.md)
-    names = [i["image"] for i in embedded["gradcam"]["images"]]
+    names = [i["image"] for i in embedded["evaluators"]["gradcam"]["images"]]
     assert names and all(n.startswith("synthetic-cxr#") for n in names)
     assert not {n for n in names} & {i["image"] for i in run_val["gradcam"]["images"]}
     card = json.loads(props["bamnet.model_card"])

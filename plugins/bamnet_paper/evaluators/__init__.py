@@ -1,7 +1,8 @@
 """Built-in evaluators, one module each.
 
 - ``classification``: accuracy, sensitivity, specificity, PPV, NPV, F1, the
-  confusion matrix and the classification report (:mod:`.classification`);
+  confusion matrix and the classification report (:mod:`.classification`); the
+  split's headline numbers, and the "degenerate model" verdict line;
 - ``roc``: ROC and PR curves and areas with patient-bootstrap bands, and an
   operating threshold chosen on validation (:mod:`.roc`);
 - ``calibration``: reliability curve, expected calibration error, Brier score
@@ -10,7 +11,11 @@
 - shortcut probes: ``per-source`` results (:mod:`.per_source`), ``source-probe``,
   a linear model predicting the source from penultimate features
   (:mod:`.source_probe`), and ``occlusion``, scores with the lung fields masked
-  (:mod:`.occlusion`).
+  (:mod:`.occlusion`); each brings its verdict line, under the rules in its own
+  options.
+
+Each is registered with ``default=True``: a config without ``[evaluate]
+evaluators`` runs all of them.
 """
 
 from __future__ import annotations
@@ -31,11 +36,11 @@ __all__ = ["CalibrationEvaluator", "ClassificationEvaluator", "GradCamEvaluator"
 
 @hookimpl
 def register_evaluators(register):
-    """Register the built-in evaluators."""
-    register("classification", ClassificationEvaluator)
-    register("roc", RocEvaluator)
-    register("calibration", CalibrationEvaluator)
-    register("gradcam", GradCamEvaluator)
-    register("per-source", PerSourceEvaluator)
-    register("source-probe", SourceProbeEvaluator)
-    register("occlusion", OcclusionEvaluator)
+    """Register the built-in evaluators, each on by default, in the order a run uses them."""
+    register("classification", ClassificationEvaluator, default=True)
+    register("roc", RocEvaluator, default=True)
+    register("calibration", CalibrationEvaluator, default=True)
+    register("per-source", PerSourceEvaluator, default=True)
+    register("source-probe", SourceProbeEvaluator, default=True)
+    register("occlusion", OcclusionEvaluator, default=True)
+    register("gradcam", GradCamEvaluator, default=True)

@@ -53,7 +53,7 @@ class CalibrationEvaluator:
         p = np.clip(np.asarray(split.y_prob, dtype=float)[:, context.positive_index], 0, 1)
         result["intervals"] = bootstrap_weighted(lambda w: weighted_ece_brier(w, t, p),
                                                  split.patients,
-                                                 int(context.settings["bootstrap"]), context.seed)
+                                                 context.bootstrap, context.seed)
         return result
 
 

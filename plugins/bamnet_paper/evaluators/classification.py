@@ -7,9 +7,25 @@ from typing import Any
 
 import numpy as np
 
-from bamnet_core.contract import EvaluationContext, bootstrap_weighted, decide_indices
+from bamnet_core.contract import (
+    Counts,
+    Estimate,
+    EvaluationContext,
+    EvidenceLine,
+    Findings,
+    Headline,
+    HeadlineMetric,
+    bootstrap_weighted,
+    decide_indices,
+)
 
 from . import fast_metrics
+
+# (key, label) of the headline rows, in the order the report shows them.
+HEADLINE_ROWS = (("accuracy", "accuracy"), ("sensitivity", "sensitivity (positive class)"),
+                 ("specificity", "specificity"), ("roc_auc", "ROC AUC"),
+                 ("balanced_accuracy", "balanced accuracy"), ("ppv", "PPV"), ("npv", "NPV"),
+                 ("f1", "F1"))
 
 
 def _ratio(num: int, den: int) -> float | None:
@@ -72,8 +88,9 @@ class ClassificationEvaluator:
             "report": _report(y_true, y_pred, class_names),
         }
 
-    def evaluate_context(self, context: EvaluationContext) -> dict[str, Any]:
-        """:meth:`evaluate`, plus 95% intervals from resampling patients."""
+    def evaluate_context(self, context: EvaluationContext) -> Findings:
+        """:meth:`evaluate` with 95% intervals from resampling patients, the split's
+        headline and, for a model that calls every image one class, its verdict line."""
         split = context.split
         result = self.evaluate(split.y_true, split.y_prob, class_names=context.class_names,
                                positive=context.positive, threshold=context.threshold)
@@ -89,8 +106,36 @@ class ClassificationEvaluator:
                     "roc_auc": auc}
 
         result["intervals"] = bootstrap_weighted(on, split.patients,
-                                                 int(context.settings["bootstrap"]), context.seed)
-        return result
+                                                 context.bootstrap, context.seed)
+        line = degenerate(result["counts"], split.name)
+        return Findings(results=result, headline=headline(result),
+                        evidence=(line,) if line else ())
+
+
+def headline(result: dict[str, Any]) -> Headline:
+    """The headline rows of :meth:`ClassificationEvaluator.evaluate`'s result, with their
+    intervals and the confusion counts."""
+    intervals = result.get("intervals") or {}
+    rows = []
+    for key, label in HEADLINE_ROWS:
+        ci = intervals.get(key) or {}
+        rows.append(HeadlineMetric(key=key, label=label, estimate=Estimate(
+            value=result.get(key), low=ci.get("low"), high=ci.get("high"))))
+    return Headline(metrics=tuple(rows), counts=Counts(**result["counts"]))
+
+
+def degenerate(counts: dict[str, int], split: str) -> EvidenceLine | None:
+    """The verdict line of a model that calls every image of ``split`` one class (None
+    when it calls both)."""
+    called_pos, called_neg = counts["tp"] + counts["fp"], counts["tn"] + counts["fn"]
+    if called_pos and called_neg:
+        return None
+    which = "positive" if called_pos else "negative"
+    return EvidenceLine(key="model", label="degenerate model", level="strong",
+                        finding=f"calls all {called_pos + called_neg} {split} images {which}",
+                        meaning="the model did not learn to separate the classes; its rates "
+                        "are those of a constant", rule="strong: one class predicted for every "
+                        "image", shortcut_check=False)
 
 
 def _report(y_true: np.ndarray, y_pred: np.ndarray, class_names: Sequence[str]) -> dict[str, Any]:

@@ -7,7 +7,8 @@ counted from the model's layers; never fewer than :data:`LEAST_MISCLASSIFIED`;
 0 turns the budget off), since each map costs a pass of the full model (VGG16
 at 224x224: 31 GFLOP, about 6 images/s on 2 cores, so 4 maps; a small CNN 16).
 Past the limit, the most confidently wrong ones (farthest from the threshold).
-The result says how many were misclassified and how many are shown. The maps
+``correct_images`` (default :data:`CORRECT_IMAGES`) correctly classified ones
+are shown beside them. The result says how many were misclassified and how many are shown. The maps
 are computed in batches, one gradient pass per batch.
 
 The layer is the one the backbone names (``NamesGradCamLayer``: ``block5_conv3``
@@ -28,6 +29,7 @@ from bamnet_core.contract import EvaluationContext, atomic_path, decide_indices,
 MAX_MISCLASSIFIED = 16
 BUDGET_GFLOP = 150.0
 LEAST_MISCLASSIFIED = 4
+CORRECT_IMAGES = 8
 
 
 def pick_rows(wrong: np.ndarray, count: int, seed: int, *, confidence: np.ndarray | None = None,
@@ -48,16 +50,21 @@ class GradCamEvaluator:
     :param max_misclassified: misclassified images shown per split, at most (0: all).
     :param budget_gflop: forward-pass GFLOP per split that bound the count for a costly
         model (0: no budget).
+    :param correct_images: correctly classified images shown besides the misclassified ones.
     """
 
     def __init__(self, *, max_misclassified: int = MAX_MISCLASSIFIED,
-                 budget_gflop: float = BUDGET_GFLOP) -> None:
+                 budget_gflop: float = BUDGET_GFLOP,
+                 correct_images: int = CORRECT_IMAGES) -> None:
         if max_misclassified < 0:
             raise ValueError(f"max_misclassified must be 0 (all) or more, not "
                              f"{max_misclassified}")
         if not budget_gflop >= 0:  # NaN too
             raise ValueError(f"budget_gflop must be 0 (no budget) or more, not {budget_gflop}")
+        if not 0 <= correct_images <= 10_000:
+            raise ValueError(f"correct_images must be 0 to 10000, not {correct_images}")
         self.max_misclassified = max_misclassified
+        self.correct_images = correct_images
         self.budget_gflop = budget_gflop
 
     def limit(self, model: object) -> int:
@@ -79,7 +86,7 @@ class GradCamEvaluator:
         pos = context.positive_index
         pred = decide_indices(split.y_prob, pos, context.threshold)
         wrong = pred != split.y_true
-        rows = pick_rows(wrong, int(context.settings["gradcam_images"]), context.seed,
+        rows = pick_rows(wrong, self.correct_images, context.seed,
                          confidence=np.abs(split.y_prob[:, pos] - context.threshold),
                          max_wrong=self.limit(context.model))
         maps, layer = gradcam(context.model, split.images[rows], pred[rows],

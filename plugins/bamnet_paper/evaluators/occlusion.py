@@ -25,7 +25,16 @@ from typing import Any
 
 import numpy as np
 
-from bamnet_core.contract import EvaluationContext, bootstrap_weighted, images_within
+from bamnet_core.contract import (
+    EvaluationContext,
+    EvidenceLine,
+    Findings,
+    bootstrap_weighted,
+    images_within,
+    interval_text,
+    low_end,
+    number_text,
+)
 
 from . import fast_metrics
 
@@ -35,6 +44,9 @@ STILL_SEPARATES = 0.70  # ROC AUC with the lungs hidden at or above this is a wa
 MAX_IMAGES = 64
 BUDGET_GFLOP = 500.0
 LEAST_IMAGES = 16
+SOME_AUC = 0.65
+STRONG_AUC = 0.8
+KEPT = 0.5
 
 
 def mask_lung_fields(images: np.ndarray) -> np.ndarray:
@@ -78,16 +90,29 @@ class OcclusionEvaluator:
     :param max_images: images occluded per split, at most (0: every image).
     :param budget_gflop: forward-pass GFLOP per split that bound the count for a costly
         model (0: no budget).
+    :param some_auc: ROC-AUC with the lungs masked (low end of its interval) at or above
+        this: some shortcut evidence.
+    :param strong_auc: ROC-AUC with the lungs masked (low end) at or above this: strong
+        evidence.
+    :param kept: share of the model's separation (AUC - 0.5) kept with the lungs masked,
+        above chance: some evidence.
     """
 
-    def __init__(self, *, max_images: int = MAX_IMAGES,
-                 budget_gflop: float = BUDGET_GFLOP) -> None:
+    def __init__(self, *, max_images: int = MAX_IMAGES, budget_gflop: float = BUDGET_GFLOP,
+                 some_auc: float = SOME_AUC, strong_auc: float = STRONG_AUC,
+                 kept: float = KEPT) -> None:
         if max_images < 0:
             raise ValueError(f"max_images must be 0 (every image) or more, not {max_images}")
         if not budget_gflop >= 0:  # NaN too
             raise ValueError(f"budget_gflop must be 0 (no budget) or more, not {budget_gflop}")
+        for name, value in (("some_auc", some_auc), ("strong_auc", strong_auc)):
+            if not 0.5 <= value <= 1.0:
+                raise ValueError(f"{name} must be 0.5 to 1, not {value}")
+        if not 0.0 <= kept <= 1.0:
+            raise ValueError(f"kept must be 0 to 1, not {kept}")
         self.max_images = max_images
         self.budget_gflop = budget_gflop
+        self.some_auc, self.strong_auc, self.kept = some_auc, strong_auc, kept
 
     def limit(self, model: object | None) -> int:
         """Images to occlude per split for ``model`` (0: every image)."""
@@ -96,7 +121,12 @@ class OcclusionEvaluator:
         return images_within(model, self.budget_gflop, most=self.max_images,
                              least=min(LEAST_IMAGES, self.max_images))
 
-    def evaluate_context(self, context: EvaluationContext) -> dict[str, Any]:
+    def evaluate_context(self, context: EvaluationContext) -> Findings:
+        """``auc_full`` vs ``auc_masked``, and the verdict line they support."""
+        results = self.measure(context)
+        return Findings(results=results, evidence=(self.line(results),))
+
+    def measure(self, context: EvaluationContext) -> dict[str, Any]:
         """``auc_full`` vs ``auc_masked``; ``still_separates`` when the masked AUC stays high."""
         split, pos = context.split, context.positive_index
         if split.images is None or not len(split.images):
@@ -113,7 +143,7 @@ class OcclusionEvaluator:
                     "drop": fast_metrics.weighted_auc_ap(w, t, full)[0] - hidden}
 
         ci = bootstrap_weighted(on, split.patients[rows],
-                                int(context.settings.get("bootstrap", 0)), context.seed)
+                                context.bootstrap, context.seed)
         return {
             "images": {"occluded": int(len(rows)), "of": int(len(split.y_true))},
             "region": {"rows": list(ROWS), "cols": list(COLS), "fill": "image mean"},
@@ -125,3 +155,35 @@ class OcclusionEvaluator:
             "drop_interval": _pair(ci.get("drop")),
             "still_separates": bool(auc_masked is not None and auc_masked >= STILL_SEPARATES),
         }
+
+    def line(self, occ: dict[str, Any]) -> EvidenceLine:
+        """The verdict line of :meth:`measure`'s result, under this evaluator's rules."""
+        if occ.get("auc_masked") is None:
+            return EvidenceLine(key="occlusion", label="lungs masked", level="info",
+                                finding="not measured",
+                                meaning=occ.get("note") or "the split lacks a class: no "
+                                "ROC AUC to compare")
+        masked, full = float(occ["auc_masked"]), occ.get("auc_full")
+        finding = f"ROC AUC {number_text(full)} → {number_text(masked)}" \
+                  f"{interval_text(occ.get('masked_interval'))}"
+        if full is not None:
+            finding += f"; drop {full - masked:+.2f}{interval_text(occ.get('drop_interval'))}"
+        low = low_end(occ.get("masked_interval"), masked)
+        kept = (masked - 0.5) / (full - 0.5) if full is not None and full > 0.55 else 0.0
+        if full is not None and full > 0.55:
+            finding += f"; {max(kept, 0.0):.0%} of its separation kept"
+        rule = (f"some: masked AUC (low end) >= {self.some_auc:g}, or above chance with "
+                f">= {self.kept:.0%} of the separation kept; strong: masked AUC (low "
+                f"end) >= {self.strong_auc:g}")
+        level = "strong" if low >= self.strong_auc else "some" \
+            if low >= self.some_auc or (low > 0.5 and kept >= self.kept) else "none"
+        meaning = {"strong": "with the lungs hidden it still separates the classes: it reads "
+                             "something else",
+                   "some": "with the lungs hidden it keeps much of its separation: part of "
+                           "what it reads is outside the lungs",
+                   "none": "with the lungs hidden it loses most of its separation: what it "
+                           "reads is mostly in the lungs"}[level]
+        interval = occ.get("masked_interval")
+        return EvidenceLine(key="occlusion", label="lungs masked", level=level, finding=finding,
+                            meaning=meaning, rule=rule, value=masked,
+                            interval=tuple(interval) if interval else None)

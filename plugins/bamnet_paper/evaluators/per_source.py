@@ -14,10 +14,19 @@ from typing import Any
 
 import numpy as np
 
-from bamnet_core.contract import EvaluationContext, bootstrap_weighted, decide_indices
+from bamnet_core.contract import (
+    EvaluationContext,
+    EvidenceLine,
+    Findings,
+    bootstrap_weighted,
+    decide_indices,
+    number_text,
+)
 
 from . import fast_metrics
 from .classification import rates
+
+LOSO_FLOOR = 0.5
 
 
 def source_metrics(y_true: np.ndarray, y_prob: np.ndarray, pos: int,
@@ -31,9 +40,42 @@ def source_metrics(y_true: np.ndarray, y_prob: np.ndarray, pos: int,
 
 
 class PerSourceEvaluator:
-    """Sensitivity on each source's positive images, specificity on its negatives."""
+    """Sensitivity on each source's positive images, specificity on its negatives.
 
-    def evaluate_context(self, context: EvaluationContext) -> dict[str, Any]:
+    :param loso_floor: a held-out source (``bamnet loso``) whose sensitivity or
+        specificity falls below this: some shortcut evidence.
+    """
+
+    def __init__(self, *, loso_floor: float = LOSO_FLOOR) -> None:
+        if not 0.0 <= loso_floor <= 1.0:
+            raise ValueError(f"loso_floor must be 0 to 1, not {loso_floor}")
+        self.loso_floor = loso_floor
+
+    def evaluate_context(self, context: EvaluationContext) -> Findings:
+        """The per-source results; with held-out sources, the leave-one-source-out line."""
+        results = self.measure(context)
+        line = self.line(results.get("held_out") or {})
+        return Findings(results=results, evidence=(line,) if line else ())
+
+    def line(self, held: dict[str, Any]) -> EvidenceLine | None:
+        """The leave-one-source-out verdict line of models trained once per held-out
+        source (None without them)."""
+        if not held:
+            return None
+        low = [src for src, e in held.items() for k in ("sensitivity", "specificity")
+               if isinstance(e.get(k), (int, float)) and e[k] < self.loso_floor]
+        finding = "; ".join(f"{src}: sens {number_text(e.get('sensitivity'))}, spec "
+                            f"{number_text(e.get('specificity'))}" for src, e in held.items())
+        rule = f"some: a held-out source's sensitivity or specificity < {self.loso_floor:g}"
+        if low:
+            return EvidenceLine(key="loso", label="leave one source out", level="some",
+                                finding=finding, meaning="on a source it never saw, the model "
+                                "fails: it learned the sources", rule=rule)
+        return EvidenceLine(key="loso", label="leave one source out", level="none",
+                            finding=finding, meaning="the model holds up on sources it never "
+                            "saw", rule=rule)
+
+    def measure(self, context: EvaluationContext) -> dict[str, Any]:
         """One entry per source of ``context.split``, with intervals."""
         split, pos = context.split, context.positive_index
         sources = split.sources
@@ -54,7 +96,7 @@ class PerSourceEvaluator:
                         "sensitivity": r["sensitivity"], "specificity": r["specificity"]}
 
             entry["intervals"] = bootstrap_weighted(on, patients[rows],
-                                                    int(context.settings["bootstrap"]),
+                                                    context.bootstrap,
                                                     context.seed)
             out[source] = entry
         result: dict[str, Any] = {"mode": "evaluate per source", "sources": out}

@@ -90,7 +90,7 @@ class RocEvaluator:
         if _both_classes(t):
             main = curves(t, p)
             draws = bootstrap_curves(patient_weights(split.patients,
-                                                     int(context.settings["bootstrap"]),
+                                                     context.bootstrap,
                                                      context.seed), t, p)
             result.update(roc_auc=main["roc_auc"], pr_auc=main["pr_auc"],
                           tpr=main["tpr_at"].tolist(), precision=main["precision_at"].tolist())
@@ -109,7 +109,7 @@ class RocEvaluator:
 
     def _operating_point(self, context: EvaluationContext, t: np.ndarray,
                          p: np.ndarray) -> dict[str, Any]:
-        target = float(context.settings["target_sensitivity"])
+        target = context.target_sensitivity
         val = context.validation
         chosen_on = val.name if val is not None else context.split.name
         ref_t = (val.y_true == context.positive_index) if val is not None else t

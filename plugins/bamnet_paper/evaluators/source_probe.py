@@ -12,9 +12,17 @@ from typing import Any
 
 import numpy as np
 
-from bamnet_core.contract import EvaluationContext
+from bamnet_core.contract import (
+    EvaluationContext,
+    EvidenceLine,
+    Findings,
+    interval_text,
+    number_text,
+    wilson,
+)
 
 MIN_PER_SOURCE = 2
+MARGIN = 0.15
 
 
 def probe(features: np.ndarray, sources: np.ndarray, patients: np.ndarray,
@@ -49,9 +57,50 @@ def probe(features: np.ndarray, sources: np.ndarray, patients: np.ndarray,
 
 
 class SourceProbeEvaluator:
-    """A linear probe for the source on penultimate features, overall and within each class."""
+    """A linear probe for the source on penultimate features, overall and within each class.
 
-    def evaluate_context(self, context: EvaluationContext) -> dict[str, Any]:
+    :param margin: within-class probe accuracy this far above chance (low end of its
+        Wilson interval): some shortcut evidence.
+    """
+
+    def __init__(self, *, margin: float = MARGIN) -> None:
+        if not 0.0 <= margin <= 1.0:
+            raise ValueError(f"margin must be 0 to 1, not {margin}")
+        self.margin = margin
+
+    def evaluate_context(self, context: EvaluationContext) -> Findings:
+        """The probes, and the verdict line of the sharpest one within a class."""
+        results = self.measure(context)
+        return Findings(results=results, evidence=(self.line(results),))
+
+    def line(self, probe: dict[str, Any]) -> EvidenceLine:
+        """The verdict line of :meth:`measure`'s result: the class whose probe beats chance
+        by the widest margin (low end of its interval)."""
+        if not probe.get("within_class"):
+            return EvidenceLine(key="source-probe", label="source probe", level="info",
+                                finding="not measured",
+                                meaning=probe.get("note") or "fewer than two sources within "
+                                "a class: nothing to probe")
+        best = None
+        for cls, entry in probe["within_class"].items():
+            n, acc, chance = int(entry["images"]), float(entry["accuracy"]), float(entry["chance"])
+            low, high = wilson(round(acc * n), n) or (acc, acc)
+            if best is None or low - chance > best[0]:
+                best = (low - chance, cls, acc, chance, (low, high), n)
+        margin, cls, acc, chance, interval, n = best  # type: ignore[misc]
+        rule = f"some: within-class accuracy above chance by >= {self.margin:g} (low end)"
+        finding = (f"{cls} images: accuracy {number_text(acc)}{interval_text(interval)} "
+                   f"(Wilson, n = {n}) against chance {number_text(chance)}")
+        if margin >= self.margin:
+            return EvidenceLine(key="source-probe", label="source probe", level="some",
+                                finding=finding, meaning="the model's features tell the "
+                                "hospitals apart within one class", rule=rule, value=acc,
+                                interval=interval)
+        return EvidenceLine(key="source-probe", label="source probe", level="none",
+                            finding=finding, meaning="the features do not tell the sources "
+                            "apart beyond chance", rule=rule, value=acc, interval=interval)
+
+    def measure(self, context: EvaluationContext) -> dict[str, Any]:
         """Probe accuracy against chance; ``within_class`` holds the per-class probes."""
         split = context.split
         if context.features is None or split.images is None:
