@@ -127,6 +127,19 @@ COVERAGE: dict[tuple[str, str], Run | Allowed] = {
               "assert TrainStage.records == type(real).records, type(real).records\n"
               "assert all(hasattr(Stage, m) for m in ('configured', 'keep', 'run'))",
         why="the sketch of a stage: its name and records are the real train stage's"),
+    ("docs/plugins/hooks.md", "class LeadMarkers:"): Run(
+        check="from bamnet_core.experiment.evaluation import findings_of\n"
+              "from bamnet_core.report.verdict import overall\n"
+              "found = findings_of(LeadMarkers().evaluate_context(None))\n"
+              "assert found.results == {'share_marked': 0.9}\n"
+              "assert overall(list(found.evidence))[0] == 'strong shortcut evidence'\n"
+              "assert LeadMarkers(share=0.95).evaluate_context(None).evidence[0].level == "
+              "'none'\n"
+              "from bamnet_core.testing import load_with\n"
+              "import sys\n"
+              "host = load_with(sys.modules[__name__], names=['lead'])\n"
+              "assert 'lead-markers' in host.registry.names('evaluator'), host.failures",
+        why="the example measures nothing (its share is a constant), so it needs no context"),
     ("docs/plugins/hooks.md", "@hookimpl"): Run(
         check=HOOKIMPL_CHECK, why="`MyNet` is the reader's class: the check defines one"),
 }
