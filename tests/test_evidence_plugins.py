@@ -124,8 +124,17 @@ def test_only_an_evaluator_may_be_on_by_default():
         Registry().register("backbone", "b", lambda: None, plugin="p", default=True)
 
 
-def test_a_moved_verdict_rule_names_its_new_home(cli, tmp_path: Path, tiny_config: Path):
-    result = cli("run", str(tiny_config), "--output-dir", str(tmp_path), "--set",
-                 "report.verdict.occlusion_some=0.7")
-    assert result.exit_code != 0
-    assert "[evaluate.options.occlusion] some_auc" in result.stderr
+def test_a_key_that_moved_into_an_evaluator_s_options_is_read_there_with_a_notice(
+        tiny_config: Path):
+    registry = load_with().registry
+    config = load_config(str(tiny_config), registry, overrides=[
+        "report.verdict.occlusion_some=0.7", "evaluate.gradcam_images=3"])
+    assert config.evaluate.options["occlusion"] == {"some_auc": 0.7}
+    assert config.components.evaluators["occlusion"].some_auc == 0.7
+    assert config.components.evaluators["gradcam"].correct_images == 3
+    assert "report.verdict.occlusion_some is now [evaluate.options.occlusion] some_auc; read " \
+        "as that" in config.notices
+    assert "occlusion_some" not in config.document["report"]["verdict"]
+    kept = load_config(str(tiny_config), registry, overrides=[
+        "report.verdict.occlusion_some=0.7", "evaluate.options.occlusion.some_auc=0.9"])
+    assert kept.evaluate.options["occlusion"] == {"some_auc": 0.9}  # the new key wins

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 SCALING_NAMES = Literal["unit", "caffe", "tf", "torch", "vgg16"]
 
@@ -160,12 +160,14 @@ class ExportSection(Section):
                                     description="training images that calibrate int8")
 
 
-# [report.verdict] keys that moved into the options of the evaluator whose line they rule.
-MOVED_VERDICT_RULES = {"occlusion_some": "[evaluate.options.occlusion] some_auc",
-                       "occlusion_strong": "[evaluate.options.occlusion] strong_auc",
-                       "occlusion_kept": "[evaluate.options.occlusion] kept",
-                       "probe_margin": "[evaluate.options.source-probe] margin",
-                       "loso_floor": "[evaluate.options.per-source] loso_floor"}
+# Keys that moved into the options of the evaluator that uses them: (section, key) ->
+# (evaluator, option). A config that sets one is read as the new key, with a notice.
+MOVED_KEYS = {("report.verdict", "occlusion_some"): ("occlusion", "some_auc"),
+              ("report.verdict", "occlusion_strong"): ("occlusion", "strong_auc"),
+              ("report.verdict", "occlusion_kept"): ("occlusion", "kept"),
+              ("report.verdict", "probe_margin"): ("source-probe", "margin"),
+              ("report.verdict", "loso_floor"): ("per-source", "loso_floor"),
+              ("evaluate", "gradcam_images"): ("gradcam", "correct_images")}
 
 
 class VerdictSection(Section):
@@ -174,15 +176,6 @@ class VerdictSection(Section):
     baseline_margin: float = Field(0.05, ge=0.0, le=0.5, description="strong when the model "
                                    "does not beat that baseline by this much (the low end of "
                                    "the paired interval of their AUC difference)")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _moved(cls, data: Any) -> Any:
-        """Name the new home of a rule that moved into its evaluator's options."""
-        for key in MOVED_VERDICT_RULES.keys() & set(data if isinstance(data, dict) else ()):
-            raise ValueError(f"{key} moved to {MOVED_VERDICT_RULES[key]}: the evaluator that "
-                             "draws the line holds its rule")
-        return data
 
 
 class ReportSection(Section):

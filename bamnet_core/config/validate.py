@@ -10,6 +10,7 @@ file's folder, or the current directory for ``--set`` values.
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from ..plugins.registry import Registry
 from .paths import mentions_path, resolve_path
 from .problems import Problems, did_you_mean, report_errors
 from .resolved import Config
-from .schema import SECTIONS, Section, core_keys
+from .schema import MOVED_KEYS, SECTIONS, Section, core_keys
 
 
 def _to_json(values: dict[str, Any]) -> str:
@@ -35,12 +36,13 @@ class _Validator:
     def __init__(self, doc: dict[str, Any], origin: str, registry: Registry,
                  overrides: dict[str, Any], base_dir: Path, allow_missing: bool,
                  flags: dict[str, str]) -> None:
-        self.doc, self.registry, self.base_dir = doc, registry, base_dir
+        self.doc, self.registry, self.base_dir = copy.deepcopy(doc), registry, base_dir
         self.allow_missing = allow_missing
         self.problems = Problems(origin, overrides, flags)
         self.config = Config(document={}, origin=origin, overrides=overrides)
 
     def run(self) -> Config:
+        self.moved()
         for section in self.doc:
             if section not in SECTIONS:
                 guess = did_you_mean(section, SECTIONS)
@@ -56,6 +58,29 @@ class _Validator:
             self.relations()
         self.problems.raise_if_any()
         return self.config
+
+    def moved(self) -> None:
+        """Read each key that moved into an evaluator's options as its new key, with a notice
+        (a run folder made before keeps resuming)."""
+        for (section, key), (evaluator, option) in MOVED_KEYS.items():
+            table: Any = self.doc
+            for part in section.split("."):
+                table = table.get(part) if isinstance(table, dict) else None
+            if not isinstance(table, dict) or key not in table:
+                continue
+            value = table.pop(key)
+            evaluate = self.doc.setdefault("evaluate", {})
+            new = f"[evaluate.options.{evaluator}] {option}"
+            listed = evaluate.get("evaluators") if isinstance(evaluate, dict) else None
+            if not isinstance(evaluate, dict) or (isinstance(listed, list)
+                                                  and evaluator not in listed):
+                self.config.notices.append(f"{section}.{key} is now {new}, and {evaluator!r} "
+                                           "is not in evaluate.evaluators: ignored")
+                continue
+            options = evaluate.setdefault("options", {})
+            if isinstance(options, dict) and isinstance(options.setdefault(evaluator, {}), dict):
+                options[evaluator].setdefault(option, value)
+                self.config.notices.append(f"{section}.{key} is now {new}; read as that")
 
     def section(self, section: str, model: type[Section], values: dict[str, Any]) -> None:
         core = core_keys(section)

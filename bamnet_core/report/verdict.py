@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..config.schema import MOVED_VERDICT_RULES, ReportSection
+from ..config.schema import MOVED_KEYS, ReportSection
 from ..contract.evidence import EvidenceLine
 from ..errors import RunError
 from ..runs import layout
@@ -80,7 +80,7 @@ def report_settings(record: RunRecord) -> ReportSection:
     report = dict(record.config.get("report") or {})
     if isinstance(report.get("verdict"), dict):  # a run made before its rules moved
         report["verdict"] = {k: v for k, v in report["verdict"].items()
-                             if k not in MOVED_VERDICT_RULES}
+                             if ("report.verdict", k) not in MOVED_KEYS}
     try:
         return ReportSection.model_validate(report)
     except ValidationError as exc:

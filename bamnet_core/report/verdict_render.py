@@ -24,8 +24,9 @@ def verdict_html(verdict: Verdict) -> str:
             '<table class="verdict"><thead><tr><th>evidence</th><th>level</th>'
             "<th>number [95% interval]</th><th>what it means</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>"
-            '<p class="small">Rules and thresholds: <code>[report.verdict]</code> in the '
-            "run's config.toml (docs/config.md); the reading is the worst level among the "
+            '<p class="small">Rules and thresholds: <code>[report.verdict]</code> for the lines '
+            "bamnet draws itself, <code>[evaluate.options.NAME]</code> for an evaluator's, in "
+            "the run's config.toml (docs/config.md); the reading is the worst level among the "
             "lines, and <i>info</i> lines do not count.</p>")
 
 
