@@ -8,7 +8,7 @@ import pytest
 
 from bamnet_core.data.exact_intervals import clopper_pearson, wilson
 from bamnet_core.errors import RunError
-from bamnet_core.report.record import RunRecord
+from bamnet_core.report.record import RunRecord, record_of
 from bamnet_core.report.support import show
 from bamnet_core.report.verdict import verdict_of
 
@@ -16,9 +16,8 @@ from bamnet_core.report.verdict import verdict_of
 def record(metrics: dict, *, config: dict | None = None, audit: dict | None = None,
            path: Path = Path("/nowhere/run")) -> RunRecord:
     """A run record as if read from a folder."""
-    return RunRecord(path=path, config_text="", config=config or {"split": {"by": "patient"}},
-                     meta={}, audit=audit or {"split": {"counts": {"test": {}}}},
-                     metrics=metrics, history=[])
+    return record_of(path, config=config or {"split": {"by": "patient"}},
+                     audit=audit or {"split": {"counts": {"test": {}}}}, metrics=metrics)
 
 
 def split_results(*, occlusion: dict | None = None, probe: dict | None = None,
@@ -115,10 +114,9 @@ def test_a_source_probe_above_chance_within_a_class_is_some_evidence():
 
 
 def test_a_bad_report_setting_in_the_run_config_is_one_error_naming_the_key(tmp_path: Path):
-    bad = record(metrics(split_results()), path=tmp_path,
-                 config={"report": {"verdict": {"occlusion_strong": 7}}})
     with pytest.raises(RunError, match=r"report\.verdict\.occlusion_strong"):
-        verdict_of(bad)
+        verdict_of(record(metrics(split_results()), path=tmp_path,
+                          config={"report": {"verdict": {"occlusion_strong": 7}}}))
 
 
 def test_a_run_without_any_shortcut_check_reads_not_checked_never_none_found():

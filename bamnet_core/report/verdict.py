@@ -16,11 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from ..config.schema import ReportSection
-from ..errors import RunError
-from ..runs import layout
 from .headline import headline_numbers
 from .record import RunRecord, read_run
 from .verdict_evidence import Evidence, collect_evidence
@@ -71,16 +67,9 @@ class Verdict:
 def report_settings(record: RunRecord) -> ReportSection:
     """The run's ``[report]`` section (defaults for a run made before it existed).
 
-    :raises RunError: when the run's ``config.toml`` holds an invalid ``[report]``.
+    :func:`~.record.read_run` validated it, naming a bad key in the run's ``config.toml``.
     """
-    try:
-        return ReportSection.model_validate(record.config.get("report") or {})
-    except ValidationError as exc:
-        problem = exc.errors()[0]
-        where = ".".join(str(p) for p in problem["loc"])
-        raise RunError(f"{record.path / layout.CONFIG}: report.{where}: {problem['msg']}",
-                       hint="fix the key in the run's config.toml (docs/config.md#report)"
-                       ) from None
+    return record.config.report
 
 
 def overall(evidence: list[Evidence]) -> tuple[str, str]:
@@ -104,10 +93,11 @@ def verdict_of(record: RunRecord) -> Verdict:
     :raises RunError: when the run's ``[report]`` settings are invalid.
     """
     settings = report_settings(record)
-    evidence = collect_evidence(record, settings)
+    plain = record.as_dicts()
+    evidence = collect_evidence(plain, settings)
     reading, sentence = overall(evidence)
     return Verdict(reading=reading, sentence=sentence, evidence=evidence,
-                   headline=headline_numbers(record, settings))
+                   headline=headline_numbers(plain, settings))
 
 
 def run_verdict(run_dir: str | Path) -> Verdict | None:
@@ -116,4 +106,4 @@ def run_verdict(run_dir: str | Path) -> Verdict | None:
     :raises RunError: when it is not a run folder, or a file or ``[report]`` is damaged.
     """
     record = read_run(run_dir)
-    return verdict_of(record) if record.metrics.get("splits") else None
+    return verdict_of(record) if record.splits else None
