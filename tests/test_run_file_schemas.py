@@ -111,5 +111,5 @@ def test_a_run_file_is_written_with_its_version_first_and_paths_relative(tmp_pat
 
 def test_a_value_off_the_schema_is_one_error_naming_the_key(tmp_path: Path):
     run = RunFolder(make_run(tmp_path / "run", **{layout.META: {**META, "status": "unsure"}}))
-    with pytest.raises(RunError, match=r"meta.json: status: Input should be"):
+    with pytest.raises(RunError, match=r"meta.json is damaged \(status: Input should be"):
         run.read_model(layout.META, MetaFile)

@@ -66,7 +66,7 @@ class RunFile(BaseModel):
         except ValidationError as exc:
             problem = exc.errors()[0]
             key = ".".join(str(p) for p in problem["loc"]) or "(the whole file)"
-            raise RunError(f"{where}: {key}: {problem['msg']}",
+            raise RunError(f"{where} is damaged ({key}: {problem['msg']})",
                            hint="restore the file from a backup, or start a new run") from None
 
     def to_json(self) -> dict[str, Any]:
