@@ -1,4 +1,4 @@
-"""Run files have a schema: versions checked, old files still read, the published schemas current."""
+"""Run files have a schema: versions checked, old files read, the published schemas current."""
 
 from __future__ import annotations
 

@@ -61,8 +61,7 @@ class RunRecord:
 
     def results(self, split: str, evaluator: str) -> dict[str, Any] | None:
         """What ``evaluator`` returned on ``split``; None when it did not run there."""
-        found = self.splits.get(split)
-        return found.results(evaluator) if found else None
+        return self.metrics.results(split, evaluator) if self.metrics else None
 
     def as_dicts(self) -> PlainRecord:
         """The record as plain JSON values, each split in the flat shape (evaluator results
