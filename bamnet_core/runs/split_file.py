@@ -20,7 +20,16 @@ class RecordedSample(Part):
     label: str
     patient_id: str
     source: str = ""
+    view: str | None = None
+    demographics: dict[str, Any] = Field(default_factory=dict, description="age, sex, ...")
     synthetic: bool = False
+    generator: str | None = None
+    generator_seed: int | None = None
+    generator_checkpoint: str | None = Field(None, description="run-relative, like path")
+    generator_index: int | None = None
+    study: str | None = None
+    manufacturer: str | None = None
+    modality: str | None = None
 
 
 class SplitFile(RunFile):
