@@ -22,7 +22,7 @@ from fixtures_images import gradient, twelve_bit_ramp, write_dicom, write_png
 from test_report_browser import PROBE, browse, chromium
 
 from bamnet_core.report.audit_lists import LIMIT, label_issues_section
-from bamnet_core.report.record import RunRecord
+from bamnet_core.report.record import record_of
 from bamnet_core.report.thumbnails import SIZE, thumbnail
 
 ROW = re.compile(r"<tr><td>(\d+)</td><td>(.*?)</td><td><code title=\"([^\"]+)\">", re.S)
@@ -133,12 +133,10 @@ def test_thumbnails_are_small_and_the_section_shows_the_top_only(tmp_path: Path)
     assert thumbnail(tmp_path / "nope.png").problem == "file not found"
     ranked = [{"path": str(wide), "label": "covid", "score": 2.0 - i / 100, "unusual": i < 3,
                "source": "s", "patient_id": f"p{i}"} for i in range(100)]
-    record = RunRecord(path=tmp_path, config_text="", config={}, meta={}, metrics={},
-                       history=[], audit={"deep": {"outliers": {
-                           "status": "done", "images": 400, "unusual": 3, "neighbours": 10,
-                           "cut": 4.0, "ranked": ranked}}})
+    record = record_of(tmp_path, audit={"deep": {"outliers": {
+        "status": "done", "images": 400, "unusual": 3, "neighbours": 10, "cut": 4.0,
+        "ranked": ranked}}})
     html = label_issues_section(record)
     assert len(ROW.findall(html)) == LIMIT and "<h3>Label issues</h3>" not in html
     assert "the first 100 of the ranked list" in html and "3 of 400 images" in html
-    assert label_issues_section(RunRecord(path=tmp_path, config_text="", config={}, meta={},
-                                          metrics={}, history=[], audit={})) == ""
+    assert label_issues_section(record_of(tmp_path)) == ""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bamnet_core.report.record import RunRecord
+from bamnet_core.report.record import RunRecord, plain, record_of
 from bamnet_core.report.redact import Redactor, redact_record
 
 
@@ -16,17 +16,16 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("BAMNET_PSEUDONYM_KEY", "redact-test-key-0123456789abcdef0123")
     folder = tmp_path / "20260101-000000-x"
     folder.mkdir()
-    samples = [{"path": f"/data/St-Elsewhere/{p}/{i}.png", "patient_id": p, "source": "site"}
-               for p in ("JohnSmith-77", "MRN123456") for i in range(2)]
+    samples = [{"path": f"/data/St-Elsewhere/{p}/{i}.png", "patient_id": p, "source": "site",
+                "label": "covid"} for p in ("JohnSmith-77", "MRN123456") for i in range(2)]
     (folder / "split.json").write_text(json.dumps(
-        {"assignment": {"train": samples[:2], "val": samples[2:], "test": []}}))
+        {"version": 2, "by": "patient", "seed": 0,
+         "assignment": {"train": samples[:2], "val": samples[2:], "test": []}}))
     return folder
 
 
 def record(run: Path, **parts) -> RunRecord:
-    base = {"config": {}, "meta": {}, "audit": {}, "metrics": {}}
-    base.update(parts)
-    return RunRecord(path=run, config_text="", history=[], **base)
+    return record_of(run, **parts)
 
 
 def test_ids_and_paths_are_replaced_everywhere(run: Path) -> None:
@@ -34,26 +33,29 @@ def test_ids_and_paths_are_replaced_everywhere(run: Path) -> None:
                                        "b": "/data/St-Elsewhere/JohnSmith-77/1.png",
                                        "patient_a": "MRN123456", "patient_b": "JohnSmith-77"}]},
              "warnings": ["patient MRN123456 has images in /data/St-Elsewhere/other.png"]}
-    config = {"data": {"source": "manifest-csv", "path": "/data/St-Elsewhere/manifest.csv"}}
-    meta = {"status": "complete", "config_origin": "/home/dr-who/cfg.toml", "host": "pacs-1"}
+    config = {"data": {"source": "manifest-csv", "path": "/data/St-Elsewhere/manifest.csv",
+                       "classes": ["normal", "covid"], "positive": "covid"}}
+    meta = {"bamnet_version": "0.1.0", "status": "complete",
+            "config_origin": "/home/dr-who/cfg.toml", "host": "pacs-1"}
     redacted = redact_record(record(run, audit=audit, config=config, meta=meta))
-    text = json.dumps([redacted.audit, redacted.config, redacted.meta]) + redacted.config_text
+    text = json.dumps([plain(redacted.audit), redacted.config.document,
+                       plain(redacted.meta)]) + redacted.config_text
     for value in ("MRN123456", "JohnSmith-77", "St-Elsewhere", "dr-who", "pacs-1"):
         assert value not in text
-    pair = redacted.audit["duplicates"]["pairs"][0]
+    pair = redacted.audit.duplicates.pairs[0]
     assert pair["a"] == "site#3" and pair["b"] == "site#2"
     assert pair["patient_a"].startswith("p-") and pair["patient_a"] != pair["patient_b"]
-    assert pair["patient_a"] in redacted.audit["warnings"][0]  # the same pseudonym in text
-    assert redacted.meta == {"status": "complete"}
-    assert redacted.config["data"]["source"] == "manifest-csv"
+    assert pair["patient_a"] in redacted.audit.warnings[0]  # the same pseudonym in text
+    assert plain(redacted.meta) == {"schema_version": 1, "bamnet_version": "0.1.0",
+                                    "status": "complete"}
+    assert redacted.config.document["data"]["source"] == "manifest-csv"
 
 
 def test_image_base_names_become_aliases(run: Path) -> None:
     metrics = {"splits": {"val": {"evaluators": {"gradcam": {"images": [
         {"file": "gradcam-val/0000.png", "image": "1.png"},
         {"file": "gradcam-val/0001.png", "image": "0.png"}]}}}}}
-    shown = redact_record(record(run, metrics=metrics)).metrics["splits"]["val"]["evaluators"][
-        "gradcam"]
+    shown = redact_record(record(run, metrics=metrics)).results("val", "gradcam")
     assert [i["image"] for i in shown["images"]] == ["<file>", "<file>"]  # two patients' 1.png
     assert shown["images"][0]["file"] == "gradcam-val/0000.png"
 
@@ -71,7 +73,7 @@ def test_a_run_without_a_split_still_scrubs_paths(tmp_path: Path, monkeypatch) -
     folder = tmp_path / "bare"
     folder.mkdir()
     redacted = redact_record(record(folder, audit={"note": "see C:\\PACS\\Jane\\1.dcm now"}))
-    assert redacted.audit["note"] == "see <path> now"
+    assert plain(redacted.audit)["note"] == "see <path> now"
 
 
 def test_images_flag_needs_redact(cli, tmp_path: Path) -> None:

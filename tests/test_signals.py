@@ -116,14 +116,15 @@ def test_meta_json_is_recorded_in_place_when_no_new_file_fits(tmp_path, monkeypa
 
     run = RunFolder(tmp_path)
     run.write_json(layout.META, {"status": "running", "padding": "x" * 200})
-    ctx = RunContext(config=None, registry=None, run=run, meta={"status": "failed"})  # type: ignore[arg-type]
+    meta = {"bamnet_version": "0.1.0", "status": "failed"}
+    ctx = RunContext(config=None, registry=None, run=run, meta=meta)  # type: ignore[arg-type]
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(atomic, "write_json", full)
     ctx.save_meta()
-    assert json.loads((tmp_path / layout.META).read_text()) == {"status": "failed"}
+    assert json.loads((tmp_path / layout.META).read_text()) == {"schema_version": 1, **meta}
 
 
 def tiny_tmpfs(tmp_path: Path, size: str) -> Path:

@@ -9,6 +9,7 @@ from pathlib import Path
 from bamnet_core.contract import Sample, hookimpl
 from bamnet_core.experiment import stage_records as records
 from bamnet_core.runs import layout
+from bamnet_core.runs.files import MetaFile
 from bamnet_core.runs.folder import RunFolder
 
 
@@ -81,4 +82,4 @@ def test_a_fifo_or_folder_in_place_of_a_record_is_not_waited_on(tmp_path: Path):
     assert records.load_audit(run, warnings=0) is None  # and so does the audit
     os.mkfifo(tmp_path / layout.META)
     with pytest.raises(RunError, match="not a regular file"):
-        run.read_meta()
+        run.read_model(layout.META, MetaFile)

@@ -10,7 +10,7 @@ from bamnet_core.contract import EvidenceLine, Findings, Headline, wilson
 from bamnet_core.data.exact_intervals import clopper_pearson
 from bamnet_core.errors import RunError
 from bamnet_core.experiment.evaluation import store_findings
-from bamnet_core.report.record import RunRecord
+from bamnet_core.report.record import RunRecord, record_of
 from bamnet_core.report.support import show
 from bamnet_core.report.verdict import overall, verdict_of
 from bamnet_paper.evaluators import OcclusionEvaluator, SourceProbeEvaluator, classification
@@ -19,9 +19,8 @@ from bamnet_paper.evaluators import OcclusionEvaluator, SourceProbeEvaluator, cl
 def record(metrics: dict, *, config: dict | None = None, audit: dict | None = None,
            path: Path = Path("/nowhere/run")) -> RunRecord:
     """A run record as if read from a folder."""
-    return RunRecord(path=path, config_text="", config=config or {"split": {"by": "patient"}},
-                     meta={}, audit=audit or {"split": {"counts": {"test": {}}}},
-                     metrics=metrics, history=[])
+    return record_of(path, config=config or {"split": {"by": "patient"}},
+                     audit=audit or {"split": {"counts": {"test": {}}}}, metrics=metrics)
 
 
 def split_results(*, occlusion: dict | None = None, probe: dict | None = None,
@@ -135,10 +134,9 @@ def test_a_source_probe_above_chance_within_a_class_is_some_evidence():
 
 
 def test_a_bad_report_setting_in_the_run_config_is_one_error_naming_the_key(tmp_path: Path):
-    bad = record(metrics(split_results()), path=tmp_path,
-                 config={"report": {"verdict": {"baseline_auc": 7}}})
     with pytest.raises(RunError, match=r"report\.verdict\.baseline_auc"):
-        verdict_of(bad)
+        verdict_of(record(metrics(split_results()), path=tmp_path,
+                          config={"report": {"verdict": {"baseline_auc": 7}}}))
 
 
 def test_a_run_made_before_the_rules_moved_into_the_evaluators_still_reads():

@@ -26,15 +26,12 @@ def register(app: typer.Typer, state: CLIState) -> None:
         json_: JsonOption = False,
     ) -> None:
         """Write RUN_DIR/report.html (self-contained), plots/*.png and model-card.md."""
-        from ..report import build_report, shareable_requested
+        from ..report import build_reports
 
         if images and not redact:
             raise typer.BadParameter("--images goes with --redact (the full report always "
                                      "has its images)", param_hint="--images")
-        files = build_report(run_dir, redact=redact, images=images)
-        shared = None
-        if not redact and (wanted := shareable_requested(run_dir)) is not None:
-            shared = build_report(run_dir, redact=True, images=wanted)  # [report] redact = true
+        files, shared = build_reports(run_dir, redact=redact, images=images)
         if json_:
             payload = {"report": str(files.html), "model_card": str(files.model_card),
                        "plots": [str(p) for p in files.plots], "sections": files.sections,

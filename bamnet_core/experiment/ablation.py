@@ -26,6 +26,7 @@ from ..errors import ConfigError, RunError
 from ..plugins.manager import PluginHost
 from ..runs import folder as rf
 from ..runs import layout
+from ..runs.files import ComparisonFile
 from .paired_difference import excludes_zero, paired_differences
 from .runner import RunResult, run_experiment
 
@@ -130,6 +131,6 @@ def run_ablation(config: Config, host: PluginHost, *, ablate: str,
         variant = config.with_overrides(overrides)
         runs[key] = run_experiment(variant, host, output_dir=parent.path, progress=progress)
     comparison = compare(runs)
-    parent.write_json(layout.COMPARISON_JSON, comparison)
+    parent.write_model(layout.COMPARISON_JSON, ComparisonFile.model_validate(comparison))
     parent.write_text(layout.COMPARISON_CSV, comparison_csv(comparison))
     return AblationResult(parent.path, runs, comparison)

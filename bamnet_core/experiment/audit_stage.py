@@ -28,6 +28,7 @@ from ..data.splits import PatientSplit
 from ..errors import ImageDecodeError
 from ..plugins.registry import Registry
 from ..runs import layout
+from ..runs.files import AuditFile
 from . import stage_records as records
 from .context import RunContext
 from .deep_audit import deep_audit, deep_warnings, feature_backbone
@@ -157,7 +158,7 @@ class AuditStage(Stage):
                             [s for part in split.assignment.values() for s in part],
                             split, errors, ctx.progress)
         checked.report["warnings"].extend(ctx.notes)
-        ctx.run.write_json(layout.AUDIT, checked.report)
+        ctx.run.write_model(layout.AUDIT, AuditFile.model_validate(checked.report))
         records.save_properties(ctx.run, checked.properties)
         ctx.audit = checked
         return {"warnings": len(checked.report["warnings"])}

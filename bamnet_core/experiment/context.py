@@ -23,6 +23,7 @@ from ..imaging.preprocess import PreprocessSpec
 from ..plugins.registry import Registry
 from ..runs import folder as rf
 from ..runs import layout
+from ..runs.files import MetaFile
 
 if TYPE_CHECKING:
     from ..data.loading import LoadedImages
@@ -137,8 +138,8 @@ class RunContext:
         file is then rewritten in place, so a failed run is still recorded as failed.
         """
         try:
-            self.run.write_json(layout.META, self.meta)
+            self.run.write_model(layout.META, MetaFile.model_validate(self.meta))
         except OSError as exc:
             if not is_disk_full(exc):
                 raise
-            self.run.overwrite_json(layout.META, self.meta)
+            self.run.overwrite_model(layout.META, MetaFile.model_validate(self.meta))

@@ -23,6 +23,7 @@ from ..data.loading import LoadedImages
 from ..imaging.preprocess import PreprocessSpec
 from ..runs import folder as rf
 from ..runs import layout
+from ..runs.files import AuditFile
 from .audit_stage import audit_metrics
 from .context import RunContext
 from .evaluation import evaluate_splits
@@ -126,7 +127,7 @@ class EvaluateStage(Stage):
         metrics["split"] = {"by": split.by, "leaky": split.leaky}
         if ctx.audit is not None:
             metrics.update(audit_metrics(config, ctx.audit, split, loaded, y, predictions))
-            ctx.run.write_json(layout.AUDIT, ctx.audit.report)
+            ctx.run.write_model(layout.AUDIT, AuditFile.model_validate(ctx.audit.report))
         if ctx.synthesis is not None:
             metrics["generator"] = ctx.synthesis
         ctx.run.write_json(layout.METRICS, metrics)

@@ -32,6 +32,7 @@ from ..errors import ConfigError, DataError
 from ..plugins.manager import PluginHost
 from ..runs import folder as rf
 from ..runs import layout
+from ..runs.files import LosoFile
 from .runner import RunResult, run_experiment
 
 COLUMNS = ("source", "images", "classes", "accuracy", "sensitivity", "specificity", "roc_auc",
@@ -122,12 +123,12 @@ def run_loso(config: Config, host: PluginHost, *, output_dir: str | Path = "runs
     progress(ProgressEvent("loso", len(sources), len(sources), "done"))
     summary = {"held_out": sources, "skipped": skipped, "min_images": min_images,
                "failed": failed, "sources": [_row(s, r) for s, r in runs.items()]}
-    parent.write_json(layout.LOSO_JSON, summary)
+    parent.write_model(layout.LOSO_JSON, LosoFile.model_validate(summary))
     if not runs:
         first, message = next(iter(failed.items()))
         raise DataError(f"every held-out run failed, e.g. without {first}: {message}",
                         hint=f"see the run folders in {parent.path}")
-    parent.write_json(layout.LOSO_JSON, summary)
+    parent.write_model(layout.LOSO_JSON, LosoFile.model_validate(summary))
     parent.write_text(layout.LOSO_CSV, summary_csv(summary))
     return LosoResult(parent.path, runs, summary)
 

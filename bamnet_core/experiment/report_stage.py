@@ -19,14 +19,11 @@ def write_report_safely(run_dir: Path, progress: ProgressCallback) -> dict[str, 
     Metrics are already on disk when this runs; a report that cannot be built
     is recorded in ``meta.json`` and can be rebuilt with ``bamnet report RUN_DIR``.
     """
-    from ..report import build_report, shareable_requested
+    from ..report import build_reports
 
     progress(ProgressEvent("report", 0, 1, "report"))
     try:
-        files = build_report(run_dir)
-        images = shareable_requested(run_dir)  # [report] redact = true: a shareable copy too
-        shared = build_report(run_dir, redact=True, images=images) if images is not None \
-            else None
+        files, shared = build_reports(run_dir)  # [report] redact = true: a shareable copy too
     except (BamnetError, OSError, ValueError) as exc:
         if is_disk_full(exc):
             raise  # not a report problem: the run fails, naming the disk

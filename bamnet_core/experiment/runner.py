@@ -21,6 +21,7 @@ from ..errors import RunError
 from ..plugins.manager import PluginHost
 from ..runs import folder as rf
 from ..runs import layout
+from ..runs.files import MetaFile
 from .context import RunContext, RunResult
 from .data_stage import DataPlan
 from .pipeline import RERUNNABLE, STAGES, check_start, check_until, drive
@@ -111,7 +112,7 @@ def resume_experiment(run_dir: str | Path, host: PluginHost, *,
 
 def _resume_locked(run: rf.RunFolder, host: PluginHost, progress: ProgressCallback,
                    start: str | None) -> RunResult:
-    meta = run.read_meta()
+    meta = run.read_model(layout.META, MetaFile).to_json()
     if meta.get("status") == "complete" and start is None:
         raise RunError(f"{run.path} is complete; there is nothing to resume",
                        hint=f"start a new run (bamnet run {run.file(layout.CONFIG)}), or redo "

@@ -22,8 +22,10 @@ from typing import Any
 from ..contract.sample import Sample
 from ..data.property_cache import from_json, to_json
 from ..data.splits import SPLIT_NAMES, PatientSplit
+from ..errors import RunError
 from ..runs import folder as rf
 from ..runs import layout
+from ..runs.files import AuditFile, SplitFile
 
 SPLIT_VERSION = 2  # 2: paths relative to the run folder or absolute and canonical
 
@@ -35,7 +37,7 @@ def save_split(run: rf.RunFolder, split: PatientSplit, notes: list[str],
                "split_notes": split.notes, "notes": notes, "generator": generator,
                "assignment": {name: [asdict(s) for s in split.assignment.get(name, [])]
                               for name in SPLIT_NAMES}}
-    run.write_json(layout.SPLIT_JSON, payload)
+    run.write_model(layout.SPLIT_JSON, SplitFile.model_validate(payload))
     run.write_text(layout.SPLITS_CSV, recorded(run, split).to_csv())
 
 
@@ -57,7 +59,7 @@ def _sample(run: rf.RunFolder, row: dict[str, Any]) -> Sample:
 def load_split(run: rf.RunFolder) -> tuple[PatientSplit, list[str], dict[str, Any] | None] | None:
     """The split ``save_split`` wrote, or None when the file is absent, old or damaged."""
     try:
-        payload = json.loads(run.read_text(layout.SPLIT_JSON))
+        payload = run.read_model(layout.SPLIT_JSON, SplitFile).to_json()
         if payload.get("version") != SPLIT_VERSION:
             return None
         assignment = {name: [_sample(run, row) for row in payload["assignment"][name]]
@@ -65,7 +67,7 @@ def load_split(run: rf.RunFolder) -> tuple[PatientSplit, list[str], dict[str, An
         split = PatientSplit(assignment, by=payload["by"], seed=payload["seed"],
                              notes=list(payload["split_notes"]))
         return split, list(payload["notes"]), payload["generator"]
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+    except (RunError, OSError, ValueError, TypeError, KeyError, AttributeError):
         return None
 
 
@@ -81,13 +83,13 @@ def load_audit(run: rf.RunFolder, warnings: int) -> tuple[dict[str, Any], dict[s
         append more, which a redo must not see twice.
     """
     try:
-        report = json.loads(run.read_text(layout.AUDIT))
+        report = run.read_model(layout.AUDIT, AuditFile).to_json()
         path = run.file(layout.PROPERTIES)
         properties = json.loads(run.read_text(layout.PROPERTIES)) if path.exists() else {}
         if not isinstance(report, dict) or not isinstance(report.get("warnings"), list) or \
                 not isinstance(properties, dict):
             return None
-    except (OSError, ValueError):
+    except (RunError, OSError, ValueError):
         return None
     report["warnings"] = report["warnings"][:warnings]
     return report, {run.resolve(path): from_json(p) for path, p in properties.items()

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from .._util import atomic
 from .._util.cachedir import file_sha256
 from .._util.logs import quieted
 from .._util.progress import ProgressCallback, ProgressEvent, silent
@@ -25,10 +24,11 @@ from ..contract.sample import Sample
 from ..errors import DataError, RunError
 from ..imaging.preprocess import PreprocessSpec
 from ..report.model_card import card_summary
-from ..report.record import read_run
+from ..report.record import split_json, read_run
 from ..report.redact import redact_record
 from ..runs import folder as rf
 from ..runs import layout
+from ..runs.files import ExportReportFile, MetricsFile
 from ..score.metadata import ModelInfo, set_metadata
 from .gates import GateLimits, GateResult, fp32_gate
 from .parity import check_parity
@@ -175,11 +175,15 @@ def export_onnx(run_dir: str | Path, *, output: str | Path | None = None,
         raise RunError(f"{run.file(layout.PREPROCESS)} is missing",
                        hint="is this a bamnet run folder?")
     spec = PreprocessSpec.from_json(run.file(layout.PREPROCESS).read_text(encoding="utf-8"))
-    metrics = run.read_json(layout.METRICS)
+    metrics = run.read_model(layout.METRICS, MetricsFile)
     output = Path(output) if output else run.file(layout.ONNX)
-    report_path = output.parent / layout.EXPORT_REPORT
-    info = ModelInfo(classes=list(metrics["classes"]), positive=metrics["positive"],
-                     threshold=float(metrics["threshold"]), spec=spec)
+    beside = rf.RunFolder(output.parent)  # the run folder, unless -o put the models elsewhere
+    report_path = beside.file(layout.EXPORT_REPORT)
+    if metrics.positive is None or metrics.threshold is None:
+        raise RunError(f"{run.file(layout.METRICS)} names no positive class or threshold",
+                       hint=f"finish the run first: bamnet resume {run.path}")
+    info = ModelInfo(classes=list(metrics.classes), positive=metrics.positive,
+                     threshold=metrics.threshold, spec=spec)
     wanted = [name for name, on in (("int8", int8), ("fp16", fp16)) if on]
     step = _Steps(progress, 4 + len(wanted))  # the last call, "done", completes it
     step("Keras on validation images, a batch at a time")
@@ -200,14 +204,15 @@ def export_onnx(run_dir: str | Path, *, output: str | Path | None = None,
     # the model travels: what it carries is redacted (no path, no patient id) like a shareable
     # report, whatever a source or an evaluator put into the run's metrics and notes
     shared = redact_record(read_run(run.path))
+    val_metrics = shared.splits.get("val")
     common = {"version": __version__, "run": run.path.name, "input": proto.graph.input[0].name,
               "config_sha256": file_sha256(config_path)
               if config_path.exists() else "",
-              "metrics": shared.metrics.get("splits", {}).get("val", {}),
+              "metrics": split_json(val_metrics) if val_metrics else {},
               "model_card": card_summary(shared)}
     set_metadata(proto, info.to_props(**common))
     report: dict[str, Any] = {
-        "run": str(run.path), "bamnet_version": __version__, "opset": opset,
+        "run": beside.record_path(run.path), "bamnet_version": __version__, "opset": opset,
         "created_at": rf.utc_now(), "validation_images": len(paths),
         "validation_batches": val.batches,
         "limits": asdict(limits),
@@ -248,7 +253,9 @@ def export_onnx(run_dir: str | Path, *, output: str | Path | None = None,
     report["fastest"] = mark_fastest(report["models"], {n: g.passed for n, g in gates.items()})
     step("done")
     report["timings_s"] = step.timings_s  # wall seconds of each step
-    atomic.write_json(report_path, report)  # after the models are in place
+    for entry in report["models"].values():  # relative to the report's folder, so it can move
+        entry["path"] = beside.record_path(entry["path"])
+    beside.write_model(layout.EXPORT_REPORT, ExportReportFile.model_validate(report))  # last
     return ExportResult(model_path=output, report_path=report_path, report=report,
                         variants={n: t for n, (_, t) in staged.items() if n != "fp32"},
                         gates=gates)

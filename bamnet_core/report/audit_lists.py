@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from html import escape
-from typing import Any
 
+from ..runs.audit_file import RankedImage, RankedList
 from ..runs.paths import from_record
 from .record import RunRecord
 from .sections import collapsed, section
@@ -50,18 +50,18 @@ def shown_path(path: str, root: str | None) -> str:
     return f'<code title="{escape(path)}">{escape(short)}</code>'
 
 
-def _who(row: dict[str, Any]) -> str:
-    parts = [str(row[k]) for k in ("source", "patient_id") if row.get(k) not in (None, "")]
+def _who(row: RankedImage) -> str:
+    parts = [str(v) for v in (row.source, row.patient_id) if v not in (None, "")]
     return escape(" / ".join(parts)) or "&ndash;"
 
 
-def _intro(entry: dict[str, Any], what: str, flagged: str, field: str) -> str:
-    ranked = entry.get("ranked") or []
-    text = f"{fmt(entry.get(field))} of {fmt(entry.get('images'))} images {flagged}"
+def _intro(entry: RankedList, what: str, flagged: str, count: int | None) -> str:
+    ranked = entry.ranked
+    text = f"{fmt(count)} of {fmt(entry.images)} images {flagged}"
     if not ranked:
         return f"<p>{text}.</p>"
     # label issues rank the flagged images only; outliers rank every image
-    total = entry.get(field) if what == "label_issues" else entry.get("images")
+    total = count if what == "label_issues" else entry.images
     kept = "the whole ranked list" if len(ranked) >= int(total or 0) else \
         f"the first {len(ranked)} of the ranked list"
     return (f"<p>{text}; the first {min(LIMIT, len(ranked))} are shown here. "
@@ -69,45 +69,45 @@ def _intro(entry: dict[str, Any], what: str, flagged: str, field: str) -> str:
             f"(<code>deep.{escape(what)}.ranked</code>).</p>")
 
 
-def _skipped(entry: dict[str, Any], name: str) -> str | None:
-    if entry.get("status") == "done":
+def _skipped(entry: RankedList, name: str) -> str | None:
+    if entry.status == "done":
         return None
-    reason = entry.get("reason") or entry.get("error") or entry.get("status") or "not computed"
+    reason = entry.reason or entry.error or entry.status or "not computed"
     return f"<p>{escape(name)}: skipped ({escape(str(reason))}).</p>"
 
 
-def issues_table(entry: dict[str, Any], root: str | None, thumbs: Thumbs) -> str:
+def issues_table(entry: RankedList, root: str | None, thumbs: Thumbs) -> str:
     """The label issues, most suspicious first (lowest confidence in the given label)."""
     skipped = _skipped(entry, "Label issues")
     if skipped:
         return skipped
     body = [f"<p>cleanlab's confident learning on out-of-sample probabilities of a logistic "
             f"regression on frozen features (folds grouped by patient; their ROC AUC "
-            f"{fmt(entry.get('oof_auc'))}: the lower, the noisier this list).</p>",
-            _intro(entry, "label_issues", "look mislabelled", "issues")]
-    rows = [(str(rank), thumbnail_cell(thumbs(r["path"]), f"label issue {rank}"),
-             shown_path(r["path"], root), escape(str(r.get("label"))),
-             escape(str(r.get("suggested"))), _who(r), fmt(r.get("self_confidence"), 4))
-            for rank, r in enumerate((entry.get("ranked") or [])[:LIMIT], 1)]
+            f"{fmt(entry.oof_auc)}: the lower, the noisier this list).</p>",
+            _intro(entry, "label_issues", "look mislabelled", entry.issues)]
+    rows = [(str(rank), thumbnail_cell(thumbs(r.path), f"label issue {rank}"),
+             shown_path(r.path, root), escape(str(r.label)),
+             escape(str(r.suggested)), _who(r), fmt(r.self_confidence, 4))
+            for rank, r in enumerate(entry.ranked[:LIMIT], 1)]
     if rows:
         body.append(table(("rank", "image", "path", "label", "data suggests", "source / patient",
                            "confidence in label"), rows, "ranked"))
     return "".join(body)
 
 
-def outliers_table(entry: dict[str, Any], root: str | None, thumbs: Thumbs) -> str:
+def outliers_table(entry: RankedList, root: str | None, thumbs: Thumbs) -> str:
     """The outliers, most unusual for their class first."""
     skipped = _skipped(entry, "Outliers")
     if skipped:
         return skipped
-    body = [f"<p>Mean distance to the {fmt(entry.get('neighbours'))} nearest images of the same "
+    body = [f"<p>Mean distance to the {fmt(entry.neighbours)} nearest images of the same "
             f"class in frozen-feature space, over the class median (1 = typical); "
-            f"<b>unusual</b> is more than {fmt(entry.get('cut'), 1)} robust standard deviations "
-            "above the median.</p>", _intro(entry, "outliers", "are unusual", "unusual")]
-    rows = [(str(rank), thumbnail_cell(thumbs(r["path"]), f"outlier {rank}"),
-             shown_path(r["path"], root), escape(str(r.get("label"))), _who(r),
-             fmt(r.get("score")), '<b class="bad">unusual</b>' if r.get("unusual") else "typical")
-            for rank, r in enumerate((entry.get("ranked") or [])[:LIMIT], 1)]
+            f"<b>unusual</b> is more than {fmt(entry.cut, 1)} robust standard deviations "
+            "above the median.</p>", _intro(entry, "outliers", "are unusual", entry.unusual)]
+    rows = [(str(rank), thumbnail_cell(thumbs(r.path), f"outlier {rank}"),
+             shown_path(r.path, root), escape(str(r.label)), _who(r),
+             fmt(r.score), '<b class="bad">unusual</b>' if r.unusual else "typical")
+            for rank, r in enumerate(entry.ranked[:LIMIT], 1)]
     if rows:
         body.append(table(("rank", "image", "path", "label", "source / patient",
                            "distance score", "reading"), rows, "ranked"))
@@ -119,15 +119,14 @@ def label_issues_section(record: RunRecord, *, images: bool = True) -> str:
 
     :param images: show thumbnails; without, each image is a placeholder (a redacted report).
     """
-    deep = record.audit.get("deep")
-    if not isinstance(deep, dict):
+    deep = record.audit.deep if record.audit else None
+    if deep is None:
         return ""
-    parts = [(name, deep.get(name)) for name in ("label_issues", "outliers")
-             if isinstance(deep.get(name), dict)]
+    parts = [(name, entry) for name, entry in (("label_issues", deep.label_issues),
+                                               ("outliers", deep.outliers)) if entry is not None]
     if not parts:
         return ""
-    paths = [str(r["path"]) for _, entry in parts
-             for r in (entry.get("ranked") or [])[:LIMIT] if r.get("path")]
+    paths = [r.path for _, entry in parts for r in entry.ranked[:LIMIT] if r.path]
     root = common_folder(paths)
     made: dict[str, Thumbnail] = {}
 

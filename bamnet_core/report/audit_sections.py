@@ -1,7 +1,8 @@
 """Report sections from the audit and the generator: the shortcut baseline, subgroups, GAN quality.
 
-Each reads plain data from ``metrics.json`` and renders it; absent data gives an empty string,
-so the sections appear only when the run computed them.
+Each reads the typed ``metrics.json`` of the record and renders it; absent data gives an empty
+string, so the sections appear only when the run computed them. A synthetic-image assessor's
+results are its own (``dict``), read as such.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from ..runs import layout
 from .record import RunRecord
 from .support import show
 from .tables import fmt, table
-from .verdict import report_settings
 
 BASELINES_EXPLAINED = (
     "Two lung-blind figures, two questions: this one is fitted on the run's training split and "
@@ -25,33 +25,35 @@ BASELINES_EXPLAINED = (
 
 def shortcut_and_subgroups(record: RunRecord) -> str:
     """The image-property baseline beside the model, and metrics by subgroup."""
-    body = []
-    baseline = record.metrics.get("shortcut_baseline")
-    if isinstance(baseline, dict) and baseline.get("sentence"):
-        cls = "bad" if (baseline.get("baseline") or {}).get("auc", 0) >= 0.75 else ""
+    body: list[str] = []
+    if record.metrics is None:
+        return ""
+    baseline = record.metrics.shortcut_baseline
+    if baseline is not None and baseline.sentence:
+        cls = "bad" if (baseline.baseline_auc or 0) >= 0.75 else ""
         body.append(f"<h3>Lung-blind baseline, test split</h3><p class=\"{cls}\">"
-                    f"{escape(baseline['sentence'][:1].upper() + baseline['sentence'][1:])} (the "
+                    f"{escape(baseline.sentence[:1].upper() + baseline.sentence[1:])} (the "
                     "baseline sees only "
                     "size, colour mode, format, intensity, borders and DICOM tags).</p>"
                     f"<p class=\"small\">{escape(BASELINES_EXPLAINED)}</p>")
-    groups = record.metrics.get("subgroups")
-    if isinstance(groups, dict) and groups.get("by"):
-        body.append(f"<h3>Subgroups ({escape(str(groups.get('split')))} split)</h3>")
-        settings = report_settings(record)
+    groups = record.metrics.subgroups
+    if groups is not None and groups.by:
+        body.append(f"<h3>Subgroups ({escape(str(groups.split))} split)</h3>")
+        settings = record.config.report
         rows = []
-        for by, entries in groups["by"].items():
+        for by, entries in groups.by.items():
             for e in entries:
-                pos = int(e.get("positives") or 0)
-                counts = {"pos": pos, "neg": int(e.get("images") or 0) - pos}
-                cells = [show(k, e.get(k), e.get("accuracy_interval") if k == "accuracy"
+                pos = int(e.positives or 0)
+                counts = {"pos": pos, "neg": int(e.images or 0) - pos}
+                cells = [show(k, getattr(e, k), e.accuracy_interval if k == "accuracy"
                               else None, counts, min_positives=settings.min_positives,
                               min_negatives=settings.min_negatives)
                          for k in ("accuracy", "sensitivity", "specificity", "auc")]
-                rows.append((escape(by), escape(str(e.get("group"))), fmt(e.get("images")),
+                rows.append((escape(by), escape(str(e.group)), fmt(e.images),
                              str(pos), *[escape(f"{c.value} {c.interval}" if c.method in
                                                 ("bootstrap", "exact") else c.value)
                                          for c in cells],
-                             "<b class=\"bad\">worse</b>" if e.get("worse") else "no"))
+                             "<b class=\"bad\">worse</b>" if e.worse else "no"))
         body.append(table(("by", "group", "images", "positives", "accuracy [95%]",
                            "sensitivity [95%]", "specificity [95%]", "ROC AUC",
                            "significantly worse than the rest?"), rows))
@@ -60,24 +62,23 @@ def shortcut_and_subgroups(record: RunRecord) -> str:
 
 def generator_quality(record: RunRecord) -> str:
     """What the generator made and how its images compare with the real ones."""
-    made = record.metrics.get("generator")
-    quality = record.metrics.get("gan_quality")
-    if not isinstance(made, dict) and not isinstance(quality, dict):
+    made = record.metrics.generator if record.metrics else None
+    quality = record.metrics.gan_quality if record.metrics else None
+    if made is None and quality is None:
         return ""
     body = []
-    if isinstance(made, dict):
-        count = int(made.get("synthetic") or 0)
-        if count == 0:
-            body.append(f"<p>{escape(str(made.get('name')))} was on but made <b>0</b> images: "
-                        f"{escape(str(made.get('note') or 'nothing to synthesise'))} (real "
-                        f"{escape(str(made.get('class')))} training images: "
-                        f"{fmt(made.get('real'))}, target {fmt(made.get('target'))}). "
+    if made is not None:
+        if made.synthetic == 0:
+            body.append(f"<p>{escape(str(made.name))} was on but made <b>0</b> images: "
+                        f"{escape(str(made.note or 'nothing to synthesise'))} (real "
+                        f"{escape(str(made.balance_class))} training images: "
+                        f"{fmt(made.real)}, target {fmt(made.target)}). "
                         "Training used real images only.</p>")
         else:
             where = (" Its sample grids and losses are in <code>generator/</code> of the run "
                      "folder." if (record.path / layout.GENERATOR).is_dir() else "")
-            body.append(f"<p>{escape(str(made.get('name')))} made {count} images of "
-                        f"{escape(str(made.get('class')))} from {fmt(made.get('real'))} real "
+            body.append(f"<p>{escape(str(made.name))} made {made.synthetic} images of "
+                        f"{escape(str(made.balance_class))} from {fmt(made.real)} real "
                         f"training images; they are in the training split only.{where}</p>")
     for name, result in (quality or {}).items():
         if not isinstance(result, dict) or "fid" not in result:

@@ -2,6 +2,8 @@
 
 Every file is written atomically, so a report interrupted half-way leaves the
 previous one whole; running it again rewrites all three from the run folder.
+:func:`build_reports` reads the folder once and computes the verdict once, for
+the report and the shareable copy ``[report] redact`` asks for.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from .audit_lists import label_issues_section
 from .audit_sections import generator_figures, generator_quality
 from .model_card import model_card
 from .page import img_tag, render
-from .record import RunRecord, read_run
+from .record import RunRecord, split_json, read_run
 from .sections import (
     DISCLAIMER,
     claims_section,
@@ -30,7 +32,7 @@ from .sections import (
     section,
 )
 from .tables import metrics_table
-from .verdict import report_settings, verdict_of
+from .verdict import Verdict, verdict_of
 from .verdict_render import headline_html, verdict_html
 
 SECTION_TITLES = {
@@ -62,64 +64,72 @@ class ReportFiles:
 def external_section(record: RunRecord) -> str:
     """Metrics of every ``bamnet evaluate`` on another dataset, with what it shared with the run."""
     body = []
-    settings = report_settings(record)
+    settings = record.config.report
     for name, metrics in record.external.items():
-        overlap = metrics.get("overlap")
-        origin = escape(str(metrics.get("data", {}).get("origin", name)))
-        if isinstance(overlap, dict):
-            body.append(f"<p><b>{escape(name)}</b> ({origin}): {overlap.get('images')} images; "
-                        f"{overlap.get('excluded')} excluded as seen by the run "
-                        f"({escape(str(overlap.get('sentence')))}); metrics on the "
-                        f"{overlap.get('kept')} it never saw, at the threshold its validation "
+        overlap = metrics.overlap
+        origin = escape(metrics.data.origin if metrics.data else name)
+        if overlap is not None:
+            body.append(f"<p><b>{escape(name)}</b> ({origin}): {overlap.images} images; "
+                        f"{overlap.excluded} excluded as seen by the run "
+                        f"({escape(overlap.sentence)}); metrics on the "
+                        f"{overlap.kept} it never saw, at the threshold its validation "
                         "split chose.</p>")
         else:
             body.append(f'<p class="bad"><b>{escape(name)}</b> ({origin}) was evaluated before '
                         "bamnet checked overlap: it may hold images the run saw, so it is not "
                         "called external.</p>")
-        for split, results in (metrics.get("splits") or {}).items():
-            body.append(f"<h3>{escape(name)} ({escape(split)}: {results.get('images')} "
-                        f"images)</h3>{metrics_table(results, settings)}")
+        for split, results in metrics.splits.items():
+            body.append(f"<h3>{escape(name)} ({escape(split)}: {results.images} "
+                        f"images)</h3>{metrics_table(split_json(results), settings)}")
     return section("external", "External validation", "".join(body))
 
 
-def shareable_requested(run_dir: str | Path) -> bool | None:
-    """Whether the run's config asks for a shareable report (``[report] redact``).
+def build_reports(run_dir: str | Path, *, redact: bool = False,
+                  images: bool = False) -> tuple[ReportFiles, ReportFiles | None]:
+    """The report a command asks for, and the shareable copy the run's ``[report] redact``
+    asks for (None when it does not, or when ``redact`` already made it).
 
-    :returns: None when it does not; else whether the shareable report keeps images.
+    The folder is read once; the verdict is computed once per record shown.
+
+    :raises RunError: when it is not a run folder or a file in it is damaged.
     """
-    report = read_run(run_dir).config.get("report") or {}
-    return bool(report.get("images")) if report.get("redact") else None
+    record = read_run(run_dir)
+    files = build_report(record, redact=redact, images=images)
+    wanted = record.config.report
+    shared = build_report(record, redact=True, images=wanted.images) \
+        if wanted.redact and not redact else None
+    return files, shared
 
 
-def build_report(run_dir: str | Path, *, redact: bool = False,
-                 images: bool = False) -> ReportFiles:
-    """Build the report of the run folder ``run_dir``.
+def build_report(run: str | Path | RunRecord, *, redact: bool = False,
+                 images: bool = False, verdict: Verdict | None = None) -> ReportFiles:
+    """Build the report of a run folder (its path, or the record already read from it).
 
     :param redact: write the shareable report instead, into ``shareable/`` of the
         run folder: patient ids as keyed pseudonyms, paths as source and index, no
         images (:mod:`bamnet_core.report.redact`).
     :param images: with ``redact``, keep the Grad-CAM overlays and thumbnails.
+    :param verdict: the record's verdict, when the caller computed it already.
     :raises RunError: when it is not a run folder or a file in it is damaged.
     """
-    record = read_run(run_dir)
+    record = run if isinstance(run, RunRecord) else read_run(run)
     out = record.path
     if redact:
         from .redact import redact_record
 
-        record, out = redact_record(record), record.path / layout.SHAREABLE
+        record, out, verdict = redact_record(record), record.path / layout.SHAREABLE, None
     show_images = images or not redact
-    plots = out / layout.PLOTS
     written: list[Path] = []
 
-    def img(name: str, png: bytes | None, alt: str) -> str:
+    def img(file: str, png: bytes | None, alt: str) -> str:
         if png is None:
             return ""
-        path = plots / f"{name}.png"
+        path = out / file
         atomic.write_bytes(path, png)
         written.append(path)
         return img_tag(png, alt)
 
-    verdict = verdict_of(record)
+    verdict = verdict or verdict_of(record)
     # reading order: the verdict, the headline numbers, the probes, the plots, the details
     parts = [("verdict", section("verdict", "Verdict: can the headline number be trusted?",
                                  verdict_html(verdict))),
@@ -144,7 +154,7 @@ def build_report(run_dir: str | Path, *, redact: bool = False,
     atomic.write_text(out / layout.REPORT, html)
     atomic.write_text(out / layout.MODEL_CARD, model_card(record, verdict))
     if redact:  # a figure an earlier shareable report wrote (say, with --images) must not stay
-        for stale in set(plots.glob("*.png")) - set(written):
+        for stale in set((out / layout.PLOTS).glob("*.png")) - set(written):
             stale.unlink(missing_ok=True)
     return ReportFiles(html=out / layout.REPORT, model_card=out / layout.MODEL_CARD,
                        plots=written, sections=[k for k, _ in parts], verdict=verdict.to_dict())

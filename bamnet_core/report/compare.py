@@ -13,45 +13,45 @@ from pathlib import Path
 
 from .._util import atomic
 from ..errors import RunError
+from ..runs.files import MetricsFile
 from .page import render
-from .record import RunRecord, read_run
+from .record import RunRecord, metrics_json, split_json, read_run
 from .run_summary import run_description
 from .sections import DISCLAIMER, section
 from .tables import METRIC_ROWS, claimed_vs_reproduced, fmt, supported_cell, table
-from .verdict import report_settings, verdict_of
+from .verdict import verdict_of
 
 
 def _headline(record: RunRecord) -> tuple[str, dict]:
-    split = record.metrics.get("headline", {}).get("split", "val")
-    return split, (record.metrics.get("splits") or {}).get(split, {})
+    """The headline split's name and its results, each evaluator's beside ``images``."""
+    split = record.headline_split or "val"
+    found = record.splits.get(split)
+    return split, split_json(found) if found else {}
 
 
-def _probe_cells(split: dict) -> tuple[str, str]:
-    results = split.get("evaluators") or {}
-    probe = results.get("source-probe") or {}
-    overall = probe.get("overall") if isinstance(probe, dict) else None
-    occ = results.get("occlusion") or {}
+def _probe_cells(record: RunRecord) -> tuple[str, str]:
+    split = _headline(record)[0]
+    overall = (record.results(split, "source-probe") or {}).get("overall")
+    occ = record.results(split, "occlusion") or {}
     return (f"{fmt(overall['accuracy'])} (chance {fmt(overall['chance'])})" if overall
-            else "&ndash;",
-            fmt(occ.get("auc_masked")) if isinstance(occ, dict) else "&ndash;")
+            else "&ndash;", fmt(occ.get("auc_masked")))
 
 
-def _baseline_cell(metrics: dict) -> str:
+def _baseline_cell(metrics: MetricsFile | None) -> str:
     """The shortcut baseline's AUC beside the model's, on the split the run reports."""
-    found = metrics.get("shortcut_baseline") or {}
-    baseline = found.get("baseline") or {}
-    if not isinstance(baseline, dict) or not isinstance(baseline.get("auc"), float):
+    found = metrics.shortcut_baseline if metrics else None
+    if found is None or found.baseline_auc is None:
         return "&ndash;"
-    return (f"{fmt(baseline['auc'])} (model {fmt(found.get('model_auc'))}, "
-            f"{escape(str(found.get('split', '')))})")
+    return (f"{fmt(found.baseline_auc)} (model {fmt(found.model_auc)}, "
+            f"{escape(found.split or '')})")
 
 
 def generator_cell(record: RunRecord) -> str:
     """``off``, ``on (made N)`` or ``on`` (a run that stopped before the generator)."""
-    if not record.config.get("generator", {}).get("enabled"):
+    if not record.config.generator.enabled:
         return "off"
-    made = record.metrics.get("generator")
-    return f"on (made {made.get('synthetic', 0)})" if isinstance(made, dict) else "on"
+    made = record.metrics.generator if record.metrics else None
+    return f"on (made {made.synthetic})" if made is not None else "on"
 
 
 def compare_runs(run_dirs: Sequence[str | Path], output: str | Path) -> Path:
@@ -88,13 +88,12 @@ def compare_runs(run_dirs: Sequence[str | Path], output: str | Path) -> Path:
     for label, evaluator, key in METRIC_ROWS:
         cells = []
         for r in records:
-            value, ci = supported_cell(_headline(r)[1], evaluator, key, report_settings(r))
+            value, ci = supported_cell(_headline(r)[1], evaluator, key, r.config.report)
             cells.append(f"{value} {ci}")
         if any(not c.startswith("–") for c in cells):
             metric_rows.append((escape(label), *cells))
-    probe_rows = [("source probe accuracy", *[_probe_cells(_headline(r)[1])[0] for r in records]),
-                  ("ROC AUC with lungs masked",
-                   *[_probe_cells(_headline(r)[1])[1] for r in records]),
+    probe_rows = [("source probe accuracy", *[_probe_cells(r)[0] for r in records]),
+                  ("ROC AUC with lungs masked", *[_probe_cells(r)[1] for r in records]),
                   ("ROC AUC from image properties alone (never sees the lungs)",
                    *[_baseline_cell(r.metrics) for r in records])]
     names = [r.name for r in records]
@@ -107,7 +106,7 @@ def compare_runs(run_dirs: Sequence[str | Path], output: str | Path) -> Path:
         ("probes", "Shortcut probes", section("probes", "Shortcut probes",
                                               table(["probe", *names], probe_rows))),
         ("claims", "Claimed vs reproduced", section("claims", "Claimed vs reproduced",
-            claimed_vs_reproduced([(r.name, r.metrics, r.leaky, run_description(r))
+            claimed_vs_reproduced([(r.name, metrics_json(r.metrics), r.leaky, run_description(r))
                                    for r in records]))),
     ]
     out = Path(output)

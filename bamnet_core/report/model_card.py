@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .record import RunRecord
+from .record import RunRecord, split_json
 from .run_summary import data_description, model_description
 from .sections import DISCLAIMER
 from .tables import METRIC_ROWS, metric_value
@@ -21,8 +21,9 @@ def _line(value: float, ci: list[float] | None) -> str:
 
 def card_summary(record: RunRecord) -> dict[str, Any]:
     """Headline metrics with intervals, the protocol and the confounds, as plain data."""
-    headline = record.metrics.get("headline", {}).get("split")
-    results = (record.metrics.get("splits") or {}).get(headline or "", {})
+    headline = record.headline_split
+    found = record.splits.get(headline or "")
+    results = split_json(found) if found else {}
     metrics = {}
     for _, evaluator, key in METRIC_ROWS[:9]:
         value, ci = metric_value(results, evaluator, key)
@@ -30,10 +31,10 @@ def card_summary(record: RunRecord) -> dict[str, Any]:
             metrics[key] = {"value": value, **({"ci95": [ci["low"], ci["high"]]} if ci else {})}
     return {
         "intended_use": "research on chest X-ray classifiers; not for clinical diagnosis",
-        "protocol": {"split_by": record.config.get("split", {}).get("by"),
+        "protocol": {"split_by": record.config.split.by,
                      "leaky": record.leaky, "headline_split": headline},
         "metrics": metrics,
-        "known_confounds": list(record.audit.get("warnings") or []),
+        "known_confounds": list(record.audit.warnings) if record.audit else [],
     }
 
 
@@ -48,13 +49,13 @@ def model_card(record: RunRecord, verdict: Verdict | None = None) -> str:
              "the shortcuts they learn.", "",
              "## Model", "",
              f"- {model_description(cfg)}",
-             f"- backbone: `{cfg.get('backbone', {}).get('name')}`; input "
-             f"{cfg.get('preprocess', {}).get('size')} px, scaling "
-             f"`{cfg.get('preprocess', {}).get('scaling')}`",
-             f"- classes: {', '.join(cfg.get('data', {}).get('classes', []))}; positive: "
-             f"`{cfg.get('data', {}).get('positive')}`", "",
+             f"- backbone: `{cfg.backbone.name}`; input "
+             f"{cfg.preprocess.size} px, scaling `{cfg.preprocess.scaling}`",
+             f"- classes: {', '.join(cfg.data.classes)}; positive: "
+             f"`{cfg.data.positive}`", "",
              "## Data", "",
-             f"- {data_description(record)}; {record.audit.get('patients')} patients",
+             f"- {data_description(record)}; "
+             f"{record.audit.patients if record.audit else None} patients",
              f"- split by `{summary['protocol']['split_by']}`"
              + (" (LEAKY: one patient's images can be in training and evaluation)"
                 if record.leaky else " (no patient in two splits)"), "",

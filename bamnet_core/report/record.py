@@ -1,35 +1,42 @@
-"""What a report is made of: one run folder's files, read once and checked.
+"""What a report is made of: one run folder's files, read once into one typed record.
 
-A run that failed part-way still gets a report of what it has; a folder that is
-not a run folder, or a file that is not valid JSON, is a :class:`RunError`
-naming the file.
+:func:`read_run` reads ``config.toml`` (as a typed :class:`Config`, core sections
+only: :mod:`bamnet_core.runs.run_config`), ``meta.json``, ``metrics.json``,
+``data-audit.json``, ``history.csv`` and every ``external/<name>/metrics.json``
+through their models (:mod:`bamnet_core.runs.files`). A command reads the
+folder once and passes the record down. A run that failed part-way still gets
+a report of what it has (a missing file is None); a folder that is not a run
+folder, or a damaged file, is a :class:`RunError` naming the file.
 """
 
 from __future__ import annotations
 
 import csv
-import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config.resolved import Config
 from ..errors import RunError
 from ..runs import layout
+from ..runs.files import AuditFile, MetaFile, MetricsFile, SplitMetrics
+from ..runs.folder import RunFolder
+from ..runs.run_config import config_of, read_config
+from ..runs.versioned import RunFile
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunRecord:
-    """The parts of a run folder a report shows (missing parts are empty)."""
+    """The parts of a run folder a report shows (a file the run did not write is None)."""
 
     path: Path
     config_text: str
-    config: dict[str, Any]
-    meta: dict[str, Any]
-    audit: dict[str, Any]
-    metrics: dict[str, Any]
-    history: list[dict[str, str]]
-    external: dict[str, dict[str, Any]] = field(default_factory=dict)
+    config: Config
+    meta: MetaFile | None = None
+    metrics: MetricsFile | None = None
+    audit: AuditFile | None = None
+    history: list[dict[str, str]] = field(default_factory=list)
+    external: dict[str, MetricsFile] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -39,27 +46,68 @@ class RunRecord:
     @property
     def leaky(self) -> bool:
         """Whether the run split images rather than patients."""
-        return bool(self.metrics.get("split", {}).get("leaky")
-                    or self.config.get("split", {}).get("by") == "image")
+        split = self.metrics.split if self.metrics else None
+        return bool(split and split.leaky) or self.config.split.by == "image"
+
+    @property
+    def splits(self) -> dict[str, SplitMetrics]:
+        """Every evaluated split by name (empty before the run evaluated)."""
+        return self.metrics.splits if self.metrics else {}
+
+    @property
+    def headline_split(self) -> str | None:
+        """The split the headline numbers come from, when the run named one."""
+        return self.metrics.headline_split if self.metrics else None
+
+    def results(self, split: str, evaluator: str) -> dict[str, Any] | None:
+        """What ``evaluator`` returned on ``split``; None when it did not run there."""
+        return self.metrics.results(split, evaluator) if self.metrics else None
+
+    def as_dicts(self) -> PlainRecord:
+        """The record as plain JSON values, as ``metrics.json`` holds them: what the verdict's evidence and headline functions read."""
+        return PlainRecord(path=self.path, leaky=self.leaky, meta=plain(self.meta),
+                           metrics=metrics_json(self.metrics), audit=plain(self.audit),
+                           external={k: metrics_json(m) for k, m in self.external.items()})
 
 
-def _json(path: Path, required: bool = False) -> dict[str, Any]:
-    if not path.is_file():
-        if required:
-            raise RunError(f"{path} is missing", hint="is this a bamnet run folder?")
-        return {}
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RunError(f"{path} is not valid JSON ({exc})",
-                       hint="the run folder is damaged; rerun or restore the file") from None
-    if not isinstance(value, dict):
-        raise RunError(f"{path} does not hold a JSON object", hint="the run folder is damaged")
-    return value
+@dataclass(frozen=True)
+class PlainRecord:
+    """A run record as plain JSON values (see :meth:`RunRecord.as_dicts`)."""
+
+    path: Path
+    leaky: bool
+    meta: dict[str, Any]
+    metrics: dict[str, Any]
+    audit: dict[str, Any]
+    external: dict[str, dict[str, Any]]
+
+    @property
+    def name(self) -> str:
+        """The run folder's name."""
+        return self.path.name
+
+
+def plain(model: RunFile | None) -> dict[str, Any]:
+    """A run file's content as JSON values; empty for a file the run did not write."""
+    return model.to_json() if model is not None else {}
+
+
+def split_json(split: SplitMetrics) -> dict[str, Any]:
+    """One split of ``metrics.json`` as JSON values (``images``, ``evaluators``, ``headline``...)."""
+    return split.model_dump(mode="json")
+
+
+def metrics_json(metrics: MetricsFile | None) -> dict[str, Any]:
+    """``metrics.json`` as JSON values; empty for a run that has none yet."""
+    return metrics.to_json() if metrics is not None else {}
+
+
+def _optional(run: RunFolder, name: str, model: type[Any]) -> Any:
+    return run.read_model(name, model) if run.file(name).is_file() else None
 
 
 def read_run(run_dir: str | Path) -> RunRecord:
-    """Read a run folder for reporting.
+    """Read a run folder for reporting, once.
 
     :raises RunError: when ``run_dir`` is not a run folder or a file is damaged.
     """
@@ -67,12 +115,8 @@ def read_run(run_dir: str | Path) -> RunRecord:
     if not path.is_dir() or not (path / layout.CONFIG).is_file():
         raise RunError(f"{path} is not a bamnet run folder (no {layout.CONFIG})",
                        hint="pass a folder that `bamnet run` created, e.g. runs/<stamp>-<name>")
-    text = (path / layout.CONFIG).read_text(encoding="utf-8")
-    try:
-        config = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise RunError(f"{path / layout.CONFIG} is not valid TOML ({exc})",
-                       hint="the run folder is damaged") from None
+    run = RunFolder(path)
+    text, config = read_config(path / layout.CONFIG)
     history: list[dict[str, str]] = []
     if (path / layout.HISTORY).is_file():
         with open(path / layout.HISTORY, newline="", encoding="utf-8") as fh:
@@ -80,8 +124,30 @@ def read_run(run_dir: str | Path) -> RunRecord:
     external = {}
     if (path / layout.EXTERNAL).is_dir():
         for sub in sorted((path / layout.EXTERNAL).iterdir()):
-            if (sub / layout.METRICS).is_file():
-                external[sub.name] = _json(sub / layout.METRICS)
-    return RunRecord(path=path, config_text=text, config=config, meta=_json(path / layout.META),
-                     audit=_json(path / layout.AUDIT), metrics=_json(path / layout.METRICS),
+            name = f"{layout.EXTERNAL}/{sub.name}/{layout.METRICS}"
+            if run.file(name).is_file():
+                external[sub.name] = run.read_model(name, MetricsFile)
+    return RunRecord(path=path, config_text=text,
+                     config=config, meta=_optional(run, layout.META, MetaFile),
+                     metrics=_optional(run, layout.METRICS, MetricsFile),
+                     audit=_optional(run, layout.AUDIT, AuditFile),
                      history=history, external=external)
+
+
+def record_of(path: str | Path, *, config: dict[str, Any] | None = None,
+              metrics: dict[str, Any] | None = None, audit: dict[str, Any] | None = None,
+              meta: dict[str, Any] | None = None,
+              external: dict[str, dict[str, Any]] | None = None) -> RunRecord:
+    """A record from JSON values, validated like files (a hand-made record; the redacted copy).
+
+    ``config`` may leave out sections it cannot default (``[data]``, ``[backbone]``).
+    """
+    where = str(Path(path) / layout.CONFIG)
+    document = config or {}
+    return RunRecord(
+        path=Path(path), config_text="", config=config_of(document, where, partial=True),
+        meta=MetaFile.from_json(meta, layout.META) if meta else None,
+        metrics=MetricsFile.from_json(metrics, layout.METRICS) if metrics else None,
+        audit=AuditFile.from_json(audit, layout.AUDIT) if audit else None,
+        external={k: MetricsFile.from_json(v, f"{layout.EXTERNAL}/{k}/{layout.METRICS}")
+                  for k, v in (external or {}).items()})

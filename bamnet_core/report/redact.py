@@ -27,8 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from ..contract.pseudonyms import pseudonym, pseudonym_key
+from ..errors import RunError
 from ..runs import layout
-from .record import RunRecord
+from ..runs.files import AuditFile, MetaFile, MetricsFile, SplitFile
+from ..runs.folder import RunFolder
+from ..runs.run_config import config_of
+from .record import RunRecord, plain
 
 PATIENT_KEYS = frozenset({"patient_id", "patient", "patient_a", "patient_b"})
 PATH_KEYS = frozenset({"path", "a", "b", "file", "original", "root", "manifest"})
@@ -47,27 +51,25 @@ class Redactor:
         self.paths: dict[str, str] = {}
         self.patients: dict[str, str] = {}
         self.names: dict[str, str] = {}  # base name -> alias (``<file>`` when not unique)
-        split = run / layout.SPLIT_JSON
-        assignment = {}
-        if split.is_file():
+        folder = RunFolder(run)
+        split = None
+        if folder.file(layout.SPLIT_JSON).is_file():
             try:
-                assignment = json.loads(split.read_text(encoding="utf-8")).get("assignment", {})
-            except (ValueError, UnicodeDecodeError, AttributeError):
-                assignment = {}
+                split = folder.read_model(layout.SPLIT_JSON, SplitFile)
+            except RunError:  # damaged: ids and paths are still replaced by their pattern
+                split = None
+        assignment = split.assignment if split else {}
         counters: dict[str, int] = {}
         for name in sorted(assignment):
-            for sample in assignment[name] or []:
-                if not isinstance(sample, dict):
-                    continue
-                source = str(sample.get("source") or "image")
-                if sample.get("path") and str(sample["path"]) not in self.paths:
+            for sample in assignment[name]:
+                source = sample.source or "image"
+                if sample.path and sample.path not in self.paths:
                     counters[source] = counters.get(source, 0) + 1
-                    self.paths[str(sample["path"])] = f"{source}#{counters[source]}"
-                    name = Path(str(sample["path"])).name
-                    self.names[name] = "<file>" if name in self.names \
-                        else self.paths[str(sample["path"])]
-                if sample.get("patient_id"):
-                    self.patient(str(sample["patient_id"]))
+                    self.paths[sample.path] = f"{source}#{counters[source]}"
+                    base = Path(sample.path).name
+                    self.names[base] = "<file>" if base in self.names else self.paths[sample.path]
+                if sample.patient_id:
+                    self.patient(sample.patient_id)
 
     def patient(self, value: str) -> str:
         """The run's pseudonym for a patient id."""
@@ -108,15 +110,25 @@ class Redactor:
 
 
 def redact_record(record: RunRecord) -> RunRecord:
-    """A copy of ``record`` fit to share (see the module docstring)."""
+    """A copy of ``record`` fit to share (see the module docstring).
+
+    Each file is redacted as its JSON values, then read back through its model.
+    """
     redactor = Redactor(record.path)
-    config = redactor.value(record.config)
-    meta = {k: redactor.value(record.meta[k]) for k in META_KEPT if k in record.meta}
-    return replace(record, config=config, config_text=_toml(config), meta=meta,
-                   audit=redactor.value(record.audit), metrics=redactor.value(record.metrics),
-                   history=record.history,
-                   external={redactor.text(k): redactor.value(v)
-                             for k, v in record.external.items()})
+    document = redactor.value(record.config.document)
+    where = str(record.path / layout.CONFIG)
+    meta = {k: redactor.value(v) for k, v in plain(record.meta).items()
+            if k in META_KEPT or k == "schema_version"}
+    return replace(
+        record, config=config_of(document, where, partial=True), config_text=_toml(document),
+        meta=MetaFile.from_json(meta, layout.META) if record.meta else None,
+        audit=AuditFile.from_json(redactor.value(plain(record.audit)), layout.AUDIT)
+        if record.audit else None,
+        metrics=MetricsFile.from_json(redactor.value(plain(record.metrics)), layout.METRICS)
+        if record.metrics else None,
+        history=record.history,
+        external={redactor.text(k): MetricsFile.from_json(redactor.value(plain(v)), k)
+                  for k, v in record.external.items()})
 
 
 def _toml(config: dict[str, Any]) -> str:

@@ -1,7 +1,9 @@
 """The report's sections, each a function from a run record to HTML.
 
-``img`` turns PNG bytes into an embedded ``<img>`` (and saves the PNG under
-``plots/``); sections never reach the network.
+``img`` turns PNG bytes into an embedded ``<img>`` (and saves the PNG as the
+run layout's file, :func:`bamnet_core.runs.layout.plot`); sections never reach
+the network. They read the typed record: the core's entries as attributes, an
+evaluator's own results through :meth:`RunRecord.results`.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from ..runs import layout
+from ..runs.files import AuditFile, MetricsFile
 from . import figures
 from .audit_sections import shortcut_and_subgroups
-from .record import RunRecord
+from .record import RunRecord, metrics_json, split_json
 from .run_summary import model_description, run_description
 from .support import show
 from .tables import (
@@ -24,7 +28,6 @@ from .tables import (
     table,
     warnings_list,
 )
-from .verdict import report_settings
 
 Img = Callable[[str, "bytes | None", str], str]
 
@@ -44,19 +47,19 @@ def collapsed(summary: str, body: str) -> str:
 
 def protocol_section(record: RunRecord) -> str:
     """How the data was split and which split gives the headline numbers."""
-    split = record.config.get("split", {})
-    headline = record.metrics.get("headline", {})
+    split = record.config.split
+    headline = record.metrics.headline if record.metrics else None
     leaky = record.leaky
-    lines = [f"<p>Split by <b>{escape(str(split.get('by', '?')))}</b>: validation "
-             f"{fmt(split.get('val'), 2)}, test {fmt(split.get('test'), 2)}.</p>"]
+    lines = [f"<p>Split by <b>{escape(split.by)}</b>: validation "
+             f"{fmt(split.val, 2)}, test {fmt(split.test, 2)}.</p>"]
     if leaky:
         lines.append('<p class="bad"><b>LEAKY protocol.</b> Images of one patient can sit in '
                      "training and evaluation; every number below is optimistic. This is the "
                      "paper's protocol, reproduced on purpose.</p>")
     if headline:
-        lines.append(f"<p>Headline numbers: the <b>{escape(headline.get('split', '?'))}</b> "
-                     f"split ({escape(headline.get('note', ''))}).</p>")
-    counts = (record.audit.get("split") or {}).get("counts")
+        lines.append(f"<p>Headline numbers: the <b>{escape(headline.split)}</b> "
+                     f"split ({escape(headline.note)}).</p>")
+    counts = record.audit.split.counts if record.audit and record.audit.split else None
     if counts:
         lines.append(counts_table(counts, "split"))
     return section("protocol", "Split protocol", "".join(lines))
@@ -64,56 +67,55 @@ def protocol_section(record: RunRecord) -> str:
 
 def data_section(record: RunRecord) -> str:
     """Counts by source and class, the audit's warnings and known population facts."""
-    audit = record.audit
-    body = [f"<p>{fmt(audit.get('images'))} images of {fmt(audit.get('patients'))} patients; "
-            f"{fmt(audit.get('synthetic', 0))} synthetic (training only).</p>"]
-    if audit.get("by_source"):
-        body.append(counts_table(audit["by_source"], "source"))
-    facts = audit.get("population_facts") or {}
-    if facts:
+    audit = record.audit or AuditFile()
+    body = [f"<p>{fmt(audit.images)} images of {fmt(audit.patients)} patients; "
+            f"{fmt(audit.synthetic)} synthetic (training only).</p>"]
+    if audit.by_source:
+        body.append(counts_table(audit.by_source, "source"))
+    if audit.population_facts:
         body.append("<h3>Known population facts</h3><ul>" + "".join(
-            f"<li><b>{escape(src)}</b>: {escape(f.get('fact', ''))}</li>"
-            for src, f in facts.items()) + "</ul>")
-    cv = audit.get("shortcut_baseline") or {}
-    if cv.get("status") == "done" and cv.get("auc") is not None:
+            f"<li><b>{escape(src)}</b>: {escape(f.fact)}</li>"
+            for src, f in audit.population_facts.items()) + "</ul>")
+    cv = audit.shortcut_baseline
+    if cv is not None and cv.status == "done" and cv.auc is not None:
         body.append(f"<p>Lung-blind baseline, cross-validated over the whole dataset (grouped "
-                    f"by patient): ROC-AUC {fmt(cv['auc'], 2)}. The verdict's figure is the "
+                    f"by patient): ROC-AUC {fmt(cv.auc, 2)}. The verdict's figure is the "
                     "one on the test split, beside the model (Shortcut probes).</p>")
-    body.append("<h3>Audit warnings</h3>" + warnings_list(audit.get("warnings") or []))
+    body.append("<h3>Audit warnings</h3>" + warnings_list(audit.warnings))
     return section("data", "Data and audit", "".join(body))
 
 
 def metrics_section(record: RunRecord) -> str:
     """One metrics table per evaluated split."""
-    splits = record.metrics.get("splits") or {}
-    if not splits:
+    if not record.splits:
         return section("metrics", "Metrics", "<p>This run has no metrics (it did not finish "
                        "evaluating).</p>")
     body = []
-    for name, results in splits.items():
-        body.append(f"<h3>{escape(name)} ({fmt(results.get('images'))} images, "
-                    f"{fmt(results.get('patients'))} patients)</h3>"
-                    f"{metrics_table(results, report_settings(record))}")
+    for name, results in record.splits.items():
+        body.append(f"<h3>{escape(name)} ({fmt(results.images)} images, "
+                    f"{fmt(results.patients)} patients)</h3>"
+                    f"{metrics_table(split_json(results), record.config.report)}")
     return section("metrics", "Metrics with 95% intervals", "".join(body))
 
 
 def plots_section(record: RunRecord, img: Img) -> str:
     """Training history, confusion matrices, ROC/PR curves and calibration."""
-    body = [img("history", figures.history_figure(record.history), "training history")]
-    for name, split in (record.metrics.get("splits") or {}).items():
-        results = split.get("evaluators") or {}
-        cls = results.get(split.get("headline_from") or "") or {}  # its confusion matrix
-        if cls.get("confusion_matrix"):
-            cm = cls["confusion_matrix"]
-            body.append(img(f"confusion-{name}", figures.confusion_figure(
+    body = [img(layout.plot("history"), figures.history_figure(record.history),
+                "training history")]
+    for name in record.splits:
+        counted_by = record.splits[name].headline_from  # the evaluator that counted it
+        cm = (record.results(name, counted_by) or {}).get("confusion_matrix") if counted_by \
+            else None
+        if cm:
+            body.append(img(layout.plot("confusion", name), figures.confusion_figure(
                 cm["rows_true_cols_pred"], cm["labels"], f"Confusion matrix ({name})"),
                 f"confusion matrix {name}"))
-        if isinstance(results.get("roc"), dict):
-            body.append(img(f"roc-pr-{name}", figures.roc_pr_figure(results["roc"], name),
+        if (roc := record.results(name, "roc")) is not None:
+            body.append(img(layout.plot("roc-pr", name), figures.roc_pr_figure(roc, name),
                             f"ROC and PR {name}"))
-        if isinstance(results.get("calibration"), dict):
-            body.append(img(f"calibration-{name}",
-                            figures.calibration_figure(results["calibration"], name),
+        if (calibration := record.results(name, "calibration")) is not None:
+            body.append(img(layout.plot("calibration", name),
+                            figures.calibration_figure(calibration, name),
                             f"calibration {name}"))
     return section("plots", "Plots", "".join(body))
 
@@ -121,11 +123,11 @@ def plots_section(record: RunRecord, img: Img) -> str:
 def gradcam_section(record: RunRecord, img: Img, plots: Path) -> str:
     """The Grad-CAM grids, misclassified images first."""
     body = []
-    for name, split in (record.metrics.get("splits") or {}).items():
-        cam = (split.get("evaluators") or {}).get("gradcam")
-        if not isinstance(cam, dict) or "images" not in cam:
+    for name in record.splits:
+        cam = record.results(name, "gradcam")
+        if cam is None or "images" not in cam:
             continue
-        grid = img(f"gradcam-{name}", figures.gradcam_grid(
+        grid = img(layout.plot("gradcam", name), figures.gradcam_grid(
             cam["images"], plots, f"Grad-CAM ({name})"), f"Grad-CAM {name}")
         body.append(collapsed(
             f"{name}: layer {cam['layer']}; {cam['shown_misclassified']} of "
@@ -137,22 +139,21 @@ def gradcam_section(record: RunRecord, img: Img, plots: Path) -> str:
 def probes_section(record: RunRecord, img: Img) -> str:
     """Results per source, the source probe and the occlusion check."""
     body = []
-    for name, split in (record.metrics.get("splits") or {}).items():
-        results = split.get("evaluators") or {}
-        per = results.get("per-source")
-        if isinstance(per, dict) and len(per.get("sources") or {}) > 1:
+    for name in record.splits:
+        per = record.results(name, "per-source")
+        if per is not None and len(per.get("sources") or {}) > 1:
             body.append(per_source_block(name, per, img, record))
-        elif isinstance(per, dict) and per.get("sources"):
+        elif per is not None and per.get("sources"):
             body.append(f"<p>Per source ({escape(name)}): one source only; no breakdown.</p>")
-        body.append(_probe(name, results.get("source-probe")))
-        body.append(_occlusion(name, results.get("occlusion")))
+        body.append(_probe(name, record.results(name, "source-probe")))
+        body.append(_occlusion(name, record.results(name, "occlusion")))
     body.append(shortcut_and_subgroups(record))
     return section("probes", "Shortcut probes", "".join(body) or "<p>No probes ran.</p>")
 
 
 def per_source_block(name: str, per: dict[str, Any], img: Img, record: RunRecord) -> str:
     """Results per source with their support, the chart, and the held-out results."""
-    settings = report_settings(record)
+    settings = record.config.report
     body = [f"<h3>Per source ({escape(name)}: {escape(per['mode'])})</h3>"]
     if per["mode"] == "evaluate per source":
         body.append("<p>One model, its results on each source. A model that never saw "
@@ -169,7 +170,7 @@ def per_source_block(name: str, per: dict[str, Any], img: Img, record: RunRecord
                      *[escape(f"{c.value} {c.interval if c.supported else ''}") for c in cells]))
     body.append(table(("source", "images", "positives", "sensitivity [95%]",
                        "specificity [95%]"), rows))
-    body.append(img(f"per-source-{name}", figures.per_source_figure(
+    body.append(img(layout.plot("per-source", name), figures.per_source_figure(
         per, name, min_positives=settings.min_positives, min_negatives=settings.min_negatives),
         f"per source {name}"))
     body.append(_held_out(per.get("held_out")))
@@ -224,22 +225,22 @@ def claims_section(record: RunRecord) -> str:
     disjoint from the run (an evaluation made before that check says it was not checked).
     """
     described = run_description(record)
-    runs = [(record.name, record.metrics, record.leaky, described)]
+    runs = [(record.name, metrics_json(record.metrics), record.leaky, described)]
     for name, m in record.external.items():
-        checked = isinstance(m.get("overlap"), dict)
+        checked = m.overlap is not None
         label = f"{record.name} on {name}" + ("" if checked else
                                               " (overlap with the run not checked)")
-        data = m.get("overlap", {}).get("kept", (m.get("data") or {}).get("images"))
-        runs.append((label, m if checked else _not_external(m), False,
+        data = m.overlap.kept if m.overlap else (m.data.images if m.data else None)
+        runs.append((label, metrics_json(m if checked else _not_external(m)), False,
                      f"{data} images of {name}; {model_description(record.config)}"))
     return section("claims", "Claimed vs reproduced", claimed_vs_reproduced(runs))
 
 
-def _not_external(metrics: dict[str, Any]) -> dict[str, Any]:
+def _not_external(metrics: MetricsFile) -> MetricsFile:
     """An unchecked evaluation's metrics with its split renamed: it may not be external."""
-    splits = metrics.get("splits") or {}
-    return {**metrics, "splits": {("other data, overlap unchecked" if k == "external" else k): v
-                                  for k, v in splits.items()}}
+    return metrics.model_copy(update={"splits": {
+        ("other data, overlap unchecked" if k == "external" else k): v
+        for k, v in metrics.splits.items()}})
 
 
 def config_section(record: RunRecord) -> str:

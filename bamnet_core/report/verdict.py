@@ -19,12 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from ..config.schema import MOVED_KEYS, ReportSection
+from ..config.schema import ReportSection
 from ..contract.evidence import EvidenceLine
-from ..errors import RunError
-from ..runs import layout
 from .headline import headline_numbers
 from .record import RunRecord, read_run
 from .verdict_evidence import collect_evidence
@@ -75,20 +71,9 @@ def report_settings(record: RunRecord) -> ReportSection:
     """The run's ``[report]`` section (defaults for a run made before it existed; the rules
     that moved into evaluators' options are dropped from a run made before they moved).
 
-    :raises RunError: when the run's ``config.toml`` holds an invalid ``[report]``.
+    :func:`~.record.read_run` validated it, naming a bad key in the run's ``config.toml``.
     """
-    report = dict(record.config.get("report") or {})
-    if isinstance(report.get("verdict"), dict):  # a run made before its rules moved
-        report["verdict"] = {k: v for k, v in report["verdict"].items()
-                             if ("report.verdict", k) not in MOVED_KEYS}
-    try:
-        return ReportSection.model_validate(report)
-    except ValidationError as exc:
-        problem = exc.errors()[0]
-        where = ".".join(str(p) for p in problem["loc"])
-        raise RunError(f"{record.path / layout.CONFIG}: report.{where}: {problem['msg']}",
-                       hint="fix the key in the run's config.toml (docs/config.md#report)"
-                       ) from None
+    return record.config.report
 
 
 def overall(evidence: list[EvidenceLine]) -> tuple[str, str]:
@@ -112,10 +97,11 @@ def verdict_of(record: RunRecord) -> Verdict:
     :raises RunError: when the run's ``[report]`` settings are invalid.
     """
     settings = report_settings(record)
-    evidence = collect_evidence(record, settings)
+    plain = record.as_dicts()
+    evidence = collect_evidence(plain, settings)
     reading, sentence = overall(evidence)
     return Verdict(reading=reading, sentence=sentence, evidence=evidence,
-                   headline=headline_numbers(record, settings))
+                   headline=headline_numbers(plain, settings))
 
 
 def run_verdict(run_dir: str | Path) -> Verdict | None:
@@ -124,4 +110,4 @@ def run_verdict(run_dir: str | Path) -> Verdict | None:
     :raises RunError: when it is not a run folder, or a file or ``[report]`` is damaged.
     """
     record = read_run(run_dir)
-    return verdict_of(record) if record.metrics.get("splits") else None
+    return verdict_of(record) if record.splits else None

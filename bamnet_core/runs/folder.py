@@ -1,6 +1,8 @@
 """The self-describing run folder: ``<output>/<timestamp>-<name>/``.
 
-Every file in it is written atomically. ``meta.json`` records the bamnet
+Every file in it is written atomically. Each JSON run file is one versioned
+model (:mod:`bamnet_core.runs.files`), written with :meth:`RunFolder.write_model`
+and read with :meth:`RunFolder.read_model`. ``meta.json`` records the bamnet
 version, plugin pins, seed, device and timings, and a ``status`` that is
 ``running`` until the run completes.
 """
@@ -16,14 +18,17 @@ import stat
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .. import __version__
 from .._util import atomic
 from .._util.lock import OutputLock
 from ..errors import RunError
-from .layout import LOCK, META
+from .layout import LOCK
 from .paths import from_record, relativize, to_record
+from .versioned import RunFile
+
+Model = TypeVar("Model", bound=RunFile)
 
 
 def utc_now() -> str:
@@ -83,7 +88,8 @@ class RunFolder:
         return self.file(name)
 
     def write_json(self, name: str, obj: Any) -> Path:
-        """Atomically write a JSON file into the run folder.
+        """Atomically write a JSON file that has no model; a run file goes through
+        :meth:`write_model`.
 
         Every string in ``obj`` that names a path inside the run folder is
         written relative to it (:func:`~.paths.relativize`), so the folder can
@@ -92,14 +98,21 @@ class RunFolder:
         atomic.write_json(self.file(name), relativize(obj, self.path))
         return self.file(name)
 
-    def overwrite_json(self, name: str, obj: Any) -> Path:
-        """Rewrite an existing JSON file in place: the last resort on a full disk.
+    def write_model(self, name: str, model: RunFile) -> Path:
+        """Atomically write the run file ``name`` from its model (``schema_version`` first).
+
+        Paths inside the folder are written relative to it, as :meth:`write_json` does.
+        """
+        return self.write_json(name, model.to_json())
+
+    def overwrite_model(self, name: str, model: RunFile) -> Path:
+        """Rewrite an existing run file in place: the last resort on a full disk.
 
         Not atomic (a crash mid-write tears it), but it needs no new blocks when
-        the new text is no longer than the old, where :meth:`write_json` needs a
+        the new text is no longer than the old, where :meth:`write_model` needs a
         whole new file.
         """
-        text = json.dumps(relativize(obj, self.path), indent=2, default=str) + "\n"
+        text = json.dumps(relativize(model.to_json(), self.path), indent=2, default=str) + "\n"
         with open(self.file(name), "r+b") as fh:
             fh.truncate(0)
             fh.write(text.encode("utf-8"))
@@ -133,7 +146,8 @@ class RunFolder:
                 os.close(fd)
 
     def read_json(self, name: str) -> Any:
-        """Read a JSON file from the run folder."""
+        """Read a JSON file that has no model (``image-properties.json``): see :meth:`read_model`
+        for a run file."""
         try:
             return json.loads(self.read_text(name))
         except FileNotFoundError:
@@ -147,14 +161,16 @@ class RunFolder:
             raise RunError(f"cannot read {self.file(name)}: {exc.strerror or exc}",
                            hint="check the run folder's permissions") from None
 
-    def read_meta(self) -> dict[str, Any]:
-        """``meta.json`` as a dict, or a :class:`RunError` naming what is wrong with it."""
-        meta = self.read_json(META)
-        if not isinstance(meta, dict) or not isinstance(meta.get("stages", {}), dict):
-            raise RunError(f"{self.file(META)} is damaged (not a bamnet meta.json object)",
-                           hint="restore it from a backup, or start a new run")
-        return meta
+    def read_model(self, name: str, model: type[Model]) -> Model:
+        """The run file ``name`` read through its model.
 
+        A file written before schema versions existed (no ``schema_version``) is
+        read as version 1, migrated where its shape changed since.
+
+        :raises RunError: one line naming the file: missing, not JSON, a newer or
+            unknown ``schema_version`` (upgrade bamnet), or a value off the schema.
+        """
+        return model.from_json(self.read_json(name), str(self.file(name)))
 
 def base_meta(*, seed: int, plugin_pins: list[str], config_origin: str) -> dict[str, Any]:
     """The parts of ``meta.json`` known before a run starts."""

@@ -23,7 +23,7 @@ A run folder::
     history.csv            one row per epoch
     predictions.csv        one row per evaluated image
     metrics.json           every evaluator's results with 95% intervals
-    plots/                 figures
+    plots/                 the report's figures (plot()), and what evaluators drew there
     report.html            the self-contained report
     model-card.md          the model card
     model.onnx             the exported model (and model.int8.onnx, model.fp16.onnx)
@@ -79,6 +79,17 @@ COMPARISON_CSV = "comparison.csv"
 def checkpoint_model(phase: str, epoch: int) -> str:
     """The checkpoint file of ``epoch`` of ``phase``: ``train-epoch-0003.keras``."""
     return f"{phase}-epoch-{epoch:04d}.keras"
+
+
+REPORT_FIGURES = ("history", "confusion", "roc-pr", "calibration", "per-source", "gradcam")
+"""The report's figures; each is ``plots/<figure>.png``, or ``plots/<figure>-<split>.png``."""
+
+
+def plot(figure: str, split: str | None = None) -> str:
+    """The file of a report figure: ``plots/roc-pr-test.png`` for ``("roc-pr", "test")``."""
+    if figure not in REPORT_FIGURES:
+        raise ValueError(f"unknown report figure {figure!r}")
+    return f"{PLOTS}/{figure}{'' if split is None else '-' + split}.png"
 
 
 def onnx_variant(name: str) -> str:

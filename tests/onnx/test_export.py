@@ -65,7 +65,10 @@ def test_cli_export_defaults_to_the_run_folder(run_copy, cli):
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     assert (run / "model.onnx").is_file() and (run / "export-report.json").is_file()
-    assert report["models"]["fp32"]["path"] == str(run / "model.onnx")
+    assert report["models"]["fp32"]["path"] == "model.onnx"  # relative: the folder can move
+    written = json.loads((run / "export-report.json").read_text())
+    assert written["schema_version"] == 1 and written["run"] == "."
+    assert str(run) not in (run / "export-report.json").read_text()
     assert "Error" not in result.stderr
 
 
@@ -131,7 +134,7 @@ def test_int8_and_fp16_variants_are_measured(trained_run, tmp_path):
     report = json.loads(result.report_path.read_text())
     for name in ("int8", "fp16"):
         entry = report["models"][name]
-        path = Path(entry["path"])
+        path = result.report_path.parent / entry["path"]
         assert path == out.with_name(f"model.{name}.onnx") and path.is_file()
         assert _props(path)["bamnet.precision"] == name
         for key in ("accuracy_change_points", "speed_ratio_vs_fp32", "inference_images_per_s"):
