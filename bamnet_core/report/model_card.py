@@ -33,7 +33,8 @@ def card_summary(record: RunRecord) -> dict[str, Any]:
         "protocol": {"split_by": record.config.get("split", {}).get("by"),
                      "leaky": record.leaky, "headline_split": headline},
         "metrics": metrics,
-        "known_confounds": list(record.audit.get("warnings") or []),
+        "known_confounds": [*(record.audit.get("warnings") or []),  # the audit's, then
+                            *(record.metrics.get("warnings") or [])],  # evaluation's
     }
 
 
