@@ -23,11 +23,14 @@ from ..plugins.manager import PluginHost
 from ..runs import folder as rf
 from ..runs import layout
 from .context import RunContext
-from .decode_stage import PIXEL_FREE
 from .pipeline import RERUNNABLE, STAGES, drive
 from .preflight import plan_run, preflight
 from .results import DataPlan, RunResult
 from .workers import check_resumable, start, worker_until
+
+#: A redo from these stages reads only the run folder, never the data (the export decodes
+#: validation images for its parity gate, so a redo from it needs them).
+READS_NO_DATA = ("report",)
 
 __all__ = ["STAGES", "Resumable", "RunResult", "check_resumable_folder", "resume_experiment",
            "run_experiment"]
@@ -96,8 +99,8 @@ def check_resumable_folder(run_dir: str | Path, host: PluginHost, *,
                            start: str | None = None) -> Resumable:
     """The preflight of ``bamnet resume``: the plugins, the folder, its config and ``--from``.
 
-    The data's inputs are checked unless the redo never looks at pixels (``--from
-    export`` or ``report``). Nothing is written or listed.
+    The data's inputs are checked unless the redo reads only the folder (``--from
+    report``). Nothing is written or listed.
 
     :raises BamnetError: the first check that fails.
     """
@@ -110,7 +113,7 @@ def check_resumable_folder(run_dir: str | Path, host: PluginHost, *,
                        hint="pass a folder that `bamnet run` created, e.g. runs/<stamp>-<name>")
     config = load_config(str(run.file(layout.CONFIG)), host.registry)
     check_resumable(config)
-    preflight(config, host, start=start, inputs=start not in PIXEL_FREE)
+    preflight(config, host, start=start, inputs=start not in READS_NO_DATA)
     return Resumable(run, config, start)
 
 
