@@ -25,13 +25,16 @@ if TYPE_CHECKING:
 
 def carried_facts(run_dir: str | Path) -> CarriedFacts:
     """What a model exported from ``run_dir`` carries: redacted like a shareable report,
-    whatever a source or an evaluator put into the run's metrics and notes."""
-    from ..export.onnx_export import CarriedFacts
+    whatever a source or an evaluator put into the run's metrics and notes.
+
+    :raises RunError: when ``run_dir`` is not a run folder an export can start from.
+    """
+    from ..export.onnx_export import CarriedFacts, exportable_run
     from ..report.model_card import card_summary
     from ..report.record import read_run
     from ..report.redact import redact_record
 
-    shared = redact_record(read_run(run_dir))
+    shared = redact_record(read_run(exportable_run(run_dir).path))
     return CarriedFacts(metrics=shared.metrics.get("splits", {}).get("val", {}),
                         model_card=card_summary(shared))
 

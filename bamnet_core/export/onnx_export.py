@@ -156,6 +156,21 @@ class _Steps:
         self.done += 1
 
 
+def exportable_run(run_dir: str | Path) -> rf.RunFolder:
+    """The run folder, when it holds what an export starts from.
+
+    :raises RunError: no such folder, or no ``preprocess.json`` in it.
+    """
+    run = rf.RunFolder(run_dir)
+    if not run.path.is_dir():
+        raise RunError(f"run folder {run.path} not found",
+                       hint="pass a folder made by `bamnet run`")
+    if not run.file(layout.PREPROCESS).exists():
+        raise RunError(f"{run.file(layout.PREPROCESS)} is missing",
+                       hint="is this a bamnet run folder?")
+    return run
+
+
 def export_onnx(run_dir: str | Path, *, carried: CarriedFacts,
                 output: str | Path | None = None,
                 opset: int = DEFAULT_OPSET, int8: bool = False, fp16: bool = False,
@@ -181,13 +196,7 @@ def export_onnx(run_dir: str | Path, *, carried: CarriedFacts,
     from ..score.scorer import Scorer
 
     limits = limits or GateLimits()
-    run = rf.RunFolder(run_dir)
-    if not run.path.is_dir():
-        raise RunError(f"run folder {run.path} not found",
-                       hint="pass a folder made by `bamnet run`")
-    if not run.file(layout.PREPROCESS).exists():
-        raise RunError(f"{run.file(layout.PREPROCESS)} is missing",
-                       hint="is this a bamnet run folder?")
+    run = exportable_run(run_dir)
     spec = PreprocessSpec.from_json(run.file(layout.PREPROCESS).read_text(encoding="utf-8"))
     metrics = run.read_json(layout.METRICS)
     output = Path(output) if output else run.file(layout.ONNX)
