@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_run import make_run, synthetic_images  # noqa: E402
 
+from bamnet_core.experiment.export_stage import carried_facts  # noqa: E402
 from bamnet_core.export.onnx_export import export_onnx  # noqa: E402
 from bamnet_core.imaging.preprocess import PreprocessSpec  # noqa: E402
 from bamnet_core.train.backend import import_keras  # noqa: E402
@@ -57,7 +58,7 @@ def main() -> None:
         print(f"wrote {big + 100} synthetic 128x128 PNGs in {time.perf_counter() - t:.1f} s")
         model = SmallCNN(filters=[8, 16], dense=16).build(spec.input_shape, 2)
         run = make_run(root / "run", model, spec, small[:50], small[50:])
-        model_path = export_onnx(run).model_path
+        model_path = export_onnx(run, carried=carried_facts(run)).model_path
         for engine in ("local", "ray"):
             peaks = {}
             for name in ("small", "big"):

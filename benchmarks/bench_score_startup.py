@@ -45,6 +45,7 @@ def main() -> None:
                         help="another checkout to time beside this one")
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
+    from bamnet_core.experiment.export_stage import carried_facts
     from bamnet_core.export.onnx_export import export_onnx
     from bamnet_core.imaging.preprocess import PreprocessSpec
     from bamnet_core.train.backend import import_keras
@@ -57,7 +58,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bamnet-bench-") as tmp:
         model = SmallCNN(filters=[8, 16], dense=16).build(spec.input_shape, 2)
         run = make_run(Path(tmp) / "run", model, spec, pairs[::2], pairs[1::2])
-        onnx = str(export_onnx(run).model_path)
+        onnx = str(export_onnx(run, carried=carried_facts(run)).model_path)
         one = pairs[0][0]
         rows = []
         for tree in trees:

@@ -27,6 +27,7 @@ from fake_run import make_run, real_images  # noqa: E402
 
 from bamnet_core.contract import Sample  # noqa: E402
 from bamnet_core.data.loading import load_samples  # noqa: E402
+from bamnet_core.experiment.export_stage import carried_facts  # noqa: E402
 from bamnet_core.export.onnx_export import export_onnx  # noqa: E402
 from bamnet_core.imaging.preprocess import PreprocessSpec  # noqa: E402
 from bamnet_core.train.backend import import_keras  # noqa: E402
@@ -65,8 +66,9 @@ def main() -> None:
         run = make_run(Path(tmp) / "run", vgg16_paper_head(keras), spec,
                        train=pairs[-48:], val=pairs[n:n + 32] or pairs[:32])
         t = time.perf_counter()
-        result = export_onnx(run, int8=True, parity_images=32, calibration_images=48,
-                             allow_degraded=True)  # random weights: the gate may refuse int8
+        # random weights: the gate may refuse int8
+        result = export_onnx(run, carried=carried_facts(run), int8=True, parity_images=32,
+                             calibration_images=48, allow_degraded=True)
         print(f"export (fp32 + parity + int8 calibration): {time.perf_counter() - t:.1f} s")
         report = result.report["models"]
         print(f"export report: fp32 inference {report['fp32']['inference_images_per_s']} img/s, "

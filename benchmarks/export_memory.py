@@ -36,9 +36,10 @@ from bamnet_core.train.backend import import_keras  # noqa: E402
 
 CHILD = """
 import json, sys
+from bamnet_core.experiment.export_stage import carried_facts
 from bamnet_core.export.onnx_export import export_onnx
 run, out, val, cal = sys.argv[1:5]
-result = export_onnx(run, output=out, int8=True, parity_images=int(val),
+result = export_onnx(run, carried=carried_facts(run), output=out, int8=True, parity_images=int(val),
                      calibration_images=int(cal), allow_degraded=True)
 print(json.dumps(result.report))
 """

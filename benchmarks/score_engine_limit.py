@@ -49,6 +49,7 @@ def small_cnn_model(folder: Path, files: list[str], size: int = 128) -> str:
     """Export an untrained small CNN (``size`` px, grayscale) through the real export path."""
     from fake_run import make_run
 
+    from bamnet_core.experiment.export_stage import carried_facts
     from bamnet_core.export.onnx_export import export_onnx
     from bamnet_core.imaging.preprocess import PreprocessSpec
     from bamnet_core.train.backend import import_keras
@@ -58,8 +59,8 @@ def small_cnn_model(folder: Path, files: list[str], size: int = 128) -> str:
     spec = PreprocessSpec(size=size, channels=1)
     model = SmallCNN().build(spec.input_shape, 2)
     pairs = [(f, ("normal", "covid")[i % 2]) for i, f in enumerate(files[:32])]
-    return str(export_onnx(make_run(folder / "run", model, spec, pairs[::2], pairs[1::2])
-                           ).model_path)
+    run = make_run(folder / "run", model, spec, pairs[::2], pairs[1::2])
+    return str(export_onnx(run, carried=carried_facts(run)).model_path)
 
 
 def main() -> None:

@@ -93,11 +93,11 @@ def test_gradcam_keeps_the_most_confident_mistakes_past_the_cap():
 
 @pytest.mark.parametrize("backbone", ["small-cnn", "vgg16"])
 def test_gradcam_with_the_tape_on_the_tail_only_gives_the_same_maps(backbone):
+    import keras
+
     from bamnet_paper.backbones.small_cnn import SmallCNN
     from bamnet_paper.backbones.vgg16 import VGG16Backbone
     from bamnet_paper.evaluators.gradcam_maps import gradcam
-
-    import keras
 
     keras.utils.set_random_seed(0)  # the same weights whatever ran before
     made = SmallCNN(filters=[4, 8], dense=8) if backbone == "small-cnn" else \

@@ -108,7 +108,7 @@ def test_a_run_ends_with_a_report_and_an_onnx_model(cli, tiny_config: Path, tmp_
     run_dir = next((tmp_path / "runs").iterdir())
     assert f"Model: {run_dir / 'model.onnx'}" in result.stdout
     assert f"Report: {run_dir / 'report.html'}" in result.stdout
-    for stage in ("data", "decode", "audit", "train", "evaluate", "report", "export"):
+    for stage in ("data", "decode", "audit", "train", "evaluate", "export", "report"):
         assert f"done {stage} (" in result.stderr, stage
     meta = json.loads((run_dir / "meta.json").read_text())
     assert meta["export"]["model"] == "model.onnx"  # relative: the folder can move
@@ -141,7 +141,7 @@ def test_from_redoes_late_stages_of_a_complete_run(cli, tiny_config: Path, tmp_p
     assert redone.exit_code == 0, redone.stderr
     assert (run_dir / "report.html").is_file() and "done report (" in redone.stderr
     again = cli("run", "--resume", str(run_dir))
-    assert again.exit_code == 1 and "--from evaluate|report|export" in again.stderr
+    assert again.exit_code == 1 and "--from evaluate|export|report" in again.stderr
     refused = cli("run", "--resume", str(run_dir), "--from", "train")
     assert refused.exit_code == 1 and "start a new run" in refused.stderr
     bad = cli("run", str(tiny_config), "--until", "generator", "--output-dir", str(out))

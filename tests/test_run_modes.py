@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bamnet_core.contract import hookimpl
-from bamnet_core.experiment.context import RunResult
+from bamnet_core.experiment.results import RunResult
 
 SHARED = {"--set", "--unset", "--seed", "--data", "--output-dir", "--json"}
 OPTIONS = {
@@ -128,22 +128,28 @@ def _fake_library(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[
     def record(**facts: Any) -> None:
         calls.append({k: str(v) for k, v in facts.items()})
 
-    def run_ablation(cfg, host, *, ablate, output_dir, progress):
+    def run_ablation(cfg, host, *, ablate, output_dir, progress, planned):
         record(seed=cfg.run.seed, ablate=ablate, output_dir=output_dir)
         return SimpleNamespace(folder=tmp_path, comparison={"metrics": []}, runs={})
 
-    def run_loso(cfg, host, *, output_dir, progress):
+    def run_loso(cfg, host, *, output_dir, progress, planned):
         record(epochs=cfg.train.epochs, output_dir=output_dir)
         return SimpleNamespace(folder=tmp_path, runs={}, summary={"sources": []})
 
-    def resume_experiment(run_dir, host, *, progress, start):
-        record(run_dir=run_dir, start=start)
-        return RunResult(run_dir=Path(run_dir), metrics={}, warnings=[], files={})
+    def check_resumable_folder(run_dir, host, *, start):
+        return SimpleNamespace(run_dir=run_dir, start=start)
+
+    def resume_experiment(checked, host, *, progress):
+        record(run_dir=checked.run_dir, start=checked.start)
+        return RunResult(run_dir=Path(checked.run_dir), metrics={}, warnings=[], files={})
 
     for module in (ablate_command, loso_command, run_command):
         monkeypatch.setattr(module, "preload_keras", lambda: None)
+    monkeypatch.setattr(ablation, "plan_ablation", lambda cfg, host, *, ablate: None)
     monkeypatch.setattr(ablation, "run_ablation", run_ablation)
+    monkeypatch.setattr(loso, "plan_loso", lambda cfg, host: None)
     monkeypatch.setattr(loso, "run_loso", run_loso)
+    monkeypatch.setattr(runner, "check_resumable_folder", check_resumable_folder)
     monkeypatch.setattr(runner, "resume_experiment", resume_experiment)
     return calls
 
@@ -188,7 +194,7 @@ def test_until_stops_a_run_and_resume_finishes_it(cli, tiny_config: Path, tmp_pa
     assert json.loads((run_dir / "meta.json").read_text())["status"] == "complete"
     again = cli("resume", str(run_dir))
     assert again.exit_code == 1
-    assert f"bamnet resume {run_dir} --from evaluate|report|export" in _text(again.stderr)
+    assert f"bamnet resume {run_dir} --from evaluate|export|report" in _text(again.stderr)
     redone = cli("run", "--resume", str(run_dir), "--from", "report")
     assert redone.exit_code == 0, redone.stderr
     assert "done report (" in redone.stderr and len(_notices(redone.stderr)) == 1

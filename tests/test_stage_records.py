@@ -15,14 +15,14 @@ from bamnet_core.runs.folder import RunFolder
 
 def test_properties_round_trip_with_nan_and_infinity_as_standard_json(tmp_path: Path):
     run = RunFolder(tmp_path)
-    (tmp_path / "data-audit.json").write_text(json.dumps({"warnings": ["a", "b", "later"]}))
+    (tmp_path / "data-audit.json").write_text(json.dumps({"warnings": ["a", "b"]}))
     image = str(tmp_path.parent / "data" / "x.png")  # original data: absolute and canonical
     records.save_properties(run, {image: {"mean": math.nan, "aspect": math.inf,
                                             "width": 4, "format": "png"}})
     text = (tmp_path / layout.PROPERTIES).read_text()
     assert "NaN" not in text and "Infinity" not in text  # standard JSON for other tools
-    report, props = records.load_audit(run, warnings=2)
-    assert report["warnings"] == ["a", "b"]  # what later stages added is not kept twice
+    report, props = records.load_audit(run)
+    assert report["warnings"] == ["a", "b"]
     assert math.isnan(props[image]["mean"]) and math.isnan(props[image]["aspect"])
     assert props[image]["width"] == 4 and props[image]["format"] == "png"
 
@@ -79,7 +79,7 @@ def test_a_fifo_or_folder_in_place_of_a_record_is_not_waited_on(tmp_path: Path):
     os.mkfifo(tmp_path / layout.SPLIT_JSON)  # a reader of a FIFO would wait for a writer
     (tmp_path / layout.AUDIT).mkdir()
     assert records.load_split(run) is None  # the data stage runs again
-    assert records.load_audit(run, warnings=0) is None  # and so does the audit
+    assert records.load_audit(run) is None  # and so does the audit
     os.mkfifo(tmp_path / layout.META)
     with pytest.raises(RunError, match="not a regular file"):
         run.read_model(layout.META, MetaFile)

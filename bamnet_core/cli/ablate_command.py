@@ -77,12 +77,13 @@ def comparison_table(comparison: dict[str, Any]) -> Table:
 def run_ablation_command(cfg: Config, host: PluginHost, *, ablate: str, output_dir: Path,
                          json_: bool) -> None:
     """Run the ablation and render its comparison (JSON on stdout with ``--json``)."""
-    from ..experiment.ablation import run_ablation
+    from ..experiment.ablation import plan_ablation, run_ablation
 
+    planned = plan_ablation(cfg, host, ablate=ablate)  # every check, before Keras loads
     preload_keras()
     with RichProgress(enabled=not json_) as progress:
         result = run_ablation(cfg, host, ablate=ablate, output_dir=output_dir,
-                              progress=progress)
+                              progress=progress, planned=planned)
     if json_:
         print_json({"folder": str(result.folder), "comparison": result.comparison,
                     "runs": {k: str(v.run_dir) for k, v in result.runs.items()}})

@@ -57,6 +57,7 @@ def register(app: typer.Typer, state: CLIState) -> None:
         """Export a trained model; refuse files that fail their gate."""
         if not onnx:
             raise BamnetError("choose an export format", hint=f"bamnet export {run_dir} --onnx")
+        from ..experiment.export_stage import carried_facts
         from ..export.onnx_export import export_onnx
 
         limits = GateLimits(min_label_agreement=min_label_agreement,
@@ -64,7 +65,8 @@ def register(app: typer.Typer, state: CLIState) -> None:
         preload_keras()
 
         with RichProgress(enabled=not json_) as progress:
-            result = export_onnx(run_dir, output=output, opset=opset, int8=int8, fp16=fp16,
+            result = export_onnx(run_dir, carried=carried_facts(run_dir), output=output,
+                                 opset=opset, int8=int8, fp16=fp16,
                                  calibration_images=calibration_images,
                                  parity_images=parity_images, limits=limits,
                                  allow_degraded=allow_degraded, progress=progress)

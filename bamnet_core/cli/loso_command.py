@@ -59,11 +59,13 @@ def loso_table(summary: dict[str, Any]) -> Table:
 
 def run_loso_command(cfg: Config, host: PluginHost, *, output_dir: Path, json_: bool) -> None:
     """Run leave-one-source-out and render its summary (JSON on stdout with ``--json``)."""
-    from ..experiment.loso import run_loso
+    from ..experiment.loso import plan_loso, run_loso
 
+    planned = plan_loso(cfg, host)  # every check, before Keras loads
     preload_keras()
     with RichProgress(enabled=not json_) as progress:
-        result = run_loso(cfg, host, output_dir=output_dir, progress=progress)
+        result = run_loso(cfg, host, output_dir=output_dir, progress=progress,
+                          planned=planned)
     if json_:
         print_json({"folder": str(result.folder), "summary": result.summary,
                     "runs": {k: str(v.run_dir) for k, v in result.runs.items()}})

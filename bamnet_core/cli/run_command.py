@@ -13,8 +13,8 @@ import typer
 from rich.table import Table
 
 from ..contract.evidence import stored_headline
-from ..experiment.context import RunResult
-from ..experiment.pipeline import RERUNNABLE, STOPPABLE, check_start, check_until
+from ..experiment.pipeline import RERUNNABLE, STOPPABLE
+from ..experiment.results import RunResult
 from .audit_display import render_run_audit
 from .noise import preload_keras
 from .output import JsonOption, SetOption, UnsetOption, out, print_json, warn
@@ -72,13 +72,13 @@ def register(app: typer.Typer, state: CLIState) -> None:
         json_: JsonOption = False,
     ) -> None:
         """Train and evaluate a model as a preset or config file says."""
-        from ..experiment.preflight import preflight
+        from ..experiment.preflight import plan_run, preflight
         from ..experiment.runner import run_experiment
 
         host = state.healthy_host()
         cfg = load_run_config(host, config, set_=set_, unset=unset, seed=seed, data=data)
-        check_until(cfg, until)
-        plan = preflight(cfg)  # refuses a run that cannot succeed before Keras loads
+        preflight(cfg, host, until=until)  # refuses a run that cannot succeed, before any
+        plan = plan_run(cfg)  # data is listed and before Keras loads
         preload_keras()
         with RichProgress(enabled=not json_) as progress:
             result = run_experiment(cfg, host, output_dir=output_dir, progress=progress,
@@ -92,13 +92,13 @@ def register(app: typer.Typer, state: CLIState) -> None:
         json_: JsonOption = False,
     ) -> None:
         """Continue a stopped, killed or failed run with its own config, or redo its last stages."""
-        from ..experiment.runner import resume_experiment
+        from ..experiment.runner import check_resumable_folder, resume_experiment
 
         host = state.healthy_host()
-        check_start(start)  # before Keras loads
+        checked = check_resumable_folder(run_dir, host, start=start)  # before Keras loads
         preload_keras()
         with RichProgress(enabled=not json_) as progress:
-            result = resume_experiment(run_dir, host, progress=progress, start=start)
+            result = resume_experiment(checked, host, progress=progress)
         render_run(result, json_=json_)
 
 

@@ -7,7 +7,8 @@ value is checked and whose every component is instantiated, or raises one
 
 from __future__ import annotations
 
-from .components import Components, build_components, instantiate
+from .built import Components
+from .components import build_components, instantiate
 from .load import load_config, read_toml, resolve_config_path
 from .overrides import apply_overrides, parse_assignment, parse_value
 from .resolved import Config

@@ -10,7 +10,6 @@ satisfy its kind's protocol.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,33 +17,13 @@ import pydantic
 
 from ..contract.capabilities import Downloadable, NeedsFiles
 from ..contract.kinds import BY_NAME, COMPONENT_SECTIONS, LISTED_SECTIONS
-from ..contract.protocols import Backbone, DatasetSource, Evaluator, Generator
 from ..errors import BamnetError, ConfigError, DataError, PluginError
 from ..plugins.faults import Guarded, contain
 from ..plugins.options import options_model
 from ..plugins.registry import Registration, Registry
+from .built import Components
 from .problems import did_you_mean, humanise
 from .resolved import Config
-
-
-@dataclass
-class Components:
-    """The components of one config, built.
-
-    :param source: the dataset source (``[data] source``), or None with several.
-    :param sources: ``(id, source)`` for each ``[[data.sources]]`` table, in order.
-    :param backbone: the backbone (``[backbone]``).
-    :param generator: the generator, when ``[generator] enabled``.
-    :param evaluators: name -> evaluator, in ``[evaluate] evaluators`` order.
-    :param registrations: section (or ``evaluate.<name>``) -> who registered it.
-    """
-
-    source: DatasetSource | None
-    backbone: Backbone
-    generator: Generator | None = None
-    sources: list[tuple[str, DatasetSource]] = field(default_factory=list)
-    evaluators: dict[str, Evaluator] = field(default_factory=dict)
-    registrations: dict[str, Registration] = field(default_factory=dict)
 
 
 def validated_options(reg: Registration, values: dict[str, Any], *, where: str) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from .schema import (
 )
 
 if TYPE_CHECKING:
-    from .components import Components
+    from .built import Components
 
 Rebuild = Callable[[dict[str, Any], dict[str, Any]], "Config"]
 

@@ -10,7 +10,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..config.components import Components, instantiate
+from ..config.built import Components
+from ..config.components import instantiate
 from ..contract.capabilities import Detectable, HasNotes
 from ..contract.sample import Sample, iter_samples
 from ..errors import ConfigError, DataError

@@ -1,5 +1,5 @@
 """One experiment, end to end, as a list of stages: data, generator, decode, audit, train,
-evaluate, report, export.
+evaluate, export, report.
 
 :func:`run_experiment` is what ``bamnet run`` calls; :func:`resume_experiment`
 continues a killed run from its folder. Both are imported on first use, so that

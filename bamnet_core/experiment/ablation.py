@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from .._util.progress import ProgressCallback, silent
-from ..config.components import check_inputs
 from ..config.resolved import Config
 from ..contract.evidence import stored_headline
 from ..errors import ConfigError, RunError
@@ -28,10 +27,21 @@ from ..runs import folder as rf
 from ..runs import layout
 from ..runs.files import ComparisonFile
 from .paired_difference import excludes_zero, paired_differences
-from .runner import RunResult, run_experiment
+from .preflight import plan_run, preflight
+from .results import DataPlan, RunResult
+from .runner import run_experiment
 
 ABLATABLE = ("generator",)
 METRICS = ("accuracy", "balanced_accuracy", "sensitivity", "specificity", "roc_auc", "f1")
+
+
+@dataclass(frozen=True)
+class AblationPlan:
+    """Both runs of an ablation, checked, and the data plan they share (same data, seed
+    and split)."""
+
+    variants: dict[str, Config]
+    plan: DataPlan
 
 
 @dataclass
@@ -103,13 +113,12 @@ def comparison_csv(comparison: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-def run_ablation(config: Config, host: PluginHost, *, ablate: str,
-                 output_dir: str | Path = "runs",
-                 progress: ProgressCallback = silent) -> AblationResult:
-    """Run ``config`` with and without the ``ablate`` stage and compare the two.
+def plan_ablation(config: Config, host: PluginHost, *, ablate: str) -> AblationPlan:
+    """Run the preflight of both runs, then plan their data once; nothing is written.
 
     :raises ConfigError: for a stage that cannot be ablated, or a config in
         which it is off already.
+    :raises BamnetError: the first check of either run that fails.
     """
     if ablate not in ABLATABLE:
         raise ConfigError(f"cannot ablate {ablate!r}: only {', '.join(ABLATABLE)} can be ablated",
@@ -119,17 +128,30 @@ def run_ablation(config: Config, host: PluginHost, *, ablate: str,
                           "true (the run with the generator)",
                           hint="add --set generator.enabled=true and the [generator] keys, or "
                                "pick a preset with a generator (bamnet presets list)")
-    host.raise_for_failures()
-    check_inputs(config)
-    name = config.run.name
-    parent = rf.RunFolder.create(output_dir, f"{name}-ablate-generator")
+    variants = {"with": config.with_overrides({"run.name": "with-generator"}),
+                "without": config.with_overrides({"run.name": "without-generator",
+                                                  "generator.enabled": False})}
+    for variant in variants.values():
+        preflight(variant, host)
+    return AblationPlan(variants, plan_run(variants["with"]))  # without: the same split
+
+
+def run_ablation(config: Config, host: PluginHost, *, ablate: str,
+                 output_dir: str | Path = "runs", progress: ProgressCallback = silent,
+                 planned: AblationPlan | None = None) -> AblationResult:
+    """Run ``config`` with and without the ``ablate`` stage and compare the two.
+
+    :param planned: what :func:`plan_ablation` returned for this config, when the caller
+        checked first (the CLI does, before importing Keras); without it, that runs here.
+    :raises ConfigError: for a stage that cannot be ablated, or a config in
+        which it is off already.
+    """
+    planned = planned or plan_ablation(config, host, ablate=ablate)
+    parent = rf.RunFolder.create(output_dir, f"{config.run.name}-ablate-generator")
     parent.write_text(layout.CONFIG, config.to_toml())
-    variants = {"with": {"run.name": "with-generator"},
-                "without": {"run.name": "without-generator", "generator.enabled": False}}
-    runs = {}
-    for key, overrides in variants.items():
-        variant = config.with_overrides(overrides)
-        runs[key] = run_experiment(variant, host, output_dir=parent.path, progress=progress)
+    runs = {key: run_experiment(variant, host, output_dir=parent.path, progress=progress,
+                                plan=planned.plan)
+            for key, variant in planned.variants.items()}
     comparison = compare(runs)
     parent.write_model(layout.COMPARISON_JSON, ComparisonFile.model_validate(comparison))
     parent.write_text(layout.COMPARISON_CSV, comparison_csv(comparison))

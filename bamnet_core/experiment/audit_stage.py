@@ -1,17 +1,18 @@
 """The audit of a run, as ``[audit]`` asks: before training, and beside the metrics after.
 
 Before training: counts, duplicates, leakage, confounding and the shortcut
-baseline go to ``data-audit.json``, with label issues and outliers when asked.
-After evaluation: the property-only baseline is refitted on the run's own
-training split and scored on the split the model is scored on, so the two
-AUCs compare like with like ("a model that never sees the lungs reaches X;
-yours Y"), and subgroup metrics join ``metrics.json``.
+baseline go to ``data-audit.json``, with label issues and outliers when asked;
+the audit stage is that file's only writer. After evaluation
+(:func:`audit_metrics`, called by the evaluate stage): the property-only
+baseline is refitted on the run's own training split and scored on the split
+the model is scored on, so the two AUCs compare like with like ("a model that
+never sees the lungs reaches X; yours Y"), and subgroup metrics and their
+warnings join ``metrics.json``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,25 +33,20 @@ from ..runs.files import AuditFile
 from . import stage_records as records
 from .context import RunContext
 from .deep_audit import deep_audit, deep_warnings, feature_backbone
+from .results import AuditResult, DataResult
 from .stages import Stage
 from .subgroups import subgroup_metrics, subgroup_warnings
 
 
-@dataclass
-class RunAudit:
-    """The audit report and the image properties the later comparison needs."""
-
-    report: dict[str, Any]
-    properties: dict[str, Mapping[str, Any]] = field(default_factory=dict)
-
-
 def audit_run(config: Config, registry: Registry, samples: Sequence[Sample],
               split: PatientSplit, errors: Sequence[ImageDecodeError],
-              progress: ProgressCallback) -> RunAudit:
+              progress: ProgressCallback, notes: Sequence[str] = ()) -> AuditResult:
     """``data-audit.json`` for a run: the data audit, plus the deep audit when configured.
 
     Sources that state facts about their populations (``StatesPopulation``) have them
     stated in the audit.
+
+    :param notes: the sources' notes, the audit's last warnings.
     """
     options = config.audit
     failed = {e.path for e in errors}
@@ -71,7 +67,8 @@ def audit_run(config: Config, registry: Registry, samples: Sequence[Sample],
                           progress=progress)
         report["deep"] = deep
         report["warnings"].extend(deep_warnings(deep))
-    return RunAudit(report, {p: f.properties for p, f in prints.items() if f.properties})
+    report["warnings"].extend(notes)
+    return AuditResult(report, {p: f.properties for p, f in prints.items() if f.properties})
 
 
 def population_facts(config: Config) -> dict[str, dict[str, str]]:
@@ -85,13 +82,13 @@ def population_facts(config: Config) -> dict[str, dict[str, str]]:
     return facts
 
 
-def audit_metrics(config: Config, audit: RunAudit, split: PatientSplit,
+def audit_metrics(config: Config, audit: AuditResult, split: PatientSplit,
                   loaded: Mapping[str, Any], y: Mapping[str, np.ndarray],
                   predictions: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, Any]:
-    """``shortcut_baseline`` and ``subgroups`` entries for ``metrics.json`` (may be empty).
+    """``shortcut_baseline``, ``subgroups`` and ``warnings`` entries for ``metrics.json``.
 
-    Both use the test split when there is one, else validation. Their
-    findings are appended to the audit's warnings.
+    Both use the test split when there is one, else validation; ``warnings``
+    holds what the subgroups found. Empty when neither split was evaluated.
     """
     name = "test" if "test" in predictions else "val"
     if name not in predictions:
@@ -111,7 +108,7 @@ def audit_metrics(config: Config, audit: RunAudit, split: PatientSplit,
                                   threshold=config.evaluate.threshold, split=name,
                                   seed=seed)
         out["subgroups"] = groups
-        audit.report["warnings"].extend(subgroup_warnings(groups))
+        out["warnings"] = subgroup_warnings(groups)
     return out
 
 
@@ -138,27 +135,20 @@ class AuditStage(Stage):
     """Audit the split's images before training: ``data-audit.json``, image properties."""
 
     name = "audit"
-    records = (layout.AUDIT, layout.PROPERTIES)
 
-    def keep(self, ctx: RunContext) -> bool:
-        """The audit an earlier attempt wrote, without the warnings later stages added."""
-        audited = ctx.finished(self.name)
-        found = records.load_audit(ctx.run, int(audited.get("warnings", 0))) if audited \
-            else None
-        if found is None:
-            return False
-        ctx.audit = RunAudit(*found)
-        return True
+    def keep(self, ctx: RunContext) -> AuditResult | None:
+        """The audit an earlier attempt wrote."""
+        found = records.load_audit(ctx.run) if ctx.finished(self.name) else None
+        return AuditResult(*found) if found is not None else None
 
-    def run(self, ctx: RunContext) -> dict[str, Any] | None:
+    def run(self, ctx: RunContext) -> AuditResult:
         """Audit every image of the split (decode failures included) and write the report."""
         loaded, split = ctx.images(), ctx.the_split()
         errors = [e for part in loaded.values() for e in part.errors]
         checked = audit_run(ctx.config, ctx.registry,
                             [s for part in split.assignment.values() for s in part],
-                            split, errors, ctx.progress)
-        checked.report["warnings"].extend(ctx.notes)
+                            split, errors, ctx.progress,
+                            notes=ctx.results.need(DataResult).notes)
         ctx.run.write_model(layout.AUDIT, AuditFile.model_validate(checked.report))
         records.save_properties(ctx.run, checked.properties)
-        ctx.audit = checked
-        return {"warnings": len(checked.report["warnings"])}
+        return checked

@@ -1,49 +1,38 @@
 """What every stage of a run needs, in one object: :class:`RunContext`.
 
-The stages (:mod:`.pipeline`) read their inputs from the context and leave
-their results on it: the split, the generator's summary, the decoded images,
-the audit, the trained model, the metrics and the delivered files. A stage a
-resumed run keeps loads its result onto the context instead of computing it.
+The stages (:mod:`.pipeline`) read the config, the folder and the results of
+the stages before them (:attr:`RunContext.results`) from the context; the
+driver stores each stage's typed result there (:mod:`.results`). Decoded images
+and a model loaded from disk are cached here, not results: decoding goes
+through the on-disk cache and a kept model is loaded only when a later stage
+needs it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from .._util.diskspace import is_disk_full
 from .._util.progress import ProgressCallback, silent
 from ..config.resolved import Config
+from ..data.loading import LoadedImages
 from ..data.splits import SPLIT_NAMES, PatientSplit
-from ..errors import RunError
 from ..imaging.preprocess import PreprocessSpec
 from ..plugins.registry import Registry
 from ..runs import folder as rf
 from ..runs import layout
 from ..runs.files import MetaFile
-
-if TYPE_CHECKING:
-    from ..data.loading import LoadedImages
-    from .audit_stage import RunAudit
-    from .data_stage import DataPlan
-
-
-@dataclass
-class RunResult:
-    """What a finished (or stopped) run produced.
-
-    :param worker: set on a worker other than the chief of a multi-worker run
-        (``"worker 1 of 2 (host:port)"``): its ``run_dir`` was scratch, now removed.
-    """
-
-    run_dir: Path
-    metrics: dict[str, Any]
-    warnings: list[str]
-    files: dict[str, str] = field(default_factory=dict)
-    worker: str | None = None
+from .results import (
+    DataPlan,
+    DataResult,
+    GeneratorResult,
+    StageResult,
+    StageResults,
+    TrainResult,
+)
 
 
 @dataclass
@@ -58,6 +47,7 @@ class RunContext:
     :param resume: an earlier attempt exists; stages it finished may be kept.
     :param start: redo the run from this stage on (``--from``), keeping earlier ones.
     :param plan: the data listing and split made before the folder was created.
+    :param results: each stage's result, by type, as the driver stores them.
     """
 
     config: Config
@@ -68,15 +58,9 @@ class RunContext:
     resume: bool = False
     start: str | None = None
     plan: DataPlan | None = None
-    split: PatientSplit | None = None
-    notes: list[str] = field(default_factory=list)
-    synthesis: dict[str, Any] | None = None
-    loaded: dict[str, LoadedImages] | None = None
-    audit: RunAudit | None = None
-    model: Any = None
-    metrics: dict[str, Any] | None = None
-    predictions: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
-    files: dict[str, str] = field(default_factory=dict)
+    results: StageResults = field(default_factory=StageResults)
+    _images: dict[str, LoadedImages] | None = field(default=None, repr=False)
+    _model: Any = field(default=None, repr=False)
 
     @property
     def spec(self) -> PreprocessSpec:
@@ -89,21 +73,20 @@ class RunContext:
         return self.config.run.seed
 
     def the_split(self) -> PatientSplit:
-        """The split (the data stage sets it, or loads it when kept)."""
-        if self.split is None:
-            raise RunError("internal: a stage needs the split before the data stage ran")
-        return self.split
+        """The split: the generator's (its images in training) when it ran, else the data's."""
+        generated = self.results.get(GeneratorResult)
+        return generated.split if generated is not None else self.results.need(DataResult).split
 
     def images(self) -> dict[str, LoadedImages]:
         """The decoded images of each split, decoding them (through the cache) when needed."""
-        if self.loaded is None:
+        if self._images is None:
             from ..data.loading import load_samples
 
             split = self.the_split()
-            self.loaded = {name: load_samples(split.assignment[name], self.spec,
-                                              progress=self.progress, stage=f"decode {name}")
-                           for name in SPLIT_NAMES}
-        return self.loaded
+            self._images = {name: load_samples(split.assignment[name], self.spec,
+                                               progress=self.progress, stage=f"decode {name}")
+                            for name in SPLIT_NAMES}
+        return self._images
 
     def labels(self) -> dict[str, np.ndarray]:
         """Class indices of each split's decoded images, in ``[data] classes`` order."""
@@ -112,18 +95,26 @@ class RunContext:
                 for name, part in self.images().items()}
 
     def trained_model(self) -> Any:
-        """The trained model: the train stage's, or ``model.keras`` when the stage was kept."""
-        if self.model is None:
+        """The trained model: the train stage's, or ``model.keras`` when it is not in memory."""
+        trained = self.results.get(TrainResult)
+        if trained is not None and trained.model is not None:
+            return trained.model
+        if self._model is None:
             from ..train.backend import import_keras
             from ..train.checkpoint import check_keras_file
 
             check_keras_file(self.run.file(layout.MODEL))  # damage named, not "unexpected"
-            self.model = import_keras().models.load_model(self.run.file(layout.MODEL))
-        return self.model
+            self._model = import_keras().models.load_model(self.run.file(layout.MODEL))
+        return self._model
 
-    def record(self, stage: str, **facts: Any) -> None:
-        """Mark ``stage`` finished in ``meta.json`` now (its outputs are already written)."""
-        self.meta.setdefault("stages", {})[stage] = {"done_at": rf.utc_now(), **facts}
+    def record(self, stage: str, result: StageResult) -> None:
+        """Mark ``stage`` finished in ``meta.json`` now, with its result's facts.
+
+        Its outputs are already written; its top-level entries (``training``, ...) join
+        ``meta.json`` in the same write.
+        """
+        self.meta.update(result.meta())
+        self.meta.setdefault("stages", {})[stage] = {"done_at": rf.utc_now(), **result.facts()}
         self.save_meta()
 
     def finished(self, stage: str) -> dict[str, Any] | None:

@@ -13,8 +13,6 @@ import csv
 import dataclasses
 import io
 import time
-from dataclasses import dataclass
-from typing import Any
 
 from ..config.resolved import Config
 from ..contract.sample import Sample
@@ -26,21 +24,8 @@ from ..runs import layout
 from ..runs.paths import canonical
 from . import stage_records as records
 from .context import RunContext
+from .results import DataPlan, DataResult
 from .stages import Stage
-
-
-@dataclass
-class DataPlan:
-    """The data listing and split of a run, made before anything is written.
-
-    :param split: the split (real images only).
-    :param notes: the sources' notes, for the audit.
-    :param seconds: how long listing and splitting took.
-    """
-
-    split: PatientSplit
-    notes: list[str]
-    seconds: float
 
 
 def plan_data(config: Config) -> DataPlan:
@@ -51,7 +36,7 @@ def plan_data(config: Config) -> DataPlan:
     if config.data.limit_per_class is not None:
         samples = limit_per_class(samples, config.data.limit_per_class, config.run.seed)
     split = _split(config, samples, config.split_seed)
-    return DataPlan(split, notes, time.perf_counter() - start)
+    return DataPlan(split, tuple(notes), time.perf_counter() - start)
 
 
 def _split(config: Config, samples: list[Sample], seed: int) -> PatientSplit:
@@ -68,24 +53,22 @@ class DataStage(Stage):
     """List and split the data; on resume, the split of ``split.json``."""
 
     name = "data"
-    records = (layout.SPLIT_JSON, layout.SPLITS_CSV)
 
-    def keep(self, ctx: RunContext) -> bool:
-        """The split, notes and generator summary an earlier attempt saved."""
+    def keep(self, ctx: RunContext) -> DataResult | None:
+        """The split and notes an earlier attempt saved (with the generator's images, if any)."""
         kept = records.load_split(ctx.run) if ctx.finished(self.name) else None
         if kept is None:
-            return False
-        ctx.split, ctx.notes, ctx.synthesis = kept
-        return True
+            return None
+        split, notes, _ = kept
+        return DataResult(split, tuple(notes))
 
-    def run(self, ctx: RunContext) -> dict[str, Any] | None:
+    def run(self, ctx: RunContext) -> DataResult:
         """List and split (or take the plan made before the folder existed), then record."""
         plan = ctx.plan if ctx.plan is not None else plan_data(ctx.config)
         if ctx.resume:
             _check_same_split(ctx, plan.split)
-        ctx.split, ctx.notes, ctx.synthesis = plan.split, plan.notes, None
-        records.save_split(ctx.run, plan.split, plan.notes, None)
-        return None
+        records.save_split(ctx.run, plan.split, list(plan.notes), None)
+        return DataResult(plan.split, plan.notes)
 
 
 def _check_same_split(ctx: RunContext, split: PatientSplit) -> None:

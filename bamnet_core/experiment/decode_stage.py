@@ -6,11 +6,10 @@ run decodes again (from the cache) whenever a later stage needs the pixels.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..errors import DataError
 from ..runs import layout
 from .context import RunContext
+from .results import DecodeResult
 from .stages import Stage
 
 PIXEL_FREE = ("report", "export")  # stages that read the run folder, not the images
@@ -22,11 +21,12 @@ class DecodeStage(Stage):
     name = "decode"
     recorded = False
 
-    def keep(self, ctx: RunContext) -> bool:
-        """Skipped when a resumed run redoes only stages that never look at pixels."""
-        return ctx.start in PIXEL_FREE
+    def keep(self, ctx: RunContext) -> DecodeResult | None:
+        """Skipped (nothing decoded) when a resumed run redoes only stages that never look at
+        pixels."""
+        return DecodeResult() if ctx.start in PIXEL_FREE else None
 
-    def run(self, ctx: RunContext) -> dict[str, Any] | None:
+    def run(self, ctx: RunContext) -> DecodeResult:
         """Decode; refuse a run with no decodable training or validation image."""
         loaded = ctx.images()
         if not len(loaded["train"].samples) or not len(loaded["val"].samples):
@@ -34,4 +34,4 @@ class DecodeStage(Stage):
                             hint=f"see {ctx.run.file(layout.AUDIT)} for the decode failures"
                             if ctx.run.file(layout.AUDIT).is_file() else
                             "run `bamnet data inspect` on the data to see why")
-        return None
+        return DecodeResult({name: len(part.samples) for name, part in loaded.items()})

@@ -23,10 +23,10 @@ from ..data.loading import LoadedImages
 from ..imaging.preprocess import PreprocessSpec
 from ..runs import folder as rf
 from ..runs import layout
-from ..runs.files import AuditFile
 from .audit_stage import audit_metrics
 from .context import RunContext
 from .evaluation import evaluate_splits
+from .results import AuditResult, EvaluateResult, GeneratorResult, TrainResult
 from .stages import Stage
 from .synthetic_quality import assess_synthetic
 
@@ -97,25 +97,25 @@ class EvaluateStage(Stage):
     """Predict validation and test, run every evaluator, compare with the audit's baseline."""
 
     name = "evaluate"
-    records = (layout.PREDICTIONS, layout.METRICS, layout.PLOTS)
     rerunnable = True
 
-    def keep(self, ctx: RunContext) -> bool:
+    def keep(self, ctx: RunContext) -> EvaluateResult | None:
         """The metrics an earlier attempt wrote."""
         path = ctx.run.file(layout.METRICS)
         if not ctx.finished(self.name) or not path.is_file():
-            return False
+            return None
         try:
-            ctx.metrics = json.loads(ctx.run.read_text(layout.METRICS))
+            metrics = json.loads(ctx.run.read_text(layout.METRICS))
         except (OSError, ValueError):
-            return False
-        return isinstance(ctx.metrics, dict)
+            return None
+        return EvaluateResult(metrics) if isinstance(metrics, dict) else None
 
-    def run(self, ctx: RunContext) -> dict[str, Any] | None:
-        """Write ``predictions.csv`` and ``metrics.json`` (and the audit's later findings)."""
+    def run(self, ctx: RunContext) -> EvaluateResult:
+        """Write ``predictions.csv`` and ``metrics.json`` (with the audit's later findings)."""
         config, loaded, y = ctx.config, ctx.images(), ctx.labels()
         model = ctx.trained_model()
-        training = ctx.meta.get("training") or {}
+        trained = ctx.results.get(TrainResult)
+        training = trained.training if trained is not None else {}
         metrics, predictions = evaluate_model(
             config, ctx.run, ctx.spec, model, {name: loaded[name] for name in ("val", "test")},
             from_cache=bool(training.get("feature_cache")), progress=ctx.progress)
@@ -125,11 +125,11 @@ class EvaluateStage(Stage):
             metrics["gan_quality"] = quality
         split = ctx.the_split()
         metrics["split"] = {"by": split.by, "leaky": split.leaky}
-        if ctx.audit is not None:
-            metrics.update(audit_metrics(config, ctx.audit, split, loaded, y, predictions))
-            ctx.run.write_model(layout.AUDIT, AuditFile.model_validate(ctx.audit.report))
-        if ctx.synthesis is not None:
-            metrics["generator"] = ctx.synthesis
+        audit = ctx.results.get(AuditResult)
+        if audit is not None:
+            metrics.update(audit_metrics(config, audit, split, loaded, y, predictions))
+        generated = ctx.results.get(GeneratorResult)
+        if generated is not None:
+            metrics["generator"] = generated.synthesis
         ctx.run.write_json(layout.METRICS, metrics)
-        ctx.metrics, ctx.predictions = metrics, predictions
-        return {"evaluator_errors": len(metrics.get("evaluator_errors", []))}
+        return EvaluateResult(metrics, predictions)

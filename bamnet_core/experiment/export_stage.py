@@ -1,15 +1,43 @@
-"""The export stage: ``model.onnx`` (and the variants ``[export]`` asks for), parity-gated."""
+"""The export stage: ``model.onnx`` (and the variants ``[export]`` asks for), parity-gated.
+
+It runs before the report, so the report can show the export's gate. What the
+model carries about its run (redacted validation metrics and the model card's
+summary) is made here, from the report's reading of the run folder, and handed
+to the export: the export itself never imports the report.
+"""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .._util.progress import ProgressCallback, ProgressEvent
 from ..config.resolved import Config
 from ..runs import layout
 from .context import RunContext
+from .results import EvaluateResult, ExportResult
 from .stages import Stage
+
+if TYPE_CHECKING:
+    from ..export.onnx_export import CarriedFacts
+
+
+def carried_facts(run_dir: str | Path) -> CarriedFacts:
+    """What a model exported from ``run_dir`` carries: redacted like a shareable report,
+    whatever a source or an evaluator put into the run's metrics and notes.
+
+    :raises RunError: when ``run_dir`` is not a run folder an export can start from.
+    """
+    from ..export.onnx_export import CarriedFacts, exportable_run
+    from ..report.model_card import card_summary
+    from ..report.record import read_run, split_json
+    from ..report.redact import redact_record
+
+    shared = redact_record(read_run(exportable_run(run_dir).path))
+    val = shared.splits.get("val")
+    return CarriedFacts(metrics=split_json(val) if val is not None else {},
+                        model_card=card_summary(shared))
 
 
 def export_run(config: Config, run_dir: Path, progress: ProgressCallback) -> dict[str, str]:
@@ -21,15 +49,16 @@ def export_run(config: Config, run_dir: Path, progress: ProgressCallback) -> dic
     from ..train.backend import import_keras
 
     options = config.export
+    carried = carried_facts(run_dir)
     chosen = {"opset": options.opset, "int8": options.int8, "fp16": options.fp16,
               "calibration_images": options.calibration_images}
     if import_keras().backend.backend() != "tensorflow":
         from ..export.tensorflow_process import export_in_tensorflow
 
-        return export_in_tensorflow(run_dir, chosen, progress)
+        return export_in_tensorflow(run_dir, {**chosen, "carried": asdict(carried)}, progress)
     from ..export.onnx_export import export_onnx
 
-    result = export_onnx(run_dir, progress=progress, **chosen)
+    result = export_onnx(run_dir, carried=carried, progress=progress, **chosen)
     return {"model": str(result.model_path), **{f"model_{name}": str(path) for name, path
                                                  in result.variants.items()}}
 
@@ -38,7 +67,6 @@ class ExportStage(Stage):
     """Export to ONNX; skipped when ``[export] onnx = false`` or an evaluator failed."""
 
     name = "export"
-    records = (layout.ONNX, layout.EXPORT_REPORT)
     rerunnable = True
 
     def configured(self, config: Config) -> bool:
@@ -47,19 +75,20 @@ class ExportStage(Stage):
 
     def enabled(self, ctx: RunContext) -> bool:
         """Configured, and every evaluator succeeded (a failed run ships no model)."""
-        return self.configured(ctx.config) and not (ctx.metrics or {}).get("evaluator_errors")
+        evaluated = ctx.results.get(EvaluateResult)
+        return self.configured(ctx.config) and not (
+            evaluated is not None and evaluated.evaluator_errors)
 
-    def keep(self, ctx: RunContext) -> bool:
+    def keep(self, ctx: RunContext) -> ExportResult | None:
         """Kept when an earlier attempt exported and ``model.onnx`` is there."""
         exported = ctx.meta.get("export")
         if not ctx.finished(self.name) or not isinstance(exported, dict) or \
                 not ctx.run.file(layout.ONNX).is_file():
-            return False
-        ctx.files.update({k: ctx.run.resolve(v) for k, v in exported.items()
-                          if isinstance(v, str)})
-        return True
+            return None
+        return ExportResult({k: ctx.run.resolve(v) for k, v in exported.items()
+                             if isinstance(v, str)})
 
-    def run(self, ctx: RunContext) -> dict[str, Any] | None:
+    def run(self, ctx: RunContext) -> ExportResult:
         """Export, gated by the parity check; on a machine without TensorFlow (a run on
         JAX or PyTorch), skipped with a notice naming the command that exports later."""
         from ..export.tensorflow_process import tensorflow_installed
@@ -71,8 +100,5 @@ class ExportStage(Stage):
                                        "ONNX export skipped: it converts through TensorFlow, "
                                        f"which is not installed here; `{later}` exports "
                                        "where it is"))
-            return {"skipped": "TensorFlow is not installed", "export_later": later}
-        files = export_run(ctx.config, ctx.run.path, ctx.progress)
-        ctx.files.update(files)
-        ctx.meta["export"] = files
-        return None
+            return ExportResult(skipped="TensorFlow is not installed", later=later)
+        return ExportResult(export_run(ctx.config, ctx.run.path, ctx.progress))

@@ -28,6 +28,7 @@ from ..runs.folder import RunFolder
 from . import stage_records as records
 from .context import RunContext
 from .leakage import check_generator_inputs, check_synthetic_placement
+from .results import DataResult, GeneratorResult
 from .stages import Stage
 
 FOLDER = layout.GENERATOR
@@ -171,29 +172,34 @@ class GeneratorStage(Stage):
     """Fit the generator on training images of one class; its images join training only."""
 
     name = "generator"
-    records = (layout.GENERATOR, layout.SPLIT_JSON)
 
     def configured(self, config: Config) -> bool:
         """Only with ``[generator] enabled = true``."""
         return config.generator.enabled
 
-    def keep(self, ctx: RunContext) -> bool:
+    def keep(self, ctx: RunContext) -> GeneratorResult | None:
         """The images an earlier attempt made: already in the kept split (``split.json``)."""
-        if not ctx.synthesis or not ctx.finished(self.name):
-            return False
-        ctx.synthesis = {**ctx.synthesis, "reused": True}  # this attempt made none
-        return True
+        if not ctx.finished(self.name):
+            return None
+        summary = records.load_generator(ctx.run)
+        if not summary:
+            return None
+        return GeneratorResult(ctx.the_split(), {**summary, "reused": True})  # none made now
 
-    def run(self, ctx: RunContext) -> dict[str, Any] | None:
+    def run(self, ctx: RunContext) -> GeneratorResult:
         """Synthesise (images an unfinished attempt added are dropped and made again)."""
         from ..train.setup import seed_everything
 
-        split = ctx.the_split()
-        split.assignment["train"] = [s for s in split.assignment["train"] if not s.synthetic]
+        given = ctx.the_split()
+        real = PatientSplit({**given.assignment,
+                             "train": [s for s in given.assignment["train"] if not s.synthetic]},
+                            by=given.by, seed=given.seed, notes=list(given.notes))
         seed_everything(ctx.seed)
-        synthesis = synthesise(ctx.config, split, ctx.run, ctx.seed, ctx.progress)
-        split.assignment["train"].extend(synthesis.samples)
-        ctx.synthesis = synthesis.info
+        synthesis = synthesise(ctx.config, real, ctx.run, ctx.seed, ctx.progress)
+        split = PatientSplit({**real.assignment,
+                              "train": [*real.assignment["train"], *synthesis.samples]},
+                             by=real.by, seed=real.seed, notes=list(real.notes))
         check_synthetic_placement(split)
-        records.save_split(ctx.run, split, ctx.notes, synthesis.info)
-        return {"synthetic": len(synthesis.samples)}
+        notes = ctx.results.need(DataResult).notes
+        records.save_split(ctx.run, split, list(notes), synthesis.info)
+        return GeneratorResult(split, synthesis.info, made=len(synthesis.samples))

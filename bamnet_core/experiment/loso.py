@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from .._util.progress import ProgressCallback, ProgressEvent, silent
-from ..config.components import check_inputs
 from ..config.resolved import Config
 from ..contract.evidence import stored_headline
 from ..data.sources import collect_configured
@@ -33,10 +32,21 @@ from ..plugins.manager import PluginHost
 from ..runs import folder as rf
 from ..runs import layout
 from ..runs.files import LosoFile
-from .runner import RunResult, run_experiment
+from .preflight import preflight
+from .results import RunResult
+from .runner import run_experiment
 
 COLUMNS = ("source", "images", "classes", "accuracy", "sensitivity", "specificity", "roc_auc",
            "run")
+
+
+@dataclass(frozen=True)
+class LosoPlan:
+    """The sources to hold out, and the ones skipped for having fewer than ``min_images``."""
+
+    sources: list[str]
+    skipped: list[str]
+    min_images: int
 
 
 @dataclass
@@ -89,8 +99,19 @@ def summary_csv(summary: dict[str, Any]) -> str:
     return out.getvalue()
 
 
+def plan_loso(config: Config, host: PluginHost, *, min_images: int = 10) -> LosoPlan:
+    """Run the preflight, then list the data for its sources; nothing is written.
+
+    :raises BamnetError: the first check that fails.
+    :raises ConfigError: when the data has fewer than two sources.
+    """
+    preflight(config, host)
+    return LosoPlan(*held_out_sources(config, min_images=min_images), min_images=min_images)
+
+
 def run_loso(config: Config, host: PluginHost, *, output_dir: str | Path = "runs",
-             min_images: int = 10, progress: ProgressCallback = silent) -> LosoResult:
+             min_images: int = 10, progress: ProgressCallback = silent,
+             planned: LosoPlan | None = None) -> LosoResult:
     """Run ``config`` once per held-out source and summarise the test metrics.
 
     :param min_images: sources with fewer images are not held out (they stay
@@ -99,12 +120,13 @@ def run_loso(config: Config, host: PluginHost, *, output_dir: str | Path = "runs
     too few images left for the generator) is recorded under ``failed`` and
     the others go on.
 
+    :param planned: what :func:`plan_loso` returned for this config, when the caller
+        checked first (the CLI does, before importing Keras); without it, that runs here.
     :raises ConfigError: when the data has fewer than two sources.
     :raises DataError: when every held-out run failed.
     """
-    host.raise_for_failures()
-    check_inputs(config)
-    sources, skipped = held_out_sources(config, min_images=min_images)
+    planned = planned or plan_loso(config, host, min_images=min_images)
+    sources, skipped, min_images = planned.sources, planned.skipped, planned.min_images
     name = config.run.name
     parent = rf.RunFolder.create(output_dir, f"{name}-loso")
     parent.write_text(layout.CONFIG, config.to_toml())

@@ -1,10 +1,14 @@
 """The stages of a run, in order, and the one loop that drives them: :func:`drive`.
 
 ``STAGES`` is the run: data, generator, decode, audit, train, evaluate,
-report, export. ``--until``, ``--from``, the "kept"/"done" lines,
-``meta.json``'s stage records and timings, and the run's status all come
-from this list and this loop. A new stage is a :class:`~.stages.Stage`
+export, report (the report comes last, so it can show the export's gate).
+``--until``, ``--from``, the "kept"/"done" lines, ``meta.json``'s stage
+records and timings, and the run's status all come from this list and this
+loop. A new stage is a :class:`~.stages.Stage`
 subclass in its own module, placed in ``STAGES`` where its inputs exist.
+Each stage returns a typed result (:mod:`.results`): the driver stores it on
+the context for the stages after it and writes its facts into the stage's
+record in ``meta.json``.
 
 On ``bamnet resume`` each stage is offered to keep what an earlier attempt
 finished, in order; once one stage runs, every later recorded stage runs too
@@ -19,7 +23,7 @@ from ..errors import DiskFullError, Interrupted, RunError
 from ..runs import layout
 from ..runs.folder import utc_now
 from .audit_stage import AuditStage
-from .context import RunContext, RunResult
+from .context import RunContext
 from .data_stage import DataStage
 from .decode_stage import DecodeStage
 from .evaluate_stage import EvaluateStage
@@ -27,11 +31,12 @@ from .evaluation import EvaluatorsFailed
 from .export_stage import ExportStage
 from .generator_stage import GeneratorStage
 from .report_stage import ReportStage
+from .results import AuditResult, EvaluateResult, ExportResult, ReportResult, RunResult
 from .stages import Stage, StageTimer, StoppedAfter
 from .train_stage import TrainStage
 
 STAGES: tuple[Stage, ...] = (DataStage(), GeneratorStage(), DecodeStage(), AuditStage(),
-                             TrainStage(), EvaluateStage(), ReportStage(), ExportStage())
+                             TrainStage(), EvaluateStage(), ExportStage(), ReportStage())
 NAMES = tuple(stage.name for stage in STAGES)
 RERUNNABLE = tuple(stage.name for stage in STAGES if stage.rerunnable)
 STOPPABLE = tuple(stage.name for stage in STAGES if stage.recorded)
@@ -109,14 +114,17 @@ def _advance(ctx: RunContext, stage: Stage, timer: StageTimer, *, keep: bool) ->
 
     :returns: whether later stages may still be kept.
     """
-    if keep and stage.keep(ctx):
+    kept = stage.keep(ctx) if keep else None
+    if kept is not None:
+        ctx.results.add(kept)
         timer.kept(stage.name)
         return True
     spent = ctx.plan.seconds if stage.name == "data" and ctx.plan else 0.0
     with timer.stage(stage.name, spent=spent):
-        facts = stage.run(ctx) or {}
+        result = stage.run(ctx)
+    ctx.results.add(result)
     if stage.recorded:
-        ctx.record(stage.name, **facts)
+        ctx.record(stage.name, result)
     return keep and not stage.recorded  # a stage that ran changed what later ones read
 
 
@@ -128,7 +136,8 @@ def status_of(exc: BaseException) -> str:
 
 
 def _raise_for_evaluators(ctx: RunContext) -> None:
-    errors = (ctx.metrics or {}).get("evaluator_errors")
+    evaluated = ctx.results.get(EvaluateResult)
+    errors = evaluated.evaluator_errors if evaluated is not None else []
     if errors:
         raise EvaluatorsFailed(
             f"{len(errors)} evaluation(s) failed, e.g. {errors[0]['error']}",
@@ -137,6 +146,15 @@ def _raise_for_evaluators(ctx: RunContext) -> None:
 
 
 def _result(ctx: RunContext) -> RunResult:
-    warnings = list(ctx.audit.report["warnings"]) if ctx.audit is not None else []
-    return RunResult(run_dir=ctx.run.path, metrics=ctx.metrics or {}, warnings=warnings,
-                     files=dict(ctx.files))
+    """The run's metrics, its warnings (the audit's, then evaluation's) and its files."""
+    audit, evaluated = ctx.results.get(AuditResult), ctx.results.get(EvaluateResult)
+    warnings = [*(audit.warnings if audit is not None else []),
+                *(evaluated.warnings if evaluated is not None else [])]
+    files = {}
+    for kind in (ReportResult, ExportResult):
+        done = ctx.results.get(kind)
+        if done is not None:
+            files.update(done.files)
+    return RunResult(run_dir=ctx.run.path,
+                     metrics=evaluated.metrics if evaluated is not None else {},
+                     warnings=warnings, files=files)

@@ -1,4 +1,7 @@
-"""The report stage: ``report.html`` and the model card; a report failure never loses the run."""
+"""The report stage: ``report.html`` and the model card; a report failure never loses the run.
+
+It runs last, after the export, so the report can show the export's gate.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from .._util.progress import ProgressCallback, ProgressEvent
 from ..errors import BamnetError
 from ..runs import layout
 from .context import RunContext
+from .results import ReportResult
 from .stages import Stage
 
 
@@ -41,19 +45,18 @@ class ReportStage(Stage):
     """Build ``report.html`` and ``model-card.md`` from the run folder."""
 
     name = "report"
-    records = (layout.REPORT, layout.MODEL_CARD)
     rerunnable = True
 
-    def keep(self, ctx: RunContext) -> bool:
+    def keep(self, ctx: RunContext) -> ReportResult | None:
         """Kept when an earlier attempt built it."""
         if not ctx.finished(self.name) or not ctx.run.file(layout.REPORT).is_file():
-            return False
-        ctx.files["report"] = str(ctx.run.file(layout.REPORT))
-        return True
+            return None
+        outcome = ctx.meta.get("report")
+        return ReportResult(outcome if isinstance(outcome, dict) else {},
+                            {"report": str(ctx.run.file(layout.REPORT))})
 
-    def run(self, ctx: RunContext) -> dict[str, Any] | None:
+    def run(self, ctx: RunContext) -> ReportResult:
         """Build the report; a report that fails is recorded, and the run goes on."""
-        ctx.meta["report"] = write_report_safely(ctx.run.path, ctx.progress)
-        if "error" not in ctx.meta["report"]:
-            ctx.files["report"] = str(ctx.run.file(layout.REPORT))
-        return None
+        outcome = write_report_safely(ctx.run.path, ctx.progress)
+        files = {} if "error" in outcome else {"report": str(ctx.run.file(layout.REPORT))}
+        return ReportResult(outcome, files)

@@ -1,17 +1,18 @@
 """``bamnet run``: a new run, or the resumption of one, driven through the stage list.
 
-:func:`run_experiment` checks everything that needs no pixels
-(:mod:`.preflight`), creates the run folder and drives the stages
-(:mod:`.pipeline`); :func:`resume_experiment` continues a run folder, keeping
-what earlier attempts finished. Each stage's output lands in the run folder as
-soon as it exists, atomically. A run trained by several processes
+:func:`run_experiment` checks everything that needs no data, then plans
+the data (:mod:`.preflight`), creates the run folder and drives the stages
+(:mod:`.pipeline`); :func:`resume_experiment` runs the same preflight on the
+run folder's config and continues it, keeping what earlier attempts
+finished. Each stage's output lands in the run folder as soon as it exists,
+atomically. A run trained by several processes
 (``TF_CONFIG``) keeps one folder, the chief's (:mod:`.workers`).
 """
 
 from __future__ import annotations
 
 import tempfile
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .._util.progress import ProgressCallback, ProgressEvent, silent
@@ -22,13 +23,18 @@ from ..plugins.manager import PluginHost
 from ..runs import folder as rf
 from ..runs import layout
 from ..runs.files import MetaFile
-from .context import RunContext, RunResult
-from .data_stage import DataPlan
-from .pipeline import RERUNNABLE, STAGES, check_start, check_until, drive
-from .preflight import preflight
+from .context import RunContext
+from .pipeline import RERUNNABLE, STAGES, drive
+from .preflight import plan_run, preflight
+from .results import DataPlan, RunResult
 from .workers import check_resumable, start, worker_until
 
-__all__ = ["STAGES", "RunResult", "resume_experiment", "run_experiment"]
+#: A redo from these stages reads only the run folder, never the data (the export decodes
+#: validation images for its parity gate, so a redo from it needs them).
+READS_NO_DATA = ("report",)
+
+__all__ = ["STAGES", "Resumable", "RunResult", "check_resumable_folder", "resume_experiment",
+           "run_experiment"]
 
 
 def run_experiment(
@@ -50,15 +56,15 @@ def run_experiment(
     :param progress: receives progress events; the library never prints.
     :param until: stop after this stage (see :data:`~.pipeline.STOPPABLE`);
         ``bamnet resume`` continues.
-    :param plan: what :func:`~.preflight.preflight` returned for this config, when
-        the caller checked it first (the CLI does, before importing Keras).
+    :param plan: what :func:`~.preflight.plan_run` returned for this config, when the
+        caller ran :func:`~.preflight.preflight` and planned first (the CLI does, before
+        importing Keras); without it, both run here.
     :raises BamnetError: a check that failed before the folder was created, or a
         stage that failed (the folder then records it).
     """
-    host.raise_for_failures()
-    check_until(config, until)
     if plan is None:
-        plan = preflight(config)
+        preflight(config, host, until=until)
+        plan = plan_run(config)
     cluster = getattr(start(config), "cluster", None)
     if cluster is not None and not cluster.chief:
         with tempfile.TemporaryDirectory(prefix=f"bamnet-worker{cluster.rank}-") as scratch:
@@ -81,7 +87,38 @@ def _start(run: rf.RunFolder, config: Config, host: PluginHost, progress: Progre
         return drive(ctx, until=until)
 
 
-def resume_experiment(run_dir: str | Path, host: PluginHost, *,
+@dataclass(frozen=True)
+class Resumable:
+    """A run folder that passed the preflight, with its config and the ``--from`` stage."""
+
+    run: rf.RunFolder
+    config: Config
+    start: str | None = None
+
+
+def check_resumable_folder(run_dir: str | Path, host: PluginHost, *,
+                           start: str | None = None) -> Resumable:
+    """The preflight of ``bamnet resume``: the plugins, the folder, its config and ``--from``.
+
+    The data's inputs are checked unless the redo reads only the folder (``--from
+    report``). Nothing is written or listed.
+
+    :raises BamnetError: the first check that fails.
+    """
+    host.raise_for_failures()  # before the folder's config loads through the plugins
+    run = rf.RunFolder(run_dir)
+    if not run.path.is_dir() or not run.file(layout.CONFIG).is_file() or \
+            not run.file(layout.META).is_file():
+        raise RunError(f"{run.path} is not a bamnet run folder (no {layout.CONFIG} and "
+                       f"{layout.META})",
+                       hint="pass a folder that `bamnet run` created, e.g. runs/<stamp>-<name>")
+    config = load_config(str(run.file(layout.CONFIG)), host.registry)
+    check_resumable(config)
+    preflight(config, host, start=start, inputs=start not in READS_NO_DATA)
+    return Resumable(run, config, start)
+
+
+def resume_experiment(run_dir: str | Path | Resumable, host: PluginHost, *,
                       progress: ProgressCallback = silent,
                       start: str | None = None) -> RunResult:
     """Continue a killed, failed or stopped run in ``run_dir``, from any working directory.
@@ -93,34 +130,30 @@ def resume_experiment(run_dir: str | Path, host: PluginHost, *,
     cache and training continues from its last completed epoch. A split that
     must be recomputed has to equal the folder's ``splits.csv``.
 
-    :param start: redo the run from this stage on (``evaluate``, ``report`` or
-        ``export``), even when the run is complete.
+    :param run_dir: the folder, or what :func:`check_resumable_folder` returned for it
+        (the CLI checks first, before importing Keras).
+    :param start: redo the run from this stage on (``evaluate``, ``export`` or
+        ``report``), even when the run is complete.
     """
-    host.raise_for_failures()
-    run = rf.RunFolder(run_dir)
-    if not run.path.is_dir() or not run.file(layout.CONFIG).is_file() or \
-            not run.file(layout.META).is_file():
-        raise RunError(f"{run.path} is not a bamnet run folder (no {layout.CONFIG} and "
-                       f"{layout.META})",
-                       hint="pass a folder that `bamnet run` created, e.g. runs/<stamp>-<name>")
-    check_start(start)
-    with run.lock() as lock:
+    checked = run_dir if isinstance(run_dir, Resumable) else \
+        check_resumable_folder(run_dir, host, start=start)
+    with checked.run.lock() as lock:
         if lock.took_over:
             progress(ProgressEvent("notice", 0, None, lock.took_over))
-        return _resume_locked(run, host, progress, start)
+        return _resume_locked(checked, host, progress)
 
 
-def _resume_locked(run: rf.RunFolder, host: PluginHost, progress: ProgressCallback,
-                   start: str | None) -> RunResult:
+def _resume_locked(checked: Resumable, host: PluginHost,
+                   progress: ProgressCallback) -> RunResult:
+    run, start = checked.run, checked.start
     meta = run.read_model(layout.META, MetaFile).to_json()
     if meta.get("status") == "complete" and start is None:
         raise RunError(f"{run.path} is complete; there is nothing to resume",
                        hint=f"start a new run (bamnet run {run.file(layout.CONFIG)}), or redo "
                             f"a late stage (bamnet resume {run.path} --from "
                             f"{'|'.join(RERUNNABLE)})")
-    config = load_config(str(run.file(layout.CONFIG)), host.registry)
-    check_resumable(config)
     meta.setdefault("resumed_at", []).append(rf.utc_now())
     meta.update(status="running", error=None, stopped_after=None)
-    ctx = RunContext(config, host.registry, run, meta, progress, resume=True, start=start)
+    ctx = RunContext(checked.config, host.registry, run, meta, progress, resume=True,
+                     start=start)
     return drive(ctx)

@@ -71,17 +71,25 @@ def load_split(run: rf.RunFolder) -> tuple[PatientSplit, list[str], dict[str, An
         return None
 
 
+def load_generator(run: rf.RunFolder) -> dict[str, Any] | None:
+    """The generator's summary ``save_split`` wrote, or None (absent, old or damaged)."""
+    try:
+        payload = json.loads(run.read_text(layout.SPLIT_JSON))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(payload, dict) or payload.get("version") != SPLIT_VERSION:
+        return None
+    found = payload.get("generator")
+    return found if isinstance(found, dict) else None
+
+
 def save_properties(run: rf.RunFolder, properties: dict[str, Any]) -> None:
     """Write ``image-properties.json`` (NaN and infinities become null)."""
     run.write_json(layout.PROPERTIES, {path: to_json(p) for path, p in properties.items()})
 
 
-def load_audit(run: rf.RunFolder, warnings: int) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """``data-audit.json`` as the audit stage left it, and the image properties; or None.
-
-    :param warnings: how many warnings the audit stage wrote; later stages
-        append more, which a redo must not see twice.
-    """
+def load_audit(run: rf.RunFolder) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """``data-audit.json`` as the audit stage wrote it, and the image properties; or None."""
     try:
         report = run.read_model(layout.AUDIT, AuditFile).to_json()
         path = run.file(layout.PROPERTIES)
@@ -91,6 +99,5 @@ def load_audit(run: rf.RunFolder, warnings: int) -> tuple[dict[str, Any], dict[s
             return None
     except (RunError, OSError, ValueError):
         return None
-    report["warnings"] = report["warnings"][:warnings]
     return report, {run.resolve(path): from_json(p) for path, p in properties.items()
                     if isinstance(p, dict)}

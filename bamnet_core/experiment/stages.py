@@ -2,8 +2,9 @@
 
 A stage has a name, says whether this config has it (:meth:`Stage.configured`),
 runs (:meth:`Stage.run`) and, on ``bamnet resume``, may keep what an earlier attempt
-finished (:meth:`Stage.keep`). The list of stages, in order, is
-:data:`bamnet_core.experiment.pipeline.STAGES`.
+finished (:meth:`Stage.keep`); either way it returns its typed result
+(:mod:`.results`), which the driver stores on the context and records. The
+list of stages, in order, is :data:`bamnet_core.experiment.pipeline.STAGES`.
 
 A finished stage is announced as a ``stage-done`` progress event with its wall
 time (``bamnet run`` prints one line per stage) and its time lands in
@@ -15,10 +16,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from .._util.progress import ProgressCallback, ProgressEvent, silent
 from ..config.resolved import Config
+from .results import StageResult
 
 if TYPE_CHECKING:
     from .context import RunContext
@@ -28,14 +30,12 @@ class Stage:
     """One stage of a run. Subclasses set :attr:`name` and implement :meth:`run`.
 
     :cvar name: the stage's name (``--until``, ``--from``, ``meta.json``).
-    :cvar records: the run-folder files the stage writes (for the docs and ``--until``).
     :cvar recorded: the stage records itself in ``meta.json`` when done, so a
         resumed run can keep it (decoding is not: the cache makes it cheap).
     :cvar rerunnable: ``--from`` may redo it on a finished run.
     """
 
     name: ClassVar[str] = ""
-    records: ClassVar[tuple[str, ...]] = ()
     recorded: ClassVar[bool] = True
     rerunnable: ClassVar[bool] = False
 
@@ -47,18 +47,15 @@ class Stage:
         """Whether the stage runs in this attempt; by default, when configured."""
         return self.configured(ctx.config)
 
-    def keep(self, ctx: RunContext) -> bool:
-        """Load what an earlier attempt finished onto ``ctx``; False when the stage must run.
+    def keep(self, ctx: RunContext) -> StageResult | None:
+        """The result an earlier attempt finished, read from the folder; None when it must run.
 
         Called only on a resumed run, and only while every earlier stage was kept.
         """
-        return False
+        return None
 
-    def run(self, ctx: RunContext) -> dict[str, Any] | None:
-        """Do the stage's work, leaving its result on ``ctx`` and its files in the folder.
-
-        :returns: facts for the stage's record in ``meta.json`` (or None).
-        """
+    def run(self, ctx: RunContext) -> StageResult:
+        """Do the stage's work, write its files to the folder, and return its result."""
         raise NotImplementedError
 
     def __repr__(self) -> str:

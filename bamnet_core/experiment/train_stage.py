@@ -8,11 +8,10 @@ stage needs the model.
 
 from __future__ import annotations
 
-from typing import Any
-
 from .._util import atomic
 from ..runs import layout
 from .context import RunContext
+from .results import TrainResult
 from .stages import Stage
 
 
@@ -20,32 +19,34 @@ class TrainStage(Stage):
     """Train, then save ``model.keras`` and ``history.csv``."""
 
     name = "train"
-    records = (layout.CHECKPOINT, layout.BEST, layout.MODEL, layout.HISTORY)
 
-    def keep(self, ctx: RunContext) -> bool:
+    def keep(self, ctx: RunContext) -> TrainResult | None:
         """Kept when an earlier attempt finished it and ``model.keras`` is there."""
-        return bool(ctx.finished(self.name) and ctx.run.file(layout.MODEL).is_file()
-                    and isinstance(ctx.meta.get("training"), dict))
+        training = ctx.meta.get("training")
+        if not (ctx.finished(self.name) and ctx.run.file(layout.MODEL).is_file()
+                and isinstance(training, dict)):
+            return None
+        return TrainResult(training)  # the model is loaded only if a later stage needs it
 
-    def run(self, ctx: RunContext) -> dict[str, Any] | None:
+    def run(self, ctx: RunContext) -> TrainResult:
         """Train (continuing from the checkpoint on resume) and save the model."""
         from ..train.checkpoint import check_room_for_model
         from ..train.engine import history_csv, train_model
         from ..train.setup import describe_device, seed_everything
 
         seed_everything(ctx.seed)
-        ctx.meta["device"] = describe_device()
+        device = describe_device()
         loaded, y = ctx.images(), ctx.labels()
         result = train_model(ctx.config.components.backbone, ctx.spec, loaded["train"].x,
                              y["train"], loaded["val"].x, y["val"], train=ctx.config.train,
                              num_classes=len(ctx.config.data.classes), seed=ctx.seed,
                              run_dir=ctx.run.path, resume=ctx.resume, progress=ctx.progress)
-        ctx.meta["training"] = result.info
         ctx.run.write_text(layout.HISTORY, history_csv(result.history))
         check_room_for_model(ctx.run.path, result.model, layout.MODEL)
         with atomic.atomic_path(ctx.run.file(layout.MODEL)) as tmp:
             result.model.save(tmp)
         # A model made under the multi-worker strategy predicts only together with the
         # other workers, and they stop after training: later stages load model.keras.
-        ctx.model = result.model if result.info.get("workers", 1) == 1 else None
-        return {"epochs": len(result.history)}
+        model = result.model if result.info.get("workers", 1) == 1 else None
+        return TrainResult(result.info, model=model, device=device,
+                           epochs=len(result.history))

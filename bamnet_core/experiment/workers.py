@@ -4,7 +4,7 @@ Every worker runs the same ``bamnet run``. TensorFlow lets the
 multi-worker strategy exist only if it is made before any TensorFlow
 operation, so :func:`start` makes it before the first stage. The chief
 (worker 0) creates the run folder in ``--output-dir``, as a one-process run
-does, and after training goes on alone: evaluation, report, export. Every
+does, and after training goes on alone: evaluation, export, report. Every
 other worker runs the stages up to training in a scratch folder in the
 system's temporary directory, removed when it ends, and stops after
 training: workers sharing a machine and an ``--output-dir`` never meet in a

@@ -23,9 +23,6 @@ from .._util.progress import ProgressCallback, ProgressEvent, silent
 from ..contract.sample import Sample
 from ..errors import DataError, RunError
 from ..imaging.preprocess import PreprocessSpec
-from ..report.model_card import card_summary
-from ..report.record import split_json, read_run
-from ..report.redact import redact_record
 from ..runs import folder as rf
 from ..runs import layout
 from ..runs.files import ExportReportFile, MetricsFile
@@ -37,6 +34,20 @@ from .variants import BATCH, VariantJob, make_variant, mark_fastest, measure
 from .workdir import export_workdir, publish, release_memory, write_model
 
 DEFAULT_OPSET = 17
+
+
+@dataclass(frozen=True)
+class CarriedFacts:
+    """What the model carries about its run, already redacted (no path, no patient id),
+    like a shareable report: the model travels.
+
+    :param metrics: the run's validation metrics (``metrics.json`` ``splits.val``).
+    :param model_card: the model card's summary (intended use, protocol, headline metrics,
+        known confounds).
+    """
+
+    metrics: dict[str, Any]
+    model_card: dict[str, Any]
 
 
 @dataclass
@@ -145,7 +156,23 @@ class _Steps:
         self.done += 1
 
 
-def export_onnx(run_dir: str | Path, *, output: str | Path | None = None,
+def exportable_run(run_dir: str | Path) -> rf.RunFolder:
+    """The run folder, when it holds what an export starts from.
+
+    :raises RunError: no such folder, or no ``preprocess.json`` in it.
+    """
+    run = rf.RunFolder(run_dir)
+    if not run.path.is_dir():
+        raise RunError(f"run folder {run.path} not found",
+                       hint="pass a folder made by `bamnet run`")
+    if not run.file(layout.PREPROCESS).exists():
+        raise RunError(f"{run.file(layout.PREPROCESS)} is missing",
+                       hint="is this a bamnet run folder?")
+    return run
+
+
+def export_onnx(run_dir: str | Path, *, carried: CarriedFacts,
+                output: str | Path | None = None,
                 opset: int = DEFAULT_OPSET, int8: bool = False, fp16: bool = False,
                 parity_images: int = 256, calibration_images: int = 64,
                 limits: GateLimits | None = None, allow_degraded: bool = False,
@@ -156,6 +183,8 @@ def export_onnx(run_dir: str | Path, *, output: str | Path | None = None,
     its final name only after it passed its gate, so an interrupted or refused
     export leaves no partial file.
 
+    :param carried: what the model's metadata says about its run, redacted
+        (:func:`bamnet_core.experiment.export_stage.carried_facts` makes it).
     :param output: the fp32 model path (default ``RUN_DIR/model.onnx``); the
         variants go beside it as ``<stem>.int8.onnx`` and ``<stem>.fp16.onnx``.
     :param limits: the gates' limits (default :class:`GateLimits`).
@@ -167,13 +196,7 @@ def export_onnx(run_dir: str | Path, *, output: str | Path | None = None,
     from ..score.scorer import Scorer
 
     limits = limits or GateLimits()
-    run = rf.RunFolder(run_dir)
-    if not run.path.is_dir():
-        raise RunError(f"run folder {run.path} not found",
-                       hint="pass a folder made by `bamnet run`")
-    if not run.file(layout.PREPROCESS).exists():
-        raise RunError(f"{run.file(layout.PREPROCESS)} is missing",
-                       hint="is this a bamnet run folder?")
+    run = exportable_run(run_dir)
     spec = PreprocessSpec.from_json(run.file(layout.PREPROCESS).read_text(encoding="utf-8"))
     metrics = run.read_model(layout.METRICS, MetricsFile)
     output = Path(output) if output else run.file(layout.ONNX)
@@ -201,15 +224,10 @@ def export_onnx(run_dir: str | Path, *, output: str | Path | None = None,
     del model
     release_memory()
     config_path = run.file(layout.CONFIG)
-    # the model travels: what it carries is redacted (no path, no patient id) like a shareable
-    # report, whatever a source or an evaluator put into the run's metrics and notes
-    shared = redact_record(read_run(run.path))
-    val_metrics = shared.splits.get("val")
     common = {"version": __version__, "run": run.path.name, "input": proto.graph.input[0].name,
               "config_sha256": file_sha256(config_path)
               if config_path.exists() else "",
-              "metrics": split_json(val_metrics) if val_metrics else {},
-              "model_card": card_summary(shared)}
+              "metrics": carried.metrics, "model_card": carried.model_card}
     set_metadata(proto, info.to_props(**common))
     report: dict[str, Any] = {
         "run": beside.record_path(run.path), "bamnet_version": __version__, "opset": opset,

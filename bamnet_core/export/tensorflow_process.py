@@ -46,7 +46,8 @@ def export_in_tensorflow(run_dir: Path, options: dict[str, Any],
     """Run :func:`~bamnet_core.export.onnx_export.export_onnx` on ``run_dir`` in a
     TensorFlow child process; return the files it wrote, as the export stage records them.
 
-    :param options: keyword arguments of ``export_onnx`` (JSON values only).
+    :param options: keyword arguments of ``export_onnx`` (JSON values only; ``carried``
+        as the fields of :class:`~bamnet_core.export.onnx_export.CarriedFacts`).
     :raises BamnetError: the child's error, as the same class, message and hint.
     """
     if not tensorflow_installed():
@@ -107,15 +108,17 @@ def _rebuilt(failure: dict[str, Any]) -> errors.BamnetError:
 
 def _child(run_dir: str, options_json: str) -> int:
     """The child process: export, with progress and result as JSON lines on stdout."""
-    from .onnx_export import export_onnx
+    from .onnx_export import CarriedFacts, export_onnx
 
     def send(message: dict[str, Any]) -> None:
         sys.stdout.write(json.dumps(message) + "\n")
         sys.stdout.flush()
 
+    options = json.loads(options_json)
+    options["carried"] = CarriedFacts(**options["carried"])
     try:
         done = export_onnx(Path(run_dir), progress=lambda e: send({"progress": asdict(e)}),
-                           **json.loads(options_json))
+                           **options)
     except errors.BamnetError as exc:
         send({"error": {"kind": type(exc).__name__, "message": exc.message,
                         "hint": exc.hint}})

@@ -18,7 +18,7 @@ from .audit_lists import label_issues_section
 from .audit_sections import generator_figures, generator_quality
 from .model_card import model_card
 from .page import img_tag, render
-from .record import RunRecord, split_json, read_run
+from .record import RunRecord, read_run, split_json
 from .sections import (
     DISCLAIMER,
     claims_section,

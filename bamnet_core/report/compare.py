@@ -15,7 +15,7 @@ from .._util import atomic
 from ..errors import RunError
 from ..runs.files import MetricsFile
 from .page import render
-from .record import RunRecord, metrics_json, split_json, read_run
+from .record import RunRecord, metrics_json, read_run, split_json
 from .run_summary import run_description
 from .sections import DISCLAIMER, section
 from .tables import METRIC_ROWS, claimed_vs_reproduced, fmt, supported_cell, table

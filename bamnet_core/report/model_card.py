@@ -34,7 +34,7 @@ def card_summary(record: RunRecord) -> dict[str, Any]:
         "protocol": {"split_by": record.config.split.by,
                      "leaky": record.leaky, "headline_split": headline},
         "metrics": metrics,
-        "known_confounds": list(record.audit.warnings) if record.audit else [],
+        "known_confounds": record.warnings,
     }
 
 

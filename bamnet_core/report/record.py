@@ -59,12 +59,19 @@ class RunRecord:
         """The split the headline numbers come from, when the run named one."""
         return self.metrics.headline_split if self.metrics else None
 
+    @property
+    def warnings(self) -> list[str]:
+        """The audit's warnings, then those evaluation added (``metrics.json``)."""
+        return [*(self.audit.warnings if self.audit else []),
+                *(self.metrics.warnings if self.metrics else [])]
+
     def results(self, split: str, evaluator: str) -> dict[str, Any] | None:
         """What ``evaluator`` returned on ``split``; None when it did not run there."""
         return self.metrics.results(split, evaluator) if self.metrics else None
 
     def as_dicts(self) -> PlainRecord:
-        """The record as plain JSON values, as ``metrics.json`` holds them: what the verdict's evidence and headline functions read."""
+        """The record as plain JSON values, as the files hold them: what the verdict's evidence
+        and headline functions read."""
         return PlainRecord(path=self.path, leaky=self.leaky, meta=plain(self.meta),
                            metrics=metrics_json(self.metrics), audit=plain(self.audit),
                            external={k: metrics_json(m) for k, m in self.external.items()})
@@ -93,7 +100,7 @@ def plain(model: RunFile | None) -> dict[str, Any]:
 
 
 def split_json(split: SplitMetrics) -> dict[str, Any]:
-    """One split of ``metrics.json`` as JSON values (``images``, ``evaluators``, ``headline``...)."""
+    """One split of ``metrics.json`` as JSON values (``images``, ``evaluators``...)."""
     return split.model_dump(mode="json")
 
 

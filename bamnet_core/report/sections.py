@@ -81,7 +81,7 @@ def data_section(record: RunRecord) -> str:
         body.append(f"<p>Lung-blind baseline, cross-validated over the whole dataset (grouped "
                     f"by patient): ROC-AUC {fmt(cv.auc, 2)}. The verdict's figure is the "
                     "one on the test split, beside the model (Shortcut probes).</p>")
-    body.append("<h3>Audit warnings</h3>" + warnings_list(audit.warnings))
+    body.append("<h3>Audit warnings</h3>" + warnings_list(record.warnings))
     return section("data", "Data and audit", "".join(body))
 
 

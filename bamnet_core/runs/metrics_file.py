@@ -173,6 +173,8 @@ class MetricsFile(RunFile):
     data: ExternalData | None = Field(None, description="external evaluations only")
     overlap: Overlap | None = Field(None, description="external evaluations checked for "
                                     "overlap with the run only")
+    warnings: list[str] = Field(default_factory=list, description="what evaluation found "
+                                "to warn about (the audit's own are in data-audit.json)")
 
     @property
     def headline_split(self) -> str | None:

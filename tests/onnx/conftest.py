@@ -42,10 +42,11 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def exported_model(trained_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``model.onnx`` (fp32, parity-checked) from :func:`trained_run`, in its own folder."""
+    from bamnet_core.experiment.export_stage import carried_facts
     from bamnet_core.export.onnx_export import export_onnx
 
     out = tmp_path_factory.mktemp("onnx-model") / "model.onnx"
-    export_onnx(trained_run, output=out)
+    export_onnx(trained_run, carried=carried_facts(trained_run), output=out)
     return out
 
 

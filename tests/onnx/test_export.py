@@ -115,21 +115,24 @@ def test_wrong_embedded_preprocessing_is_refused(trained_run, tmp_path, monkeypa
         return props
 
     monkeypatch.setattr(ModelInfo, "to_props", wrong_spec)
+    from bamnet_core.experiment.export_stage import carried_facts
     from bamnet_core.export.onnx_export import export_onnx
 
     out = tmp_path / "out" / "model.onnx"
     out.parent.mkdir()
     with pytest.raises(ParityError, match="disagrees"):
-        export_onnx(trained_run, output=out)
+        export_onnx(trained_run, carried=carried_facts(trained_run), output=out)
     _assert_nothing_left(out.parent)
 
 
 def test_int8_and_fp16_variants_are_measured(trained_run, tmp_path):
+    from bamnet_core.experiment.export_stage import carried_facts
     from bamnet_core.export.onnx_export import export_onnx
     from bamnet_core.score.scorer import Scorer
 
     out = tmp_path / "model.onnx"
-    result = export_onnx(trained_run, output=out, int8=True, fp16=True)
+    result = export_onnx(trained_run, carried=carried_facts(trained_run),
+                         output=out, int8=True, fp16=True)
     assert set(result.variants) == {"int8", "fp16"}
     report = json.loads(result.report_path.read_text())
     for name in ("int8", "fp16"):

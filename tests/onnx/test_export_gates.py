@@ -109,10 +109,12 @@ def test_fp32_label_flip_within_tolerance_of_the_threshold_does_not_count():
 
 
 def test_export_progress_has_real_totals(trained_run, tmp_path):
+    from bamnet_core.experiment.export_stage import carried_facts
     from bamnet_core.export.onnx_export import export_onnx
 
     events = []
-    export_onnx(trained_run, output=tmp_path / "model.onnx", int8=True,
+    export_onnx(trained_run, carried=carried_facts(trained_run),
+                output=tmp_path / "model.onnx", int8=True,
                 limits=GateLimits(max_auc_drop=1.0), progress=events.append)
     steps = [e for e in events if e.stage == "export"]
     assert steps and all(e.total == steps[0].total for e in steps)

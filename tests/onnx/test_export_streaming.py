@@ -15,6 +15,7 @@ def test_streamed_gate_numbers_equal_the_all_at_once_numbers(trained_run, tmp_pa
     import keras
 
     from bamnet_core.data.loading import load_samples
+    from bamnet_core.experiment.export_stage import carried_facts
     from bamnet_core.export.onnx_export import export_onnx, split_rows
     from bamnet_core.export.parity import check_parity
     from bamnet_core.export.quantize import accuracy_and_auc
@@ -25,7 +26,8 @@ def test_streamed_gate_numbers_equal_the_all_at_once_numbers(trained_run, tmp_pa
 
     monkeypatch.setattr(validation, "VALIDATION_BATCH", 8)
     out = tmp_path / "model.onnx"
-    report = export_onnx(trained_run, output=out).report
+    report = export_onnx(trained_run, carried=carried_facts(trained_run),
+                         output=out).report
     assert report["validation_batches"] > 1
     # the same numbers the old way: every validation image in one array, for both models
     spec = PreprocessSpec.from_json((trained_run / "preprocess.json").read_text())
@@ -46,6 +48,7 @@ def test_streamed_gate_numbers_equal_the_all_at_once_numbers(trained_run, tmp_pa
 def test_more_images_than_a_batch_are_read_in_several_batches(trained_run, tmp_path,
                                                               monkeypatch):
     import bamnet_core.train.engine as engine
+    from bamnet_core.experiment.export_stage import carried_facts
     from bamnet_core.export.gates import GateLimits
     from bamnet_core.export.onnx_export import export_onnx
 
@@ -58,7 +61,8 @@ def test_more_images_than_a_batch_are_read_in_several_batches(trained_run, tmp_p
 
     monkeypatch.setattr(validation, "VALIDATION_BATCH", 8)
     monkeypatch.setattr(engine, "predict", counting)
-    result = export_onnx(trained_run, output=tmp_path / "model.onnx", int8=True,
+    result = export_onnx(trained_run, carried=carried_facts(trained_run),
+                         output=tmp_path / "model.onnx", int8=True,
                          limits=GateLimits(min_label_agreement=0, max_accuracy_drop=100,
                                            max_auc_drop=1), calibration_images=20)
     report = json.loads(result.report_path.read_text())
