@@ -198,3 +198,15 @@ def test_the_example_plugin_passes_its_own_tests():
                           capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "2 passed" in done.stdout
+
+
+def test_a_source_that_fails_mid_listing_is_named_with_what_to_raise(tmp_path: Path):
+    class Lazy:
+        def samples(self):
+            yield Sample(path=str(tmp_path / "a.png"), label="covid", patient_id="a",
+                         source="lazy")
+            raise KeyError("row 2")
+
+    with pytest.raises(ContractError, match=r"samples\(\) raised KeyError.*raise ConfigError "
+                                            "for a bad option and DataError for bad data"):
+        check_source(Lazy())

@@ -120,7 +120,7 @@ def check_source(source: object, *, check_files: bool = True) -> list[Sample]:
     """
     _require(isinstance(source, DatasetSource), source, "has no samples() method",
              "define samples() returning the dataset's Sample records")
-    first = list(_call(source, "samples()", source.samples))  # type: ignore[attr-defined]
+    first = _call(source, "samples()", lambda: list(source.samples()))  # type: ignore[attr-defined]
     _require(first, source, "samples() returned no samples",
              "return the dataset's samples, or raise DataError with a hint when there are none")
     for i, sample in enumerate(first):
@@ -142,7 +142,8 @@ def check_source(source: object, *, check_files: bool = True) -> list[Sample]:
     twice = sorted({p for p in paths if paths.count(p) > 1})
     _require(not twice, source, f"samples() lists {twice[:3]} more than once",
              "list each image once")
-    again = list(_call(source, "samples() (a second time)", source.samples))  # type: ignore[attr-defined]
+    again = _call(source, "samples() (a second time)",
+                  lambda: list(source.samples()))  # type: ignore[attr-defined]
     _require(again == first, source, "samples() returned other samples, or another order, "
              "when called again", "return every sample in a stable order (sort what you list)")
     _check_source_extras(source)
