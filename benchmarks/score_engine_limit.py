@@ -30,7 +30,7 @@ from bench_data import add_data_argument, data_folder  # noqa: E402
 from fake_run import real_images  # noqa: E402
 
 from bamnet_core._util.workers import default_workers  # noqa: E402
-from bamnet_core.score.inputs import load_input_or_reason  # noqa: E402
+from bamnet_core.score.inputs import load_with_uids  # noqa: E402
 from bamnet_core.score.scorer import Scorer  # noqa: E402
 
 
@@ -82,7 +82,7 @@ def main() -> None:
     name = scorer.session.get_inputs()[0].name
     with ThreadPoolExecutor(cores) as pool:
         def decode() -> list[np.ndarray]:
-            return list(pool.map(lambda f: load_input_or_reason(f, spec), files))
+            return list(pool.map(lambda f: load_with_uids(f, spec, uids=False)[0], files))
         x = np.stack(decode())
         d = rate(decode, len(files), args.repeats)
     batches = [x[i:i + args.batch_size] for i in range(0, len(x), args.batch_size)]

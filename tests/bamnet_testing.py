@@ -6,13 +6,11 @@
 from __future__ import annotations
 
 import io
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,24 +81,62 @@ def python() -> str:
     return sys.executable
 
 
-def kill_when(proc: subprocess.Popen, folder: Path, pattern: str,
-              ready: Callable[[dict], bool], timeout: float = 300) -> Path:
-    """SIGKILL ``proc`` once a JSON file matching ``folder/pattern`` satisfies ``ready``.
+PARKED_CHILD = r"""
+import importlib, os, sys, threading
+target, after, marker, *argv = sys.argv[1:]
+module_name, _, attribute = target.partition(":")
+owner_name, _, name = attribute.rpartition(".")
+owner = importlib.import_module(module_name)
+for part in filter(None, owner_name.split(".")):
+    owner = getattr(owner, part)
+real, calls = getattr(owner, name), []
 
-    :returns: that file.
-    :raises AssertionError: if none did before ``proc`` ended or ``timeout`` passed.
+def parked(*args, **kwargs):
+    result = real(*args, **kwargs)
+    calls.append(1)
+    if len(calls) == int(after):
+        with open(marker + ".tmp", "w") as fh:
+            fh.write(str(os.getpid()))
+        os.replace(marker + ".tmp", marker)
+        threading.Event().wait()  # parked: only a signal ends this process now
+    return result
+
+setattr(owner, name, parked)
+sys.argv = ["bamnet", *argv]
+from bamnet_core.cli import main
+main()
+"""
+
+
+def parked_bamnet(target: str, after: int, marker: Path, *argv: str) -> list[str]:
+    """The command line of ``bamnet ARGV`` in a child that parks mid-run, at a known point.
+
+    After the ``after``-th call of ``target`` (``"module:function"`` or
+    ``"module:Class.method"``, looked up where the caller looks it up) returns, the child
+    creates ``marker`` and waits forever, so a test that kills it (:func:`kill_parked`)
+    kills a run that is certainly unfinished, however fast the machine.
     """
-    found_file = None
+    return [sys.executable, "-c", PARKED_CHILD, target, str(after), str(marker), *argv]
+
+
+def wait_parked(proc: subprocess.Popen, marker: Path, timeout: float = 600) -> None:
+    """Return once ``proc`` has parked (``marker`` exists); ``timeout`` only guards a hang.
+
+    :raises AssertionError: if ``proc`` ended, or never parked, instead.
+    """
     deadline = time.monotonic() + timeout
+    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert marker.exists(), f"the child never reached its parking point (exit {proc.poll()})"
+
+
+def kill_parked(proc: subprocess.Popen, marker: Path, timeout: float = 600) -> None:
+    """SIGKILL ``proc`` once it has parked (:func:`wait_parked`), and reap it."""
     try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            found = list(folder.glob(pattern))
-            if found and ready(json.loads(found[0].read_text())):
-                found_file = found[0]
-                break
-            time.sleep(0.02)
-        assert found_file is not None, f"no {pattern} appeared"
+        wait_parked(proc, marker, timeout)
         os.kill(proc.pid, signal.SIGKILL)
     finally:
-        proc.wait(timeout=30)
-    return found_file
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGKILL, proc.returncode

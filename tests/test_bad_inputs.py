@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import tarfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -137,11 +136,8 @@ def test_the_table_covers_at_least_twenty_mistakes():
 
 def test_a_bad_value_fails_before_any_decode(cli, tmp_path: Path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    start = time.perf_counter()
     result = cli("run", "quickstart", "--set", "backbone.dropout=1.5")
-    elapsed = time.perf_counter() - start
     assert result.exit_code == 1 and "backbone.dropout" in result.stderr
     assert not (tmp_path / "runs").exists()
     # no image was decoded: the decode cache was never created
-    assert "decode" not in result.stderr
-    assert elapsed >= 0  # timing is reported by benchmarks/config_errors.py, not asserted
+    assert "decode" not in result.stderr  # (its timing: benchmarks/config_errors.py)

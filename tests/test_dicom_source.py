@@ -9,6 +9,7 @@ import pytest
 from dicom_fixtures import PHI_PATIENT_PREFIX, make_dataset, patient_tags, phantom, save
 
 from bamnet_core.errors import DataError
+from bamnet_core.testing import check_source
 from bamnet_paper.sources.dicom_folder import DicomSource
 
 KEY = "test-pseudonym-key-0123456789abcdef0123"
@@ -43,7 +44,7 @@ def write_folder(root: Path, *, patients: int = 3, images: int = 2, size: int = 
 
 def test_reads_recursively_with_and_without_suffix(tmp_path: Path) -> None:
     source = DicomSource(root=write_folder(tmp_path / "d"))
-    samples = source.samples()
+    samples = check_source(source)
     assert len(samples) == 12
     assert sum(not Path(s.path).suffix for s in samples) == 6
     assert {s.label for s in samples} == {"normal", "covid"}

@@ -193,8 +193,9 @@ def test_ray_shards_without_the_uid_columns_are_refused_clearly(tmp_path):
 def test_the_continue_command_after_ctrl_c_keeps_no_uids(tmp_path):
     from bamnet_core.cli.score_command import continue_hint
     from bamnet_core.errors import Interrupted
+    from bamnet_core.score.options import ScoreOptions
 
     with pytest.raises(Interrupted) as caught, continue_hint(
-            Path("m.onnx"), ["imgs"], tmp_path / "s.csv", "local", None, uids=False):
+            Path("m.onnx"), ["imgs"], ScoreOptions(output=tmp_path / "s.csv", uids=False)):
         raise KeyboardInterrupt
     assert caught.value.command.endswith("--no-uids --resume")

@@ -11,15 +11,13 @@ from __future__ import annotations
 import csv
 import json
 import os
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
-from bamnet_testing import TINY_CONFIG, python
+from bamnet_testing import TINY_CONFIG, kill_parked, parked_bamnet
 
 EPOCHS = 4
 CONFIG = TINY_CONFIG.replace("epochs = 2", f"epochs = {EPOCHS}").replace(
@@ -111,33 +109,18 @@ def test_resumed_run_equals_the_uninterrupted_run(cli, tmp_path, config):
     assert meta["training"]["resumed_from_epoch"] == 2 and meta["status"] == "complete"
 
 
-def _start(config: Path, out: Path) -> subprocess.Popen:
+def _kill_after_epoch(config: Path, out: Path, epoch: int) -> Path:
+    """Run in a child that parks once it has checkpointed ``epoch``, and SIGKILL it there."""
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{root / 'plugins'}"}
-    return subprocess.Popen([python(), "-m", "bamnet_core", "run", str(config), "-o", str(out),
-                             "--json"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, cwd=root)
-
-
-def _kill_after_epoch(config: Path, out: Path, epoch: int) -> Path:
-    proc = _start(config, out)
-    deadline = time.monotonic() + 180
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            found = list(out.glob("*/checkpoint/state.json"))
-            try:
-                done = json.loads(found[0].read_text())["phase_epochs"] if found else 0
-            except ValueError:
-                done = 0
-            if done >= epoch:
-                os.kill(proc.pid, signal.SIGKILL)
-                break
-            time.sleep(0.01)
-    finally:
-        proc.kill()
-        proc.wait(timeout=30)
-    assert found, "no epoch checkpoint appeared"
-    return found[0].parents[1]
+    marker = out.with_name(out.name + ".parked")
+    proc = subprocess.Popen(parked_bamnet("bamnet_core.train.callbacks:save_state", epoch,
+                                          marker, "run", str(config), "-o", str(out), "--json"),
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            cwd=root)
+    kill_parked(proc, marker)
+    (found,) = out.glob("*/checkpoint/state.json")
+    return found.parents[1]
 
 
 @pytest.mark.slow  # a subprocess per kill imports TensorFlow and trains
@@ -147,7 +130,7 @@ def test_sigkill_after_any_epoch_then_resume_equals_the_uninterrupted_run(cli, t
     reference = _through(cli, config, tmp_path / "through")
     run_dir = _kill_after_epoch(config, tmp_path / "killed", epoch)
     state = json.loads((run_dir / "checkpoint" / "state.json").read_text())
-    assert epoch <= state["phase_epochs"] < EPOCHS, "the run finished before it was killed"
+    assert state["phase_epochs"] == epoch < EPOCHS
     assert json.loads((run_dir / "meta.json").read_text())["status"] == "running"
     result = cli("run", "--resume", str(run_dir), "--json")
     assert result.exit_code == 0, result.stderr

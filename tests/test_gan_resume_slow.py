@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from bamnet_testing import kill_when, python
+from bamnet_testing import kill_parked, parked_bamnet
 from gan_fixtures import tiny_gan_config
 
 from bamnet_core.config.load import load_config
@@ -56,14 +56,16 @@ def test_sigkill_during_gan_training_then_resume(cli, tmp_path):
     out = tmp_path / "runs"
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{root / 'plugins'}"}
-    proc = subprocess.Popen([python(), "-m", "bamnet_core", "run", str(config), "-o", str(out),
-                             "--set", "train.epochs=1", "--json"], env=env,
+    # the child parks once the GAN has checkpointed its second epoch, and is killed there
+    marker = tmp_path / "parked"
+    proc = subprocess.Popen(parked_bamnet("bamnet_paper.generators.checkpoint:save_epoch", 2,
+                                          marker, "run", str(config), "-o", str(out),
+                                          "--set", "train.epochs=1", "--json"), env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=root)
-    state_file = kill_when(proc, out, "*/generator/checkpoint/state.json",
-                           lambda state: state["epoch"] >= 2)
+    kill_parked(proc, marker)
+    (state_file,) = out.glob("*/generator/checkpoint/state.json")
     run_dir = state_file.parents[2]
-    killed_at = json.loads(state_file.read_text())["epoch"]
-    assert killed_at < EPOCHS, "the GAN finished before it could be killed"
+    assert json.loads(state_file.read_text())["epoch"] == 2 < EPOCHS
     result = cli("run", "--resume", str(run_dir), "--json")
     assert result.exit_code == 0, result.stderr
     assert [int(r["epoch"]) for r in _losses(run_dir)] == list(range(1, EPOCHS + 1))

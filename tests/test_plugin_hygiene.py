@@ -99,38 +99,6 @@ def test_presets_show_resolved_marks_required_values(cli, tmp_path: Path):
     assert doc["data"]["source_from"] == "auto"  # the source's defaults, resolved
 
 
-WAVE_ONE_PLUGIN = """
-from bamnet_core.cache import cache_dir
-from bamnet_core.components import Sample
-from bamnet_core.hookspecs import hookimpl
-
-
-class OldSource:
-    '''Written against bamnet 0.1.'''
-
-    def __init__(self, *, count: int = 3):
-        self.count = count
-
-    def samples(self):
-        root = cache_dir("old-source")
-        return [Sample(path=str(root / f"{i}.png"), label="a" if i % 2 else "b",
-                       patient_id=str(i), source="old") for i in range(self.count)]
-
-
-@hookimpl
-def register_dataset_sources(register):
-    register("old-source", OldSource)
-"""
-
-
-def test_a_plugin_written_against_the_first_api_still_works(install_fake):
-    install_fake("bamnet-fake-old", WAVE_ONE_PLUGIN, "fake-old")
-    host = load_plugins()
-    assert not host.failures
-    reg = host.registry.get("dataset_source", "old-source")
-    assert len(reg.target(count=4).samples()) == 4
-
-
 class TypedSource:
     """A source whose options use every annotation shape a plugin may use."""
 

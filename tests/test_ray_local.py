@@ -1,8 +1,9 @@
 """The Ray that ``bamnet score --engine ray`` starts for itself, attacked for real.
 
 Each test runs ``bamnet score`` as a separate driver process on generated
-images and a tiny ONNX model, waits until shards are written (Ray is up and
-scoring), then kills something with SIGKILL: this run's raylet (found by its
+images and a tiny ONNX model, lets it write 3 shards and park there (Ray is up
+and scoring, and the run cannot finish first), then kills something with
+SIGKILL or stops it with Ctrl-C: this run's raylet (found by its
 session folder, which names the driver's PID), or the driver itself. A
 process is this run's only by its session folder (on its command line or in
 its open files) or by descent from one that is: never by name, so another Ray
@@ -16,12 +17,15 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from bamnet_testing import parked_bamnet, wait_parked
 from onnx_fixtures import write_tiny_model
 
 from bamnet_core.score.ray_processes import raylet_pid, session_processes
@@ -32,14 +36,17 @@ IMAGES = 800
 
 
 @pytest.fixture
-def job(tmp_path: Path) -> dict[str, Path]:
+def job(tmp_path: Path) -> Iterator[dict[str, Path]]:
     images = tmp_path / "imgs"
     images.mkdir()
     for i in range(IMAGES):
         cv2.imwrite(str(images / f"{i:04d}.png"), np.random.default_rng(i).integers(
             0, 255, (8, 8), dtype=np.uint8))
-    return {"model": write_tiny_model(tmp_path / "m.onnx"), "images": images,
-            "out": tmp_path / "s.csv"}
+    # Ray's folder for this test's sessions: its own, and short (Ray's socket paths must
+    # fit in 107 bytes, which pytest's tmp_path may not)
+    with tempfile.TemporaryDirectory(prefix="bamnet-ray-") as ray_tmp:
+        yield {"model": write_tiny_model(tmp_path / "m.onnx"), "images": images,
+               "out": tmp_path / "s.csv", "ray_tmp": Path(ray_tmp)}
 
 
 def command(job: dict[str, Path], *extra: str) -> list[str]:
@@ -47,23 +54,26 @@ def command(job: dict[str, Path], *extra: str) -> list[str]:
             "--engine", "ray", "--batch-size", "4", *extra]
 
 
-def environment() -> dict[str, str]:
+def environment(job: dict[str, Path]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "BAMNET_DEBUG")}
     env["PYTHONPATH"] = os.pathsep.join(sys.path)
+    env["RAY_TMPDIR"] = str(job["ray_tmp"])  # Ray puts its sessions in RAY_TMPDIR/ray
     return env
 
 
 def start_scoring(job: dict[str, Path]) -> tuple[subprocess.Popen[str], Path]:
-    """Start the driver; return it and its session folder once shards are being written."""
-    driver = subprocess.Popen(command(job), env=environment(), stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
-    shards = job["out"].with_name(job["out"].name + ".shards")
-    deadline = time.monotonic() + 180
-    while len(list(shards.glob("*.parquet"))) < 3:
-        assert driver.poll() is None, driver.communicate()[1][-3000:]
-        assert time.monotonic() < deadline, "no shards within 180 s"
-        time.sleep(0.2)
-    sessions = list(Path("/tmp/ray").glob(f"session_*_{driver.pid}"))
+    """Start the driver; return it and its session folder once it has written 3 shards.
+
+    The driver parks there (it cannot finish, however fast the machine), so the test
+    attacks a run that is certainly in progress.
+    """
+    marker = job["out"].with_name("parked")
+    driver = subprocess.Popen(
+        parked_bamnet("bamnet_core.score.ray_engine:write_shard", 3, marker,
+                      *command(job)[len(BAMNET):]),
+        env=environment(job), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_parked(driver, marker)
+    sessions = list((job["ray_tmp"] / "ray").glob(f"session_*_{driver.pid}"))
     assert len(sessions) == 1, sessions
     return driver, sessions[0]
 
@@ -99,7 +109,7 @@ def test_a_killed_raylet_is_one_error_line_and_resume_gives_every_row_once(job):
     assert "core_worker" not in stderr and "Raylet is terminated" not in stderr + stdout
     assert not wait_until_gone(session, 30)
 
-    resumed = subprocess.run(command(job, "--resume"), env=environment(),
+    resumed = subprocess.run(command(job, "--resume"), env=environment(job),
                              capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert not error_lines(resumed.stderr)

@@ -10,13 +10,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from bamnet_testing import TINY_CONFIG
+from bamnet_testing import TINY_CONFIG, parked_bamnet, wait_parked
 from onnx_fixtures import write_tiny_model
 
 from bamnet_core.runs import layout
@@ -30,15 +29,6 @@ def rows(path: Path) -> list[str]:
         return [row["path"] for row in csv.DictReader(fh)]
 
 
-def wait_for(check, proc: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        if check():
-            return
-        time.sleep(0.01)
-    raise AssertionError("the process ended (or timed out) before the moment to signal it")
-
-
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_score_stopped_by_a_signal_says_how_to_continue(tmp_path, sig):
     model = write_tiny_model(tmp_path / "m.onnx")
@@ -49,9 +39,11 @@ def test_score_stopped_by_a_signal_says_how_to_continue(tmp_path, sig):
         cv2.imwrite(str(images / f"{i:05d}.png"), rng.integers(0, 255, (8, 8), dtype=np.uint8))
     out = tmp_path / "s.csv"
     cmd = [*BAMNET, "score", str(model), str(images), "-o", str(out), "--batch-size", "1"]
-    proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    wait_for(lambda: out.exists() and out.read_bytes().count(b"\n") > 40, proc)
+    marker = tmp_path / "parked"  # the child parks after its 40th row: signalled mid-run
+    proc = subprocess.Popen(parked_bamnet("bamnet_core.score.output:RecordWriter.write", 40,
+                                          marker, *cmd[len(BAMNET):]),
+                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_parked(proc, marker)
     proc.send_signal(sig)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
@@ -70,10 +62,12 @@ def test_sigterm_during_training_records_interrupted_and_names_bamnet_resume(tmp
     config = tmp_path / "tiny.toml"
     config.write_text(TINY_CONFIG.replace("epochs = 2", "epochs = 200"))
     runs = tmp_path / "runs"
-    proc = subprocess.Popen([*BAMNET, "run", str(config), "-o", str(runs)], env=ENV,
+    marker = tmp_path / "parked"  # the child parks after its first epoch's checkpoint
+    proc = subprocess.Popen(parked_bamnet("bamnet_core.train.callbacks:save_state", 1, marker,
+                                          "run", str(config), "-o", str(runs)), env=ENV,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wait_for(lambda: any(runs.glob(f"*/{layout.CHECKPOINT}/{layout.CHECKPOINT_STATE}")), proc,
-             timeout=300)
+    wait_parked(proc, marker)
+    assert any(runs.glob(f"*/{layout.CHECKPOINT}/{layout.CHECKPOINT_STATE}"))
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr

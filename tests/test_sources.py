@@ -9,6 +9,7 @@ import pytest
 from fixtures_images import write_png
 
 from bamnet_core.errors import DataError
+from bamnet_core.testing import check_source
 from bamnet_paper.sources.cohen_covid import CohenCovidSource, finding_matches
 from bamnet_paper.sources.covid_radiography import CovidRadiographySource
 from bamnet_paper.sources.image_folder import ImageFolderSource
@@ -28,7 +29,7 @@ def test_image_folder_labels_from_folders(tmp_path: Path):
     (tmp_path / "Normal" / "readme.txt").write_text("x")
     src = ImageFolderSource(root=str(tmp_path), label_map={"COVID": "covid"}, source="mine",
                             patient_pattern=r"^(\w)")
-    samples = src.samples()
+    samples = check_source(src)
     assert [(s.label, Path(s.path).name, s.patient_id, s.source) for s in samples] == [
         ("covid", "a.png", "mine-a", "mine"), ("normal", "b.jpg", "mine-b", "mine")]
     assert ImageFolderSource.detect(tmp_path) == {"root": str(tmp_path)}
@@ -52,7 +53,7 @@ def test_manifest_relative_paths_demographics_and_source_prefix(tmp_path: Path):
                          "imgs/siteA__1.png,covid,p1,AP Supine,65\n"
                          "imgs/siteB__2.png,normal,,unspecified,4 y\n")
     write_manifest(tmp_path, "path,sex\nimgs/siteA__1.png,F\n", "manifest_extra.csv")
-    a, b = ManifestCSVSource(path=str(csv)).samples()
+    a, b = check_source(ManifestCSVSource(path=str(csv)))
     assert a.path == str(tmp_path / "imgs" / "siteA__1.png")
     assert (a.source, a.patient_id, a.view, dict(a.demographics)) == (
         "siteA", "p1", "AP supine", {"age": 65, "sex": "F"})
@@ -105,7 +106,7 @@ def test_cohen_covid_filters_and_patients(tmp_path: Path):
         "5,,F,40,COVID-19,Axial,CT,volumes,f.nii\n", encoding="utf-8")
     assert CohenCovidSource.detect(tmp_path) == {"root": str(tmp_path)}
     src = CohenCovidSource(root=str(tmp_path))
-    samples = src.samples()
+    samples = check_source(src)
     assert [(Path(s.path).name, s.label, s.patient_id, s.view) for s in samples] == [
         ("a.jpg", "covid", "ieee8023-1", "PA"), ("b.jpg", "covid", "ieee8023-1", "AP supine"),
         ("c.jpg", "normal", "ieee8023-2", "PA")]
@@ -129,7 +130,7 @@ def test_covid_radiography_layout_with_csv_metadata_and_skipped_xlsx(tmp_path: P
     (root / "Normal.metadata.xlsx").write_bytes(b"PK\x03\x04not really")
     assert CovidRadiographySource.detect(root) == {"root": str(root)}
     src = CovidRadiographySource(root=str(root))
-    samples = src.samples()
+    samples = check_source(src)
     assert [(Path(s.path).name, s.label, s.source) for s in samples] == [
         ("COVID-1.png", "covid", "ieee8023"), ("COVID-2.png", "covid", "sirm"),
         ("Normal-1.png", "normal", "covid-radiography-db")]
@@ -143,7 +144,7 @@ def test_kermany_layout_patients_and_subtypes(tmp_path: Path):
     img(base / "train" / "PNEUMONIA" / "person1_bacteria_1.jpeg", 2)
     img(base / "val" / "PNEUMONIA" / "person1_virus_7.jpeg", 3)
     assert KermanyCXRSource.detect(tmp_path) == {"root": str(tmp_path)}
-    samples = KermanyCXRSource(root=str(tmp_path), subtypes=True).samples()
+    samples = check_source(KermanyCXRSource(root=str(tmp_path), subtypes=True))
     got = sorted((s.label, s.patient_id) for s in samples)
     assert got == [("bacterial-pneumonia", "kermany-person1"), ("normal", "kermany-IM-0115"),
                    ("normal", "kermany-NORMAL2-IM-0587"), ("viral-pneumonia", "kermany-person1")]

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import functools
 import os
-import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -27,6 +27,7 @@ EXIT_SOME_FAILED = 3
 DEFAULT_MAX_MB = DEFAULT_MAX_BYTES / (1024 * 1024)
 
 if TYPE_CHECKING:
+    from ..score.options import ScoreOptions
     from ..score.output import ScoreSummary
 
 
@@ -69,56 +70,45 @@ def register(app: typer.Typer, state: object) -> None:
         json_: JsonOption = False,
     ) -> None:
         """Score images; rows go out as they are produced. Exit 3 if some files failed."""
-        if provider not in ("auto", "cuda", "cpu"):
-            raise typer.BadParameter("use auto, cuda or cpu", param_hint="--provider")
-        if engine not in ("local", "ray"):
-            raise typer.BadParameter("use local or ray", param_hint="--engine")
-        if resume and output is None:
-            raise typer.BadParameter("--resume needs --output FILE", param_hint="--resume")
-        if engine == "ray" and output is None:
-            raise typer.BadParameter("--engine ray needs --output FILE", param_hint="--output")
-        if engine == "local" and (address or gpus_per_worker):
-            raise typer.BadParameter("--address and --gpus-per-worker need --engine ray",
-                                     param_hint="--engine")
-        max_bytes = int(max_file_mb * 1024 * 1024)
+        from ..score.options import RayOptions, ScoreOptionError, ScoreOptions
+
+        try:
+            options = ScoreOptions(
+                output=output, stream_format="jsonl" if json_ else "csv", threshold=threshold,
+                provider=provider, resume=resume, batch_size=batch_size,  # type: ignore[arg-type]
+                workers=workers, max_bytes=int(max_file_mb * 1024 * 1024), uids=uids,
+                engine=engine, ray=RayOptions(address=address,  # type: ignore[arg-type]
+                                              gpus_per_worker=gpus_per_worker))
+        except ScoreOptionError as exc:
+            raise typer.BadParameter(exc.message, param_hint=exc.option) from None
         show = not json_ or output is not None
-        with continue_hint(model, paths, output, engine, address, uids):
-            summary = _score(model, paths, output, engine, address, workers, gpus_per_worker,
-                             provider, threshold, resume, batch_size, max_bytes, json_, uids)
+        with continue_hint(model, paths, options):
+            summary = _score(model, paths, options, json_)
         _report(summary, paths, output, json_, show)
 
 
-def _score(model: Path, paths: list[str], output: Path | None, engine: str,
-           address: str | None, workers: int | None, gpus_per_worker: float, provider: str,
-           threshold: float | None, resume: bool, batch_size: int, max_bytes: int,
-           json_: bool, uids: bool) -> ScoreSummary:
+def _score(model: Path, paths: list[str], options: ScoreOptions, json_: bool) -> ScoreSummary:
     """Call the engine's library function, with a progress display."""
     from ..score.discovery import iter_image_paths
     from ..score.output import score_to_output
     from ..score.scorer import Scorer
 
-    if engine == "ray":
-        from ..score.ray_engine import RayOptions, score_with_ray
+    if options.engine == "ray":
+        from ..score.ray_engine import score_with_ray
         from .noise import ray_logs_hidden
         from .ray_auth import use_local_token
 
-        said = use_local_token(address)
+        said = use_local_token(options.ray.address)
         if said:
             notice(said)
-        assert output is not None
         with ray_logs_hidden(), RichProgress(enabled=not json_) as bar:
-            options = RayOptions(address=address, workers=workers or 1,
-                                 gpus_per_worker=gpus_per_worker, provider=provider,
-                                 on_raylet_lost=functools.partial(_raylet_lost, bar))
-            return score_with_ray(model, paths, output=output, options=options,
-                                  threshold=threshold, resume=resume, batch_size=batch_size,
-                                  max_bytes=max_bytes, uids=uids, progress=bar)
-    scorer = Scorer(model, provider=provider, threshold=threshold)  # type: ignore[arg-type]
+            options = replace(options, ray=replace(
+                options.ray, on_raylet_lost=functools.partial(_raylet_lost, bar)))
+            return score_with_ray(model, paths, options, progress=bar)
+    scorer = Scorer(model, provider=options.provider, threshold=options.threshold)
     with RichProgress(enabled=not json_) as bar:
-        return score_to_output(
-            scorer, iter_image_paths(paths), output=output, stream=sys.stdout,
-            fmt="jsonl" if json_ else "csv", resume=resume, batch_size=batch_size,
-            workers=workers, max_bytes=max_bytes, uids=uids, progress=bar)
+        return score_to_output(scorer, iter_image_paths(paths), options, stream=sys.stdout,
+                               progress=bar)
 
 
 def _raylet_lost(bar: RichProgress, exc: BamnetError) -> None:
@@ -131,24 +121,18 @@ def _raylet_lost(bar: RichProgress, exc: BamnetError) -> None:
 
 
 @contextmanager
-def continue_hint(model: Path, paths: list[str], output: Path | None, engine: str,
-                  address: str | None, uids: bool = True) -> Iterator[None]:
+def continue_hint(model: Path, paths: list[str], options: ScoreOptions) -> Iterator[None]:
     """Turn Ctrl-C or SIGTERM into :class:`Interrupted`: the rows kept, the command to go on."""
     try:
         yield
     except Interrupted:
         raise
     except KeyboardInterrupt as exc:
-        if output is None:
+        if options.output is None:
             raise Interrupted("the rows printed so far are all there is (no --output)",
                               None) from exc
-        command = ["bamnet", "score", str(model), *paths, "--output", str(output)]
-        if engine == "ray":
-            command += ["--engine", "ray", *(["--address", address] if address else [])]
-        if not uids:
-            command.append("--no-uids")
-        raise Interrupted(f"the rows written so far are in {output}",
-                          shlex.join([*command, "--resume"])) from exc
+        raise Interrupted(f"the rows written so far are in {options.output}",
+                          options.continue_command(model, paths)) from exc
 
 
 def _report(summary: ScoreSummary, paths: list[str], output: Path | None, json_: bool,

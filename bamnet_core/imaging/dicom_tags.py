@@ -23,12 +23,6 @@ WRITTEN: dict[str, str] = {
     "PhotometricInterpretation": "photometric",
     "ViewPosition": "view_position",
 }
-# read into memory by the dicom source; never written as they are into a run file (only
-# `bamnet score` rows carry SOPInstanceUID and StudyInstanceUID, see bamnet_core.score.uids)
-IDENTIFYING = ("PatientID", "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID",
-               "PatientSex", "PatientAge", "PatientBirthDate", "StudyDate", "AcquisitionDate",
-               "ContentDate", "BodyPartExamined", "ViewPosition", "ViewCodeSequence",
-               "Manufacturer", "Modality", "SOPClassUID")
 _AGE = re.compile(r"^\s*(\d{1,3})\s*([DWMY]?)\s*$", re.IGNORECASE)
 _UNIT_YEARS = {"D": 1 / 365.25, "W": 7 / 365.25, "M": 1 / 12, "Y": 1.0, "": 1.0}
 

@@ -122,7 +122,8 @@ PRESET = {
 }
 
 _TEST_HEAD = """\
-\"\"\"Tests for bamnet-$name: load the plugin as bamnet does, and run its preset.\"\"\"
+\"\"\"Tests for bamnet-$name: its component keeps bamnet's contract, bamnet loads it, and its
+preset runs.\"\"\"
 
 from __future__ import annotations
 
@@ -132,7 +133,7 @@ from pathlib import Path
 import pytest
 
 import $module
-from bamnet_core.testing import load_installed, load_with, run_preset
+from bamnet_core.testing import {check}, load_installed, load_with, run_preset
 
 KIND = "{kind}"
 
@@ -159,8 +160,22 @@ def test_its_preset_runs_end_to_end(tmp_path: Path):
     assert result.metrics["splits"]["val"]["images"] > 0
 """
 TEST = {
-    "backbone": _TEST_HEAD.replace("{kind}", "backbone") + _RUN_PHANTOMS,
-    "evaluator": _TEST_HEAD.replace("{kind}", "evaluator") + _RUN_PHANTOMS + """
+    "backbone": _TEST_HEAD.replace("{kind}", "backbone").replace("{check}", "check_backbone")
+    + _RUN_PHANTOMS + """
+
+def test_the_backbone_keeps_the_contract():
+    from $module.component import $klass
+
+    check_backbone($klass(filters=2))  # a Keras model of the right shapes, softmax out
+""",
+    "evaluator": _TEST_HEAD.replace("{kind}", "evaluator").replace("{check}", "check_evaluator")
+    + _RUN_PHANTOMS + """
+
+def test_the_evaluator_keeps_the_contract(tmp_path: Path):
+    from $module.component import $klass
+
+    check_evaluator($klass(), tmp_path)  # JSON-ready results on a tiny synthetic split
+
 
 def test_the_score_is_right_on_known_numbers():
     import numpy as np
@@ -172,7 +187,8 @@ def test_the_score_is_right_on_known_numbers():
                                threshold=0.5)
     assert result == {"brier": 0.125, "images": 2}
 """,
-    "dataset_source": _TEST_HEAD.replace("{kind}", "dataset_source") + """
+    "dataset_source": _TEST_HEAD.replace("{kind}", "dataset_source")
+    .replace("{check}", "check_source") + """
 
 def _write_dataset(folder: Path) -> Path:
     import cv2
@@ -194,6 +210,12 @@ def test_its_preset_runs_on_a_csv_with_its_own_column_names(tmp_path: Path):
     result = run_preset("$name", plugins=[("$name", $module)], output_dir=tmp_path / "runs",
                         overrides=[f"data.path={listing}"])
     assert result.metrics["splits"]["val"]["images"] > 0
+
+
+def test_the_source_keeps_the_contract(tmp_path: Path):
+    from $module.component import $klass
+
+    check_source($klass(path=_write_dataset(tmp_path)))  # Samples, each image once, stable
 
 
 def test_a_missing_column_is_a_clear_error(tmp_path: Path):

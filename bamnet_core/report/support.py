@@ -100,12 +100,3 @@ def _bounds(ci: Any) -> tuple[float | None, float | None]:
     if isinstance(ci, (list, tuple)) and len(ci) == 2 and None not in ci:
         return float(ci[0]), float(ci[1])
     return None, None
-
-
-def rate_with_exact(successes: int, total: int, minimum: int) -> Shown:
-    """A rate from counts alone (per-source and subgroup tables): exact interval or too few."""
-    if total < minimum:
-        return Shown(f"too few (n = {total})", "–", "too few")
-    exact = clopper_pearson(successes, total)
-    assert exact is not None  # total >= minimum >= 1
-    return Shown(f"{successes / total:.3f}", f"[{exact[0]:.3f}, {exact[1]:.3f}] exact", "exact")

@@ -17,24 +17,15 @@ from .discovery import Item
 from .uids import InstanceUids, read_uids
 
 
-def load_input_or_reason(item: Item, spec: PreprocessSpec, *,
-                         max_pixels: int = DEFAULT_MAX_PIXELS,
-                         max_bytes: int = DEFAULT_MAX_BYTES,
-                         data: bytes | None = None) -> np.ndarray | str:
-    """The preprocessed input for ``item``, or why it cannot be scored.
+def load_with_uids(item: Item, spec: PreprocessSpec, *, uids: bool,
+                   max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES,
+                   data: bytes | None = None) -> tuple[np.ndarray | str, InstanceUids | None]:
+    """The preprocessed input for ``item``, or why it cannot be scored; with ``uids``,
+    the file's DICOM UIDs too.
 
     :param data: the file's bytes when the caller already read them (from an
         object store); otherwise the file is read with :func:`read_image_bytes`
         (refused from ``fstat`` when not a regular file or over ``max_bytes``).
-    """
-    return load_with_uids(item, spec, uids=False, max_pixels=max_pixels, max_bytes=max_bytes,
-                          data=data)[0]
-
-
-def load_with_uids(item: Item, spec: PreprocessSpec, *, uids: bool,
-                   max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES,
-                   data: bytes | None = None) -> tuple[np.ndarray | str, InstanceUids | None]:
-    """Like :func:`load_input_or_reason`, with the file's DICOM UIDs when ``uids``.
 
     The UIDs come from the header of the bytes read for decoding (the file is
     opened once); ``None`` for a file that is not DICOM or was never read.

@@ -20,18 +20,17 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, TextIO
+from typing import TextIO
 
 from .._util.lock import OutputLock
 from .._util.progress import ProgressCallback, ProgressEvent, silent
-from ..imaging.limits import DEFAULT_MAX_BYTES
 from .discovery import Item, item_path
 from .feed import DiscoveryFeed
+from .options import Format, ScoreOptions
 from .resume import ENCODING, ERRORS, DecisionRule, OutputError, read_done
 from .rows import csv_cells, csv_columns, json_line
 from .scorer import Scorer, ScoreRecord
 
-Format = Literal["csv", "jsonl"]
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 __all__ = ["OutputError", "RecordWriter", "ScoreSummary", "format_for", "output_lock",
            "score_to_output"]
@@ -162,32 +161,30 @@ def with_total(progress: ProgressCallback, feed: DiscoveryFeed) -> ProgressCallb
     return forward
 
 
-def score_to_output(scorer: Scorer, items: Iterable[Item], *,
-                    output: Path | None = None, stream: TextIO | None = None,
-                    fmt: Format = "csv", resume: bool = False, batch_size: int = 32,
-                    workers: int | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
-                    max_errors_listed: int = 100, uids: bool = True,
+def score_to_output(scorer: Scorer, items: Iterable[Item],
+                    options: ScoreOptions | None = None, *, stream: TextIO | None = None,
                     progress: ProgressCallback = silent) -> ScoreSummary:
-    """Score ``items`` into ``output`` (a file) or ``stream``; return a summary.
+    """Score ``items`` into ``options.output`` (a file) or ``stream``; return a summary.
 
-    :param resume: skip paths already in ``output``; without it an existing,
-        non-empty ``output`` is refused rather than overwritten.
-    :param max_bytes: files larger than this are error rows, refused from ``stat``.
-    :param uids: write the UID columns (:mod:`.uids`; empty for files that are not DICOM).
+    With ``options.resume`` the paths already in the output are skipped; without it an
+    existing, non-empty output is refused rather than overwritten. Files larger than
+    ``options.max_bytes`` are error rows, refused from ``stat``; ``options.uids`` writes
+    the UID columns (:mod:`.uids`; empty for files that are not DICOM). Without
+    ``options``, rows go to ``stream`` as CSV with :class:`.options.ScoreOptions`' defaults.
     """
+    options = options or ScoreOptions()
+    output = options.output
     summary = ScoreSummary(provider=scorer.provider, variant=getattr(scorer, "variant", ""),
                            model_sha256=scorer.sha256,
                            output=str(output) if output else None,
-                           max_errors_listed=max_errors_listed)
+                           max_errors_listed=options.max_errors_listed)
     if output is None:
-        return _score(scorer, items, None, stream, fmt, resume, batch_size, workers,
-                      max_bytes, uids, summary, progress)
+        return _score(scorer, items, options, options.stream_format, stream, summary, progress)
     fmt = format_for(output)
     make_parent(output)
     with output_lock(output) as lock:
         notify_takeover(lock, progress)
-        return _score(scorer, items, output, stream, fmt, resume, batch_size, workers,
-                      max_bytes, uids, summary, progress)
+        return _score(scorer, items, options, fmt, stream, summary, progress)
 
 
 def close_quietly(fh: TextIO) -> None:
@@ -214,13 +211,14 @@ def make_parent(output: Path) -> None:
                           hint="choose a writable --output") from None
 
 
-def _score(scorer: Scorer, items: Iterable[Item], output: Path | None, stream: TextIO | None,
-           fmt: Format, resume: bool, batch_size: int, workers: int | None, max_bytes: int,
-           uids: bool, summary: ScoreSummary, progress: ProgressCallback) -> ScoreSummary:
+def _score(scorer: Scorer, items: Iterable[Item], options: ScoreOptions, fmt: Format,
+           stream: TextIO | None, summary: ScoreSummary,
+           progress: ProgressCallback) -> ScoreSummary:
+    output, uids = options.output, options.uids
     done: set[str] = set()
     if output is not None:
         done = prepare_output(output, DecisionRule(scorer.classes, scorer.threshold,
-                                                   scorer.sha256, uids), resume)
+                                                   scorer.sha256, uids), options.resume)
     start = time.perf_counter()
     feed = DiscoveryFeed(skip_done(items, done, summary))
     report = with_total(progress, feed)
@@ -228,8 +226,11 @@ def _score(scorer: Scorer, items: Iterable[Item], output: Path | None, stream: T
     fh = None
     writer: RecordWriter | None = None
     try:
-        for records in scorer.score_stream(feed, batch_size=batch_size, workers=workers,
-                                           max_bytes=max_bytes, uids=uids, progress=report):
+        for records in scorer.score_stream(feed, batch_size=options.batch_size,
+                                           workers=options.workers,
+                                           max_pixels=options.max_pixels,
+                                           max_bytes=options.max_bytes, uids=uids,
+                                           progress=report):
             if writer is None:  # created with the first rows: finding nothing leaves no file
                 if output is not None:
                     output.parent.mkdir(parents=True, exist_ok=True)

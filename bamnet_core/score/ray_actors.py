@@ -1,6 +1,6 @@
 """What runs on Ray workers: the decode task and the scoring actor.
 
-Both reuse local scoring's pieces: :func:`.inputs.load_input_or_reason`
+Both reuse local scoring's pieces: :func:`.inputs.load_with_uids`
 decodes (so a bad file gets the same error text) and :class:`.scorer.Scorer`
 runs the model and applies the decision rule (so probabilities are those of
 ``bamnet score``). Batches are dicts of numpy arrays, Ray Data's "numpy"

@@ -18,15 +18,15 @@ import secrets
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from .._util.logs import quieted
 from .._util.progress import ProgressCallback, ProgressEvent, silent
 from ..errors import BamnetError
-from ..imaging.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .discovery import Item, item_path, iter_image_paths
+from .options import RayOptions, ScoreOptions
 from .output import (
     ScoreSummary,
     format_for,
@@ -37,38 +37,12 @@ from .output import (
 )
 from .ray_actors import ScoringActor, decode_batch
 from .ray_errors import RayUnavailableError, check_reachable, is_ray_failure, join_error, run_error
-from .ray_local import OnLost, guard_local_ray
+from .ray_local import guard_local_ray
 from .resume import DecisionRule, OutputError
 from .rows import csv_columns, record_from_columns
 from .scorer import Scorer
 from .shards import merge_shards, read_shard_paths, shard_folder, shards_exist, write_shard
 from .uri_files import is_uri, iter_uri_images
-
-
-@dataclass(frozen=True)
-class RayOptions:
-    """Where and how wide to run.
-
-    :param address: a running cluster (``ray start --head`` prints it); ``None``
-        starts a local Ray instance for this run.
-    :param workers: scoring actors (one onnxruntime session each).
-    :param gpus_per_worker: GPUs each actor reserves (CUDA provider when > 0).
-    :param cpus_per_worker: CPUs each actor reserves.
-    :param local_cpus: CPUs a local instance may use (default: all).
-    :param threads: onnxruntime threads per actor (default: onnxruntime's choice).
-    :param on_raylet_lost: for a local Ray only: called from a watching thread with a
-        :class:`.ray_local.RayletLostError` when this machine's raylet exits mid-run.
-        Ray ends the process from C++ seconds later, so it should report and exit.
-    """
-
-    address: str | None = None
-    workers: int = 1
-    gpus_per_worker: float = 0.0
-    provider: str = "auto"
-    cpus_per_worker: float = 1.0
-    local_cpus: int | None = None
-    threads: int | None = None
-    on_raylet_lost: OnLost | None = None
 
 
 def discover(paths: Iterable[str | Path]) -> Iterator[Item]:
@@ -156,37 +130,34 @@ def _prepare(output: Path, rule: DecisionRule, resume: bool) -> set[str]:
     return set()
 
 
-def score_with_ray(model: str | Path, paths: Iterable[str | Path], *, output: Path,
-                   options: RayOptions = RayOptions(), threshold: float | None = None,
-                   resume: bool = False, batch_size: int = 32,
-                   max_bytes: int = DEFAULT_MAX_BYTES, max_pixels: int = DEFAULT_MAX_PIXELS,
-                   uids: bool = True, progress: ProgressCallback = silent) -> ScoreSummary:
-    """Score ``paths`` on Ray Data into ``output`` (CSV or JSON Lines) and its shards.
+def score_with_ray(model: str | Path, paths: Iterable[str | Path],
+                   options: ScoreOptions, *, progress: ProgressCallback = silent) -> ScoreSummary:
+    """Score ``paths`` on Ray Data into ``options.output`` (CSV or JSON Lines) and its shards.
 
     The model, threshold and output are checked before Ray starts or any file
-    is created; ``resume`` skips the paths already in the shards. ``uids``
-    writes the UID columns (:mod:`.uids`), as local scoring does.
+    is created; ``options.resume`` skips the paths already in the shards.
+    ``options.uids`` writes the UID columns (:mod:`.uids`), as local scoring does;
+    ``options.ray`` says where and how wide to run, ``options.workers`` how many actors.
     """
+    if options.output is None:
+        raise OutputError("the Ray engine writes to a file", hint="pass --output FILE")
     paths = list(paths)
-    scorer = Scorer(model, provider="cpu", threshold=threshold)
-    fmt = format_for(output)
-    folder = shard_folder(output)
+    scorer = Scorer(model, provider="cpu", threshold=options.threshold)
+    output = options.output
+    format_for(output)
     make_parent(output)
     with output_lock(output) as lock:  # the output and its shards: one owner
         notify_takeover(lock, progress)
-        return _score_locked(paths, scorer, output, fmt, folder, options, threshold, resume,
-                             batch_size, max_bytes, max_pixels, uids, progress)
+        return _score_locked(paths, scorer, output, options, progress)
 
 
-def _score_locked(paths: list[str | Path], scorer: Scorer, output: Path, fmt: str,
-                  folder: Path, options: RayOptions, threshold: float | None, resume: bool,
-                  batch_size: int, max_bytes: int, max_pixels: int, uids: bool,
+def _score_locked(paths: list[str | Path], scorer: Scorer, output: Path, options: ScoreOptions,
                   progress: ProgressCallback) -> ScoreSummary:
-    classes = scorer.classes
-    done = _prepare(output, DecisionRule(classes, scorer.threshold, scorer.sha256, uids),
-                    resume)
+    classes, folder = scorer.classes, shard_folder(output)
+    done = _prepare(output, DecisionRule(classes, scorer.threshold, scorer.sha256, options.uids),
+                    options.resume)
     summary = ScoreSummary(provider="", variant=scorer.variant, model_sha256=scorer.sha256,
-                           output=str(output))
+                           output=str(output), max_errors_listed=options.max_errors_listed)
     start = time.perf_counter()
     rows: list[dict[str, str]] = []
     for item in skip_done(discover(paths), done, summary):
@@ -196,39 +167,36 @@ def _score_locked(paths: list[str | Path], scorer: Scorer, output: Path, fmt: st
             progress(ProgressEvent("discover", len(rows), None, "finding images"))
     progress(ProgressEvent("discover", len(rows), len(rows), "finding images"))
     if rows:
-        with ray_session(options) as ray:
+        with ray_session(options.ray) as ray:
             try:
-                _run(ray, rows, scorer, folder, options, threshold, batch_size, max_bytes,
-                     max_pixels, uids, summary, progress)
+                _run(ray, rows, scorer, folder, options, summary, progress)
             except Exception as exc:
                 if is_ray_failure(exc):
                     raise run_error(exc) from None
                 raise
-    if rows or (resume and done):
-        merge_shards(folder, output, fmt, classes, uids)  # type: ignore[arg-type]
+    if rows or (options.resume and done):
+        merge_shards(folder, output, format_for(output), classes, options.uids)
     summary.seconds = time.perf_counter() - start
     return summary
 
 
 def _run(ray: Any, rows: list[dict[str, str]], scorer: Scorer, folder: Path,
-         options: RayOptions, threshold: float | None, batch_size: int, max_bytes: int,
-         max_pixels: int, uids: bool, summary: ScoreSummary,
-         progress: ProgressCallback) -> None:
-    classes = scorer.classes
+         options: ScoreOptions, summary: ScoreSummary, progress: ProgressCallback) -> None:
+    classes, uids, batch_size = scorer.classes, options.uids, options.batch_size
     blocks = max(1, min(math.ceil(len(rows) / batch_size), 100_000))
     dataset = ray.data.from_items(rows, override_num_blocks=blocks)
     dataset = dataset.map_batches(
         decode_batch, batch_size=batch_size, batch_format="numpy", num_cpus=1,
-        fn_kwargs={"spec_json": scorer.info.spec.to_json(), "max_pixels": max_pixels,
-                   "max_bytes": max_bytes, "uids": uids})
+        fn_kwargs={"spec_json": scorer.info.spec.to_json(), "max_pixels": options.max_pixels,
+                   "max_bytes": options.max_bytes, "uids": uids})
     dataset = dataset.map_batches(
         ScoringActor, batch_size=batch_size, batch_format="numpy",
-        compute=ray.data.ActorPoolStrategy(size=options.workers),
-        num_cpus=options.cpus_per_worker, num_gpus=options.gpus_per_worker or None,
+        compute=ray.data.ActorPoolStrategy(size=options.workers or 1),
+        num_cpus=options.ray.cpus_per_worker, num_gpus=options.ray.gpus_per_worker or None,
         fn_constructor_kwargs={"model": [ray.put(scorer.model_path.read_bytes())],
                                "sha256": scorer.sha256,
-                               "threshold": threshold, "provider": options.provider,
-                               "threads": options.threads})
+                               "threshold": options.threshold, "provider": options.provider,
+                               "threads": options.ray.threads})
     run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
     report = {"failed": 0, "provider": ""}
     progress(ProgressEvent("score", 0, len(rows), "scoring on Ray", dict(report)))

@@ -174,8 +174,8 @@ def train_model(backbone: Any, spec: PreprocessSpec, x_train: np.ndarray, y_trai
                 progress: ProgressCallback = silent) -> TrainResult:
     """Train ``backbone``'s model as ``[train]`` says, checkpointing into ``run_dir``.
 
-    :param backbone: a :class:`~bamnet_core.components.Backbone` (optionally a
-        :class:`~bamnet_core.components.SplitBackbone`).
+    :param backbone: a :class:`~bamnet_core.contract.protocols.Backbone` (optionally a
+        :class:`~bamnet_core.contract.capabilities.SplitBackbone`).
     :param train: the resolved ``[train]`` section.
     :param resume: continue from ``run_dir/checkpoint`` when it holds a state.
     """

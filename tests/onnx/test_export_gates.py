@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from bamnet_testing import kill_parked, parked_bamnet
 
 import bamnet_core.export.variants as variants
 from bamnet_core.export.gates import GateLimits
@@ -145,21 +144,16 @@ def test_sigkill_during_export_leaves_nothing_in_the_run_folder(run_copy, tmp_pa
     cache = Path(os.environ["BAMNET_CACHE_DIR"])
     env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{root / 'plugins'}"}
     before = set(p.name for p in run_copy.iterdir())
-    proc = subprocess.Popen([sys.executable, "-m", "bamnet_core", "export", str(run_copy),
-                             "--onnx", "--int8", "--fp16", "--json"], env=env, cwd=root,
+    # the export parks once its int8 model is quantized in the work folder: killed mid-run
+    marker = tmp_path / "parked"
+    proc = subprocess.Popen(parked_bamnet("bamnet_core.export.variants:quantize_int8", 1, marker,
+                                          "export", str(run_copy), "--onnx", "--int8", "--fp16",
+                                          "--json"), env=env, cwd=root,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
     mine = f"export-{proc.pid}-"
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            work = [p for p in (cache / "export-work").glob(f"{mine}*")]
-            if work and any(work[0].glob("model.int8.onnx")):
-                break
-            time.sleep(0.01)
-        assert proc.poll() is None, "the export finished before it could be killed"
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait(timeout=30)
+    kill_parked(proc, marker)
+    work = list((cache / "export-work").glob(f"{mine}*"))
+    assert work and any(work[0].glob("model.int8.onnx"))
     assert set(p.name for p in run_copy.iterdir()) == before
     from bamnet_core.export.workdir import sweep_stale
 

@@ -11,16 +11,15 @@ from __future__ import annotations
 import csv
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 import warnings
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from bamnet_testing import kill_parked, parked_bamnet
 from dicom_fixtures import make_dataset, phantom, save
 from onnx_fixtures import write_tiny_model
 
@@ -116,15 +115,13 @@ def test_killed_ray_driver_resumes_without_duplicates_or_losses(local_ray, tmp_p
     cmd = [sys.executable, "-m", "bamnet_core", "score", str(model), str(tmp_path / "images"),
            "-o", str(out), "--engine", "ray", "--address", local_ray, "--batch-size", "1",
            "--json"]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if shards.is_dir() and len(list(shards.glob("part-*.parquet"))) >= 10:
-            break
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGKILL)
-    proc.communicate(timeout=30)
-    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    # the driver parks after writing its 10th shard, so it is killed mid-run
+    marker = tmp_path / "parked"
+    proc = subprocess.Popen(parked_bamnet("bamnet_core.score.ray_engine:write_shard", 10,
+                                          marker, *cmd[3:]),
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    kill_parked(proc, marker)
+    assert len(list(shards.glob("part-*.parquet"))) == 10
     assert not out.exists()  # the merged output only appears at the end
 
     resumed = subprocess.run([*cmd, "--resume"], cwd=REPO, capture_output=True, text=True,

@@ -5,14 +5,13 @@ from __future__ import annotations
 import csv
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import cv2
 import numpy as np
+from bamnet_testing import kill_parked, parked_bamnet
 
 REPO = Path(__file__).parents[2]
 
@@ -34,26 +33,19 @@ def csv_paths(path: Path) -> list[str]:
         return [row["path"] for row in csv.DictReader(fh)]
 
 
-def data_lines(path: Path) -> int:
-    return max(0, path.read_bytes().count(b"\n") - 1)
-
-
 def test_sigkill_then_resume_loses_and_duplicates_nothing(exported_model, tmp_path):
     images = make_images(tmp_path / "images", 1500)
     out = tmp_path / "scores.csv"
     cmd = [sys.executable, "-m", "bamnet_core", "score", str(exported_model),
            str(tmp_path / "images"), "-o", str(out), "--batch-size", "1", "--json"]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and proc.poll() is None:
-        if out.exists() and data_lines(out) >= 40:
-            break
-        time.sleep(0.005)
-    proc.send_signal(signal.SIGKILL)
-    proc.communicate(timeout=30)
-    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    # the child parks after writing its 40th row (batches of 1), so it is killed mid-run
+    marker = tmp_path / "parked"
+    proc = subprocess.Popen(parked_bamnet("bamnet_core.score.output:RecordWriter.write", 40,
+                                          marker, *cmd[3:]),
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    kill_parked(proc, marker)
     before = csv_paths(out)
-    assert 40 <= len(before) < len(images)
+    assert len(before) == 40 < len(images)
 
     # a torn last line, as a kill in the middle of a write would leave it
     with open(out, "ab") as fh:

@@ -1,11 +1,13 @@
-"""Helpers for testing bamnet plugins: load a plugin in-process and run a preset with it.
+"""Helpers for testing bamnet plugins: load a plugin in-process, check its components against
+their contracts, and run a preset with it.
 
 Plugin authors use these from their own test suites (``bamnet plugins new`` writes tests that
 do)::
 
-    from bamnet_core.testing import load_with, run_preset
+    from bamnet_core.testing import check_backbone, load_with, run_preset
 
     host = load_with(my_plugin)
+    check_backbone(MyNet())  # one check per kind: see :mod:`.conformance`
     result = run_preset("my-preset", plugins=[("mine", my_plugin)], output_dir=tmp_path)
 
 Installed third-party plugins are not loaded, so a test sees only bamnet's built-ins and the
@@ -17,9 +19,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from .config.load import load_config
-from .experiment.runner import RunResult, run_experiment
-from .plugins.manager import PluginHost, load_plugins
+from ..config.load import load_config
+from ..experiment.runner import RunResult, run_experiment
+from ..plugins.manager import PluginHost, load_plugins
+from .conformance import (
+    ContractError,
+    check_backbone,
+    check_evaluator,
+    check_generator,
+    check_source,
+)
+
+__all__ = ["ContractError", "check_backbone", "check_evaluator", "check_generator",
+           "check_source", "load_installed", "load_with", "run_preset"]
 
 
 def load_with(*plugins: object, names: Sequence[str] | None = None) -> PluginHost:
