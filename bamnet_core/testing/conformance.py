@@ -380,16 +380,9 @@ def _features(images: np.ndarray) -> np.ndarray:
     return np.stack([x.mean(1), x.std(1), x.min(1), x.max(1)], axis=1)
 
 
-def _settings(settings: Mapping[str, Any] | None) -> dict[str, Any]:
-    from ..config.schema import EvaluateSection
-
-    small = {"bootstrap": 20, "gradcam_images": 2}
-    return EvaluateSection(**{**small, **(settings or {})}).model_dump()
-
-
 def check_evaluator(evaluator: object, tmp_path: str | Path | None = None, *,
-                    settings: Mapping[str, Any] | None = None, model: Any = None,
-                    seed: int = 0) -> Any:
+                    bootstrap: int = 20, target_sensitivity: float = 0.95,
+                    model: Any = None, seed: int = 0) -> Any:
     """Check an evaluator instance against the evaluator contract, on a tiny synthetic split.
 
     It is called the way the core calls it: ``evaluate_context`` with an
@@ -401,7 +394,8 @@ def check_evaluator(evaluator: object, tmp_path: str | Path | None = None, *,
     and JSON-ready, and must leave its inputs unchanged.
 
     :param tmp_path: where figures may go (default: a temporary folder).
-    :param settings: ``[evaluate]`` keys to set (default: 20 bootstrap resamples).
+    :param bootstrap: patient-bootstrap resamples the context asks for (few, to be fast).
+    :param target_sensitivity: the context's ``target_sensitivity``.
     :param model: a Keras model taking ``(16, 16, 1)`` images to two classes, for
         evaluators that need one (Grad-CAM); it then also gives the predictions.
     :returns: what it returned for the split (the ``assess`` result for an evaluator
@@ -421,7 +415,8 @@ def check_evaluator(evaluator: object, tmp_path: str | Path | None = None, *,
         if variant == "context":
             context = EvaluationContext(
                 split=split, validation=validation, class_names=list(CLASSES),
-                positive=CLASSES[1], threshold=0.5, settings=_settings(settings), seed=seed,
+                positive=CLASSES[1], threshold=0.5, bootstrap=bootstrap,
+                target_sensitivity=target_sensitivity, seed=seed,
                 figures_dir=folder / "figures", features=_features, model=model,
                 predict=_predict if model is None else _model_predict(model))
             result = _call(evaluator, "evaluate_context()",
