@@ -145,10 +145,18 @@ def test_two_real_score_processes_never_both_write(tmp_path):
     assert len(rows) == len(set(rows)) == 40
 
 
-def test_a_run_folder_being_resumed_is_locked(tmp_path, cli):
+def _run_folder(tmp_path: Path, cli) -> Path:
+    """A run folder with a valid config (resume checks the config before anything else)."""
     run = tmp_path / "run"
     run.mkdir()
-    (run / layout.CONFIG).write_text("")
+    shown = cli("presets", "show", "quickstart", "--resolved")
+    assert shown.exit_code == 0, shown.stderr
+    (run / layout.CONFIG).write_text(shown.stdout)
+    return run
+
+
+def test_a_run_folder_being_resumed_is_locked(tmp_path, cli):
+    run = _run_folder(tmp_path, cli)
     (run / layout.META).write_text('{"status": "failed"}')
     proc = hold(run / layout.LOCK)
     try:
@@ -163,9 +171,7 @@ def test_a_run_folder_being_resumed_is_locked(tmp_path, cli):
 
 @pytest.mark.parametrize("content", [b"\xff\xfe garbage", b"[]", b"{\"stages\": []}"])
 def test_damaged_meta_json_is_named(tmp_path, cli, content):
-    run = tmp_path / "run"
-    run.mkdir()
-    (run / layout.CONFIG).write_text("")
+    run = _run_folder(tmp_path, cli)
     (run / layout.META).write_bytes(content)
     result = cli("resume", str(run))
     assert result.exit_code == 1
