@@ -124,6 +124,37 @@ def test_a_leaky_split_and_a_degenerate_model_are_flagged():
     assert specificity["shown"] == "0.000" and specificity["interval"] == "[0.000, 0.168] exact"
 
 
+def test_a_generator_that_saw_held_out_patients_and_duplicates_across_splits_are_strong():
+    generator = {"name": "dcgan", "synthetic": 10,
+                 "fitted_on": {"images": 30, "held_out_images_seen": 0,
+                               "held_out_patients_seen": 2}}
+    audit = {"split": {"counts": {"test": {}}}, "duplicates": {"across_splits": 3}}
+    verdict = verdict_of(record(metrics(split_results(), generator=generator), audit=audit))
+    line = next(e for e in verdict.evidence if e.key == "protocol")
+    assert line.level == "strong"
+    assert line.finding == ("3 duplicate pairs across splits; the generator learnt from 2 "
+                            "validation or test images or patients")
+
+
+def test_an_external_evaluation_says_what_it_shared_and_kept():
+    checked = {"images": 50, "excluded": 8, "kept": 42, "sentence": "8 trained this model",
+               "disjoint_by": ["content hash"]}
+    unproven = {**checked, "disjoint_by": []}
+    data = record_of(Path("/nowhere/run"), config={"split": {"by": "patient"}},
+                     audit={"split": {"counts": {"test": {}}}},
+                     metrics=metrics(split_results()),
+                     external={"other": metrics(split_results(), overlap=checked),
+                               "older": metrics(split_results(), overlap=unproven),
+                               "unchecked": metrics(split_results())})
+    lines = {e.key: e for e in verdict_of(data).evidence if e.key.startswith("overlap")}
+    assert set(lines) == {"overlap-other", "overlap-older"}
+    assert lines["overlap-other"].finding == "8 of 50 images seen by the run " \
+        "(8 trained this model); 42 kept"
+    assert lines["overlap-other"].meaning == "metrics on other use only the 42 external images"
+    assert lines["overlap-older"].meaning == "metrics on older use only the 42 other images"
+    assert all(e.level == "info" for e in lines.values())
+
+
 def test_a_source_probe_above_chance_within_a_class_is_some_evidence():
     probe = {"within_class": {"normal": {"images": 120, "accuracy": 0.97, "chance": 0.5}}}
     verdict = verdict_of(record(metrics(split_results(probe=probe))))

@@ -31,12 +31,12 @@ def carried_facts(run_dir: str | Path) -> CarriedFacts:
     """
     from ..export.onnx_export import CarriedFacts, exportable_run
     from ..report.model_card import card_summary
-    from ..report.record import read_run, split_json
+    from ..report.record import read_run
     from ..report.redact import redact_record
 
     shared = redact_record(read_run(exportable_run(run_dir).path))
     val = shared.splits.get("val")
-    return CarriedFacts(metrics=split_json(val) if val is not None else {},
+    return CarriedFacts(metrics=val.model_dump(mode="json") if val is not None else {},
                         model_card=card_summary(shared))
 
 

@@ -18,7 +18,7 @@ from .audit_lists import label_issues_section
 from .audit_sections import generator_figures, generator_quality
 from .model_card import model_card
 from .page import img_tag, render
-from .record import RunRecord, read_run, split_json
+from .record import RunRecord, read_run
 from .sections import (
     DISCLAIMER,
     claims_section,
@@ -80,7 +80,7 @@ def external_section(record: RunRecord) -> str:
                         "called external.</p>")
         for split, results in metrics.splits.items():
             body.append(f"<h3>{escape(name)} ({escape(split)}: {results.images} "
-                        f"images)</h3>{metrics_table(split_json(results), settings)}")
+                        f"images)</h3>{metrics_table(results, settings)}")
     return section("external", "External validation", "".join(body))
 
 

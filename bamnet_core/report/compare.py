@@ -13,20 +13,19 @@ from pathlib import Path
 
 from .._util import atomic
 from ..errors import RunError
-from ..runs.files import MetricsFile
+from ..runs.files import MetricsFile, SplitMetrics
 from .page import render
-from .record import RunRecord, metrics_json, read_run, split_json
+from .record import RunRecord, read_run
 from .run_summary import run_description
 from .sections import DISCLAIMER, section
 from .tables import METRIC_ROWS, claimed_vs_reproduced, fmt, supported_cell, table
 from .verdict import verdict_of
 
 
-def _headline(record: RunRecord) -> tuple[str, dict]:
-    """The headline split's name and its results, each evaluator's beside ``images``."""
+def _headline(record: RunRecord) -> tuple[str, SplitMetrics | None]:
+    """The headline split's name and its metrics (None when the run did not evaluate it)."""
     split = record.headline_split or "val"
-    found = record.splits.get(split)
-    return split, split_json(found) if found else {}
+    return split, record.splits.get(split)
 
 
 def _probe_cells(record: RunRecord) -> tuple[str, str]:
@@ -106,7 +105,7 @@ def compare_runs(run_dirs: Sequence[str | Path], output: str | Path) -> Path:
         ("probes", "Shortcut probes", section("probes", "Shortcut probes",
                                               table(["probe", *names], probe_rows))),
         ("claims", "Claimed vs reproduced", section("claims", "Claimed vs reproduced",
-            claimed_vs_reproduced([(r.name, metrics_json(r.metrics), r.leaky, run_description(r))
+            claimed_vs_reproduced([(r.name, r.metrics, r.leaky, run_description(r))
                                    for r in records]))),
     ]
     out = Path(output)

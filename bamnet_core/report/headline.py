@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..config.schema import ReportSection
-from ..contract.evidence import stored_headline
+from ..runs.files import SplitMetrics
 from .record import RunRecord
 from .support import show
 
@@ -19,18 +19,17 @@ HEADLINE_METRICS = (("accuracy", "accuracy"), ("sensitivity", "sensitivity"),
                     ("specificity", "specificity"), ("ROC AUC", "roc_auc"))
 
 
-def headline_split(record: RunRecord) -> tuple[str, dict[str, Any]]:
-    """The split the headline numbers come from, and its entry of ``metrics.json``."""
-    splits = record.metrics.get("splits") or {}
-    name = (record.metrics.get("headline") or {}).get("split") or \
-        ("test" if "test" in splits else "val")
-    return name, splits.get(name) or {}
+def headline_split(record: RunRecord) -> tuple[str, SplitMetrics | None]:
+    """The split the headline numbers come from (the one ``metrics.json`` names, else test,
+    else val), and its metrics (None when the run did not evaluate it)."""
+    name = record.headline_split or ("test" if "test" in record.splits else "val")
+    return name, record.splits.get(name)
 
 
 def headline_numbers(record: RunRecord, settings: ReportSection) -> dict[str, Any]:
     """Accuracy, sensitivity, specificity and ROC-AUC of the headline split, with support."""
     name, results = headline_split(record)
-    headline = stored_headline(results)
+    headline = results.headline if results else None
     counts = headline.counts.model_dump() if headline and headline.counts else None
     rows = {}
     for label, key in HEADLINE_METRICS:
@@ -42,5 +41,6 @@ def headline_numbers(record: RunRecord, settings: ReportSection) -> dict[str, An
         rows[label] = {"value": estimate.value if shown.supported else None,
                        "shown": shown.value, "interval": shown.interval,
                        "method": shown.method}
-    return {"split": name, "images": results.get("images"), "patients": results.get("patients"),
+    return {"split": name, "images": results.images if results else None,
+            "patients": results.patients if results else None,
             "leaky": record.leaky, "metrics": rows}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .record import RunRecord, split_json
+from .record import RunRecord
 from .run_summary import data_description, model_description
 from .sections import DISCLAIMER
 from .tables import METRIC_ROWS, metric_value
@@ -22,8 +22,7 @@ def _line(value: float, ci: list[float] | None) -> str:
 def card_summary(record: RunRecord) -> dict[str, Any]:
     """Headline metrics with intervals, the protocol and the confounds, as plain data."""
     headline = record.headline_split
-    found = record.splits.get(headline or "")
-    results = split_json(found) if found else {}
+    results = record.splits.get(headline or "")
     metrics = {}
     for _, evaluator, key in METRIC_ROWS[:9]:
         value, ci = metric_value(results, evaluator, key)

@@ -69,44 +69,11 @@ class RunRecord:
         """What ``evaluator`` returned on ``split``; None when it did not run there."""
         return self.metrics.results(split, evaluator) if self.metrics else None
 
-    def as_dicts(self) -> PlainRecord:
-        """The record as plain JSON values, as the files hold them: what the verdict's evidence
-        and headline functions read."""
-        return PlainRecord(path=self.path, leaky=self.leaky, meta=plain(self.meta),
-                           metrics=metrics_json(self.metrics), audit=plain(self.audit),
-                           external={k: metrics_json(m) for k, m in self.external.items()})
-
-
-@dataclass(frozen=True)
-class PlainRecord:
-    """A run record as plain JSON values (see :meth:`RunRecord.as_dicts`)."""
-
-    path: Path
-    leaky: bool
-    meta: dict[str, Any]
-    metrics: dict[str, Any]
-    audit: dict[str, Any]
-    external: dict[str, dict[str, Any]]
-
-    @property
-    def name(self) -> str:
-        """The run folder's name."""
-        return self.path.name
-
 
 def plain(model: RunFile | None) -> dict[str, Any]:
-    """A run file's content as JSON values; empty for a file the run did not write."""
+    """A run file's content as JSON values (empty for a file the run did not write): what
+    redaction walks."""
     return model.to_json() if model is not None else {}
-
-
-def split_json(split: SplitMetrics) -> dict[str, Any]:
-    """One split of ``metrics.json`` as JSON values (``images``, ``evaluators``...)."""
-    return split.model_dump(mode="json")
-
-
-def metrics_json(metrics: MetricsFile | None) -> dict[str, Any]:
-    """``metrics.json`` as JSON values; empty for a run that has none yet."""
-    return metrics.to_json() if metrics is not None else {}
 
 
 def _optional(run: RunFolder, name: str, model: type[Any]) -> Any:

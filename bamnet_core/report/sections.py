@@ -17,7 +17,7 @@ from ..runs import layout
 from ..runs.files import AuditFile, MetricsFile
 from . import figures
 from .audit_sections import shortcut_and_subgroups
-from .record import RunRecord, metrics_json, split_json
+from .record import RunRecord
 from .run_summary import model_description, run_description
 from .support import show
 from .tables import (
@@ -94,7 +94,7 @@ def metrics_section(record: RunRecord) -> str:
     for name, results in record.splits.items():
         body.append(f"<h3>{escape(name)} ({fmt(results.images)} images, "
                     f"{fmt(results.patients)} patients)</h3>"
-                    f"{metrics_table(split_json(results), record.config.report)}")
+                    f"{metrics_table(results, record.config.report)}")
     return section("metrics", "Metrics with 95% intervals", "".join(body))
 
 
@@ -225,13 +225,13 @@ def claims_section(record: RunRecord) -> str:
     disjoint from the run (an evaluation made before that check says it was not checked).
     """
     described = run_description(record)
-    runs = [(record.name, metrics_json(record.metrics), record.leaky, described)]
+    runs = [(record.name, record.metrics, record.leaky, described)]
     for name, m in record.external.items():
         checked = m.overlap is not None
         label = f"{record.name} on {name}" + ("" if checked else
                                               " (overlap with the run not checked)")
         data = m.overlap.kept if m.overlap else (m.data.images if m.data else None)
-        runs.append((label, metrics_json(m if checked else _not_external(m)), False,
+        runs.append((label, m if checked else _not_external(m), False,
                      f"{data} images of {name}; {model_description(record.config)}"))
     return section("claims", "Claimed vs reproduced", claimed_vs_reproduced(runs))
 

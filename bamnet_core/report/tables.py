@@ -10,7 +10,7 @@ from html import escape
 from typing import Any
 
 from ..config.schema import ReportSection
-from ..contract.evidence import stored_headline
+from ..runs.files import MetricsFile, SplitMetrics
 from .support import show
 
 # The paper's own claim, stated with its protocol (see DESIGN.md and the paper's results).
@@ -68,64 +68,64 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]], cls: str = "") -
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def metric_value(results: dict[str, Any], evaluator: str | None, key: str) -> tuple[Any, Any]:
-    """``(value, interval)`` of one metric of one split's entry of ``metrics.json``.
+def metric_value(results: SplitMetrics | None, evaluator: str | None,
+                 key: str) -> tuple[Any, Any]:
+    """``(value, interval)`` of one metric of one evaluated split (both None when it has
+    none, or the run did not evaluate the split).
 
     :param evaluator: whose results hold it; None for the split's stored headline.
     """
+    if results is None:
+        return None, None
     if evaluator is None:
-        headline = stored_headline(results)
-        estimate = headline.get(key) if headline else None
+        estimate = results.headline.get(key) if results.headline else None
         if estimate is None:
             return None, None
         return estimate.value, ({"low": estimate.low, "high": estimate.high}
                                 if estimate.interval else None)
-    entry = (results.get("evaluators") or {}).get(evaluator) or {}
+    entry = results.results(evaluator) or {}  # an evaluator's results are its own shape
     return entry.get(key), (entry.get("intervals") or {}).get(key)
 
 
-def _has(results: dict[str, Any], evaluator: str | None, key: str) -> bool:
+def _has(results: SplitMetrics, evaluator: str | None, key: str) -> bool:
     if evaluator is None:
-        headline = stored_headline(results)
-        return headline is not None and headline.get(key) is not None
-    return evaluator in (results.get("evaluators") or {})
+        return results.headline is not None and results.headline.get(key) is not None
+    return evaluator in results.evaluators
 
 
-def supported_cell(results: dict[str, Any], evaluator: str | None, key: str,
+def supported_cell(results: SplitMetrics | None, evaluator: str | None, key: str,
                    settings: ReportSection | None = None) -> tuple[str, str]:
     """``(value, interval)`` of one metric as the report shows it: "too few" below the
     ``[report]`` minimum counts, an exact interval for a rate of 0 or 1."""
     settings = settings or ReportSection()
     value, ci = metric_value(results, evaluator, key)
-    headline = stored_headline(results)
+    headline = results.headline if results else None
     counts = headline.counts.model_dump() if headline and headline.counts else None
     shown = show(key, value, ci, counts, min_positives=settings.min_positives,
                  min_negatives=settings.min_negatives)
     return escape(shown.value), escape(shown.interval)
 
 
-def metrics_table(results: dict[str, Any], settings: ReportSection | None = None) -> str:
+def metrics_table(results: SplitMetrics, settings: ReportSection | None = None) -> str:
     """Each headline metric of one split, with its 95% interval and its support."""
     rows = []
     for label, evaluator, key in METRIC_ROWS:
         if _has(results, evaluator, key):
             rows.append((escape(label), *supported_cell(results, evaluator, key, settings)))
     known = {key for _, evaluator, key in METRIC_ROWS if evaluator is None}
-    headline = stored_headline(results)
+    headline = results.headline
     for metric in headline.metrics if headline else ():  # an evaluator's own headline rows
         if metric.key not in known:
             rows.append((escape(metric.label),
                          *supported_cell(results, None, metric.key, settings)))
-    found = results.get("evaluators") or {}
-    op = (found.get("roc") or {}).get("operating_point") or {}
+    op = (results.results("roc") or {}).get("operating_point") or {}
     if op.get("threshold") is not None:
         rows.append((f"sensitivity at threshold {op['threshold']:.3f} (chosen on "
                      f"{escape(op['chosen_on'])} for {op['target_sensitivity']:.0%})",
                      fmt(op.get("sensitivity")), "&ndash;"))
         rows.append(("specificity at that threshold", fmt(op.get("specificity")), "&ndash;"))
     errors = [(escape(name), f'<span class="bad">{escape(entry["error"])}</span>', "")
-              for name, entry in found.items()
-              if isinstance(entry, dict) and "error" in entry]
+              for name, entry in results.evaluators.items() if "error" in entry]
     return table(("metric", "value", "95% interval (patients resampled; exact at 0 or 1)"),
                  rows + errors)
 
@@ -134,15 +134,16 @@ PAPER_RUN = ("the paper's three sources (Cohen covid, Kaggle radiography, Kerman
              "normals); VGG16 (ImageNet), 224 px")
 
 
-def claimed_vs_reproduced(runs: Sequence[tuple[str, dict[str, Any], bool, str]]) -> str:
+def claimed_vs_reproduced(runs: Sequence[tuple[str, MetricsFile | None, bool, str]]) -> str:
     """The paper's claims beside each run's accuracy, each row naming its protocol and run.
 
-    :param runs: ``(label, metrics.json, leaky, what was run)`` per run.
+    :param runs: ``(label, metrics.json, leaky, what was run)`` per run (None for a run
+        that has not evaluated).
     """
     rows = [(escape(who), f"{value:.2%}", "&ndash;", escape(PAPER_PROTOCOL), escape(PAPER_RUN))
             for who, _, value in PAPER_CLAIMS]
     for label, metrics, leaky, described in runs:
-        for split, results in (metrics.get("splits") or {}).items():
+        for split, results in (metrics.splits if metrics else {}).items():
             value, ci = metric_value(results, None, "accuracy")
             if value is None:
                 continue
@@ -153,12 +154,12 @@ def claimed_vs_reproduced(runs: Sequence[tuple[str, dict[str, Any], bool, str]])
                  "claims")
 
 
-def _protocol(split: str, leaky: bool, metrics: dict[str, Any]) -> str:
+def _protocol(split: str, leaky: bool, metrics: MetricsFile) -> str:
     level = "image-level split (LEAKY: a patient can be in training and evaluation)" if leaky \
         else "patient-grouped split"
     role = {"test": "held-out test split (headline)",
             "val": "validation split, which also chose the epoch"
-            + ("" if "test" in metrics.get("splits", {}) else " (no test split: optimistic)"),
+            + ("" if "test" in metrics.splits else " (no test split: optimistic)"),
             "external": "external dataset"}.get(split, split)
     return f"{level}; {role}"
 

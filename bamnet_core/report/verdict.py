@@ -97,11 +97,10 @@ def verdict_of(record: RunRecord) -> Verdict:
     :raises RunError: when the run's ``[report]`` settings are invalid.
     """
     settings = report_settings(record)
-    plain = record.as_dicts()
-    evidence = collect_evidence(plain, settings)
+    evidence = collect_evidence(record, settings)
     reading, sentence = overall(evidence)
     return Verdict(reading=reading, sentence=sentence, evidence=evidence,
-                   headline=headline_numbers(plain, settings))
+                   headline=headline_numbers(record, settings))
 
 
 def run_verdict(run_dir: str | Path) -> Verdict | None:

@@ -28,13 +28,13 @@ def _line(key: str, label: str, level: str, finding: str, meaning: str, rule: st
 
 def protocol(record: RunRecord) -> EvidenceLine:
     """Leaky split, patients, duplicates or synthetic images across splits, no test split."""
-    audit_split = record.audit.get("split") or {}
-    crossing = int(audit_split.get("patients_in_several_splits") or 0)
-    dupes = int((record.audit.get("duplicates") or {}).get("across_splits") or 0)
-    counts = audit_split.get("counts") or {}
-    fitted = (record.metrics.get("generator") or {}).get("fitted_on") or {}
-    generator_saw = int(fitted.get("held_out_images_seen") or 0) + \
-        int(fitted.get("held_out_patients_seen") or 0)
+    audit_split = record.audit.split if record.audit else None
+    duplicates = record.audit.duplicates if record.audit else None
+    crossing = audit_split.patients_in_several_splits if audit_split else 0
+    dupes = duplicates.across_splits if duplicates else 0
+    counts = audit_split.counts if audit_split else {}
+    generator = record.metrics.generator if record.metrics else None
+    generator_saw = generator.fitted_on.held_out_seen if generator else 0
     problems = []
     if record.leaky:
         problems.append("image-level split: one patient's images sit in training and test")
@@ -63,55 +63,55 @@ def protocol(record: RunRecord) -> EvidenceLine:
 
 def baseline(record: RunRecord, rules: VerdictSection) -> EvidenceLine:
     """The lung-blind baseline against the model on the same test images."""
-    found = record.metrics.get("shortcut_baseline") or {}
-    base = found.get("baseline") or {}
-    if not isinstance(base, dict) or base.get("auc") is None:
+    found = record.metrics.shortcut_baseline if record.metrics else None
+    base = found.baseline if found else None
+    if found is None or base is None or base.auc is None:
         return _line("baseline", "lung-blind baseline", "info", "not measured",
                      "the image-property baseline did not run or lacked a class",
                      value=None)
-    auc, model_auc = float(base["auc"]), found.get("model_auc")
-    diff = base.get("difference") or {}
-    low = (diff.get("interval") or [None, None])[0]
-    if low is None and isinstance(found.get("model_interval"), (list, tuple)):
-        low = found["model_interval"][0] - auc  # a run without the paired interval
+    auc, model_auc = base.auc, found.model_auc
+    diff = base.difference
+    low = diff.interval[0] if diff and diff.interval else None
+    if low is None and found.model_interval:
+        low = found.model_interval[0] - auc  # a run without the paired interval
     rule = (f"some: baseline AUC (low end) >= {rules.baseline_auc:g}; strong: besides, the "
             "model's lead "
             f"(low end of its paired interval) < {rules.baseline_margin:g}")
-    finding = (f"baseline AUC {_f(auc)}{_ci(base.get('interval'))}, model {_f(model_auc)}"
-               f"{_ci(found.get('model_interval'))}")
-    if diff.get("value") is not None:
-        finding += (f"; model - baseline {diff['value']:+.2f}{_ci(diff.get('interval'))} "
+    finding = (f"baseline AUC {_f(auc)}{_ci(base.interval)}, model {_f(model_auc)}"
+               f"{_ci(found.model_interval)}")
+    if diff and diff.value is not None:
+        finding += (f"; model - baseline {diff.value:+.2f}{_ci(diff.interval)} "
                     "(paired, same images)")
-    if low_end(base.get("interval"), auc) < rules.baseline_auc:
+    interval = tuple(base.interval) if base.interval else None
+    if low_end(base.interval, auc) < rules.baseline_auc:
         return _line("baseline", "lung-blind baseline", "none", finding,
                      f"image properties alone reach {auc:.2f}, but patient resampling does "
                      f"not hold it at or above {rules.baseline_auc:g}" if auc >=
                      rules.baseline_auc else
                      "image properties alone do not predict the class well",
-                     rule, auc, tuple(base["interval"]) if base.get("interval") else None)
+                     rule, auc, interval)
     beats = low is not None and low >= rules.baseline_margin
     level = "some" if beats else "strong"
     meaning = ("a model that never sees the lungs already separates the classes; yours does "
                "better than it" if beats else "a model that never sees the lungs does as well "
                "as yours: the score is reachable without the lungs")
     return _line("baseline", "lung-blind baseline", level, finding, meaning, rule, auc,
-                 tuple(base["interval"]) if base.get("interval") else None)
+                 interval)
 
 
 def subgroups(record: RunRecord) -> EvidenceLine:
     """Subgroups that do significantly worse than the rest."""
-    groups = record.metrics.get("subgroups")
-    if not isinstance(groups, dict) or not groups.get("by"):
+    groups = record.metrics.subgroups if record.metrics else None
+    if groups is None or not groups.by:
         return _line("subgroups", "subgroups", "info", "none measured",
                      "no attribute (source, view, sex, age) has two groups with enough images")
-    worse = list(groups.get("worse") or [])
     rule = "some: a group whose accuracy gap to the rest has a 95% interval below 0"
-    if worse:
-        return _line("subgroups", "subgroups", "some", ", ".join(worse) + " worse",
+    if groups.worse:
+        return _line("subgroups", "subgroups", "some", ", ".join(groups.worse) + " worse",
                      "the model fails a part of the population: the headline averages it away",
-                     rule, float(len(worse)))
+                     rule, float(len(groups.worse)))
     return _line("subgroups", "subgroups", "none",
-                 f"none worse ({', '.join(groups['by'])})",
+                 f"none worse ({', '.join(groups.by)})",
                  "no group does significantly worse than the rest", rule, 0.0)
 
 
@@ -119,16 +119,14 @@ def overlap(record: RunRecord) -> list[EvidenceLine]:
     """What each ``bamnet evaluate`` found it shared with the run, and what it kept."""
     out = []
     for name, metrics in record.external.items():
-        found = metrics.get("overlap")
-        if not isinstance(found, dict):
+        found = metrics.overlap
+        if found is None:
             continue
-        seen = found.get("excluded", 0)
-        kept = found.get("kept", 0)
-        word = "external" if found.get("disjoint_by") else "other"
+        word = "external" if found.disjoint_by else "other"
         out.append(_line(f"overlap-{name}", f"overlap of {name}", "info",
-                         f"{seen} of {found.get('images')} images seen by the run "
-                         f"({found.get('sentence', '')}); {kept} kept",
-                         f"metrics on {name} use only the {kept} {word} images",
+                         f"{found.excluded} of {found.images} images seen by the run "
+                         f"({found.sentence}); {found.kept} kept",
+                         f"metrics on {name} use only the {found.kept} {word} images",
                          shortcut_check=False))
     return out
 
@@ -136,8 +134,7 @@ def overlap(record: RunRecord) -> list[EvidenceLine]:
 def from_evaluators(record: RunRecord) -> list[EvidenceLine]:
     """The lines every evaluator brought on the headline split, in configured order."""
     _, results = headline_split(record)
-    return [EvidenceLine.model_validate(line)
-            for lines in (results.get("evidence") or {}).values() for line in lines]
+    return [line for lines in (results.evidence.values() if results else ()) for line in lines]
 
 
 def collect_evidence(record: RunRecord, settings: ReportSection) -> list[EvidenceLine]:

@@ -76,6 +76,21 @@ class SplitProtocol(Part):
     leaky: bool = Field(description="images of one patient may sit in two splits")
 
 
+class FittedOn(Part):
+    """What a generator learnt from: its images and patients, and how many were held out."""
+
+    images: int | None = None
+    patients: int | None = None
+    held_out_images_seen: int = Field(0, description="validation or test images (should be 0)")
+    held_out_patients_seen: int = Field(0, description="validation or test patients (0 "
+                                        "on a patient split; reported on an image split)")
+
+    @property
+    def held_out_seen(self) -> int:
+        """Held-out images and patients the generator learnt from, together."""
+        return self.held_out_images_seen + self.held_out_patients_seen
+
+
 class GeneratorSummary(Part):
     """What the generator made for training (the rest of its record is kept as written)."""
 
@@ -85,18 +100,36 @@ class GeneratorSummary(Part):
     target: int | None = Field(None, description="the count it balanced towards")
     synthetic: int = Field(0, description="images it made")
     note: str | None = Field(None, description="why it made none, when it made none")
-    fitted_on: dict[str, int] = Field(default_factory=dict, description="what it learnt "
-                                      "from, and how much of it was held out (should be 0)")
+    fitted_on: FittedOn = Field(default_factory=FittedOn, description="what it learnt "
+                                "from, and how much of it was held out (should be 0)")
 
     model_config = {"populate_by_name": True, "extra": "allow"}
+
+
+class PairedDifference(Part):
+    """The model's ROC-AUC minus the baseline's on the same images, patients resampled."""
+
+    value: float | None = None
+    interval: list[float] | None = Field(None, description="its 95% interval (paired)")
+    images: int | None = None
+    paired: str | None = Field(None, description="how the two were paired")
+
+
+class PropertyBaseline(Part):
+    """The lung-blind baseline's score on one split: image properties only."""
+
+    auc: float | None = None
+    interval: list[float] | None = Field(None, description="its 95% interval")
+    images: int | None = None
+    difference: PairedDifference | None = Field(None, description="the model's lead over it")
 
 
 class ShortcutBaseline(Part):
     """The lung-blind baseline on the split the model is scored on, beside the model."""
 
     split: str | None = None
-    baseline: dict[str, Any] | None = Field(None, description="its ROC-AUC, interval, images "
-                                            "and the paired difference to the model")
+    baseline: PropertyBaseline | None = Field(None, description="its ROC-AUC, interval, images "
+                                              "and the paired difference to the model")
     model_auc: float | None = None
     model_interval: list[float] | None = None
     sentence: str | None = Field(None, description="the comparison in one sentence")
@@ -104,8 +137,7 @@ class ShortcutBaseline(Part):
     @property
     def baseline_auc(self) -> float | None:
         """The baseline's ROC-AUC, when it was measured."""
-        auc = (self.baseline or {}).get("auc")
-        return float(auc) if isinstance(auc, int | float) else None
+        return self.baseline.auc if self.baseline else None
 
 
 class SubgroupRow(Part):
@@ -131,7 +163,8 @@ class Subgroups(Part):
     split: str | None = None
     min_images: int | None = None
     by: dict[str, list[SubgroupRow]] = Field(default_factory=dict)
-    worse: list[Any] = Field(default_factory=list)
+    worse: list[str] = Field(default_factory=list, description="``attribute=group`` of each "
+                             "group significantly worse than the rest")
 
 
 class Overlap(Part):
@@ -141,6 +174,12 @@ class Overlap(Part):
     excluded: int
     kept: int
     sentence: str = ""
+    by_split: dict[str, int] = Field(default_factory=dict, description="excluded images by "
+                                     "the run split that held them")
+    by_kind: dict[str, int] = Field(default_factory=dict, description="excluded images by "
+                                    "how they matched")
+    disjoint_by: list[str] = Field(default_factory=list, description="what the check compared; "
+                                   "empty for a check that did not prove the data external")
 
 
 class ExternalData(Part):
