@@ -94,3 +94,11 @@ def test_tests_name_run_files_through_the_layout():
     assert not spelt, (
         "use bamnet_core.runs.layout's names, or mark a literal that is the point of its "
         f"test with {MARK!r} and why:\n" + "\n".join(spelt))
+
+
+def test_every_allowance_still_holds_a_run_name():
+    assert all((ROOT / path).is_file() for path in QUOTES_THE_DOCS), QUOTES_THE_DOCS
+    stale = [f"{path.relative_to(ROOT)}:{number}" for path in _test_files()
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if MARK in line and not _names_in(line.split(MARK)[0])]
+    assert not stale, f"{MARK!r} on a line that spells no run-folder name: {stale}"
