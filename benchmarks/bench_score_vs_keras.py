@@ -30,6 +30,7 @@ from bamnet_core.data.loading import load_samples  # noqa: E402
 from bamnet_core.experiment.export_stage import carried_facts  # noqa: E402
 from bamnet_core.export.onnx_export import export_onnx  # noqa: E402
 from bamnet_core.imaging.preprocess import PreprocessSpec  # noqa: E402
+from bamnet_core.runs import layout  # noqa: E402
 from bamnet_core.train.backend import import_keras  # noqa: E402
 
 
@@ -77,7 +78,7 @@ def main() -> None:
               f"{report['int8']['parity_vs_keras']['max_abs_diff']:.4f}, label changes "
               f"{report['int8']['parity_vs_keras']['mismatched_labels']}"
               f"/{report['int8']['parity_vs_keras']['images']}")
-        model = keras.saving.load_model(run / "model.keras", compile=False)
+        model = keras.saving.load_model(run / layout.MODEL, compile=False)
         samples = [Sample(path=p, label="normal", patient_id=p, source="b") for p in files]
         model.predict(np.zeros((2, 224, 224, 3), np.float32), verbose=0)  # warm-up
         t = time.perf_counter()

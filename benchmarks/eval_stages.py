@@ -26,6 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_data import ROOT, add_data_argument, data_folder  # noqa: E402
 
+from bamnet_core.runs import layout  # noqa: E402
+
 STAGES = ("data", "decode", "audit", "train", "evaluate")
 
 
@@ -49,7 +51,7 @@ def run_once(tree: Path, manifest: Path, args: argparse.Namespace, out: Path) ->
     if done.returncode not in (0, 4):
         raise SystemExit(f"{tree}: bamnet run failed ({done.returncode}):\n{done.stderr[-3000:]}")
     (run_dir,) = [p for p in out.iterdir() if p.is_dir()]
-    meta = json.loads((run_dir / "meta.json").read_text())
+    meta = json.loads((run_dir / layout.META).read_text())
     return {"timings": meta.get("timings_s", {}), "wall": wall}
 
 

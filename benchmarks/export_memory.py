@@ -32,6 +32,7 @@ from bench_score_vs_keras import vgg16_paper_head  # noqa: E402
 from fake_run import make_run, real_images  # noqa: E402
 
 from bamnet_core.imaging.preprocess import PreprocessSpec  # noqa: E402
+from bamnet_core.runs import layout  # noqa: E402
 from bamnet_core.train.backend import import_keras  # noqa: E402
 
 CHILD = """
@@ -51,7 +52,7 @@ def export_peak(tree: Path, run: Path, val: int, calibration: int,
     env = {**os.environ, "PYTHONPATH": f"{tree}:{tree / 'plugins'}"}
     start = time.perf_counter()
     with open(out / "stderr.txt", "wb") as err:
-        proc = subprocess.Popen([sys.executable, "-c", CHILD, str(run), str(out / "model.onnx"),
+        proc = subprocess.Popen([sys.executable, "-c", CHILD, str(run), str(out / layout.ONNX),
                                  str(val), str(calibration)],
                                 stdout=subprocess.PIPE, stderr=err, env=env, cwd=tree)
         stdout = proc.stdout.read()

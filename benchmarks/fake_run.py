@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from bamnet_core.imaging.preprocess import PreprocessSpec
+from bamnet_core.runs import layout
 
 
 def real_images(root: str | None = None, per_class: int = 64) -> list[tuple[str, str]]:
@@ -49,13 +50,13 @@ def make_run(folder: Path, model, spec: PreprocessSpec, train: list[tuple[str, s
              val: list[tuple[str, str]]) -> Path:
     """Write a minimal run folder for ``model``; returns its path."""
     folder.mkdir(parents=True, exist_ok=True)
-    model.save(folder / "model.keras")
-    (folder / "preprocess.json").write_text(spec.to_json() + "\n")
-    (folder / "config.toml").write_text('[run]\nname = "benchmark"\n')
-    (folder / "metrics.json").write_text(json.dumps({
+    model.save(folder / layout.MODEL)
+    (folder / layout.PREPROCESS).write_text(spec.to_json() + "\n")
+    (folder / layout.CONFIG).write_text('[run]\nname = "benchmark"\n')
+    (folder / layout.METRICS).write_text(json.dumps({
         "classes": ["normal", "covid"], "positive": "covid", "threshold": 0.5,
         "splits": {"val": {"images": len(val)}}}))
-    with open(folder / "splits.csv", "w", newline="") as fh:
+    with open(folder / layout.SPLITS_CSV, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["split", "path", "label", "patient_id", "source"])
         for split, rows in (("train", train), ("val", val)):

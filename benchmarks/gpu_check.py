@@ -33,6 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bamnet_core.runs import layout
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
@@ -112,15 +114,15 @@ def quickstart() -> dict:
             tail = (done.stderr.strip().splitlines() or ["(nothing on stderr)"])[-1]
             return {"status": f"failed: {tail}", "wall_s": wall}
         run = Path(json.loads(done.stdout)["run_dir"])
-        meta = json.loads((run / "meta.json").read_text())
-        splits = json.loads((run / "metrics.json").read_text())["splits"]
+        meta = json.loads((run / layout.META).read_text())
+        splits = json.loads((run / layout.METRICS).read_text())["splits"]
         export = meta.get("stages", {}).get("export", {})
         return {"status": meta["status"], "wall_s": wall,
                 "train_s": meta["timings_s"].get("train"),
                 "generator_s": meta["timings_s"].get("generator"),
                 "val_accuracy": splits["val"]["evaluators"]["classification"]["accuracy"],
                 "test_accuracy": splits["test"]["evaluators"]["classification"]["accuracy"],
-                "export": "skipped (no TensorFlow)" if export.get("skipped") else "model.onnx"}
+                "export": "skipped (no TensorFlow)" if export.get("skipped") else layout.ONNX}
 
 
 def main() -> None:

@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bamnet_core.runs import layout
+
 
 def run_seed(seed: int, out: Path, extra: list[str]) -> dict:
     """One quickstart run; its validation accuracy, model epoch and wall time."""
@@ -32,7 +34,7 @@ def run_seed(seed: int, out: Path, extra: list[str]) -> dict:
     if proc.returncode:
         return {"seed": seed, "error": proc.stderr.strip().splitlines()[-1:], "seconds": seconds}
     result = json.loads(proc.stdout)
-    meta = json.loads((Path(result["run_dir"]) / "meta.json").read_text())
+    meta = json.loads((Path(result["run_dir"]) / layout.META).read_text())
     val = result["metrics"]["splits"]["val"]["evaluators"]["classification"]
     return {"seed": seed, "val_accuracy": val["accuracy"], "val_auc": val.get("roc_auc"),
             "model_epoch": meta["training"].get("model_epoch"),

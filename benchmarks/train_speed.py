@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bamnet_core.runs import layout
+
 
 def measure(*, images: int, size: int, epochs: int, batch: int, augment: bool) -> dict:
     """Train once and return the measured rates."""
@@ -46,7 +48,7 @@ def measure(*, images: int, size: int, epochs: int, batch: int, augment: bool) -
         train_model(SmallCNN(filters=[16, 32, 64], dense=64), spec, x, y, xv, yv, train=train,
                     num_classes=2, seed=0, run_dir=run_dir)
         wall = time.perf_counter() - start
-        with open(Path(run_dir) / "history.csv", newline="") as fh:
+        with open(Path(run_dir) / layout.HISTORY, newline="") as fh:
             seconds = [float(r["seconds"]) for r in csv.DictReader(fh)]
     later = seconds[1:] or seconds
     return {"backend": keras.backend.backend(), "augment": augment, "images": images,

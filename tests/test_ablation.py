@@ -6,6 +6,8 @@ import csv
 import json
 from pathlib import Path
 
+from bamnet_core.runs import layout
+
 TINY_QUICKSTART_GAN = [
     "data.patients_per_class=12", "data.positive_patients=8", "data.size=48",
     "preprocess.size=32", "backbone.filters=[4, 8]", "backbone.dense=8", "train.epochs=1",
@@ -27,11 +29,11 @@ def test_the_quickstart_gan_ablation_runs_end_to_end(cli, tmp_path):
     folder = Path(report["folder"])
     with_dir, without_dir = Path(report["runs"]["with"]), Path(report["runs"]["without"])
     assert with_dir.parent == without_dir.parent == folder
-    comparison = json.loads((folder / "comparison.json").read_text())
+    comparison = json.loads((folder / layout.COMPARISON_JSON).read_text())
     assert comparison["same_held_out_split"] is True
     metrics = {(r["split"], r["metric"]): r for r in comparison["metrics"]}
-    with_m = json.loads((with_dir / "metrics.json").read_text())
-    without_m = json.loads((without_dir / "metrics.json").read_text())
+    with_m = json.loads((with_dir / layout.METRICS).read_text())
+    without_m = json.loads((without_dir / layout.METRICS).read_text())
     row = metrics[("val", "accuracy")]
     assert row["with_generator"] == \
         with_m["splits"]["val"]["evaluators"]["classification"]["accuracy"]
@@ -41,16 +43,16 @@ def test_the_quickstart_gan_ablation_runs_end_to_end(cli, tmp_path):
     assert with_m["gan_quality"]["gan-quality"]["synthetic_images"] > 0
     assert without_m["gan_quality"]["gan-quality"] == {
         "skipped": "the run made no synthetic images"}
-    with open(folder / "comparison.csv", encoding="utf-8") as fh:
+    with open(folder / layout.COMPARISON_CSV, encoding="utf-8") as fh:
         assert len(list(csv.DictReader(fh))) == len(comparison["metrics"])
-    report = (with_dir / "report.html").read_text()
+    report = (with_dir / layout.REPORT).read_text()
     generator = report.split('<section id="generator">', 1)[1].split("</section>", 1)[0]
     assert "FID" in generator and "real vs real" in generator and "<img" in generator
     assert report.count("<h2>Generator</h2>") == 1  # one Generator section, not two
     assert "Lung-blind baseline, test split" in report
     rows = comparison["metrics"]
     assert all("interval_low" in r and "degenerate" in r for r in rows)
-    seeds = {json.loads((d / "meta.json").read_text())["seed"] for d in (with_dir, without_dir)}
+    seeds = {json.loads((d / layout.META).read_text())["seed"] for d in (with_dir, without_dir)}
     assert len(seeds) == 1
 
 

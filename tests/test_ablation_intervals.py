@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from bamnet_core.experiment.paired_difference import excludes_zero, paired_differences
+from bamnet_core.runs import layout
 
 
 def write_predictions(folder: Path, p_covid: np.ndarray, labels: list[str]) -> Path:
@@ -15,7 +16,7 @@ def write_predictions(folder: Path, p_covid: np.ndarray, labels: list[str]) -> P
     lines = ["split,path,patient_id,source,label,p_normal,p_covid"]
     for i, (p, label) in enumerate(zip(p_covid, labels, strict=True)):
         lines.append(f"test,/d/img{i}.png,p{i},site,{label},{1 - float(p)!r},{float(p)!r}")
-    (folder / "predictions.csv").write_text("\n".join(lines) + "\n")
+    (folder / layout.PREDICTIONS).write_text("\n".join(lines) + "\n")
     return folder
 
 

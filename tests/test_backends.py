@@ -26,6 +26,8 @@ import numpy as np
 import pytest
 from bamnet_testing import python
 
+from bamnet_core.runs import layout
+
 HERE = Path(__file__).parent
 SHORT = ["--set", "generator.epochs=20", "--set", "generator.sample_every=10",
          "--set", "generator.checkpoint_every=10", "--set", "train.epochs=2",
@@ -45,23 +47,23 @@ def _quickstart(backend: str, tmp_path: Path, *extra: str) -> tuple[Path, str]:
 
 
 def _check_run(run: Path, backend: str) -> dict:
-    meta = json.loads((run / "meta.json").read_text())
+    meta = json.loads((run / layout.META).read_text())
     assert meta["status"] == "complete"
     assert meta["device"]["backend"] == backend
     assert meta["stages"]["generator"]["synthetic"] > 0  # the GAN ran and balanced covid
-    report = json.loads((run / "export-report.json").read_text())
+    report = json.loads((run / layout.EXPORT_REPORT).read_text())
     assert report["models"]["fp32"]["gate"]["passed"] is True
     # the ONNX model (converted under TensorFlow) against the run's own backend
     from bamnet_core.score.scorer import Scorer
 
-    with open(run / "predictions.csv", newline="") as fh:
+    with open(run / layout.PREDICTIONS, newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if r["split"] == "val"]
     scored = {r.path: r.probabilities["covid"]
-              for r in Scorer(run / "model.onnx", provider="cpu").score_paths(
+              for r in Scorer(run / layout.ONNX, provider="cpu").score_paths(
                   [row["path"] for row in rows])}
     diff = max(abs(scored[row["path"]] - float(row["p_covid"])) for row in rows)
     assert diff < 1e-4, f"ONNX vs {backend} predictions differ by up to {diff}"
-    metrics = json.loads((run / "metrics.json").read_text())
+    metrics = json.loads((run / layout.METRICS).read_text())
     gradcam = metrics["splits"]["test"]["evaluators"]["gradcam"]
     assert "error" not in gradcam, gradcam
     return metrics
@@ -117,9 +119,9 @@ def test_export_without_tensorflow_is_skipped_with_the_command_that_exports_late
                           capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     run = Path(json.loads(done.stdout)["run_dir"])
-    assert not (run / "model.onnx").exists()
-    export = json.loads((run / "meta.json").read_text())["stages"]["export"]
+    assert not (run / layout.ONNX).exists()
+    export = json.loads((run / layout.META).read_text())["stages"]["export"]
     assert export["skipped"] == "TensorFlow is not installed"
     assert f"bamnet export {run} --onnx" in done.stderr
-    assert np.isfinite(json.loads((run / "metrics.json").read_text())
+    assert np.isfinite(json.loads((run / layout.METRICS).read_text())
                        ["splits"]["val"]["evaluators"]["classification"]["accuracy"])

@@ -13,6 +13,7 @@ from bamnet_core.config.load import load_config
 from bamnet_core.data.sources import collect_configured
 from bamnet_core.errors import ConfigError
 from bamnet_core.plugins import load_plugins
+from bamnet_core.runs import layout
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +91,7 @@ def test_a_combined_run_audits_files_listed_twice(cli, tmp_path: Path):
                  "--output-dir", str(tmp_path / "runs"))
     assert result.exit_code == 0, result.stderr
     run_dir = Path(json.loads(result.stdout)["run_dir"])
-    audit = json.loads((run_dir / "data-audit.json").read_text())
+    audit = json.loads((run_dir / layout.AUDIT).read_text())
     assert audit["images"] == 12
     assert any("already listed by 'site-a'" in w for w in audit["warnings"])
 

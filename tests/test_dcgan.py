@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from bamnet_core.contract import DataError, ProgressEvent
+from bamnet_paper.generators import checkpoint
 from bamnet_paper.generators.builders import build_discriminator, build_generator
 from bamnet_paper.generators.dcgan import DCGANGenerator
 from bamnet_paper.generators.diffaugment import augment, draw_params
@@ -100,9 +101,10 @@ def test_an_interrupted_fit_resumes_from_its_last_committed_epoch(tmp_path):
     stop = Interrupt(lambda e: e.fields.get("epoch") == 4)  # epoch 3 ran, not committed
     with pytest.raises(KeyboardInterrupt):
         DCGANGenerator(**options).fit(real, workdir=tmp_path, seed=1, progress=stop)
-    state = json.loads((tmp_path / "checkpoint/state.json").read_text())
+    state = json.loads((tmp_path / checkpoint.FOLDER / checkpoint.STATE).read_text())
     assert state["epoch"] == 2 and not state["finished"]
-    assert [p.name for p in (tmp_path / "checkpoint").iterdir() if p.is_dir()] == ["epoch-0002"]
+    assert [p.name for p in (tmp_path / checkpoint.FOLDER).iterdir() if p.is_dir()] == \
+        ["epoch-0002"]
     before = (tmp_path / "losses.csv").read_text().splitlines()
     assert len(before) == 4  # header and epochs 1-3
 
@@ -111,7 +113,7 @@ def test_an_interrupted_fit_resumes_from_its_last_committed_epoch(tmp_path):
     after = (tmp_path / "losses.csv").read_text().splitlines()
     assert after[:3] == before[:3] and [r.split(",")[0] for r in after[1:]] == list("12345")
     assert {e.fields["epoch"] for e in events.events} == {3, 4, 5}
-    assert json.loads((tmp_path / "checkpoint/state.json").read_text())["finished"]
+    assert json.loads((tmp_path / checkpoint.FOLDER / checkpoint.STATE).read_text())["finished"]
     assert sorted(p.name for p in (tmp_path / "samples").iterdir()) == \
         ["epoch-0002.png", "epoch-0004.png", "epoch-0005.png"]
 
@@ -122,7 +124,7 @@ def test_too_few_images_of_the_class_is_refused_saying_how_many_are_needed(tmp_p
     with pytest.raises(DataError, match=f"at least 50 training images of 'covid'; the "
                                         f"training split has {len(real)}"):
         gan.fit(real, workdir=tmp_path, seed=0)
-    assert not (tmp_path / "checkpoint").exists()
+    assert not (tmp_path / checkpoint.FOLDER).exists()
 
 
 def test_mixed_precision_computes_in_bfloat16_and_keeps_float32_images(tmp_path):

@@ -23,6 +23,8 @@ from dicom_fixtures import (
     save,
 )
 
+from bamnet_core.runs import layout
+
 CONFIG = """\
 [run]
 name = "dicom"
@@ -105,7 +107,7 @@ def dicom_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def test_split_groups_by_the_patient_ids_in_the_tags(dicom_run) -> None:
     run, _ = dicom_run
-    split = json.loads((run / "split.json").read_text())
+    split = json.loads((run / layout.SPLIT_JSON).read_text())
     where: dict[str, set[str]] = {}
     for name in ("train", "val", "test"):
         for sample in split["assignment"][name]:
@@ -117,7 +119,7 @@ def test_split_groups_by_the_patient_ids_in_the_tags(dicom_run) -> None:
 
 def test_subgroups_by_view_sex_and_age_from_the_tags(dicom_run) -> None:
     run, _ = dicom_run
-    groups = json.loads((run / "metrics.json").read_text())["subgroups"]["by"]
+    groups = json.loads((run / layout.METRICS).read_text())["subgroups"]["by"]
     assert {g["group"] for g in groups["view"]} == {"PA", "AP"}
     assert {g["group"] for g in groups["sex"]} == {"F", "M"}
     assert {g["group"] for g in groups["age_band"]} <= {"18-39", "60-79"}
@@ -126,16 +128,16 @@ def test_subgroups_by_view_sex_and_age_from_the_tags(dicom_run) -> None:
 
 def test_the_audit_counts_what_the_frontal_filter_set_aside(dicom_run) -> None:
     run, _ = dicom_run
-    audit = (run / "data-audit.json").read_text()
+    audit = (run / layout.AUDIT).read_text()
     assert "set aside 2 of 50 files (2 view LATERAL)" in audit
 
 
 def test_report_redact_in_the_config_writes_the_shareable_report_during_the_run(
         dicom_run) -> None:
     run, _ = dicom_run
-    meta = json.loads((run / "meta.json").read_text())
-    assert meta["report"]["shareable"] == "shareable"
-    assert (run / "shareable" / "report.html").is_file()
+    meta = json.loads((run / layout.META).read_text())
+    assert meta["report"]["shareable"] == layout.SHAREABLE
+    assert (run / layout.SHAREABLE / layout.REPORT).is_file()
 
 
 def test_no_planted_value_in_any_run_file(dicom_run) -> None:
@@ -150,14 +152,14 @@ def test_the_exported_model_holds_no_phi_path_or_image(dicom_run) -> None:
     import onnx
 
     run, root = dicom_run
-    data = (run / "model.onnx").read_bytes()
+    data = (run / layout.ONNX).read_bytes()
     for value in [*planted_values(), str(root), root.name, PHI_PATIENT_PREFIX]:
         assert value.encode() not in data, value
-    model = onnx.load(str(run / "model.onnx"))
+    model = onnx.load(str(run / layout.ONNX))
     metadata = {p.key: p.value for p in model.metadata_props}
     assert "bamnet.model_card" in metadata
     text = json.dumps(metadata) + model.doc_string + model.graph.doc_string
-    split = json.loads((run / "split.json").read_text())["assignment"]
+    split = json.loads((run / layout.SPLIT_JSON).read_text())["assignment"]
     pseudonyms = {s["patient_id"] for name in split for s in split[name]}
     assert len(pseudonyms) == 24 and not any(p.encode() in data for p in pseudonyms)
     assert not any(magic.decode("latin-1") in text for magic in IMAGE_MAGIC)
@@ -170,17 +172,17 @@ def test_the_redacted_report_holds_no_phi_path_or_image(dicom_run, cli, monkeypa
     result = cli("report", str(run), "--redact", "--json")
     assert result.exit_code == 0, result.stderr
     payload = json.loads(result.stdout)
-    shared = run / "shareable"
-    assert Path(payload["report"]) == shared / "report.html" and payload["redacted"]
-    split = json.loads((run / "split.json").read_text())["assignment"]
+    shared = run / layout.SHAREABLE
+    assert Path(payload["report"]) == shared / layout.REPORT and payload["redacted"]
+    split = json.loads((run / layout.SPLIT_JSON).read_text())["assignment"]
     run_ids = {s["patient_id"] for name in split for s in split[name]}
     forbidden = [*planted_values(), str(root), root.name, str(run.parent), *run_ids]
     written = [f for f in shared.rglob("*") if f.is_file()]
-    assert {f.name for f in written} >= {"report.html", "model-card.md"}
+    assert {f.name for f in written} >= {layout.REPORT, layout.MODEL_CARD}
     for f in written:
         data = f.read_bytes()
         assert [v for v in forbidden if v.encode() in data] == [], f
-    html = (shared / "report.html").read_text()
+    html = (shared / layout.REPORT).read_text()
     assert "data:image/jpeg" not in html  # no thumbnails, no overlays
     assert "left out of this shareable report" in html
     assert not any("gradcam" in f.name for f in written)
@@ -190,9 +192,9 @@ def test_the_redacted_report_holds_no_phi_path_or_image(dicom_run, cli, monkeypa
 def test_redacting_again_without_images_removes_earlier_overlays(dicom_run, cli) -> None:
     run, _ = dicom_run
     assert cli("report", str(run), "--redact", "--images").exit_code == 0
-    plots = run / "shareable" / "plots"
+    plots = run / layout.SHAREABLE / layout.PLOTS
     assert any("gradcam" in p.name for p in plots.iterdir())
     assert cli("report", str(run), "--redact").exit_code == 0
     assert not any("gradcam" in p.name for p in plots.iterdir())
-    assert "data:image" not in (run / "shareable" / "report.html").read_text().split(
+    assert "data:image" not in (run / layout.SHAREABLE / layout.REPORT).read_text().split(
         "Grad-CAM")[-1].split("</section>")[0]

@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 from bamnet_testing import TINY_CONFIG, python
 
+from bamnet_core.runs import layout
+
 SCRIPT = r'''
 import json, sys
 import tensorflow as tf
@@ -91,7 +93,7 @@ def test_two_logical_devices_train_like_one_and_meta_reports_both_batches(tmp_pa
     for a, b in zip(one["weights"], two["weights"], strict=True):
         np.testing.assert_allclose(np.array(b), np.array(a), atol=1e-4)
     run_dir = Path(json.loads(proc.stdout)["run_dir"])
-    training = json.loads((run_dir / "meta.json").read_text())["training"]
+    training = json.loads((run_dir / layout.META).read_text())["training"]
     assert training["distribution"] == "mirrored" and training["replicas"] == 2
     assert training["global_batch_size"] == 8 and training["batch_size_per_replica"] == 4
 

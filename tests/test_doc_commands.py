@@ -96,6 +96,8 @@ UNTIL_AUDIT = "--until audit"
 STOPPED_AUDIT = r"Stopped after stage audit"
 RUN_FOLDER = r"Run folder: runs/\S+-{name}\b"
 
+# The keys quote the docs word for word, run-folder names included (model.onnx, report.html):
+# this file checks the docs, so its literals are the point (tests/test_layout_names.py).
 COVERAGE: dict[str, Run | Allowed] = {
     # README.md
     "python3 -m venv .venv && . .venv/bin/activate && pip install . && bamnet run quickstart":

@@ -105,6 +105,8 @@ def shape(cls):
 assert shape(MySiteCSVSource) == shape(Written), (shape(MySiteCSVSource), shape(Written))
 """
 
+# The keys quote the docs word for word, run-folder names included (model.onnx): this file
+# checks the docs, so its literals are the point (tests/test_layout_names.py).
 COVERAGE: dict[tuple[str, str], Run | Allowed] = {
     ("docs/export-and-scoring.md",
      'scorer = Scorer("runs/<stamp>-quickstart/model.onnx", provider="auto")'): Run(

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from bamnet_testing import TINY_CONFIG, run_cli
 
+from bamnet_core.runs import layout
+
 SECTIONS = ("verdict", "headline", "probes", "plots", "metrics", "protocol", "data", "gradcam",
             "claims", "config")
 
@@ -59,8 +61,8 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_metrics_equal_a_sklearn_recomputation_from_saved_predictions(tiny_run: Path):
     from sklearn.metrics import accuracy_score, confusion_matrix, recall_score, roc_auc_score
 
-    metrics = json.loads((tiny_run / "metrics.json").read_text())
-    rows = list(csv.DictReader((tiny_run / "predictions.csv").open()))
+    metrics = json.loads((tiny_run / layout.METRICS).read_text())
+    rows = list(csv.DictReader((tiny_run / layout.PREDICTIONS).open()))
     assert metrics["headline"]["split"] == "test"
     for split in ("val", "test"):
         mine = [r for r in rows if r["split"] == split]
@@ -113,7 +115,7 @@ def test_intervals_resample_patients_not_images():
 
 
 def test_shortcut_probes_ran_on_several_sources(tiny_run: Path):
-    test = json.loads((tiny_run / "metrics.json").read_text())["splits"]["test"]["evaluators"]
+    test = json.loads((tiny_run / layout.METRICS).read_text())["splits"]["test"]["evaluators"]
     assert set(test["per-source"]["sources"]) == {"hospital-a", "hospital-b"}
     assert 0.0 <= test["occlusion"]["auc_masked"] <= 1.0
     probe = test["source-probe"]
@@ -156,17 +158,17 @@ def test_gradcam_shows_every_misclassified_image(tmp_path: Path, backbone: dict)
 
 
 def test_report_command_rebuilds_the_page_and_model_card(tiny_run: Path):
-    (tiny_run / "report.html").unlink()
+    (tiny_run / layout.REPORT).unlink()
     result = run_cli("report", str(tiny_run), "--json")
     assert result.exit_code == 0, result.stderr
     payload = json.loads(result.stdout)
     assert payload["sections"][:len(SECTIONS) - 1] == list(SECTIONS[:-1])
-    html = (tiny_run / "report.html").read_text()
+    html = (tiny_run / layout.REPORT).read_text()
     assert "http://" not in html and "https://" not in html and "<script" not in html
     assert "not" in html and "clinical diagnosis" in html
     # no [audit] label_issues / outliers in this run: no ranked lists, not even a heading
     assert "label-issues" not in payload["sections"] and 'id="label-issues"' not in html
-    card = (tiny_run / "model-card.md").read_text()
+    card = (tiny_run / layout.MODEL_CARD).read_text()
     assert "## Intended use" in card and "95% CI" in card and "## Known confounds" in card
 
 
@@ -186,8 +188,8 @@ def test_evaluate_on_external_data_then_compare(tiny_run: Path, tmp_path: Path):
     payload = json.loads(result.stdout)
     assert payload["metrics"]["splits"]["external"]["images"] == 16
     assert payload["metrics"]["overlap"]["excluded"] == 0
-    assert (tiny_run / "external" / "other" / "metrics.json").is_file()
-    assert 'id="external"' in (tiny_run / "report.html").read_text()
+    assert (tiny_run / layout.EXTERNAL / "other" / layout.METRICS).is_file()
+    assert 'id="external"' in (tiny_run / layout.REPORT).read_text()
     missing = run_cli("evaluate", str(tiny_run), "--data", str(tmp_path / "nope"))
     assert missing.exit_code == 1 and "no such file, folder or preset" in missing.stderr
     page = tmp_path / "cmp.html"
@@ -195,7 +197,7 @@ def test_evaluate_on_external_data_then_compare(tiny_run: Path, tmp_path: Path):
     assert both.exit_code == 0, both.stderr
     text = page.read_text()
     assert "Claimed vs reproduced" in text and "image properties alone" in text
-    baseline = json.loads((tiny_run / "metrics.json").read_text())["shortcut_baseline"]
+    baseline = json.loads((tiny_run / layout.METRICS).read_text())["shortcut_baseline"]
     assert text.count(f"{baseline['baseline']['auc']:.3f} (model") == 2  # each run's own
     one = run_cli("compare", str(tiny_run))
     assert one.exit_code == 1 and "at least two" in one.stderr

@@ -15,6 +15,7 @@ from bamnet_core.contract.evidence import Estimate
 from bamnet_core.errors import PluginError
 from bamnet_core.experiment.evaluation import NotJSON, findings_of
 from bamnet_core.plugins.registry import Registry
+from bamnet_core.runs import layout
 from bamnet_core.testing import load_with
 
 # A plugin distribution as a third party would ship it: an evaluator that looks for lead
@@ -60,12 +61,12 @@ def test_a_third_party_evaluator_s_strong_line_changes_the_reading(cli, tmp_path
     assert verdict["reading"] == "strong shortcut evidence", verdict
     line = next(e for e in verdict["evidence"] if e["key"] == "lead-markers")
     assert line["level"] == "strong" and line["label"] in verdict["sentence"]
-    metrics = json.loads((Path(payload["run_dir"]) / "metrics.json").read_text())
+    metrics = json.loads((Path(payload["run_dir"]) / layout.METRICS).read_text())
     test = metrics["splits"]["test"]
     assert test["evaluators"]["lead-markers"] == {"share_marked": 0.9}
     assert test["evidence"]["lead-markers"][0]["rule"] == "strong: a share of marked " \
         "positives >= 0.5"
-    report = (Path(payload["run_dir"]) / "report.html").read_text()
+    report = (Path(payload["run_dir"]) / layout.REPORT).read_text()
     assert "lead markers" in report
 
 

@@ -19,13 +19,15 @@ import numpy as np
 import pytest
 from bamnet_testing import TINY_CONFIG, kill_parked, parked_bamnet
 
+from bamnet_core.runs import layout
+
 EPOCHS = 4
 CONFIG = TINY_CONFIG.replace("epochs = 2", f"epochs = {EPOCHS}").replace(
     "dense = 8", "dense = 8\ndropout = 0.5") + "augment = { rotation = 10.0, zoom = 0.1 }\n"
 
 
 def _history(run_dir: Path) -> list[dict[str, str]]:
-    with open(run_dir / "history.csv", encoding="utf-8") as fh:
+    with open(run_dir / layout.HISTORY, encoding="utf-8") as fh:
         return [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(fh)]
 
 
@@ -55,15 +57,15 @@ def _assert_same_run(a: Path, b: Path) -> None:
                 assert ra[key] == rb[key]
             else:
                 assert float(ra[key]) == pytest.approx(float(rb[key]), abs=1e-6), (key, ra, rb)
-    wa = keras.models.load_model(a / "model.keras").get_weights()
-    wb = keras.models.load_model(b / "model.keras").get_weights()
+    wa = keras.models.load_model(a / layout.MODEL).get_weights()
+    wb = keras.models.load_model(b / layout.MODEL).get_weights()
     for x, y in zip(wa, wb, strict=True):
         np.testing.assert_allclose(x, y, atol=1e-6)
-    ma = json.loads((a / "metrics.json").read_text())["splits"]
-    mb = json.loads((b / "metrics.json").read_text())["splits"]
+    ma = json.loads((a / layout.METRICS).read_text())["splits"]
+    mb = json.loads((b / layout.METRICS).read_text())["splits"]
     _assert_close(ma, mb)
-    meta_a = json.loads((a / "meta.json").read_text())["training"]
-    meta_b = json.loads((b / "meta.json").read_text())["training"]
+    meta_a = json.loads((a / layout.META).read_text())["training"]
+    meta_b = json.loads((b / layout.META).read_text())["training"]
     assert meta_a["best_epoch"] == meta_b["best_epoch"] == meta_b["model_epoch"]
 
 
@@ -100,12 +102,12 @@ def test_resumed_run_equals_the_uninterrupted_run(cli, tmp_path, config):
     assert isinstance(stopped.value.__cause__, Stop)
     assert "keeps the finished stages (data, audit)" in stopped.value.kept
     (run_dir,) = (tmp_path / "stopped").iterdir()
-    assert json.loads((run_dir / "meta.json").read_text())["status"] == "interrupted"
+    assert json.loads((run_dir / layout.META).read_text())["status"] == "interrupted"
     assert [r["epoch"] for r in _history(run_dir)] == ["1", "2"]
     result = cli("run", "--resume", str(run_dir), "--json")
     assert result.exit_code == 0, result.stderr
     _assert_same_run(reference, run_dir)
-    meta = json.loads((run_dir / "meta.json").read_text())
+    meta = json.loads((run_dir / layout.META).read_text())
     assert meta["training"]["resumed_from_epoch"] == 2 and meta["status"] == "complete"
 
 
@@ -119,7 +121,7 @@ def _kill_after_epoch(config: Path, out: Path, epoch: int) -> Path:
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             cwd=root)
     kill_parked(proc, marker)
-    (found,) = out.glob("*/checkpoint/state.json")
+    (found,) = out.glob(f"*/{layout.CHECKPOINT}/{layout.CHECKPOINT_STATE}")
     return found.parents[1]
 
 
@@ -129,12 +131,12 @@ def test_sigkill_after_any_epoch_then_resume_equals_the_uninterrupted_run(cli, t
                                                                         config, epoch):
     reference = _through(cli, config, tmp_path / "through")
     run_dir = _kill_after_epoch(config, tmp_path / "killed", epoch)
-    state = json.loads((run_dir / "checkpoint" / "state.json").read_text())
+    state = json.loads((run_dir / layout.CHECKPOINT / layout.CHECKPOINT_STATE).read_text())
     assert state["phase_epochs"] == epoch < EPOCHS
-    assert json.loads((run_dir / "meta.json").read_text())["status"] == "running"
+    assert json.loads((run_dir / layout.META).read_text())["status"] == "running"
     result = cli("run", "--resume", str(run_dir), "--json")
     assert result.exit_code == 0, result.stderr
     _assert_same_run(reference, run_dir)
-    meta = json.loads((run_dir / "meta.json").read_text())
+    meta = json.loads((run_dir / layout.META).read_text())
     assert meta["status"] == "complete" and len(meta["resumed_at"]) == 1
     assert meta["training"]["resumed_from_epoch"] == state["phase_epochs"]

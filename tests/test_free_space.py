@@ -11,6 +11,7 @@ left", the run's recorded status, and no half-written file.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
@@ -51,9 +52,9 @@ def test_a_checkpoint_that_does_not_fit_is_one_error_line_and_a_failed_status(
     assert meta["status"] == "failed" and "no space left" in meta["error"]
     # the first epoch's checkpoint fit (its folder did not exist yet, so its parent was
     # read); the next was refused before writing: no temp file, state names a whole file
-    state = json.loads((run / layout.CHECKPOINT / "state.json").read_text())
+    state = json.loads((run / layout.CHECKPOINT / layout.CHECKPOINT_STATE).read_text())
     kept = sorted(p.name for p in (run / layout.CHECKPOINT).iterdir())
-    assert kept == sorted([state["model_file"], "state.json"])
+    assert kept == sorted([state["model_file"], layout.CHECKPOINT_STATE])
 
 
 def test_an_onnx_file_that_does_not_fit_its_folder_is_refused_before_writing(
@@ -61,15 +62,16 @@ def test_an_onnx_file_that_does_not_fit_its_folder_is_refused_before_writing(
     from bamnet_core.export.workdir import publish, write_model
 
     source = write_tiny_model(tmp_path / "m.onnx")
-    target = tmp_path / "full-disk" / "model.onnx"
+    target = tmp_path / "full-disk" / layout.ONNX
     nearly_full(monkeypatch, "full-disk")
-    with pytest.raises(DiskFullError, match=r"no space left on device for .*model\.onnx"):
+    with pytest.raises(DiskFullError,
+                       match=f"no space left on device for .*{re.escape(layout.ONNX)}"):
         publish(source, target)
     assert not target.exists() and not list(target.parent.iterdir())
 
     big = SimpleNamespace(ByteSize=lambda: 10**9, SerializeToString=lambda: b"")
-    staged = tmp_path / "full-disk" / "model.int8.onnx"
-    with pytest.raises(DiskFullError, match="the ONNX model model.int8.onnx"):
+    staged = tmp_path / "full-disk" / layout.onnx_variant("int8")
+    with pytest.raises(DiskFullError, match=f"the ONNX model {layout.onnx_variant('int8')}"):
         write_model(staged, big)
     assert not staged.exists()
 
@@ -78,5 +80,5 @@ def test_enough_room_writes_as_before(tmp_path):
     from bamnet_core.export.workdir import publish
 
     source = write_tiny_model(tmp_path / "m.onnx")
-    publish(source, tmp_path / "out" / "model.onnx")
-    assert (tmp_path / "out" / "model.onnx").read_bytes() == Path(source).read_bytes()
+    publish(source, tmp_path / "out" / layout.ONNX)
+    assert (tmp_path / "out" / layout.ONNX).read_bytes() == Path(source).read_bytes()

@@ -24,6 +24,7 @@ from bamnet_core.experiment.leakage import (
 )
 from bamnet_core.experiment.runner import resume_experiment, run_experiment
 from bamnet_core.plugins import load_plugins
+from bamnet_core.runs import layout
 
 
 def _s(path: str, patient: str, *, synthetic: bool = False) -> Sample:
@@ -86,21 +87,21 @@ def test_a_gan_run_keeps_held_out_data_and_synthetic_images_apart_and_resumes_wi
     with pytest.raises(KeyboardInterrupt):
         run_experiment(cfg, host, output_dir=tmp_path / "runs", progress=_StopAtTraining())
     run_dir = next((tmp_path / "runs").iterdir())
-    gen = run_dir / "generator"
-    for name in ("samples/epoch-0002.png", "losses.csv", "losses.png", "generator.keras",
-                 "synthetic.csv", "training-images.csv"):
+    gen = run_dir / layout.GENERATOR
+    for name in ("samples/epoch-0002.png", "losses.csv", "losses.png", "generator.keras"):
         assert (gen / name).is_file(), name
-    fitted_on = _rows(gen / "training-images.csv")
-    manifest = _rows(gen / "synthetic.csv")
-    images = {p: p.stat().st_mtime_ns for p in (gen / "images").iterdir()}
+    fitted_on = _rows(run_dir / layout.GENERATOR_FITTED_ON)
+    manifest = _rows(run_dir / layout.GENERATOR_MANIFEST)
+    images = {p: p.stat().st_mtime_ns for p in (run_dir / layout.GENERATOR_IMAGES).iterdir()}
 
     events = []
     result = resume_experiment(run_dir, host, progress=events.append)
     assert not [e for e in events if e.stage == "generator" and "epoch" in e.fields]
     assert result.metrics["generator"]["reused"] is True
-    assert {p: p.stat().st_mtime_ns for p in (gen / "images").iterdir()} == images
+    assert {p: p.stat().st_mtime_ns
+            for p in (run_dir / layout.GENERATOR_IMAGES).iterdir()} == images
 
-    rows = _rows(run_dir / "splits.csv")
+    rows = _rows(run_dir / layout.SPLITS_CSV)
     held = [r for r in rows if r["split"] in ("val", "test")]
     train = [r for r in rows if r["split"] == "train"]
     assert held and not [r for r in held if r["synthetic"] == "True"]
@@ -117,7 +118,7 @@ def test_a_gan_run_keeps_held_out_data_and_synthetic_images_apart_and_resumes_wi
     covid = sum(r["label"] == "covid" for r in train)
     normal = sum(r["label"] == "normal" for r in train)
     assert covid >= normal  # ratio = 1.0
-    quality = json.loads((run_dir / "metrics.json").read_text())["gan_quality"]["gan-quality"]
+    quality = json.loads((run_dir / layout.METRICS).read_text())["gan_quality"]["gan-quality"]
     assert quality["space"].startswith("classifier penultimate layer")
     assert quality["synthetic_images"] == len(manifest)
     assert quality["real_images"] == len(fitted_on)

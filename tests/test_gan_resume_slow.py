@@ -15,12 +15,14 @@ from gan_fixtures import tiny_gan_config
 from bamnet_core.config.load import load_config
 from bamnet_core.experiment.runner import resume_experiment, run_experiment
 from bamnet_core.plugins import load_plugins
+from bamnet_core.runs import layout
+from bamnet_paper.generators import checkpoint as gan_checkpoint
 
 EPOCHS = 40
 
 
 def _losses(run_dir: Path) -> list[dict[str, str]]:
-    with open(run_dir / "generator" / "losses.csv", encoding="utf-8") as fh:
+    with open(run_dir / layout.GENERATOR / "losses.csv", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
 
 
@@ -63,7 +65,7 @@ def test_sigkill_during_gan_training_then_resume(cli, tmp_path):
                                           "--set", "train.epochs=1", "--json"), env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=root)
     kill_parked(proc, marker)
-    (state_file,) = out.glob("*/generator/checkpoint/state.json")
+    (state_file,) = out.glob(f"*/{layout.GENERATOR}/{gan_checkpoint.FOLDER}/{gan_checkpoint.STATE}")
     run_dir = state_file.parents[2]
     assert json.loads(state_file.read_text())["epoch"] == 2 < EPOCHS
     result = cli("run", "--resume", str(run_dir), "--json")
@@ -71,4 +73,4 @@ def test_sigkill_during_gan_training_then_resume(cli, tmp_path):
     assert [int(r["epoch"]) for r in _losses(run_dir)] == list(range(1, EPOCHS + 1))
     state = json.loads(state_file.read_text())
     assert state["finished"] and state["epoch"] == EPOCHS
-    assert json.loads((run_dir / "meta.json").read_text())["status"] == "complete"
+    assert json.loads((run_dir / layout.META).read_text())["status"] == "complete"

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 from gan_fixtures import tiny_gan_config
 
+from bamnet_core.runs import layout
+from bamnet_paper.generators import checkpoint as gan_checkpoint
+
 
 @pytest.mark.parametrize(("override", "expected"), [
     ("generator.balance_class=pneumonia", "generator.balance_class: 'pneumonia' is not one of"),
@@ -34,5 +37,5 @@ def test_too_few_training_images_of_the_class_names_the_number_needed(cli, tmp_p
     assert "dcgan needs at least 40 training images of 'covid'; the training split has" \
         in result.stderr
     run_dir = next((tmp_path / "runs").iterdir())
-    assert not (run_dir / "generator" / "checkpoint").exists()
-    assert not (run_dir / "model.keras").exists()
+    assert not (run_dir / layout.GENERATOR / gan_checkpoint.FOLDER).exists()
+    assert not (run_dir / layout.MODEL).exists()

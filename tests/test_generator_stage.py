@@ -14,6 +14,7 @@ from bamnet_core.contract import BamnetError, DataError, Sample, hookimpl, silen
 from bamnet_core.errors import PluginFault
 from bamnet_core.experiment.runner import run_experiment
 from bamnet_core.plugins import load_plugins
+from bamnet_core.runs import layout
 
 
 class FlipGenerator:
@@ -90,7 +91,7 @@ def _flip_run(tiny_config: Path, *, epochs: int, generator: str = "flip"):
 def test_generator_sees_and_feeds_only_the_training_split(tiny_config: Path, tmp_path: Path):
     host, cfg = _flip_run(tiny_config, epochs=1)
     result = run_experiment(cfg, host, output_dir=tmp_path)
-    rows = list(csv.DictReader((result.run_dir / "splits.csv").open()))
+    rows = list(csv.DictReader((result.run_dir / layout.SPLITS_CSV).open()))
     synthetic = [r for r in rows if r["synthetic"] == "True"]
     assert synthetic and all(r["split"] == "train" for r in synthetic)
     train_paths = {r["path"] for r in rows if r["split"] == "train" and r["synthetic"] != "True"}
@@ -102,7 +103,7 @@ def test_generator_sees_and_feeds_only_the_training_split(tiny_config: Path, tmp
     real_covid = sum(r["label"] == "covid" and r["synthetic"] != "True" for r in train)
     assert real_covid < 0.5 * normal  # the source really was imbalanced
     assert covid >= 0.9 * normal  # balanced to the requested ratio
-    assert (result.run_dir / "generator" / "fitted.txt").is_file()
+    assert (result.run_dir / layout.GENERATOR / "fitted.txt").is_file()
     assert result.metrics["splits"]["val"]["images"] > 0
 
 
@@ -140,9 +141,9 @@ def test_a_run_stopped_in_training_resumes_without_redoing_data_generator_or_aud
         run_experiment(cfg, host, output_dir=tmp_path / "runs", progress=stop_in_training)
     assert isinstance(stopped.value.__cause__, _Stop)
     (run_dir,) = (tmp_path / "runs").iterdir()
-    before = json.loads((run_dir / "meta.json").read_text())
+    before = json.loads((run_dir / layout.META).read_text())
     assert set(before["stages"]) == {"data", "generator", "audit"}
-    splits_before = (run_dir / "splits.csv").read_text()
+    splits_before = (run_dir / layout.SPLITS_CSV).read_text()
     FlipGenerator.seen = []  # a refit would fill it again
     events = []
     result = resume_experiment(run_dir, host, progress=events.append)
@@ -151,11 +152,11 @@ def test_a_run_stopped_in_training_resumes_without_redoing_data_generator_or_aud
     assert kept == ["data", "generator", "audit"]
     assert "audit" not in done and "generator" not in done and "train" in done
     assert FlipGenerator.seen == [] and not any(e.stage == "generator" for e in events)
-    after = json.loads((result.run_dir / "meta.json").read_text())
+    after = json.loads((result.run_dir / layout.META).read_text())
     assert after["status"] == "complete"
     assert after["stages"]["audit"] == before["stages"]["audit"]  # not redone
-    assert (run_dir / "splits.csv").read_text() == splits_before
-    audit = json.loads((run_dir / "data-audit.json").read_text())
+    assert (run_dir / layout.SPLITS_CSV).read_text() == splits_before
+    audit = json.loads((run_dir / layout.AUDIT).read_text())
     assert len(audit["warnings"]) == len(set(audit["warnings"]))  # nothing added twice
 
 
@@ -165,11 +166,11 @@ def test_a_damaged_stage_record_only_means_the_stage_runs_again(tiny_config: Pat
     stopped = cli("run", str(tiny_config), "--until", "audit", "--output-dir", str(out))
     assert stopped.exit_code == 0, stopped.stderr
     run_dir = next(out.iterdir())
-    (run_dir / "split.json").write_text("{not json")
-    (run_dir / "image-properties.json").unlink()
-    (run_dir / "data-audit.json").write_text("[]")
+    (run_dir / layout.SPLIT_JSON).write_text("{not json")
+    (run_dir / layout.PROPERTIES).unlink()
+    (run_dir / layout.AUDIT).write_text("[]")
     resumed = cli("run", "--resume", str(run_dir))
     assert resumed.exit_code == 0, resumed.stderr
     assert "done data (" in resumed.stderr and "done audit (" in resumed.stderr
     assert "kept" not in resumed.stderr
-    assert json.loads((run_dir / "meta.json").read_text())["status"] == "complete"
+    assert json.loads((run_dir / layout.META).read_text())["status"] == "complete"

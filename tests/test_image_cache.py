@@ -13,6 +13,7 @@ from bamnet_core.data.image_cache import ImageCache
 from bamnet_core.data.loading import load_samples
 from bamnet_core.imaging.decode import load_input
 from bamnet_core.imaging.preprocess import PreprocessSpec
+from bamnet_core.runs import layout
 
 
 def test_cached_load_equals_fresh_decode_and_hits(tmp_path: Path):
@@ -82,7 +83,7 @@ def test_run_writes_audit_with_duplicates_and_confounding(cli, tiny_config: Path
     result = cli("run", str(tiny_config), "-o", str(tmp_path / "runs"), "--json")
     assert result.exit_code == 0, result.stderr
     run_dir = Path(json.loads(result.stdout)["run_dir"])
-    audit = json.loads((run_dir / "data-audit.json").read_text())
+    audit = json.loads((run_dir / layout.AUDIT).read_text())
     assert audit["split"]["patients_in_several_splits"] == 0
     assert audit["duplicates"]["fingerprinted"] == audit["images"]
     assert set(audit["confounding"]["per_class"]) == {"normal", "covid"}

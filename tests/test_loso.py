@@ -14,6 +14,7 @@ from fixtures_images import write_png
 from bamnet_core.contract.sample import Sample
 from bamnet_core.data.splits import split_holding_out
 from bamnet_core.errors import DataError
+from bamnet_core.runs import layout
 
 # three hospitals: "mixed" has both classes, "kids" only normals, "covid-ward" only covid
 SITES = {"mixed": ("normal", "covid"), "kids": ("normal",), "covid-ward": ("covid",)}
@@ -73,7 +74,7 @@ def test_loso_retrains_per_source_and_tests_on_the_held_out_one(cli, loso_config
     rows = {r["source"]: r for r in summary["sources"]}
     for site, labels in SITES.items():
         run_dir = Path(report["runs"][site])
-        with open(run_dir / "splits.csv", newline="", encoding="utf-8") as fh:
+        with open(run_dir / layout.SPLITS_CSV, newline="", encoding="utf-8") as fh:
             split = list(csv.DictReader(fh))
         assert {r["source"] for r in split if r["split"] == "test"} == {site}
         assert site not in {r["source"] for r in split if r["split"] != "test"}
@@ -83,7 +84,7 @@ def test_loso_retrains_per_source_and_tests_on_the_held_out_one(cli, loso_config
             rate = "specificity" if labels == ("normal",) else "sensitivity"
             assert rows[site][rate] == rows[site]["accuracy"]
     folder = Path(report["folder"])
-    with open(folder / "loso.csv", newline="", encoding="utf-8") as fh:
+    with open(folder / layout.LOSO_CSV, newline="", encoding="utf-8") as fh:
         assert [r["source"] for r in csv.DictReader(fh)] == sorted(SITES)
 
 

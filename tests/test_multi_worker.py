@@ -26,6 +26,8 @@ from types import SimpleNamespace
 import pytest
 from bamnet_testing import TINY_CONFIG, python
 
+from bamnet_core.runs import layout
+
 TOLERANCE = 1e-5
 TIMEOUT_S = 300  # the three processes take ~60 s on two busy cores; a hang fails, never waits
 
@@ -78,12 +80,12 @@ def _finish(procs: dict[str, subprocess.Popen], logs: Path) -> dict[str, str]:
 
 
 def _history(run_dir: Path) -> list[dict[str, str]]:
-    with open(run_dir / "history.csv", newline="") as fh:
+    with open(run_dir / layout.HISTORY, newline="") as fh:
         return list(csv.DictReader(fh))
 
 
 def _probabilities(run_dir: Path) -> list[float]:
-    with open(run_dir / "predictions.csv", newline="") as fh:
+    with open(run_dir / layout.PREDICTIONS, newline="") as fh:
         rows = list(csv.DictReader(fh))
     return [float(v) for row in rows for k, v in row.items() if k.startswith("p_")]
 
@@ -114,16 +116,16 @@ def test_two_workers_train_like_two_mirrored_devices_and_only_the_chief_writes(t
     assert worker["worker"] == f"worker 1 of 2 (127.0.0.1:{ports[1]})"
     chief_dir = Path(json.loads(outs["worker0"])["run_dir"])
     assert [p.name for p in shared.iterdir()] == [chief_dir.name]  # one folder, the chief's
-    assert not (chief_dir / "run.lock").exists() and list(scratch.iterdir()) == []
-    meta = json.loads((chief_dir / "meta.json").read_text())
+    assert not (chief_dir / layout.LOCK).exists() and list(scratch.iterdir()) == []
+    meta = json.loads((chief_dir / layout.META).read_text())
     assert meta["status"] == "complete"
     training = meta["training"]
     assert training["distribution"] == "multi-worker" and training["workers"] == 2
     assert training["replicas"] == 2 and training["batch_size_per_replica"] == 4
-    assert (chief_dir / "report.html").is_file() and (chief_dir / "model.keras").is_file()
+    assert (chief_dir / layout.REPORT).is_file() and (chief_dir / layout.MODEL).is_file()
 
     ref_dir = Path(json.loads(outs["reference"])["run_dir"])
-    assert json.loads((ref_dir / "meta.json").read_text())["training"]["replicas"] == 2
+    assert json.loads((ref_dir / layout.META).read_text())["training"]["replicas"] == 2
     two, one = _history(chief_dir), _history(ref_dir)
     assert len(two) == len(one) == 2
     worst = 0.0

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from bamnet_core.experiment.evaluation import NotJSON, plain_json
+from bamnet_core.runs import layout
 
 EVALUATORS = """
 import numpy as np
@@ -55,7 +56,7 @@ def test_a_raising_evaluator_loses_no_other_result(cli, tmp_path: Path, tiny_con
     assert "Error: 3 evaluation(s) failed" not in result.stderr  # per split: 2 evaluators x 1
     assert "evaluator 'boom' from plugin 'bamnet-fake-evals' failed: KeyError" in result.stderr
     (run_dir,) = (tmp_path / "runs").iterdir()
-    metrics = json.loads((run_dir / "metrics.json").read_text())
+    metrics = json.loads((run_dir / layout.METRICS).read_text())
     val = metrics["splits"]["val"]["evaluators"]
     assert 0.0 <= val["classification"]["accuracy"] <= 1.0  # the built-in result is kept
     numbers = {k: v for k, v in val["numpy"].items() if k != "intervals"}
@@ -64,9 +65,9 @@ def test_a_raising_evaluator_loses_no_other_result(cli, tmp_path: Path, tiny_con
     assert "from plugin 'bamnet-fake-evals' failed: KeyError: 'oops'" in val["boom"]["error"]
     assert "score is nan" in val["undefined"]["error"].lower()
     assert {e["evaluator"] for e in metrics["evaluator_errors"]} == {"boom", "undefined"}
-    meta = json.loads((run_dir / "meta.json").read_text())
+    meta = json.loads((run_dir / layout.META).read_text())
     assert meta["status"] == "evaluators-failed"
-    assert (run_dir / "model.keras").is_file()
+    assert (run_dir / layout.MODEL).is_file()
 
 
 def test_plain_json_converts_numpy_and_refuses_what_json_cannot_hold():

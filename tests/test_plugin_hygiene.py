@@ -142,7 +142,7 @@ def test_typed_options_validate_and_round_trip_through_config_toml(tmp_path: Pat
     source = config.components.source
     assert source.size == (7, 9) and source.mode == "exact" and source.extra == {"a": 1}
     assert source.root == tmp_path / "cfg" / "images"  # relative to the config file
-    again = tmp_path / "elsewhere" / "config.toml"
+    again = tmp_path / "elsewhere" / "config.toml"  # literal name: a user's config, not a run's
     again.parent.mkdir()
     again.write_text(config.to_toml(), encoding="utf-8")
     reloaded = load_config(str(again), registry)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from bamnet_core.runs import layout
+
 LOUD_SOURCE = """
 from bamnet_core.contract import hookimpl
 
@@ -58,8 +60,8 @@ def _resumable(tmp_path: Path, config: Path) -> Path:
     """A stopped run folder of ``config``, as ``bamnet run --until`` leaves it (no stage done)."""
     run_dir = tmp_path / "runs" / "stopped"
     run_dir.mkdir(parents=True)
-    (run_dir / "config.toml").write_text(config.read_text(encoding="utf-8"))
-    (run_dir / "meta.json").write_text(json.dumps({"status": "stopped", "stages": {}}))
+    (run_dir / layout.CONFIG).write_text(config.read_text(encoding="utf-8"))
+    (run_dir / layout.META).write_text(json.dumps({"status": "stopped", "stages": {}}))
     return run_dir
 
 
@@ -89,8 +91,8 @@ def _assert_refused(result, out: Path, tmp_path: Path, says: str) -> None:
     assert not out.exists()  # no folder made
     stopped = tmp_path / "runs" / "stopped"
     if stopped.exists():  # resume: the folder is as it was
-        assert sorted(p.name for p in stopped.iterdir()) == ["config.toml", "meta.json"]
-        assert json.loads((stopped / "meta.json").read_text())["status"] == "stopped"
+        assert sorted(p.name for p in stopped.iterdir()) == sorted([layout.CONFIG, layout.META])
+        assert json.loads((stopped / layout.META).read_text())["status"] == "stopped"
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -24,6 +24,7 @@ from test_report_browser import PROBE, browse, chromium
 from bamnet_core.report.audit_lists import LIMIT, label_issues_section
 from bamnet_core.report.record import record_of
 from bamnet_core.report.thumbnails import SIZE, thumbnail
+from bamnet_core.runs import layout
 
 ROW = re.compile(r"<tr><td>(\d+)</td><td>(.*?)</td><td><code title=\"([^\"]+)\">", re.S)
 
@@ -46,7 +47,7 @@ def deep_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, set[str], 
 def _tables(html: str) -> dict[str, list[tuple[str, str]]]:
     """``{"label issues": [(file name, image cell), ...], "outliers": [...]}`` in rank order."""
     section = re.search(r'<section id="label-issues">(.*?)</section>', html, re.S)
-    assert section, "no label-issues section in report.html"
+    assert section, f"no label-issues section in {layout.REPORT}"
     issues, outliers = section.group(1).split("<summary><b>Outliers</b></summary>")
     return {name: [(Path(path).name, cell) for _, cell, path in ROW.findall(part)]
             for name, part in (("label issues", issues), ("outliers", outliers))}
@@ -65,7 +66,7 @@ def _first(names: list[str], wanted: set[str], planted: set[str]) -> None:
 
 def test_report_ranks_flipped_and_foreign_images_first_with_thumbnails(deep_run):
     run_dir, flipped, foreign = deep_run
-    html = (run_dir / "report.html").read_text()
+    html = (run_dir / layout.REPORT).read_text()
     tables = _tables(html)
     _first([n for n, _ in tables["label issues"]], flipped, flipped | foreign)
     _first([n for n, _ in tables["outliers"]], foreign, flipped | foreign)
@@ -75,9 +76,9 @@ def test_report_ranks_flipped_and_foreign_images_first_with_thumbnails(deep_run)
         assert data, cell
         thumb = cv2.imdecode(np.frombuffer(base64.b64decode(data.group(1)), np.uint8), 0)
         assert thumb is not None and max(thumb.shape) <= SIZE
-    assert "data-audit.json" in html and "remove its row in the manifest" in html
+    assert layout.AUDIT in html and "remove its row in the manifest" in html
     assert "http://" not in html and "https://" not in html and "<script" not in html
-    audit = json.loads((run_dir / "data-audit.json").read_text())["deep"]
+    audit = json.loads((run_dir / layout.AUDIT).read_text())["deep"]
     assert len(audit["outliers"]["ranked"]) > LIMIT  # the page shows the top only
 
 
@@ -86,7 +87,7 @@ def test_an_image_deleted_after_the_run_shows_a_placeholder_on_rebuild(deep_run,
     run_dir = Path(shutil.copytree(deep_run[0], tmp_path / deep_run[0].name))
     flipped = deep_run[1]
     gone = sorted(flipped)[0]
-    audit = json.loads((run_dir / "data-audit.json").read_text())
+    audit = json.loads((run_dir / layout.AUDIT).read_text())
     path = Path(next(r["path"] for r in audit["deep"]["label_issues"]["ranked"]
                      if Path(r["path"]).name == gone))
     kept = path.read_bytes()
@@ -95,7 +96,7 @@ def test_an_image_deleted_after_the_run_shows_a_placeholder_on_rebuild(deep_run,
         result = run_cli("report", str(run_dir), "--json")
         assert result.exit_code == 0, result.stderr
         assert "label-issues" in json.loads(result.stdout)["sections"]
-        tables = _tables((run_dir / "report.html").read_text())
+        tables = _tables((run_dir / layout.REPORT).read_text())
     finally:
         path.write_bytes(kept)
     for rows in tables.values():
@@ -112,7 +113,7 @@ def test_an_image_deleted_after_the_run_shows_a_placeholder_on_rebuild(deep_run,
 def test_the_thumbnails_display_in_headless_chromium(deep_run, tmp_path: Path):
     run_dir, _, _ = deep_run
     probed = tmp_path / "probed.html"
-    probed.write_text((run_dir / "report.html").read_text().replace("</body>",
+    probed.write_text((run_dir / layout.REPORT).read_text().replace("</body>",
                                                                      PROBE + "</body>"))
     dom = browse(chromium(), probed, "--virtual-time-budget=10000", "--dump-dom")
     assert dom.returncode == 0, dom.stderr[-2000:]

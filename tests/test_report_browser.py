@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from bamnet_testing import TINY_CONFIG, run_cli
 
+from bamnet_core.runs import layout
+
 SECTIONS = ("verdict", "headline", "probes", "plots", "metrics", "protocol", "data", "gradcam",
             "claims", "config")
 # Appended to a copy of the report only: after load, count images that did not decode.
@@ -53,7 +55,7 @@ def test_report_renders_in_headless_chromium(tmp_path: Path):
     result = run_cli("run", str(config), "--output-dir", str(tmp_path / "runs"), "--json")
     assert result.exit_code == 0, result.stderr
     run_dir = Path(json.loads(result.stdout)["run_dir"])
-    report = run_dir / "report.html"
+    report = run_dir / layout.REPORT
     probed = tmp_path / "probed.html"
     probed.write_text(report.read_text().replace("</body>", PROBE + "</body>"))
     browser = chromium()

@@ -9,6 +9,7 @@ import pytest
 
 from bamnet_core.report.record import RunRecord, plain, record_of
 from bamnet_core.report.redact import Redactor, redact_record
+from bamnet_core.runs import layout
 
 
 @pytest.fixture
@@ -18,7 +19,7 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder.mkdir()
     samples = [{"path": f"/data/St-Elsewhere/{p}/{i}.png", "patient_id": p, "source": "site",
                 "label": "covid"} for p in ("JohnSmith-77", "MRN123456") for i in range(2)]
-    (folder / "split.json").write_text(json.dumps(
+    (folder / layout.SPLIT_JSON).write_text(json.dumps(
         {"version": 2, "by": "patient", "seed": 0,
          "assignment": {"train": samples[:2], "val": samples[2:], "test": []}}))
     return folder

@@ -12,6 +12,7 @@ import pytest
 from bamnet_core.contract import Findings
 from bamnet_core.experiment.evaluation import store_findings
 from bamnet_core.report import build_report, compare_runs
+from bamnet_core.runs import layout
 from bamnet_paper.evaluators.classification import headline
 
 CONFIG = """\
@@ -56,7 +57,7 @@ def split_results() -> dict:
 def make_run(folder: Path, *, made: int = 0) -> Path:
     """A run folder as ``bamnet run`` leaves it, minus the model (its report needs none)."""
     folder.mkdir(parents=True)
-    (folder / "config.toml").write_text(CONFIG)
+    (folder / layout.CONFIG).write_text(CONFIG)
     subgroups = {"split": "test", "worse": [], "by": {"source": [
         {"group": "big", "images": 40, "patients": 30, "positives": 20, "accuracy": 0.9,
          "accuracy_interval": [0.8, 0.97], "sensitivity": 0.9, "specificity": 0.9, "auc": 0.95,
@@ -70,10 +71,10 @@ def make_run(folder: Path, *, made: int = 0) -> Path:
     metrics = {"headline": {"split": "test"}, "classes": ["normal", "covid"],
                "splits": {"test": split_results()}, "subgroups": subgroups,
                "generator": generator, "split": {"by": "patient", "leaky": False}}
-    (folder / "metrics.json").write_text(json.dumps(metrics))
+    (folder / layout.METRICS).write_text(json.dumps(metrics))
     audit = {"images": 1082, "patients": 874, "split": {"counts": {"test": {"covid": 23}}},
              "by_source": {"ieee8023": {"covid": 420, "normal": 8}, "kermany": {"normal": 300}}}
-    (folder / "data-audit.json").write_text(json.dumps(audit))
+    (folder / layout.AUDIT).write_text(json.dumps(audit))
     return folder
 
 
@@ -94,8 +95,8 @@ def test_a_generator_that_made_nothing_says_why_and_links_no_folder(tmp_path: Pa
     html = build_report(run).html.read_text()
     generator = re.search(r'<section id="generator">(.*?)</section>', html, re.S).group(1)
     assert "made <b>0</b> images" in generator and "nothing to synthesise" in generator
-    assert "generator/" not in generator and html.count("<h2>Generator</h2>") == 1
-    card = (run / "model-card.md").read_text()
+    assert f"{layout.GENERATOR}/" not in generator and html.count("<h2>Generator</h2>") == 1
+    card = (run / layout.MODEL_CARD).read_text()
     assert "728 images from 2 sources (ieee8023 428, kermany 300)" in card
     other = make_run(tmp_path / "other", made=12)
     page = compare_runs([run, other], tmp_path / "cmp.html").read_text()
@@ -105,9 +106,9 @@ def test_a_generator_that_made_nothing_says_why_and_links_no_folder(tmp_path: Pa
 
 def test_an_evaluation_made_before_the_overlap_check_is_not_called_external(tmp_path: Path):
     run = make_run(tmp_path / "run")
-    old = run / "external" / "old"
+    old = run / layout.EXTERNAL / "old"
     old.mkdir(parents=True)
-    (old / "metrics.json").write_text(json.dumps({"splits": {"external": split_results()},
+    (old / layout.METRICS).write_text(json.dumps({"splits": {"external": split_results()},
                                                   "data": {"origin": "x", "images": 59}}))
     html = build_report(run).html.read_text()
     assert "overlap with the run not checked" in html and "not called external" in html
@@ -118,6 +119,6 @@ def test_a_damaged_metrics_file_is_one_error_naming_it(tmp_path: Path, bad: str)
     from bamnet_core.errors import RunError
 
     run = make_run(tmp_path / "run")
-    (run / "metrics.json").write_text(bad)
-    with pytest.raises(RunError, match="metrics.json"):
+    (run / layout.METRICS).write_text(bad)
+    with pytest.raises(RunError, match=layout.METRICS):
         build_report(run)

@@ -64,12 +64,12 @@ def test_a_newer_schema_version_is_refused_with_one_line_naming_the_file(tmp_pat
     assert "schema_version 7" in message and "upgrade bamnet" in caught.value.hint
     result = cli("report", str(run))
     assert result.exit_code == 1 and "Error:" in result.stderr
-    assert "metrics.json has schema_version 7" in " ".join(result.stderr.split())
+    assert f"{layout.METRICS} has schema_version 7" in " ".join(result.stderr.split())
 
 
 def test_an_unknown_schema_version_is_refused(tmp_path: Path):
     run = RunFolder(make_run(tmp_path / "run", **{layout.META: {**META, "schema_version": "x"}}))
-    with pytest.raises(RunError, match="meta.json has an unknown schema_version 'x'"):
+    with pytest.raises(RunError, match=f"{layout.META} has an unknown schema_version 'x'"):
         run.read_model(layout.META, MetaFile)
 
 
@@ -103,15 +103,15 @@ def test_the_new_split_shape_reads_as_written(tmp_path: Path):
 
 def test_a_run_file_is_written_with_its_version_first_and_paths_relative(tmp_path: Path):
     run = RunFolder(tmp_path)
-    meta = MetaFile.model_validate({**META, "config_origin": str(tmp_path / "config.toml")})
+    meta = MetaFile.model_validate({**META, "config_origin": str(tmp_path / layout.CONFIG)})
     run.write_model(layout.META, meta)
     text = (tmp_path / layout.META).read_text()
     assert text.lstrip("{\n ").startswith('"schema_version": 1')
-    assert json.loads(text)["config_origin"] == "config.toml"
+    assert json.loads(text)["config_origin"] == layout.CONFIG
     assert run.read_model(layout.META, MetaFile).stages == meta.stages
 
 
 def test_a_value_off_the_schema_is_one_error_naming_the_key(tmp_path: Path):
     run = RunFolder(make_run(tmp_path / "run", **{layout.META: {**META, "status": "unsure"}}))
-    with pytest.raises(RunError, match=r"meta.json is damaged \(status: Input should be"):
+    with pytest.raises(RunError, match=rf"{layout.META} is damaged \(status: Input should be"):
         run.read_model(layout.META, MetaFile)

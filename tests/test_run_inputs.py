@@ -12,6 +12,8 @@ import pytest
 from audit_datasets import blob, leaky_dataset, stripes
 from fixtures_images import write_png
 
+from bamnet_core.runs import layout
+
 
 @pytest.fixture
 def nothing_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -53,10 +55,10 @@ def test_data_points_a_preset_at_a_manifest(cli, nothing_here: Path, tmp_path: P
                  "--set", "generator.enabled=false", "-o", str(tmp_path / "runs"))
     assert result.exit_code == 0, result.stderr
     (run_dir,) = (tmp_path / "runs").iterdir()
-    data = tomllib.loads((run_dir / "config.toml").read_text())["data"]
+    data = tomllib.loads((run_dir / layout.CONFIG).read_text())["data"]
     assert data["source"] == "manifest-csv" and Path(data["path"]) == manifest
     assert data["classes"] == ["normal", "covid"] and "patients_per_class" not in data
-    assert (run_dir / "splits.csv").read_text().count("\n") == 25  # header + 24 images
+    assert (run_dir / layout.SPLITS_CSV).read_text().count("\n") == 25  # header + 24 images
 
 
 def test_data_that_is_not_there_or_not_data_is_one_error(cli, tmp_path: Path):
@@ -113,11 +115,11 @@ def test_paper_config_reads_the_three_sources_from_bamnet_data(cli, nothing_here
                  "-o", str(tmp_path / "runs"), "--json")
     assert result.exit_code == 0, result.stderr
     run_dir = Path(json.loads(result.stdout)["run_dir"])
-    with open(run_dir / "splits.csv", newline="", encoding="utf-8") as fh:
+    with open(run_dir / layout.SPLITS_CSV, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 8 + 7 + 6 + 8  # no pneumonia: kermany-cxr keeps its normals only
     ids = {r["patient_id"].split(":")[0] for r in rows}  # each source's id prefixes its patients
     assert {"cohen-covid", "covid-radiography-db", "kermany-cxr"} <= ids
-    audit = json.loads((run_dir / "data-audit.json").read_text())
+    audit = json.loads((run_dir / layout.AUDIT).read_text())
     assert audit["duplicates"]["across_sources"] >= 1
     assert any("pediatric normal vs adult covid" in w for w in audit["warnings"])

@@ -14,6 +14,7 @@ import pytest
 
 from bamnet_core.contract import hookimpl
 from bamnet_core.experiment.results import RunResult
+from bamnet_core.runs import layout
 
 SHARED = {"--set", "--unset", "--seed", "--data", "--output-dir", "--json"}
 OPTIONS = {
@@ -191,7 +192,7 @@ def test_until_stops_a_run_and_resume_finishes_it(cli, tiny_config: Path, tmp_pa
     assert finished.exit_code == 0, finished.stderr
     assert f"Run folder: {run_dir}" in finished.stdout and not _notices(finished.stderr)
     assert "kept audit (" in finished.stderr and "done train (" in finished.stderr
-    assert json.loads((run_dir / "meta.json").read_text())["status"] == "complete"
+    assert json.loads((run_dir / layout.META).read_text())["status"] == "complete"
     again = cli("resume", str(run_dir))
     assert again.exit_code == 1
     assert f"bamnet resume {run_dir} --from evaluate|export|report" in _text(again.stderr)

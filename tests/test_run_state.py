@@ -17,10 +17,11 @@ from bamnet_core.train import checkpoint
 def write_state(run: Path, **changes) -> Path:
     folder = run / layout.CHECKPOINT
     folder.mkdir(parents=True, exist_ok=True)
-    fields = {"phase": "train", "phase_epochs": 2, "model_file": "train-epoch-0002.keras",
+    fields = {"phase": "train", "phase_epochs": 2,
+              "model_file": layout.checkpoint_model("train", 2),
               "history": [{"epoch": 1}, {"epoch": 2}], "best": 0.5, "best_epoch": 2,
               "wait": 0, "seed": 3, "phase_done": False, **changes}
-    (folder / "train-epoch-0002.keras").write_bytes(b"model")
+    (folder / layout.checkpoint_model("train", 2)).write_bytes(b"model")
     path = folder / layout.CHECKPOINT_STATE
     path.write_text(json.dumps(fields))
     return path
@@ -42,11 +43,12 @@ def test_no_state_is_none(tmp_path):
 @pytest.mark.parametrize("changes, problem", [
     ({"model_file": "../../../../../etc/passwd"}, "not a train checkpoint file"),
     ({"model_file": "/etc/passwd"}, "not a train checkpoint file"),
-    ({"model_file": "sub/train-epoch-0002.keras"}, "not a train checkpoint file"),
-    ({"model_file": "train-epoch-0001.keras"}, "is not epoch 2"),
-    ({"phase_epochs": 5, "model_file": "train-epoch-0005.keras",
+    ({"model_file": f"sub/{layout.checkpoint_model('train', 2)}"}, "not a train checkpoint file"),
+    ({"model_file": layout.checkpoint_model("train", 1)}, "is not epoch 2"),
+    ({"phase_epochs": 5, "model_file": layout.checkpoint_model("train", 5),
       "history": [{}] * 5}, "records 5 epoch(s) of phase train, but the config trains 2"),
-    ({"phase": "finetune", "model_file": "finetune-epoch-0002.keras"}, "config trains 0"),
+    ({"phase": "finetune", "model_file": layout.checkpoint_model("finetune", 2)},
+     "config trains 0"),
     ({"history": [{}] * 7}, "history has 7 epoch(s)"),
     ({"phase_epochs": -1}, "wrong types"),
     ({"phase_epochs": "2"}, "wrong types"),
@@ -72,7 +74,7 @@ def test_a_garbage_state_file_is_named(tmp_path, content):
 
 def test_a_model_file_that_is_a_symlink_or_missing_is_refused(tmp_path):
     write_state(tmp_path)
-    model = tmp_path / layout.CHECKPOINT / "train-epoch-0002.keras"
+    model = tmp_path / layout.CHECKPOINT / layout.checkpoint_model("train", 2)
     model.unlink()
     with pytest.raises(RunError, match="which is missing"):
         checkpoint.load_state(tmp_path, TRAIN)
@@ -90,7 +92,7 @@ def keras_like(path: Path, config: bytes = b'{"class_name": "Functional"}') -> P
 
 
 def test_check_keras_file_names_damage(tmp_path):
-    good = keras_like(tmp_path / "best.keras")
+    good = keras_like(tmp_path / layout.BEST)
     checkpoint.check_keras_file(good)
     cut = tmp_path / "cut.keras"
     cut.write_bytes(good.read_bytes()[:-200])
@@ -125,8 +127,8 @@ def test_resume_with_a_state_claiming_more_epochs_fails_clearly(cli, tmp_path, t
     state = json.loads(state_path.read_text())
     state["phase_epochs"] = 9
     (run / layout.CHECKPOINT / state["model_file"]).rename(
-        run / layout.CHECKPOINT / "train-epoch-0009.keras")
-    state["model_file"] = "train-epoch-0009.keras"
+        run / layout.CHECKPOINT / layout.checkpoint_model("train", 9))
+    state["model_file"] = layout.checkpoint_model("train", 9)
     state["history"] = state["history"] * 5
     state_path.write_text(json.dumps(state))
     result = cli("resume", str(run))
@@ -139,7 +141,7 @@ def test_resume_without_state_says_training_restarts(cli, tmp_path, tiny_config)
     (run / layout.CHECKPOINT / layout.CHECKPOINT_STATE).unlink()
     result = cli("resume", str(run), "--json")
     assert result.exit_code == 0, result.stderr
-    assert "state.json is missing: training restarts from epoch 1" in result.stderr
+    assert f"{layout.CHECKPOINT_STATE} is missing: training restarts from epoch 1" in result.stderr
 
 
 def stopped_after_train(cli, tmp_path: Path, tiny_config: Path) -> Path:

@@ -15,7 +15,7 @@ from bamnet_core.runs.folder import RunFolder
 
 def test_properties_round_trip_with_nan_and_infinity_as_standard_json(tmp_path: Path):
     run = RunFolder(tmp_path)
-    (tmp_path / "data-audit.json").write_text(json.dumps({"warnings": ["a", "b"]}))
+    (tmp_path / layout.AUDIT).write_text(json.dumps({"warnings": ["a", "b"]}))
     image = str(tmp_path.parent / "data" / "x.png")  # original data: absolute and canonical
     records.save_properties(run, {image: {"mean": math.nan, "aspect": math.inf,
                                             "width": 4, "format": "png"}})

@@ -9,6 +9,7 @@ import numpy as np
 
 from bamnet_core.contract import Sample
 from bamnet_core.experiment.subgroups import subgroup_metrics, subgroup_warnings
+from bamnet_core.runs import layout
 
 
 def _split(bad_source_wrong: bool) -> tuple[list[Sample], np.ndarray, np.ndarray]:
@@ -58,7 +59,7 @@ def test_a_run_writes_subgroups_and_the_baseline_beside_the_model(cli, tiny_conf
     assert result.exit_code == 0, result.stderr
     payload = json.loads(result.stdout)
     run_dir = Path(payload["run_dir"])
-    metrics = json.loads((run_dir / "metrics.json").read_text())
+    metrics = json.loads((run_dir / layout.METRICS).read_text())
     groups = metrics["subgroups"]
     # the headline split: test, now that the default protocol holds one out
     assert groups["split"] == "test" and "sex" in groups["by"]
@@ -66,6 +67,6 @@ def test_a_run_writes_subgroups_and_the_baseline_beside_the_model(cli, tiny_conf
         assert g["images"] >= 5 and g["accuracy"] is not None
     baseline = metrics["shortcut_baseline"]
     assert baseline["split"] == "test" and baseline["model_auc"] is not None
-    audit = json.loads((run_dir / "data-audit.json").read_text())
+    audit = json.loads((run_dir / layout.AUDIT).read_text())
     assert audit["shortcut_baseline"]["status"] == "done"
     assert audit["deep"]["outliers"]["status"] == "done" and "label_issues" not in audit["deep"]

@@ -12,6 +12,7 @@ import pytest
 
 from bamnet_core.config.schema import TrainSection
 from bamnet_core.imaging.preprocess import PreprocessSpec
+from bamnet_core.runs import layout
 from bamnet_core.train import checkpoint
 from bamnet_core.train.engine import train_model
 from bamnet_core.train.setup import describe_device, mixed_policy, seed_everything
@@ -36,7 +37,7 @@ def _config(tmp_path: Path, tiny: str, *, extra: str = "", backbone: str | None 
 
 
 def _history(run_dir: Path) -> list[dict[str, str]]:
-    with open(run_dir / "history.csv", encoding="utf-8") as fh:
+    with open(run_dir / layout.HISTORY, encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
 
 
@@ -56,9 +57,9 @@ def test_same_seed_same_metrics_with_augmentation(cli, tmp_path, tiny_config):
     ha, hb = _history(Path(a["run_dir"])), _history(Path(b["run_dir"]))
     assert [r["loss"] for r in ha] == [r["loss"] for r in hb]
     assert [r["epoch"] for r in ha] == ["1", "2"]
-    meta = json.loads((Path(a["run_dir"]) / "meta.json").read_text())
+    meta = json.loads((Path(a["run_dir"]) / layout.META).read_text())
     assert meta["device"] == describe_device() and meta["status"] == "complete"
-    assert (Path(a["run_dir"]) / "best.keras").is_file()
+    assert (Path(a["run_dir"]) / layout.BEST).is_file()
 
 
 def test_feature_cache_matches_full_model_training(cli, tmp_path, tiny_config, monkeypatch):
@@ -73,13 +74,13 @@ def test_feature_cache_matches_full_model_training(cli, tmp_path, tiny_config, m
     for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
         np.testing.assert_allclose([float(r[key]) for r in h_cached],
                                    [float(r[key]) for r in h_full], rtol=1e-4, atol=1e-5)
-    meta = json.loads((Path(cached["run_dir"]) / "meta.json").read_text())
+    meta = json.loads((Path(cached["run_dir"]) / layout.META).read_text())
     assert meta["training"]["feature_cache"] is True
     assert meta["training"]["feature_cache_counts"]["train"]["computed"] > 0
-    model = keras.models.load_model(Path(cached["run_dir"]) / "model.keras")
+    model = keras.models.load_model(Path(cached["run_dir"]) / layout.MODEL)
     assert model.get_layer("backbone") is not None and model.output_shape == (None, 2)
     again = _run(cli, cached_cfg, tmp_path / "again")
-    counts = json.loads((Path(again["run_dir"]) / "meta.json").read_text())["training"]
+    counts = json.loads((Path(again["run_dir"]) / layout.META).read_text())["training"]
     assert counts["feature_cache_counts"]["train"]["computed"] == 0
 
 
@@ -97,9 +98,9 @@ def test_finetune_phase_unfreezes_block5_and_counts_epochs_on(cli, tmp_path, tin
     run = Path(_run(cli, cfg, tmp_path / "ft")["run_dir"])
     rows = _history(run)
     assert [(r["epoch"], r["phase"]) for r in rows] == [("1", "train"), ("2", "finetune")]
-    meta = json.loads((run / "meta.json").read_text())
+    meta = json.loads((run / layout.META).read_text())
     assert meta["training"]["unfrozen_layers"] == 4  # block5_conv1..3 and block5_pool
-    model = keras.models.load_model(run / "model.keras")
+    model = keras.models.load_model(run / layout.MODEL)
     assert model.get_layer("backbone").get_layer("block5_conv1").trainable
 
 
@@ -128,8 +129,8 @@ def test_checkpoint_state_points_at_a_model_with_optimizer_state(cli, tmp_path, 
     assert state is not None and state.phase_epochs == 2 and len(state.history) == 2
     model = checkpoint.load_model(run, state)
     assert int(model.optimizer.iterations.numpy()) > 0
-    assert sorted(p.name for p in (run / "checkpoint").iterdir()) == [
-        "state.json", "train-epoch-0002.keras"]
+    assert sorted(p.name for p in (run / layout.CHECKPOINT).iterdir()) == [
+        layout.CHECKPOINT_STATE, layout.checkpoint_model("train", 2)]
 
 
 def test_bad_augment_value_is_a_config_error(cli, tmp_path, tiny_config):
@@ -188,6 +189,6 @@ def test_precision_and_jit_switches_reach_meta_json(cli, tmp_path, tiny_config):
                   extra="mixed_precision = true\njit_compile = true\n")
     run = _run(cli, cfg, tmp_path / "r")
     assert run["metrics"]["splits"]["val"]["images"] > 0
-    training = json.loads((Path(run["run_dir"]) / "meta.json").read_text())["training"]
+    training = json.loads((Path(run["run_dir"]) / layout.META).read_text())["training"]
     assert training["precision"] == mixed_policy() and training["jit_compile"] is True
     assert keras.config.dtype_policy().name == "float32"

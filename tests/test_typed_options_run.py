@@ -8,6 +8,7 @@ from typing import Literal
 from bamnet_testing import TINY_CONFIG
 
 from bamnet_core.contract import hookimpl
+from bamnet_core.runs import layout
 from bamnet_core.testing import run_preset
 
 
@@ -47,9 +48,9 @@ def test_typed_options_run_and_config_toml_reruns_to_the_same_metrics(tmp_path: 
     config.write_text(text, encoding="utf-8")
     plugins = [("kernel", KernelPlugin())]
     first = run_preset(config, plugins=plugins, output_dir=tmp_path / "runs")
-    written = (first.run_dir / "config.toml").read_text()
+    written = (first.run_dir / layout.CONFIG).read_text()
     assert "kernel = [\n    5,\n    3,\n]" in written
     assert f'notes = "{tmp_path / "cfg" / "notes.txt"}"' in written  # resolved, absolute
-    again = run_preset(first.run_dir / "config.toml", plugins=plugins,
+    again = run_preset(first.run_dir / layout.CONFIG, plugins=plugins,
                        output_dir=tmp_path / "again")
     assert again.metrics == first.metrics

@@ -22,6 +22,8 @@ from bamnet_testing import run_cli
 from test_report_browser import browse, chromium
 from verdict_datasets import background, with_bar, write_config, write_dataset
 
+from bamnet_core.runs import layout
+
 
 def run_json(config: Path, out: Path) -> dict:
     """``bamnet run CONFIG --json``, checked to succeed."""
@@ -60,7 +62,7 @@ def test_a_leaky_image_level_split_is_flagged(tmp_path: Path):
     protocol = next(e for e in verdict["evidence"] if e["key"] == "protocol")
     assert protocol["level"] == "strong" and "image-level split" in protocol["finding"]
     assert verdict["level"] == "strong" and "protocol" in verdict["sentence"]
-    card = (Path(payload["run_dir"]) / "model-card.md").read_text()
+    card = (Path(payload["run_dir"]) / layout.MODEL_CARD).read_text()
     assert card.index("## Verdict") < card.index("## Intended use")
     assert "| protocol | strong |" in card
 
@@ -114,7 +116,7 @@ def test_evaluate_excludes_what_the_run_saw_and_refuses_when_nothing_is_left(cle
     refused = run_cli("evaluate", str(run_dir), "--data", str(run_manifest))
     assert refused.exit_code == 1
     assert "Error:" in refused.stderr and "nothing external is left" in refused.stderr
-    assert "trained this model" in refused.stderr and not (run_dir / "external").exists()
+    assert "trained this model" in refused.stderr and not (run_dir / layout.EXTERNAL).exists()
 
     manifest, kinds = _overlapping_manifest(run_manifest, tmp_path / "more")
     result = run_cli("evaluate", str(run_dir), "--data", str(manifest), "--name", "more",
@@ -127,7 +129,7 @@ def test_evaluate_excludes_what_the_run_saw_and_refuses_when_nothing_is_left(cle
     assert overlap["by_kind"]["near-duplicate"] >= 1 and overlap["by_kind"]["patient"] >= 1
     assert set(overlap["by_split"]) <= {"train", "val", "test"}
     assert sum(overlap["by_split"].values()) == overlap["excluded"]
-    scored = (run_dir / "external" / "more" / "predictions.csv").read_text()
+    scored = (run_dir / layout.EXTERNAL / "more" / layout.PREDICTIONS).read_text()
     assert all(("new-" in line) for line in scored.splitlines()[1:]), scored
     assert metrics["splits"]["external"]["images"] == 6
     op = metrics["splits"]["external"]["evaluators"]["roc"]["operating_point"]
@@ -147,7 +149,7 @@ def test_the_verdict_and_headline_metrics_are_in_the_first_viewport(clean_run, t
     });
     </script>"""
     page = tmp_path / "probed.html"
-    page.write_text((run_dir / "report.html").read_text().replace("</body>",
+    page.write_text((run_dir / layout.REPORT).read_text().replace("</body>",
                                                                   probe + "</body>"))
     dom = browse(chromium(), page, "--window-size=1400,900", "--virtual-time-budget=10000",
                  "--dump-dom")
@@ -157,6 +159,6 @@ def test_the_verdict_and_headline_metrics_are_in_the_first_viewport(clean_run, t
     assert attrs["page"] > 900  # the page is longer than the view: the check means something
     assert 0 < attrs["verdict"] <= attrs["headline"] <= 900, attrs
     shot = tmp_path / "first-view.png"
-    taken = browse(chromium(), run_dir / "report.html", f"--screenshot={shot}",
+    taken = browse(chromium(), run_dir / layout.REPORT, f"--screenshot={shot}",
                    "--window-size=1400,900")
     assert taken.returncode == 0 and shot.read_bytes()[:4] == b"\x89PNG"

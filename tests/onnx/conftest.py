@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from bamnet_testing import TINY_CONFIG as BASE_TINY_CONFIG
 
+from bamnet_core.runs import layout
+
 # more patients and epochs than the base config: the int8 gate needs a model better than chance
 TINY_CONFIG = BASE_TINY_CONFIG.replace('name = "tiny"', 'name = "tiny-onnx"').replace(
     "patients_per_class = 12", "patients_per_class = 30").replace("epochs = 2", "epochs = 8"
@@ -45,7 +47,7 @@ def exported_model(trained_run: Path, tmp_path_factory: pytest.TempPathFactory) 
     from bamnet_core.experiment.export_stage import carried_facts
     from bamnet_core.export.onnx_export import export_onnx
 
-    out = tmp_path_factory.mktemp("onnx-model") / "model.onnx"
+    out = tmp_path_factory.mktemp("onnx-model") / layout.ONNX
     export_onnx(trained_run, carried=carried_facts(trained_run), output=out)
     return out
 
@@ -55,7 +57,7 @@ def run_copy(trained_run: Path, tmp_path: Path) -> Path:
     """A copy of :func:`trained_run` that a test may modify (splits.csv paths stay valid)."""
     target = tmp_path / trained_run.name
     shutil.copytree(trained_run, target)
-    for leftover in ("model.onnx", "export-report.json"):
+    for leftover in (layout.ONNX, layout.EXPORT_REPORT):
         if (target / leftover).exists():
             os.remove(target / leftover)
     return target

@@ -12,6 +12,7 @@ import pytest
 from onnx import numpy_helper
 
 from bamnet_core.imaging.preprocess import PreprocessSpec
+from bamnet_core.runs import layout
 from bamnet_core.score.metadata import KEYS
 
 
@@ -22,12 +23,12 @@ def _props(path: Path) -> dict[str, str]:
 def test_export_embeds_metadata_and_a_named_dynamic_batch(trained_run, exported_model):
     props = _props(exported_model)
     assert set(KEYS) <= set(props)
-    metrics = json.loads((trained_run / "metrics.json").read_text())
+    metrics = json.loads((trained_run / layout.METRICS).read_text())
     assert json.loads(props["bamnet.classes"]) == metrics["classes"] == ["normal", "covid"]
     assert props["bamnet.positive"] == "covid"
     assert float(props["bamnet.threshold"]) == metrics["threshold"]
     assert PreprocessSpec.from_json(props["bamnet.preprocess"]) == PreprocessSpec.from_json(
-        (trained_run / "preprocess.json").read_text())
+        (trained_run / layout.PREPROCESS).read_text())
     embedded = json.loads(props["bamnet.metrics"])
     run_val = metrics["splits"]["val"]["evaluators"]
     assert {k: v for k, v in embedded["evaluators"].items() if k != "gradcam"} == \
@@ -51,7 +52,7 @@ def test_export_embeds_metadata_and_a_named_dynamic_batch(trained_run, exported_
 
 
 def test_export_report_records_the_gate(exported_model):
-    report = json.loads((exported_model.parent / "export-report.json").read_text())
+    report = json.loads((exported_model.parent / layout.EXPORT_REPORT).read_text())
     parity = report["models"]["fp32"]["parity_vs_keras"]
     assert parity["passed"] is True
     assert parity["images"] == report["validation_images"] > 0
@@ -64,17 +65,17 @@ def test_cli_export_defaults_to_the_run_folder(run_copy, cli):
     result = cli("export", str(run), "--onnx", "--json")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
-    assert (run / "model.onnx").is_file() and (run / "export-report.json").is_file()
-    assert report["models"]["fp32"]["path"] == "model.onnx"  # relative: the folder can move
-    written = json.loads((run / "export-report.json").read_text())
+    assert (run / layout.ONNX).is_file() and (run / layout.EXPORT_REPORT).is_file()
+    assert report["models"]["fp32"]["path"] == layout.ONNX  # relative: the folder can move
+    written = json.loads((run / layout.EXPORT_REPORT).read_text())
     assert written["schema_version"] == 1 and written["run"] == "."
-    assert str(run) not in (run / "export-report.json").read_text()
+    assert str(run) not in (run / layout.EXPORT_REPORT).read_text()
     assert "Error" not in result.stderr
 
 
 def _assert_nothing_left(folder: Path) -> None:
     leftovers = sorted(p.name for p in folder.iterdir()
-                       if p.suffix == ".onnx" or ".tmp" in p.name or p.name == "export-report.json")
+                       if p.suffix == ".onnx" or ".tmp" in p.name or p.name == layout.EXPORT_REPORT)
     assert leftovers == []
 
 
@@ -118,7 +119,7 @@ def test_wrong_embedded_preprocessing_is_refused(trained_run, tmp_path, monkeypa
     from bamnet_core.experiment.export_stage import carried_facts
     from bamnet_core.export.onnx_export import export_onnx
 
-    out = tmp_path / "out" / "model.onnx"
+    out = tmp_path / "out" / layout.ONNX
     out.parent.mkdir()
     with pytest.raises(ParityError, match="disagrees"):
         export_onnx(trained_run, carried=carried_facts(trained_run), output=out)
@@ -130,7 +131,7 @@ def test_int8_and_fp16_variants_are_measured(trained_run, tmp_path):
     from bamnet_core.export.onnx_export import export_onnx
     from bamnet_core.score.scorer import Scorer
 
-    out = tmp_path / "model.onnx"
+    out = tmp_path / layout.ONNX
     result = export_onnx(trained_run, carried=carried_facts(trained_run),
                          output=out, int8=True, fp16=True)
     assert set(result.variants) == {"int8", "fp16"}
@@ -146,13 +147,13 @@ def test_int8_and_fp16_variants_are_measured(trained_run, tmp_path):
         assert Scorer(path).score_paths([]) == []
     assert report["models"]["int8"]["settings"]["activation_type"] == "QInt8"
     assert report["models"]["int8"]["settings"]["calibration_images"] > 0
-    ops = {n.op_type for n in onnx.load(str(out.with_name("model.int8.onnx"))).graph.node}
+    ops = {n.op_type for n in onnx.load(str(out.with_name(layout.onnx_variant("int8")))).graph.node}
     assert "QuantizeLinear" in ops and "DequantizeLinear" in ops
 
 
 def test_export_of_a_folder_that_is_not_a_run(tmp_path, cli):
     result = cli("export", str(tmp_path), "--onnx")
     assert result.exit_code == 1
-    assert "Error:" in result.stderr and "preprocess.json" in result.stderr
+    assert "Error:" in result.stderr and layout.PREPROCESS in result.stderr
     result = cli("export", str(tmp_path))
     assert result.exit_code == 1 and "--onnx" in result.stderr

@@ -16,6 +16,7 @@ from bamnet_testing import kill_parked, parked_bamnet
 import bamnet_core.export.variants as variants
 from bamnet_core.export.gates import GateLimits
 from bamnet_core.export.parity import compare, decision_margin
+from bamnet_core.runs import layout
 
 
 @pytest.fixture
@@ -30,11 +31,11 @@ def damaged_calibration(monkeypatch):
 
 
 def _report(run: Path) -> dict:
-    return json.loads((run / "export-report.json").read_text())
+    return json.loads((run / layout.EXPORT_REPORT).read_text())
 
 
 def test_damaged_int8_is_refused_not_written_and_exits_1(run_copy, cli, damaged_calibration):
-    stale = run_copy / "model.int8.onnx"
+    stale = run_copy / layout.onnx_variant("int8")
     stale.write_bytes(b"an older export's int8 file")
     result = cli("export", str(run_copy), "--onnx", "--int8", "--fp16")
     assert result.exit_code == 1
@@ -43,12 +44,12 @@ def test_damaged_int8_is_refused_not_written_and_exits_1(run_copy, cli, damaged_
     assert "label_agreement" in errors[0] and "FAILED" in errors[0]
     assert "--allow-degraded" in result.stderr
     assert not stale.exists(), "a refused variant must not leave an older file in its place"
-    assert (run_copy / "model.onnx").is_file() and (run_copy / "model.fp16.onnx").is_file()
+    assert (run_copy / layout.ONNX).is_file() and (run_copy / layout.onnx_variant("fp16")).is_file()
     gates = {name: entry["gate"] for name, entry in _report(run_copy)["models"].items()}
     assert gates["fp32"]["passed"] and gates["fp32"]["written"]
     assert gates["fp16"]["passed"] and gates["fp16"]["written"]
     assert not gates["int8"]["passed"] and not gates["int8"]["written"]
-    assert "fp16 gate (vs fp32) passed for model.fp16.onnx" in result.stderr
+    assert f"fp16 gate (vs fp32) passed for {layout.onnx_variant('fp16')}" in result.stderr
     assert not [p for p in run_copy.iterdir() if ".tmp" in p.name]
 
 
@@ -56,8 +57,9 @@ def test_allow_degraded_writes_the_failed_variant_with_a_warning(run_copy, cli,
                                                                   damaged_calibration):
     result = cli("export", str(run_copy), "--onnx", "--int8", "--allow-degraded")
     assert result.exit_code == 0, result.stderr
-    assert (run_copy / "model.int8.onnx").is_file()
-    assert "int8 gate (vs fp32) FAILED for model.int8.onnx, written anyway" in result.stderr
+    assert (run_copy / layout.onnx_variant("int8")).is_file()
+    assert f"int8 gate (vs fp32) FAILED for {layout.onnx_variant('int8')}, written anyway" \
+        in result.stderr
     gate = _report(run_copy)["models"]["int8"]["gate"]
     assert not gate["passed"] and gate["written"]
 
@@ -65,8 +67,8 @@ def test_allow_degraded_writes_the_failed_variant_with_a_warning(run_copy, cli,
 def test_good_int8_passes_and_each_gate_names_its_file(run_copy, cli):
     result = cli("export", str(run_copy), "--onnx", "--int8")
     assert result.exit_code == 0, result.stderr
-    assert "fp32 gate (vs keras) passed for model.onnx" in result.stderr
-    assert "int8 gate (vs fp32) passed for model.int8.onnx" in result.stderr
+    assert f"fp32 gate (vs keras) passed for {layout.ONNX}" in result.stderr
+    assert f"int8 gate (vs fp32) passed for {layout.onnx_variant('int8')}" in result.stderr
     report = _report(run_copy)
     assert report["limits"] == {"fp32_tolerance": 1e-4, "min_label_agreement": 0.99,
                                 "max_accuracy_drop": 0.5, "max_auc_drop": 0.005}
@@ -81,7 +83,7 @@ def test_exit_status_follows_the_gate_under_the_tightest_limits(run_copy, cli):
     exit_ok = result.exit_code == 0
     gate = _report(run_copy)["models"]["int8"]["gate"]
     # the verdict follows the numbers: pass exactly when every check meets the tight limit
-    assert exit_ok == gate["passed"] == (run_copy / "model.int8.onnx").is_file()
+    assert exit_ok == gate["passed"] == (run_copy / layout.onnx_variant("int8")).is_file()
     assert all(c["limit"] in (0, 1) for c in gate["checks"])
 
 
@@ -92,7 +94,7 @@ def test_bad_limits_are_one_error_line(run_copy, cli, option, value):
     result = cli("export", str(run_copy), "--onnx", "--int8", option, value)
     assert result.exit_code == 1
     assert result.stderr.count("Error:") == 1 and option in result.stderr
-    assert not (run_copy / "model.onnx").exists()
+    assert not (run_copy / layout.ONNX).exists()
 
 
 def test_fp32_label_flip_within_tolerance_of_the_threshold_does_not_count():
@@ -113,7 +115,7 @@ def test_export_progress_has_real_totals(trained_run, tmp_path):
 
     events = []
     export_onnx(trained_run, carried=carried_facts(trained_run),
-                output=tmp_path / "model.onnx", int8=True,
+                output=tmp_path / layout.ONNX, int8=True,
                 limits=GateLimits(max_auc_drop=1.0), progress=events.append)
     steps = [e for e in events if e.stage == "export"]
     assert steps and all(e.total == steps[0].total for e in steps)
@@ -153,7 +155,7 @@ def test_sigkill_during_export_leaves_nothing_in_the_run_folder(run_copy, tmp_pa
     mine = f"export-{proc.pid}-"
     kill_parked(proc, marker)
     work = list((cache / "export-work").glob(f"{mine}*"))
-    assert work and any(work[0].glob("model.int8.onnx"))
+    assert work and any(work[0].glob(layout.onnx_variant("int8")))
     assert set(p.name for p in run_copy.iterdir()) == before
     from bamnet_core.export.workdir import sweep_stale
 

@@ -8,6 +8,7 @@ import json
 import numpy as np
 
 import bamnet_core.export.validation as validation
+from bamnet_core.runs import layout
 
 
 def test_streamed_gate_numbers_equal_the_all_at_once_numbers(trained_run, tmp_path,
@@ -25,14 +26,14 @@ def test_streamed_gate_numbers_equal_the_all_at_once_numbers(trained_run, tmp_pa
     from bamnet_core.train.engine import predict
 
     monkeypatch.setattr(validation, "VALIDATION_BATCH", 8)
-    out = tmp_path / "model.onnx"
+    out = tmp_path / layout.ONNX
     report = export_onnx(trained_run, carried=carried_facts(trained_run),
                          output=out).report
     assert report["validation_batches"] > 1
     # the same numbers the old way: every validation image in one array, for both models
-    spec = PreprocessSpec.from_json((trained_run / "preprocess.json").read_text())
+    spec = PreprocessSpec.from_json((trained_run / layout.PREPROCESS).read_text())
     val = load_samples(split_rows(RunFolder(trained_run), "val", 256), spec)
-    model = keras.saving.load_model(trained_run / "model.keras", compile=False)
+    model = keras.saving.load_model(trained_run / layout.MODEL, compile=False)
     keras_probs = predict(model, val.x, batch_size=8)
     scorer = Scorer(out, provider="cpu")
     paths = [str(s.path) for s in val.samples]
@@ -62,7 +63,7 @@ def test_more_images_than_a_batch_are_read_in_several_batches(trained_run, tmp_p
     monkeypatch.setattr(validation, "VALIDATION_BATCH", 8)
     monkeypatch.setattr(engine, "predict", counting)
     result = export_onnx(trained_run, carried=carried_facts(trained_run),
-                         output=tmp_path / "model.onnx", int8=True,
+                         output=tmp_path / layout.ONNX, int8=True,
                          limits=GateLimits(min_label_agreement=0, max_accuracy_drop=100,
                                            max_auc_drop=1), calibration_images=20)
     report = json.loads(result.report_path.read_text())

@@ -11,10 +11,11 @@ import pytest
 
 import bamnet_core.export.variants as variants
 from bamnet_core.export.quantize import INT8_RECIPES, end_nodes, quantize_int8
+from bamnet_core.runs import layout
 
 
 def _report(run: Path) -> dict:
-    return json.loads((run / "export-report.json").read_text())
+    return json.loads((run / layout.EXPORT_REPORT).read_text())
 
 
 @pytest.fixture
@@ -61,7 +62,7 @@ def test_a_failing_recipe_is_followed_by_the_next(run_copy, cli, first_recipe_da
     assert int8["settings"]["calibrate_method"] == recipe.calibrate_method
     first = {c["check"]: c for c in int8["attempts"][0]["checks"]}
     assert first["label_agreement"]["value"] < 0.99 and not first["label_agreement"]["passed"]
-    assert (run_copy / "model.int8.onnx").is_file()
+    assert (run_copy / layout.onnx_variant("int8")).is_file()
 
 
 def test_when_no_recipe_passes_every_one_is_reported(run_copy, cli, monkeypatch):
@@ -77,7 +78,7 @@ def test_when_no_recipe_passes_every_one_is_reported(run_copy, cli, monkeypatch)
     assert [a["recipe"] for a in int8["attempts"]] == [r.name for r in INT8_RECIPES]
     assert not any(a["passed"] for a in int8["attempts"])
     assert "every int8 recipe was tried" in result.stderr
-    assert not (run_copy / "model.int8.onnx").exists()
+    assert not (run_copy / layout.onnx_variant("int8")).exists()
     assert _report(run_copy)["fastest"] == "fp32"
 
 
@@ -128,10 +129,10 @@ def test_score_names_the_variant_it_runs(run_copy, cli, tmp_path):
     assert cli("export", str(run_copy), "--onnx", "--int8").exit_code == 0
     image = tmp_path / "one.png"
     cv2.imwrite(str(image), np.full((40, 40), 120, np.uint8))
-    shown = cli("score", str(run_copy / "model.int8.onnx"), str(image), "-o",
+    shown = cli("score", str(run_copy / layout.onnx_variant("int8")), str(image), "-o",
                 str(tmp_path / "rows.csv"))
     assert shown.exit_code == 0, shown.stderr
     assert "int8 (per-channel, MinMax) model." in shown.stderr
-    summary = cli("score", str(run_copy / "model.onnx"), str(image), "--json", "-o",
+    summary = cli("score", str(run_copy / layout.ONNX), str(image), "--json", "-o",
                   str(tmp_path / "rows2.csv"))
     assert json.loads(summary.stdout)["variant"] == "fp32"
