@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bamnet_core._util.workers import default_workers
+from bamnet_core._util.threads import default_workers
 from bamnet_core.contract import Sample
 from bamnet_core.data.image_cache import ImageCache
 from bamnet_core.data.loading import load_samples

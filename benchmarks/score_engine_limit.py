@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_data import add_data_argument, data_folder  # noqa: E402
 from fake_run import real_images  # noqa: E402
 
-from bamnet_core._util.workers import default_workers  # noqa: E402
+from bamnet_core._util.threads import default_workers  # noqa: E402
 from bamnet_core.score.inputs import load_with_uids  # noqa: E402
 from bamnet_core.score.scorer import Scorer  # noqa: E402
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bamnet_core._util.progress import ProgressEvent
-from bamnet_core.cli.progress_lines import LineProgress, gan_every
+from bamnet_core.cli.progress import LineProgress, gan_every
 
 
 class Clock:
@@ -81,7 +81,7 @@ def test_other_stages_print_quarters_once_they_run_long_enough():
 
 
 def test_redirected_stderr_gets_plain_epoch_lines(capsys):
-    from bamnet_core.cli.progress_display import RichProgress
+    from bamnet_core.cli.progress import RichProgress
 
     with RichProgress() as bar:  # pytest's captured stderr is not a terminal
         for event in _train_events(epochs=3, steps=2):
@@ -96,7 +96,7 @@ def test_redirected_stderr_gets_plain_epoch_lines(capsys):
 
 
 def test_disabled_progress_writes_nothing(capsys):
-    from bamnet_core.cli.progress_display import RichProgress
+    from bamnet_core.cli.progress import RichProgress
 
     with RichProgress(enabled=False) as bar:
         for event in _train_events(epochs=2, steps=2):

@@ -15,10 +15,10 @@ from ..contract import DatasetDownload, Downloadable
 from ..data.fetch import FetchError, fetch_dataset
 from ..data.inspection import inspect_dataset
 from ..errors import ConfigError
-from .audit_display import render_baseline, render_deep
 from .deep_inspection import check_audit_options, deep_inspection
+from .evidence_display import render_baseline, render_deep
 from .output import JsonOption, err, out, print_json
-from .progress_display import RichProgress
+from .progress import RichProgress
 from .state import CLIState
 
 _PAIRS_SHOWN = 10

@@ -9,7 +9,7 @@ import typer
 
 from .noise import preload_keras
 from .output import JsonOption, out, print_json, warn
-from .progress_display import RichProgress
+from .progress import RichProgress
 from .run_command import summary_table
 from .state import CLIState
 

@@ -12,7 +12,7 @@ from ..errors import BamnetError
 from ..export.gates import GateError, GateLimits
 from .noise import preload_keras
 from .output import JsonOption, err, out, print_json, warn
-from .progress_display import RichProgress
+from .progress import RichProgress
 from .state import CLIState
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from ..config.resolved import Config
 from ..plugins.manager import PluginHost
 from .noise import preload_keras
 from .output import JsonOption, SetOption, UnsetOption, out, print_json, warn
-from .progress_display import RichProgress
+from .progress import RichProgress
 from .run_options import (
     RUNS,
     ConfigArgument,

@@ -15,10 +15,10 @@ from rich.table import Table
 from ..contract.evidence import stored_headline
 from ..experiment.pipeline import RERUNNABLE, STOPPABLE
 from ..experiment.results import RunResult
-from .audit_display import render_run_audit
+from .evidence_display import render_run_audit, render_verdict
 from .noise import preload_keras
 from .output import JsonOption, SetOption, UnsetOption, out, print_json, warn
-from .progress_display import RichProgress
+from .progress import RichProgress
 from .run_options import (
     RUNS,
     ConfigArgument,
@@ -28,7 +28,6 @@ from .run_options import (
     load_run_config,
 )
 from .state import CLIState
-from .verdict_display import render_verdict
 
 _SUMMARY = ("accuracy", "sensitivity", "specificity", "roc_auc")
 

@@ -21,7 +21,7 @@ from ..errors import BamnetError, Interrupted
 from ..imaging.limits import DEFAULT_MAX_BYTES
 from .errors import render_error
 from .output import JsonOption, err, notice, print_json, warn
-from .progress_display import RichProgress
+from .progress import RichProgress
 
 EXIT_SOME_FAILED = 3
 DEFAULT_MAX_MB = DEFAULT_MAX_BYTES / (1024 * 1024)

@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from .._util.progress import ProgressCallback, ProgressEvent, silent
-from .._util.workers import default_workers
+from .._util.threads import default_workers
 from ..errors import ImageDecodeError
 from ..imaging.decode import decode_described, read_image_bytes
 from ..imaging.limits import DEFAULT_MAX_PIXELS

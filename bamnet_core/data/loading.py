@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._util.progress import ProgressCallback, ProgressEvent, silent
-from .._util.workers import default_workers
+from .._util.threads import default_workers
 from ..contract.sample import Sample
 from ..errors import ImageDecodeError
 from ..imaging.limits import DEFAULT_MAX_PIXELS

@@ -26,7 +26,7 @@ import numpy as np
 from .._util.cachedir import file_sha256
 from .._util.progress import ProgressCallback, ProgressEvent, silent
 from .._util.text import one_line
-from .._util.workers import default_workers
+from .._util.threads import default_workers
 from ..contract.decision import decide_indices
 from ..errors import BamnetError, ConfigError
 from ..imaging.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS

@@ -1,4 +1,5 @@
-"""Rich tables for the shortcut baseline, label issues, outliers and subgroup metrics."""
+"""What a run or a dataset audit found, in the terminal: the verdict, the shortcut baseline,
+label issues, outliers and subgroup metrics, as rich tables."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from rich.table import Table
 
 from ..config.schema import ReportSection
 from ..report.support import show
+from ..report.verdict import Verdict
 
 _ROWS_SHOWN = 10
 
@@ -104,3 +106,18 @@ def render_run_audit(metrics: dict[str, Any], console: Console,
     if sentence:
         console.print(sentence[0].upper() + sentence[1:] + ".", highlight=False)
     render_subgroups(metrics.get("subgroups"), console, settings)
+
+STYLE = {"strong": "bold red", "some": "bold yellow", "none": "green", "info": "dim",
+         "unchecked": "bold yellow"}
+
+
+def render_verdict(verdict: Verdict, console: Console) -> None:
+    """Print the verdict table and its reading."""
+    table = Table("evidence", "level", "number [95% interval]", "what it means",
+                  title="Verdict: can the headline number be trusted?", title_justify="left")
+    for e in verdict.evidence:
+        table.add_row(escape(e.label), f"[{STYLE[e.level]}]{e.level}[/]", escape(e.finding),
+                      escape(e.meaning))
+    console.print(table)
+    console.print(f"[{STYLE[verdict.level]}]Verdict: {escape(verdict.reading)}.[/] "
+                  f"{escape(verdict.sentence)}", highlight=False, soft_wrap=True)
