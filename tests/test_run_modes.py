@@ -14,6 +14,7 @@ import pytest
 
 from bamnet_core.contract import hookimpl
 from bamnet_core.experiment.results import RunResult
+from bamnet_core.runs.files import MetricsFile
 
 SHARED = {"--set", "--unset", "--seed", "--data", "--output-dir", "--json"}
 OPTIONS = {
@@ -141,7 +142,8 @@ def _fake_library(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[
 
     def resume_experiment(checked, host, *, progress):
         record(run_dir=checked.run_dir, start=checked.start)
-        return RunResult(run_dir=Path(checked.run_dir), metrics={}, warnings=[], files={})
+        return RunResult(run_dir=Path(checked.run_dir), metrics=MetricsFile(), warnings=[],
+                         files={})
 
     for module in (ablate_command, loso_command, run_command):
         monkeypatch.setattr(module, "preload_keras", lambda: None)

@@ -25,7 +25,6 @@ from typing import Any
 
 from .._util.progress import ProgressCallback, ProgressEvent, silent
 from ..config.resolved import Config
-from ..contract.evidence import stored_headline
 from ..data.sources import collect_configured
 from ..errors import ConfigError, DataError
 from ..plugins.manager import PluginHost
@@ -78,10 +77,10 @@ def _test_classes(run_dir: Path) -> list[str]:
 
 
 def _row(source: str, result: RunResult) -> dict[str, Any]:
-    test = result.metrics.get("splits", {}).get("test", {})
-    headline = stored_headline(test)
+    test = result.metrics.splits.get("test")
+    headline = test.headline if test is not None else None
     metrics = {m.key: m.estimate.value for m in headline.metrics} if headline else {}
-    return {"source": source, "images": test.get("images"),
+    return {"source": source, "images": test.images if test is not None else None,
             "classes": _test_classes(result.run_dir),
             **{k: metrics.get(k) for k in ("accuracy", "sensitivity", "specificity",
                                            "roc_auc")},
