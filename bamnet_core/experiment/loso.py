@@ -54,7 +54,7 @@ class LosoResult:
 
     folder: Path
     runs: dict[str, RunResult]
-    summary: dict[str, Any]
+    summary: LosoFile
 
 
 def held_out_sources(config: Config, *, min_images: int) -> tuple[list[str], list[str]]:
@@ -87,14 +87,14 @@ def _row(source: str, result: RunResult) -> dict[str, Any]:
             "run": result.run_dir.name}
 
 
-def summary_csv(summary: dict[str, Any]) -> str:
+def summary_csv(summary: LosoFile) -> str:
     """The per-source rows of a LOSO summary as CSV."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n",
                             extrasaction="ignore")
     writer.writeheader()
-    for row in summary["sources"]:
-        writer.writerow({**row, "classes": " ".join(row["classes"] or [])})
+    for row in summary.sources:
+        writer.writerow({**row.model_dump(mode="json"), "classes": " ".join(row.classes)})
     return out.getvalue()
 
 
@@ -142,14 +142,14 @@ def run_loso(config: Config, host: PluginHost, *, output_dir: str | Path = "runs
         except DataError as exc:  # what is left cannot support this fold (e.g. its GAN)
             failed[source] = exc.message
     progress(ProgressEvent("loso", len(sources), len(sources), "done"))
-    summary = {"held_out": sources, "skipped": skipped, "min_images": min_images,
-               "failed": failed, "sources": [_row(s, r) for s, r in runs.items()]}
-    parent.write_model(layout.LOSO_JSON, LosoFile.model_validate(summary))
+    summary = LosoFile.model_validate({
+        "held_out": sources, "skipped": skipped, "min_images": min_images, "failed": failed,
+        "sources": [_row(s, r) for s, r in runs.items()]})
+    parent.write_model(layout.LOSO_JSON, summary)
     if not runs:
         first, message = next(iter(failed.items()))
         raise DataError(f"every held-out run failed, e.g. without {first}: {message}",
                         hint=f"see the run folders in {parent.path}")
-    parent.write_model(layout.LOSO_JSON, LosoFile.model_validate(summary))
     parent.write_text(layout.LOSO_CSV, summary_csv(summary))
     return LosoResult(parent.path, runs, summary)
 
