@@ -16,7 +16,7 @@ from bamnet_core.experiment.context import RunContext
 from bamnet_core.experiment.results import AuditResult, StageResult, StageResults
 from bamnet_core.experiment.stages import Stage
 from bamnet_core.runs import layout
-from bamnet_core.runs.files import MetaFile
+from bamnet_core.runs.files import AuditFile, MetaFile
 from bamnet_core.runs.folder import RunFolder, base_meta
 
 
@@ -53,7 +53,7 @@ class Reading(Stage):
 
     def run(self, ctx: RunContext) -> AuditResult:
         """An audit whose warning says what the count was."""
-        return AuditResult({"warnings": [f"counted {ctx.results.need(Counted).count}"]})
+        return AuditResult(AuditFile(warnings=[f"counted {ctx.results.need(Counted).count}"]))
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..data.splits import PatientSplit
 from ..errors import RunError
-from ..runs.files import MetricsFile
+from ..runs.files import AuditFile, MetricsFile
 from ..runs.metrics_file import EvaluatorError
 
 
@@ -87,13 +87,13 @@ class DecodeResult(StageResult):
 class AuditResult(StageResult):
     """``data-audit.json`` and the image properties the later comparison needs."""
 
-    report: dict[str, Any]
+    report: AuditFile
     properties: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
     def warnings(self) -> list[str]:
         """The audit's warnings."""
-        return list(self.report.get("warnings") or [])
+        return list(self.report.warnings)
 
     def facts(self) -> dict[str, Any]:
         """``warnings``: how many the audit found."""

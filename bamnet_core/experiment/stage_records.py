@@ -89,16 +89,15 @@ def save_properties(run: rf.RunFolder, properties: dict[str, Any]) -> None:
     run.write_json(layout.PROPERTIES, {path: to_json(p) for path, p in properties.items()})
 
 
-def load_audit(run: rf.RunFolder) -> tuple[dict[str, Any], dict[str, Any]] | None:
+def load_audit(run: rf.RunFolder) -> tuple[AuditFile, dict[str, Any]] | None:
     """``data-audit.json`` as the audit stage wrote it, and the image properties; or None."""
     try:
-        report = run.read_model(layout.AUDIT, AuditFile).to_json()
+        report = run.read_model(layout.AUDIT, AuditFile)
         path = run.file(layout.PROPERTIES)
         properties = run.read_json(layout.PROPERTIES) if path.exists() else {}
-        if not isinstance(report, dict) or not isinstance(report.get("warnings"), list) or \
-                not isinstance(properties, dict):
-            return None
-    except (RunError, OSError, ValueError):
+    except RunError:
         return None
+    if "warnings" not in report.model_fields_set or not isinstance(properties, dict):
+        return None  # not an audit this bamnet wrote
     return report, {run.resolve(path): from_json(p) for path, p in properties.items()
                     if isinstance(p, dict)}
