@@ -7,13 +7,14 @@ export reads: model.keras, preprocess.json, metrics.json, splits.csv, config.tom
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import numpy as np
 
 from bamnet_core.imaging.preprocess import PreprocessSpec
 from bamnet_core.runs import layout
+from bamnet_core.runs.files import MetricsFile
+from bamnet_core.runs.folder import RunFolder
 
 
 def real_images(root: str | None = None, per_class: int = 64) -> list[tuple[str, str]]:
@@ -53,7 +54,7 @@ def make_run(folder: Path, model, spec: PreprocessSpec, train: list[tuple[str, s
     model.save(folder / layout.MODEL)
     (folder / layout.PREPROCESS).write_text(spec.to_json() + "\n")
     (folder / layout.CONFIG).write_text('[run]\nname = "benchmark"\n')
-    (folder / layout.METRICS).write_text(json.dumps({
+    RunFolder(folder).write_model(layout.METRICS, MetricsFile.model_validate({
         "classes": ["normal", "covid"], "positive": "covid", "threshold": 0.5,
         "splits": {"val": {"images": len(val)}}}))
     with open(folder / layout.SPLITS_CSV, "w", newline="") as fh:

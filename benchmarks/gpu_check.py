@@ -103,6 +103,9 @@ def vgg16_training(*, batch: int, steps: int, precision: str) -> dict:
 
 def quickstart() -> dict:
     """``bamnet run quickstart`` in a subprocess: seconds, stage times and accuracies."""
+    from bamnet_core.runs.files import MetaFile, MetricsFile
+    from bamnet_core.runs.folder import RunFolder
+
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "BAMNET_CACHE_DIR": str(Path(tmp) / "cache")}
         start = time.perf_counter()
@@ -113,16 +116,18 @@ def quickstart() -> dict:
         if done.returncode != 0:
             tail = (done.stderr.strip().splitlines() or ["(nothing on stderr)"])[-1]
             return {"status": f"failed: {tail}", "wall_s": wall}
-        run = Path(json.loads(done.stdout)["run_dir"])
-        meta = json.loads((run / layout.META).read_text())
-        splits = json.loads((run / layout.METRICS).read_text())["splits"]
-        export = meta.get("stages", {}).get("export", {})
-        return {"status": meta["status"], "wall_s": wall,
-                "train_s": meta["timings_s"].get("train"),
-                "generator_s": meta["timings_s"].get("generator"),
-                "val_accuracy": splits["val"]["evaluators"]["classification"]["accuracy"],
-                "test_accuracy": splits["test"]["evaluators"]["classification"]["accuracy"],
-                "export": "skipped (no TensorFlow)" if export.get("skipped") else layout.ONNX}
+        run = RunFolder(json.loads(done.stdout)["run_dir"])
+        meta = run.read_model(layout.META, MetaFile)
+        metrics = run.read_model(layout.METRICS, MetricsFile)
+        export = meta.stages.get("export")
+        return {"status": meta.status, "wall_s": wall,
+                "train_s": meta.timings_s.get("train"),
+                "generator_s": meta.timings_s.get("generator"),
+                "val_accuracy": (metrics.results("val", "classification") or {}).get("accuracy"),
+                "test_accuracy": (metrics.results("test", "classification") or {})
+                .get("accuracy"),
+                "export": "skipped (no TensorFlow)"
+                if export is not None and getattr(export, "skipped", None) else layout.ONNX}
 
 
 def main() -> None:

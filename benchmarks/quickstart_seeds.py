@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 
 from bamnet_core.runs import layout
+from bamnet_core.runs.files import MetaFile, MetricsFile
+from bamnet_core.runs.folder import RunFolder
 
 
 def run_seed(seed: int, out: Path, extra: list[str]) -> dict:
@@ -33,12 +35,12 @@ def run_seed(seed: int, out: Path, extra: list[str]) -> dict:
     seconds = time.perf_counter() - start
     if proc.returncode:
         return {"seed": seed, "error": proc.stderr.strip().splitlines()[-1:], "seconds": seconds}
-    result = json.loads(proc.stdout)
-    meta = json.loads((Path(result["run_dir"]) / layout.META).read_text())
-    val = result["metrics"]["splits"]["val"]["evaluators"]["classification"]
-    return {"seed": seed, "val_accuracy": val["accuracy"], "val_auc": val.get("roc_auc"),
-            "model_epoch": meta["training"].get("model_epoch"),
-            "train_seconds": meta["timings_s"].get("train"), "seconds": seconds}
+    run = RunFolder(json.loads(proc.stdout)["run_dir"])
+    meta = run.read_model(layout.META, MetaFile)
+    val = run.read_model(layout.METRICS, MetricsFile).results("val", "classification") or {}
+    return {"seed": seed, "val_accuracy": val.get("accuracy"), "val_auc": val.get("roc_auc"),
+            "model_epoch": (meta.training or {}).get("model_epoch"),
+            "train_seconds": meta.timings_s.get("train"), "seconds": seconds}
 
 
 def main() -> None:

@@ -97,7 +97,7 @@ def test_a_gan_run_keeps_held_out_data_and_synthetic_images_apart_and_resumes_wi
     events = []
     result = resume_experiment(run_dir, host, progress=events.append)
     assert not [e for e in events if e.stage == "generator" and "epoch" in e.fields]
-    assert result.metrics["generator"]["reused"] is True
+    assert result.metrics.generator.reused is True
     assert {p: p.stat().st_mtime_ns
             for p in (run_dir / layout.GENERATOR_IMAGES).iterdir()} == images
 

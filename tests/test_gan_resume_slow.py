@@ -48,7 +48,7 @@ def test_a_run_interrupted_during_the_gan_resumes_it_from_its_last_epoch(tmp_pat
     assert [int(r["epoch"]) for r in after] == [1, 2, 3, 4, 5, 6] and after[:3] == before
     assert {e.fields["epoch"] for e in events if e.stage == "generator" and
             "epoch" in e.fields} == {4, 5, 6}
-    assert result.metrics["generator"]["synthetic"] > 0
+    assert result.metrics.generator.synthetic > 0
 
 
 @pytest.mark.slow  # a subprocess imports TensorFlow and trains a GAN

@@ -104,7 +104,7 @@ def test_generator_sees_and_feeds_only_the_training_split(tiny_config: Path, tmp
     assert real_covid < 0.5 * normal  # the source really was imbalanced
     assert covid >= 0.9 * normal  # balanced to the requested ratio
     assert (result.run_dir / layout.GENERATOR / "fitted.txt").is_file()
-    assert result.metrics["splits"]["val"]["images"] > 0
+    assert result.metrics.splits["val"].images > 0
 
 
 @pytest.mark.parametrize("error", [RuntimeError("kaboom"), DataError("too few images")])

@@ -85,7 +85,7 @@ def test_resumed_from_another_directory_the_run_trains_on_its_synthetic_images(
     _cold_cache(tmp_path, monkeypatch, "resume")  # the cache must not hide a lost image
     resumed = resume_experiment(run_dir, host)
     assert _trained_on(resumed.run_dir) == _trained_on(whole)
-    assert resumed.metrics["generator"]["synthetic"] > 0
+    assert resumed.metrics.generator.synthetic > 0
     assert _history(resumed.run_dir) == _history(whole)
 
 
@@ -103,7 +103,7 @@ def test_a_moved_run_folder_resumes_the_same(flip, tmp_path: Path,
     link.symlink_to(moved)  # and reached through a symlink
     _cold_cache(tmp_path, monkeypatch, "moved")
     resumed = resume_experiment(link, host)
-    assert resumed.metrics["generator"]["synthetic"] > 0
+    assert resumed.metrics.generator.synthetic > 0
     assert _history(moved) == _history(whole)
 
 

@@ -15,6 +15,7 @@ import pytest
 from bamnet_core.contract import hookimpl
 from bamnet_core.experiment.results import RunResult
 from bamnet_core.runs import layout
+from bamnet_core.runs.files import ComparisonFile, LosoFile, MetricsFile
 
 SHARED = {"--set", "--unset", "--seed", "--data", "--output-dir", "--json"}
 OPTIONS = {
@@ -131,18 +132,22 @@ def _fake_library(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[
 
     def run_ablation(cfg, host, *, ablate, output_dir, progress, planned):
         record(seed=cfg.run.seed, ablate=ablate, output_dir=output_dir)
-        return SimpleNamespace(folder=tmp_path, comparison={"metrics": []}, runs={})
+        return SimpleNamespace(folder=tmp_path, runs={},
+                               comparison=ComparisonFile(ablated="generator",
+                                                         same_held_out_split=True, runs={}))
 
     def run_loso(cfg, host, *, output_dir, progress, planned):
         record(epochs=cfg.train.epochs, output_dir=output_dir)
-        return SimpleNamespace(folder=tmp_path, runs={}, summary={"sources": []})
+        return SimpleNamespace(folder=tmp_path, runs={},
+                               summary=LosoFile(held_out=[], min_images=0))
 
     def check_resumable_folder(run_dir, host, *, start):
         return SimpleNamespace(run_dir=run_dir, start=start)
 
     def resume_experiment(checked, host, *, progress):
         record(run_dir=checked.run_dir, start=checked.start)
-        return RunResult(run_dir=Path(checked.run_dir), metrics={}, warnings=[], files={})
+        return RunResult(run_dir=Path(checked.run_dir), metrics=MetricsFile(), warnings=[],
+                         files={})
 
     for module in (ablate_command, loso_command, run_command):
         monkeypatch.setattr(module, "preload_keras", lambda: None)

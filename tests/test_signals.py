@@ -106,12 +106,14 @@ def test_a_full_disk_during_a_run_is_one_error_line_and_a_failed_status(tmp_path
 def test_meta_json_is_recorded_in_place_when_no_new_file_fits(tmp_path, monkeypatch):
     from bamnet_core._util import atomic
     from bamnet_core.experiment.context import RunContext
+    from bamnet_core.runs.files import MetaFile
     from bamnet_core.runs.folder import RunFolder
 
     run = RunFolder(tmp_path)
-    run.write_json(layout.META, {"status": "running", "padding": "x" * 200})
+    run.write_text(layout.META, json.dumps({"status": "running", "padding": "x" * 200}))
     meta = {"bamnet_version": "0.1.0", "status": "failed"}
-    ctx = RunContext(config=None, registry=None, run=run, meta=meta)  # type: ignore[arg-type]
+    ctx = RunContext(config=None, registry=None, run=run,  # type: ignore[arg-type]
+                     meta=MetaFile(**meta))
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")

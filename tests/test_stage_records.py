@@ -22,7 +22,7 @@ def test_properties_round_trip_with_nan_and_infinity_as_standard_json(tmp_path: 
     text = (tmp_path / layout.PROPERTIES).read_text()
     assert "NaN" not in text and "Infinity" not in text  # standard JSON for other tools
     report, props = records.load_audit(run)
-    assert report["warnings"] == ["a", "b"]
+    assert report.warnings == ["a", "b"]
     assert math.isnan(props[image]["mean"]) and math.isnan(props[image]["aspect"])
     assert props[image]["width"] == 4 and props[image]["format"] == "png"
 

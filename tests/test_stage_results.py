@@ -16,6 +16,7 @@ from bamnet_core.experiment.context import RunContext
 from bamnet_core.experiment.results import AuditResult, StageResult, StageResults
 from bamnet_core.experiment.stages import Stage
 from bamnet_core.runs import layout
+from bamnet_core.runs.files import AuditFile, MetaFile
 from bamnet_core.runs.folder import RunFolder, base_meta
 
 
@@ -52,7 +53,7 @@ class Reading(Stage):
 
     def run(self, ctx: RunContext) -> AuditResult:
         """An audit whose warning says what the count was."""
-        return AuditResult({"warnings": [f"counted {ctx.results.need(Counted).count}"]})
+        return AuditResult(AuditFile(warnings=[f"counted {ctx.results.need(Counted).count}"]))
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ def two_stages(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pipeline, "NAMES", tuple(s.name for s in stages))
 
 
-def _context(folder: Path, meta: dict[str, Any], *, resume: bool = False) -> RunContext:
+def _context(folder: Path, meta: MetaFile, *, resume: bool = False) -> RunContext:
     return RunContext(config=None, registry=None, run=RunFolder(folder),  # type: ignore[arg-type]
                       meta=meta, resume=resume)
 
@@ -75,7 +76,7 @@ def test_results_are_stored_by_type_and_their_facts_recorded(tmp_path: Path, two
     meta = json.loads((tmp_path / layout.META).read_text())
     assert meta["status"] == "complete"
     assert meta["stages"]["count"]["count"] == 3 and meta["stages"]["read"]["warnings"] == 1
-    again = _context(tmp_path, meta, resume=True)
+    again = _context(tmp_path, RunFolder(tmp_path).read_model(layout.META, MetaFile), resume=True)
     assert pipeline.drive(again).warnings == ["counted 3"]
     assert again.results.need(Counted) == Counted(3)  # kept: the same type, from the folder
 

@@ -11,6 +11,7 @@ from rich.table import Table
 from ..config.resolved import Config
 from ..experiment.ablation import ABLATABLE
 from ..plugins.manager import PluginHost
+from ..runs.files import ComparisonFile
 from .noise import preload_keras
 from .output import JsonOption, SetOption, UnsetOption, out, print_json, warn
 from .progress import RichProgress
@@ -59,17 +60,17 @@ def _cell(value: Any, signed: bool = False) -> str:
     return f"{value:+.3f}" if signed else f"{value:.3f}"
 
 
-def comparison_table(comparison: dict[str, Any]) -> Table:
+def comparison_table(comparison: ComparisonFile) -> Table:
     """One row per split and metric: with, without, difference."""
     table = Table("split", "metric", "with generator", "without", "difference",
                   "95% interval (paired)", "note")
-    for row in comparison["metrics"]:
-        low, high = row.get("interval_low"), row.get("interval_high")
+    for row in comparison.metrics:
+        low, high = row.interval_low, row.interval_high
         ci = f"{low:+.3f} to {high:+.3f}" if low is not None and high is not None else "-"
-        note = f"[bold red]degenerate: {row['degenerate']}[/]" if row.get("degenerate") else \
-            ("" if row.get("significant") else "[dim]not significant[/]")
-        table.add_row(row["split"], row["metric"], _cell(row["with_generator"]),
-                      _cell(row["without_generator"]), _cell(row["difference"], signed=True),
+        note = f"[bold red]degenerate: {row.degenerate}[/]" if row.degenerate else \
+            ("" if row.significant else "[dim]not significant[/]")
+        table.add_row(row.split, row.metric, _cell(row.with_generator),
+                      _cell(row.without_generator), _cell(row.difference, signed=True),
                       ci, note)
     return table
 
@@ -85,14 +86,16 @@ def run_ablation_command(cfg: Config, host: PluginHost, *, ablate: str, output_d
         result = run_ablation(cfg, host, ablate=ablate, output_dir=output_dir,
                               progress=progress, planned=planned)
     if json_:
-        print_json({"folder": str(result.folder), "comparison": result.comparison,
+        print_json({"folder": str(result.folder),
+                    "comparison": result.comparison.model_dump(
+                        mode="json", exclude_unset=True, exclude={"schema_version"}),
                     "runs": {k: str(v.run_dir) for k, v in result.runs.items()}})
         return
     for message in dict.fromkeys(m for r in result.runs.values() for m in r.warnings):
         warn(message)
     console = out()
     console.print(comparison_table(result.comparison))
-    for quality in (result.comparison.get("gan_quality") or {}).values():
+    for quality in (result.comparison.gan_quality or {}).values():
         if "fid" in quality:
             console.print(f"GAN quality in {quality['space']}: FID {quality['fid']:.3f}, "
                           f"KID {quality['kid']:.4f}, near-copies "

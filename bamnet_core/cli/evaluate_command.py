@@ -10,7 +10,7 @@ import typer
 from .noise import preload_keras
 from .output import JsonOption, out, print_json, warn
 from .progress import RichProgress
-from .run_command import summary_table
+from .run_command import metrics_json, summary_table
 from .state import CLIState
 
 
@@ -40,13 +40,13 @@ def register(app: typer.Typer, state: CLIState) -> None:
             result = evaluate_external(run_dir, host, data=data, source=source, name=name,
                                        progress=progress)
         if json_:
-            print_json({"folder": str(result.folder), "metrics": result.metrics,
+            print_json({"folder": str(result.folder), "metrics": metrics_json(result.metrics),
                         "report": result.report})
             return
-        overlap = result.metrics.get("overlap") or {}
-        if overlap.get("excluded"):
-            warn(f"excluded {overlap['excluded']} of {overlap['images']} images the run saw: "
-                 f"{overlap['sentence']}; metrics are on the {overlap['kept']} it never saw")
+        overlap = result.metrics.overlap
+        if overlap is not None and overlap.excluded:
+            warn(f"excluded {overlap.excluded} of {overlap.images} images the run saw: "
+                 f"{overlap.sentence}; metrics are on the {overlap.kept} it never saw")
         out().print(summary_table(result.metrics))
         if "error" in result.report:
             warn(f"the report could not be rebuilt: {result.report['error']}")

@@ -13,6 +13,8 @@ from rich.table import Table
 from ..config.schema import ReportSection
 from ..report.support import show
 from ..report.verdict import Verdict
+from ..runs.files import MetricsFile
+from ..runs.metrics_file import Subgroups
 
 _ROWS_SHOWN = 10
 
@@ -74,38 +76,39 @@ def render_deep(deep: dict[str, Any] | None, console: Console) -> None:
         console.print(f"thumbnails of {name}: {escape(path)}", highlight=False)
 
 
-def render_subgroups(subgroups: dict[str, Any] | None, console: Console,
+def render_subgroups(subgroups: Subgroups | None, console: Console,
                      settings: ReportSection | None = None) -> None:
     """Per-group accuracy and AUC with intervals; groups doing worse are marked.
 
     An AUC on a group with fewer positives or negatives than ``settings`` asks
     for reads "too few (n = k)"; an accuracy of 0 or 1 gets its exact interval.
     """
-    if not subgroups or not subgroups.get("by"):
+    if subgroups is None or not subgroups.by:
         return
     settings = settings or ReportSection()
     least = {"min_positives": settings.min_positives, "min_negatives": settings.min_negatives}
     table = Table("by", "group", "images", "patients", "accuracy (95% CI)", "AUC", "worse?",
-                  title=f"subgroups ({subgroups['split']} split)", title_justify="left")
-    for attribute, groups in subgroups["by"].items():
+                  title=f"subgroups ({subgroups.split} split)", title_justify="left")
+    for attribute, groups in subgroups.by.items():
         for g in groups:
-            pos = int(g.get("positives") or 0)
-            counts = {"pos": pos, "neg": int(g["images"]) - pos}
-            acc = show("accuracy", g["accuracy"], g["accuracy_interval"], counts, **least)
-            auc = show("auc", g["auc"], None, counts, **least)
-            table.add_row(attribute, escape(g["group"]), str(g["images"]), str(g["patients"]),
+            pos = int(g.positives or 0)
+            counts = {"pos": pos, "neg": int(g.images or 0) - pos}
+            acc = show("accuracy", g.accuracy, g.accuracy_interval, counts, **least)
+            auc = show("auc", g.auc, None, counts, **least)
+            table.add_row(attribute, escape(g.group), str(g.images), str(g.patients),
                           f"{acc.value} {acc.interval}", auc.value,
-                          "[red]yes[/red]" if g["worse"] else "no")
+                          "[red]yes[/red]" if g.worse else "no")
     console.print(table)
 
 
-def render_run_audit(metrics: dict[str, Any], console: Console,
+def render_run_audit(metrics: MetricsFile, console: Console,
                      settings: ReportSection | None = None) -> None:
     """After a run: the shortcut baseline beside the model, and the subgroup table."""
-    sentence = (metrics.get("shortcut_baseline") or {}).get("sentence")
+    sentence = metrics.shortcut_baseline.sentence if metrics.shortcut_baseline else None
     if sentence:
         console.print(sentence[0].upper() + sentence[1:] + ".", highlight=False)
-    render_subgroups(metrics.get("subgroups"), console, settings)
+    render_subgroups(metrics.subgroups, console, settings)
+
 
 STYLE = {"strong": "bold red", "some": "bold yellow", "none": "green", "info": "dim",
          "unchecked": "bold yellow"}

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.table import Table
 
 from ..config.resolved import Config
 from ..plugins.manager import PluginHost
+from ..runs.files import LosoFile
 from .noise import preload_keras
 from .output import JsonOption, SetOption, UnsetOption, out, print_json, warn
 from .progress import RichProgress
@@ -46,14 +46,14 @@ def register(app: typer.Typer, state: CLIState) -> None:
         run_loso_command(cfg, host, output_dir=output_dir, json_=json_)
 
 
-def loso_table(summary: dict[str, Any]) -> Table:
+def loso_table(summary: LosoFile) -> Table:
     """One row per held-out source: its images, classes and test metrics."""
     table = Table("held-out source", "images", "classes", "accuracy", "sens.", "spec.", "AUC",
                   title="Leave one source out: trained without the source, tested on it")
-    for row in summary["sources"]:
-        cells = [f"{row[k]:.3f}" if isinstance(row.get(k), float) else "-"
-                 for k in ("accuracy", "sensitivity", "specificity", "roc_auc")]
-        table.add_row(row["source"], str(row["images"]), " ".join(row["classes"] or []), *cells)
+    for row in summary.sources:
+        cells = [f"{v:.3f}" if isinstance(v, float) else "-"
+                 for v in (row.accuracy, row.sensitivity, row.specificity, row.roc_auc)]
+        table.add_row(row.source, str(row.images), " ".join(row.classes), *cells)
     return table
 
 
@@ -67,14 +67,16 @@ def run_loso_command(cfg: Config, host: PluginHost, *, output_dir: Path, json_: 
         result = run_loso(cfg, host, output_dir=output_dir, progress=progress,
                           planned=planned)
     if json_:
-        print_json({"folder": str(result.folder), "summary": result.summary,
+        print_json({"folder": str(result.folder),
+                    "summary": result.summary.model_dump(mode="json", exclude_unset=True,
+                                                         exclude={"schema_version"}),
                     "runs": {k: str(v.run_dir) for k, v in result.runs.items()}})
         return
-    for source, message in result.summary["failed"].items():
+    for source, message in result.summary.failed.items():
         warn(f"holding out {source} failed: {message}")
-    if result.summary["skipped"]:
-        warn(f"not held out (fewer than {result.summary['min_images']} images): "
-             f"{', '.join(result.summary['skipped'])}")
+    if result.summary.skipped:
+        warn(f"not held out (fewer than {result.summary.min_images} images): "
+             f"{', '.join(result.summary.skipped)}")
     console = out()
     console.print(loso_table(result.summary))
     console.print("A source with one class has no ROC-AUC; its sensitivity or specificity is "

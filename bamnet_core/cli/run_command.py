@@ -12,9 +12,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from ..contract.evidence import stored_headline
 from ..experiment.pipeline import RERUNNABLE, STOPPABLE
 from ..experiment.results import RunResult
+from ..runs.files import MetricsFile
 from .evidence_display import render_run_audit, render_verdict
 from .noise import preload_keras
 from .output import JsonOption, SetOption, UnsetOption, out, print_json, warn
@@ -40,19 +40,26 @@ FromOption = Annotated[str | None, typer.Option(
 RunDirArgument = Annotated[Path, typer.Argument(help="A run folder made by `bamnet run`.")]
 
 
-def summary_table(metrics: dict[str, Any]) -> Table:
+def metrics_json(metrics: MetricsFile) -> dict[str, Any]:
+    """The metrics as ``--json`` prints them: what evaluation measured (``{}`` when the run
+    stopped before it), without the file's ``schema_version``."""
+    return metrics.model_dump(mode="json", by_alias=True, exclude_unset=True,
+                              exclude={"schema_version"})
+
+
+def summary_table(metrics: MetricsFile) -> Table:
     """A table of the headline metrics per split."""
-    leaky = metrics.get("split", {}).get("leaky")
-    headline = metrics.get("headline", {}).get("split")
+    leaky = metrics.split is not None and metrics.split.leaky
+    headline = metrics.headline_split
     table = Table("split", "images", *_SUMMARY,
                   title="LEAKY image-level split: optimistic" if leaky else None)
-    for split, results in metrics["splits"].items():
-        found = stored_headline(results)
+    for split, results in metrics.splits.items():
+        found = results.headline
         values = [found.get(k) if found else None for k in _SUMMARY]
         cells = [f"{v.value:.3f}" if v is not None and v.value is not None else "-"
                  for v in values]
         label = f"{split} (headline)" if split == headline else split
-        table.add_row(f"{label} LEAKY" if leaky else label, str(results["images"]), *cells)
+        table.add_row(f"{label} LEAKY" if leaky else label, str(results.images), *cells)
     return table
 
 
@@ -112,13 +119,13 @@ def render_run(result: RunResult, *, json_: bool, until: str | None = None) -> N
     if result.worker is not None:
         render_worker(result, json_=json_)
         return
-    record = read_run(result.run_dir) if until is None and result.metrics.get("splits") \
+    record = read_run(result.run_dir) if until is None and result.metrics.splits \
         else None
     verdict = verdict_of(record) if record is not None else None
     if json_:
         print_json({"run_dir": str(result.run_dir), "files": result.files,
                     "verdict": verdict.to_dict() if verdict else None,
-                    "metrics": result.metrics, "warnings": result.warnings})
+                    "metrics": metrics_json(result.metrics), "warnings": result.warnings})
         return
     for message in result.warnings:
         warn(message)
@@ -132,7 +139,7 @@ def render_run(result: RunResult, *, json_: bool, until: str | None = None) -> N
     console.print(summary_table(result.metrics))
     render_run_audit(result.metrics, console,
                      report_settings(record) if record is not None else None)
-    if result.metrics.get("split", {}).get("leaky"):
+    if result.metrics.split is not None and result.metrics.split.leaky:
         warn("this run used an image-level split: its metrics are optimistic")
     for label, key in (("Report", "report"), ("Model", "model")):
         if key in result.files:

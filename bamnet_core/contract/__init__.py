@@ -22,8 +22,7 @@ built-ins). Names not listed in ``__all__`` are internal and may change.
   verdict lines, a :class:`Headline` of :class:`HeadlineMetric` rows with their
   :class:`Estimate` and :class:`Counts`) instead of a dict; :func:`number_text`,
   :func:`interval_text` and :func:`low_end` format a line's number as the verdict does;
-  :func:`wilson` is the interval of a proportion; :func:`stored_headline` reads a
-  split's headline back from ``metrics.json``.
+  :func:`wilson` is the interval of a proportion.
 - Helpers: :func:`compose`, :func:`decide_indices`, :class:`PreprocessSpec`,
   :data:`IMAGE_SUFFIXES`, :func:`is_dicom`, :func:`read_dicom_identity` (the
   identifying and descriptive tags of a DICOM header, in memory only),
@@ -80,7 +79,6 @@ from .evidence import (
     interval_text,
     low_end,
     number_text,
-    stored_headline,
     wilson,
 )
 from .hookspecs import Register, hookimpl
@@ -113,7 +111,6 @@ __all__ = [
     "interval_text",
     "low_end",
     "number_text",
-    "stored_headline",
     "wilson",
     "forward_flops",
     "images_within",

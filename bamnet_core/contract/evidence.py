@@ -184,9 +184,3 @@ class Findings(_Frozen):
     evidence: tuple[EvidenceLine, ...] = ()
     headline: Headline | None = None
 
-
-def stored_headline(entry: dict[str, Any]) -> Headline | None:
-    """The :class:`Headline` kept in one split's entry of ``metrics.json`` (its
-    ``"headline"``), or None when no evaluator gave one."""
-    found = entry.get("headline")
-    return Headline.model_validate(found) if isinstance(found, dict) else None

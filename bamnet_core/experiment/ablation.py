@@ -16,16 +16,14 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from .._util.progress import ProgressCallback, silent
 from ..config.resolved import Config
-from ..contract.evidence import stored_headline
 from ..errors import ConfigError, RunError
 from ..plugins.manager import PluginHost
 from ..runs import folder as rf
 from ..runs import layout
-from ..runs.files import ComparisonFile
+from ..runs.files import ComparisonFile, SplitMetrics
 from .paired_difference import excludes_zero, paired_differences
 from .preflight import plan_run, preflight
 from .results import DataPlan, RunResult
@@ -50,7 +48,7 @@ class AblationResult:
 
     folder: Path
     runs: dict[str, RunResult]
-    comparison: dict[str, Any]
+    comparison: ComparisonFile
 
 
 def _held_out_rows(run_dir: Path) -> list[list[str]]:
@@ -59,25 +57,25 @@ def _held_out_rows(run_dir: Path) -> list[list[str]]:
     return [r for r in rows[1:] if r[0] in ("val", "test")]
 
 
-def _headline_values(entry: dict[str, Any]) -> dict[str, float | None]:
+def _headline_values(entry: SplitMetrics | None) -> dict[str, float | None]:
     """Key -> value of a split's stored headline (empty when no evaluator gave one)."""
-    headline = stored_headline(entry)
+    headline = entry.headline if entry is not None else None
     return {m.key: m.estimate.value for m in headline.metrics} if headline else {}
 
 
-def compare(runs: dict[str, RunResult]) -> dict[str, Any]:
+def compare(runs: dict[str, RunResult]) -> ComparisonFile:
     """Metrics of the ``with`` and ``without`` runs side by side, per split."""
     with_, without = runs["with"], runs["without"]
     if _held_out_rows(with_.run_dir) != _held_out_rows(without.run_dir):
         raise RunError("the two runs of the ablation have different validation or test splits",
                        hint="the data changed between the two runs; run the ablation again")
     m = with_.metrics
-    paired = paired_differences(with_.run_dir, without.run_dir, classes=m["classes"],
-                                positive=m["positive"], threshold=m["threshold"])
+    paired = paired_differences(with_.run_dir, without.run_dir, classes=m.classes,
+                                positive=m.positive, threshold=m.threshold)
     rows = []
-    for split, results in with_.metrics["splits"].items():
+    for split, results in m.splits.items():
         a = _headline_values(results)
-        b = _headline_values(without.metrics["splits"].get(split, {}))
+        b = _headline_values(without.metrics.splits.get(split))
         mine = paired.get(split, {})
         degenerate = [k for k, flag in (mine.get("degenerate") or {}).items() if flag]
         for metric in METRICS:
@@ -92,16 +90,18 @@ def compare(runs: dict[str, RunResult]) -> dict[str, Any]:
                          "interval_high": interval[1] if interval else None,
                          "significant": excludes_zero(interval),
                          "degenerate": ", ".join(f"{k} generator" for k in degenerate)})
-    return {"ablated": "generator", "same_held_out_split": True,
-            "runs": {k: str(v.run_dir.name) for k, v in runs.items()},
-            "images": {k: {s: r["images"] for s, r in v.metrics["splits"].items()}
-                       for k, v in runs.items()},
-            "generator": with_.metrics.get("generator"),
-            "gan_quality": with_.metrics.get("gan_quality"),
-            "metrics": rows}
+    return ComparisonFile.model_validate({
+        "ablated": "generator", "same_held_out_split": True,
+        "runs": {k: str(v.run_dir.name) for k, v in runs.items()},
+        "images": {k: {s: r.images for s, r in v.metrics.splits.items()}
+                   for k, v in runs.items()},
+        "generator": m.generator.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        if m.generator is not None else None,
+        "gan_quality": m.gan_quality,
+        "metrics": rows})
 
 
-def comparison_csv(comparison: dict[str, Any]) -> str:
+def comparison_csv(comparison: ComparisonFile) -> str:
     """The metric rows of a comparison as CSV."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=["split", "metric", "with_generator",
@@ -109,7 +109,7 @@ def comparison_csv(comparison: dict[str, Any]) -> str:
                                              "interval_high", "significant", "degenerate"],
                             lineterminator="\n")
     writer.writeheader()
-    writer.writerows(comparison["metrics"])
+    writer.writerows(row.model_dump(include=set(writer.fieldnames)) for row in comparison.metrics)
     return out.getvalue()
 
 
@@ -153,6 +153,6 @@ def run_ablation(config: Config, host: PluginHost, *, ablate: str,
                                 plan=planned.plan)
             for key, variant in planned.variants.items()}
     comparison = compare(runs)
-    parent.write_model(layout.COMPARISON_JSON, ComparisonFile.model_validate(comparison))
+    parent.write_model(layout.COMPARISON_JSON, comparison)
     parent.write_text(layout.COMPARISON_CSV, comparison_csv(comparison))
     return AblationResult(parent.path, runs, comparison)

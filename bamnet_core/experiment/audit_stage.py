@@ -68,7 +68,8 @@ def audit_run(config: Config, registry: Registry, samples: Sequence[Sample],
         report["deep"] = deep
         report["warnings"].extend(deep_warnings(deep))
     report["warnings"].extend(notes)
-    return AuditResult(report, {p: f.properties for p, f in prints.items() if f.properties})
+    return AuditResult(AuditFile.model_validate(report),
+                       {p: f.properties for p, f in prints.items() if f.properties})
 
 
 def population_facts(config: Config) -> dict[str, dict[str, str]]:
@@ -149,6 +150,6 @@ class AuditStage(Stage):
                             [s for part in split.assignment.values() for s in part],
                             split, errors, ctx.progress,
                             notes=ctx.results.need(DataResult).notes)
-        ctx.run.write_model(layout.AUDIT, AuditFile.model_validate(checked.report))
+        ctx.run.write_model(layout.AUDIT, checked.report)
         records.save_properties(ctx.run, checked.properties)
         return checked

@@ -25,6 +25,7 @@ from ..plugins.registry import Registry
 from ..runs import folder as rf
 from ..runs import layout
 from ..runs.files import MetaFile
+from ..runs.meta_file import StageRecord
 from .results import (
     DataPlan,
     DataResult,
@@ -42,7 +43,8 @@ class RunContext:
     :param config: the validated config.
     :param registry: the loaded plugins' registry.
     :param run: the run folder.
-    :param meta: ``meta.json`` as it is being written.
+    :param meta: ``meta.json`` as it is being written: set entries with
+        :meth:`update_meta`, write it with :meth:`save_meta`.
     :param progress: receives progress events; the library never prints.
     :param resume: an earlier attempt exists; stages it finished may be kept.
     :param start: redo the run from this stage on (``--from``), keeping earlier ones.
@@ -53,7 +55,7 @@ class RunContext:
     config: Config
     registry: Registry
     run: rf.RunFolder
-    meta: dict[str, Any]
+    meta: MetaFile
     progress: ProgressCallback = silent
     resume: bool = False
     start: str | None = None
@@ -113,14 +115,18 @@ class RunContext:
         Its outputs are already written; its top-level entries (``training``, ...) join
         ``meta.json`` in the same write.
         """
-        self.meta.update(result.meta())
-        self.meta.setdefault("stages", {})[stage] = {"done_at": rf.utc_now(), **result.facts()}
+        done = StageRecord(done_at=rf.utc_now(), **result.facts())
+        self.update_meta(**result.meta(), stages={**self.meta.stages, stage: done})
         self.save_meta()
 
-    def finished(self, stage: str) -> dict[str, Any] | None:
+    def finished(self, stage: str) -> StageRecord | None:
         """The record of ``stage`` when an earlier attempt finished it, else None."""
-        found = self.meta.get("stages", {}).get(stage)
-        return found if isinstance(found, dict) else None
+        return self.meta.stages.get(stage)
+
+    def update_meta(self, **entries: Any) -> None:
+        """Set top-level entries of ``meta.json`` (``status``, ``error``, ...), validated;
+        :meth:`save_meta` writes them."""
+        self.meta = self.meta.with_entries(entries)
 
     def save_meta(self) -> None:
         """Write ``meta.json`` as it stands.
@@ -129,8 +135,8 @@ class RunContext:
         file is then rewritten in place, so a failed run is still recorded as failed.
         """
         try:
-            self.run.write_model(layout.META, MetaFile.model_validate(self.meta))
+            self.run.write_model(layout.META, self.meta)
         except OSError as exc:
             if not is_disk_full(exc):
                 raise
-            self.run.overwrite_model(layout.META, MetaFile.model_validate(self.meta))
+            self.run.overwrite_model(layout.META, self.meta)

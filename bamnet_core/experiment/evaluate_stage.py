@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from functools import partial
 from typing import Any
 
@@ -20,9 +19,11 @@ from ..config.resolved import Config
 from ..contract.capabilities import NamesGradCamLayer
 from ..contract.evaluation import EvaluationContext, SplitPredictions
 from ..data.loading import LoadedImages
+from ..errors import RunError
 from ..imaging.preprocess import PreprocessSpec
 from ..runs import folder as rf
 from ..runs import layout
+from ..runs.files import MetricsFile
 from .audit_stage import audit_metrics
 from .context import RunContext
 from .evaluation import evaluate_splits
@@ -55,10 +56,10 @@ def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, mode
                    progress: ProgressCallback, extra: dict[str, Any] | None = None,
                    figures: str = layout.PLOTS, predictions_file: str = layout.PREDICTIONS,
                    validation: SplitPredictions | None = None
-                   ) -> tuple[dict[str, Any], dict[str, tuple[np.ndarray, np.ndarray]]]:
+                   ) -> tuple[MetricsFile, dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Predict every non-empty split of ``loaded`` and run the configured evaluators.
 
-    :returns: the metrics, and split name -> (true class indices, probabilities).
+    :returns: the metrics (not yet written), and split name -> (true class indices, probabilities).
 
     :param loaded: split name -> decoded images (``val`` first when present).
     :param from_cache: the model was trained on cached extractor features.
@@ -89,8 +90,8 @@ def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, mode
         else None,
         protocol=config.split.by, extra=extra or {})
     predictions = {name: (part.y_true, part.y_prob) for name, part in splits.items()}
-    return evaluate_splits(config, splits, context, progress, validation=validation), \
-        predictions
+    metrics = evaluate_splits(config, splits, context, progress, validation=validation)
+    return MetricsFile.model_validate(metrics), predictions
 
 
 class EvaluateStage(Stage):
@@ -100,15 +101,13 @@ class EvaluateStage(Stage):
     rerunnable = True
 
     def keep(self, ctx: RunContext) -> EvaluateResult | None:
-        """The metrics an earlier attempt wrote."""
-        path = ctx.run.file(layout.METRICS)
-        if not ctx.finished(self.name) or not path.is_file():
+        """The metrics an earlier attempt wrote (evaluated again when they do not read)."""
+        if not ctx.finished(self.name) or not ctx.run.file(layout.METRICS).is_file():
             return None
         try:
-            metrics = json.loads(ctx.run.read_text(layout.METRICS))
-        except (OSError, ValueError):
+            return EvaluateResult(ctx.run.read_model(layout.METRICS, MetricsFile))
+        except RunError:  # damaged, or off the schema
             return None
-        return EvaluateResult(metrics) if isinstance(metrics, dict) else None
 
     def run(self, ctx: RunContext) -> EvaluateResult:
         """Write ``predictions.csv`` and ``metrics.json`` (with the audit's later findings)."""
@@ -119,17 +118,19 @@ class EvaluateStage(Stage):
         metrics, predictions = evaluate_model(
             config, ctx.run, ctx.spec, model, {name: loaded[name] for name in ("val", "test")},
             from_cache=bool(training.get("feature_cache")), progress=ctx.progress)
+        entries: dict[str, Any] = {}
         quality = assess_synthetic(config, model, loaded["train"], ctx.spec, ctx.run,
                                    ctx.progress)
         if quality is not None:
-            metrics["gan_quality"] = quality
+            entries["gan_quality"] = quality
         split = ctx.the_split()
-        metrics["split"] = {"by": split.by, "leaky": split.leaky}
+        entries["split"] = {"by": split.by, "leaky": split.leaky}
         audit = ctx.results.get(AuditResult)
         if audit is not None:
-            metrics.update(audit_metrics(config, audit, split, loaded, y, predictions))
+            entries.update(audit_metrics(config, audit, split, loaded, y, predictions))
         generated = ctx.results.get(GeneratorResult)
         if generated is not None:
-            metrics["generator"] = generated.synthesis
-        ctx.run.write_json(layout.METRICS, metrics)
+            entries["generator"] = generated.synthesis
+        metrics = metrics.with_entries(entries)
+        ctx.run.write_model(layout.METRICS, metrics)
         return EvaluateResult(metrics, predictions)

@@ -81,8 +81,8 @@ class ExportStage(Stage):
 
     def keep(self, ctx: RunContext) -> ExportResult | None:
         """Kept when an earlier attempt exported and ``model.onnx`` is there."""
-        exported = ctx.meta.get("export")
-        if not ctx.finished(self.name) or not isinstance(exported, dict) or \
+        exported = ctx.meta.export
+        if not ctx.finished(self.name) or exported is None or \
                 not ctx.run.file(layout.ONNX).is_file():
             return None
         return ExportResult({k: ctx.run.resolve(v) for k, v in exported.items()

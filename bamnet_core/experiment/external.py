@@ -35,6 +35,7 @@ from ..imaging.preprocess import PreprocessSpec
 from ..plugins.manager import PluginHost
 from ..runs import folder as rf
 from ..runs import layout
+from ..runs.files import MetricsFile
 from . import stage_records
 from .evaluate_stage import evaluate_model
 from .report_stage import write_report_safely
@@ -46,7 +47,7 @@ class ExternalResult:
     """Where an external evaluation wrote its results, and the metrics."""
 
     folder: Path
-    metrics: dict[str, Any]
+    metrics: MetricsFile
     report: dict[str, Any]
 
 
@@ -109,10 +110,10 @@ def evaluate_external(run_dir: str | Path, host: PluginHost, *, data: str,
                                 progress=progress, figures=sub,
                                 predictions_file=f"{sub}/{layout.PREDICTIONS}",
                                 validation=validation_predictions(run, config))
-    metrics["data"] = {"origin": origin, "images": len(samples),
-                       "decode_failures": len(loaded.errors)}
-    metrics["overlap"] = overlap.to_dict()
-    run.write_json(f"{sub}/{layout.METRICS}", metrics)
+    metrics = metrics.with_entries({
+        "data": {"origin": origin, "images": len(samples), "decode_failures": len(loaded.errors)},
+        "overlap": overlap.to_dict()})
+    run.write_model(f"{sub}/{layout.METRICS}", metrics)
     return ExternalResult(folder=run.file(sub), metrics=metrics,
                           report=write_report_safely(run.path, progress))
 

@@ -25,7 +25,6 @@ from typing import Any
 
 from .._util.progress import ProgressCallback, ProgressEvent, silent
 from ..config.resolved import Config
-from ..contract.evidence import stored_headline
 from ..data.sources import collect_configured
 from ..errors import ConfigError, DataError
 from ..plugins.manager import PluginHost
@@ -55,7 +54,7 @@ class LosoResult:
 
     folder: Path
     runs: dict[str, RunResult]
-    summary: dict[str, Any]
+    summary: LosoFile
 
 
 def held_out_sources(config: Config, *, min_images: int) -> tuple[list[str], list[str]]:
@@ -78,24 +77,24 @@ def _test_classes(run_dir: Path) -> list[str]:
 
 
 def _row(source: str, result: RunResult) -> dict[str, Any]:
-    test = result.metrics.get("splits", {}).get("test", {})
-    headline = stored_headline(test)
+    test = result.metrics.splits.get("test")
+    headline = test.headline if test is not None else None
     metrics = {m.key: m.estimate.value for m in headline.metrics} if headline else {}
-    return {"source": source, "images": test.get("images"),
+    return {"source": source, "images": test.images if test is not None else None,
             "classes": _test_classes(result.run_dir),
             **{k: metrics.get(k) for k in ("accuracy", "sensitivity", "specificity",
                                            "roc_auc")},
             "run": result.run_dir.name}
 
 
-def summary_csv(summary: dict[str, Any]) -> str:
+def summary_csv(summary: LosoFile) -> str:
     """The per-source rows of a LOSO summary as CSV."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n",
                             extrasaction="ignore")
     writer.writeheader()
-    for row in summary["sources"]:
-        writer.writerow({**row, "classes": " ".join(row["classes"] or [])})
+    for row in summary.sources:
+        writer.writerow({**row.model_dump(mode="json"), "classes": " ".join(row.classes)})
     return out.getvalue()
 
 
@@ -143,14 +142,14 @@ def run_loso(config: Config, host: PluginHost, *, output_dir: str | Path = "runs
         except DataError as exc:  # what is left cannot support this fold (e.g. its GAN)
             failed[source] = exc.message
     progress(ProgressEvent("loso", len(sources), len(sources), "done"))
-    summary = {"held_out": sources, "skipped": skipped, "min_images": min_images,
-               "failed": failed, "sources": [_row(s, r) for s, r in runs.items()]}
-    parent.write_model(layout.LOSO_JSON, LosoFile.model_validate(summary))
+    summary = LosoFile.model_validate({
+        "held_out": sources, "skipped": skipped, "min_images": min_images, "failed": failed,
+        "sources": [_row(s, r) for s, r in runs.items()]})
+    parent.write_model(layout.LOSO_JSON, summary)
     if not runs:
         first, message = next(iter(failed.items()))
         raise DataError(f"every held-out run failed, e.g. without {first}: {message}",
                         hint=f"see the run folders in {parent.path}")
-    parent.write_model(layout.LOSO_JSON, LosoFile.model_validate(summary))
     parent.write_text(layout.LOSO_CSV, summary_csv(summary))
     return LosoResult(parent.path, runs, summary)
 

@@ -21,6 +21,7 @@ from .._util.diskspace import disk_full_error, is_disk_full
 from ..config.resolved import Config
 from ..errors import DiskFullError, Interrupted, RunError
 from ..runs import layout
+from ..runs.files import MetricsFile
 from ..runs.folder import utc_now
 from .audit_stage import AuditStage
 from .context import RunContext
@@ -67,7 +68,7 @@ def drive(ctx: RunContext, *, until: str | None = None) -> RunResult:
     :param until: stop after this stage (``bamnet resume`` continues).
     :raises EvaluatorsFailed: after the report, when some evaluators failed.
     """
-    timer = StageTimer(ctx.progress, ctx.meta.get("timings_s") if ctx.resume else None)
+    timer = StageTimer(ctx.progress, ctx.meta.timings_s if ctx.resume else None)
     keeping = ctx.resume
     redo_from = NAMES.index(ctx.start) if ctx.start is not None else len(STAGES)
     try:
@@ -77,25 +78,25 @@ def drive(ctx: RunContext, *, until: str | None = None) -> RunResult:
             if stage.name == until:
                 raise StoppedAfter(stage.name)
         _raise_for_evaluators(ctx)
-        ctx.meta["status"] = "complete"
+        ctx.update_meta(status="complete")
         return _result(ctx)
     except StoppedAfter as stop:
-        ctx.meta.update(status="stopped", stopped_after=str(stop))
+        ctx.update_meta(status="stopped", stopped_after=str(stop))
         return _result(ctx)
     except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM as the CLI delivers it
-        ctx.meta.update(status="interrupted", error=None)
+        ctx.update_meta(status="interrupted", error=None)
         raise interrupted(ctx) from exc
     except BaseException as exc:
         if isinstance(exc, DiskFullError):  # a free-space check refused a write before it began
             exc.hint = f"free space on that disk, then continue with: bamnet resume {ctx.run.path}"
         if is_disk_full(exc):
             full = disk_full_error(exc, ctx.run.path, f"bamnet resume {ctx.run.path}")
-            ctx.meta.update(status="failed", error=full.message)
+            ctx.update_meta(status="failed", error=full.message)
             raise full from exc
-        ctx.meta.update(status=status_of(exc), error=str(exc))
+        ctx.update_meta(status=status_of(exc), error=str(exc))
         raise
     finally:
-        ctx.meta.update(finished_at=utc_now(), timings_s=timer.timings)
+        ctx.update_meta(finished_at=utc_now(), timings_s=timer.timings)
         ctx.save_meta()
 
 
@@ -140,7 +141,7 @@ def _raise_for_evaluators(ctx: RunContext) -> None:
     errors = evaluated.evaluator_errors if evaluated is not None else []
     if errors:
         raise EvaluatorsFailed(
-            f"{len(errors)} evaluation(s) failed, e.g. {errors[0]['error']}",
+            f"{len(errors)} evaluation(s) failed, e.g. {errors[0].error}",
             hint=f"the other results are in {ctx.run.file(layout.METRICS)}; fix or drop the "
                  "evaluator in [evaluate] evaluators")
 
@@ -156,5 +157,5 @@ def _result(ctx: RunContext) -> RunResult:
         if done is not None:
             files.update(done.files)
     return RunResult(run_dir=ctx.run.path,
-                     metrics=evaluated.metrics if evaluated is not None else {},
+                     metrics=evaluated.metrics if evaluated is not None else MetricsFile(),
                      warnings=warnings, files=files)

@@ -51,8 +51,7 @@ class ReportStage(Stage):
         """Kept when an earlier attempt built it."""
         if not ctx.finished(self.name) or not ctx.run.file(layout.REPORT).is_file():
             return None
-        outcome = ctx.meta.get("report")
-        return ReportResult(outcome if isinstance(outcome, dict) else {},
+        return ReportResult(ctx.meta.report or {},
                             {"report": str(ctx.run.file(layout.REPORT))})
 
     def run(self, ctx: RunContext) -> ReportResult:

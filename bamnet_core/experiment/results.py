@@ -22,6 +22,8 @@ import numpy as np
 
 from ..data.splits import PatientSplit
 from ..errors import RunError
+from ..runs.files import AuditFile, MetricsFile
+from ..runs.metrics_file import EvaluatorError
 
 
 class StageResult:
@@ -85,13 +87,13 @@ class DecodeResult(StageResult):
 class AuditResult(StageResult):
     """``data-audit.json`` and the image properties the later comparison needs."""
 
-    report: dict[str, Any]
+    report: AuditFile
     properties: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
     def warnings(self) -> list[str]:
         """The audit's warnings."""
-        return list(self.report.get("warnings") or [])
+        return list(self.report.warnings)
 
     def facts(self) -> dict[str, Any]:
         """``warnings``: how many the audit found."""
@@ -126,18 +128,18 @@ class TrainResult(StageResult):
 class EvaluateResult(StageResult):
     """``metrics.json``, and each split's true class indices and probabilities."""
 
-    metrics: dict[str, Any]
+    metrics: MetricsFile
     predictions: Mapping[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @property
-    def evaluator_errors(self) -> list[dict[str, Any]]:
+    def evaluator_errors(self) -> list[EvaluatorError]:
         """The evaluators that failed, one entry each."""
-        return list(self.metrics.get("evaluator_errors") or [])
+        return list(self.metrics.evaluator_errors)
 
     @property
     def warnings(self) -> list[str]:
         """What evaluation found that a reader must be warned of (subgroup gaps)."""
-        return list(self.metrics.get("warnings") or [])
+        return list(self.metrics.warnings)
 
     def facts(self) -> dict[str, Any]:
         """``evaluator_errors``: how many evaluators failed."""
@@ -214,13 +216,15 @@ class StageResults:
 class RunResult:
     """What a finished (or stopped) run produced.
 
+    :param metrics: ``metrics.json`` as the evaluate stage wrote it (empty when the run
+        stopped before evaluating).
     :param warnings: the audit's warnings, then those evaluation added.
     :param worker: set on a worker other than the chief of a multi-worker run
         (``"worker 1 of 2 (host:port)"``): its ``run_dir`` was scratch, now removed.
     """
 
     run_dir: Path
-    metrics: dict[str, Any]
+    metrics: MetricsFile
     warnings: list[str]
     files: dict[str, str] = field(default_factory=dict)
     worker: str | None = None

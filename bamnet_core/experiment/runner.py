@@ -146,14 +146,14 @@ def resume_experiment(run_dir: str | Path | Resumable, host: PluginHost, *,
 def _resume_locked(checked: Resumable, host: PluginHost,
                    progress: ProgressCallback) -> RunResult:
     run, start = checked.run, checked.start
-    meta = run.read_model(layout.META, MetaFile).to_json()
-    if meta.get("status") == "complete" and start is None:
+    meta = run.read_model(layout.META, MetaFile)
+    if meta.status == "complete" and start is None:
         raise RunError(f"{run.path} is complete; there is nothing to resume",
                        hint=f"start a new run (bamnet run {run.file(layout.CONFIG)}), or redo "
                             f"a late stage (bamnet resume {run.path} --from "
                             f"{'|'.join(RERUNNABLE)})")
-    meta.setdefault("resumed_at", []).append(rf.utc_now())
-    meta.update(status="running", error=None, stopped_after=None)
+    meta = meta.with_entries({"resumed_at": [*meta.resumed_at, rf.utc_now()],
+                              "status": "running", "error": None, "stopped_after": None})
     ctx = RunContext(checked.config, host.registry, run, meta, progress, resume=True,
                      start=start)
     return drive(ctx)

@@ -15,7 +15,6 @@ so a run folder can be moved, or resumed from any directory.
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import asdict
 from typing import Any
 
@@ -58,29 +57,31 @@ def _sample(run: rf.RunFolder, row: dict[str, Any]) -> Sample:
 
 def load_split(run: rf.RunFolder) -> tuple[PatientSplit, list[str], dict[str, Any] | None] | None:
     """The split ``save_split`` wrote, or None when the file is absent, old or damaged."""
-    try:
-        payload = run.read_model(layout.SPLIT_JSON, SplitFile).to_json()
-        if payload.get("version") != SPLIT_VERSION:
-            return None
-        assignment = {name: [_sample(run, row) for row in payload["assignment"][name]]
-                      for name in SPLIT_NAMES}
-        split = PatientSplit(assignment, by=payload["by"], seed=payload["seed"],
-                             notes=list(payload["split_notes"]))
-        return split, list(payload["notes"]), payload["generator"]
-    except (RunError, OSError, ValueError, TypeError, KeyError, AttributeError):
+    found = _split_file(run)
+    if found is None:
         return None
+    try:
+        assignment = {name: [_sample(run, row.model_dump(mode="json", exclude_unset=True))
+                             for row in found.assignment[name]] for name in SPLIT_NAMES}
+    except (ValueError, TypeError, KeyError):
+        return None
+    split = PatientSplit(assignment, by=found.by, seed=found.seed, notes=list(found.split_notes))
+    return split, list(found.notes), found.generator
 
 
 def load_generator(run: rf.RunFolder) -> dict[str, Any] | None:
     """The generator's summary ``save_split`` wrote, or None (absent, old or damaged)."""
+    found = _split_file(run)
+    return found.generator if found is not None else None
+
+
+def _split_file(run: rf.RunFolder) -> SplitFile | None:
+    """``split.json`` in the layout this bamnet writes, or None (absent, old or damaged)."""
     try:
-        payload = json.loads(run.read_text(layout.SPLIT_JSON))
-    except (OSError, ValueError):
+        found = run.read_model(layout.SPLIT_JSON, SplitFile)
+    except RunError:
         return None
-    if not isinstance(payload, dict) or payload.get("version") != SPLIT_VERSION:
-        return None
-    found = payload.get("generator")
-    return found if isinstance(found, dict) else None
+    return found if found.version == SPLIT_VERSION else None
 
 
 def save_properties(run: rf.RunFolder, properties: dict[str, Any]) -> None:
@@ -88,16 +89,15 @@ def save_properties(run: rf.RunFolder, properties: dict[str, Any]) -> None:
     run.write_json(layout.PROPERTIES, {path: to_json(p) for path, p in properties.items()})
 
 
-def load_audit(run: rf.RunFolder) -> tuple[dict[str, Any], dict[str, Any]] | None:
+def load_audit(run: rf.RunFolder) -> tuple[AuditFile, dict[str, Any]] | None:
     """``data-audit.json`` as the audit stage wrote it, and the image properties; or None."""
     try:
-        report = run.read_model(layout.AUDIT, AuditFile).to_json()
+        report = run.read_model(layout.AUDIT, AuditFile)
         path = run.file(layout.PROPERTIES)
-        properties = json.loads(run.read_text(layout.PROPERTIES)) if path.exists() else {}
-        if not isinstance(report, dict) or not isinstance(report.get("warnings"), list) or \
-                not isinstance(properties, dict):
-            return None
-    except (RunError, OSError, ValueError):
+        properties = run.read_json(layout.PROPERTIES) if path.exists() else {}
+    except RunError:
         return None
+    if "warnings" not in report.model_fields_set or not isinstance(properties, dict):
+        return None  # not an audit this bamnet wrote
     return report, {run.resolve(path): from_json(p) for path, p in properties.items()
                     if isinstance(p, dict)}

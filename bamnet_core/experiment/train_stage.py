@@ -22,9 +22,9 @@ class TrainStage(Stage):
 
     def keep(self, ctx: RunContext) -> TrainResult | None:
         """Kept when an earlier attempt finished it and ``model.keras`` is there."""
-        training = ctx.meta.get("training")
+        training = ctx.meta.training
         if not (ctx.finished(self.name) and ctx.run.file(layout.MODEL).is_file()
-                and isinstance(training, dict)):
+                and training is not None):
             return None
         return TrainResult(training)  # the model is loaded only if a later stage needs it
 

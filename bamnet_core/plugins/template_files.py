@@ -156,8 +156,8 @@ _RUN_PHANTOMS = """
 
 def test_its_preset_runs_end_to_end(tmp_path: Path):
     result = run_preset("$name", plugins=[("$name", $module)], output_dir=tmp_path)
-    assert result.run_dir.is_dir() and result.metrics["headline"]
-    assert result.metrics["splits"]["val"]["images"] > 0
+    assert result.run_dir.is_dir() and result.metrics.headline
+    assert result.metrics.splits["val"].images > 0
 """
 TEST = {
     "backbone": _TEST_HEAD.replace("{kind}", "backbone").replace("{check}", "check_backbone")
@@ -209,7 +209,7 @@ def test_its_preset_runs_on_a_csv_with_its_own_column_names(tmp_path: Path):
     listing = _write_dataset(tmp_path)
     result = run_preset("$name", plugins=[("$name", $module)], output_dir=tmp_path / "runs",
                         overrides=[f"data.path={listing}"])
-    assert result.metrics["splits"]["val"]["images"] > 0
+    assert result.metrics.splits["val"].images > 0
 
 
 def test_the_source_keeps_the_contract(tmp_path: Path):

@@ -1,10 +1,22 @@
 """The self-describing run folder: ``<output>/<timestamp>-<name>/``.
 
-Every file in it is written atomically. Each JSON run file is one versioned
-model (:mod:`bamnet_core.runs.files`), written with :meth:`RunFolder.write_model`
-and read with :meth:`RunFolder.read_model`. ``meta.json`` records the bamnet
-version, plugin pins, seed, device and timings, and a ``status`` that is
-``running`` until the run completes.
+Every file in it is written atomically, and written three ways:
+
+- each JSON run file (``meta.json``, ``metrics.json`` and each external
+  evaluation's, ``data-audit.json``, ``split.json``, ``export-report.json``, and
+  the ``loso.json`` / ``comparison.json`` of a folder of runs) is one versioned
+  model (:mod:`bamnet_core.runs.files`), written with :meth:`RunFolder.write_model`
+  and read with :meth:`RunFolder.read_model`; ``meta.json`` is rewritten in place
+  with :meth:`RunFolder.overwrite_model` when the disk is too full for a new file;
+- ``image-properties.json`` (image path -> measured properties, what the
+  shortcut baseline reads on resume) has no model: :meth:`RunFolder.write_json`
+  and :meth:`RunFolder.read_json`;
+- the rest is text (``config.toml`` and ``preprocess.json`` in their own forms,
+  CSVs, the report):
+  :meth:`RunFolder.write_text` and :meth:`RunFolder.read_text`.
+
+``meta.json`` records the bamnet version, plugin pins, seed, device and timings,
+and a ``status`` that is ``running`` until the run completes.
 """
 
 from __future__ import annotations
@@ -25,6 +37,7 @@ from .._util import atomic
 from .._util.lock import OutputLock
 from ..errors import RunError
 from .layout import LOCK
+from .meta_file import MetaFile
 from .paths import from_record, relativize, to_record
 from .versioned import RunFile
 
@@ -88,8 +101,8 @@ class RunFolder:
         return self.file(name)
 
     def write_json(self, name: str, obj: Any) -> Path:
-        """Atomically write a JSON file that has no model; a run file goes through
-        :meth:`write_model`.
+        """Atomically write a JSON file that has no model (``image-properties.json``); a run
+        file goes through :meth:`write_model`.
 
         Every string in ``obj`` that names a path inside the run folder is
         written relative to it (:func:`~.paths.relativize`), so the folder can
@@ -172,18 +185,10 @@ class RunFolder:
         """
         return model.from_json(self.read_json(name), str(self.file(name)))
 
-def base_meta(*, seed: int, plugin_pins: list[str], config_origin: str) -> dict[str, Any]:
+
+def base_meta(*, seed: int, plugin_pins: list[str], config_origin: str) -> MetaFile:
     """The parts of ``meta.json`` known before a run starts."""
-    return {
-        "bamnet_version": __version__,
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "plugins": plugin_pins,
-        "seed": seed,
-        "config_origin": config_origin,
-        "status": "running",
-        "started_at": utc_now(),
-        "finished_at": None,
-        "device": None,
-        "timings_s": {},
-    }
+    return MetaFile(bamnet_version=__version__, python=sys.version.split()[0],
+                    platform=platform.platform(), plugins=plugin_pins, seed=seed,
+                    config_origin=config_origin, status="running", started_at=utc_now(),
+                    finished_at=None, device=None, timings_s={})

@@ -15,6 +15,7 @@ part of a file is the plugin's, and a reader ignores what it does not know.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -74,6 +75,11 @@ class RunFile(BaseModel):
         return {"schema_version": self.schema_version,
                 **self.model_dump(mode="json", by_alias=True, exclude_unset=True,
                                   exclude={"schema_version"})}
+
+    def with_entries(self, entries: Mapping[str, Any]) -> Self:
+        """A copy with the top-level ``entries`` set (JSON values, or the parts' models),
+        validated: how a writer adds to a file it is building."""
+        return self.model_validate({**self.to_json(), **entries})
 
 
 class Part(BaseModel):
