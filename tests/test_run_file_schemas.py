@@ -12,7 +12,7 @@ from bamnet_core.report import build_report, read_run
 from bamnet_core.runs import layout
 from bamnet_core.runs.files import FILES, MetaFile, MetricsFile
 from bamnet_core.runs.folder import RunFolder
-from bamnet_core.runs.schemas import COMMAND, generated
+from bamnet_core.runs.schemas import COMMAND, generated, schema_file
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 CONFIG = """\
@@ -52,7 +52,7 @@ def test_the_published_json_schemas_are_current():
              or (DOCS / relative).read_text(encoding="utf-8") != text]
     assert not stale, f"out of date: {', '.join(stale)}; refresh them with: {COMMAND}"
     assert {p.name for p in (DOCS / "schemas").glob("*.schema.json")} == {
-        f"{name.removesuffix('.json')}.schema.json" for name in FILES}
+        schema_file(name) for name in FILES}
 
 
 def test_a_newer_schema_version_is_refused_with_one_line_naming_the_file(tmp_path: Path, cli):

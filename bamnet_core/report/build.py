@@ -8,6 +8,7 @@ the report and the shareable copy ``[report] redact`` asks for.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -16,7 +17,7 @@ from .._util import atomic
 from ..runs import layout
 from .audit_lists import label_issues_section
 from .audit_sections import generator_figures, generator_quality
-from .model_card import model_card
+from .model_card import model_card as card_markdown
 from .page import img_tag, render
 from .record import RunRecord, read_run
 from .sections import (
@@ -31,6 +32,7 @@ from .sections import (
     protocol_section,
     section,
 )
+from .standards import StandardsFiles, checklists_section, write_standards
 from .tables import metrics_table
 from .verdict import Verdict, verdict_of
 from .verdict_render import headline_html, verdict_html
@@ -42,6 +44,7 @@ SECTION_TITLES = {
     "gradcam": "Grad-CAM", "probes": "Shortcut probes", "generator": "Generator",
     "claims": "Claimed vs reproduced",
     "external": "External validation", "config": "Config",
+    "checklists": "Appendix: reporting checklists",
 }
 
 
@@ -59,6 +62,7 @@ class ReportFiles:
     plots: list[Path] = field(default_factory=list)
     sections: list[str] = field(default_factory=list)
     verdict: dict = field(default_factory=dict)
+    standards: StandardsFiles = field(default_factory=StandardsFiles)
 
 
 def external_section(record: RunRecord) -> str:
@@ -84,17 +88,25 @@ def external_section(record: RunRecord) -> str:
     return section("external", "External validation", "".join(body))
 
 
-def build_reports(run_dir: str | Path, *, redact: bool = False,
-                  images: bool = False) -> tuple[ReportFiles, ReportFiles | None]:
+def build_reports(run_dir: str | Path, *, redact: bool = False, images: bool = False,
+                  checklists: Sequence[str] = (), model_card: str | None = None,
+                  ) -> tuple[ReportFiles, ReportFiles | None]:
     """The report a command asks for, and the shareable copy the run's ``[report] redact``
     asks for (None when it does not, or when ``redact`` already made it).
 
+    ``checklists`` (``claim``, ``tripod-ai``) and ``model_card`` (``chai``) are written
+    beside the report the command asks for (into ``shareable/`` with ``redact``).
     The folder is read once; the verdict is computed once per record shown.
 
     :raises RunError: when it is not a run folder or a file in it is damaged.
+    :raises ConfigError: an unknown checklist or model card format.
     """
+    from .standards import check_requests
+
+    check_requests(checklists, model_card)
     record = read_run(run_dir)
-    files = build_report(record, redact=redact, images=images)
+    files = build_report(record, redact=redact, images=images, checklists=checklists,
+                         model_card=model_card)
     wanted = record.config.report
     shared = build_report(record, redact=True, images=wanted.images) \
         if wanted.redact and not redact else None
@@ -102,7 +114,8 @@ def build_reports(run_dir: str | Path, *, redact: bool = False,
 
 
 def build_report(run: str | Path | RunRecord, *, redact: bool = False,
-                 images: bool = False, verdict: Verdict | None = None) -> ReportFiles:
+                 images: bool = False, verdict: Verdict | None = None,
+                 checklists: Sequence[str] = (), model_card: str | None = None) -> ReportFiles:
     """Build the report of a run folder (its path, or the record already read from it).
 
     :param redact: write the shareable report instead, into ``shareable/`` of the
@@ -110,6 +123,8 @@ def build_report(run: str | Path | RunRecord, *, redact: bool = False,
         images (:mod:`bamnet_core.report.redact`).
     :param images: with ``redact``, keep the Grad-CAM overlays and thumbnails.
     :param verdict: the record's verdict, when the caller computed it already.
+    :param checklists: reporting checklists to write too (:mod:`.standards`).
+    :param model_card: a model-card format to write too (``chai``).
     :raises RunError: when it is not a run folder or a file in it is damaged.
     """
     record = run if isinstance(run, RunRecord) else read_run(run)
@@ -149,13 +164,17 @@ def build_report(run: str | Path | RunRecord, *, redact: bool = False,
     if record.external:
         parts.append(("external", external_section(record)))
     parts.append(("config", config_section(record)))
+    parts.append(("checklists", checklists_section(record, redacted=redact)))
     title = f"bamnet run {record.name}" + (" (LEAKY protocol)" if record.leaky else "")
     html = render(title, DISCLAIMER, [(k, SECTION_TITLES[k], h) for k, h in parts])
     atomic.write_text(out / layout.REPORT, html)
-    atomic.write_text(out / layout.MODEL_CARD, model_card(record, verdict))
+    atomic.write_text(out / layout.MODEL_CARD, card_markdown(record, verdict))
+    standards = write_standards(record, out, checklists=checklists, model_card=model_card,
+                                redacted=redact, verdict=verdict)
     if redact:  # a figure an earlier shareable report wrote (say, with --images) must not stay
         for stale in set((out / layout.PLOTS).glob("*.png")) - set(written):
             stale.unlink(missing_ok=True)
     return ReportFiles(html=out / layout.REPORT, model_card=out / layout.MODEL_CARD,
-                       plots=written, sections=[k for k, _ in parts], verdict=verdict.to_dict())
+                       plots=written, sections=[k for k, _ in parts], verdict=verdict.to_dict(),
+                       standards=standards)
 

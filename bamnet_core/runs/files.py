@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import layout
 from .audit_file import AuditFile
+from .checklist_file import ChecklistFile
 from .export_file import ExportReportFile
 from .meta_file import MetaFile
 from .metrics_file import MetricsFile, SplitMetrics
@@ -23,8 +24,9 @@ FILES: dict[str, type[RunFile]] = {
     layout.EXPORT_REPORT: ExportReportFile,
     layout.LOSO_JSON: LosoFile,
     layout.COMPARISON_JSON: ComparisonFile,
+    layout.checklist_json("<name>"): ChecklistFile,
 }
 """File name -> its model; the order is the docs' order."""
 
-__all__ = ["FILES", "AuditFile", "ComparisonFile", "ExportReportFile", "LosoFile", "MetaFile",
-           "MetricsFile", "RunFile", "SplitFile", "SplitMetrics"]
+__all__ = ["FILES", "AuditFile", "ChecklistFile", "ComparisonFile", "ExportReportFile",
+           "LosoFile", "MetaFile", "MetricsFile", "RunFile", "SplitFile", "SplitMetrics"]

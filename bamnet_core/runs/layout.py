@@ -26,6 +26,8 @@ A run folder::
     plots/                 the report's figures (plot()), and what evaluators drew there
     report.html            the self-contained report
     model-card.md          the model card
+    model-card.chai.xml    ``bamnet report --model-card chai``: the CHAI applied model card
+    checklists/            ``bamnet report --checklist``: claim.md/.json, tripod-ai.md/.json
     model.onnx             the exported model (and model.int8.onnx, model.fp16.onnx)
     export-report.json     the export's gates
     external/<name>/       ``bamnet evaluate`` results, one folder per dataset
@@ -52,6 +54,8 @@ METRICS = "metrics.json"
 PLOTS = "plots"
 REPORT = "report.html"
 MODEL_CARD = "model-card.md"
+MODEL_CARD_CHAI = "model-card.chai.xml"  # `bamnet report --model-card chai`
+CHECKLISTS = "checklists"  # `bamnet report --checklist NAME`: NAME.md and NAME.json
 ONNX = "model.onnx"
 EXPORT_REPORT = "export-report.json"
 EXTERNAL = "external"  # one subfolder per dataset `bamnet evaluate` scored
@@ -90,6 +94,16 @@ def plot(figure: str, split: str | None = None) -> str:
     if figure not in REPORT_FIGURES:
         raise ValueError(f"unknown report figure {figure!r}")
     return f"{PLOTS}/{figure}{'' if split is None else '-' + split}.png"
+
+
+def checklist_md(name: str) -> str:
+    """The Markdown of a reporting checklist: ``checklists/claim.md`` for ``claim``."""
+    return f"{CHECKLISTS}/{name}.md"
+
+
+def checklist_json(name: str) -> str:
+    """The JSON of a reporting checklist: ``checklists/claim.json`` for ``claim``."""
+    return f"{CHECKLISTS}/{name}.json"
 
 
 def onnx_variant(name: str) -> str:

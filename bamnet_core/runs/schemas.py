@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,10 @@ COMMAND = "python -m bamnet_core.runs.schemas docs"
 
 
 def schema_file(name: str) -> str:
-    """The schema's file name for the run file ``name``: ``meta.schema.json``."""
-    return f"{name.removesuffix('.json')}.schema.json"
+    """The schema's file name for the run file ``name``: ``meta.schema.json``
+    (``checklists-name.schema.json`` for ``checklists/<name>.json``)."""
+    flat = re.sub(r"[^\w.-]", "", name.replace("/", "-"))
+    return f"{flat.removesuffix('.json')}.schema.json"
 
 
 def schema_of(name: str, model: type[RunFile]) -> dict[str, Any]:
