@@ -152,6 +152,23 @@ COVERAGE: dict[str, Run | Allowed] = {
     "bamnet report runs/<stamp>-dicom --redact":
         Allowed("needs a run on a DICOM folder; tests/test_dicom_run.py makes one in code and "
                 "runs `bamnet report RUN --redact` on it, then greps every file it writes"),
+    # docs/reporting.md
+    "bamnet report runs/<stamp>-paper-config-fixed --checklist claim --checklist tripod-ai "
+    "--model-card chai":
+        Allowed("needs the real-data run; tests/test_report_standards.py runs `bamnet report "
+                "RUN --checklist claim --checklist tripod-ai --model-card chai` on the quickstart "
+                "and checks every item, its evidence and the card against the schema"),
+    "bamnet report runs/<stamp>-paper-config-fixed --redact --checklist claim --model-card chai":
+        Allowed("needs the real-data run; tests/test_report_standards.py runs it with --redact "
+                "on the quickstart and checks no identifier the shareable report hides leaks"),
+    "bamnet run paper-config-fixed --data ../shared/data/cxr-public/manifest.csv --set "
+    "'backbone={name = \"small-cnn\"}' --set preprocess.size=128 --set train.epochs=3 --set "
+    "generator.epochs=100 --output-dir runs":
+        Allowed("the public chest X-rays are not in the test environment; the same preset "
+                "runs on the phantom manifest above (bamnet run paper-config-fixed --data "
+                "manifest.csv)", check="bamnet presets show paper-config-fixed --resolved "
+                "--set 'backbone={name = \"small-cnn\"}' --set preprocess.size=128 "
+                "--set train.epochs=3 --set generator.epochs=100", expect=r"small-cnn"),
     # docs/export-and-scoring.md (its run folder is resumed by docs/training.md's bamnet resume)
     "bamnet run quickstart": Run(
         RUN_FOLDER.format(name="quickstart"), slow=True, fast=f"{QUICK} --until train",

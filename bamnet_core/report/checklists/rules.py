@@ -243,7 +243,8 @@ def robustness(facts: Facts) -> Answer:
         cites.append(facts.cite(M, "subgroups.worse"))
     if not parts:
         return author("Describe any robustness or sensitivity analysis.")
-    return answered("; ".join(parts) + ".", *cites)
+    text = "; ".join(parts)
+    return answered(text[:1].upper() + text[1:] + ".", *cites)
 
 
 def explainability(facts: Facts) -> Answer:
