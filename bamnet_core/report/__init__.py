@@ -5,7 +5,8 @@ canvas (:mod:`.figures`), lays out tables (:mod:`.tables`) and sections
 (:mod:`.sections`) and writes the page atomically (:mod:`.build`).
 :mod:`.compare` puts several runs side by side; :mod:`.model_card` writes the
 model card; :mod:`.verdict` the verdict that opens both; :mod:`.redact` makes the
-shareable copy (``--redact``). It never imports TensorFlow.
+shareable copy (``--redact``); :mod:`.standards` writes the reporting checklists
+(:mod:`.checklists`) and the CHAI model card (:mod:`.chai_card`). It never imports TensorFlow.
 """
 
 from .build import ReportFiles, build_report, build_reports
