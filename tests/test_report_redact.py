@@ -61,6 +61,14 @@ def test_image_base_names_become_aliases(run: Path) -> None:
     assert shown["images"][0]["file"] == "gradcam-val/0000.png"
 
 
+def test_image_file_names_in_free_text_become_aliases(run: Path) -> None:
+    audit = {"warnings": ["2 image(s) look mislabelled, most suspicious first: 0.png, 1.png; "
+                          "not 10.png"]}
+    shown = redact_record(record(run, audit=audit)).audit.warnings[0]
+    assert shown == ("2 image(s) look mislabelled, most suspicious first: <file>, <file>; "
+                     "not 10.png")
+
+
 def test_pseudonyms_are_stable_within_a_run_and_differ_across_runs(run: Path, tmp_path) -> None:
     first = Redactor(run).patient("MRN123456")
     assert Redactor(run).patient("MRN123456") == first

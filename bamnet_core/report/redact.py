@@ -82,11 +82,15 @@ class Redactor:
         return self.paths.get(value) or self.paths.get(str(Path(value))) or "<path>"
 
     def text(self, value: str) -> str:
-        """Free text with known paths, patient ids and any absolute path replaced."""
+        """Free text with known paths, the run's image file names, patient ids and any
+        absolute path replaced."""
         for original, alias in self.paths.items():
             if original in value:
                 value = value.replace(original, alias)
         value = _ABSOLUTE.sub("<path>", value)
+        for base, alias in self.names.items():  # a warning names an image by its file name
+            if base in value:
+                value = re.sub(rf"(?<![\w.-]){re.escape(base)}(?![\w.-])", alias, value)
         for original, alias in self.patients.items():
             if len(original) >= 4 and original in value:
                 value = value.replace(original, alias)
