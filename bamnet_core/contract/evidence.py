@@ -27,7 +27,6 @@ Level = Literal["strong", "some", "none", "info"]
 """How much shortcut evidence a line holds; ``info`` says what was not measured and never
 counts towards the reading."""
 
-LEVELS: tuple[str, ...] = ("strong", "some", "none", "info")
 
 
 def number_text(value: float | None, digits: int = 2) -> str:

@@ -25,7 +25,6 @@ from .headline import headline_numbers
 from .record import RunRecord, read_run
 from .verdict_evidence import collect_evidence
 
-LEVELS = ("strong", "some", "none", "info")
 READINGS = {
     "strong": ("strong shortcut evidence",
                "Do not read the headline number as disease detection: the lines marked "
