@@ -28,7 +28,6 @@ Level = Literal["strong", "some", "none", "info"]
 counts towards the reading."""
 
 
-
 def number_text(value: float | None, digits: int = 2) -> str:
     """A number as a verdict line shows it (a dash for None)."""
     return "–" if value is None else f"{value:.{digits}f}"
