@@ -53,8 +53,30 @@ def generator_cell(record: RunRecord) -> str:
     return f"on (made {made.synthetic})" if made is not None else "on"
 
 
+def default_output(run_dirs: Sequence[str | Path]) -> Path:
+    """Where ``bamnet compare`` writes without ``-o``: ``compare.html`` beside the first run
+    (in the folder that holds it), never the working directory."""
+    return Path(run_dirs[0]).resolve().parent / "compare.html"
+
+
 def compare_runs(run_dirs: Sequence[str | Path], output: str | Path) -> Path:
     """Write the comparison page of ``run_dirs`` to ``output``.
+
+    :raises RunError: for fewer than two runs, a folder that is not a run, or an
+        output that cannot be written.
+    """
+    page = comparison_page(run_dirs)
+    out = Path(output)
+    try:
+        atomic.write_text(out, page)
+    except OSError as exc:
+        raise RunError(f"cannot write {out}: {exc.strerror or exc}",
+                       hint="pass a writable path with -o") from None
+    return out
+
+
+def comparison_page(run_dirs: Sequence[str | Path]) -> str:
+    """The comparison page of ``run_dirs``, as HTML text.
 
     :raises RunError: for fewer than two runs, or a folder that is not a run.
     """
@@ -108,10 +130,4 @@ def compare_runs(run_dirs: Sequence[str | Path], output: str | Path) -> Path:
             claimed_vs_reproduced([(r.name, r.metrics, r.leaky, run_description(r))
                                    for r in records]))),
     ]
-    out = Path(output)
-    try:
-        atomic.write_text(out, render("bamnet: " + " vs ".join(names), DISCLAIMER, sections))
-    except OSError as exc:
-        raise RunError(f"cannot write {out}: {exc.strerror or exc}",
-                       hint="pass a writable path with -o") from None
-    return out
+    return render("bamnet: " + " vs ".join(names), DISCLAIMER, sections)
