@@ -11,7 +11,7 @@ from rich.table import Table
 from ..errors import BamnetError
 from ..export.gates import GateError, GateLimits
 from .noise import preload_keras
-from .output import JsonOption, err, out, print_json, warn
+from .output import JsonOption, err, out, print_json, print_table, warn
 from .progress import RichProgress
 from .state import CLIState
 
@@ -99,7 +99,7 @@ def _render(result: ExportResult) -> None:
         table.add_row(name, f"{entry['parity_vs_keras']['max_abs_diff']:.2e}",
                       f"{entry['accuracy']:.3f}", "-" if auc is None else f"{auc:.3f}",
                       speed, ratio, "passed" if gate.passed else "FAILED")
-    out().print(table)
+    print_table(out(), table)
     _render_attempts(result.report["models"].get("int8"))
     images = result.report["validation_images"]
     for name, gate in result.gates.items():
