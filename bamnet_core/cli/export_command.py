@@ -55,10 +55,13 @@ def register(app: typer.Typer, state: CLIState) -> None:
         json_: JsonOption = False,
     ) -> None:
         """Export a trained model; refuse files that fail their gate."""
-        if not onnx:
-            raise BamnetError("choose an export format", hint=f"bamnet export {run_dir} --onnx")
         from ..experiment.export_stage import carried_facts
-        from ..export.onnx_export import export_onnx
+        from ..export.onnx_export import export_onnx, exportable_run
+
+        exportable_run(run_dir)  # a folder that is not a run says so first, with its own hint
+        if not onnx:
+            raise BamnetError("choose an export format: --onnx (ONNX is the one there is)",
+                              hint=f"bamnet export {run_dir} --onnx")
 
         limits = GateLimits(min_label_agreement=min_label_agreement,
                             max_accuracy_drop=max_accuracy_drop, max_auc_drop=max_auc_drop)
