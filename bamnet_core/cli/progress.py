@@ -236,9 +236,11 @@ class RichProgress:
         if not self.enabled:
             return
         if event.stage == "stage-done":  # one line per finished stage, above the bars
+            note = event.fields.get("note")
+            made = f": {escape(one_line(note))}" if note else ""
             self.progress.console.print(
-                f"[green]done[/green] {event.description} ({event.fields['seconds']:.1f} s)",
-                highlight=False)
+                f"[green]done[/green] {event.description}{made} "
+                f"({event.fields['seconds']:.1f} s)", highlight=False)
             return
         if event.stage == "stage-kept":
             self.progress.console.print(
