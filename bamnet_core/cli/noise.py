@@ -19,6 +19,7 @@ import contextlib
 import importlib
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import logging
 import os
 import sys
@@ -82,15 +83,25 @@ def fd2_hidden() -> Iterator[None]:
 
 
 class QuietTensorFlowImport(importlib.abc.MetaPathFinder):
-    """Finds ``tensorflow`` as usual, and runs its import with fd 2 hidden (once)."""
+    """Finds ``tensorflow`` through the other finders, and runs its import with fd 2 hidden.
+
+    It stays in ``sys.meta_path``: a ``find_spec`` that only asks whether TensorFlow
+    is installed imports nothing, and the import that follows must still be quiet.
+    """
+
+    def __init__(self) -> None:
+        self.finding = False
 
     def find_spec(self, name: str, path: Any, target: ModuleType | None = None
                   ) -> importlib.machinery.ModuleSpec | None:
         """TensorFlow's spec with a quiet loader; None for every other module."""
-        if name != "tensorflow":
+        if name != "tensorflow" or self.finding:
             return None
-        sys.meta_path.remove(self)  # one import; the finders below do the finding
-        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        self.finding = True  # the other finders do the finding (a test's blocker too)
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            self.finding = False
         if spec is not None and spec.loader is not None:
             spec.loader = _QuietLoader(spec.loader)
         return spec
