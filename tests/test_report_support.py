@@ -124,7 +124,7 @@ def test_a_damaged_metrics_file_is_one_error_naming_it(tmp_path: Path, bad: str)
         build_report(run)
 
 
-def test_compare_writes_beside_the_first_run_not_into_the_working_directory(
+def test_compare_writes_into_the_first_run_not_into_the_working_directory(
         tmp_path: Path, cli, monkeypatch):
     runs = tmp_path / "runs"
     first, second = make_run(runs / "a"), make_run(runs / "b", made=12)
@@ -134,8 +134,9 @@ def test_compare_writes_beside_the_first_run_not_into_the_working_directory(
     result = cli("compare", str(first), str(second))
     assert result.exit_code == 0, result.stderr
     assert list(elsewhere.iterdir()) == []
-    assert (runs / "compare.html").is_file()
-    assert f"Comparison: {runs / 'compare.html'}" in result.stdout
+    assert (first / layout.COMPARE).is_file()  # beside its report; runs/* stays runs only
+    assert sorted(p.name for p in runs.iterdir()) == ["a", "b"]
+    assert f"Comparison: {first / layout.COMPARE}" in result.stdout
     chosen = tmp_path / "pages" / "ab.html"
     chosen.parent.mkdir()
     assert cli("compare", str(first), str(second), "-o", str(chosen)).exit_code == 0
@@ -152,4 +153,4 @@ def test_compare_help_shows_plain_option_text(cli):
     assert "RUN_DIRS..." in shown and "{run_dirs}" not in shown
     assert "<bool>" not in shown and "<list[Path]>" not in shown
     assert re.search(r"--json\s+Print machine-readable JSON", shown)
-    assert "--output" in shown and "beside the first run" in shown
+    assert "--output" in shown and "in the first run's folder" in shown

@@ -56,7 +56,7 @@ def register(app: typer.Typer, state: CLIState) -> None:
         run_dirs: Annotated[list[Path], typer.Argument(help="Two or more run folders.")],
         output: Annotated[str | None, typer.Option(
             "--output", "-o", help="The HTML page to write, or - for stdout. (default: "
-            "compare.html beside the first run)", show_default=False)] = None,
+            "compare.html in the first run's folder)", show_default=False)] = None,
         json_: JsonOption = False,
     ) -> None:
         """Put several runs side by side in one HTML page (e.g. leaky vs patient split)."""

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .._util import atomic
 from ..errors import RunError
+from ..runs import layout
 from ..runs.files import MetricsFile, SplitMetrics
 from .page import render
 from .record import RunRecord, read_run
@@ -54,9 +55,10 @@ def generator_cell(record: RunRecord) -> str:
 
 
 def default_output(run_dirs: Sequence[str | Path]) -> Path:
-    """Where ``bamnet compare`` writes without ``-o``: ``compare.html`` beside the first run
-    (in the folder that holds it), never the working directory."""
-    return Path(run_dirs[0]).resolve().parent / "compare.html"
+    """Where ``bamnet compare`` writes without ``-o``: ``compare.html`` in the first run's
+    folder, beside its ``report.html``; never the working directory, and never the folder
+    that holds the runs, where ``bamnet compare runs/*`` would take it for a run."""
+    return Path(run_dirs[0]) / layout.COMPARE
 
 
 def compare_runs(run_dirs: Sequence[str | Path], output: str | Path) -> Path:
