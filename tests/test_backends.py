@@ -125,3 +125,19 @@ def test_export_without_tensorflow_is_skipped_with_the_command_that_exports_late
     assert f"bamnet export {run} --onnx" in done.stderr
     assert np.isfinite(json.loads((run / layout.METRICS).read_text())
                        ["splits"]["val"]["evaluators"]["classification"]["accuracy"])
+
+
+def test_a_jax_run_prints_no_tensorflow_start_up_lines(tmp_path: Path, tiny_config: Path) -> None:
+    """Keras on JAX still imports an installed TensorFlow (to seed it): its C++ start-up
+    lines (CUDA drivers, oneDNN) never reach the user's stderr."""
+    env = {**os.environ, "KERAS_BACKEND": "jax", "BAMNET_CACHE_DIR": str(tmp_path / "cache"),
+           "PYTHONPATH": os.pathsep.join([str(HERE.parent), str(HERE.parent / "plugins")])}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    done = subprocess.run([python(), "-m", "bamnet_core", "run", str(tiny_config),
+                           "--output-dir", str(tmp_path / "runs"), "--until", "train",
+                           "--set", "train.epochs=1"],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "done train" in done.stderr
+    for noise in ("oneDNN", "cuda", "absl", "I0000", "E0000", "cpu_feature_guard"):
+        assert noise.lower() not in done.stderr.lower(), done.stderr

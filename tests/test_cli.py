@@ -39,6 +39,17 @@ def test_plugins_all_json_lists_builtins_with_hooks(cli):
     assert all(p["builtin"] and p["status"] == "ok" for p in data)
 
 
+def test_plugins_table_piped_keeps_whole_names(cli):
+    # stdout here is not a terminal, as with `bamnet plugins --all | less`
+    shown = cli("plugins", "--all").stdout
+    assert "…" not in shown
+    for name in ("bamnet_paper.sources", "bamnet_paper.evaluators", "register_dataset_sources",
+                 "covid-radiography-db"):
+        assert name in shown
+    assert "bamnet_paper.sources" in next(line for line in shown.splitlines()
+                                          if "register_dataset_sources" in line)
+
+
 def test_plugins_without_all_hides_builtins(cli):
     result = cli("plugins", "--json")
     assert result.exit_code == 0 and json.loads(result.stdout) == []

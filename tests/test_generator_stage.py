@@ -174,3 +174,14 @@ def test_a_damaged_stage_record_only_means_the_stage_runs_again(tiny_config: Pat
     assert "done data (" in resumed.stderr and "done audit (" in resumed.stderr
     assert "kept" not in resumed.stderr
     assert json.loads((run_dir / layout.META).read_text())["status"] == "complete"
+
+
+def test_the_done_line_says_when_the_generator_made_no_images(tiny_config: Path, tmp_path: Path,
+                                                               cli):
+    result = cli("run", str(tiny_config), "--output-dir", str(tmp_path / "runs"), "--until",
+                 "generator", "--set", "generator.enabled=true", "--set", "generator.name=dcgan",
+                 "--set", "generator.balance_class=covid")
+    assert result.exit_code == 0, result.stderr
+    done = next(line for line in result.stderr.splitlines() if line.startswith("done generator"))
+    assert done.startswith("done generator: made 0 images; 'covid' already has ")
+    assert "nothing to synthesise" in done and done.endswith(" s)")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from rich.console import Console
 
 from bamnet_core._util.progress import ProgressEvent
 from bamnet_core.cli.progress import LineProgress, gan_every
@@ -102,3 +105,62 @@ def test_disabled_progress_writes_nothing(capsys):
         for event in _train_events(epochs=2, steps=2):
             bar(event)
     assert capsys.readouterr().err == ""
+
+
+def _decode_pass(show, clock, seconds_per_batch: float) -> None:
+    show(ProgressEvent("decode val", 0, 256, "validation images through Keras"))
+    for done in range(32, 257, 32):
+        clock.now += seconds_per_batch
+        show(ProgressEvent("decode val", done, 256, "validation images through Keras"))
+
+
+def test_a_stage_that_starts_late_counts_its_time_from_its_own_start():
+    lines: list[str] = []
+    clock = Clock()
+    show = LineProgress(lines.append, clock)
+    for done in range(0, 101):  # the first stage: 300 s
+        clock.now += 3.0
+        show(ProgressEvent("fingerprint", done, 100, "hashing images"))
+    lines.clear()
+    clock.now = 1000.0
+    _decode_pass(show, clock, seconds_per_batch=4.0)
+    assert lines[0] == ("decode val: validation images through Keras [96/256] elapsed 0:12 "
+                        "ETA 0:20")
+
+
+def test_the_same_stage_run_again_later_starts_its_clock_again():
+    lines: list[str] = []
+    clock = Clock()
+    show = LineProgress(lines.append, clock)
+    _decode_pass(show, clock, seconds_per_batch=0.1)  # the run's quick decode: no lines
+    assert lines == []
+    clock.now = 262.0  # the export's, 4:22 later
+    _decode_pass(show, clock, seconds_per_batch=4.0)
+    assert lines[0] == ("decode val: validation images through Keras [96/256] elapsed 0:12 "
+                        "ETA 0:20")
+    assert lines[-1].endswith("[256/256] elapsed 0:32")
+
+
+def test_the_terminal_bars_restart_a_stage_that_runs_again(monkeypatch):
+    from bamnet_core.cli import progress as progress_module
+
+    clock = Clock()
+    monkeypatch.setattr(progress_module, "err", lambda: Console(force_terminal=True,
+                                                                file=io.StringIO()))
+    with progress_module.RichProgress(clock=clock) as bars:
+        _decode_pass(bars, clock, seconds_per_batch=0.1)
+        clock.now = 262.0
+        _decode_pass(bars, clock, seconds_per_batch=4.0)
+        task = bars.progress.tasks[0]
+        assert len(bars.progress.tasks) == 1 and task.completed == 256
+        assert task.elapsed == pytest.approx(32.0)
+
+
+def test_a_total_learned_while_scoring_continues_the_stage():
+    lines: list[str] = []
+    clock = Clock()
+    show = LineProgress(lines.append, clock)
+    for done in range(0, 31):
+        clock.now += 1.0
+        show(ProgressEvent("score", done, None if done < 20 else 40, "scoring"))
+    assert lines[-1] == "score: scoring [30/40] elapsed 0:30 ETA 0:10"

@@ -122,3 +122,35 @@ def test_a_damaged_metrics_file_is_one_error_naming_it(tmp_path: Path, bad: str)
     (run / layout.METRICS).write_text(bad)
     with pytest.raises(RunError, match=layout.METRICS):
         build_report(run)
+
+
+def test_compare_writes_into_the_first_run_not_into_the_working_directory(
+        tmp_path: Path, cli, monkeypatch):
+    runs = tmp_path / "runs"
+    first, second = make_run(runs / "a"), make_run(runs / "b", made=12)
+    elsewhere = tmp_path / "clone"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = cli("compare", str(first), str(second))
+    assert result.exit_code == 0, result.stderr
+    assert list(elsewhere.iterdir()) == []
+    assert (first / layout.COMPARE).is_file()  # beside its report; runs/* stays runs only
+    assert sorted(p.name for p in runs.iterdir()) == ["a", "b"]
+    assert f"Comparison: {first / layout.COMPARE}" in result.stdout
+    chosen = tmp_path / "pages" / "ab.html"
+    chosen.parent.mkdir()
+    assert cli("compare", str(first), str(second), "-o", str(chosen)).exit_code == 0
+    assert "on (made 12)" in chosen.read_text()
+    printed = cli("compare", str(first), str(second), "-o", "-")
+    assert printed.exit_code == 0 and printed.stdout.lstrip().startswith("<!DOCTYPE html")
+    assert "on (made 12)" in printed.stdout and list(elsewhere.iterdir()) == []
+    both = cli("compare", str(first), str(second), "-o", "-", "--json")
+    assert both.exit_code == 1 and both.stderr.count("Error:") == 1
+
+
+def test_compare_help_shows_plain_option_text(cli):
+    shown = cli("compare", "--help").stdout
+    assert "RUN_DIRS..." in shown and "{run_dirs}" not in shown
+    assert "<bool>" not in shown and "<list[Path]>" not in shown
+    assert re.search(r"--json\s+Print machine-readable JSON", shown)
+    assert "--output" in shown and "in the first run's folder" in shown

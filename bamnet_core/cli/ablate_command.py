@@ -13,7 +13,7 @@ from ..experiment.ablation import ABLATABLE
 from ..plugins.manager import PluginHost
 from ..runs.files import ComparisonFile
 from .noise import preload_keras
-from .output import JsonOption, SetOption, UnsetOption, out, print_json, warn
+from .output import JsonOption, SetOption, UnsetOption, out, print_json, print_table, warn
 from .progress import RichProgress
 from .run_options import (
     RUNS,
@@ -94,7 +94,7 @@ def run_ablation_command(cfg: Config, host: PluginHost, *, ablate: str, output_d
     for message in dict.fromkeys(m for r in result.runs.values() for m in r.warnings):
         warn(message)
     console = out()
-    console.print(comparison_table(result.comparison))
+    print_table(console, comparison_table(result.comparison))
     for quality in (result.comparison.gan_quality or {}).values():
         if "fid" in quality:
             console.print(f"GAN quality in {quality['space']}: FID {quality['fid']:.3f}, "

@@ -17,7 +17,7 @@ from ..data.inspection import inspect_dataset
 from ..errors import ConfigError
 from .deep_inspection import check_audit_options, deep_inspection
 from .evidence_display import render_baseline, render_deep
-from .output import JsonOption, err, out, print_json
+from .output import JsonOption, err, out, print_json, print_table
 from .progress import RichProgress
 from .state import CLIState
 
@@ -54,19 +54,19 @@ def render_report(report: dict[str, Any], console: Console) -> None:
                   f"{len(report['decode_failures'])} undecodable, {report['seconds']} s")
     for note in report.get("source_notes", []):
         console.print(f"  note: {escape(note)}", highlight=False)
-    console.print(_counts_table("images by source", report["by_source"], classes))
-    console.print(_counts_table("images by view", report["by_view"], classes))
+    print_table(console, _counts_table("images by source", report["by_source"], classes))
+    print_table(console, _counts_table("images by view", report["by_view"], classes))
     split = report.get("split")
     if split:
         by_split = {name: counts for name, counts in split["counts"].items() if counts}
-        console.print(_counts_table(f"preview split (by {split['by']}, seed {split['seed']}) "
-                                    "by split", by_split, classes))
+        title = f"preview split (by {split['by']}, seed {split['seed']}) by split"
+        print_table(console, _counts_table(title, by_split, classes))
     conf = Table("class", "images", "from single-class sources", "from >=90% sources",
                  title="class vs source", title_justify="left")
     for label, info in report["confounding"]["per_class"].items():
         conf.add_row(label, str(info["images"]), f"{info['single_class_share']:.0%}",
                      f"{info['dominated_share']:.0%}")
-    console.print(conf)
+    print_table(console, conf)
     c = report["confounding"]
     if c["source_only_accuracy"] is not None:
         console.print(f"source-only accuracy {c['source_only_accuracy']:.1%} (largest class "
@@ -78,7 +78,7 @@ def render_report(report: dict[str, Any], console: Console) -> None:
         demo.add_row(label, f"{info['age_known']} / {info['images']}",
                      "-" if share is None else f"{share:.0%}",
                      "-" if info["median_age"] is None else f"{info['median_age']:g}")
-    console.print(demo)
+    print_table(console, demo)
     dup = report.get("duplicates")
     if dup is not None:
         console.print(f"duplicates: {dup['exact']} exact, {dup['near']} near (dHash within "
@@ -91,7 +91,7 @@ def render_report(report: dict[str, Any], console: Console) -> None:
                 pairs.add_row(row["kind"], str(row["distance"]), escape(Path(row["a"]).name),
                               escape(Path(row["b"]).name), ", ".join(row["sources"]),
                               "yes" if row["same_patient"] else "no")
-            console.print(pairs)
+            print_table(console, pairs)
     if report["decode_failures"]:
         fails = Table("kind", "file", "reason", title="decode failures", title_justify="left")
         fails.columns[1].overflow = "fold"
@@ -103,7 +103,7 @@ def render_report(report: dict[str, Any], console: Console) -> None:
             fails.add_row(row["kind"], escape(str(shown)), escape(row["reason"]))
         if len(report["decode_failures"]) > _FAILURES_SHOWN:
             fails.caption = f"{len(report['decode_failures']) - _FAILURES_SHOWN} more in --json"
-        console.print(fails)
+        print_table(console, fails)
     render_baseline(report.get("shortcut_baseline"), console)
     render_deep(report.get("deep"), console)
     if report["warnings"]:

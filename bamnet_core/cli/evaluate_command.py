@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from .noise import preload_keras
-from .output import JsonOption, out, print_json, warn
+from .output import JsonOption, out, print_json, print_table, warn
 from .progress import RichProgress
 from .run_command import metrics_json, summary_table
 from .state import CLIState
@@ -47,7 +47,7 @@ def register(app: typer.Typer, state: CLIState) -> None:
         if overlap is not None and overlap.excluded:
             warn(f"excluded {overlap.excluded} of {overlap.images} images the run saw: "
                  f"{overlap.sentence}; metrics are on the {overlap.kept} it never saw")
-        out().print(summary_table(result.metrics))
+        print_table(out(), summary_table(result.metrics))
         if "error" in result.report:
             warn(f"the report could not be rebuilt: {result.report['error']}")
         out().print(f"Results: {result.folder}", highlight=False, soft_wrap=True)

@@ -15,6 +15,7 @@ from ..report.support import show
 from ..report.verdict import Verdict
 from ..runs.files import MetricsFile
 from ..runs.metrics_file import Subgroups
+from .output import print_table
 
 _ROWS_SHOWN = 10
 
@@ -40,7 +41,7 @@ def render_baseline(baseline: dict[str, Any] | None, console: Console) -> None:
     for row in baseline["top_properties"]:
         table.add_row(escape(row["property"]), f"{row['auc']:.3f}",
                       f"{row['direction']} in {escape(row['class'])}")
-    console.print(table)
+    print_table(console, table)
 
 
 def _ranked(title: str, rows: list[dict[str, Any]], score: str, extra: str,
@@ -52,7 +53,7 @@ def _ranked(title: str, rows: list[dict[str, Any]], score: str, extra: str,
                       str(row[score]), escape(str(row.get(extra) or "-")))
     if len(rows) > _ROWS_SHOWN:
         table.caption = f"{len(rows) - _ROWS_SHOWN} more in --json"
-    console.print(table)
+    print_table(console, table)
 
 
 def render_deep(deep: dict[str, Any] | None, console: Console) -> None:
@@ -98,7 +99,7 @@ def render_subgroups(subgroups: Subgroups | None, console: Console,
             table.add_row(attribute, escape(g.group), str(g.images), str(g.patients),
                           f"{acc.value} {acc.interval}", auc.value,
                           "[red]yes[/red]" if g.worse else "no")
-    console.print(table)
+    print_table(console, table)
 
 
 def render_run_audit(metrics: MetricsFile, console: Console,
@@ -121,6 +122,6 @@ def render_verdict(verdict: Verdict, console: Console) -> None:
     for e in verdict.evidence:
         table.add_row(escape(e.label), f"[{STYLE[e.level]}]{e.level}[/]", escape(e.finding),
                       escape(e.meaning))
-    console.print(table)
+    print_table(console, table)
     console.print(f"[{STYLE[verdict.level]}]Verdict: {escape(verdict.reading)}.[/] "
                   f"{escape(verdict.sentence)}", highlight=False, soft_wrap=True)

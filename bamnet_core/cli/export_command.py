@@ -11,7 +11,7 @@ from rich.table import Table
 from ..errors import BamnetError
 from ..export.gates import GateError, GateLimits
 from .noise import preload_keras
-from .output import JsonOption, err, out, print_json, warn
+from .output import JsonOption, err, out, print_json, print_table, warn
 from .progress import RichProgress
 from .state import CLIState
 
@@ -55,10 +55,13 @@ def register(app: typer.Typer, state: CLIState) -> None:
         json_: JsonOption = False,
     ) -> None:
         """Export a trained model; refuse files that fail their gate."""
-        if not onnx:
-            raise BamnetError("choose an export format", hint=f"bamnet export {run_dir} --onnx")
         from ..experiment.export_stage import carried_facts
-        from ..export.onnx_export import export_onnx
+        from ..export.onnx_export import export_onnx, exportable_run
+
+        exportable_run(run_dir)  # a folder that is not a run says so first, with its own hint
+        if not onnx:
+            raise BamnetError("choose an export format: --onnx (ONNX is the one there is)",
+                              hint=f"bamnet export {run_dir} --onnx")
 
         limits = GateLimits(min_label_agreement=min_label_agreement,
                             max_accuracy_drop=max_accuracy_drop, max_auc_drop=max_auc_drop)
@@ -99,7 +102,7 @@ def _render(result: ExportResult) -> None:
         table.add_row(name, f"{entry['parity_vs_keras']['max_abs_diff']:.2e}",
                       f"{entry['accuracy']:.3f}", "-" if auc is None else f"{auc:.3f}",
                       speed, ratio, "passed" if gate.passed else "FAILED")
-    out().print(table)
+    print_table(out(), table)
     _render_attempts(result.report["models"].get("int8"))
     images = result.report["validation_images"]
     for name, gate in result.gates.items():

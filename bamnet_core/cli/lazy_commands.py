@@ -20,6 +20,7 @@ import typer
 from typer.core import TyperCommand
 
 from ..plugins.commands import walk_commands
+from .help_text import tidy, tidy_params
 from .legacy_run import LegacyRunGroup
 
 
@@ -100,17 +101,18 @@ class LazyRootGroup(LegacyRunGroup):
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         """The command ``cmd_name``; a built-in's module is imported now (not to list help)."""
         if cmd_name in self.commands or cmd_name not in _BY_NAME:
-            return super().get_command(ctx, cmd_name)
+            return tidy(super().get_command(ctx, cmd_name), ctx)
         entry = _BY_NAME[cmd_name]
         if self._listing:  # `bamnet --help` needs the name and one line, not the module
             return TyperCommand(cmd_name, help=entry.help)
         for name, command in load_module_commands(entry.module, self.state, self.wrap).items():
             self.commands.setdefault(name, command)
-        return self.commands.get(cmd_name)
+        return tidy(self.commands.get(cmd_name), ctx)
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         """The root help, listing built-ins from the table without importing them."""
         self._listing = True
+        tidy_params(self, ctx)
         try:
             super().format_help(ctx, formatter)
         finally:

@@ -11,7 +11,7 @@ from ..config.resolved import Config
 from ..plugins.manager import PluginHost
 from ..runs.files import LosoFile
 from .noise import preload_keras
-from .output import JsonOption, SetOption, UnsetOption, out, print_json, warn
+from .output import JsonOption, SetOption, UnsetOption, out, print_json, print_table, warn
 from .progress import RichProgress
 from .run_options import (
     RUNS,
@@ -78,7 +78,7 @@ def run_loso_command(cfg: Config, host: PluginHost, *, output_dir: Path, json_: 
         warn(f"not held out (fewer than {result.summary.min_images} images): "
              f"{', '.join(result.summary.skipped)}")
     console = out()
-    console.print(loso_table(result.summary))
+    print_table(console, loso_table(result.summary))
     console.print("A source with one class has no ROC-AUC; its sensitivity or specificity is "
                   "the share of that hospital's images the model still gets right.",
                   highlight=False, soft_wrap=True)

@@ -1,23 +1,33 @@
 """Process-wide quieting that only the CLI may do: it owns the process.
 
 TensorFlow logs C++ start-up noise (missing CUDA drivers, oneDNN notes)
-straight to file descriptor 2 before Python can configure anything, and
-OpenCV logs decoder warnings for files that already become error rows. The
-library never touches either; :func:`quiet_process` runs in ``main``, and
-:func:`preload_keras` imports Keras with fd 2 pointed at /dev/null for the
-duration of that import only. ``BAMNET_DEBUG=1`` keeps everything.
+straight to file descriptor 2 before Python can configure anything
+(``TF_CPP_MIN_LOG_LEVEL`` does not reach those lines), and OpenCV logs decoder
+warnings for files that already become error rows. The library never touches
+either; :func:`quiet_process` runs in ``main``. It makes TensorFlow's import,
+whenever it happens, run with fd 2 pointed at /dev/null for the duration of
+that import only (:class:`QuietTensorFlowImport`): on the JAX or PyTorch
+backend Keras still imports TensorFlow when it is installed (to seed it, in
+``keras.utils.set_random_seed``), later and from anywhere, so quieting only
+the import of Keras (:func:`preload_keras`) left a JAX run's stderr full of
+CUDA and oneDNN lines. ``BAMNET_DEBUG=1`` keeps everything.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import logging
 import os
 import sys
 from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
 
-from .errors import DEBUG_ENV, debug_enabled
+from .errors import debug_enabled
 
 TRACE_ENV = "BAMNET_TRACE_PLUGINS"
 
@@ -32,6 +42,9 @@ def quiet_process() -> None:
             cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
         except (ImportError, AttributeError):  # builds without the logging utilities
             pass
+        if "tensorflow" not in sys.modules and \
+                not any(isinstance(f, QuietTensorFlowImport) for f in sys.meta_path):
+            sys.meta_path.insert(0, QuietTensorFlowImport())
     logger = logging.getLogger("bamnet")
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
@@ -43,23 +56,72 @@ def quiet_process() -> None:
 
 def preload_keras() -> None:
     """Import Keras (and TensorFlow) now, without their C++ start-up lines on stderr."""
-    if "keras" in sys.modules or os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+    if "keras" in sys.modules or debug_enabled():
         importlib.import_module("keras")
         return
+    with fd2_hidden():
+        importlib.import_module("keras")
+
+
+@contextlib.contextmanager
+def fd2_hidden() -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null for the block (unchanged where there is none)."""
     try:
         saved = os.dup(2)
     except OSError:  # no fd 2 (embedded interpreters)
-        importlib.import_module("keras")
+        yield
         return
     sys.stderr.flush()
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, 2)
-        importlib.import_module("keras")
+        yield
     finally:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+class QuietTensorFlowImport(importlib.abc.MetaPathFinder):
+    """Finds ``tensorflow`` through the other finders, and runs its import with fd 2 hidden.
+
+    It stays in ``sys.meta_path``: a ``find_spec`` that only asks whether TensorFlow
+    is installed imports nothing, and the import that follows must still be quiet.
+    """
+
+    def __init__(self) -> None:
+        self.finding = False
+
+    def find_spec(self, name: str, path: Any, target: ModuleType | None = None
+                  ) -> importlib.machinery.ModuleSpec | None:
+        """TensorFlow's spec with a quiet loader; None for every other module."""
+        if name != "tensorflow" or self.finding:
+            return None
+        self.finding = True  # the other finders do the finding (a test's blocker too)
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            self.finding = False
+        if spec is not None and spec.loader is not None:
+            spec.loader = _QuietLoader(spec.loader)
+        return spec
+
+
+class _QuietLoader(importlib.abc.Loader):
+    """Delegates to TensorFlow's own loader, with fd 2 hidden while the module runs."""
+
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        """The module the real loader creates."""
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        """Run TensorFlow's ``__init__`` with its C++ start-up lines going to /dev/null."""
+        module.__loader__ = self.loader
+        with fd2_hidden():
+            self.loader.exec_module(module)
 
 
 @contextlib.contextmanager

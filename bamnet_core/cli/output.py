@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from .._util.text import one_line
 
@@ -28,6 +29,23 @@ def out() -> Console:
 def err() -> Console:
     """Console for messages and progress (stderr)."""
     return Console(stderr=True, soft_wrap=True)
+
+
+def print_table(console: Console, table: Table) -> None:
+    """Print ``table`` whole: no cell is cut short with an ellipsis.
+
+    On a terminal, a long cell folds onto more lines within the terminal's width.
+    Piped or redirected there is no width to fit (rich would assume 80 columns
+    and cut ``bamnet_paper.sources`` to ``bamnet_paper.sou…``), so the table is
+    printed as wide as its longest cells need.
+    """
+    for column in table.columns:
+        column.overflow = "fold"
+    if not console.is_terminal:  # print caps a width at the console's: a wider console
+        unbounded = console.options.update_width(1_000_000)  # a measure is capped at its width
+        width = max(console.width, console.measure(table, options=unbounded).maximum)
+        console = Console(file=console.file, width=width, soft_wrap=True)
+    console.print(table)
 
 
 def print_json(obj: Any) -> None:

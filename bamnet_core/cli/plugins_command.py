@@ -13,7 +13,7 @@ from rich.table import Table
 from ..plugins.manager import LOAD_ENV
 from ..plugins.template import KINDS as TEMPLATE_KINDS
 from ..plugins.template import write_plugin_template
-from .output import JsonOption, out, print_json, warn
+from .output import JsonOption, out, print_json, print_table, warn
 from .state import CLIState
 
 _KINDS = ", ".join(TEMPLATE_KINDS[:-1]) + " or " + TEMPLATE_KINDS[-1]
@@ -52,7 +52,7 @@ def register(app: typer.Typer, state: CLIState) -> None:
                     else "[green]ok[/green]"
                 table.add_row(info.name, info.version, "\n".join(info.hooks), components,
                               status)
-            out().print(table)
+            print_table(out(), table)
         if hidden:
             warn(f"{hidden} installed plugin{'s' * (hidden > 1)} not loaded: "
                  f"{LOAD_ENV} is set to {os.environ.get(LOAD_ENV, '')!r}")

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from ..config.load import load_config, resolve_config_path
-from .output import JsonOption, SetOption, UnsetOption, out, print_json, warn
+from .output import JsonOption, SetOption, UnsetOption, out, print_json, print_table, warn
 from .state import CLIState
 
 
@@ -29,7 +29,7 @@ def register(app: typer.Typer, state: CLIState) -> None:
         table = Table("name", "description", "plugin")
         for row in rows:
             table.add_row(row["name"], row["description"], row["plugin"])
-        out().print(table)
+        print_table(out(), table)
 
     @presets.command("show")
     def show(

@@ -13,6 +13,11 @@ lines in all, and the first and last); other stages, once they have run
 quarter of their total, or every :data:`QUIET_S` seconds when the total is
 unknown. Each line names its stage and carries the elapsed time and, once known,
 an ETA.
+
+Both count from the start of the stage's current pass (:class:`StagePasses`): a
+stage that runs again later in the same process (the run's ``decode val``, then
+the export's) starts its clock again, so its elapsed time and ETA are its own,
+not the run's.
 """
 
 from __future__ import annotations
@@ -65,6 +70,38 @@ def _fields(fields: dict[str, Any]) -> str:
     return " ".join(f"{k}={fields[k]:.4f}" for k in _SHOWN if isinstance(fields.get(k), float))
 
 
+class StagePasses:
+    """When each stage's current pass began.
+
+    A stage's events count up; an event that counts less than the last one, or
+    whose known total differs from the last known total, begins a new pass of
+    that stage (the same work again, later: the export's ``decode val`` after the
+    run's, the next split's ``evaluate``). A total that becomes known while the
+    stage runs (scoring, once discovery ends) continues the pass.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.began: dict[str, float] = {}
+        self.last: dict[str, tuple[int, int | None]] = {}
+
+    def begins(self, event: ProgressEvent) -> bool:
+        """Record ``event``; True when it begins a pass of its stage (the first one too)."""
+        previous = self.last.get(event.stage)
+        self.last[event.stage] = (event.completed, event.total)
+        if previous is not None:
+            done, total = previous
+            if event.completed >= done and (total is None or event.total is None
+                                            or event.total == total):
+                return False
+        self.began[event.stage] = self.clock()
+        return True
+
+    def elapsed(self, stage: str) -> float:
+        """Seconds since the current pass of ``stage`` began."""
+        return self.clock() - self.began[stage]
+
+
 class LineProgress:
     """A progress callback writing one plain line per epoch or milestone through ``write``."""
 
@@ -72,7 +109,7 @@ class LineProgress:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.write = write
         self.clock = clock
-        self.started: dict[str, float] = {}
+        self.passes = StagePasses(clock)
         self.last_line: dict[str, float] = {}
         self.shown: dict[str, Any] = {}
 
@@ -80,14 +117,16 @@ class LineProgress:
         """Write a line for ``event`` when it is an epoch end or a milestone."""
         if event.stage in ("stage-done", "stage-kept"):
             return  # the renderer prints those itself
+        if self.passes.begins(event):  # a new pass: its own lines, from its own start
+            self.shown.pop(event.stage, None)
+            self.last_line.pop(event.stage, None)
         now = self.clock()
-        start = self.started.setdefault(event.stage, now)
-        mark = self._milestone(event, now, now - start)
+        elapsed = self.passes.elapsed(event.stage)
+        mark = self._milestone(event, now, elapsed)
         if mark is None or self.shown.get(event.stage) == mark:
             return
         self.shown[event.stage] = mark
         self.last_line[event.stage] = now
-        elapsed = now - start
         text = event.description or event.stage
         if not text.startswith(event.stage):
             text = f"{event.stage}: {text}"
@@ -159,11 +198,13 @@ class RateColumn(ProgressColumn):
 class RichProgress:
     """A progress callback that draws one line per stage; use as a context manager."""
 
-    def __init__(self, *, enabled: bool = True) -> None:
+    def __init__(self, *, enabled: bool = True,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.enabled = enabled
         console = err()
-        self.lines = LineProgress(lambda text: console.print(text, highlight=False, markup=False)
-                                  ) if enabled and not console.is_terminal else None
+        self.lines = LineProgress(lambda text: console.print(text, highlight=False, markup=False),
+                                  clock) if enabled and not console.is_terminal else None
+        self.passes = StagePasses(clock)
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(bar_width=24),
@@ -174,6 +215,7 @@ class RichProgress:
             TextColumn("{task.fields[info]}"),
             console=console,
             disable=not enabled or self.lines is not None,
+            get_time=clock,
         )
         self.tasks: dict[str, TaskID] = {}
 
@@ -194,9 +236,11 @@ class RichProgress:
         if not self.enabled:
             return
         if event.stage == "stage-done":  # one line per finished stage, above the bars
+            note = event.fields.get("note")
+            made = f": {escape(one_line(note))}" if note else ""
             self.progress.console.print(
-                f"[green]done[/green] {event.description} ({event.fields['seconds']:.1f} s)",
-                highlight=False)
+                f"[green]done[/green] {event.description}{made} "
+                f"({event.fields['seconds']:.1f} s)", highlight=False)
             return
         if event.stage == "stage-kept":
             self.progress.console.print(
@@ -208,6 +252,10 @@ class RichProgress:
             return
         info = _format_fields(event.fields)
         description = event.description or event.stage
+        if self.passes.begins(event) and event.stage in self.tasks:
+            # the stage runs again: its bar, rate, elapsed time and ETA start again
+            self.progress.reset(self.tasks[event.stage], total=event.total, completed=0,
+                                description=description, info=info)
         if event.stage not in self.tasks:
             self.tasks[event.stage] = self.progress.add_task(
                 description, total=event.total, completed=0, info=info)

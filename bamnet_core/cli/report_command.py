@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -84,14 +85,22 @@ def register(app: typer.Typer, state: CLIState) -> None:
     @app.command("compare")
     def compare(
         run_dirs: Annotated[list[Path], typer.Argument(help="Two or more run folders.")],
-        output: Annotated[Path, typer.Option(
-            "--output", "-o", help="The HTML page to write.")] = Path("compare.html"),
+        output: Annotated[str | None, typer.Option(
+            "--output", "-o", help="The HTML page to write, or - for stdout. (default: "
+            "compare.html in the first run's folder)", show_default=False)] = None,
         json_: JsonOption = False,
     ) -> None:
         """Put several runs side by side in one HTML page (e.g. leaky vs patient split)."""
-        from ..report import compare_runs
+        from ..errors import ConfigError
+        from ..report.compare import compare_runs, comparison_page, default_output
 
-        page = compare_runs(run_dirs, output)
+        if output == "-":
+            if json_:
+                raise ConfigError("-o - prints the page on stdout, where --json prints too",
+                                  hint="drop --json, or write the page to a file with -o")
+            sys.stdout.write(comparison_page(run_dirs))
+            return
+        page = compare_runs(run_dirs, output or default_output(run_dirs))
         if json_:
             from ..report import run_verdict
 

@@ -17,7 +17,7 @@ from ..experiment.results import RunResult
 from ..runs.files import MetricsFile
 from .evidence_display import render_run_audit, render_verdict
 from .noise import preload_keras
-from .output import JsonOption, SetOption, UnsetOption, out, print_json, warn
+from .output import JsonOption, SetOption, UnsetOption, out, print_json, print_table, warn
 from .progress import RichProgress
 from .run_options import (
     RUNS,
@@ -136,7 +136,7 @@ def render_run(result: RunResult, *, json_: bool, until: str | None = None) -> N
         return
     if verdict is not None:
         render_verdict(verdict, console)
-    console.print(summary_table(result.metrics))
+    print_table(console, summary_table(result.metrics))
     render_run_audit(result.metrics, console,
                      report_settings(record) if record is not None else None)
     if result.metrics.split is not None and result.metrics.split.leaky:

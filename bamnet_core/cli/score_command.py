@@ -145,10 +145,13 @@ def _report(summary: ScoreSummary, paths: list[str], output: Path | None, json_:
         print_json(summary.to_dict())
     elif show and not json_:
         console = err()
+        done = (f"Scored {summary.scored} images, {summary.failed} failed, "
+                f"{summary.skipped} already done, in {summary.seconds:.1f} s "
+                f"({summary.images_per_s:.1f} img/s)" if summary.scored else
+                f"Nothing was scored: {summary.failed} failed, {summary.skipped} already "
+                f"done, in {summary.seconds:.1f} s")  # no rate: no image was scored
         console.print(
-            f"Scored {summary.scored} images, {summary.failed} failed, "
-            f"{summary.skipped} already done, in {summary.seconds:.1f} s "
-            f"({summary.images_per_s:.1f} img/s) on {summary.provider}"
+            f"{done} on {summary.provider}"
             + (f", {summary.variant} model." if summary.variant else ".")
             + (f" Rows in {output}." if output else ""), highlight=False, soft_wrap=True)
         for item in summary.errors[:10]:

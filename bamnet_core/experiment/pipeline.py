@@ -121,8 +121,9 @@ def _advance(ctx: RunContext, stage: Stage, timer: StageTimer, *, keep: bool) ->
         timer.kept(stage.name)
         return True
     spent = ctx.plan.seconds if stage.name == "data" and ctx.plan else 0.0
-    with timer.stage(stage.name, spent=spent):
+    with timer.stage(stage.name, spent=spent) as told:
         result = stage.run(ctx)
+        told["note"] = result.done_note()
     ctx.results.add(result)
     if stage.recorded:
         ctx.record(stage.name, result)

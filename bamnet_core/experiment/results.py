@@ -37,6 +37,10 @@ class StageResult:
         """Top-level ``meta.json`` entries the stage owns (``training``, ``report``, ...)."""
         return {}
 
+    def done_note(self) -> str:
+        """A few words on what the stage made, for its ``done`` line ("" for none)."""
+        return ""
+
 
 @dataclass(frozen=True)
 class DataPlan:
@@ -74,6 +78,12 @@ class GeneratorResult(StageResult):
     def facts(self) -> dict[str, Any]:
         """``synthetic``: the images made."""
         return {"synthetic": self.made}
+
+    def done_note(self) -> str:
+        """``made 12 images``; for none, why (``made 0 images; 'covid' already has ...``)."""
+        note = self.synthesis.get("note") if not self.made else None
+        made = f"made {self.made} image{'s' if self.made != 1 else ''}"
+        return f"{made}; {note}" if note else made
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._util.progress import ProgressCallback, ProgressEvent, silent
 from ..config.resolved import Config
@@ -75,15 +75,20 @@ class StageTimer:
         self.progress = progress
 
     @contextmanager
-    def stage(self, name: str, *, spent: float = 0.0) -> Iterator[None]:
-        """Time the body as stage ``name``, plus ``spent`` seconds done before it."""
+    def stage(self, name: str, *, spent: float = 0.0) -> Iterator[dict[str, Any]]:
+        """Time the body as stage ``name``, plus ``spent`` seconds done before it.
+
+        The body may put a ``note`` (a few words on what the stage made) into the
+        dict it is given; the ``stage-done`` event carries it.
+        """
         start = time.perf_counter()
+        told: dict[str, Any] = {}
         try:
-            yield
+            yield told
         finally:
             seconds = round(time.perf_counter() - start + spent, 3)
             self.timings[name] = seconds
-        self.progress(ProgressEvent("stage-done", 1, 1, name, {"seconds": seconds}))
+        self.progress(ProgressEvent("stage-done", 1, 1, name, {"seconds": seconds, **told}))
 
     def kept(self, name: str) -> None:
         """Announce that ``name`` was finished by an earlier attempt and is not run again."""

@@ -159,15 +159,22 @@ class _Steps:
 def exportable_run(run_dir: str | Path) -> rf.RunFolder:
     """The run folder, when it holds what an export starts from.
 
-    :raises RunError: no such folder, or no ``preprocess.json`` in it.
+    :raises RunError: no such folder; a folder that is not a run (no ``config.toml``);
+        or a run that stopped before it had a trained model (no ``preprocess.json``
+        or ``model.keras``), with the command that finishes it.
     """
     run = rf.RunFolder(run_dir)
     if not run.path.is_dir():
         raise RunError(f"run folder {run.path} not found",
-                       hint="pass a folder made by `bamnet run`")
-    if not run.file(layout.PREPROCESS).exists():
-        raise RunError(f"{run.file(layout.PREPROCESS)} is missing",
-                       hint="is this a bamnet run folder?")
+                       hint="pass a folder made by `bamnet run`, e.g. runs/<stamp>-<name>")
+    if not run.file(layout.CONFIG).is_file():
+        raise RunError(f"{run.path} is not a bamnet run folder (no {layout.CONFIG})",
+                       hint="pass a folder that `bamnet run` created, e.g. "
+                            "runs/<stamp>-<name>")
+    for needed in (layout.PREPROCESS, layout.MODEL):
+        if not run.file(needed).is_file():
+            raise RunError(f"run {run.path} has no trained model to export (no {needed})",
+                           hint=f"finish the run first: bamnet resume {run.path}")
     return run
 
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from .._util.logs import quieted
 from .._util.progress import ProgressCallback, ProgressEvent, silent
+from .output_softmax import output_softmax_nodes, softmax_in_float32
 
 INT8_SETTINGS: dict[str, Any] = {
     "quant_format": "QDQ",
@@ -155,6 +156,7 @@ def quantize_int8(fp32_path: Path, out_path: Path,
         preprocessed in one array ``(n, h, w, c)`` (read ``CALIBRATION_BATCH`` at a time).
     :returns: the settings used (for the export report).
     """
+    import onnx
     from onnxruntime.quantization import (
         CalibrationDataReader,
         CalibrationMethod,
@@ -185,7 +187,9 @@ def quantize_int8(fp32_path: Path, out_path: Path,
             activation_type=QuantType.QInt8,
             weight_type=QuantType.QInt8,
             reduce_range=INT8_SETTINGS["reduce_range"],
-            nodes_to_exclude=excluded,
+            # the output Softmax stays in float32: probabilities that sum to 1
+            nodes_to_exclude=excluded + output_softmax_nodes(
+                onnx.load(str(prepared), load_external_data=False).graph),
             calibrate_method=getattr(CalibrationMethod, recipe.calibrate_method),
             # strides bound memory for every method: the loop is onnxruntime's, not MinMax's
             extra_options={"CalibStridedMinMax": 1},
@@ -199,10 +203,11 @@ def quantize_int8(fp32_path: Path, out_path: Path,
 
 
 def convert_fp16(model: Any) -> Any:
-    """An fp16 copy of an ``onnx.ModelProto`` with float32 inputs and outputs."""
+    """An fp16 copy of an ``onnx.ModelProto`` with float32 inputs and outputs (the
+    output Softmax in float32)."""
     from onnxruntime.transformers.float16 import convert_float_to_float16
 
-    return convert_float_to_float16(model, keep_io_types=True)
+    return softmax_in_float32(convert_float_to_float16(model, keep_io_types=True))
 
 
 def images_per_second(scorer: Any, x: np.ndarray, *, repeats: int = 3,

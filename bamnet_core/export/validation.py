@@ -78,6 +78,8 @@ def keras_pass(model: Any, samples: Sequence[Sample], spec: PreprocessSpec, *,
     step = max(inference_batch, step - step % inference_batch)
     found = ValidationPass()
     probs: list[np.ndarray] = []
+    # the stage's clock starts now, not when the first batch is done
+    progress(ProgressEvent("decode val", 0, len(samples), "validation images through Keras"))
     for chunk in load_batches(samples, spec, step):
         found.batches += 1
         found.errors += chunk.errors

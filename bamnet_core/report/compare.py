@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .._util import atomic
 from ..errors import RunError
+from ..runs import layout
 from ..runs.files import MetricsFile, SplitMetrics
 from .page import render
 from .record import RunRecord, read_run
@@ -53,8 +54,31 @@ def generator_cell(record: RunRecord) -> str:
     return f"on (made {made.synthetic})" if made is not None else "on"
 
 
+def default_output(run_dirs: Sequence[str | Path]) -> Path:
+    """Where ``bamnet compare`` writes without ``-o``: ``compare.html`` in the first run's
+    folder, beside its ``report.html``; never the working directory, and never the folder
+    that holds the runs, where ``bamnet compare runs/*`` would take it for a run."""
+    return Path(run_dirs[0]) / layout.COMPARE
+
+
 def compare_runs(run_dirs: Sequence[str | Path], output: str | Path) -> Path:
     """Write the comparison page of ``run_dirs`` to ``output``.
+
+    :raises RunError: for fewer than two runs, a folder that is not a run, or an
+        output that cannot be written.
+    """
+    page = comparison_page(run_dirs)
+    out = Path(output)
+    try:
+        atomic.write_text(out, page)
+    except OSError as exc:
+        raise RunError(f"cannot write {out}: {exc.strerror or exc}",
+                       hint="pass a writable path with -o") from None
+    return out
+
+
+def comparison_page(run_dirs: Sequence[str | Path]) -> str:
+    """The comparison page of ``run_dirs``, as HTML text.
 
     :raises RunError: for fewer than two runs, or a folder that is not a run.
     """
@@ -108,10 +132,4 @@ def compare_runs(run_dirs: Sequence[str | Path], output: str | Path) -> Path:
             claimed_vs_reproduced([(r.name, r.metrics, r.leaky, run_description(r))
                                    for r in records]))),
     ]
-    out = Path(output)
-    try:
-        atomic.write_text(out, render("bamnet: " + " vs ".join(names), DISCLAIMER, sections))
-    except OSError as exc:
-        raise RunError(f"cannot write {out}: {exc.strerror or exc}",
-                       hint="pass a writable path with -o") from None
-    return out
+    return render("bamnet: " + " vs ".join(names), DISCLAIMER, sections)

@@ -33,6 +33,7 @@ A run folder::
     external/<name>/       ``bamnet evaluate`` results, one folder per dataset
     run.lock               present while a process runs or resumes the run (PID, host, start)
     shareable/             ``bamnet report --redact``: report.html, model-card.md, plots/
+    compare.html           ``bamnet compare`` without ``-o``, in the first run's folder
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ EXPORT_REPORT = "export-report.json"
 EXTERNAL = "external"  # one subfolder per dataset `bamnet evaluate` scored
 LOCK = "run.lock"  # held (flock) by the one process running or resuming the run
 SHAREABLE = "shareable"  # `bamnet report --redact`: report.html, model-card.md, plots/ to share
+COMPARE = "compare.html"  # `bamnet compare` without -o, in the first run's folder
 
 CHECKPOINT = "checkpoint"
 CHECKPOINT_STATE = "state.json"  # inside CHECKPOINT: the commit point of an epoch

@@ -88,9 +88,10 @@ class ScoreSummary:
 
     @property
     def images_per_s(self) -> float:
-        """Throughput over the whole run, decoding included."""
+        """Throughput over the whole run, decoding included; 0 when nothing was scored
+        (files that failed at once are no measure of speed)."""
         total = self.scored + self.failed
-        return total / self.seconds if self.seconds > 0 else 0.0
+        return total / self.seconds if self.seconds > 0 and self.scored else 0.0
 
     def count(self, records: Iterable[ScoreRecord]) -> None:
         """Add written records to the counts (and the first errors to ``errors``)."""

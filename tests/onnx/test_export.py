@@ -152,8 +152,29 @@ def test_int8_and_fp16_variants_are_measured(trained_run, tmp_path):
 
 
 def test_export_of_a_folder_that_is_not_a_run(tmp_path, cli):
-    result = cli("export", str(tmp_path), "--onnx")
+    for args in ((), ("--onnx",), ("--onnx", "--int8")):
+        result = cli("export", str(tmp_path), *args)
+        assert result.exit_code == 1
+        lines = result.stderr.strip().splitlines()
+        assert lines == [f"Error: {tmp_path} is not a bamnet run folder (no {layout.CONFIG})",
+                         "Hint: pass a folder that `bamnet run` created, e.g. "
+                         "runs/<stamp>-<name>"], result.stderr
+    missing = cli("export", str(tmp_path / "nope"))
+    assert missing.exit_code == 1 and "not found" in missing.stderr
+    assert "choose an export format" not in missing.stderr
+
+
+def test_export_of_a_run_without_a_model_says_how_to_finish_it(run_copy, cli):
+    (run_copy / layout.MODEL).unlink()
+    result = cli("export", str(run_copy), "--onnx")
     assert result.exit_code == 1
-    assert "Error:" in result.stderr and layout.PREPROCESS in result.stderr
-    result = cli("export", str(tmp_path))
-    assert result.exit_code == 1 and "--onnx" in result.stderr
+    assert f"Error: run {run_copy} has no trained model to export (no {layout.MODEL})" \
+        in result.stderr
+    assert f"Hint: finish the run first: bamnet resume {run_copy}" in result.stderr
+
+
+def test_export_without_a_format_names_the_one_there_is(run_copy, cli):
+    result = cli("export", str(run_copy))
+    assert result.exit_code == 1
+    assert "choose an export format: --onnx" in result.stderr
+    assert f"bamnet export {run_copy} --onnx" in result.stderr

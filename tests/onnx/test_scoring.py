@@ -124,6 +124,18 @@ def test_mixed_folder_scores_good_files_and_reports_bad_ones(exported_model, tmp
     assert "Traceback" not in result.stderr
 
 
+def test_nothing_scored_says_so_and_gives_no_rate(exported_model, tmp_path, cli):
+    missing = tmp_path / "nonexistent"
+    result = cli("score", str(exported_model), str(missing), "-o", str(tmp_path / "rows.csv"))
+    assert result.exit_code == 3
+    assert "Nothing was scored: 1 failed" in result.stderr
+    assert "img/s" not in result.stderr and "Scored 0" not in result.stderr
+    assert f"{missing}: file not found" in result.stderr
+    summary = cli("score", str(exported_model), str(missing), "-o", str(tmp_path / "rows2.csv"),
+                  "--json")
+    assert json.loads(summary.stdout)["images_per_s"] == 0.0
+
+
 def test_jsonl_output_and_all_good_exit_zero(exported_model, tmp_path, cli):
     for i in range(5):
         cv2.imwrite(str(tmp_path / f"{i}.png"), phantom(i))
