@@ -118,8 +118,9 @@ def _render(result: ExportResult) -> None:
     entries = result.report["models"]
     fastest = result.report.get("fastest")
     if fastest:
-        err().print(f"Fastest on this machine: {fastest} ({_speed(entries[fastest])} images/s, "
-                    "median and range of the timing rounds)", highlight=False, soft_wrap=True)
+        err().print(f"Fastest on this machine: {fastest}, {_speed(entries[fastest])} images/s "
+                    "(median, and the slowest and fastest timing round)", highlight=False,
+                    soft_wrap=True)
     elif sum(gate.passed for gate in result.gates.values()) > 1:
         err().print("No model is faster than the others on this machine: their speed ranges "
                     "overlap", highlight=False, soft_wrap=True)
@@ -133,10 +134,14 @@ def _render(result: ExportResult) -> None:
 
 
 def _speed(entry: dict) -> str:
-    """``median (low-high)`` images/s, or the median alone from an older report."""
+    """``median (slowest-fastest)`` images/s, 3 significant digits; the median alone from an
+    older report."""
+    def fmt(value: float) -> str:
+        return f"{value:.3g}" if value < 1000 else f"{value:.0f}"
+
     low_high = entry.get("inference_images_per_s_range")
-    median = f"{entry.get('inference_images_per_s') or 0:.1f}"
-    return f"{median} ({low_high[0]:.1f}-{low_high[1]:.1f})" if low_high else median
+    median = fmt(entry.get("inference_images_per_s") or 0.0)
+    return f"{median} ({fmt(low_high[0])}-{fmt(low_high[1])})" if low_high else median
 
 
 def _render_attempts(int8: dict | None) -> None:
