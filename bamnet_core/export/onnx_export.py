@@ -257,7 +257,7 @@ def export_onnx(run_dir: str | Path, *, carried: CarriedFacts,
         release_memory()
         report["models"]["fp32"] = fp32_measured.entry
         job = VariantJob(staged["fp32"][0], info, common, common["input"],
-                         val.keras_probs, paths, labels, val.probe, fp32_measured, limits,
+                         val.keras_probs, paths, labels, fp32_measured, limits,
                          calibration_batches(split_rows(run, "train", calibration_images), spec),
                          progress)
         for name in wanted:

@@ -64,8 +64,8 @@ def measure(path: Path, parity: ParityResult, scorer: Any, labels: list[str],
 @dataclass
 class VariantJob:
     """What every variant needs: the checked fp32 model, the validation images' paths and
-    labels (scored from their files, a batch at a time), a few images to time inference on,
-    and the calibration images (read a batch at a time)."""
+    labels (scored from their files, a batch at a time), and the calibration images (read a
+    batch at a time)."""
 
     fp32_path: Path
     info: ModelInfo
@@ -74,7 +74,6 @@ class VariantJob:
     keras_probs: np.ndarray
     paths: list[str]
     labels: list[str]
-    probe: np.ndarray
     fp32: Measured
     limits: GateLimits
     calibration: CalibrationImages
