@@ -47,13 +47,22 @@ def synthetic_images(folder: Path, n: int, size: int = 64) -> list[tuple[str, st
     return pairs
 
 
+def benchmark_config() -> str:
+    """A whole resolved ``config.toml`` (the quickstart preset, renamed), as a run holds."""
+    from bamnet_core.config.load import load_config
+    from bamnet_core.plugins import load_plugins
+
+    return load_config("quickstart", load_plugins().registry,
+                       overrides=['run.name="benchmark"']).to_toml()
+
+
 def make_run(folder: Path, model, spec: PreprocessSpec, train: list[tuple[str, str]],
              val: list[tuple[str, str]]) -> Path:
     """Write a minimal run folder for ``model``; returns its path."""
     folder.mkdir(parents=True, exist_ok=True)
     model.save(folder / layout.MODEL)
     (folder / layout.PREPROCESS).write_text(spec.to_json() + "\n")
-    (folder / layout.CONFIG).write_text('[run]\nname = "benchmark"\n')
+    (folder / layout.CONFIG).write_text(benchmark_config())
     RunFolder(folder).write_model(layout.METRICS, MetricsFile.model_validate({
         "classes": ["normal", "covid"], "positive": "covid", "threshold": 0.5,
         "splits": {"val": {"images": len(val)}}}))

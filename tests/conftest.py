@@ -28,6 +28,11 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     # the pseudonym key file (redacted reports, the dicom source) never lands in ~/.config
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "config"))
     monkeypatch.delenv("BAMNET_PSEUDONYM_KEY", raising=False)
+    # export times each model on a few batches, not the 10 s each a user's export spends
+    from bamnet_core.export import speed
+
+    monkeypatch.setattr(speed, "DEFAULT_BUDGET", speed.SpeedBudget(images=16, seconds=0.0,
+                                                                    rounds=2))
 
 
 @pytest.fixture

@@ -123,3 +123,45 @@ def test_a_palette_png_is_converted_to_its_colours_not_scored_as_indices():
     indices = np.asarray(paletted)
     assert indices.max() <= 15  # as indices the image would be nearly black
     assert abs(float(decoded.mean()) - float(gray.mean())) < 8
+
+
+def colour_jpeg() -> bytes:
+    rgb = np.stack([phantom(), phantom()[::-1], phantom().T], axis=-1)
+    return cv2.imencode(".jpg", rgb, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+
+
+@pytest.mark.parametrize("data", [jpeg_bytes(), jpeg_bytes(progressive=True), colour_jpeg()],
+                         ids=["gray", "progressive", "colour"])
+def test_a_jpeg_is_decoded_once_to_the_pixels_opencv_gives(data, monkeypatch):
+    from bamnet_core.imaging import decode as decoding
+
+    expected = decoding.to_unit_gray(cv2.imdecode(np.frombuffer(data, np.uint8),
+                                                  cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR))
+
+    def second_decode(*args):
+        raise AssertionError("a JPEG was decoded a second time")
+
+    monkeypatch.setattr(decoding.cv2, "imdecode", second_decode)
+    np.testing.assert_array_equal(decode(data), expected)
+
+
+def exif_jpeg(orientation: int, mode: str = "L") -> bytes:
+    """A 256 x 128 (w x h) JPEG whose EXIF says how to turn it."""
+    image = Image.fromarray(phantom()[:128]).convert(mode)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90, exif=exif.tobytes())
+    return out.getvalue()
+
+
+def test_a_jpeg_with_exif_orientation_is_turned_as_before():
+    assert decode(exif_jpeg(1)).shape == (128, 256)
+    assert decode(exif_jpeg(6)).shape == (256, 128)  # rotated 90 degrees, as OpenCV does
+
+
+@pytest.mark.parametrize("data", [exif_jpeg(6), exif_jpeg(1, "CMYK")], ids=["exif", "cmyk"])
+def test_a_cut_jpeg_that_opencv_decodes_is_still_refused(data):
+    assert decode(data).ndim == 2
+    with pytest.raises(ImageDecodeError, match="corrupt or truncated JPEG"):
+        decode(data[:len(data) // 2] + b"\xff\xd9")

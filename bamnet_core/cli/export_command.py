@@ -95,10 +95,10 @@ def _render(result: ExportResult) -> None:
     for name, entry in result.report["models"].items():
         gate = result.gates[name]
         auc = entry["roc_auc"]
-        speed = f"{entry['inference_images_per_s']:.1f}" + (" fastest" if entry.get("fastest")
-                                                             else "")
+        speed = _speed(entry) + (" fastest" if entry.get("fastest") else "")
         ratio = f"{entry.get('speed_ratio_vs_fp32', 1.0):.2f}x" + (
-            " slower" if entry.get("slower_than_fp32") else "")
+            " slower" if entry.get("slower_than_fp32")
+            else " faster" if entry.get("faster_than_fp32") else "")
         table.add_row(name, f"{entry['parity_vs_keras']['max_abs_diff']:.2e}",
                       f"{entry['accuracy']:.3f}", "-" if auc is None else f"{auc:.3f}",
                       speed, ratio, "passed" if gate.passed else "FAILED")
@@ -121,9 +121,12 @@ def _render(result: ExportResult) -> None:
     entries = result.report["models"]
     fastest = result.report.get("fastest")
     if fastest:
-        err().print(f"Fastest on this machine: {fastest} "
-                    f"({entries[fastest]['inference_images_per_s']:.1f} images/s)",
-                    highlight=False, soft_wrap=True)
+        err().print(f"Fastest on this machine: {fastest}, {_speed(entries[fastest])} images/s "
+                    "(median, and the slowest and fastest timing round)", highlight=False,
+                    soft_wrap=True)
+    elif sum(gate.passed for gate in result.gates.values()) > 1:
+        err().print("No model is faster than the others on this machine: their speed ranges "
+                    "overlap", highlight=False, soft_wrap=True)
     for name, entry in entries.items():
         if entry.get("slower_than_fp32") and result.gates[name].written:
             warn(f"{name} is slower than fp32 on this machine "
@@ -131,6 +134,17 @@ def _render(result: ExportResult) -> None:
     written = [result.model_path, *result.variants.values(), result.report_path]
     for path in written:
         out().print(f"Wrote {path}", highlight=False, soft_wrap=True)
+
+
+def _speed(entry: dict) -> str:
+    """``median (slowest-fastest)`` images/s, 3 significant digits; the median alone from an
+    older report."""
+    def fmt(value: float) -> str:
+        return f"{value:.3g}" if value < 1000 else f"{value:.0f}"
+
+    low_high = entry.get("inference_images_per_s_range")
+    median = fmt(entry.get("inference_images_per_s") or 0.0)
+    return f"{median} ({fmt(low_high[0])}-{fmt(low_high[1])})" if low_high else median
 
 
 def _render_attempts(int8: dict | None) -> None:

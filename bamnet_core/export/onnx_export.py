@@ -27,10 +27,12 @@ from ..runs import folder as rf
 from ..runs import layout
 from ..runs.files import ExportReportFile, MetricsFile
 from ..score.metadata import ModelInfo, set_metadata
+from . import speed
 from .gates import GateLimits, GateResult, fp32_gate
 from .parity import check_parity
+from .speed import SpeedBudget
 from .validation import calibration_batches, keras_pass
-from .variants import BATCH, VariantJob, make_variant, mark_fastest, measure
+from .variants import BATCH, VariantJob, make_variant, measure, record_speeds, time_models
 from .workdir import export_workdir, publish, release_memory, write_model
 
 DEFAULT_OPSET = 17
@@ -183,6 +185,7 @@ def export_onnx(run_dir: str | Path, *, carried: CarriedFacts,
                 opset: int = DEFAULT_OPSET, int8: bool = False, fp16: bool = False,
                 parity_images: int = 256, calibration_images: int = 64,
                 limits: GateLimits | None = None, allow_degraded: bool = False,
+                speed_budget: SpeedBudget | None = None,
                 progress: ProgressCallback = silent) -> ExportResult:
     """Export a run's model to ONNX, gate it, and write it with ``export-report.json``.
 
@@ -198,6 +201,9 @@ def export_onnx(run_dir: str | Path, *, carried: CarriedFacts,
     :param allow_degraded: write a variant that failed its gate anyway (its
         gate in the report says so); otherwise it is not written, and an older
         file of that name is removed.
+    :param speed_budget: how much inference each model is timed on (default
+        :data:`~bamnet_core.export.speed.DEFAULT_BUDGET`: at least 256 images and
+        10 s each, in 5 interleaved rounds).
     :raises ParityError: if fp32 onnxruntime disagrees with Keras; nothing is written.
     """
     from ..score.scorer import Scorer
@@ -215,7 +221,7 @@ def export_onnx(run_dir: str | Path, *, carried: CarriedFacts,
     info = ModelInfo(classes=list(metrics.classes), positive=metrics.positive,
                      threshold=metrics.threshold, spec=spec)
     wanted = [name for name, on in (("int8", int8), ("fp16", fp16)) if on]
-    step = _Steps(progress, 4 + len(wanted))  # the last call, "done", completes it
+    step = _Steps(progress, 5 + len(wanted))  # the last call, "done", completes it
     step("Keras on validation images, a batch at a time")
     model = _load_keras(run)
     rows = split_rows(run, "val", parity_images)
@@ -246,17 +252,19 @@ def export_onnx(run_dir: str | Path, *, carried: CarriedFacts,
     with export_workdir() as work:
         staged = {"fp32": (work / layout.ONNX, output)}
         write_model(staged["fp32"][0], proto)
+        del proto  # written: the variants read it from its file
+        release_memory()
         step("parity gate: fp32 onnxruntime vs Keras")
         fp32 = Scorer(staged["fp32"][0], provider="cpu")
         parity = check_parity(val.keras_probs, fp32, paths, tolerance=limits.fp32_tolerance,
                               batch_size=BATCH)
         gates["fp32"] = fp32_gate(parity, limits)
-        fp32_measured = measure(output, parity, fp32, labels, val.probe)
+        fp32_measured = measure(output, parity, fp32, labels)
         del fp32
         release_memory()
         report["models"]["fp32"] = fp32_measured.entry
-        job = VariantJob(staged["fp32"][0], proto, info, common, common["input"],
-                         val.keras_probs, paths, labels, val.probe, fp32_measured, limits,
+        job = VariantJob(staged["fp32"][0], info, common, common["input"],
+                         val.keras_probs, paths, labels, fp32_measured, limits,
                          calibration_batches(split_rows(run, "train", calibration_images), spec),
                          progress)
         for name in wanted:
@@ -269,13 +277,18 @@ def export_onnx(run_dir: str | Path, *, carried: CarriedFacts,
                 staged[name] = (work / layout.onnx_variant(name), target)
             else:
                 target.unlink(missing_ok=True)  # an older export's file would mislead
+        step("timing every model, in interleaved rounds")
+        speeds = time_models({n: work / layout.onnx_variant(n) if n != "fp32"
+                              else staged["fp32"][0] for n in report["models"]}, val.probe,
+                             speed_budget or speed.DEFAULT_BUDGET)
+        passed = {n: g.passed for n, g in gates.items()}
+        report["fastest"] = record_speeds(report["models"], speeds, passed)
         step("writing the checked files")
         for name, (source, target) in staged.items():
             publish(source, target)
             gates[name].written = True
     for name, gate in gates.items():
         report["models"][name]["gate"] = gate.to_dict()
-    report["fastest"] = mark_fastest(report["models"], {n: g.passed for n, g in gates.items()})
     step("done")
     report["timings_s"] = step.timings_s  # wall seconds of each step
     for entry in report["models"].values():  # relative to the report's folder, so it can move

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -208,22 +207,6 @@ def convert_fp16(model: Any) -> Any:
     from onnxruntime.transformers.float16 import convert_float_to_float16
 
     return softmax_in_float32(convert_float_to_float16(model, keep_io_types=True))
-
-
-def images_per_second(scorer: Any, x: np.ndarray, *, repeats: int = 3,
-                      batch: int = 8) -> float:
-    """Throughput of ``scorer.predict`` on ``x`` tiled to ``batch``; best of ``repeats``."""
-    if len(x) == 0:
-        return 0.0
-    reps = -(-batch // len(x))
-    x = np.concatenate([x] * reps)[:batch]
-    scorer.predict(x)  # warm-up: first run allocates and picks kernels
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        scorer.predict(x)
-        best = min(best, time.perf_counter() - start)
-    return len(x) / best
 
 
 def accuracy_and_auc(probs: np.ndarray, labels: list[str], classes: list[str], positive: str,

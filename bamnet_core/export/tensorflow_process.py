@@ -15,16 +15,15 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
-import tempfile
 from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from .. import errors
-from .._util.progress import ProgressCallback, ProgressEvent, silent
+from .._util.progress import ProgressCallback, silent
+from .child import run_reporting_child
 
 #: Distributions that provide the ``tensorflow`` module.
 TENSORFLOW_DISTRIBUTIONS = ("tensorflow", "tensorflow-cpu", "tensorflow-macos", "tf-nightly")
@@ -56,41 +55,16 @@ def export_in_tensorflow(run_dir: Path, options: dict[str, Any],
                                            "TensorFlow is installed (pip install bamnet)")
     env = {**os.environ, "KERAS_BACKEND": "tensorflow"}
     command = [sys.executable, "-m", __name__, str(run_dir), json.dumps(options)]
-    result: dict[str, Any] | None = None
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as log, \
-            subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True,
-                             env=env) as child:
-        assert child.stdout is not None
-        try:
-            for line in child.stdout:
-                message = _parse(line)
-                if "progress" in message:
-                    progress(ProgressEvent(**message["progress"]))
-                elif "result" in message or "error" in message:
-                    result = message
-        except BaseException:
-            child.kill()  # interrupted: the export must not outlive the run
-            raise
-        child.wait()
-        log.seek(0)
-        stderr = log.read()
-    if result is None:
-        last = (stderr.strip().splitlines() or ["(no output)"])[-1]
+    outcome = run_reporting_child(command, progress, env=env)
+    result = outcome.final
+    if result is None or not ("result" in result or "error" in result):
         raise errors.RunError(f"the TensorFlow export process ended with exit code "
-                              f"{child.returncode} and no result: {last}",
+                              f"{outcome.returncode} and no result: {outcome.last_error_line}",
                               hint="rerun with `bamnet export RUN --onnx` to see the error")
     if "error" in result:
         failure = result["error"]
         raise _rebuilt(failure)
     return dict(result["result"])
-
-
-def _parse(line: str) -> dict[str, Any]:
-    try:
-        value = json.loads(line)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _rebuilt(failure: dict[str, Any]) -> errors.BamnetError:

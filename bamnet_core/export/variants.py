@@ -1,7 +1,8 @@
 """Measure an exported model, and make and gate its int8 and fp16 variants.
 
 Each model's section of ``export-report.json`` holds its parity against
-Keras, validation accuracy and ROC AUC, speed, and for a variant the change
+Keras, validation accuracy and ROC AUC, speed (:mod:`bamnet_core.export.speed`,
+measured once every model exists, interleaved), and for a variant the change
 against fp32 and its gate (:mod:`bamnet_core.export.gates`).
 """
 
@@ -23,9 +24,9 @@ from .quantize import (
     Int8Recipe,
     accuracy_and_auc,
     convert_fp16,
-    images_per_second,
-    quantize_int8,
 )
+from .quantize_process import quantize_apart
+from .speed import Speed, SpeedBudget, faster, fastest, measure_speeds
 from .workdir import release_memory, write_model
 
 BATCH = 8  # images per inference: a large model's activations stay small
@@ -39,46 +40,40 @@ class Measured:
     labels: list[str]
 
 
-def measure(path: Path, parity: ParityResult, scorer: Any, labels: list[str], probe: np.ndarray,
+def measure(path: Path, parity: ParityResult, scorer: Any, labels: list[str],
             baseline: dict[str, Any] | None = None) -> Measured:
-    """One model's section of the report: parity, accuracy/AUC, speed, change vs fp32.
+    """One model's section of the report: parity, accuracy/AUC, change vs fp32.
 
     Accuracy and AUC come from the probabilities the parity check scored
-    (``parity.probabilities``); speed is timed on ``probe``, a few preprocessed images.
+    (``parity.probabilities``); speed is added later (:func:`record_speeds`).
     """
     from ..score.scorer import decide
 
     probs = parity.probabilities
     quality = accuracy_and_auc(probs, labels, scorer.classes, scorer.info.positive,
                                scorer.threshold)
-    speed = images_per_second(scorer, probe, batch=BATCH)
-    entry: dict[str, Any] = {"path": str(path), "parity_vs_keras": parity.to_dict(), **quality,
-                             "inference_images_per_s": round(speed, 2)}
+    entry: dict[str, Any] = {"path": str(path), "parity_vs_keras": parity.to_dict(), **quality}
     if baseline is not None:
         entry["accuracy_change_points"] = round(100 * (quality["accuracy"]
                                                        - baseline["accuracy"]), 3)
         if quality["roc_auc"] is not None and baseline["roc_auc"] is not None:
             entry["roc_auc_change"] = round(quality["roc_auc"] - baseline["roc_auc"], 5)
-        entry["speed_ratio_vs_fp32"] = round(entry["inference_images_per_s"]
-                                             / max(baseline["inference_images_per_s"], 1e-9), 2)
     return Measured(entry, decide(probs, scorer.classes, scorer.info.positive, scorer.threshold))
 
 
 @dataclass
 class VariantJob:
     """What every variant needs: the checked fp32 model, the validation images' paths and
-    labels (scored from their files, a batch at a time), a few images to time inference on,
-    and the calibration images (read a batch at a time)."""
+    labels (scored from their files, a batch at a time), and the calibration images (read a
+    batch at a time)."""
 
     fp32_path: Path
-    proto: Any
     info: ModelInfo
     props: dict[str, Any]
     input_name: str
     keras_probs: np.ndarray
     paths: list[str]
     labels: list[str]
-    probe: np.ndarray
     fp32: Measured
     limits: GateLimits
     calibration: CalibrationImages
@@ -98,8 +93,7 @@ def make_variant(job: VariantJob, name: str, work_path: Path) -> tuple[Measured,
     for recipe in INT8_RECIPES:
         measured, gate = _try(job, name, work_path, recipe)
         attempts.append({"recipe": recipe.name, "passed": gate.passed,
-                         "checks": gate.to_dict()["checks"],
-                         "inference_images_per_s": measured.entry["inference_images_per_s"]})
+                         "checks": gate.to_dict()["checks"]})
         if gate.passed:
             break
     measured.entry["recipe"] = recipe.name
@@ -117,12 +111,12 @@ def _try(job: VariantJob, name: str, work_path: Path,
     settings = None
     props = dict(job.props)
     if recipe is not None:
-        settings = quantize_int8(job.fp32_path, work_path, job.calibration, job.input_name,
-                                 recipe=recipe, progress=job.progress)
+        settings = quantize_apart(job.fp32_path, work_path, job.calibration, job.input_name,
+                                  recipe=recipe, progress=job.progress)
         variant = onnx.load(str(work_path))
         props["recipe"] = recipe.name
     else:
-        variant = convert_fp16(job.proto)
+        variant = convert_fp16(onnx.load(str(job.fp32_path)))  # read when needed, not held
     set_metadata(variant, replace(job.info, precision=name).to_props(**props))
     write_model(work_path, variant)
     del variant
@@ -131,7 +125,7 @@ def _try(job: VariantJob, name: str, work_path: Path,
     scorer = Scorer(work_path, provider="cpu")
     parity = check_parity(job.keras_probs, scorer, job.paths, tolerance=np.inf,
                           what=f"{name} model", enforce=False, batch_size=BATCH)
-    measured = measure(work_path, parity, scorer, job.labels, job.probe, baseline=job.fp32.entry)
+    measured = measure(work_path, parity, scorer, job.labels, baseline=job.fp32.entry)
     measured.entry["settings"] = settings
     gate = variant_gate(name, measured.labels, job.fp32.labels, measured.entry,
                         job.fp32.entry, job.limits)
@@ -140,14 +134,39 @@ def _try(job: VariantJob, name: str, work_path: Path,
     return measured, gate
 
 
-def mark_fastest(models: dict[str, dict[str, Any]], passed: dict[str, bool]) -> str | None:
-    """Name the fastest model that passed its gate (``fastest: true`` in its entry) and flag
-    each variant slower than fp32 (``slower_than_fp32``); returns the fastest's name."""
-    speeds = {n: e["inference_images_per_s"] for n, e in models.items() if passed.get(n)}
-    fastest = max(speeds, key=lambda n: speeds[n]) if speeds else None
-    fp32 = models.get("fp32", {}).get("inference_images_per_s")
+def time_models(paths: dict[str, Path], probe: np.ndarray,
+                budget: SpeedBudget) -> dict[str, Speed]:
+    """Open every model and time them together, in interleaved rounds
+    (:func:`~.speed.measure_speeds` on ``probe``, ``BATCH`` images a run); close them."""
+    from ..score.scorer import Scorer
+
+    scorers = {name: Scorer(path, provider="cpu") for name, path in paths.items()}
+    try:
+        return measure_speeds({n: s.predict for n, s in scorers.items()}, probe, batch=BATCH,
+                              budget=budget)
+    finally:
+        scorers.clear()
+        release_memory()
+
+
+def record_speeds(models: dict[str, dict[str, Any]], speeds: dict[str, Speed],
+                  passed: dict[str, bool]) -> str | None:
+    """Write each model's speed (median and range) into its entry; name the fastest.
+
+    The fastest (``fastest: true``) is the model that passed its gate and is
+    :func:`~.speed.faster` than every other that passed, or none when their
+    ranges overlap. A variant is flagged ``slower_than_fp32`` only when fp32
+    is faster than it by the same rule, ``faster_than_fp32`` only when it is
+    faster than fp32. Returns the fastest's name.
+    """
+    for name, speed in speeds.items():
+        models[name].update(speed.to_dict())
+    best = fastest({n: s for n, s in speeds.items() if passed.get(n)})
+    fp32 = speeds.get("fp32")
     for name, entry in models.items():
-        entry["fastest"] = name == fastest
-        if name != "fp32" and fp32 is not None:
-            entry["slower_than_fp32"] = entry["inference_images_per_s"] < fp32
-    return fastest
+        entry["fastest"] = name == best
+        if name != "fp32" and fp32 is not None and name in speeds:
+            entry["speed_ratio_vs_fp32"] = round(speeds[name].median / max(fp32.median, 1e-9), 2)
+            entry["faster_than_fp32"] = faster(speeds[name], fp32)
+            entry["slower_than_fp32"] = faster(fp32, speeds[name])
+    return best

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import ImageDecodeError
 from .formats import format_of, is_dicom
-from .integrity import check_jpeg
+from .integrity import decode_jpeg
 from .limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, check_pixel_count
 from .preprocess import PreprocessSpec
 from .properties import describe
@@ -29,7 +29,9 @@ from .properties import describe
 # Bumped whenever the pixels decoded from some file change, so that caches keyed by a file's
 # bytes (decoded images, properties) miss instead of serving the old pixels.
 # 2: DICOM palettes, VOI LUT on modality values, first frame only, JPEG 2000 colour.
-DECODER_VERSION = 2
+# 3: JPEG pixels from the strict libjpeg-turbo decode that also checks the scan (the same
+#    pixels as OpenCV's on every real JPEG tried; bumped in case some build differs).
+DECODER_VERSION = 3
 
 
 def decode_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS,
@@ -143,7 +145,7 @@ def _decode(path: Path, data: bytes, max_pixels: int, *,
 
 def _raster_size(path: Path, data: bytes, max_pixels: int) -> tuple[int, int] | None:
     """Width and height from the header alone, without decoding pixels."""
-    from PIL import Image  # header parser only; pixels are decoded by OpenCV
+    from PIL import Image  # header parser only; never decodes pixels
 
     try:
         with warnings.catch_warnings():
@@ -172,7 +174,9 @@ def _decode_raster(path: Path, data: bytes, max_pixels: int) -> np.ndarray:
     if data[:2] == b"\xff\xd8" and b"\xff\xd9" not in data[-4096:]:
         raise ImageDecodeError(str(path), "truncated JPEG (no end-of-image marker)",
                                kind="truncated")
-    check_jpeg(path, data)  # libjpeg completes a damaged scan with a mere warning
+    image = decode_jpeg(path, data)  # libjpeg completes a damaged scan with a mere warning
+    if image is not None:
+        return image
     buf = np.frombuffer(data, dtype=np.uint8)
     # ANYDEPTH|ANYCOLOR keeps 16-bit samples and applies the EXIF orientation
     image = cv2.imdecode(buf, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)

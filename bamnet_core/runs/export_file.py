@@ -26,7 +26,12 @@ class ExportedModel(Part):
     """One exported model (fp32, int8, fp16): its file, parity, quality, speed and gate."""
 
     path: str = Field(description="the model file, relative to this report's folder")
-    inference_images_per_s: float | None = None
+    inference_images_per_s: float | None = Field(
+        None, description="median of the timing rounds' rates (export/speed.py)")
+    inference_images_per_s_range: list[float] | None = Field(
+        None, description="[slowest, fastest] round, images/s")
+    timed_images: int | None = Field(None, description="inferences timed, all rounds together")
+    timing_rounds: int | None = None
     fastest: bool = False
     gate: Gate | None = None
 
@@ -45,6 +50,8 @@ class ExportReportFile(RunFile):
     undecodable_validation_images: list[str] = Field(default_factory=list)
     models: dict[str, ExportedModel] = Field(default_factory=dict,
                                              description="fp32 / int8 / fp16 -> its entry")
-    fastest: str | None = Field(None, description="the fastest model that passed its gate")
+    fastest: str | None = Field(None, description="the model that passed its gate and whose "
+                                "every timing round beat every other passing model's; none "
+                                "when their ranges overlap")
     timings_s: dict[str, float] = Field(default_factory=dict, description="wall seconds per "
                                         "step")

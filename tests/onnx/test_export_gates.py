@@ -22,12 +22,12 @@ from bamnet_core.runs import layout
 @pytest.fixture
 def damaged_calibration(monkeypatch):
     """int8 calibrated on black images: every activation range collapses."""
-    real = variants.quantize_int8
+    real = variants.quantize_apart
 
     def damaged(fp32_path, out_path, calibration, input_name, **kwargs):
         return real(fp32_path, out_path, calibration.mapped(np.zeros_like), input_name, **kwargs)
 
-    monkeypatch.setattr(variants, "quantize_int8", damaged)
+    monkeypatch.setattr(variants, "quantize_apart", damaged)
 
 
 def _report(run: Path) -> dict:
@@ -148,7 +148,7 @@ def test_sigkill_during_export_leaves_nothing_in_the_run_folder(run_copy, tmp_pa
     before = set(p.name for p in run_copy.iterdir())
     # the export parks once its int8 model is quantized in the work folder: killed mid-run
     marker = tmp_path / "parked"
-    proc = subprocess.Popen(parked_bamnet("bamnet_core.export.variants:quantize_int8", 1, marker,
+    proc = subprocess.Popen(parked_bamnet("bamnet_core.export.variants:quantize_apart", 1, marker,
                                           "export", str(run_copy), "--onnx", "--int8", "--fp16",
                                           "--json"), env=env, cwd=root,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

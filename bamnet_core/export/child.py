@@ -1,0 +1,61 @@
+"""Run a child process that reports in JSON lines on stdout, as the export's children do.
+
+Each line is an object: ``{"progress": {...}}`` (a :class:`ProgressEvent`'s
+fields, passed on at once) or a final message (its result, or its error).
+stderr goes to a temporary file, so a child that dies says why in its last line.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+
+from .._util.progress import ProgressCallback, ProgressEvent
+
+
+@dataclass
+class ChildOutcome:
+    """How a child ended: its final message (None if it sent none), exit code, last stderr line."""
+
+    final: dict[str, Any] | None
+    returncode: int
+    last_error_line: str
+
+
+def run_reporting_child(command: list[str], progress: ProgressCallback, *,
+                        env: dict[str, str] | None = None) -> ChildOutcome:
+    """Run ``command``, pass its progress on, and return its last non-progress message.
+
+    The child is killed if this process is interrupted while it runs.
+    """
+    final: dict[str, Any] | None = None
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as log, \
+            subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True,
+                             env=env) as child:
+        assert child.stdout is not None
+        try:
+            for line in child.stdout:
+                message = _parse(line)
+                if "progress" in message:
+                    progress(ProgressEvent(**message["progress"]))
+                elif message:
+                    final = message
+        except BaseException:
+            child.kill()  # interrupted: the child must not outlive its parent's work
+            raise
+        child.wait()
+        log.seek(0)
+        stderr = log.read()
+    last = (stderr.strip().splitlines() or ["(no output)"])[-1]
+    return ChildOutcome(final, child.returncode, last)
+
+
+def _parse(line: str) -> dict[str, Any]:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
