@@ -173,7 +173,7 @@ def test_a_failed_int8_child_is_one_error_naming_the_recipe(tmp_path):
     from bamnet_core.export import quantize_process
     from bamnet_core.export.quantize import CalibrationImages
 
-    broken = tmp_path / "model.onnx"
+    broken = tmp_path / layout.ONNX
     broken.write_bytes(b"not an onnx model")
     with pytest.raises(RunError, match=r"int8 quantization \(per-channel, MinMax\) failed"):
         quantize_process.quantize_apart(broken, tmp_path / "int8.onnx",
