@@ -12,8 +12,8 @@ from bamnet_testing import TINY_CONFIG, run_cli
 
 from bamnet_core.runs import layout
 
-SECTIONS = ("verdict", "headline", "probes", "plots", "metrics", "protocol", "data", "gradcam",
-            "claims", "config")
+SECTIONS = ("verdict", "headline", "probes", "plots", "metrics", "export", "protocol", "data",
+            "gradcam", "claims", "config")
 
 
 def write_two_source_manifest(folder: Path, per_class: int = 8, *, seed: int = 5,

@@ -16,8 +16,8 @@ from bamnet_testing import TINY_CONFIG, run_cli
 
 from bamnet_core.runs import layout
 
-SECTIONS = ("verdict", "headline", "probes", "plots", "metrics", "protocol", "data", "gradcam",
-            "claims", "config", "checklists")
+SECTIONS = ("verdict", "headline", "probes", "plots", "metrics", "export", "protocol", "data",
+            "gradcam", "claims", "config", "checklists")
 # Appended to a copy of the report only: after load, count images that did not decode.
 PROBE = """<script>
 window.addEventListener('load', () => {

@@ -17,6 +17,7 @@ from .._util import atomic
 from ..runs import layout
 from .audit_lists import label_issues_section
 from .audit_sections import generator_figures, generator_quality
+from .export_section import export_section
 from .model_card import model_card as card_markdown
 from .page import img_tag, render
 from .record import RunRecord, read_run
@@ -42,7 +43,7 @@ SECTION_TITLES = {
     "protocol": "Protocol", "data": "Data and audit", "label-issues": "Label issues and outliers",
     "metrics": "Metrics", "plots": "Plots",
     "gradcam": "Grad-CAM", "probes": "Shortcut probes", "generator": "Generator",
-    "claims": "Claimed vs reproduced",
+    "claims": "Claimed vs reproduced", "export": "Export",
     "external": "External validation", "config": "Config",
     "checklists": "Appendix: reporting checklists",
 }
@@ -154,7 +155,8 @@ def build_report(run: str | Path | RunRecord, *, redact: bool = False,
         shown = "".join(f"<p><code>{escape(name)}</code></p>" + img_tag(png, name)
                         for name, png in generator_figures(record.path)) if show_images else ""
         parts.append(("generator", section("generator", "Generator", made + shown)))
-    parts += [("metrics", metrics_section(record)), ("protocol", protocol_section(record)),
+    parts += [("metrics", metrics_section(record)), ("export", export_section(record)),
+              ("protocol", protocol_section(record)),
               ("data", data_section(record))]
     if lists := label_issues_section(record, images=show_images):
         parts.append(("label-issues", lists))

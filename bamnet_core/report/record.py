@@ -19,7 +19,7 @@ from typing import Any
 from ..config.resolved import Config
 from ..errors import RunError
 from ..runs import layout
-from ..runs.files import AuditFile, MetaFile, MetricsFile, SplitMetrics
+from ..runs.files import AuditFile, ExportReportFile, MetaFile, MetricsFile, SplitMetrics
 from ..runs.folder import RunFolder
 from ..runs.run_config import config_of, read_config
 from ..runs.versioned import RunFile
@@ -37,6 +37,7 @@ class RunRecord:
     audit: AuditFile | None = None
     history: list[dict[str, str]] = field(default_factory=list)
     external: dict[str, MetricsFile] = field(default_factory=dict)
+    export: ExportReportFile | None = None
 
     @property
     def name(self) -> str:
@@ -105,7 +106,8 @@ def read_run(run_dir: str | Path) -> RunRecord:
                      config=config, meta=_optional(run, layout.META, MetaFile),
                      metrics=_optional(run, layout.METRICS, MetricsFile),
                      audit=_optional(run, layout.AUDIT, AuditFile),
-                     history=history, external=external)
+                     history=history, external=external,
+                     export=_optional(run, layout.EXPORT_REPORT, ExportReportFile))
 
 
 def record_of(path: str | Path, *, config: dict[str, Any] | None = None,
