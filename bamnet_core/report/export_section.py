@@ -25,13 +25,17 @@ def _check(check: dict) -> str:
             f" {check.get('limit', '')}{mark}")
 
 
+def _rate(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
 def _speed(model: ExportedModel) -> str:
     if model.inference_images_per_s is None:
         return "&ndash;"
-    shown = f"{model.inference_images_per_s:.3g}"
+    shown = _rate(model.inference_images_per_s)
     if model.inference_images_per_s_range:
         slow, fast = model.inference_images_per_s_range
-        shown += f" ({slow:.3g}&ndash;{fast:.3g})"
+        shown += f" ({_rate(slow)}&ndash;{_rate(fast)})"
     return shown + (" <b>fastest</b>" if model.fastest else "")
 
 
