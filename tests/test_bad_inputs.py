@@ -77,7 +77,7 @@ CASES: list[tuple[str, Callable[[Path], list[str]], str]] = [
     ("resume a folder that is no run", lambda t: ["resume", str(t)],
      "not a bamnet run folder"),
     ("export a folder that is no run", lambda t: ["export", str(t), "--onnx"],
-     "is missing"),
+     "not a bamnet run folder"),
     ("positive class not among classes", lambda t: [
         "score", str(write_tiny_model(t / "m.onnx", positive="flu")), str(_png(t / "a.png"))],
      "positive class 'flu' is not among the classes"),
