@@ -54,3 +54,15 @@ def test_follow_links_scores_the_sibling_but_never_proc_nor_a_loop(tmp_path, cli
     assert "leads into /proc" in result.stderr
     assert "leads back into a folder it is in" in result.stderr
     assert "leads out of" not in result.stderr
+
+
+def test_the_ray_engine_walks_folders_the_same_way(tmp_path):
+    from bamnet_core.score.ray_engine import discover
+
+    scans, _sibling, _model = _folder(tmp_path)
+    events = []
+    found = sorted(os.path.basename(p) for p in discover([scans], progress=events.append))
+    assert found == ["a.png", "b.png"]
+    assert [e.stage for e in events] == ["notice"] * 3
+    followed = sorted(os.path.basename(p) for p in discover([scans], follow_links=True))
+    assert followed == ["a.png", "b.png", "c.png"]
