@@ -171,6 +171,11 @@ def test_a_run_folder_being_resumed_is_locked(tmp_path, cli):
         assert f"run folder {run} is in use by another bamnet process (PID {proc.pid}" \
             in result.stderr
         assert f"bamnet resume {run}" in result.stderr
+        alias = tmp_path / "alias"
+        alias.symlink_to(run)  # the lock lives inside the folder: one lock whatever its name
+        through = cli("resume", str(alias))
+        assert through.exit_code == 1
+        assert "is in use by another bamnet process" in through.stderr
     finally:
         kill9(proc)
 
