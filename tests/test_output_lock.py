@@ -119,8 +119,8 @@ def test_bamnet_score_refuses_an_output_another_process_writes(tmp_path, cli):
     assert not (tmp_path / "s.csv.lock").exists()
 
 
-def test_two_real_score_processes_never_both_write(tmp_path):
-    """Two ``bamnet score`` processes started together: exactly one writes; no duplicate row."""
+def _model_and_images(tmp_path: Path, count: int) -> tuple[Path, Path]:
+    """A tiny ONNX model and a folder of ``count`` small PNGs."""
     import cv2
     import numpy as np
     from onnx_fixtures import write_tiny_model
@@ -128,8 +128,14 @@ def test_two_real_score_processes_never_both_write(tmp_path):
     model = write_tiny_model(tmp_path / "m.onnx")
     images = tmp_path / "imgs"
     images.mkdir()
-    for i in range(40):
+    for i in range(count):
         cv2.imwrite(str(images / f"{i:03d}.png"), np.full((16, 16), i * 5, np.uint8))
+    return model, images
+
+
+def test_two_real_score_processes_never_both_write(tmp_path):
+    """Two ``bamnet score`` processes started together: exactly one writes; no duplicate row."""
+    model, images = _model_and_images(tmp_path, 40)
     out = tmp_path / "s.csv"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     cmd = [sys.executable, "-c", "from bamnet_core.cli import main; main()", "score",
@@ -165,6 +171,11 @@ def test_a_run_folder_being_resumed_is_locked(tmp_path, cli):
         assert f"run folder {run} is in use by another bamnet process (PID {proc.pid}" \
             in result.stderr
         assert f"bamnet resume {run}" in result.stderr
+        alias = tmp_path / "alias"
+        alias.symlink_to(run)  # the lock lives inside the folder: one lock whatever its name
+        through = cli("resume", str(alias))
+        assert through.exit_code == 1
+        assert "is in use by another bamnet process" in through.stderr
     finally:
         kill9(proc)
 
@@ -177,3 +188,42 @@ def test_damaged_meta_json_is_named(tmp_path, cli, content):
     assert result.exit_code == 1
     assert f"Error: {run / layout.META} is damaged" in result.stderr
     assert "unexpected" not in result.stderr
+
+
+SCORE_HOLDER = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from bamnet_core.score.output import output_lock
+    lock = output_lock(Path(sys.argv[1])).acquire()
+    print("held", flush=True)
+    sys.stdin.read()
+""")
+
+
+@pytest.mark.parametrize("link", ["symlink", "hardlink"])
+def test_the_same_output_through_a_link_is_refused(tmp_path, link):
+    """A scorer writing ``s.csv`` holds it; ``bamnet score`` through a link to it is refused."""
+    model, images = _model_and_images(tmp_path, 3)
+    out = tmp_path / "s.csv"
+    out.write_text("")
+    other = tmp_path / "other"
+    other.mkdir()
+    alias = other / "alias.csv"
+    if link == "symlink":
+        alias.symlink_to(out)
+    else:
+        os.link(out, alias)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    holder = subprocess.Popen([sys.executable, "-c", SCORE_HOLDER, str(out)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        result = subprocess.run(
+            [sys.executable, "-c", "from bamnet_core.cli import main; main()", "score",
+             str(model), str(images), "-o", str(alias), "--resume"],
+            env=env, capture_output=True, text=True, timeout=120)
+    finally:
+        kill9(holder)
+    assert result.returncode == 1, result.stderr
+    assert "in use by another bamnet process" in result.stderr
+    assert out.read_text() == ""

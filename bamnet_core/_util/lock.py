@@ -12,6 +12,12 @@ The lock file is removed on release. A process that opened the file just
 before it was removed would lock a file no longer in the folder; acquiring
 therefore checks, after locking, that the path still names the locked file,
 and tries again if not.
+
+One real file has one writer whatever name it is reached by: the caller names
+the lock after the output's resolved path (so a symlink meets the same lock
+file), and ``identity`` names the output itself, whose inode is locked too when
+it exists (so a hard link, another name for the same device and inode, meets
+the same lock).
 """
 
 from __future__ import annotations
@@ -42,10 +48,14 @@ class OutputLock:
     :param path: the lock file (e.g. ``scores.csv.lock``, ``RUN/run.lock``).
     :param what: how to name the locked thing in messages (``"output scores.csv"``).
     :param resume_hint: what the refused user should do instead.
+    :param identity: the locked output itself; when it exists, its inode is locked too.
     """
 
-    def __init__(self, path: str | Path, what: str, *, resume_hint: str | None = None) -> None:
+    def __init__(self, path: str | Path, what: str, *, resume_hint: str | None = None,
+                 identity: str | Path | None = None) -> None:
         self.path = Path(path)
+        self.identity = Path(identity) if identity is not None else None
+        self._identity_fd: int | None = None
         self.what = what
         self.resume_hint = resume_hint
         self.took_over: str | None = None
@@ -78,9 +88,32 @@ class OutputLock:
                                   f"{describe_holder(previous)}, which is no longer running")
             _write_holder(fd)
             self._fd = fd
+            try:
+                self._lock_identity()
+            except BaseException:
+                self.release()
+                raise
             return self
         raise LockedError(f"cannot lock {self.path}: it keeps changing",
                           hint="another process is creating and removing it; try again")
+
+    def _lock_identity(self) -> None:
+        """Lock the output's own inode, so a hard link to it meets this lock."""
+        if self.identity is None:
+            return
+        try:
+            fd = os.open(self.identity, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            return  # not there yet: the lock named after its resolved path covers it
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise LockedError(
+                f"{self.what} is in use by another bamnet process (the same file, "
+                "reached by another name)",
+                hint=self.resume_hint or "wait for it to finish, or stop it first") from None
+        self._identity_fd = fd
 
     def _open(self) -> int:
         try:
@@ -94,6 +127,9 @@ class OutputLock:
 
     def release(self) -> None:
         """Remove the lock file and drop the lock (idempotent)."""
+        if self._identity_fd is not None:
+            os.close(self._identity_fd)
+            self._identity_fd = None
         if self._fd is None:
             return
         try:

@@ -67,6 +67,9 @@ def register(app: typer.Typer, state: object) -> None:
         uids: Annotated[bool, typer.Option(
             "--uids/--no-uids", help="Add the columns sop_instance_uid and study_instance_uid "
                                      "(from DICOM headers; empty for other files).")] = True,
+        follow_links: Annotated[bool, typer.Option(
+            "--follow-links", help="Follow folder links that lead out of a scored folder "
+                                   "(never into /proc, /sys or /dev, never a loop).")] = False,
         json_: JsonOption = False,
     ) -> None:
         """Score images; rows go out as they are produced. Exit 3 if some files failed."""
@@ -77,6 +80,7 @@ def register(app: typer.Typer, state: object) -> None:
                 output=output, stream_format="jsonl" if json_ else "csv", threshold=threshold,
                 provider=provider, resume=resume, batch_size=batch_size,  # type: ignore[arg-type]
                 workers=workers, max_bytes=int(max_file_mb * 1024 * 1024), uids=uids,
+                follow_links=follow_links,
                 engine=engine, ray=RayOptions(address=address,  # type: ignore[arg-type]
                                               gpus_per_worker=gpus_per_worker))
         except ScoreOptionError as exc:
@@ -107,8 +111,8 @@ def _score(model: Path, paths: list[str], options: ScoreOptions, json_: bool) ->
             return score_with_ray(model, paths, options, progress=bar)
     scorer = Scorer(model, provider=options.provider, threshold=options.threshold)
     with RichProgress(enabled=not json_) as bar:
-        return score_to_output(scorer, iter_image_paths(paths), options, stream=sys.stdout,
-                               progress=bar)
+        found = iter_image_paths(paths, follow_links=options.follow_links, on_skip=notice)
+        return score_to_output(scorer, found, options, stream=sys.stdout, progress=bar)
 
 
 def _raylet_lost(bar: RichProgress, exc: BamnetError) -> None:

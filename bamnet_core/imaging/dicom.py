@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import ImageDecodeError
 from .dicom_codecs import decode_first_frame
-from .dicom_display import to_unit_gray
+from .dicom_display import MeaninglessValues, check_values, to_unit_gray
 from .dicom_read import exception_text, read_dataset
 from .dicom_tags import WRITTEN, written_tags
 
@@ -43,6 +43,11 @@ def decode_dicom_described(path: Path, data: bytes,
     if pixels.ndim == 3 and pixels.shape[-1] not in (3, 4):
         raise ImageDecodeError(str(path), f"unsupported DICOM pixel layout {pixels.shape}",
                                kind="not-an-image")
+    try:
+        check_values(pixels, ds)
+    except MeaninglessValues as exc:
+        raise ImageDecodeError(str(path), f"DICOM pixels mean nothing: {exc}", kind="corrupt",
+                               hint="fix the file's values, or leave it out") from None
     try:
         gray = to_unit_gray(pixels, ds)
     except Exception as exc:  # a malformed LUT must stay a per-file error

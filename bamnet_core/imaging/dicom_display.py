@@ -8,15 +8,89 @@ SIGMOID), both applied to the modality output -> inverted for
 the modality LUT) is shown. ``PALETTE COLOR`` images go through their red,
 green and blue lookup tables; colour images are converted with the ITU-R 601
 luma weights.
+
+Values that cannot give a picture are refused before any of that
+(:func:`check_values`): a rescale slope of 0, NaN or inf, a slope or intercept
+that overflows or swamps the stored range, and float pixels (Float Pixel Data)
+that are NaN or inf. Each would otherwise come out as a blank image that a
+model still scores.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 _LUMA = np.array([0.299, 0.587, 0.114])
+_TAGS = {"RescaleSlope": "(0028,1053)", "RescaleIntercept": "(0028,1052)",
+         "FloatPixelData": "(7FE0,0008)", "DoubleFloatPixelData": "(7FE0,0009)"}
+
+
+class MeaninglessValues(ValueError):
+    """A Modality value or pixel that cannot give a picture; the message names the tag."""
+
+
+def check_values(pixels: np.ndarray, ds: Any) -> None:
+    """Refuse stored values and a rescale that mean nothing, naming the tag and the value.
+
+    :raises MeaninglessValues: float pixels that are NaN or inf; a rescale slope or
+        intercept that is not a finite number; a slope of 0; a slope or intercept that
+        overflows the stored range or swamps it into one value.
+    """
+    if pixels.dtype.kind == "f" and not np.isfinite(pixels).all():
+        keyword = "DoubleFloatPixelData" if "DoubleFloatPixelData" in ds else "FloatPixelData"
+        bad = int(np.count_nonzero(~np.isfinite(pixels)))
+        raise MeaninglessValues(f"{_named(keyword)} holds {bad:,} NaN or infinite values")
+    if pixels.ndim == 3 or ("ModalityLUTSequence" in ds and len(ds.ModalityLUTSequence)):
+        return
+    slope = _number(ds, "RescaleSlope", 1.0)
+    intercept = _number(ds, "RescaleIntercept", 0.0)
+    if slope == 0:
+        raise MeaninglessValues(f"{_named('RescaleSlope')} is 0: every pixel would be the "
+                                "same value")
+    lo, hi = _stored_range(ds, pixels)
+    scaled = sorted((lo * slope, hi * slope))
+    if not all(math.isfinite(v) for v in scaled):
+        raise MeaninglessValues(f"{_named('RescaleSlope')} is {slope:g}: the rescaled "
+                                "values overflow")
+    ends = (scaled[0] + intercept, scaled[1] + intercept)
+    if not all(math.isfinite(v) for v in ends):
+        raise MeaninglessValues(f"{_named('RescaleIntercept')} is {intercept:g}: the "
+                                "rescaled values overflow")
+    if hi > lo and ends[0] == ends[1]:
+        raise MeaninglessValues(f"{_named('RescaleIntercept')} is {intercept:g}: it swamps "
+                                "the stored values, every pixel would be the same value")
+
+
+def _named(keyword: str) -> str:
+    return f"{keyword} {_TAGS[keyword]}"
+
+
+def _number(ds: Any, keyword: str, default: float) -> float:
+    """A rescale value as a finite float (``default`` when absent or empty)."""
+    value = ds.get(keyword)
+    if value is None or value == "":
+        return default
+    try:
+        number = float(_first(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise MeaninglessValues(f"{_named(keyword)} is not a number: {value!r}") from None
+    if not math.isfinite(number):
+        raise MeaninglessValues(f"{_named(keyword)} is {number:g}: not a finite number")
+    return number
+
+
+def _stored_range(ds: Any, pixels: np.ndarray) -> tuple[float, float]:
+    """The stored values' range: the data's own for float pixels, else what the bits allow."""
+    if pixels.dtype.kind == "f":
+        return (float(pixels.min()), float(pixels.max())) if pixels.size else (0.0, 0.0)
+    bits = int(ds.get("BitsStored", 8 * pixels.dtype.itemsize) or 8 * pixels.dtype.itemsize)
+    signed = int(ds.get("PixelRepresentation", 0) or 0) == 1
+    lo = -(2.0 ** (bits - 1)) if signed else 0.0
+    hi = (2.0 ** (bits - 1) - 1) if signed else (2.0**bits - 1)
+    return lo, hi
 
 
 def to_unit_gray(pixels: np.ndarray, ds: Any) -> np.ndarray:
@@ -69,17 +143,14 @@ def voi(values: np.ndarray, ds: Any) -> np.ndarray | None:
 
 
 def modality_range(ds: Any, pixels: np.ndarray) -> tuple[float, float]:
-    """The value range the stored bits allow, after the Modality LUT or rescale."""
-    get = ds.get
+    """The value range the stored values allow, after the Modality LUT or rescale (for
+    float pixels, the data's own range)."""
     if "ModalityLUTSequence" in ds and len(ds.ModalityLUTSequence):
         data = np.asarray(ds.ModalityLUTSequence[0].LUTData, dtype=np.float64)
         return (float(data.min()), float(data.max())) if data.size else (0.0, 0.0)
-    bits = int(get("BitsStored", 8 * pixels.dtype.itemsize) or 8 * pixels.dtype.itemsize)
-    signed = int(get("PixelRepresentation", 0) or 0) == 1
-    lo = -(2.0 ** (bits - 1)) if signed else 0.0
-    hi = (2.0 ** (bits - 1) - 1) if signed else (2.0**bits - 1)
-    slope = float(get("RescaleSlope", 1) or 1)
-    intercept = float(get("RescaleIntercept", 0) or 0)
+    lo, hi = _stored_range(ds, pixels)
+    slope = float(ds.get("RescaleSlope", 1) or 1)
+    intercept = float(ds.get("RescaleIntercept", 0) or 0)
     lo, hi = sorted((lo * slope + intercept, hi * slope + intercept))
     return lo, hi
 

@@ -81,6 +81,8 @@ class ScoreOptions:
     :param max_errors_listed: how many failed files the summary lists.
     :param engine: ``local`` (this process) or ``ray`` (Ray Data).
     :param ray: where and how wide the Ray engine runs.
+    :param follow_links: follow folder links that lead out of a scored folder (never into
+        ``/proc``, ``/sys`` or ``/dev``, never a loop).
     :raises ScoreOptionError: for a combination that cannot work.
     """
 
@@ -97,6 +99,7 @@ class ScoreOptions:
     max_errors_listed: int = 100
     engine: Engine = "local"
     ray: RayOptions = RayOptions()
+    follow_links: bool = False
 
     def __post_init__(self) -> None:
         if self.provider not in PROVIDERS:
@@ -122,4 +125,6 @@ class ScoreOptions:
                         *(["--address", self.ray.address] if self.ray.address else [])]
         if not self.uids:
             command.append("--no-uids")
+        if self.follow_links:
+            command.append("--follow-links")
         return shlex.join([*command, "--resume"])

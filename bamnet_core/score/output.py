@@ -120,10 +120,13 @@ class ScoreSummary:
 def output_lock(output: Path) -> OutputLock:
     """The lock one scoring process holds on ``output`` (and its Ray shards) while it writes.
 
-    The lock file is ``<output>.lock`` beside it; a second ``bamnet score`` on the
-    same output is refused at once, naming the holder.
+    The lock file is ``<output>.lock`` beside the output's resolved path, and the
+    output's own inode is locked too when it exists: a second ``bamnet score`` on the
+    same file, through a symlink or a hard link included, is refused at once.
     """
-    return OutputLock(output.with_name(output.name + ".lock"), f"output {output}",
+    real = output.resolve()
+    return OutputLock(real.with_name(real.name + ".lock"), f"output {output}",
+                      identity=real,
                       resume_hint="wait for that process to finish, or stop it and continue "
                                   f"with: bamnet score ... --output {output} --resume")
 

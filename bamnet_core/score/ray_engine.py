@@ -45,10 +45,16 @@ from .shards import merge_shards, read_shard_paths, shard_folder, shards_exist, 
 from .uri_files import is_uri, iter_uri_images
 
 
-def discover(paths: Iterable[str | Path]) -> Iterator[Item]:
-    """Local paths through :func:`iter_image_paths`, URIs through pyarrow; each path once."""
+def discover(paths: Iterable[str | Path], *, follow_links: bool = False,
+             progress: ProgressCallback = silent) -> Iterator[Item]:
+    """Local paths through :func:`iter_image_paths`, URIs through pyarrow; each path once.
+
+    A folder link that is not followed is a ``notice`` event on ``progress``.
+    """
     local = [p for p in paths if not is_uri(str(p))]
-    yield from iter_image_paths(local)
+    yield from iter_image_paths(
+        local, follow_links=follow_links,
+        on_skip=lambda message: progress(ProgressEvent("notice", 0, None, message)))
     seen: set[str] = set()
     for uri in (str(p) for p in paths if is_uri(str(p))):
         for item in iter_uri_images(uri):
@@ -160,7 +166,8 @@ def _score_locked(paths: list[str | Path], scorer: Scorer, output: Path, options
                            output=str(output), max_errors_listed=options.max_errors_listed)
     start = time.perf_counter()
     rows: list[dict[str, str]] = []
-    for item in skip_done(discover(paths), done, summary):
+    for item in skip_done(discover(paths, follow_links=options.follow_links,
+                                          progress=progress), done, summary):
         rows.append({"path": item_path(item),
                      "error": item.reason if isinstance(item, BamnetError) else ""})
         if len(rows) % 1000 == 0:
