@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
-from typing import NoReturn
+from collections.abc import Callable
+from typing import NoReturn, TypeVar
 
 from rich.markup import escape
+
+# typer parses with its own copy of click; its usage errors are these classes
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
 from .._util.diskspace import FULL
 from .._util.text import one_line
@@ -13,6 +17,7 @@ from ..errors import BamnetError, Interrupted
 from .output import err
 
 DEBUG_ENV = "BAMNET_DEBUG"
+T = TypeVar("T")
 
 
 def debug_enabled() -> bool:
@@ -46,6 +51,25 @@ def render_error(exc: BaseException) -> int:
     console.print(f"Hint: rerun with {DEBUG_ENV}=1 for the traceback, and report it",
                   highlight=False)
     return 1
+
+
+def render_usage(exc: UsageError) -> int:
+    """A command line click cannot parse: one ``Error:`` line naming the command's ``--help``."""
+    path = exc.ctx.command_path if exc.ctx is not None else "bamnet"
+    message = one_line(exc.format_message()).rstrip(".")
+    err().print(f"[bold red]Error:[/bold red] {escape(message)}; see '{escape(path)} --help'",
+                highlight=False, soft_wrap=True)
+    return exc.exit_code
+
+
+def usage_errors_in_one_line(step: Callable[[], T]) -> T:
+    """Run ``step`` (parsing or invoking a command); a usage error exits with one line."""
+    try:
+        return step()
+    except NoArgsIsHelpError:
+        raise  # `bamnet` alone shows the help
+    except UsageError as exc:
+        raise SystemExit(render_usage(exc)) from None
 
 
 def render_interrupt(exc: KeyboardInterrupt) -> None:

@@ -20,6 +20,7 @@ import typer
 from typer.core import TyperCommand
 
 from ..plugins.commands import walk_commands
+from .errors import usage_errors_in_one_line
 from .help_text import tidy, tidy_params
 from .legacy_run import LegacyRunGroup
 
@@ -108,6 +109,15 @@ class LazyRootGroup(LegacyRunGroup):
         for name, command in load_module_commands(entry.module, self.state, self.wrap).items():
             self.commands.setdefault(name, command)
         return tidy(self.commands.get(cmd_name), ctx)
+
+    def make_context(self, info_name: Any, args: Any, parent: Any = None, **extra: Any) -> Any:
+        """Parse the root's options; a usage error is one ``Error:`` line, exit 2."""
+        return usage_errors_in_one_line(
+            lambda: super(LazyRootGroup, self).make_context(info_name, args, parent, **extra))
+
+    def invoke(self, ctx: Any) -> Any:
+        """Parse and run the command; its usage errors are one ``Error:`` line, exit 2."""
+        return usage_errors_in_one_line(lambda: super(LazyRootGroup, self).invoke(ctx))
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         """The root help, listing built-ins from the table without importing them."""

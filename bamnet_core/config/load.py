@@ -13,6 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from .._util.capped import MiB, TooLarge, read_text
 from ..errors import ConfigError
 from ..plugins.registry import Registry
 from .components import build_components
@@ -40,10 +41,15 @@ def resolve_config_path(ref: str, registry: Registry) -> Path:
     )
 
 
+CONFIG_MAX_BYTES = 1 * MiB  # a config file, a run's config.toml included
+
+
 def read_toml(path: Path) -> dict[str, Any]:
     """Parse a TOML file, turning syntax and read errors into :class:`ConfigError`."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(read_text(path, CONFIG_MAX_BYTES))
+    except TooLarge as exc:
+        raise ConfigError(str(exc), hint="a config is a short TOML text file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}",
                           hint="fix the syntax at that line") from None

@@ -7,7 +7,6 @@ image, exactly as the BAM-NET paper did; it leaks and reports say so.
 
 from __future__ import annotations
 
-import csv
 import io
 import random
 from collections import Counter, defaultdict
@@ -15,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .._util.csv_text import CsvWriter
 from ..contract.sample import Sample
 from ..errors import DataError
 
@@ -59,8 +59,7 @@ class PatientSplit:
         fields = ["split", "path", "label", "patient_id", "source", "view", "age", "sex",
                   "synthetic", "generator", "generator_seed"]
         # the generator's checkpoint and index are in generator/synthetic.csv
-        writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n",
-                                extrasaction="ignore")
+        writer = CsvWriter(out, fields)
         writer.writeheader()
         for name in SPLIT_NAMES:
             for s in self.assignment.get(name, []):

@@ -7,13 +7,13 @@ features too (:class:`~bamnet_core.train.inference.ModelInference`).
 
 from __future__ import annotations
 
-import csv
 import io
 from functools import partial
 from typing import Any
 
 import numpy as np
 
+from .._util.csv_text import CsvWriter
 from .._util.progress import ProgressCallback
 from ..config.resolved import Config
 from ..contract.capabilities import NamesGradCamLayer
@@ -35,7 +35,7 @@ from .synthetic_quality import assess_synthetic
 def predictions_csv(classes: list[str], splits: dict[str, SplitPredictions]) -> str:
     """One row per evaluated image: split, provenance, true label and each class's probability."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = CsvWriter(out)
     writer.writerow(["split", "path", "patient_id", "source", "label",
                      *[f"p_{c}" for c in classes]])
     for name, split in splits.items():

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._util.csv_text import CsvWriter
 from .._util.progress import ProgressCallback, ProgressEvent
 from ..config.resolved import Config
 from ..contract.sample import Sample
@@ -56,7 +57,7 @@ def planned_count(counts: dict[str, int], label: str, *, ratio: float,
 def manifest_text(run: RunFolder, samples: list[Sample]) -> str:
     """``generator/synthetic.csv``: one row per synthetic image (paths relative to the run)."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=_COLUMNS, lineterminator="\n")
+    writer = CsvWriter(out, _COLUMNS)
     writer.writeheader()
     for i, s in enumerate(samples):
         writer.writerow({"index": i if s.generator_index is None else s.generator_index,
@@ -72,7 +73,7 @@ def manifest_text(run: RunFolder, samples: list[Sample]) -> str:
 def _fitted_on_text(real: list[Sample]) -> str:
     """``generator/training-images.csv``: every image the generator learnt from."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = CsvWriter(out)
     writer.writerow(["path", "patient_id"])
     writer.writerows([s.path, s.patient_id] for s in real)
     return out.getvalue()

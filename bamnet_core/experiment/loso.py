@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._util.csv_text import CsvWriter
 from .._util.progress import ProgressCallback, ProgressEvent, silent
 from ..config.resolved import Config
 from ..data.sources import collect_configured
@@ -90,8 +91,7 @@ def _row(source: str, result: RunResult) -> dict[str, Any]:
 def summary_csv(summary: LosoFile) -> str:
     """The per-source rows of a LOSO summary as CSV."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n",
-                            extrasaction="ignore")
+    writer = CsvWriter(out, COLUMNS)
     writer.writeheader()
     for row in summary.sources:
         writer.writerow({**row.model_dump(mode="json"), "classes": " ".join(row.classes)})

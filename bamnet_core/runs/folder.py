@@ -21,12 +21,10 @@ and a ``status`` that is ``running`` until the run completes.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import platform
 import re
-import stat
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +37,7 @@ from ..errors import RunError
 from .layout import LOCK
 from .meta_file import MetaFile
 from .paths import from_record, relativize, to_record
+from .size_caps import cap_of, read_capped
 from .versioned import RunFile
 
 Model = TypeVar("Model", bound=RunFile)
@@ -145,18 +144,9 @@ class RunFolder:
         """Read a text file of the run folder; never waits on a FIFO or reads a device.
 
         :raises OSError: when it is missing, unreadable, or not a regular file.
+        :raises RunError: when it is larger than its cap (:mod:`.size_caps`).
         """
-        path = self.file(name)
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise OSError(errno.EINVAL, "not a regular file", str(path))
-            with os.fdopen(fd, encoding="utf-8") as fh:
-                fd = -1  # the file object closes it
-                return fh.read()
-        finally:
-            if fd >= 0:
-                os.close(fd)
+        return read_capped(self.file(name), cap_of(name))
 
     def read_json(self, name: str) -> Any:
         """Read a JSON file that has no model (``image-properties.json``): see :meth:`read_model`

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from ..config.resolved import Config
 from ..config.schema import MOVED_KEYS, SECTIONS
 from ..errors import RunError
+from .size_caps import cap_of, read_capped
 
 
 def config_of(document: dict[str, Any], where: str, *, partial: bool = False) -> Config:
@@ -62,7 +63,7 @@ def read_config(path: Path) -> tuple[str, Config]:
     :raises RunError: when it is not UTF-8 TOML, or a core key does not validate.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_capped(path, cap_of(path.name))
         document = tomllib.loads(text)
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise RunError(f"{path} is not valid TOML ({exc})",

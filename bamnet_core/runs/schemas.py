@@ -15,7 +15,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .._util.capped import size_text
 from .files import FILES
+from .size_caps import CAPS, OTHER
 from .versioned import RunFile
 
 PAGE = "run-files.md"
@@ -66,6 +68,18 @@ def _section(name: str, model: type[RunFile]) -> list[str]:
             "| key | type | required | meaning |", "|---|---|---|---|", *rows, ""]
 
 
+def _caps_section() -> list[str]:
+    """The size caps of the files a run folder holds (:mod:`.size_caps`)."""
+    rows = [f"| `{name}` | {size_text(cap)} |" for name, cap in CAPS.items()]
+    return ["## Size caps", "",
+            "bamnet reads a run file only when it is no larger than its cap: a larger file "
+            "(damaged, or planted) is refused at once with one line naming the file, its "
+            "size and the cap, and the size is checked before reading, so memory stays "
+            "bounded. Any config file is capped like `config.toml`; other text in a run "
+            f"folder (CSVs, a checkpoint's state) at {size_text(OTHER)}.", "",
+            "| file | cap |", "|---|---|", *rows, ""]
+
+
 def page() -> str:
     """``docs/run-files.md``: one section per run file, its fields and a link to its schema."""
     lines = ["# Run files", "",
@@ -79,7 +93,8 @@ def page() -> str:
              "version does not name are kept as written: what an evaluator or a generator "
              "returns is its own.", "",
              "Paths inside run files are relative to the run folder for what the run made, "
-             "and absolute and canonical for original data, so a run folder can be moved.", ""]
+             "and absolute and canonical for original data, so a run folder can be moved.", "",
+             *_caps_section()]
     for name, model in FILES.items():
         lines += _section(name, model)
     return "\n".join(lines)

@@ -13,7 +13,6 @@ Output formats: CSV (:func:`.rows.csv_columns`) and JSON Lines (one
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 import time
@@ -22,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from .._util.csv_text import CsvWriter
 from .._util.lock import OutputLock
 from .._util.progress import ProgressCallback, ProgressEvent, silent
 from .discovery import Item, item_path
@@ -52,7 +52,7 @@ class RecordWriter:
                  header: bool, durable: bool, uids: bool = False) -> None:
         self.stream, self.fmt, self.classes, self.durable = stream, fmt, classes, durable
         self.uids = uids
-        self.csv = csv.writer(stream, lineterminator="\n") if fmt == "csv" else None
+        self.csv = CsvWriter(stream) if fmt == "csv" else None
         if self.csv is not None and header:
             self.csv.writerow(csv_columns(classes, uids))
 
