@@ -12,6 +12,7 @@ import pytest
 from bamnet_testing import TINY_CONFIG
 
 from bamnet_core._util.capped import size_text
+from bamnet_core.errors import RunError
 from bamnet_core.runs import layout
 from bamnet_core.runs.size_caps import CAPS, read_capped
 
@@ -60,5 +61,5 @@ def test_a_file_at_its_cap_is_read_and_one_byte_more_is_not(tmp_path):
     path.write_bytes(b"#" * CAPS[layout.CONFIG])
     assert len(read_capped(path, CAPS[layout.CONFIG])) == CAPS[layout.CONFIG]
     path.write_bytes(b"#" * (CAPS[layout.CONFIG] + 1))
-    with pytest.raises(Exception, match="over the 1 MiB a config.toml may hold"):
+    with pytest.raises(RunError, match=f"over the 1 MiB a {layout.CONFIG} may hold"):
         read_capped(path, CAPS[layout.CONFIG])
