@@ -72,9 +72,11 @@ def test_ray_rows_equal_local_rows_exactly(local_ray, tmp_path, cli):
     model = write_tiny_model(tmp_path / "m.onnx")
     images = mixed(tmp_path / "images")
     local, distributed = tmp_path / "local.csv", tmp_path / "ray.csv"
-    assert cli("score", str(model), str(images), "-o", str(local)).exit_code == 3
+    # --follow-links: both engines follow the link out to outside/ alike, and neither the loop
+    assert cli("score", str(model), str(images), "-o", str(local),
+               "--follow-links").exit_code == 3
     result = cli("score", str(model), str(images), "-o", str(distributed), "--engine", "ray",
-                 "--json", "--batch-size", "4")
+                 "--json", "--batch-size", "4", "--follow-links")
     assert result.exit_code == 3, result.stderr
     summary = json.loads(result.stdout)
     assert summary["scored"] == 23 and summary["failed"] == 3
