@@ -62,7 +62,9 @@ def test_size_limit_is_configurable(model, tmp_path, cli):
     assert rows(out)[0]["error"].startswith("too large")
 
 
-def test_symlinked_subfolders_are_followed_and_loops_stop(model, tmp_path, cli):
+def test_with_follow_links_symlinked_subfolders_are_followed_once_and_loops_stop(
+        model, tmp_path, cli):
+    # without --follow-links a link that leaves the folder is not followed (test_score_links)
     folder, elsewhere = tmp_path / "in", tmp_path / "elsewhere"
     png(folder / "a.png")
     png(elsewhere / "deep" / "b.png", 1)
@@ -70,7 +72,7 @@ def test_symlinked_subfolders_are_followed_and_loops_stop(model, tmp_path, cli):
     os.symlink(folder, folder / "loop")  # points back up: must not recurse forever
     os.symlink(elsewhere, folder / "linked-again")  # same folder twice: scored once
     out = tmp_path / "s.csv"
-    result = cli("score", str(model), str(folder), "-o", str(out))
+    result = cli("score", str(model), str(folder), "-o", str(out), "--follow-links")
     assert result.exit_code == 0, result.stderr
     assert [r["path"] for r in rows(out)] == [str(folder / "a.png"),
                                               str(elsewhere / "deep" / "b.png")]
