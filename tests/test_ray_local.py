@@ -133,6 +133,6 @@ def test_ctrl_c_stops_the_ray_bamnet_started_and_says_how_to_continue(job):
     driver, session = start_scoring(job)
     driver.send_signal(signal.SIGINT)
     _, stderr = driver.communicate(timeout=120)
-    assert driver.returncode == 130
+    assert driver.returncode == 130, stderr[-3000:]
     assert "Interrupted:" in stderr and "--resume" in stderr
     assert not wait_until_gone(session, 30)
