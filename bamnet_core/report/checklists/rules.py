@@ -318,14 +318,14 @@ def performance(facts: Facts) -> Answer:
 def failure_analysis(facts: Facts) -> Answer:
     """The confusion counts and the misclassified images the report shows."""
     split = facts.record.headline_split
-    results = facts.record.results(split, "classification") if split else None
-    counts = (results or {}).get("counts")
-    if not counts:
+    found = facts.record.splits.get(split) if split else None
+    counts = found.headline.counts if found and found.headline else None
+    if counts is None:
         return author("Analyse the incorrectly classified cases.")
-    return partly(f"On {split}: {counts.get('fp')} false positive(s), {counts.get('fn')} false "
+    return partly(f"On {split}: {counts.fp} false positive(s), {counts.fn} false "
                   "negative(s); Grad-CAM of misclassified images and the shortcut probes are in "
                   "report.html.", "what the misclassified cases have in common, as read by a "
-                  "radiologist.", facts.cite(M, f"splits.{split}.evaluators.classification.counts"))
+                  "radiologist.", facts.cite(M, f"splits.{split}.headline.counts"))
 
 
 def limitations(facts: Facts) -> Answer:

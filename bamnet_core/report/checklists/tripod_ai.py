@@ -75,10 +75,9 @@ def _dev_vs_eval(facts: Facts) -> Answer:
 def _events(facts: Facts) -> Answer:
     parts, cites = [], []
     for split, found in facts.record.splits.items():
-        res = facts.record.results(split, "classification") or {}
-        counts = res.get("counts") or {}
+        counts = found.headline.counts if found.headline else None  # whoever measured it
         if found.images is not None:
-            positives = counts.get("tp", 0) + counts.get("fn", 0) if counts else "?"
+            positives = counts.positives if counts else "?"
             parts.append(f"{split}: {found.images} images, {found.patients} patients, "
                          f"{positives} positive")
             cites.append(facts.cite(rules.M, f"splits.{split}.images"))
