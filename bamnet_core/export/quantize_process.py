@@ -22,6 +22,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import traceback
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -61,8 +62,11 @@ def _run_child(job: dict[str, Any], progress: ProgressCallback) -> dict[str, Any
                               f"{outcome.returncode} and no result: {outcome.last_error_line}",
                               hint="export without --int8, or with more memory free")
     if "error" in result:
-        raise errors.RunError(f"int8 quantization ({recipe}) failed: {result['error']}",
-                              hint="export without --int8")
+        failed = errors.RunError(f"int8 quantization ({recipe}) failed: {result['error']}",
+                                 hint="export without --int8")
+        if result.get("traceback"):  # BAMNET_DEBUG=1 shows where the child failed, not only here
+            failed.add_note(f"in the quantizer child process:\n{result['traceback']}")
+        raise failed
     return dict(result["settings"])
 
 
@@ -83,7 +87,7 @@ def _child(job_json: str) -> int:
                                  recipe=Int8Recipe(**job["recipe"]),
                                  progress=lambda e: send({"progress": asdict(e)}))
     except Exception as exc:  # reported to the parent, which raises one clear error
-        send({"error": f"{type(exc).__name__}: {exc}"})
+        send({"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()})
         return 1
     send({"settings": settings})
     return 0
