@@ -175,7 +175,8 @@ def test_a_failed_int8_child_is_one_error_naming_the_recipe(tmp_path):
 
     broken = tmp_path / layout.ONNX
     broken.write_bytes(b"not an onnx model")
-    with pytest.raises(RunError, match=r"int8 quantization \(per-channel, MinMax\) failed") as caught:
+    failed = r"int8 quantization \(per-channel, MinMax\) failed"
+    with pytest.raises(RunError, match=failed) as caught:
         quantize_process.quantize_apart(broken, tmp_path / "int8.onnx",
                                         CalibrationImages.from_array(np.zeros((4, 8, 8, 1))),
                                         "input")
