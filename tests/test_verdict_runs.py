@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 from bamnet_testing import run_cli
 from test_report_browser import browse, chromium
-from verdict_datasets import background, with_bar, write_config, write_dataset
 
 from bamnet_core.runs import layout
+from bamnet_core.testing.known_answers import background, with_bar, write_config, write_dataset
 
 
 def run_json(config: Path, out: Path) -> dict:
