@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import struct
 
-# JPEG start-of-frame markers (not DHT C4, JPG C8, DAC CC); F7 is JPEG-LS
-_SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE,
-                  0xCF, 0xF7})
+from .jpeg_markers import SOF, BrokenChain, header_segments
+
 _SCAN_LIMIT = 1 << 20  # markers before the frame header are short; never walk a whole frame
 
 
@@ -38,22 +37,13 @@ def _j2k_size(frame: bytes, at: int) -> tuple[int, int] | None:
 
 def _jpeg_size(frame: bytes) -> tuple[int, int] | None:
     """Walk the markers after SOI to the first start-of-frame: its height and width."""
-    at, end = 2, min(len(frame), _SCAN_LIMIT)
-    while at + 4 <= end:
-        if frame[at] != 0xFF:
-            return None
-        marker = frame[at + 1]
-        if marker == 0xFF:  # fill byte
-            at += 1
-            continue
-        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
-            at += 2
-            continue
-        length = struct.unpack(">H", frame[at + 2:at + 4])[0]
-        if marker in _SOF:
-            if at + 9 > len(frame):
-                return None
-            height, width = struct.unpack(">HH", frame[at + 5:at + 9])
-            return height, width
-        at += 2 + length
+    try:
+        for segment in header_segments(frame, _SCAN_LIMIT):
+            if segment.marker in SOF:
+                if len(segment.payload) < 5:
+                    return None
+                height, width = struct.unpack(">HH", segment.payload[1:5])
+                return height, width
+    except BrokenChain:
+        return None
     return None

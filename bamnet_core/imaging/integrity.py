@@ -23,9 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ImageDecodeError
+from .jpeg_markers import APP1, SOS, BrokenChain, header_segments
 
 JPEG_SOI = b"\xff\xd8"
-_SOS, _APP1, _EXIF = 0xDA, 0xE1, b"Exif\x00\x00"
+_EXIF = b"Exif\x00\x00"
 _DIRECT = {"Gray": "GRAY", "YCbCr": "BGR", "RGB": "BGR"}
 
 
@@ -96,23 +97,12 @@ def has_exif(data: bytes) -> bool:
     Walks the marker segments from the start of the file to the first scan;
     an unreadable segment chain counts as EXIF, so the file goes the careful way.
     """
-    pos, end = 2, len(data)
-    while pos + 4 <= end:
-        if data[pos] != 0xFF:
-            return True
-        marker = data[pos + 1]
-        if marker == 0xFF:  # fill byte
-            pos += 1
-            continue
-        if marker == _SOS:
-            return False
-        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # no length field
-            pos += 2
-            continue
-        length = int.from_bytes(data[pos + 2:pos + 4], "big")
-        if length < 2:
-            return True
-        if marker == _APP1 and data[pos + 4:pos + 10] == _EXIF:
-            return True
-        pos += 2 + length
-    return True
+    try:
+        for segment in header_segments(data):
+            if segment.marker == SOS:
+                return False
+            if segment.marker == APP1 and segment.payload[:6] == _EXIF:
+                return True
+    except BrokenChain:
+        return True
+    return True  # no scan found: not a header we can vouch for
