@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from bamnet_core.config.schema import ReportSection
 from bamnet_core.errors import RunError
 from bamnet_core.experiment import pipeline
 from bamnet_core.experiment.context import RunContext
@@ -64,7 +66,8 @@ def two_stages(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _context(folder: Path, meta: MetaFile, *, resume: bool = False) -> RunContext:
-    return RunContext(config=None, registry=None, run=RunFolder(folder),  # type: ignore[arg-type]
+    config = SimpleNamespace(report=ReportSection())  # what the driver reads of a config
+    return RunContext(config=config, registry=None, run=RunFolder(folder),  # type: ignore[arg-type]
                       meta=meta, resume=resume)
 
 

@@ -54,7 +54,8 @@ def register(app: typer.Typer, state: CLIState) -> None:
         if json_:
             payload = {"report": str(files.html), "model_card": str(files.model_card),
                        "plots": [str(p) for p in files.plots], "sections": files.sections,
-                       "verdict": files.verdict, "redacted": redact,
+                       "verdict": files.verdict.to_dict() if files.verdict else None,
+                       "redacted": redact,
                        "checklists": {name: {"markdown": str(md), "json": str(js),
                                              "counts": standards.counts[name]}
                                       for name, (md, js) in standards.checklists.items()}}
@@ -67,7 +68,7 @@ def register(app: typer.Typer, state: CLIState) -> None:
             print_json(payload)
             return
         if files.verdict:
-            out().print(f"Verdict: {files.verdict['reading']}. {files.verdict['sentence']}",
+            out().print(f"Verdict: {files.verdict.reading}. {files.verdict.sentence}",
                         highlight=False, markup=False, soft_wrap=True)
         kind = "Shareable report" if redact else "Report"
         lines = [f"{kind}: {files.html}", f"Model card: {files.model_card}"]

@@ -114,14 +114,14 @@ def render_run(result: RunResult, *, json_: bool, until: str | None = None) -> N
     :param until: the stage the run stopped after; the folder is then printed
         with the command that continues it.
     """
-    from ..report import read_run, report_settings, verdict_of
+    from ..report import read_run, verdict_of
 
     if result.worker is not None:
         render_worker(result, json_=json_)
         return
-    record = read_run(result.run_dir) if until is None and result.metrics.splits \
-        else None
-    verdict = verdict_of(record) if record is not None else None
+    verdict = result.verdict
+    if verdict is None and until is None and result.metrics.splits:  # the report was kept
+        verdict = verdict_of(read_run(result.run_dir))  # or failed: computed here
     if json_:
         print_json({"run_dir": str(result.run_dir), "files": result.files,
                     "verdict": verdict.to_dict() if verdict else None,
@@ -137,8 +137,7 @@ def render_run(result: RunResult, *, json_: bool, until: str | None = None) -> N
     if verdict is not None:
         render_verdict(verdict, console)
     print_table(console, summary_table(result.metrics))
-    render_run_audit(result.metrics, console,
-                     report_settings(record) if record is not None else None)
+    render_run_audit(result.metrics, console, result.report_settings)
     if result.metrics.split is not None and result.metrics.split.leaky:
         warn("this run used an image-level split: its metrics are optimistic")
     for label, key in (("Report", "report"), ("Model", "model")):

@@ -157,6 +157,9 @@ def _result(ctx: RunContext) -> RunResult:
         done = ctx.results.get(kind)
         if done is not None:
             files.update(done.files)
+    reported = ctx.results.get(ReportResult)
     return RunResult(run_dir=ctx.run.path,
                      metrics=evaluated.metrics if evaluated is not None else MetricsFile(),
-                     warnings=warnings, files=files)
+                     warnings=warnings, files=files,
+                     verdict=reported.verdict if reported is not None else None,
+                     report_settings=ctx.config.report)

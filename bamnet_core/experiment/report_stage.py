@@ -11,14 +11,17 @@ from typing import Any
 from .._util.diskspace import is_disk_full
 from .._util.progress import ProgressCallback, ProgressEvent
 from ..errors import BamnetError
+from ..report.verdict import Verdict
 from ..runs import layout
 from .context import RunContext
 from .results import ReportResult
 from .stages import Stage
 
 
-def write_report_safely(run_dir: Path, progress: ProgressCallback) -> dict[str, Any]:
-    """Build ``report.html`` and ``model-card.md``; return where, or the error as data.
+def write_report_safely(run_dir: Path, progress: ProgressCallback
+                        ) -> tuple[dict[str, Any], Verdict | None]:
+    """Build ``report.html`` and ``model-card.md``; return where (or the error as data), and
+    the verdict the report opens with (None when it failed).
 
     Metrics are already on disk when this runs; a report that cannot be built
     is recorded in ``meta.json`` and can be rebuilt with ``bamnet report RUN_DIR``.
@@ -32,13 +35,13 @@ def write_report_safely(run_dir: Path, progress: ProgressCallback) -> dict[str, 
         if is_disk_full(exc):
             raise  # not a report problem: the run fails, naming the disk
         return {"error": f"{type(exc).__name__}: {exc}",
-                "hint": f"rebuild it with: bamnet report {run_dir}"}
+                "hint": f"rebuild it with: bamnet report {run_dir}"}, None
     progress(ProgressEvent("report", 1, 1, "report"))
     done: dict[str, Any] = {"html": files.html.name, "model_card": files.model_card.name,
                             "plots": len(files.plots)}
     if shared is not None:
         done["shareable"] = layout.SHAREABLE
-    return done
+    return done, files.verdict
 
 
 class ReportStage(Stage):
@@ -56,6 +59,6 @@ class ReportStage(Stage):
 
     def run(self, ctx: RunContext) -> ReportResult:
         """Build the report; a report that fails is recorded, and the run goes on."""
-        outcome = write_report_safely(ctx.run.path, ctx.progress)
+        outcome, verdict = write_report_safely(ctx.run.path, ctx.progress)
         files = {} if "error" in outcome else {"report": str(ctx.run.file(layout.REPORT))}
-        return ReportResult(outcome, files)
+        return ReportResult(outcome, files, verdict)

@@ -20,8 +20,10 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from ..config.schema import ReportSection
 from ..data.splits import PatientSplit
 from ..errors import RunError
+from ..report.verdict import Verdict
 from ..runs.files import AuditFile, MetricsFile
 from ..runs.metrics_file import EvaluatorError
 
@@ -182,10 +184,13 @@ class ReportResult(StageResult):
     """Where the report is, and ``meta.json`` ``report``: its files, or why it failed.
 
     :param outcome: ``{"html", "model_card", "plots"}`` or ``{"error", "hint"}``.
+    :param verdict: the verdict the report opens with (None when kept or failed), so the
+        run's summary shows it without reading the folder again.
     """
 
     outcome: dict[str, Any]
     files: dict[str, str] = field(default_factory=dict)
+    verdict: Verdict | None = None
 
     def meta(self) -> dict[str, Any]:
         """``report``."""
@@ -229,6 +234,8 @@ class RunResult:
     :param metrics: ``metrics.json`` as the evaluate stage wrote it (empty when the run
         stopped before evaluating).
     :param warnings: the audit's warnings, then those evaluation added.
+    :param verdict: the report's verdict, when the report stage built it in this attempt.
+    :param report_settings: the run's ``[report]`` section (the support rule's counts).
     :param worker: set on a worker other than the chief of a multi-worker run
         (``"worker 1 of 2 (host:port)"``): its ``run_dir`` was scratch, now removed.
     """
@@ -238,3 +245,5 @@ class RunResult:
     warnings: list[str]
     files: dict[str, str] = field(default_factory=dict)
     worker: str | None = None
+    verdict: Verdict | None = None
+    report_settings: ReportSection | None = None

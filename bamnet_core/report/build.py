@@ -62,7 +62,7 @@ class ReportFiles:
     model_card: Path
     plots: list[Path] = field(default_factory=list)
     sections: list[str] = field(default_factory=list)
-    verdict: dict = field(default_factory=dict)
+    verdict: Verdict | None = None
     standards: StandardsFiles = field(default_factory=StandardsFiles)
 
 
@@ -177,6 +177,6 @@ def build_report(run: str | Path | RunRecord, *, redact: bool = False,
         for stale in set((out / layout.PLOTS).glob("*.png")) - set(written):
             stale.unlink(missing_ok=True)
     return ReportFiles(html=out / layout.REPORT, model_card=out / layout.MODEL_CARD,
-                       plots=written, sections=[k for k, _ in parts], verdict=verdict.to_dict(),
+                       plots=written, sections=[k for k, _ in parts], verdict=verdict,
                        standards=standards)
 
