@@ -115,3 +115,34 @@ def test_a_value_off_the_schema_is_one_error_naming_the_key(tmp_path: Path):
     run = RunFolder(make_run(tmp_path / "run", **{layout.META: {**META, "status": "unsure"}}))
     with pytest.raises(RunError, match=rf"{layout.META} is damaged \(status: Input should be"):
         run.read_model(layout.META, MetaFile)
+
+
+@pytest.mark.parametrize(("change", "named"), [
+    (lambda m: m.update(threshold=float("nan")), "threshold: Input should be a finite number"),
+    (lambda m: m["splits"]["test"].update(images=-5), "splits.test.images: Input should be "
+                                                       "greater than or equal to 0"),
+    (lambda m: m.update(threshold=1.5), "threshold: Input should be less than or equal to 1"),
+])
+def test_a_number_no_run_writes_is_damage_named_by_key(tmp_path: Path, cli, change, named):
+    metrics = json.loads(json.dumps(FLAT_METRICS))
+    change(metrics)
+    path = make_run(tmp_path / "run", **{layout.METRICS: metrics})  # json writes NaN as NaN
+    result = cli("report", str(path))
+    assert result.exit_code == 1
+    assert f"{path / layout.METRICS} is damaged ({named})" in " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize("odd", ["fifo", "folder", "loop"])
+def test_something_else_in_a_run_files_place_is_refused_never_taken_as_absent(
+        tmp_path: Path, cli, odd):
+    import os
+
+    run = make_run(tmp_path / "run")
+    target = run / layout.METRICS
+    target.unlink()
+    {"fifo": lambda: os.mkfifo(target), "folder": target.mkdir,
+     "loop": lambda: os.symlink(target.name, target)}[odd]()
+    result = cli("report", str(run))
+    assert result.exit_code == 1
+    assert f"Error: cannot read {target}" in result.stderr
+    assert "put back the file the run wrote" in result.stderr

@@ -12,6 +12,7 @@ folder, or a damaged file, is a :class:`RunError` naming the file.
 from __future__ import annotations
 
 import csv
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,7 +79,9 @@ def plain(model: RunFile | None) -> dict[str, Any]:
 
 
 def _optional(run: RunFolder, name: str, model: type[Any]) -> Any:
-    return run.read_model(name, model) if run.file(name).is_file() else None
+    """The file as its model; None only when it is absent. Something else in its place (a
+    FIFO, a folder, a dangling or looping link) is refused by name, never taken as absent."""
+    return run.read_model(name, model) if os.path.lexists(run.file(name)) else None
 
 
 def read_run(run_dir: str | Path) -> RunRecord:

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import Field
 
-from .versioned import Part, RunFile
+from .versioned import Count, Part, RunFile
 
 
 class SplitCounts(Part):
@@ -74,7 +74,7 @@ class RankedList(Part):
     status: str = Field("", description="done, skipped or failed")
     reason: str | None = None
     error: str | None = None
-    images: int | None = None
+    images: Count | None = None
     issues: int | None = Field(None, description="label issues: images flagged")
     unusual: int | None = Field(None, description="outliers: images past the cut")
     oof_auc: float | None = None
@@ -93,8 +93,8 @@ class DeepAudit(Part):
 class AuditFile(RunFile):
     """``data-audit.json``: counts, duplicates, leakage, confounding, the lung-blind baseline."""
 
-    images: int | None = Field(None, description="images audited")
-    patients: int | None = Field(None, description="patients they belong to")
+    images: Count | None = Field(None, description="images audited")
+    patients: Count | None = Field(None, description="patients they belong to")
     synthetic: int = Field(0, description="generated images (training only)")
     by_class: dict[str, int] = Field(default_factory=dict)
     by_source: dict[str, dict[str, int]] = Field(default_factory=dict,

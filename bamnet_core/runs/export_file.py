@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import Field
 
-from .versioned import Part, RunFile
+from .versioned import Count, Part, RunFile
 
 
 class Gate(Part):
@@ -30,7 +30,7 @@ class ExportedModel(Part):
         None, description="median of the timing rounds' rates (export/speed.py)")
     inference_images_per_s_range: list[float] | None = Field(
         None, description="[slowest, fastest] round, images/s")
-    timed_images: int | None = Field(None, description="inferences timed, all rounds together")
+    timed_images: Count | None = Field(None, description="inferences timed, all rounds together")
     timing_rounds: int | None = None
     fastest: bool = False
     gate: Gate | None = None
@@ -44,7 +44,7 @@ class ExportReportFile(RunFile):
     bamnet_version: str
     opset: int
     created_at: str = Field(description="ISO 8601 UTC")
-    validation_images: int = Field(description="validation images the gates ran on")
+    validation_images: Count = Field(description="validation images the gates ran on")
     validation_batches: int | None = None
     limits: dict[str, Any] = Field(default_factory=dict, description="the gates' limits")
     undecodable_validation_images: list[str] = Field(default_factory=list)

@@ -21,6 +21,7 @@ and a ``status`` that is ``running`` until the run completes.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import platform
@@ -41,6 +42,15 @@ from .size_caps import cap_of, read_capped
 from .versioned import RunFile
 
 Model = TypeVar("Model", bound=RunFile)
+
+
+def unreadable(path: Path, exc: OSError) -> RunError:
+    """One line for a run file that cannot be read, with the hint its cause calls for:
+    permissions, or something other than the file the run wrote (a FIFO, a folder, a link
+    that loops or leads nowhere)."""
+    hint = "check the run folder's permissions" if exc.errno in (errno.EACCES, errno.EPERM) \
+        else "put back the file the run wrote (from a backup), or start a new run"
+    return RunError(f"cannot read {path}: {exc.strerror or exc}", hint=hint)
 
 
 def utc_now() -> str:
@@ -161,8 +171,7 @@ class RunFolder:
                            f"{str(exc).splitlines()[0][:120]})",
                            hint="restore it from a backup, or start a new run") from None
         except OSError as exc:
-            raise RunError(f"cannot read {self.file(name)}: {exc.strerror or exc}",
-                           hint="check the run folder's permissions") from None
+            raise unreadable(self.file(name), exc) from None
 
     def read_model(self, name: str, model: type[Model]) -> Model:
         """The run file ``name`` read through its model.

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from ..contract.evidence import EvidenceLine, Headline
-from .versioned import Part, RunFile
+from .versioned import Count, Part, RunFile
 
 SPLIT_KEYS = ("images", "patients", "evaluators", "evidence", "headline", "headline_from")
 
@@ -27,8 +27,8 @@ SPLIT_KEYS = ("images", "patients", "evaluators", "evidence", "headline", "headl
 class SplitMetrics(Part):
     """One evaluated split: its size, each evaluator's results and evidence, its headline."""
 
-    images: int | None = Field(None, description="images evaluated")
-    patients: int | None = Field(None, description="patients they belong to")
+    images: Count | None = Field(None, description="images evaluated")
+    patients: Count | None = Field(None, description="patients they belong to")
     evaluators: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="evaluator name -> its JSON results (its own shape)")
     evidence: dict[str, list[EvidenceLine]] = Field(
@@ -79,8 +79,8 @@ class SplitProtocol(Part):
 class FittedOn(Part):
     """What a generator learnt from: its images and patients, and how many were held out."""
 
-    images: int | None = None
-    patients: int | None = None
+    images: Count | None = None
+    patients: Count | None = None
     held_out_images_seen: int = Field(0, description="validation or test images (should be 0)")
     held_out_patients_seen: int = Field(0, description="validation or test patients (0 "
                                         "on a patient split; reported on an image split)")
@@ -111,7 +111,7 @@ class PairedDifference(Part):
 
     value: float | None = None
     interval: list[float] | None = Field(None, description="its 95% interval (paired)")
-    images: int | None = None
+    images: Count | None = None
     paired: str | None = Field(None, description="how the two were paired")
 
 
@@ -120,7 +120,7 @@ class PropertyBaseline(Part):
 
     auc: float | None = None
     interval: list[float] | None = Field(None, description="its 95% interval")
-    images: int | None = None
+    images: Count | None = None
     difference: PairedDifference | None = Field(None, description="the model's lead over it")
 
 
@@ -144,8 +144,8 @@ class SubgroupRow(Part):
     """One subgroup's metrics and whether it is significantly worse than the rest."""
 
     group: str
-    images: int | None = None
-    patients: int | None = None
+    images: Count | None = None
+    patients: Count | None = None
     positives: int | None = None
     accuracy: float | None = None
     sensitivity: float | None = None
@@ -161,7 +161,7 @@ class Subgroups(Part):
     """Metrics by subgroup (sex, age band, source, view) on one split."""
 
     split: str | None = None
-    min_images: int | None = None
+    min_images: Count | None = None
     by: dict[str, list[SubgroupRow]] = Field(default_factory=dict)
     worse: list[str] = Field(default_factory=list, description="``attribute=group`` of each "
                              "group significantly worse than the rest")
@@ -170,9 +170,9 @@ class Subgroups(Part):
 class Overlap(Part):
     """What an external dataset shared with the run (``bamnet evaluate``)."""
 
-    images: int
-    excluded: int
-    kept: int
+    images: Count
+    excluded: Count
+    kept: Count
     sentence: str = ""
     by_split: dict[str, int] = Field(default_factory=dict, description="excluded images by "
                                      "the run split that held them")
@@ -186,7 +186,7 @@ class ExternalData(Part):
     """Where an external evaluation's images came from."""
 
     origin: str = ""
-    images: int | None = None
+    images: Count | None = None
     decode_failures: int = 0
 
 
@@ -198,7 +198,7 @@ class MetricsFile(RunFile):
 
     classes: list[str] = Field(default_factory=list, description="class names, output order")
     positive: str | None = Field(None, description="the positive class")
-    threshold: float | None = Field(None, description="the decision threshold")
+    threshold: float | None = Field(None, ge=0.0, le=1.0, description="the decision threshold")
     headline: HeadlineChoice | None = Field(None, description="the split that headlines")
     splits: dict[str, SplitMetrics] = Field(default_factory=dict,
                                             description="split name -> its metrics")

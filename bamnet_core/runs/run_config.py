@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from ..config.resolved import Config
 from ..config.schema import MOVED_KEYS, SECTIONS
 from ..errors import RunError
+from .folder import unreadable
 from .size_caps import cap_of, read_capped
 
 
@@ -69,6 +70,5 @@ def read_config(path: Path) -> tuple[str, Config]:
         raise RunError(f"{path} is not valid TOML ({exc})",
                        hint="the run folder is damaged") from None
     except OSError as exc:
-        raise RunError(f"cannot read {path}: {exc.strerror or exc}",
-                       hint="check the run folder's permissions") from None
+        raise unreadable(path, exc) from None
     return text, config_of(document, str(path))

@@ -16,17 +16,24 @@ part of a file is the plugin's, and a reader ignores what it does not know.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import RunError
 
+Count = Annotated[int, Field(ge=0)]
+"""A number of images, patients or the like: never negative."""
+
 
 class RunFile(BaseModel):
-    """One JSON file of a run folder, at one schema version."""
+    """One JSON file of a run folder, at one schema version.
 
-    model_config = ConfigDict(extra="allow")
+    A typed number is finite (a NaN or an infinity in a run file is damage, refused when
+    read), and a count is never negative.
+    """
+
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
 
     CURRENT: ClassVar[int] = 1
     """The schema version this bamnet writes, and the newest it reads."""
@@ -83,6 +90,6 @@ class RunFile(BaseModel):
 
 
 class Part(BaseModel):
-    """A typed part of a run file; keys it does not name are kept."""
+    """A typed part of a run file; keys it does not name are kept; numbers are finite."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
