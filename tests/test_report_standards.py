@@ -185,3 +185,25 @@ def test_with_redact_they_hold_nothing_the_shareable_report_does_not(cli, quicks
     assert not leaked
     assert not any(v in made for v in identifiers if "/" in v)  # no path at all
     assert json.loads((shared / layout.checklist_json("claim")).read_text())["redacted"] is True
+
+
+def test_a_rebuilt_report_rewrites_the_checklists_and_card_an_earlier_report_wrote(
+        cli, quickstart, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(quickstart, run)
+    shutil.rmtree(run / layout.CHECKLISTS, ignore_errors=True)  # other tests write them too
+    (run / layout.MODEL_CARD_CHAI).unlink(missing_ok=True)
+    assert cli("report", str(run), "--checklist", "claim", "--model-card", "chai").exit_code == 0
+    metrics = json.loads((run / layout.METRICS).read_text())
+    auc = next(m for m in metrics["splits"]["test"]["headline"]["metrics"]
+               if m["key"] == "roc_auc")
+    assert "0.432" not in (run / layout.checklist_md("claim")).read_text()
+    auc["estimate"]["value"] = 0.4321  # as if evaluation had been redone
+    (run / layout.METRICS).write_text(json.dumps(metrics))
+    result = cli("report", str(run))  # no --checklist: what is there is derived, so redone
+    assert result.exit_code == 0, result.stderr
+    assert "ROC AUC 0.432" in (run / layout.checklist_md("claim")).read_text()
+    assert "0.4321" in (run / layout.MODEL_CARD_CHAI).read_text()
+    assert not (run / layout.checklist_md("tripod-ai")).exists()  # never asked for: not made

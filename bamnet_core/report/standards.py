@@ -53,10 +53,18 @@ def write_standards(record: RunRecord, folder: Path, *, checklists: Sequence[str
                     verdict: Verdict | None = None) -> StandardsFiles:
     """Write the asked-for checklists and model card of ``record`` into ``folder``.
 
+    Those an earlier ``bamnet report`` wrote there are written again too: they are
+    derived from the run's files, so a report rebuilt after ``bamnet resume --from
+    evaluate`` must not leave them holding the old numbers.
+
     :raises ConfigError: an unknown checklist or card format.
     :raises RunError: a card that does not fit its schema (a bug).
     """
     check_requests(checklists, model_card)
+    checklists = [*checklists, *(n for n in CHECKLISTS
+                                 if (folder / layout.checklist_json(n)).exists())]
+    if model_card is None and (folder / layout.MODEL_CARD_CHAI).exists():
+        model_card = "chai"
     files = StandardsFiles()
     for name in dict.fromkeys(checklists):
         filled = fill(name, record, redacted=redacted)
