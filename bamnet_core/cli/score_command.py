@@ -149,7 +149,8 @@ def _report(summary: ScoreSummary, paths: list[str], output: Path | None, json_:
         print_json(summary.to_dict())
     elif show and not json_:
         console = err()
-        done = (f"Scored {summary.scored} images, {summary.failed} failed, "
+        images = "image" if summary.scored == 1 else "images"
+        done = (f"Scored {summary.scored} {images}, {summary.failed} failed, "
                 f"{summary.skipped} already done, in {summary.seconds:.1f} s "
                 f"({summary.images_per_s:.1f} img/s)" if summary.scored else
                 f"Nothing was scored: {summary.failed} failed, {summary.skipped} already "
