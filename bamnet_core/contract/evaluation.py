@@ -37,6 +37,9 @@ class SplitPredictions:
     :param y_prob: class probabilities ``(n, k)``.
     :param samples: the :class:`Sample` of each row (patient id, source, path).
     :param images: the preprocessed model inputs ``(n, h, w, c)``, or None.
+    :param lung_fields: each image's lung fields ``(n, h, w)`` (True inside the lungs),
+        row-aligned with ``images``: from the run's lung-field estimator or the
+        user's own masks, never from the label. None when not estimated.
     """
 
     name: str
@@ -44,6 +47,7 @@ class SplitPredictions:
     y_prob: np.ndarray
     samples: Sequence[Sample]
     images: np.ndarray | None = None
+    lung_fields: np.ndarray | None = None
 
     @property
     def patients(self) -> np.ndarray:
@@ -81,6 +85,9 @@ class EvaluationContext:
         (:class:`~.capabilities.NamesGradCamLayer`); None lets the evaluator pick
         the last layer with a 4-D output.
     :param protocol: ``"patient"`` or ``"image"`` (leaky) split.
+    :param fill: the one pixel value that hides a region of a model input (occlusion),
+        fixed from the training split's images, never from the image being hidden;
+        None when the run did not record it.
     """
 
     split: SplitPredictions
@@ -97,6 +104,7 @@ class EvaluationContext:
     protocol: str = "patient"
     bootstrap: int = 0
     target_sensitivity: float = 0.95
+    fill: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
