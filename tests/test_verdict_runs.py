@@ -22,7 +22,7 @@ from bamnet_testing import run_cli
 from test_report_browser import browse, chromium
 
 from bamnet_core.runs import layout
-from bamnet_core.testing.known_answers import background, with_bar, write_config, write_dataset
+from bamnet_core.testing.known_answers import chest, with_bar, write_config, write_dataset
 
 
 def run_json(config: Path, out: Path) -> dict:
@@ -95,13 +95,13 @@ def _overlapping_manifest(run_manifest: Path, folder: Path) -> tuple[Path, dict[
     out.append(f"{near},{first[1]},someone-else,site")
     kinds[str(near)] = "near-duplicate"
     again = folder / "same-patient.png"
-    cv2.imwrite(str(again), with_bar(background(9_001), vertical=first[1] == "covid", seed=1))
+    cv2.imwrite(str(again), with_bar(chest(9_001), vertical=first[1] == "covid", seed=1))
     out.append(f"{again},{first[1]},{first[2]},site")
     kinds[str(again)] = "patient"
     for i in range(6):
         label = "covid" if i % 2 else "normal"
         new = folder / f"new-{i}.png"
-        cv2.imwrite(str(new), with_bar(background(5_000 + i), vertical=label == "covid",
+        cv2.imwrite(str(new), with_bar(chest(5_000 + i), vertical=label == "covid",
                                        seed=5_000 + i))
         out.append(f"{new},{label},new-{i},site")
         kinds[str(new)] = "new"
