@@ -114,3 +114,43 @@ def test_dilated_grows_a_field_by_a_share_of_the_image():
     field[40:60, 40:60] = True
     grown = dilated(field, 0.05)
     assert grown[35, 50] and not grown[30, 50] and grown.sum() > field.sum()
+
+
+# An evaluator as a third party would ship it, reading what the core hands it: each split's
+# lung fields, row-aligned with its images.
+LUNG_PROBE = """
+from bamnet_core.contract import hookimpl
+
+class LungProbe:
+    '''Reports the lung fields the core hands an evaluator.'''
+
+    def evaluate_context(self, context):
+        fields = context.split.lung_fields
+        return {"shape": list(fields.shape), "images": list(context.split.images.shape),
+                "dtype": str(fields.dtype), "share": float(fields.mean()),
+                "each": [float(f.mean()) for f in fields]}
+
+@hookimpl
+def register_evaluators(register):
+    register("lung-probe", LungProbe)
+"""
+
+
+def test_the_evaluate_stage_hands_every_split_its_lung_fields(cli, tmp_path: Path,
+                                                              tiny_config: Path, install_fake):
+    import json
+
+    from bamnet_core.runs import layout
+
+    install_fake("bamnet-lung-probe", LUNG_PROBE, "lung-probe")
+    result = cli("run", str(tiny_config), "--output-dir", str(tmp_path / "out"), "--json",
+                 "--set", 'evaluate.evaluators=["roc", "lung-probe"]', "--set",
+                 "preprocess.size=64")
+    assert result.exit_code == 0, result.stderr[-3000:]
+    run_dir = Path(json.loads(result.stdout)["run_dir"])
+    metrics = json.loads((run_dir / layout.METRICS).read_text())
+    for split in ("val", "test"):
+        probe = metrics["splits"][split]["evaluators"]["lung-probe"]
+        assert probe["shape"] == probe["images"][:3] and probe["dtype"] == "bool"
+        assert all(0.15 < share < 0.6 for share in probe["each"]), probe  # lungs, not all
+    assert 'estimator = "anatomical"' in (run_dir / layout.CONFIG).read_text()
