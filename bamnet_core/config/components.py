@@ -81,7 +81,8 @@ def instantiate(reg: Registration, options: dict[str, Any], *, where: str,
 
 
 def build_components(config: Config, registry: Registry) -> Components:
-    """Instantiate the source(s), backbone, generator (if enabled) and evaluators of ``config``.
+    """Instantiate the source(s), backbone, generator (if enabled), lung-field estimator and
+    evaluators of ``config``.
 
     The kind of each section's component comes from the table of kinds
     (:data:`~bamnet_core.contract.kinds.KINDS`).
@@ -104,6 +105,7 @@ def build_components(config: Config, registry: Registry) -> Components:
         source = named("data", config.data.source)
     backbone = named("backbone", config.backbone.name)
     generator = named("generator", config.generator.name) if config.generator.enabled else None
+    lungs = named("lungs", config.lungs.estimator) if config.lungs.estimator else None
     listed = LISTED_SECTIONS["evaluate"]
     evaluators = {}
     for name in config.evaluate.evaluators:
@@ -113,7 +115,7 @@ def build_components(config: Config, registry: Registry) -> Components:
                                        where=f"{config.origin}: [evaluate.options.{name}]",
                                        validate=True)
     return Components(source=source, backbone=backbone, generator=generator,
-                      evaluators=evaluators, registrations=built, sources=sources)
+                      evaluators=evaluators, registrations=built, sources=sources, lungs=lungs)
 
 
 _DATA_MARK = "data of "

@@ -8,7 +8,8 @@ built-ins). Names not listed in ``__all__`` are internal and may change.
   :mod:`bamnet_core.contract.hookspecs`; each registry hook receives a
   :class:`Register` callback.
 - Records and protocols: :class:`Sample`; one protocol per component kind
-  (:class:`DatasetSource`, :class:`Generator`, :class:`Backbone`, and
+  (:class:`DatasetSource`, :class:`Generator`, :class:`Backbone`,
+  :class:`LungFieldEstimator`, and
   :data:`Evaluator`, one of its variants :class:`PlainEvaluator`,
   :class:`ContextEvaluator` (with :class:`EvaluationContext` and
   :class:`SplitPredictions`) and :class:`SyntheticAssessor`, told apart by
@@ -92,6 +93,7 @@ from .protocols import (
     EvaluatesInContext,
     Evaluator,
     Generator,
+    LungFieldEstimator,
     PlainEvaluator,
     SyntheticAssessor,
     compose,
@@ -136,6 +138,7 @@ __all__ = [
     "FineTunable",
     "Generator",
     "HasNotes",
+    "LungFieldEstimator",
     "NamesGradCamLayer",
     "ImageDecodeError",
     "PlainEvaluator",

@@ -19,6 +19,7 @@ from ..config.resolved import Config
 from ..contract.capabilities import NamesGradCamLayer
 from ..contract.evaluation import EvaluationContext, SplitPredictions
 from ..data.loading import LoadedImages
+from ..data.lung_fields import run_lung_fields
 from ..errors import RunError
 from ..imaging.preprocess import PreprocessSpec
 from ..runs import folder as rf
@@ -59,6 +60,9 @@ def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, mode
                    ) -> tuple[MetricsFile, dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Predict every non-empty split of ``loaded`` and run the configured evaluators.
 
+    Each split carries its images' lung fields (``[lungs]``: the user's masks, else
+    the run's lung-field estimator), for the evaluators that hide them.
+
     :returns: the metrics (not yet written), and split name -> (true class indices, probabilities).
 
     :param loaded: split name -> decoded images (``val`` first when present).
@@ -71,12 +75,16 @@ def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, mode
     from ..train.inference import ModelInference
 
     inference = ModelInference(model, spec, from_cache=from_cache, progress=progress)
+    lungs = run_lung_fields(config)
     splits = {}
     for name, part in loaded.items():
         if len(part.samples):
+            fields = None if lungs is None else lungs.for_inputs(
+                part.x, spec, [s.path for s in part.samples])
             splits[name] = SplitPredictions(name=name, y_true=labels_of(config, part),
                                             y_prob=inference.probabilities(part.x),
-                                            samples=list(part.samples), images=part.x)
+                                            samples=list(part.samples), images=part.x,
+                                            lung_fields=fields)
     run.write_text(predictions_file, predictions_csv(config.data.classes, splits))
     backbone = config.components.backbone
     context = partial(  # every field but the split's own: evaluate_splits fills those in
