@@ -8,7 +8,7 @@ per image alike for both classes, so only what a dataset adds can separate them:
 
 - ``marker``: a bright square in the top-left corner of every covid image,
   outside the body: a shortcut (strong).
-- ``marker-below-lung``: a small square just below the left lung, inside the
+- ``marker-below-lung``: a small square just below the left lung's diaphragm, inside the
   central box but outside the lung fields: a shortcut (strong).
 - ``label``: a small bright letter on the mediastinum, between the lungs, of every
   covid image: a shortcut inside the central box (strong).
@@ -46,31 +46,57 @@ KINDS = ("marker", "marker-below-lung", "label", "clean", "lung-opacity", "sourc
          "sources-balanced", "acquisition", "format", "copies", "noise")
 
 
+# The left lung of the image (the patient's right), as (x, y) fractions of the side:
+# apex, the lateral wall down to the costophrenic angle, the diaphragm's dome, the mediastinum.
+LEFT_LUNG = ((0.33, 0.13), (0.25, 0.18), (0.20, 0.28), (0.17, 0.45), (0.16, 0.62), (0.17, 0.76),
+             (0.19, 0.81), (0.25, 0.76), (0.32, 0.72), (0.40, 0.73), (0.44, 0.70), (0.44, 0.40),
+             (0.42, 0.20), (0.38, 0.14))
+HEART_PUSH = 0.05  # the heart pushes the other lung's lower medial edge outward
+
+
 @dataclass(frozen=True)
 class Lungs:
-    """Where one phantom's lung fields are: centres ``(y, x)`` and half-axes ``(ay, ax)``."""
+    """Where one phantom's lung fields are: two polygons of ``(x, y)`` pixel points."""
 
-    left: tuple[float, float]
-    right: tuple[float, float]
-    axes: tuple[float, float]
+    left: tuple[tuple[float, float], ...]
+    right: tuple[tuple[float, float], ...]
 
     def mask(self) -> np.ndarray:
         """The lung fields as a boolean ``(SIZE, SIZE)`` image."""
         out = np.zeros((SIZE, SIZE), np.uint8)
-        for cy, cx in (self.left, self.right):
-            cv2.ellipse(out, (round(cx), round(cy)), (round(self.axes[1]), round(self.axes[0])),
-                        0, 0, 360, 1, -1)
+        for polygon in (self.left, self.right):
+            cv2.fillPoly(out, [np.round(np.array(polygon) * 8).astype(np.int32)], 1,
+                         cv2.LINE_8, shift=3)
         return out.astype(bool)
+
+    def below_left(self) -> tuple[int, int]:
+        """A pixel ``(y, x)`` a few pixels under the left lung's diaphragm dome."""
+        x, y = self.left[8]
+        return round(y) + 6, round(x) - 2
+
+    def inside(self, side: int) -> tuple[float, float, float, float]:
+        """The centre ``(y, x)`` and half-extents ``(ry, rx)`` of lung ``side`` (0: left)."""
+        points = np.array(self.left if side == 0 else self.right)
+        (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+        return (y0 + y1) / 2, (x0 + x1) / 2, (y1 - y0) / 2, (x1 - x0) / 2
 
 
 def anatomy(seed: int) -> Lungs:
     """The lung fields of image ``seed`` (the same draw :func:`chest` uses)."""
     rng = np.random.default_rng(seed)
-    scale = rng.uniform(0.93, 1.07)
+    scale = rng.uniform(0.94, 1.06)
     dy, dx = rng.uniform(-1.5, 1.5, 2)
-    cy, gap = SIZE * 0.47 + dy, SIZE * 0.19 * scale
-    axes = (SIZE * 0.27 * scale, SIZE * 0.12 * scale)
-    return Lungs(left=(cy, SIZE / 2 + dx - gap), right=(cy, SIZE / 2 + dx + gap), axes=axes)
+
+    def placed(points: tuple[tuple[float, float], ...], mirror: bool) -> tuple:
+        out = []
+        for x, y in points:
+            if mirror:
+                x = 1.0 - x + (HEART_PUSH if y > 0.5 and x > 0.35 else 0.0)
+            out.append((SIZE * (0.5 + (x - 0.5) * scale) + dx,
+                        SIZE * (0.47 + (y - 0.47) * scale) + dy))
+        return tuple(out)
+
+    return Lungs(left=placed(LEFT_LUNG, False), right=placed(LEFT_LUNG, True))
 
 
 def chest(seed: int, offset: int = 0) -> np.ndarray:
@@ -79,17 +105,15 @@ def chest(seed: int, offset: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed + 50_000)
     lungs = anatomy(seed)
     image = np.full((SIZE, SIZE), 25.0, np.float32)
-    body_axes = (round(SIZE * 0.52), round(SIZE * 0.46))
-    cv2.ellipse(image, (SIZE // 2, round(SIZE * 0.56)), (body_axes[1], body_axes[0]), 0, 0, 360,
-                150.0, -1)
-    lung = lungs.mask()
-    image[lung] = 70.0
+    cv2.ellipse(image, (SIZE // 2, round(SIZE * 0.55)), (round(SIZE * 0.41), round(SIZE * 0.6)),
+                0, 0, 360, 150.0, -1)
     spine = slice(round(SIZE * 0.47), round(SIZE * 0.53))
-    image[round(SIZE * 0.12):, spine] = np.maximum(image[round(SIZE * 0.12):, spine], 165.0)
+    image[:, spine] = np.maximum(image[:, spine], 165.0)
+    image[lungs.mask()] = 70.0
     heart = np.zeros_like(image)
-    cv2.ellipse(heart, (round(SIZE * 0.55), round(lungs.left[0] + SIZE * 0.14)),
-                (round(SIZE * 0.11), round(SIZE * 0.1)), 0, 0, 360, 1.0, -1)
-    image = np.where(heart > 0, 135.0, image)
+    cv2.ellipse(heart, (round(SIZE * 0.55), round(SIZE * 0.64)),
+                (round(SIZE * 0.1), round(SIZE * 0.09)), 0, 0, 360, 1.0, -1)
+    image = np.where(heart > 0, 140.0, image)
     noise = cv2.GaussianBlur(rng.normal(0, 18, (SIZE, SIZE)).astype(np.float32), (0, 0), 1.5)
     image = cv2.GaussianBlur(image, (0, 0), 1.0) + noise + offset
     return np.clip(image, 0, 255).astype(np.uint8)
@@ -113,10 +137,10 @@ def with_label(image: np.ndarray) -> np.ndarray:
 def with_bar(image: np.ndarray, vertical: bool, seed: int) -> np.ndarray:
     """A bright 14 x 4 bar in the centre of the right lung, jittered by a pixel or two."""
     rng = np.random.default_rng(seed + 10_000)
-    lungs = anatomy(seed)
+    cy, cx, _, _ = anatomy(seed).inside(1)
     dy, dx = rng.integers(-2, 3, 2)
     out = image.copy()
-    cy, cx = round(lungs.right[0]) + dy, round(lungs.right[1]) + dx
+    cy, cx = round(cy) + dy, round(cx) + dx
     h, w = (14, 4) if vertical else (4, 14)
     out[cy - h // 2:cy - h // 2 + h, cx - w // 2:cx - w // 2 + w] = 200
     return out
@@ -127,10 +151,11 @@ def with_opacities(image: np.ndarray, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed + 20_000)
     lungs = anatomy(seed)
     blobs = np.zeros(image.shape, np.float32)
-    for cy, cx in (lungs.left, lungs.right):
+    for side in (0, 1):
+        cy, cx, ry, rx = lungs.inside(side)
         for _ in range(3):
-            y = cy + rng.uniform(-0.5, 0.6) * lungs.axes[0]
-            x = cx + rng.uniform(-0.4, 0.4) * lungs.axes[1]
+            y = cy + rng.uniform(-0.4, 0.5) * ry
+            x = cx + rng.uniform(-0.35, 0.35) * rx
             cv2.circle(blobs, (round(x), round(y)), int(rng.integers(3, 6)), 70.0, -1)
     inside = cv2.erode(lungs.mask().astype(np.uint8), np.ones((3, 3), np.uint8))
     blobs = cv2.GaussianBlur(blobs, (0, 0), 1.5) * inside
@@ -150,9 +175,8 @@ def _image(kind: str, label: str, seed: int) -> tuple[np.ndarray, str]:
     if kind == "marker" and covid:
         image = with_marker(image)
     elif kind == "marker-below-lung" and covid:
-        lungs = anatomy(seed)
-        bottom = lungs.left[0] + lungs.axes[0]
-        image = with_marker(image, y=round(bottom) + 2, x=round(lungs.left[1]) - 3, side=6)
+        y, x = anatomy(seed).below_left()
+        image = with_marker(image, y=y, x=x, side=5)
     elif kind == "label" and covid:
         image = with_label(image)
     elif kind == "clean":
