@@ -86,6 +86,12 @@ def test_a_users_mask_is_resized_and_padded_as_its_image(tmp_path: Path):
     assert fields[1].sum() == Band().estimate(np.zeros((64, 64))).sum()  # no mask: estimated
     full = lungs.for_image(np.zeros((50, 100), dtype=np.float32), "x/chest1.dcm")  # by stem
     assert full.shape == (50, 100) and full[:, :50].all() and not full[:, 51:].any()
+    with pytest.raises(DataError, match=r"chest1.png is 200 x 100 pixels, its image .* 100 x 100"):
+        lungs.for_image(np.zeros((100, 100), dtype=np.float32), "chest1.jpg")
+    named = LungFields(Band(), UserMasks(masks), name="anatomical")
+    assert named.describe(["a/chest1.jpg", "b/chest2.jpg"]) == (
+        "lung fields from your masks for 1 of 2 images, the rest estimated by 'anatomical'")
+    assert named.describe(["b/chest2.jpg"]) == "lung fields estimated by 'anatomical'"
 
 
 def test_masks_named_by_a_manifest_column(tmp_path: Path):
