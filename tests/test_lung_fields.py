@@ -160,3 +160,13 @@ def test_the_evaluate_stage_hands_every_split_its_lung_fields(cli, tmp_path: Pat
         assert probe["shape"] == probe["images"][:3] and probe["dtype"] == "bool"
         assert all(0.15 < share < 0.6 for share in probe["each"]), probe  # lungs, not all
     assert 'estimator = "anatomical"' in (run_dir / layout.CONFIG).read_text()
+
+
+def test_a_run_whose_masks_are_missing_is_refused_before_it_starts(cli, tmp_path: Path,
+                                                                  tiny_config: Path):
+    result = cli("run", str(tiny_config), "--output-dir", str(tmp_path / "out"), "--set",
+                 f"lungs.masks={tmp_path / 'no-masks'}")
+    assert result.exit_code != 0
+    assert "lung masks" in result.stderr and "no-masks: not found" in result.stderr
+    assert "[lungs] masks" in result.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
