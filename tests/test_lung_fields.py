@@ -86,6 +86,12 @@ def test_a_users_mask_is_resized_and_padded_as_its_image(tmp_path: Path):
     assert fields[1].sum() == Band().estimate(np.zeros((64, 64))).sum()  # no mask: estimated
     full = lungs.for_image(np.zeros((50, 100), dtype=np.float32), "x/chest1.dcm")  # by stem
     assert full.shape == (50, 100) and full[:, :50].all() and not full[:, 51:].any()
+    with pytest.raises(DataError, match=r"chest1.png is 200 x 100 pixels, its image .* 100 x 100"):
+        lungs.for_image(np.zeros((100, 100), dtype=np.float32), "chest1.jpg")
+    named = LungFields(Band(), UserMasks(masks), name="anatomical")
+    assert named.describe(["a/chest1.jpg", "b/chest2.jpg"]) == (
+        "lung fields from your masks for 1 of 2 images, the rest estimated by 'anatomical'")
+    assert named.describe(["b/chest2.jpg"]) == "lung fields estimated by 'anatomical'"
 
 
 def test_masks_named_by_a_manifest_column(tmp_path: Path):
@@ -154,3 +160,13 @@ def test_the_evaluate_stage_hands_every_split_its_lung_fields(cli, tmp_path: Pat
         assert probe["shape"] == probe["images"][:3] and probe["dtype"] == "bool"
         assert all(0.15 < share < 0.6 for share in probe["each"]), probe  # lungs, not all
     assert 'estimator = "anatomical"' in (run_dir / layout.CONFIG).read_text()
+
+
+def test_a_run_whose_masks_are_missing_is_refused_before_it_starts(cli, tmp_path: Path,
+                                                                  tiny_config: Path):
+    result = cli("run", str(tiny_config), "--output-dir", str(tmp_path / "out"), "--set",
+                 f"lungs.masks={tmp_path / 'no-masks'}")
+    assert result.exit_code != 0
+    assert "lung masks" in result.stderr and "no-masks: not found" in result.stderr
+    assert "[lungs] masks" in result.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

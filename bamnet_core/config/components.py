@@ -127,8 +127,9 @@ def check_inputs(config: Config) -> None:
     """Refuse a run whose data or files are missing, naming every one and its fix at once.
 
     Each source's ``root`` or ``path`` must exist (a missing public dataset
-    gets its ``bamnet data fetch`` command), and every component that
-    ``NeedsFiles`` is asked what it lacks (VGG16's ImageNet weights).
+    gets its ``bamnet data fetch`` command), and so must ``[lungs] masks`` when
+    given; every component that ``NeedsFiles`` is asked what it lacks (VGG16's
+    ImageNet weights).
 
     :raises DataError: listing each missing input; the hint has each fix.
     """
@@ -145,6 +146,10 @@ def check_inputs(config: Config) -> None:
     for part in (components.backbone, components.generator):
         if isinstance(part, NeedsFiles):
             missing.extend(part.missing_files())
+    masks = config.lungs.masks
+    if masks is not None and not Path(masks).exists():
+        missing.append((f"lung masks ({masks}: not found)",
+                        "check [lungs] masks: a folder of masks, or a CSV naming them"))
     if missing:
         data = [how for what, how in missing if what.startswith(_DATA_MARK)]
         hints = list(dict.fromkeys(data + ([f"or set {DATA_HINT}"] if data else []) +

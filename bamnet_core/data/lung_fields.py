@@ -114,9 +114,25 @@ class LungFields:
     """
 
     def __init__(self, estimator: LungFieldEstimator | None,
-                 masks: UserMasks | None = None) -> None:
+                 masks: UserMasks | None = None, *, name: str | None = None) -> None:
         self.estimator = estimator
         self.masks = masks
+        self.name = name
+
+    def given(self, paths: Sequence[str | Path]) -> int:
+        """How many of ``paths`` have a mask of the user's (the rest are estimated)."""
+        return sum(self._given(path) is not None for path in paths)
+
+    def describe(self, paths: Sequence[str | Path]) -> str:
+        """Where the fields of ``paths`` come from, in words for a report line."""
+        estimated = f"estimated by {self.name!r}" if self.name else "estimated"
+        given = self.given(paths)
+        if not given:
+            return f"lung fields {estimated}"
+        if given == len(paths):
+            return "lung fields from your masks"
+        return f"lung fields from your masks for {given} of {len(paths)} images, the rest " \
+               f"{estimated}"
 
     def _given(self, path: str | Path | None) -> Path | None:
         if self.masks is None or path is None:
@@ -147,6 +163,11 @@ class LungFields:
         if given is None:
             return self._estimate(gray, path)
         mask = self.masks.read(given)  # type: ignore[union-attr]
+        (h, w), (mh, mw) = gray.shape, mask.shape
+        if abs(mh / mw - h / w) > 0.02 * (h / w):
+            raise DataError(f"[lungs] masks: {given} is {mw} x {mh} pixels, its image "
+                            f"{path} {w} x {h}: not the same shape",
+                            hint="give each mask at its image's size (or the same aspect ratio)")
         if mask.shape != gray.shape:
             mask = cv2.resize(mask.astype(np.uint8), (gray.shape[1], gray.shape[0]),
                               interpolation=cv2.INTER_NEAREST).astype(bool)
@@ -192,7 +213,7 @@ def run_lung_fields(config: Config) -> LungFields | None:
     masks = UserMasks(section.masks, section.column) if section.masks else None
     if estimator is None and masks is None:
         return None
-    return LungFields(estimator, masks)
+    return LungFields(estimator, masks, name=section.estimator)
 
 
 def dilated(field: np.ndarray, fraction: float = 0.05) -> np.ndarray:
