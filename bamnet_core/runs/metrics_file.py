@@ -190,6 +190,14 @@ class ExternalData(Part):
     decode_failures: int = 0
 
 
+class OcclusionFill(Part):
+    """The one pixel value occlusion hides regions with, fixed from the training split."""
+
+    value: float = Field(description="in model-input units")
+    how: str = Field("", description="how it was computed")
+    images: Count | None = Field(None, description="training images it was computed on")
+
+
 class MetricsFile(RunFile):
     """``metrics.json`` (and ``external/<name>/metrics.json``): the run's measurements.
 
@@ -209,6 +217,9 @@ class MetricsFile(RunFile):
         None, description="synthetic-image assessor name -> its results (its own shape)")
     shortcut_baseline: ShortcutBaseline | None = None
     subgroups: Subgroups | None = None
+    occlusion_fill: OcclusionFill | None = Field(
+        None, description="the value occlusion hides pixels with (an external evaluation "
+        "uses the run's own)")
     data: ExternalData | None = Field(None, description="external evaluations only")
     overlap: Overlap | None = Field(None, description="external evaluations checked for "
                                     "overlap with the run only")
