@@ -201,7 +201,7 @@ def test_evaluate_on_external_data_then_compare(tiny_run: Path, tmp_path: Path):
     both = run_cli("compare", str(tiny_run), str(tiny_run), "-o", str(page))
     assert both.exit_code == 0, both.stderr
     text = page.read_text()
-    assert "Claimed vs reproduced" in text and "image properties alone" in text
+    assert "Claimed vs reproduced" in text and "outside-the-lungs baseline" in text
     baseline = json.loads((tiny_run / layout.METRICS).read_text())["shortcut_baseline"]
     assert text.count(f"{baseline['baseline']['auc']:.3f} (model") == 2  # each run's own
     one = run_cli("compare", str(tiny_run))

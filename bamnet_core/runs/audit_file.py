@@ -1,7 +1,7 @@
 """``data-audit.json``: what the data looked like before training, and what looked wrong.
 
 Counts by class, source and view; duplicates; the split's counts and any
-patient in two splits; confounding and demographics; the lung-blind baseline
+patient in two splits; confounding and demographics; the outside-the-lungs baseline
 cross-validated over the whole dataset; the audit's warnings; and, when
 ``[audit] label_issues`` or ``outliers`` is on, the deep audit's ranked lists.
 """
@@ -46,7 +46,8 @@ class PopulationFact(Part):
 
 
 class CrossValidatedBaseline(Part):
-    """The lung-blind baseline, cross-validated over the whole dataset (grouped by patient)."""
+    """The outside-the-lungs baseline, cross-validated over the whole dataset (grouped by
+    patient)."""
 
     status: str = Field("", description="done, skipped or failed")
     auc: float | None = None
@@ -91,7 +92,8 @@ class DeepAudit(Part):
 
 
 class AuditFile(RunFile):
-    """``data-audit.json``: counts, duplicates, leakage, confounding, the lung-blind baseline."""
+    """``data-audit.json``: counts, duplicates, leakage, confounding, the outside-the-lungs
+    baseline."""
 
     images: Count | None = Field(None, description="images audited")
     patients: Count | None = Field(None, description="patients they belong to")

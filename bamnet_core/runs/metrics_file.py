@@ -116,7 +116,7 @@ class PairedDifference(Part):
 
 
 class PropertyBaseline(Part):
-    """The lung-blind baseline's score on one split: image properties only."""
+    """The outside-the-lungs baseline's score on one split: image properties only."""
 
     auc: float | None = None
     interval: list[float] | None = Field(None, description="its 95% interval")
@@ -125,7 +125,7 @@ class PropertyBaseline(Part):
 
 
 class ShortcutBaseline(Part):
-    """The lung-blind baseline on the split the model is scored on, beside the model."""
+    """The outside-the-lungs baseline on the split the model is scored on, beside the model."""
 
     split: str | None = None
     baseline: PropertyBaseline | None = Field(None, description="its ROC-AUC, interval, images "
