@@ -13,7 +13,7 @@ import pytest
 
 from bamnet_core.contract import EvaluationContext, Sample, SplitPredictions
 from bamnet_paper.evaluators import OcclusionEvaluator
-from bamnet_paper.evaluators.occlusion import hide
+from bamnet_paper.evaluators.occlusion import grow, hide
 
 SIZE = 16
 FILL = 0.25
@@ -158,3 +158,22 @@ def test_every_share_in_the_line_is_between_none_and_all(tmp_path):
     found = rule.line(occ)
     shares = re.findall(r"\((\w+|\d+%) (?:of its separation )?kept\)", found.finding)
     assert shares == ["all", "none"] and found.level == "strong"
+
+
+def test_lungs_are_hidden_with_a_margin_and_shown_as_they_are(tmp_path):
+    """An opacity's edge just past the estimated field is hidden with the lungs; a marker
+    beside them is not shown with only the lungs: each side errs towards "cannot say"."""
+    seen: list[np.ndarray] = []
+    ctx = context(tmp_path, "marker")
+    predict = ctx.predict
+    ctx.predict = lambda x: seen.append(x) or predict(x)
+    OcclusionEvaluator(margin=0.125).evaluate_context(ctx)  # 2 of 16 pixels
+    masked, only = seen
+    fields = ctx.split.lung_fields
+    rim = grow(fields, 0.125) & ~fields
+    assert rim.any() and not grow(fields, 0.0)[~fields].any()
+    assert np.all(masked[..., 0][rim] == FILL)  # the rim goes with the lungs
+    assert np.all(only[..., 0][rim] == FILL)  # and is not shown as lungs either
+    assert not np.all(only[..., 0][fields] == FILL)
+    with pytest.raises(ValueError, match="margin"):
+        OcclusionEvaluator(margin=0.6)

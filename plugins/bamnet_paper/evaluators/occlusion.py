@@ -11,6 +11,11 @@ model scores each image twice more:
 - **only the lungs**: a model that separates the classes with only the lungs
   visible, and not without them, reads the lungs.
 
+Each side errs towards "cannot say": the lungs are hidden grown by ``margin``
+(6% of the image's longer side), so an opacity's edge or an estimate a little
+too tight leaves nothing of the lungs to read, and only the lungs themselves
+are shown, so a marker beside them is hidden both ways and reads as neither.
+
 Without lung fields (no estimator, or it is off) or without a recorded fill the
 line says "not measured" and why: a fixed box in their place would hide markers
 inside it and pass them as lungs. A model that does not separate the classes
@@ -32,6 +37,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import cv2
 import numpy as np
 
 from bamnet_core.contract import (
@@ -56,6 +62,18 @@ SOME_AUC = 0.65
 STRONG_AUC = 0.8
 KEPT = 0.5
 LEAST_SEPARATION = 0.05  # a ROC AUC below 0.5 + this separates nothing worth hiding
+MARGIN = 0.06  # the lungs are hidden grown by this share of the image's longer side
+
+
+def grow(fields: np.ndarray, margin: float) -> np.ndarray:
+    """``fields`` (n, h, w; True inside) each grown by ``margin`` of its longer side."""
+    fields = np.asarray(fields, dtype=bool)
+    radius = round(margin * max(fields.shape[1:3])) if fields.ndim == 3 else 0
+    if radius < 1:
+        return fields
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    return np.stack([cv2.dilate(f.astype(np.uint8), kernel) > 0 for f in fields]) \
+        if len(fields) else fields
 
 
 def hide(images: np.ndarray, region: np.ndarray, fill: float) -> np.ndarray:
@@ -129,11 +147,13 @@ class OcclusionEvaluator:
     :param kept: share of the model's separation (AUC - 0.5) that counts as kept: with
         the lungs hidden and above chance, some evidence; with only the lungs (and lost
         without them), the model reads the lungs.
+    :param margin: the lungs are hidden grown by this share of the image's longer side
+        (only the lungs are shown as they are).
     """
 
     def __init__(self, *, max_images: int = MAX_IMAGES, budget_gflop: float = BUDGET_GFLOP,
                  some_auc: float = SOME_AUC, strong_auc: float = STRONG_AUC,
-                 kept: float = KEPT) -> None:
+                 kept: float = KEPT, margin: float = MARGIN) -> None:
         if max_images < 0:
             raise ValueError(f"max_images must be 0 (every image) or more, not {max_images}")
         if not budget_gflop >= 0:  # NaN too
@@ -143,6 +163,9 @@ class OcclusionEvaluator:
                 raise ValueError(f"{name} must be 0.5 to 1, not {value}")
         if not 0.0 <= kept <= 1.0:
             raise ValueError(f"kept must be 0 to 1, not {kept}")
+        if not 0.0 <= margin <= 0.5:
+            raise ValueError(f"margin must be 0 to 0.5, not {margin}")
+        self.margin = margin
         self.max_images = max_images
         self.budget_gflop = budget_gflop
         self.some_auc, self.strong_auc, self.kept = some_auc, strong_auc, kept
@@ -170,7 +193,8 @@ class OcclusionEvaluator:
         rows = stratified_rows(split.y_true, self.limit(context.model), context.seed)
         images, lungs = split.images[rows], np.asarray(split.lung_fields[rows], dtype=bool)
         t, full = split.y_true[rows] == pos, split.y_prob[rows, pos]
-        masked = np.asarray(context.predict(hide(images, lungs, fill)), dtype=float)[:, pos]
+        masked = np.asarray(context.predict(hide(images, grow(lungs, self.margin), fill)),
+                            dtype=float)[:, pos]
         only = np.asarray(context.predict(hide(images, ~lungs, fill)), dtype=float)[:, pos]
         auc_full, auc_masked, auc_only = _auc(t, full), _auc(t, masked), _auc(t, only)
         pred = masked >= context.threshold
@@ -184,7 +208,7 @@ class OcclusionEvaluator:
         ci = bootstrap_weighted(on, split.patients[rows], context.bootstrap, context.seed)
         return {
             "images": {"occluded": int(len(rows)), "of": int(len(split.y_true))},
-            "region": "lung fields", "fill": fill,
+            "region": "lung fields", "fill": fill, "margin": self.margin,
             "empty_fields": int((~lungs.any(axis=(1, 2))).sum()),
             "lung_share": float(lungs.mean()),
             "auc_full": auc_full, "full_interval": _pair(ci.get("auc_full")),
