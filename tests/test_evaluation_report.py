@@ -193,6 +193,8 @@ def test_evaluate_on_external_data_then_compare(tiny_run: Path, tmp_path: Path):
     payload = json.loads(result.stdout)
     assert payload["metrics"]["splits"]["external"]["images"] == 16
     assert payload["metrics"]["overlap"]["excluded"] == 0
+    own = json.loads((tiny_run / layout.METRICS).read_text())["occlusion_fill"]
+    assert payload["metrics"]["occlusion_fill"] == own  # the run's fill, not the new data's
     assert (tiny_run / layout.EXTERNAL / "other" / layout.METRICS).is_file()
     assert 'id="external"' in (tiny_run / layout.REPORT).read_text()
     missing = run_cli("evaluate", str(tiny_run), "--data", str(tmp_path / "nope"))

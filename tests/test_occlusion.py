@@ -177,3 +177,26 @@ def test_lungs_are_hidden_with_a_margin_and_shown_as_they_are(tmp_path):
     assert not np.all(only[..., 0][fields] == FILL)
     with pytest.raises(ValueError, match="margin"):
         OcclusionEvaluator(margin=0.6)
+
+
+def test_the_fill_is_the_training_mean_and_an_evaluation_reads_back_the_runs(tmp_path):
+    from bamnet_core.errors import RunError
+    from bamnet_core.experiment.occlusion_fill import recorded_fill, training_fill
+    from bamnet_core.runs import layout
+    from bamnet_core.runs.files import MetricsFile
+    from bamnet_core.runs.folder import RunFolder
+
+    train = np.stack([np.full((4, 4, 1), v, np.float32) for v in (0.2, 0.4)])
+    fill = training_fill(train)
+    assert fill["value"] == pytest.approx(0.3) and fill["images"] == 2
+    assert training_fill(train[:0]) is None
+    run = RunFolder(tmp_path)
+    assert recorded_fill(run) is None  # no metrics.json
+    run.write_model(layout.METRICS, MetricsFile(classes=["a", "b"]))
+    assert recorded_fill(run) is None  # written before the fill was recorded
+    run.write_model(layout.METRICS, MetricsFile(classes=["a", "b"]).with_entries(
+        {"occlusion_fill": fill}))
+    assert recorded_fill(run).value == pytest.approx(0.3)
+    run.file(layout.METRICS).write_text("{damaged", encoding="utf-8")
+    with pytest.raises(RunError, match=layout.METRICS):  # damaged is never "no fill"
+        recorded_fill(run)

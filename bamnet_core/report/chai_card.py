@@ -100,7 +100,7 @@ def _safety(record: RunRecord, split: str | None) -> list[tuple[str, str]]:
                             {"value": base.baseline.auc, "ci95": base.baseline.interval}))
     occlusion = record.results(split, "occlusion") if split else None
     if occlusion and occlusion.get("auc_masked") is not None:
-        rows.append(_metric(f"ROC-AUC with the lungs masked ({split})",
+        rows.append(_metric(f"ROC-AUC with the lungs hidden ({split})",
                             {"value": occlusion["auc_masked"],
                              "ci95": occlusion.get("masked_interval")}))
     calibration = record.results(split, "calibration") if split else None
