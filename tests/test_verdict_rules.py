@@ -221,3 +221,20 @@ def test_the_headline_is_the_first_evaluator_s_that_gave_one():
                         first)), "later": other})
     assert entry["headline_from"] == "classification" and entry["headline"] == first
     assert entry["evaluators"]["mine"] == {"x": 1} and "mine" not in entry["evidence"]
+
+
+def test_the_baseline_is_named_for_what_it_read():
+    """A baseline read outside the lungs is the outside-the-lungs baseline; an older run's,
+    read over the whole image, is never called blind to the lungs."""
+    base = {"baseline": {"auc": 0.99, "interval": [0.97, 1.0],
+                         "difference": {"value": -0.2, "interval": [-0.3, -0.1]}},
+            "model_auc": 0.79}
+    old = verdict_of(record(metrics(split_results(), shortcut_baseline=base)))
+    line = next(e for e in old.evidence if e.key == "baseline")
+    assert line.label == "image-property baseline (whole image, lungs included)"
+    assert "outside the lungs" not in line.meaning and "rerun the audit" in line.meaning
+    new = verdict_of(record(metrics(split_results(),
+                                    shortcut_baseline={**base, "reads": "outside"})))
+    line = next(e for e in new.evidence if e.key == "baseline")
+    assert line.label == "outside-the-lungs baseline" and line.level == "strong"
+    assert line.meaning.startswith("a classifier that reads only outside the lungs does as well")

@@ -24,6 +24,8 @@ from ..contract.sample import Sample
 from ..imaging.properties import CATEGORICAL, NUMERIC
 from .patient_bootstrap import binary_auc, weighted_auc_score, weighted_bootstrap
 
+READS = ("how each image was made (size, bit depth, colour, format, file size, DICOM tags) "
+         "and pixel statistics outside its dilated lung fields")
 DEFAULT_THRESHOLD = 0.75
 DEFAULT_FOLDS = 5
 TOP_PROPERTIES = 8
@@ -125,7 +127,7 @@ def shortcut_baseline(
 
     real = [s for s in samples if not s.synthetic and s.path in properties]
     classes = sorted({s.label for s in real})
-    base = {"threshold": threshold, "images": len(real), "classes": classes}
+    base = {"threshold": threshold, "images": len(real), "classes": classes, "reads": READS}
     per_class = {c: len({s.patient_id for s in real if s.label == c}) for c in classes}
     n_splits = min([folds, *per_class.values()]) if per_class else 0
     if len(classes) < 2 or n_splits < 2:

@@ -78,7 +78,8 @@ def data_section(record: RunRecord) -> str:
             for src, f in audit.population_facts.items()) + "</ul>")
     cv = audit.shortcut_baseline
     if cv is not None and cv.status == "done" and cv.auc is not None:
-        body.append(f"<p>Outside-the-lungs baseline, cross-validated over the whole dataset "
+        body.append(f"<p>{escape(cv.name[:1].upper() + cv.name[1:])}, cross-validated over "
+                    f"the whole dataset "
                     f"(grouped by patient): ROC-AUC {fmt(cv.auc, 2)}. The verdict's figure is the "
                     "one on the test split, beside the model (Shortcut probes).</p>")
     body.append("<h3>Audit warnings</h3>" + warnings_list(record.warnings))

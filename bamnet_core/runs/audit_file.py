@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import Field
 
+from .metrics_file import baseline_name
 from .versioned import Count, Part, RunFile
 
 
@@ -54,6 +55,13 @@ class CrossValidatedBaseline(Part):
     interval: list[float] | None = None
     flagged: bool = False
     finding: str | None = None
+    reads: str | None = Field(None, description="what the baseline reads; absent in a run "
+                              "whose baseline read pixel statistics over the whole image")
+
+    @property
+    def name(self) -> str:
+        """What this baseline is called, by what it reads."""
+        return baseline_name(self.reads)
 
 
 class RankedImage(Part):

@@ -115,6 +115,13 @@ class PairedDifference(Part):
     paired: str | None = Field(None, description="how the two were paired")
 
 
+def baseline_name(reads: str | None) -> str:
+    """What a baseline is called: by what it reads (``reads``), or, for a run from before
+    its pixel statistics were read outside the lungs (no ``reads``), by that."""
+    return "outside-the-lungs baseline" if reads else \
+        "image-property baseline (whole image, lungs included)"
+
+
 class PropertyBaseline(Part):
     """The outside-the-lungs baseline's score on one split: image properties only."""
 
@@ -133,6 +140,13 @@ class ShortcutBaseline(Part):
     model_auc: float | None = None
     model_interval: list[float] | None = None
     sentence: str | None = Field(None, description="the comparison in one sentence")
+    reads: str | None = Field(None, description="what the baseline reads; absent in a run "
+                              "whose baseline read pixel statistics over the whole image")
+
+    @property
+    def name(self) -> str:
+        """What this baseline is called, by what it reads."""
+        return baseline_name(self.reads)
 
     @property
     def baseline_auc(self) -> float | None:
