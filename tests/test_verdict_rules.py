@@ -88,7 +88,8 @@ def test_a_rate_on_too_few_images_reads_too_few():
 
 
 def test_a_clean_record_reads_none_found():
-    occ = {"auc_full": 0.95, "auc_masked": 0.52, "masked_interval": [0.4, 0.63]}
+    occ = {"auc_full": 0.95, "auc_masked": 0.52, "masked_interval": [0.4, 0.63],
+           "auc_lungs_only": 0.93, "lungs_only_interval": [0.88, 0.97]}
     base = {"baseline": {"auc": 0.55, "interval": [0.4, 0.7]}, "model_auc": 0.95}
     verdict = verdict_of(record(metrics(split_results(occlusion=occ), shortcut_baseline=base)))
     assert verdict.reading == "none found", verdict.text_lines()
@@ -96,12 +97,14 @@ def test_a_clean_record_reads_none_found():
 
 
 def test_an_occlusion_that_keeps_the_separation_is_strong_and_the_rule_is_settable():
-    occ = {"auc_full": 0.99, "auc_masked": 0.97, "masked_interval": [0.9, 1.0]}
+    occ = {"auc_full": 0.99, "auc_masked": 0.97, "masked_interval": [0.9, 1.0],
+           "auc_lungs_only": 0.95, "lungs_only_interval": [0.9, 0.99]}
     data = metrics(split_results(occlusion=occ))
     assert verdict_of(record(data)).reading == "strong shortcut evidence"
     relaxed = {"strong_auc": 0.95, "some_auc": 0.95, "kept": 1.0}  # the evaluator's options
     data = metrics(split_results(occlusion=occ, occlusion_rules=relaxed))
-    assert levels(verdict_of(record(data)))["occlusion"] == "none"
+    # neither region keeps all of the separation, as kept = 1.0 asks: it cannot say where
+    assert levels(verdict_of(record(data)))["occlusion"] == "info"
 
 
 def test_a_baseline_the_model_does_not_beat_is_strong():
@@ -218,3 +221,20 @@ def test_the_headline_is_the_first_evaluator_s_that_gave_one():
                         first)), "later": other})
     assert entry["headline_from"] == "classification" and entry["headline"] == first
     assert entry["evaluators"]["mine"] == {"x": 1} and "mine" not in entry["evidence"]
+
+
+def test_the_baseline_is_named_for_what_it_read():
+    """A baseline read outside the lungs is the outside-the-lungs baseline; an older run's,
+    read over the whole image, is never called blind to the lungs."""
+    base = {"baseline": {"auc": 0.99, "interval": [0.97, 1.0],
+                         "difference": {"value": -0.2, "interval": [-0.3, -0.1]}},
+            "model_auc": 0.79}
+    old = verdict_of(record(metrics(split_results(), shortcut_baseline=base)))
+    line = next(e for e in old.evidence if e.key == "baseline")
+    assert line.label == "image-property baseline (whole image, lungs included)"
+    assert "outside the lungs" not in line.meaning and "rerun the audit" in line.meaning
+    new = verdict_of(record(metrics(split_results(),
+                                    shortcut_baseline={**base, "reads": "outside"})))
+    line = next(e for e in new.evidence if e.key == "baseline")
+    assert line.label == "outside-the-lungs baseline" and line.level == "strong"
+    assert line.meaning.startswith("a classifier that reads only outside the lungs does as well")

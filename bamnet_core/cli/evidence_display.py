@@ -25,7 +25,7 @@ def _interval(value: Any) -> str:
 
 
 def render_baseline(baseline: dict[str, Any] | None, console: Console) -> None:
-    """The property-only classifier's AUC, interval and strongest properties."""
+    """The outside-the-lungs classifier's AUC, interval and strongest properties."""
     if not baseline:
         return
     if baseline.get("status") != "done":

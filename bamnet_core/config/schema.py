@@ -184,7 +184,7 @@ MOVED_KEYS = {("report.verdict", "occlusion_some"): ("occlusion", "some_auc"),
 
 
 class VerdictSection(Section):
-    baseline_auc: float = Field(0.75, ge=0.5, le=1.0, description="a lung-blind baseline "
+    baseline_auc: float = Field(0.75, ge=0.5, le=1.0, description="an outside-the-lungs baseline "
                                 "at or above this ROC-AUC on the test split is shortcut evidence")
     baseline_margin: float = Field(0.05, ge=0.0, le=0.5, description="strong when the model "
                                    "does not beat that baseline by this much (the low end of "

@@ -28,6 +28,7 @@ from ..runs.files import MetricsFile
 from .audit_stage import audit_metrics
 from .context import RunContext
 from .evaluation import evaluate_splits
+from .occlusion_fill import training_fill
 from .results import AuditResult, EvaluateResult, GeneratorResult, TrainResult
 from .stages import Stage
 from .synthetic_quality import assess_synthetic
@@ -56,7 +57,7 @@ def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, mode
                    loaded: dict[str, LoadedImages], *, from_cache: bool,
                    progress: ProgressCallback, extra: dict[str, Any] | None = None,
                    figures: str = layout.PLOTS, predictions_file: str = layout.PREDICTIONS,
-                   validation: SplitPredictions | None = None
+                   validation: SplitPredictions | None = None, fill: float | None = None
                    ) -> tuple[MetricsFile, dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Predict every non-empty split of ``loaded`` and run the configured evaluators.
 
@@ -71,6 +72,8 @@ def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, mode
     :param predictions_file: where every prediction is saved (a CSV, one row per image).
     :param validation: the split that chose the operating threshold, when it is not
         among ``loaded`` (``bamnet evaluate`` passes the run's own).
+    :param fill: the value occlusion hides pixels with, fixed from the run's training split
+        (:mod:`.occlusion_fill`); None when unknown.
     """
     from ..train.inference import ModelInference
 
@@ -96,7 +99,7 @@ def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, mode
         features=inference.features(), model=model,
         gradcam_layer=backbone.gradcam_layer if isinstance(backbone, NamesGradCamLayer)
         else None,
-        protocol=config.split.by, extra=extra or {})
+        protocol=config.split.by, fill=fill, extra=extra or {})
     predictions = {name: (part.y_true, part.y_prob) for name, part in splits.items()}
     metrics = evaluate_splits(config, splits, context, progress, validation=validation)
     return MetricsFile.model_validate(metrics), predictions
@@ -123,10 +126,12 @@ class EvaluateStage(Stage):
         model = ctx.trained_model()
         trained = ctx.results.get(TrainResult)
         training = trained.training if trained is not None else {}
+        fill = training_fill(loaded["train"].x)
         metrics, predictions = evaluate_model(
             config, ctx.run, ctx.spec, model, {name: loaded[name] for name in ("val", "test")},
-            from_cache=bool(training.get("feature_cache")), progress=ctx.progress)
-        entries: dict[str, Any] = {}
+            from_cache=bool(training.get("feature_cache")), progress=ctx.progress,
+            fill=None if fill is None else fill["value"])
+        entries: dict[str, Any] = {"occlusion_fill": fill}
         quality = assess_synthetic(config, model, loaded["train"], ctx.spec, ctx.run,
                                    ctx.progress)
         if quality is not None:

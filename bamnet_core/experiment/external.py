@@ -38,6 +38,7 @@ from ..runs import layout
 from ..runs.files import MetricsFile
 from . import stage_records
 from .evaluate_stage import evaluate_model
+from .occlusion_fill import recorded_fill
 from .report_stage import write_report_safely
 from .run_validation import validation_predictions
 
@@ -105,12 +106,14 @@ def evaluate_external(run_dir: str | Path, host: PluginHost, *, data: str,
     from ..train.backend import import_keras
 
     model = import_keras().models.load_model(run.file(layout.MODEL), compile=False)
+    fill = recorded_fill(run)  # the run's own, never one from the external images
     sub = f"{layout.EXTERNAL}/{label}"
     metrics, _ = evaluate_model(config, run, spec, model, {"external": loaded}, from_cache=False,
                                 progress=progress, figures=sub,
                                 predictions_file=f"{sub}/{layout.PREDICTIONS}",
-                                validation=validation_predictions(run, config))
-    metrics = metrics.with_entries({
+                                validation=validation_predictions(run, config),
+                                fill=fill.value if fill else None)
+    metrics = metrics.with_entries({"occlusion_fill": fill,
         "data": {"origin": origin, "images": len(samples), "decode_failures": len(loaded.errors)},
         "overlap": overlap.to_dict()})
     run.write_model(f"{sub}/{layout.METRICS}", metrics)

@@ -17,24 +17,32 @@ from .support import show
 from .tables import fmt, table
 
 BASELINES_EXPLAINED = (
-    "Two lung-blind figures, two questions: this one is fitted on the run's training split and "
+    "Two outside-the-lungs figures, two questions: this one is fitted on the run's training "
+    "split and "
     "scored on the split the model is scored on, so it compares like with like (the verdict "
     "uses it); the audit's figure under Data and audit is cross-validated over the whole "
     "dataset, grouped by patient, and describes the data before any model.")
 
 
 def shortcut_and_subgroups(record: RunRecord) -> str:
-    """The image-property baseline beside the model, and metrics by subgroup."""
+    """The outside-the-lungs baseline beside the model, and metrics by subgroup."""
     body: list[str] = []
     if record.metrics is None:
         return ""
     baseline = record.metrics.shortcut_baseline
     if baseline is not None and baseline.sentence:
         cls = "bad" if (baseline.baseline_auc or 0) >= 0.75 else ""
-        body.append(f"<h3>Lung-blind baseline, test split</h3><p class=\"{cls}\">"
-                    f"{escape(baseline.sentence[:1].upper() + baseline.sentence[1:])} (the "
-                    "baseline sees only "
-                    "size, colour mode, format, intensity, borders and DICOM tags).</p>"
+        sentence, reads = baseline.sentence, baseline.reads
+        if not reads:  # an older run, whose stored sentence claims it never saw the lungs
+            reads = "size, colour mode, format, and intensity, borders and DICOM tags over " \
+                "the whole image, lungs included"
+            sentence = (f"image properties read over the whole image reach ROC-AUC "
+                        f"{fmt(baseline.baseline_auc, 2)} on the {baseline.split} split; yours "
+                        f"{fmt(baseline.model_auc, 2)}")
+        body.append(f"<h3>{escape(baseline.name[:1].upper() + baseline.name[1:])}, test split"
+                    f"</h3><p class=\"{cls}\">"
+                    f"{escape(sentence[:1].upper() + sentence[1:])} (the "
+                    f"baseline sees only {escape(reads)}).</p>"
                     f"<p class=\"small\">{escape(BASELINES_EXPLAINED)}</p>")
     groups = record.metrics.subgroups
     if groups is not None and groups.by:

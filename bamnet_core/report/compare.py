@@ -116,8 +116,8 @@ def comparison_page(run_dirs: Sequence[str | Path]) -> str:
         if any(not c.startswith("–") for c in cells):
             metric_rows.append((escape(label), *cells))
     probe_rows = [("source probe accuracy", *[_probe_cells(r)[0] for r in records]),
-                  ("ROC AUC with lungs masked", *[_probe_cells(r)[1] for r in records]),
-                  ("ROC AUC from image properties alone (never sees the lungs)",
+                  ("ROC AUC with the lungs hidden", *[_probe_cells(r)[1] for r in records]),
+                  ("ROC AUC of the outside-the-lungs baseline (image properties outside the lungs)",
                    *[_baseline_cell(r.metrics) for r in records])]
     names = [r.name for r in records]
     sections = [

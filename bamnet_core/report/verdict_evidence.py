@@ -1,6 +1,6 @@
 """The verdict's lines of evidence: the core's own, and those the evaluators brought.
 
-The core measures the protocol (the split and what crossed it), the lung-blind
+The core measures the protocol (the split and what crossed it), the outside-the-lungs
 baseline of the audit, subgroups, and the overlap of external data; one function
 each returns its line. Every other line comes from an evaluator, stored with its
 results in ``metrics.json`` (:func:`from_evaluators`); the core never reads an
@@ -62,14 +62,14 @@ def protocol(record: RunRecord) -> EvidenceLine:
 
 
 def baseline(record: RunRecord, rules: VerdictSection) -> EvidenceLine:
-    """The lung-blind baseline against the model on the same test images."""
+    """The outside-the-lungs baseline against the model on the same test images."""
     found = record.metrics.shortcut_baseline if record.metrics else None
     base = found.baseline if found else None
     if found is None or base is None or base.auc is None:
-        return _line("baseline", "lung-blind baseline", "info", "not measured",
-                     "the image-property baseline did not run or lacked a class",
+        return _line("baseline", "outside-the-lungs baseline", "info", "not measured",
+                     "the outside-the-lungs baseline did not run or lacked a class",
                      value=None)
-    auc, model_auc = base.auc, found.model_auc
+    auc, model_auc, name = base.auc, found.model_auc, found.name
     diff = base.difference
     low = diff.interval[0] if diff and diff.interval else None
     if low is None and found.model_interval:
@@ -83,20 +83,27 @@ def baseline(record: RunRecord, rules: VerdictSection) -> EvidenceLine:
         finding += (f"; model - baseline {diff.value:+.2f}{_ci(diff.interval)} "
                     "(paired, same images)")
     interval = tuple(base.interval) if base.interval else None
+    where = "outside the lungs" if found.reads else "over the whole image (lungs included)"
     if low_end(base.interval, auc) < rules.baseline_auc:
-        return _line("baseline", "lung-blind baseline", "none", finding,
-                     f"image properties alone reach {auc:.2f}, but patient resampling does "
+        return _line("baseline", name, "none", finding,
+                     f"image properties {where} reach {auc:.2f}, but patient resampling does "
                      f"not hold it at or above {rules.baseline_auc:g}" if auc >=
                      rules.baseline_auc else
-                     "image properties alone do not predict the class well",
+                     f"image properties {where} do not predict the class well",
                      rule, auc, interval)
     beats = low is not None and low >= rules.baseline_margin
     level = "some" if beats else "strong"
-    meaning = ("a model that never sees the lungs already separates the classes; yours does "
-               "better than it" if beats else "a model that never sees the lungs does as well "
-               "as yours: the score is reachable without the lungs")
-    return _line("baseline", "lung-blind baseline", level, finding, meaning, rule, auc,
-                 interval)
+    if found.reads:
+        meaning = ("a classifier that reads only outside the lungs already separates the "
+                   "classes; yours does better than it" if beats else "a classifier that reads "
+                   "only outside the lungs does as well as yours: the score is reachable "
+                   "without the lungs")
+    else:  # a run from before the baseline read only outside the lungs
+        meaning = (f"image properties {where} already separate the classes; yours does "
+                   "better" if beats else f"image properties {where} do as well as yours (a "
+                   "baseline of an older run: it read the lungs too, so rerun the audit to "
+                   "tell a shortcut from the disease)")
+    return _line("baseline", name, level, finding, meaning, rule, auc, interval)
 
 
 def subgroups(record: RunRecord) -> EvidenceLine:
@@ -139,7 +146,8 @@ def from_evaluators(record: RunRecord) -> list[EvidenceLine]:
 
 def collect_evidence(record: RunRecord, settings: ReportSection) -> list[EvidenceLine]:
     """Every line of the verdict, in the order the report shows them: the protocol, the
-    lung-blind baseline, the evaluators' lines, subgroups, and the overlap of external data."""
+    outside-the-lungs baseline, the evaluators' lines, subgroups, and the overlap of external
+    data."""
     rules = settings.verdict
     lines = [protocol(record), baseline(record, rules), *from_evaluators(record),
              subgroups(record), *overlap(record)]

@@ -115,8 +115,15 @@ class PairedDifference(Part):
     paired: str | None = Field(None, description="how the two were paired")
 
 
+def baseline_name(reads: str | None) -> str:
+    """What a baseline is called: by what it reads (``reads``), or, for a run from before
+    its pixel statistics were read outside the lungs (no ``reads``), by that."""
+    return "outside-the-lungs baseline" if reads else \
+        "image-property baseline (whole image, lungs included)"
+
+
 class PropertyBaseline(Part):
-    """The lung-blind baseline's score on one split: image properties only."""
+    """The outside-the-lungs baseline's score on one split: image properties only."""
 
     auc: float | None = None
     interval: list[float] | None = Field(None, description="its 95% interval")
@@ -125,7 +132,7 @@ class PropertyBaseline(Part):
 
 
 class ShortcutBaseline(Part):
-    """The lung-blind baseline on the split the model is scored on, beside the model."""
+    """The outside-the-lungs baseline on the split the model is scored on, beside the model."""
 
     split: str | None = None
     baseline: PropertyBaseline | None = Field(None, description="its ROC-AUC, interval, images "
@@ -133,6 +140,13 @@ class ShortcutBaseline(Part):
     model_auc: float | None = None
     model_interval: list[float] | None = None
     sentence: str | None = Field(None, description="the comparison in one sentence")
+    reads: str | None = Field(None, description="what the baseline reads; absent in a run "
+                              "whose baseline read pixel statistics over the whole image")
+
+    @property
+    def name(self) -> str:
+        """What this baseline is called, by what it reads."""
+        return baseline_name(self.reads)
 
     @property
     def baseline_auc(self) -> float | None:
@@ -190,6 +204,14 @@ class ExternalData(Part):
     decode_failures: int = 0
 
 
+class OcclusionFill(Part):
+    """The one pixel value occlusion hides regions with, fixed from the training split."""
+
+    value: float = Field(description="in model-input units")
+    how: str = Field("", description="how it was computed")
+    images: Count | None = Field(None, description="training images it was computed on")
+
+
 class MetricsFile(RunFile):
     """``metrics.json`` (and ``external/<name>/metrics.json``): the run's measurements.
 
@@ -209,6 +231,9 @@ class MetricsFile(RunFile):
         None, description="synthetic-image assessor name -> its results (its own shape)")
     shortcut_baseline: ShortcutBaseline | None = None
     subgroups: Subgroups | None = None
+    occlusion_fill: OcclusionFill | None = Field(
+        None, description="the value occlusion hides pixels with (an external evaluation "
+        "uses the run's own)")
     data: ExternalData | None = Field(None, description="external evaluations only")
     overlap: Overlap | None = Field(None, description="external evaluations checked for "
                                     "overlap with the run only")
