@@ -171,6 +171,10 @@ MOVED_KEYS = {("report.verdict", "occlusion_some"): ("occlusion", "some_auc"),
 
 
 class VerdictSection(Section):
+    learned_auc: float = Field(0.5, ge=0.5, le=0.9, description="the model did not learn "
+                               "when the low end of the 95% interval of its headline ROC-AUC "
+                               "(patients resampled) is at or below this: the verdict then "
+                               "reads \"the model did not learn\", never shortcut evidence")
     baseline_auc: float = Field(0.75, ge=0.5, le=1.0, description="a lung-blind baseline "
                                 "at or above this ROC-AUC on the test split is shortcut evidence")
     baseline_margin: float = Field(0.05, ge=0.0, le=0.5, description="strong when the model "

@@ -12,7 +12,7 @@ from typing import Any
 from ..config.schema import ReportSection
 from ..runs.files import SplitMetrics
 from .record import RunRecord
-from .support import show
+from .support import show_in_split
 
 # (label, headline key) of the numbers the verdict qualifies, in order.
 HEADLINE_METRICS = (("accuracy", "accuracy"), ("sensitivity", "sensitivity"),
@@ -36,8 +36,7 @@ def headline_numbers(record: RunRecord, settings: ReportSection) -> dict[str, An
         estimate = headline.get(key) if headline else None
         if estimate is None:
             continue
-        shown = show(key, estimate.value, estimate.interval, counts,
-                     min_positives=settings.min_positives, min_negatives=settings.min_negatives)
+        shown = show_in_split(key, estimate.value, estimate.interval, counts, settings)
         rows[label] = {"value": estimate.value if shown.supported else None,
                        "shown": shown.value, "interval": shown.interval,
                        "method": shown.method}

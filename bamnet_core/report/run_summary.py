@@ -1,13 +1,25 @@
-"""What a run was, in one line: its data (sources, image counts), backbone, input, epochs.
+"""What a run was, in one line (its data, backbone, input, epochs), and its numbers per
+split as the terminal and ``--json`` show them.
 
-Claimed vs reproduced, ``bamnet compare`` and the model card put it beside every
-number, so a 128-px small CNN on phantoms is never read as the paper's VGG16.
+Claimed vs reproduced, ``bamnet compare`` and the model card put the line beside
+every number, so a 128-px small CNN on phantoms is never read as the paper's VGG16.
+:func:`split_summary` applies the support rule of :mod:`.support`, the same one
+the verdict, the report and the model card apply.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..config.resolved import Config
+from ..config.schema import ReportSection
+from ..runs.files import MetricsFile
 from .record import RunRecord
+from .support import show_in_split, split_support
+
+# (headline key, column) of the numbers the run summary shows per split.
+SUMMARY_METRICS = (("accuracy", "accuracy"), ("sensitivity", "sensitivity"),
+                   ("specificity", "specificity"), ("roc_auc", "roc_auc"))
 
 # Sources whose images are made by code, not taken from patients.
 PHANTOM_SOURCES = {"synthetic-cxr"}
@@ -47,3 +59,32 @@ def model_description(config: Config) -> str:
 def run_description(record: RunRecord) -> str:
     """The data and the model of a run, in one line."""
     return f"{data_description(record)}; {model_description(record.config)}"
+
+
+def split_summary(metrics: MetricsFile, settings: ReportSection | None = None
+                  ) -> dict[str, dict[str, Any]]:
+    """Each evaluated split's images and headline numbers as the run summary shows them.
+
+    ``{split: {"images", "headline", "too_few", "metrics": {key: {"value", "shown",
+    "interval"}}}}``: ``value`` is None where the support rule does not carry it,
+    ``shown`` then reads "too few (n = k)"; ``too_few`` says why a split is too small
+    to conclude (None when it is not).
+    """
+    settings = settings or ReportSection()
+    out: dict[str, dict[str, Any]] = {}
+    for name, results in metrics.splits.items():
+        found = results.headline
+        counts = found.counts.model_dump() if found and found.counts else None
+        rows = {}
+        for key, _ in SUMMARY_METRICS:
+            estimate = found.get(key) if found else None
+            if estimate is None or estimate.value is None:
+                continue
+            shown = show_in_split(key, estimate.value, estimate.interval, counts, settings)
+            rows[key] = {"value": estimate.value if shown.supported else None,
+                         "shown": shown.value, "interval": shown.interval}
+        short = (split_support(counts["tp"] + counts["fn"], counts["tn"] + counts["fp"], name,
+                               settings) if counts else None)
+        out[name] = {"images": results.images, "headline": name == metrics.headline_split,
+                     "too_few": short, "metrics": rows}
+    return out

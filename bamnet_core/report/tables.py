@@ -11,7 +11,7 @@ from typing import Any
 
 from ..config.schema import ReportSection
 from ..runs.files import MetricsFile, SplitMetrics
-from .support import show
+from .support import show_in_split
 
 # The paper's own claim, stated with its protocol (see DESIGN.md and the paper's results).
 PAPER_CLAIMS = (
@@ -101,8 +101,7 @@ def supported_cell(results: SplitMetrics | None, evaluator: str | None, key: str
     value, ci = metric_value(results, evaluator, key)
     headline = results.headline if results else None
     counts = headline.counts.model_dump() if headline and headline.counts else None
-    shown = show(key, value, ci, counts, min_positives=settings.min_positives,
-                 min_negatives=settings.min_negatives)
+    shown = show_in_split(key, value, ci, counts, settings)
     return escape(shown.value), escape(shown.interval)
 
 

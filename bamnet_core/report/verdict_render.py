@@ -10,7 +10,7 @@ from html import escape
 from .verdict import Verdict
 
 LEVEL_CLASS = {"strong": "lv-strong", "some": "lv-some", "none": "lv-none", "info": "lv-info",
-               "unchecked": "lv-some"}
+               "unchecked": "lv-some", "too-few": "lv-some", "unlearned": "lv-some"}
 
 
 def verdict_html(verdict: Verdict) -> str:
