@@ -15,6 +15,7 @@ from rich.table import Table
 from ..config.schema import ReportSection
 from ..experiment.pipeline import RERUNNABLE, STOPPABLE
 from ..experiment.results import RunResult
+from ..report.headline import threshold_sentence
 from ..report.run_summary import SUMMARY_METRICS, split_summary
 from ..runs.files import MetricsFile
 from .evidence_display import render_run_audit, render_verdict
@@ -60,8 +61,10 @@ def summary_table(metrics: MetricsFile, settings: ReportSection | None = None) -
         table.add_row(f"{label} LEAKY" if leaky else label, str(row["images"]), *cells)
         if row["too_few"]:
             short.append(f"{row['too_few']}: too few images to conclude")
-    if short:
-        table.caption = "; ".join(short)
+    threshold = threshold_sentence(metrics)
+    caption = [f"decision threshold {threshold}"] if threshold else []
+    if short or caption:
+        table.caption = "; ".join([*caption, *short])
     return table
 
 

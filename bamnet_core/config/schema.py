@@ -9,7 +9,7 @@ every field below; a test keeps the two in step.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -129,8 +129,16 @@ class EvaluateSection(Section):
     evaluators: list[str] | None = Field(None, description="registered evaluators, in the "
                                          "order they run; default: every evaluator its plugin "
                                          "registered as on by default")
-    threshold: float = Field(0.5, ge=0.0, le=1.0,
-                             description="positive-class probability cut-off")
+    threshold: Annotated[float, Field(ge=0.0, le=1.0)] | Literal[
+        "youden", "target-sensitivity"] = Field(
+        "youden", description="the positive-class probability cut-off of the headline "
+        "numbers: \"youden\" chooses it on the validation split (the cut-off maximising "
+        "sensitivity + specificity), \"target-sensitivity\" the highest there that reaches "
+        "target_sensitivity; a number is used as given (the paper presets: 0.5)")
+    calibration: Literal["none", "platt"] = Field(
+        "none", description="\"platt\": fit Platt scaling on the validation split's "
+        "probabilities and give every evaluator calibrated ones (a monotone map: no "
+        "decision and no ROC-AUC changes; the threshold is mapped with it)")
     options: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="evaluator name -> that evaluator's options")
     bootstrap: int = Field(1000, ge=0, le=100_000, description="patient-bootstrap resamples "

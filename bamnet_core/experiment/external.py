@@ -38,6 +38,7 @@ from ..runs import layout
 from ..runs.files import MetricsFile
 from . import stage_records
 from .evaluate_stage import evaluate_model
+from .operating_point import recorded
 from .report_stage import write_report_safely
 from .run_validation import validation_predictions
 
@@ -109,7 +110,10 @@ def evaluate_external(run_dir: str | Path, host: PluginHost, *, data: str,
     metrics, _ = evaluate_model(config, run, spec, model, {"external": loaded}, from_cache=False,
                                 progress=progress, figures=sub,
                                 predictions_file=f"{sub}/{layout.PREDICTIONS}",
-                                validation=validation_predictions(run, config))
+                                validation=validation_predictions(run, config),
+                                decided=recorded(run.read_model(layout.METRICS, MetricsFile)
+                                                 if run.file(layout.METRICS).is_file()
+                                                 else None))
     metrics = metrics.with_entries({
         "data": {"origin": origin, "images": len(samples), "decode_failures": len(loaded.errors)},
         "overlap": overlap.to_dict()})
