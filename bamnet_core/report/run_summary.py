@@ -43,6 +43,24 @@ def data_description(record: RunRecord) -> str:
     return f"{total} {kind} from {len(real)} source{plural} ({listed}){extra}"
 
 
+def paper_comparison(record: RunRecord) -> str:
+    """Whether the run's data is like the paper's (real chest X-rays), in words, for the
+    claimed-vs-reproduced table: a number on synthetic phantoms is never set beside the
+    paper's as if it reproduced it."""
+    by_source = record.audit.by_source if record.audit else {}
+    made = record.metrics.generator if record.metrics else None
+    real = [src for src in by_source if src != (made.name if made else None)]
+    phantoms = [src for src in real if src in PHANTOM_SOURCES]
+    if not real:
+        return "unknown: the run recorded no sources"
+    if len(phantoms) == len(real):
+        return ("NOT comparable: synthetic phantoms, not chest X-rays; this row tests the "
+                "pipeline, not the paper's claim")
+    if phantoms:
+        return "NOT comparable: partly synthetic phantoms (" + ", ".join(phantoms) + ")"
+    return "real chest X-rays, as the paper's (compare the protocol and the sources)"
+
+
 def model_description(config: Config) -> str:
     """E.g. ``"small-cnn (weights none), 128 px, 3 epochs"``.
 

@@ -18,7 +18,7 @@ from ..runs.files import AuditFile, MetricsFile
 from . import figures
 from .audit_sections import shortcut_and_subgroups
 from .record import RunRecord
-from .run_summary import model_description, run_description
+from .run_summary import model_description, paper_comparison, run_description
 from .support import show
 from .tables import (
     claimed_vs_reproduced,
@@ -233,7 +233,9 @@ def claims_section(record: RunRecord) -> str:
         data = m.overlap.kept if m.overlap else (m.data.images if m.data else None)
         runs.append((label, m if checked else _not_external(m), False,
                      f"{data} images of {name}; {model_description(record.config)}"))
-    return section("claims", "Claimed vs reproduced", claimed_vs_reproduced(runs))
+    like = paper_comparison(record)
+    return section("claims", "Claimed vs reproduced", claimed_vs_reproduced(
+        runs, [like] + ["" for _ in record.external]))
 
 
 def _not_external(metrics: MetricsFile) -> MetricsFile:

@@ -133,24 +133,32 @@ PAPER_RUN = ("the paper's three sources (Cohen covid, Kaggle radiography, Kerman
              "normals); VGG16 (ImageNet), 224 px")
 
 
-def claimed_vs_reproduced(runs: Sequence[tuple[str, MetricsFile | None, bool, str]]) -> str:
-    """The paper's claims beside each run's accuracy, each row naming its protocol and run.
+def claimed_vs_reproduced(runs: Sequence[tuple[str, MetricsFile | None, bool, str]],
+                          comparable: Sequence[str] | None = None) -> str:
+    """The paper's claims beside each run's accuracy, each row naming its protocol and run,
+    and whether its data is like the paper's.
 
     :param runs: ``(label, metrics.json, leaky, what was run)`` per run (None for a run
         that has not evaluated).
+    :param comparable: per run, whether its data is like the paper's, in words
+        (:func:`.run_summary.paper_comparison`); "&ndash;" where not given.
     """
-    rows = [(escape(who), f"{value:.2%}", "&ndash;", escape(PAPER_PROTOCOL), escape(PAPER_RUN))
-            for who, _, value in PAPER_CLAIMS]
-    for label, metrics, leaky, described in runs:
+    rows = [(escape(who), f"{value:.2%}", "&ndash;", escape(PAPER_PROTOCOL), escape(PAPER_RUN),
+             "the paper's own") for who, _, value in PAPER_CLAIMS]
+    likes = list(comparable or [])
+    for i, (label, metrics, leaky, described) in enumerate(runs):
+        like = escape(likes[i]) if i < len(likes) and likes[i] else "&ndash;"
+        if like.startswith("NOT comparable"):
+            like = f'<b class="bad">{like}</b>'
         for split, results in (metrics.splits if metrics else {}).items():
             value, ci = metric_value(results, None, "accuracy")
             if value is None:
                 continue
             protocol = _protocol(split, leaky, metrics)
             rows.append((escape(f"{label}: {split}"), f"{value:.2%}", interval(ci),
-                         escape(protocol), escape(described)))
-    return table(("result", "accuracy", "95% interval", "protocol", "data and model"), rows,
-                 "claims")
+                         escape(protocol), escape(described), like))
+    return table(("result", "accuracy", "95% interval", "protocol", "data and model",
+                  "like the paper's data?"), rows, "claims")
 
 
 def _protocol(split: str, leaky: bool, metrics: MetricsFile) -> str:
