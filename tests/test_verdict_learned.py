@@ -69,3 +69,29 @@ def test_a_split_too_small_to_conclude_gets_its_own_reading_and_no_bare_number()
     assert "**too few images to conclude.**" in card
     assert "sensitivity: 1.000" not in card and "roc_auc: 1.000" not in card
     assert "sensitivity: too few (n = 1)" in card
+
+
+def test_a_tiny_run_reads_too_few_in_its_json_and_its_summary_table(tiny_config, tmp_path):
+    from bamnet_testing import run_cli
+    from rich.console import Console
+
+    from bamnet_core.cli.run_command import summary_table
+    from bamnet_core.runs import layout
+    from bamnet_core.runs.files import MetricsFile
+
+    result = run_cli("run", str(tiny_config), "--output-dir", str(tmp_path), "--json")
+    assert result.exit_code == 0, result.stderr[-3000:]
+    payload = json.loads(result.stdout)
+    assert payload["verdict"]["reading"] == "too few images to conclude"
+    test = payload["summary"]["test"]
+    assert test["headline"] and test["too_few"].startswith("the test split holds ")
+    assert all(m["value"] is None and m["shown"].startswith("too few (n = ")
+               for m in test["metrics"].values()), test
+    metrics = MetricsFile.model_validate_json(
+        (tmp_path.joinpath(payload["run_dir"]) / layout.METRICS).read_text())
+    console = Console(record=True, width=200)
+    console.print(summary_table(metrics))
+    shown = console.export_text()
+    test_row = next(line for line in shown.splitlines() if "test (headline)" in line)
+    assert "too few (n = " in test_row and "0." not in test_row and "1.000" not in test_row
+    assert "too few images to conclude" in " ".join(shown.split())
