@@ -1,4 +1,5 @@
-"""Claimed vs reproduced sets a run beside the paper's numbers only as like with like."""
+"""The report's sentences say what their own numbers say: claimed vs reproduced sets a run
+beside the paper only as like with like, and occlusion never "loses" a separation it keeps."""
 
 from __future__ import annotations
 
@@ -31,3 +32,23 @@ def test_a_run_on_real_images_says_its_data_is_like_the_paper_s():
     text = claims({"ieee8023": {"covid": 40}, "kermany": {"normal": 40}})
     assert "NOT comparable" not in text
     assert "real chest X-rays, as the paper's (compare the protocol and the sources)" in text
+
+
+def occlusion_text(full: float, masked: float) -> str:
+    from bamnet_core.report.sections import probes_section
+
+    occ = {"auc_full": full, "auc_masked": masked, "still_separates": False,
+           "region": {"rows": [0.2, 0.85], "cols": [0.15, 0.85]}}
+    run = record_of(Path("/nowhere/run"), config=CONFIG,
+                    metrics=metrics(split_results(occlusion=occ)),
+                    audit={"split": {"counts": {"test": {}}}})
+    return " ".join(html.unescape(probes_section(run, lambda *a, **k: "")).split())
+
+
+def test_the_occlusion_sentence_is_what_its_own_numbers_say():
+    assert "the model keeps 100% of its separation with the lungs hidden" in \
+        occlusion_text(0.33, 0.33)  # a drop of +0.00 never "loses most of its separation"
+    assert "loses most" not in occlusion_text(0.33, 0.33)
+    assert "has no separation to lose" in occlusion_text(0.52, 0.50)
+    assert "loses most of its separation with the lungs hidden (20% kept)" in \
+        occlusion_text(0.75, 0.55)

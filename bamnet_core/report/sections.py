@@ -203,12 +203,29 @@ def _probe(name: str, probe: Any) -> str:
             + table(("images", "n", "sources", "probe accuracy", "chance"), rows))
 
 
+CHANCE_BAND = 0.05  # an AUC within this of 0.5 has no separation to lose
+
+
+def _separation_change(full: float | None, masked: float | None) -> str:
+    """What hiding the lungs did to the model's separation (its ROC AUC's distance from
+    0.5), in words that its own numbers bear out."""
+    if full is None or masked is None:
+        return "could not be measured with the lungs hidden"
+    before, after = abs(full - 0.5), abs(masked - 0.5)
+    if before <= CHANCE_BAND:
+        return "has no separation to lose: with the lungs visible it is already at chance"
+    kept = after / before
+    if kept >= 0.5:
+        return f"keeps {min(kept, 1.0):.0%} of its separation with the lungs hidden"
+    return f"loses most of its separation with the lungs hidden ({kept:.0%} kept)"
+
+
 def _occlusion(name: str, occ: Any) -> str:
     if not isinstance(occ, dict) or "auc_full" not in occ:
         return ""
     verdict = ('<span class="bad">still separates the classes with the lungs hidden: it reads '
                "something else</span>" if occ["still_separates"] else
-               "loses most of its separation with the lungs hidden")
+               _separation_change(occ["auc_full"], occ["auc_masked"]))
     count = occ.get("images") or {}
     on = (f" on {count['occluded']} of {count['of']} images"
           if count.get("occluded") not in (None, count.get("of")) else "")
