@@ -15,8 +15,8 @@ CONFIG = {"split": {"by": "patient"}, "backbone": {"name": "small-cnn"},
           "data": {"classes": ["normal", "covid"], "positive": "covid"}}
 
 
-def claims(by_source: dict) -> str:
-    run = record_of(Path("/nowhere/run"), config=CONFIG, metrics=metrics(split_results()),
+def claims(by_source: dict, split: dict | None = None) -> str:
+    run = record_of(Path("/nowhere/run"), config=CONFIG, metrics=metrics(split or split_results()),
                     audit={"split": {"counts": {"test": {}}}, "by_source": by_source})
     return " ".join(html.unescape(claims_section(run)).split())
 
@@ -32,6 +32,12 @@ def test_a_run_on_real_images_says_its_data_is_like_the_paper_s():
     text = claims({"ieee8023": {"covid": 40}, "kermany": {"normal": 40}})
     assert "NOT comparable" not in text
     assert "real chest X-rays, as the paper's (compare the protocol and the sources)" in text
+
+
+def test_an_accuracy_on_too_few_images_is_not_set_beside_the_paper_s_as_a_number():
+    two = split_results(counts={"tp": 1, "fn": 0, "tn": 0, "fp": 1}, auc=(1.0, 1.0, 1.0))
+    text = claims({"ieee8023": {"covid": 1}, "kermany": {"normal": 1}}, two)
+    assert "run: test</td><td>too few (n = 1)</td>" in text and "50.00%" not in text
 
 
 def occlusion_text(full: float, masked: float) -> str:

@@ -130,6 +130,7 @@ def comparison_page(run_dirs: Sequence[str | Path]) -> str:
                                               table(["probe", *names], probe_rows))),
         ("claims", "Claimed vs reproduced", section("claims", "Claimed vs reproduced",
             claimed_vs_reproduced([(r.name, r.metrics, r.leaky, run_description(r))
-                                   for r in records], [paper_comparison(r) for r in records]))),
+                                   for r in records], [paper_comparison(r) for r in records],
+                                  [r.config.report for r in records]))),
     ]
     return render("bamnet: " + " vs ".join(names), DISCLAIMER, sections)

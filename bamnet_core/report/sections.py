@@ -252,7 +252,8 @@ def claims_section(record: RunRecord) -> str:
                      f"{data} images of {name}; {model_description(record.config)}"))
     like = paper_comparison(record)
     return section("claims", "Claimed vs reproduced", claimed_vs_reproduced(
-        runs, [like] + ["" for _ in record.external]))
+        runs, [like] + ["" for _ in record.external],
+        [record.config.report] * len(runs)))
 
 
 def _not_external(metrics: MetricsFile) -> MetricsFile:
