@@ -24,17 +24,19 @@ def record(metrics: dict, *, config: dict | None = None, audit: dict | None = No
 
 
 def split_results(*, occlusion: dict | None = None, probe: dict | None = None,
-                  counts: dict | None = None, occlusion_rules: dict | None = None) -> dict:
+                  counts: dict | None = None, occlusion_rules: dict | None = None,
+                  auc: tuple[float, float, float] = (0.95, 0.9, 0.99)) -> dict:
     """One split's entry of metrics.json, as the built-in evaluators store it: the rates
-    computed from ``counts``, each evaluator's verdict line drawn by its own rules."""
+    computed from ``counts``, ``auc`` as (value, low, high), each evaluator's verdict line
+    drawn by its own rules."""
     c = counts or {"tp": 18, "fn": 2, "tn": 18, "fp": 2}
-    cls = {"accuracy": (c["tp"] + c["tn"]) / 40, "sensitivity": c["tp"] / (c["tp"] + c["fn"]),
-           "specificity": c["tn"] / (c["tn"] + c["fp"]), "roc_auc": 0.95, "counts": c,
+    n = sum(c.values())
+    ratio = lambda a, b: a / b if b else None  # noqa: E731
+    cls = {"accuracy": (c["tp"] + c["tn"]) / n, "sensitivity": ratio(c["tp"], c["tp"] + c["fn"]),
+           "specificity": ratio(c["tn"], c["tn"] + c["fp"]), "roc_auc": auc[0], "counts": c,
            "intervals": {"accuracy": {"low": 0.8, "high": 0.97},
-                         "roc_auc": {"low": 0.9, "high": 0.99}}}
-    found = {"classification": Findings(
-        results=cls, headline=classification.headline(cls),
-        evidence=tuple(x for x in [classification.degenerate(c, "test")] if x))}
+                         "roc_auc": {"low": auc[1], "high": auc[2]}}}
+    found = {"classification": Findings(results=cls, headline=classification.headline(cls))}
     if occlusion:
         occ = OcclusionEvaluator(**(occlusion_rules or {}))
         found["occlusion"] = Findings(results=occlusion, evidence=(occ.line(occlusion),))
@@ -117,12 +119,12 @@ def test_a_baseline_the_model_does_not_beat_is_strong():
     assert "-0.26 [-0.33, -0.19]" in line.finding
 
 
-def test_a_leaky_split_and_a_degenerate_model_are_flagged():
+def test_a_leaky_split_is_flagged_and_a_constant_call_is_no_shortcut_evidence():
     leaky = record(metrics(split_results()), config={"split": {"by": "image"}})
     assert levels(verdict_of(leaky))["protocol"] == "strong"
     constant = record(metrics(split_results(counts={"tp": 20, "fn": 0, "tn": 0, "fp": 20})))
     verdict = verdict_of(constant)
-    assert levels(verdict)["model"] == "strong" and verdict.level == "strong"
+    assert "model" not in levels(verdict) and verdict.level == "unchecked"
     specificity = verdict.headline["metrics"]["specificity"]
     assert specificity["shown"] == "0.000" and specificity["interval"] == "[0.000, 0.168] exact"
 
@@ -208,7 +210,7 @@ def test_none_found_needs_a_measured_shortcut_check():
     assert overall([line("protocol", "none", shortcut_check=False),
                     line("probe", "none")])[0] == "none found"
     # a line that is no shortcut check still counts when it finds something
-    assert overall([line("model", "strong", shortcut_check=False)])[0] == \
+    assert overall([line("protocol", "strong", shortcut_check=False)])[0] == \
         "strong shortcut evidence"
 
 

@@ -112,7 +112,7 @@ def render_run_audit(metrics: MetricsFile, console: Console,
 
 
 STYLE = {"strong": "bold red", "some": "bold yellow", "none": "green", "info": "dim",
-         "unchecked": "bold yellow"}
+         "unchecked": "bold yellow", "too-few": "bold yellow", "unlearned": "bold yellow"}
 
 
 def render_verdict(verdict: Verdict, console: Console) -> None:

@@ -12,8 +12,11 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from ..config.schema import ReportSection
 from ..experiment.pipeline import RERUNNABLE, STOPPABLE
 from ..experiment.results import RunResult
+from ..report.headline import threshold_sentence
+from ..report.run_summary import SUMMARY_METRICS, split_summary
 from ..runs.files import MetricsFile
 from .evidence_display import render_run_audit, render_verdict
 from .noise import preload_keras
@@ -28,8 +31,6 @@ from .run_options import (
     load_run_config,
 )
 from .state import CLIState
-
-_SUMMARY = ("accuracy", "sensitivity", "specificity", "roc_auc")
 
 UntilOption = Annotated[str | None, typer.Option(
     "--until", help=f"Stop after this stage ({', '.join(STOPPABLE)}); `bamnet resume` "
@@ -47,19 +48,23 @@ def metrics_json(metrics: MetricsFile) -> dict[str, Any]:
                               exclude={"schema_version"})
 
 
-def summary_table(metrics: MetricsFile) -> Table:
-    """A table of the headline metrics per split."""
+def summary_table(metrics: MetricsFile, settings: ReportSection | None = None) -> Table:
+    """A table of the headline metrics per split, under the report's support rule."""
     leaky = metrics.split is not None and metrics.split.leaky
-    headline = metrics.headline_split
-    table = Table("split", "images", *_SUMMARY,
+    table = Table("split", "images", *[column for _, column in SUMMARY_METRICS],
                   title="LEAKY image-level split: optimistic" if leaky else None)
-    for split, results in metrics.splits.items():
-        found = results.headline
-        values = [found.get(k) if found else None for k in _SUMMARY]
-        cells = [f"{v.value:.3f}" if v is not None and v.value is not None else "-"
-                 for v in values]
-        label = f"{split} (headline)" if split == headline else split
-        table.add_row(f"{label} LEAKY" if leaky else label, str(results.images), *cells)
+    short = []
+    for split, row in split_summary(metrics, settings).items():
+        cells = [row["metrics"][key]["shown"] if key in row["metrics"] else "-"
+                 for key, _ in SUMMARY_METRICS]
+        label = f"{split} (headline)" if row["headline"] else split
+        table.add_row(f"{label} LEAKY" if leaky else label, str(row["images"]), *cells)
+        if row["too_few"]:
+            short.append(f"{row['too_few']}: too few images to conclude")
+    threshold = threshold_sentence(metrics)
+    caption = [f"decision threshold {threshold}"] if threshold else []
+    if short or caption:
+        table.caption = "; ".join([*caption, *short])
     return table
 
 
@@ -125,6 +130,7 @@ def render_run(result: RunResult, *, json_: bool, until: str | None = None) -> N
     if json_:
         print_json({"run_dir": str(result.run_dir), "files": result.files,
                     "verdict": verdict.to_dict() if verdict else None,
+                    "summary": split_summary(result.metrics, result.report_settings),
                     "metrics": metrics_json(result.metrics), "warnings": result.warnings})
         return
     for message in result.warnings:
@@ -136,7 +142,7 @@ def render_run(result: RunResult, *, json_: bool, until: str | None = None) -> N
         return
     if verdict is not None:
         render_verdict(verdict, console)
-    print_table(console, summary_table(result.metrics))
+    print_table(console, summary_table(result.metrics, result.report_settings))
     render_run_audit(result.metrics, console, result.report_settings)
     if result.metrics.split is not None and result.metrics.split.leaky:
         warn("this run used an image-level split: its metrics are optimistic")

@@ -9,7 +9,7 @@ every field below; a test keeps the two in step.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -142,8 +142,16 @@ class EvaluateSection(Section):
     evaluators: list[str] | None = Field(None, description="registered evaluators, in the "
                                          "order they run; default: every evaluator its plugin "
                                          "registered as on by default")
-    threshold: float = Field(0.5, ge=0.0, le=1.0,
-                             description="positive-class probability cut-off")
+    threshold: Annotated[float, Field(ge=0.0, le=1.0)] | Literal[
+        "youden", "target-sensitivity"] = Field(
+        "youden", description="the positive-class probability cut-off of the headline "
+        "numbers: \"youden\" chooses it on the validation split (the cut-off maximising "
+        "sensitivity + specificity), \"target-sensitivity\" the highest there that reaches "
+        "target_sensitivity; a number is used as given (the paper presets: 0.5)")
+    calibration: Literal["none", "platt"] = Field(
+        "none", description="\"platt\": fit Platt scaling on the validation split's "
+        "probabilities and give every evaluator calibrated ones (a monotone map: no "
+        "decision and no ROC-AUC changes; the threshold is mapped with it)")
     options: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="evaluator name -> that evaluator's options")
     bootstrap: int = Field(1000, ge=0, le=100_000, description="patient-bootstrap resamples "
@@ -184,6 +192,10 @@ MOVED_KEYS = {("report.verdict", "occlusion_some"): ("occlusion", "some_auc"),
 
 
 class VerdictSection(Section):
+    learned_auc: float = Field(0.5, ge=0.5, le=0.9, description="the model did not learn "
+                               "when the low end of the 95% interval of its headline ROC-AUC "
+                               "(patients resampled) is at or below this: the verdict then "
+                               "reads \"the model did not learn\", never shortcut evidence")
     baseline_auc: float = Field(0.75, ge=0.5, le=1.0, description="an outside-the-lungs baseline "
                                 "at or above this ROC-AUC on the test split is shortcut evidence")
     baseline_margin: float = Field(0.05, ge=0.0, le=0.5, description="strong when the model "

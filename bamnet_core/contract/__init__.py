@@ -24,7 +24,8 @@ built-ins). Names not listed in ``__all__`` are internal and may change.
   :class:`Estimate` and :class:`Counts`) instead of a dict; :func:`number_text`,
   :func:`interval_text` and :func:`low_end` format a line's number as the verdict does;
   :func:`wilson` is the interval of a proportion.
-- Helpers: :func:`compose`, :func:`decide_indices`, :class:`PreprocessSpec`,
+- Helpers: :func:`compose`, :func:`decide_indices` (and the cut-off rules
+  :func:`youden_threshold`, :func:`threshold_for_sensitivity`), :class:`PreprocessSpec`,
   :data:`IMAGE_SUFFIXES`, :func:`is_dicom`, :func:`read_dicom_identity` (the
   identifying and descriptive tags of a DICOM header, in memory only),
   :func:`pseudonym` (keyed pseudonyms for identifiers), :class:`DatasetDownload`, :func:`cache_dir`,
@@ -61,7 +62,7 @@ from .capabilities import (
     SplitBackbone,
     StatesPopulation,
 )
-from .decision import decide_indices
+from .decision import decide_indices, threshold_for_sensitivity, youden_threshold
 from .download import DatasetDownload
 from .evaluation import (
     EvaluationContext,
@@ -169,4 +170,6 @@ __all__ = [
     "pseudonym",
     "read_dicom_identity",
     "silent",
+    "threshold_for_sensitivity",
+    "youden_threshold",
 ]

@@ -69,7 +69,9 @@ class EvaluationContext:
         choose thresholds here and apply them to ``split``. None when absent.
     :param class_names: class names in index order.
     :param positive: the positive class.
-    :param threshold: the configured positive-class cut-off.
+    :param threshold: the run's positive-class cut-off, on the probabilities in ``split``
+        (chosen on validation before any evaluator runs, or fixed in the config; mapped
+        with them when ``[evaluate] calibration`` is on).
     :param bootstrap: patient-bootstrap resamples for 95% intervals (``[evaluate]
         bootstrap``; 0: no intervals).
     :param target_sensitivity: the sensitivity an operating threshold chosen on

@@ -115,8 +115,33 @@ def audit_samples(
         report["shortcut_baseline"] = baseline
         if baseline.get("finding"):
             warnings.append(baseline["finding"])
+        elif strong_single_properties(baseline):
+            warnings.append(strong_single_properties(baseline))
     report["warnings"] = warnings
     return report
+
+
+def strong_single_properties(baseline: dict[str, Any]) -> str | None:
+    """A warning for single image properties that separate the classes at the baseline's
+    threshold when the cross-validated baseline itself was not flagged (too few images for
+    it to learn, say); None when there are none.
+
+    The audit lists them with their AUCs, so its summary must not read "no problems"
+    beside them.
+    """
+    threshold = baseline.get("threshold")
+    if baseline.get("status") != "done" or threshold is None:
+        return None
+    strong = [t for t in baseline.get("top_properties") or () if t["auc"] >= threshold]
+    if not strong:
+        return None
+    listed = ", ".join(f"{t['property']} {t['auc']:.3f} ({t['direction']} in {t['class']})"
+                       for t in strong[:3])
+    more = f" and {len(strong) - 3} more" if len(strong) > 3 else ""
+    return (f"single image properties separate the classes on their own (ROC-AUC at or above "
+            f"{threshold:g} on these images): {listed}{more}; the cross-validated baseline "
+            "was not flagged, but a model can read them: check how each class's images "
+            "were made before trusting a CNN's score")
 
 
 def _split_report(split: PatientSplit, warnings: list[str]) -> dict[str, Any]:

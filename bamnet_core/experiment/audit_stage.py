@@ -85,11 +85,13 @@ def population_facts(config: Config) -> dict[str, dict[str, str]]:
 
 def audit_metrics(config: Config, audit: AuditResult, split: PatientSplit,
                   loaded: Mapping[str, Any], y: Mapping[str, np.ndarray],
-                  predictions: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, Any]:
+                  predictions: Mapping[str, tuple[np.ndarray, np.ndarray]], *,
+                  threshold: float) -> dict[str, Any]:
     """``shortcut_baseline``, ``subgroups`` and ``warnings`` entries for ``metrics.json``.
 
     Both use the test split when there is one, else validation; ``warnings``
     holds what the subgroups found. Empty when neither split was evaluated.
+    ``threshold`` is the one the evaluators applied to ``predictions``.
     """
     name = "test" if "test" in predictions else "val"
     if name not in predictions:
@@ -106,7 +108,7 @@ def audit_metrics(config: Config, audit: AuditResult, split: PatientSplit,
     if options.subgroups:
         groups = subgroup_metrics(samples, y[name], probs, classes=classes,
                                   positive=config.data.positive,
-                                  threshold=config.evaluate.threshold, split=name,
+                                  threshold=threshold, split=name,
                                   seed=seed)
         out["subgroups"] = groups
         out["warnings"] = subgroup_warnings(groups)

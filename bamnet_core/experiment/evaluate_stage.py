@@ -8,6 +8,7 @@ features too (:class:`~bamnet_core.train.inference.ModelInference`).
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -25,10 +26,12 @@ from ..imaging.preprocess import PreprocessSpec
 from ..runs import folder as rf
 from ..runs import layout
 from ..runs.files import MetricsFile
+from ..runs.metrics_file import OperatingPoint
 from .audit_stage import audit_metrics
 from .context import RunContext
 from .evaluation import evaluate_splits
 from .occlusion_fill import training_fill
+from .operating_point import calibrate, choose, evaluated_threshold
 from .results import AuditResult, EvaluateResult, GeneratorResult, TrainResult
 from .stages import Stage
 from .synthetic_quality import assess_synthetic
@@ -57,7 +60,8 @@ def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, mode
                    loaded: dict[str, LoadedImages], *, from_cache: bool,
                    progress: ProgressCallback, extra: dict[str, Any] | None = None,
                    figures: str = layout.PLOTS, predictions_file: str = layout.PREDICTIONS,
-                   validation: SplitPredictions | None = None, fill: float | None = None
+                   validation: SplitPredictions | None = None, fill: float | None = None,
+                   decided: tuple[float, OperatingPoint] | None = None
                    ) -> tuple[MetricsFile, dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Predict every non-empty split of ``loaded`` and run the configured evaluators.
 
@@ -74,6 +78,12 @@ def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, mode
         among ``loaded`` (``bamnet evaluate`` passes the run's own).
     :param fill: the value occlusion hides pixels with, fixed from the run's training split
         (:mod:`.occlusion_fill`); None when unknown.
+    :param decided: the threshold and operating point already chosen (``bamnet evaluate``
+        passes the run's own, :func:`.operating_point.recorded`); None chooses them on
+        the ``val`` split as ``[evaluate]`` says (:func:`.operating_point.choose`).
+
+    ``predictions.csv`` keeps the model's own probabilities; with a calibration the
+    evaluators see calibrated ones, and the threshold mapped with them.
     """
     from ..train.inference import ModelInference
 
@@ -89,19 +99,30 @@ def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, mode
                                             samples=list(part.samples), images=part.x,
                                             lung_fields=fields)
     run.write_text(predictions_file, predictions_csv(config.data.classes, splits))
+    pos = config.data.classes.index(config.data.positive)
+    threshold, point = decided or choose(config.evaluate, splits.get("val", validation), pos)
+    calibration = point.calibration
+    if calibration is not None:
+        splits = {name: replace(split, y_prob=calibrate(calibration, split.y_prob, pos))
+                  for name, split in splits.items()}
+        validation = validation and replace(
+            validation, y_prob=calibrate(calibration, validation.y_prob, pos))
     backbone = config.components.backbone
     context = partial(  # every field but the split's own: evaluate_splits fills those in
         EvaluationContext, class_names=config.data.classes, positive=config.data.positive,
-        threshold=config.evaluate.threshold, bootstrap=config.evaluate.bootstrap,
+        threshold=evaluated_threshold(threshold, point), bootstrap=config.evaluate.bootstrap,
         target_sensitivity=config.evaluate.target_sensitivity,
         seed=config.run.seed, figures_dir=run.file(figures),
-        predict=lambda x: inference.probabilities(x, cached=False),
+        predict=lambda x: calibrate(calibration, inference.probabilities(x, cached=False),
+                                    pos),
         features=inference.features(), model=model,
         gradcam_layer=backbone.gradcam_layer if isinstance(backbone, NamesGradCamLayer)
         else None,
         protocol=config.split.by, fill=fill, extra=extra or {})
     predictions = {name: (part.y_true, part.y_prob) for name, part in splits.items()}
-    metrics = evaluate_splits(config, splits, context, progress, validation=validation)
+    metrics = evaluate_splits(config, splits, context, progress, validation=validation,
+                              threshold=evaluated_threshold(threshold, point))
+    metrics |= {"threshold": threshold, "operating_point": point.model_dump(mode="json")}
     return MetricsFile.model_validate(metrics), predictions
 
 
@@ -140,7 +161,9 @@ class EvaluateStage(Stage):
         entries["split"] = {"by": split.by, "leaky": split.leaky}
         audit = ctx.results.get(AuditResult)
         if audit is not None:
-            entries.update(audit_metrics(config, audit, split, loaded, y, predictions))
+            entries.update(audit_metrics(
+                config, audit, split, loaded, y, predictions,
+                threshold=evaluated_threshold(metrics.threshold, metrics.operating_point)))
         generated = ctx.results.get(GeneratorResult)
         if generated is not None:
             entries["generator"] = generated.synthesis

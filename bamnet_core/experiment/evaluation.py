@@ -83,10 +83,10 @@ def headline_split(names: list[str]) -> dict[str, str]:
 
 
 def _plain_call(evaluator: Any, split: SplitPredictions, config: Config,
-                seed: int) -> Any:
+                seed: int, threshold: float) -> Any:
     """A plain evaluator's result, with patient-bootstrap intervals of its numbers."""
     kwargs = {"class_names": config.data.classes, "positive": config.data.positive,
-              "threshold": config.evaluate.threshold}
+              "threshold": threshold}
     raw = evaluator.evaluate(split.y_true, split.y_prob, **kwargs)
     resamples = config.evaluate.bootstrap
     if isinstance(raw, dict) and resamples and len(split.y_true) and "intervals" not in raw:
@@ -136,7 +136,8 @@ def store_findings(entry: dict[str, Any], name: str, findings: Findings) -> None
 def evaluate_splits(config: Config, splits: dict[str, SplitPredictions],
                     context: Callable[..., EvaluationContext],
                     progress: ProgressCallback,
-                    validation: SplitPredictions | None = None) -> dict[str, Any]:
+                    validation: SplitPredictions | None = None, *,
+                    threshold: float) -> dict[str, Any]:
     """Metrics per split: ``{"classes", "positive", "threshold", "headline", "splits": {...}}``.
 
     Evaluators offering ``evaluate_context`` get an :class:`EvaluationContext`;
@@ -155,11 +156,12 @@ def evaluate_splits(config: Config, splits: dict[str, SplitPredictions],
         and ``validation``, every other field given (a ``functools.partial``).
     :param validation: the split that chose the threshold when ``splits`` has no ``val``
         (the run's own, for an external evaluation); it is not evaluated again.
+    :param threshold: the decision threshold every evaluator applies (chosen on
+        validation before this is called: :mod:`.operating_point`).
     """
-    evaluate = config.evaluate
     seed = config.run.seed
     metrics: dict[str, Any] = {"classes": config.data.classes, "positive": config.data.positive,
-                               "threshold": evaluate.threshold,
+                               "threshold": threshold,
                                "headline": headline_split(list(splits)),
                                "splits": {}}
     errors: list[dict[str, str]] = []
@@ -178,7 +180,7 @@ def evaluate_splits(config: Config, splits: dict[str, SplitPredictions],
                 if evaluator_variant(evaluator) == "context":  # each its own copy of extra
                     raw = evaluator.evaluate_context(replace(shared, extra=dict(shared.extra)))
                 else:
-                    raw = _plain_call(evaluator, split, config, seed)
+                    raw = _plain_call(evaluator, split, config, seed, threshold)
                 store_findings(entry, ev_name, findings_of(raw))
             except NotJSON as exc:
                 message = f"{reg.label} from plugin {reg.distribution!r} returned bad " \

@@ -39,6 +39,7 @@ from ..runs.files import MetricsFile
 from . import stage_records
 from .evaluate_stage import evaluate_model
 from .occlusion_fill import recorded_fill
+from .operating_point import recorded
 from .report_stage import write_report_safely
 from .run_validation import validation_predictions
 
@@ -112,7 +113,10 @@ def evaluate_external(run_dir: str | Path, host: PluginHost, *, data: str,
                                 progress=progress, figures=sub,
                                 predictions_file=f"{sub}/{layout.PREDICTIONS}",
                                 validation=validation_predictions(run, config),
-                                fill=fill.value if fill else None)
+                                fill=fill.value if fill else None,
+                                decided=recorded(run.read_model(layout.METRICS, MetricsFile)
+                                                 if run.file(layout.METRICS).is_file()
+                                                 else None))
     metrics = metrics.with_entries({"occlusion_fill": fill,
         "data": {"origin": origin, "images": len(samples), "decode_failures": len(loaded.errors)},
         "overlap": overlap.to_dict()})

@@ -18,6 +18,7 @@ from ..runs import layout
 from .audit_lists import label_issues_section
 from .audit_sections import generator_figures, generator_quality
 from .export_section import export_section
+from .headline import threshold_sentence
 from .model_card import model_card as card_markdown
 from .page import img_tag, render
 from .record import RunRecord, read_run
@@ -77,8 +78,8 @@ def external_section(record: RunRecord) -> str:
             body.append(f"<p><b>{escape(name)}</b> ({origin}): {overlap.images} images; "
                         f"{overlap.excluded} excluded as seen by the run "
                         f"({escape(overlap.sentence)}); metrics on the "
-                        f"{overlap.kept} it never saw, at the threshold its validation "
-                        "split chose.</p>")
+                        f"{overlap.kept} it never saw, at threshold "
+                        f"{escape(threshold_sentence(metrics))}.</p>")
         else:
             body.append(f'<p class="bad"><b>{escape(name)}</b> ({origin}) was evaluated before '
                         "bamnet checked overlap: it may hold images the run saw, so it is not "

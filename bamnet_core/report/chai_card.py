@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RunError
+from .headline import threshold_sentence
 from .record import RunRecord
 from .run_summary import data_description, model_description
+from .support import show_in_split
 from .verdict import Verdict, verdict_of
 
 NAMESPACE = "https://mc.chai.org/v0.2/schema.xsd"
@@ -68,12 +70,17 @@ def _estimates(record: RunRecord, split: str | None) -> list[tuple[str, str]]:
     if found is None or found.headline is None:
         return []
     rows = []
+    counts = found.headline.counts.model_dump() if found.headline.counts else None
     for metric in found.headline.model_dump(mode="json").get("metrics", []):
         estimate = metric.get("estimate") or {}
-        if estimate.get("value") is not None:
-            rows.append(_metric(f"{metric.get('label')} ({split})",
-                                {"value": estimate["value"],
-                                 "ci95": [estimate.get("low"), estimate.get("high")]}))
+        if estimate.get("value") is None:
+            continue
+        shown = show_in_split(metric.get("key", ""), estimate["value"], estimate, counts,
+                              record.config.report)
+        rows.append(_metric(f"{metric.get('label')} ({split})",
+                            {"value": estimate["value"],
+                             "ci95": [estimate.get("low"), estimate.get("high")]}
+                            if shown.supported else {"value": None, "shown": shown.value}))
     return rows
 
 
@@ -213,7 +220,9 @@ def chai_card(record: RunRecord, verdict: Verdict | None = None) -> ChaiCard:
         add(metric, "TestType", "Internal validation, held-out patients")
         add(metric, "TestingDataDescription", testing + ".")
         add(metric, "ValidationProcessAndJustification", "95% intervals resample patients; "
-            "validation chose the epoch and the threshold, the test split was used once.")
+            f"validation chose the epoch; decision threshold "
+            f"{threshold_sentence(record.metrics) or 'not recorded'}; the test split was used "
+            "once.")
     resources = add(card, "Resources")
     add(resources, "EvaluationReferences", "report.html and metrics.json in the run folder.")
     ask(resources, "PeerReviewedPublications", "publications about the model")

@@ -17,7 +17,7 @@ from ..runs import layout
 from ..runs.files import MetricsFile, SplitMetrics
 from .page import render
 from .record import RunRecord, read_run
-from .run_summary import run_description
+from .run_summary import paper_comparison, run_description
 from .sections import DISCLAIMER, section
 from .tables import METRIC_ROWS, claimed_vs_reproduced, fmt, supported_cell, table
 from .verdict import verdict_of
@@ -130,6 +130,7 @@ def comparison_page(run_dirs: Sequence[str | Path]) -> str:
                                               table(["probe", *names], probe_rows))),
         ("claims", "Claimed vs reproduced", section("claims", "Claimed vs reproduced",
             claimed_vs_reproduced([(r.name, r.metrics, r.leaky, run_description(r))
-                                   for r in records]))),
+                                   for r in records], [paper_comparison(r) for r in records],
+                                  [r.config.report for r in records]))),
     ]
     return render("bamnet: " + " vs ".join(names), DISCLAIMER, sections)

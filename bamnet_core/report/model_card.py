@@ -10,24 +10,37 @@ from typing import Any
 from .record import RunRecord
 from .run_summary import data_description, model_description
 from .sections import DISCLAIMER
+from .support import show_in_split
 from .tables import METRIC_ROWS, metric_value
 from .verdict import Verdict, verdict_of
 from .verdict_render import verdict_markdown
 
 
-def _line(value: float, ci: list[float] | None) -> str:
+def _line(metric: dict[str, Any]) -> str:
+    if metric.get("value") is None:
+        return metric["shown"]
+    value, ci = metric["value"], metric.get("ci95")
     return f"{value:.3f} (95% CI {ci[0]:.3f}-{ci[1]:.3f})" if ci else f"{value:.3f}"
 
 
 def card_summary(record: RunRecord) -> dict[str, Any]:
-    """Headline metrics with intervals, the protocol and the confounds, as plain data."""
+    """Headline metrics with intervals, the protocol and the confounds, as plain data.
+
+    A metric the support rule does not carry (:func:`.support.show_in_split`) has
+    ``value`` None and ``shown`` "too few (n = k)", never a bare number.
+    """
     headline = record.headline_split
     results = record.splits.get(headline or "")
-    metrics = {}
+    found = results.headline if results else None
+    counts = found.counts.model_dump() if found and found.counts else None
+    metrics: dict[str, Any] = {}
     for _, evaluator, key in METRIC_ROWS[:9]:
         value, ci = metric_value(results, evaluator, key)
-        if value is not None:
-            metrics[key] = {"value": value, **({"ci95": [ci["low"], ci["high"]]} if ci else {})}
+        if value is None:
+            continue
+        shown = show_in_split(key, value, ci, counts, record.config.report)
+        metrics[key] = ({"value": value, **({"ci95": [ci["low"], ci["high"]]} if ci else {})}
+                        if shown.supported else {"value": None, "shown": shown.value})
     return {
         "intended_use": "research on chest X-ray classifiers; not for clinical diagnosis",
         "protocol": {"split_by": record.config.split.by,
@@ -60,7 +73,7 @@ def model_card(record: RunRecord, verdict: Verdict | None = None) -> str:
                 if record.leaky else " (no patient in two splits)"), "",
              f"## Metrics ({summary['protocol']['headline_split']} split, 95% intervals "
              "resample patients)", ""]
-    lines += [f"- {key}: {_line(m['value'], m.get('ci95'))}"
+    lines += [f"- {key}: {_line(m)}"
               for key, m in summary["metrics"].items()] or ["- none (the run did not evaluate)"]
     lines += ["", "## Known confounds", ""]
     lines += [f"- {w}" for w in summary["known_confounds"]] or ["- none found by the audit"]

@@ -29,6 +29,7 @@ table.verdict { font-size: 0.88em; } table.verdict td { vertical-align: top; }
 .reading { padding: 0.5em 0.8em; border-left: 6px solid #999; background: #f7f7f7; }
 .lv-strong { color: #b00020; font-weight: bold; } .lv-some { color: #8a4b00; font-weight: bold; }
 .lv-none { color: #1b6e20; } .lv-info { color: #666; }
+.lv-too-few, .lv-unlearned, .lv-unchecked { color: #8a4b00; font-weight: bold; }
 p.reading.lv-strong { border-color: #b00020; } p.reading.lv-some { border-color: #f0a040; }
 p.reading.lv-none { border-color: #2e7d32; }
 details { margin: 0.5em 0; } summary { cursor: pointer; }

@@ -18,7 +18,7 @@ from ..runs.files import AuditFile, MetricsFile
 from . import figures
 from .audit_sections import shortcut_and_subgroups
 from .record import RunRecord
-from .run_summary import model_description, run_description
+from .run_summary import model_description, paper_comparison, run_description
 from .support import show
 from .tables import (
     claimed_vs_reproduced,
@@ -204,6 +204,23 @@ def _probe(name: str, probe: Any) -> str:
             + table(("images", "n", "sources", "probe accuracy", "chance"), rows))
 
 
+CHANCE_BAND = 0.05  # an AUC within this of 0.5 has no separation to lose
+
+
+def _separation_change(full: float | None, masked: float | None) -> str:
+    """What hiding the lungs did to the model's separation (its ROC AUC's distance from
+    0.5), in words that its own numbers bear out."""
+    if full is None or masked is None:
+        return "could not be measured with the lungs hidden"
+    before, after = abs(full - 0.5), abs(masked - 0.5)
+    if before <= CHANCE_BAND:
+        return "has no separation to lose: with the lungs visible it is already at chance"
+    kept = after / before
+    if kept >= 0.5:
+        return f"keeps {min(kept, 1.0):.0%} of its separation with the lungs hidden"
+    return f"loses most of its separation with the lungs hidden ({kept:.0%} kept)"
+
+
 def _occlusion(name: str, occ: Any) -> str:
     if not isinstance(occ, dict) or "auc_full" not in occ:
         return ""
@@ -218,7 +235,8 @@ def _occlusion(name: str, occ: Any) -> str:
                 f"{fmt(occ.get('auc_masked'))}. The box is not the lungs: read this with "
                 "care.</p>")
     flag = ('; <span class="bad">it still separates the classes with the lungs hidden</span>'
-            if occ.get("still_separates") else "")
+            if occ.get("still_separates") else
+            f"; it {_separation_change(occ['auc_full'], occ.get('auc_masked'))}")
     return (f"<h3>Occlusion ({escape(name)})</h3><p>Each image's lung fields hidden, then "
             f"everything but them, with one value fixed from the training images "
             f"({fmt(occ.get('fill'))}){on}: ROC AUC {fmt(occ['auc_full'])}; lungs hidden "
@@ -241,7 +259,10 @@ def claims_section(record: RunRecord) -> str:
         data = m.overlap.kept if m.overlap else (m.data.images if m.data else None)
         runs.append((label, m if checked else _not_external(m), False,
                      f"{data} images of {name}; {model_description(record.config)}"))
-    return section("claims", "Claimed vs reproduced", claimed_vs_reproduced(runs))
+    like = paper_comparison(record)
+    return section("claims", "Claimed vs reproduced", claimed_vs_reproduced(
+        runs, [like] + ["" for _ in record.external],
+        [record.config.report] * len(runs)))
 
 
 def _not_external(metrics: MetricsFile) -> MetricsFile:

@@ -10,7 +10,7 @@ cannot give an interval for a perfect proportion.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from ..data.exact_intervals import clopper_pearson
 
@@ -50,6 +50,31 @@ def too_few(positives: int | None, negatives: int | None, metric: str,
         if n is not None and n < least:
             short.append(n)
     return min(short) if short else None
+
+
+class Minimums(Protocol):
+    """The ``[report]`` minimums the support rule reads."""
+
+    min_positives: int
+    min_negatives: int
+
+
+def split_support(positives: int | None, negatives: int | None, split: str,
+                  settings: Minimums) -> str | None:
+    """Why ``split`` is too small to conclude anything, or None when it is not (or its
+    counts are unknown).
+
+    The one rule behind every "too few" in bamnet (run summary, ``--json``, the
+    verdict, the model card, the report): a split needs ``[report] min_positives``
+    images of the positive class and ``min_negatives`` of the others, the least a
+    ROC-AUC needs. Below that its numbers are shown only with a "too few" mark and
+    the verdict reads "too few images to conclude".
+    """
+    short = [f"{n} {word} image{'s' if n != 1 else ''} (at least {least} needed)"
+             for n, least, word in ((positives, settings.min_positives, "positive"),
+                                    (negatives, settings.min_negatives, "negative"))
+             if n is not None and n < least]
+    return f"the {split} split holds " + " and ".join(short) if short else None
 
 
 def _num(value: Any) -> str:
@@ -92,6 +117,24 @@ def show(metric: str, value: Any, ci: Any, counts: dict[str, int] | None, *,
     if low == high:  # a collapsed bootstrap with no counts to replace it: say nothing
         return Shown(_num(value), "– (bootstrap degenerate)", "")
     return Shown(_num(value), f"[{low:.3f}, {high:.3f}]", "bootstrap")
+
+
+def show_in_split(metric: str, value: Any, ci: Any, counts: dict[str, int] | None,
+                  settings: Minimums) -> Shown:
+    """How a number measured on a whole split is shown: :func:`show`, and every number of a
+    split too small to conclude (:func:`split_support`) marked "too few" as well, accuracy
+    included.
+
+    :param counts: the split's confusion counts (``tp``, ``fp``, ``tn``, ``fn``), or None.
+    """
+    shown = show(metric, value, ci, counts, min_positives=settings.min_positives,
+                 min_negatives=settings.min_negatives)
+    if not counts or not shown.supported or value is None:
+        return shown
+    pos, neg = counts.get("tp", 0) + counts.get("fn", 0), counts.get("tn", 0) + counts.get("fp", 0)
+    if split_support(pos, neg, "", settings) is None:
+        return shown
+    return Shown(f"too few (n = {min(pos, neg)})", "–", "too few")
 
 
 def _bounds(ci: Any) -> tuple[float | None, float | None]:

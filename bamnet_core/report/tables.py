@@ -11,7 +11,7 @@ from typing import Any
 
 from ..config.schema import ReportSection
 from ..runs.files import MetricsFile, SplitMetrics
-from .support import show
+from .support import show_in_split
 
 # The paper's own claim, stated with its protocol (see DESIGN.md and the paper's results).
 PAPER_CLAIMS = (
@@ -101,8 +101,7 @@ def supported_cell(results: SplitMetrics | None, evaluator: str | None, key: str
     value, ci = metric_value(results, evaluator, key)
     headline = results.headline if results else None
     counts = headline.counts.model_dump() if headline and headline.counts else None
-    shown = show(key, value, ci, counts, min_positives=settings.min_positives,
-                 min_negatives=settings.min_negatives)
+    shown = show_in_split(key, value, ci, counts, settings)
     return escape(shown.value), escape(shown.interval)
 
 
@@ -120,10 +119,13 @@ def metrics_table(results: SplitMetrics, settings: ReportSection | None = None) 
                          *supported_cell(results, None, metric.key, settings)))
     op = (results.results("roc") or {}).get("operating_point") or {}
     if op.get("threshold") is not None:
+        rules = settings or ReportSection()
+        at = [show_in_split(key, op.get(key), None, op.get("counts"), rules).value
+              for key in ("sensitivity", "specificity")]
         rows.append((f"sensitivity at threshold {op['threshold']:.3f} (chosen on "
                      f"{escape(op['chosen_on'])} for {op['target_sensitivity']:.0%})",
-                     fmt(op.get("sensitivity")), "&ndash;"))
-        rows.append(("specificity at that threshold", fmt(op.get("specificity")), "&ndash;"))
+                     escape(at[0]), "&ndash;"))
+        rows.append(("specificity at that threshold", escape(at[1]), "&ndash;"))
     errors = [(escape(name), f'<span class="bad">{escape(entry["error"])}</span>', "")
               for name, entry in results.evaluators.items() if "error" in entry]
     return table(("metric", "value", "95% interval (patients resampled; exact at 0 or 1)"),
@@ -134,24 +136,41 @@ PAPER_RUN = ("the paper's three sources (Cohen covid, Kaggle radiography, Kerman
              "normals); VGG16 (ImageNet), 224 px")
 
 
-def claimed_vs_reproduced(runs: Sequence[tuple[str, MetricsFile | None, bool, str]]) -> str:
-    """The paper's claims beside each run's accuracy, each row naming its protocol and run.
+def claimed_vs_reproduced(runs: Sequence[tuple[str, MetricsFile | None, bool, str]],
+                          comparable: Sequence[str] | None = None,
+                          settings: Sequence[ReportSection] | None = None) -> str:
+    """The paper's claims beside each run's accuracy, each row naming its protocol and run,
+    and whether its data is like the paper's.
 
     :param runs: ``(label, metrics.json, leaky, what was run)`` per run (None for a run
         that has not evaluated).
+    :param comparable: per run, whether its data is like the paper's, in words
+        (:func:`.run_summary.paper_comparison`); "&ndash;" where not given.
+    :param settings: per run, its ``[report]`` section: an accuracy on a split too small
+        to conclude reads "too few (n = k)" (defaults where not given).
     """
-    rows = [(escape(who), f"{value:.2%}", "&ndash;", escape(PAPER_PROTOCOL), escape(PAPER_RUN))
-            for who, _, value in PAPER_CLAIMS]
-    for label, metrics, leaky, described in runs:
+    rows = [(escape(who), f"{value:.2%}", "&ndash;", escape(PAPER_PROTOCOL), escape(PAPER_RUN),
+             "the paper's own") for who, _, value in PAPER_CLAIMS]
+    likes = list(comparable or [])
+    for i, (label, metrics, leaky, described) in enumerate(runs):
+        like = escape(likes[i]) if i < len(likes) and likes[i] else "&ndash;"
+        if like.startswith("NOT comparable"):
+            like = f'<b class="bad">{like}</b>'
+        rules = settings[i] if settings and i < len(settings) else ReportSection()
         for split, results in (metrics.splits if metrics else {}).items():
             value, ci = metric_value(results, None, "accuracy")
             if value is None:
                 continue
             protocol = _protocol(split, leaky, metrics)
-            rows.append((escape(f"{label}: {split}"), f"{value:.2%}", interval(ci),
-                         escape(protocol), escape(described)))
-    return table(("result", "accuracy", "95% interval", "protocol", "data and model"), rows,
-                 "claims")
+            counts = results.headline.counts.model_dump() if results.headline and \
+                results.headline.counts else None
+            shown = show_in_split("accuracy", value, ci, counts, rules)
+            cells = (f"{value:.2%}", interval(ci)) if shown.supported else \
+                (escape(shown.value), "&ndash;")
+            rows.append((escape(f"{label}: {split}"), *cells, escape(protocol),
+                         escape(described), like))
+    return table(("result", "accuracy", "95% interval", "protocol", "data and model",
+                  "like the paper's data?"), rows, "claims")
 
 
 def _protocol(split: str, leaky: bool, metrics: MetricsFile) -> str:

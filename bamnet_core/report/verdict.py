@@ -11,6 +11,21 @@ beats "none"). Lines at level "info" say what was not measured, or what an
 external evaluation excluded; they never change the reading. "none found" needs
 at least one measured line that looks for a shortcut (``shortcut_check``);
 without one the reading is "not checked".
+
+Two readings come before any shortcut reading, because without them the lines
+have nothing to explain:
+
+- **too few images to conclude**: the headline split holds fewer images of a class
+  than ``[report] min_positives`` / ``min_negatives`` (the support rule of
+  :mod:`.support`, the same one every number is shown under);
+- **the model did not learn**: the low end of the 95% patient-bootstrap interval of
+  the headline ROC-AUC is at or below ``[report.verdict] learned_auc`` (0.5: the
+  interval reaches chance). It is decided from the AUC, never from the counts at
+  one threshold: a miscalibrated model that calls every image one class at 0.5
+  can still rank them well.
+
+Under either, the shortcut lines are kept for their numbers but not counted: they
+become "info" and say why.
 """
 
 from __future__ import annotations
@@ -21,8 +36,9 @@ from typing import Any
 
 from ..config.schema import ReportSection
 from ..contract.evidence import EvidenceLine
-from .headline import headline_numbers
+from .headline import headline_numbers, headline_split
 from .record import RunRecord, read_run
+from .support import split_support
 from .verdict_evidence import collect_evidence
 
 READINGS = {
@@ -33,6 +49,15 @@ READINGS = {
              "Read the headline number together with the lines marked some."),
     "none": ("none found",
              "These checks found no shortcut; they cannot rule out one they do not test."),
+    "too-few": ("too few images to conclude",
+                "The headline split is too small for any of these numbers to carry a "
+                "conclusion: evaluate on more images of each class."),
+    "unlearned": ("the model did not learn",
+                  "Its ROC-AUC on the headline split cannot be told from chance, so there is no "
+                  "score to explain: the shortcut lines (baseline, occlusion, probes) are not "
+                  "read as evidence for or against a shortcut, and this is not shortcut "
+                  "evidence. Check the data, the labels and the training before reading any "
+                  "line."),
     "unchecked": ("not checked",
                   "No shortcut check ran on the headline split (outside-the-lungs baseline, "
                   "occlusion, source probe, subgroups): nothing here says the number can be "
@@ -51,8 +76,8 @@ class Verdict:
 
     @property
     def level(self) -> str:
-        """``strong``, ``some``, ``none`` or ``unchecked``: the worst level among the counted
-        lines."""
+        """``too-few``, ``unlearned``, or ``strong``, ``some``, ``none`` or ``unchecked``: the
+        worst level among the counted lines."""
         return next(k for k, (reading, _) in READINGS.items() if reading == self.reading)
 
     def to_dict(self) -> dict[str, Any]:
@@ -91,6 +116,65 @@ def overall(evidence: list[EvidenceLine]) -> tuple[str, str]:
     return reading, sentence
 
 
+def too_small(record: RunRecord, settings: ReportSection) -> str | None:
+    """Why the headline split is too small to conclude (:func:`.support.split_support`),
+    or None."""
+    name, results = headline_split(record)
+    counts = results.headline.counts if results and results.headline else None
+    if counts is None:
+        return None
+    return split_support(counts.positives, counts.negatives, name, settings)
+
+
+def learning(record: RunRecord, settings: ReportSection) -> EvidenceLine | None:
+    """The line that says whether the model learned: its headline ROC-AUC and interval
+    against ``[report.verdict] learned_auc`` (None when the split has no ROC-AUC).
+
+    The line is "info" (it never counts as shortcut evidence); its ``value`` is the
+    AUC and the reading is decided by :func:`did_not_learn`.
+    """
+    name, results = headline_split(record)
+    auc = results.headline.get("roc_auc") if results and results.headline else None
+    if auc is None or auc.value is None:
+        return None
+    chance = settings.verdict.learned_auc
+    low = auc.low if auc.low is not None else auc.value
+    images = f" on {results.images} {name} images" if results and results.images else ""
+    ends = f" [{auc.low:.3f}, {auc.high:.3f}]" if auc.interval else ""  # as the headline shows
+    finding = f"ROC AUC {auc.value:.3f}{ends}{images}"
+    rule = (f"did not learn: the low end of the ROC-AUC interval (patients resampled) at or "
+            f"below {chance:g}; never decided from the counts at one threshold")
+    if low <= chance:
+        meaning = ("its interval reaches chance: the model did not learn to separate the "
+                   "classes" if auc.value > chance else
+                   "no better than chance: the model did not learn to separate the classes")
+    else:
+        meaning = "its interval stays above chance: the model separates the classes"
+    return EvidenceLine(key="learned", label="did the model learn", level="info",
+                        finding=finding, meaning=meaning, rule=rule, value=auc.value,
+                        interval=auc.interval, shortcut_check=False)
+
+
+def did_not_learn(line: EvidenceLine | None, settings: ReportSection) -> bool:
+    """Whether the learning line says the model did not learn."""
+    if line is None or line.value is None:
+        return False
+    low = line.interval[0] if line.interval else line.value
+    return low <= settings.verdict.learned_auc
+
+
+def set_aside(evidence: list[EvidenceLine], why: str) -> list[EvidenceLine]:
+    """The lines with every counted one turned into "info" that says ``why`` it is not
+    read (its numbers kept, its meaning replaced: it would explain a score there is
+    not)."""
+    out = []
+    for e in evidence:
+        if e.level != "info" and e.shortcut_check:
+            e = e.model_copy(update={"level": "info", "meaning": f"not read: {why}"})
+        out.append(e)
+    return out
+
+
 def verdict_of(record: RunRecord) -> Verdict:
     """The verdict of one run folder, under its own ``[report.verdict]`` rules.
 
@@ -98,7 +182,22 @@ def verdict_of(record: RunRecord) -> Verdict:
     """
     settings = report_settings(record)
     evidence = collect_evidence(record, settings)
-    reading, sentence = overall(evidence)
+    learned = learning(record, settings)
+    short = too_small(record, settings)
+    if short:
+        reading, sentence = READINGS["too-few"]
+        sentence = f"{sentence} ({short})"
+        evidence = set_aside(evidence, f"too few images to conclude ({short})")
+    elif did_not_learn(learned, settings):
+        reading, sentence = READINGS["unlearned"]
+        evidence = set_aside(evidence, "the model did not learn, so there is no separation "
+                                       "for this line to explain")
+    else:
+        reading, sentence = overall(evidence)
+    if learned is not None and short:
+        learned = learned.model_copy(update={"meaning": f"too few images to conclude ({short})"})
+    if learned is not None:
+        evidence = [evidence[0], learned, *evidence[1:]] if evidence else [learned]
     return Verdict(reading=reading, sentence=sentence, evidence=evidence,
                    headline=headline_numbers(record, settings))
 

@@ -10,7 +10,7 @@ from html import escape
 from .verdict import Verdict
 
 LEVEL_CLASS = {"strong": "lv-strong", "some": "lv-some", "none": "lv-none", "info": "lv-info",
-               "unchecked": "lv-some"}
+               "unchecked": "lv-some", "too-few": "lv-some", "unlearned": "lv-some"}
 
 
 def verdict_html(verdict: Verdict) -> str:
@@ -39,8 +39,10 @@ def headline_html(verdict: Verdict) -> str:
         f"<tr><td>{escape(name)}</td><td>{escape(m['shown'])}</td><td>{escape(m['interval'])}"
         f"</td></tr>" for name, m in head["metrics"].items())
     leaky = ' <b class="bad">LEAKY split: optimistic</b>' if head.get("leaky") else ""
+    threshold = (f" Decision threshold {escape(head['threshold_from'])}."
+                 if head.get("threshold_from") else "")
     return (f"<p>The <b>{escape(str(head.get('split')))}</b> split: {head.get('images')} "
-            f"images of {head.get('patients')} patients.{leaky}</p>"
+            f"images of {head.get('patients')} patients.{leaky}{threshold}</p>"
             '<table class="headline"><thead><tr><th>metric</th><th>value</th>'
             "<th>95% interval (patients resampled; exact where the rate is 0 or 1)</th>"
             f"</tr></thead><tbody>{rows}</tbody></table>")
@@ -55,6 +57,8 @@ def verdict_markdown(verdict: Verdict) -> list[str]:
               for e in verdict.evidence]
     head = verdict.headline
     if head.get("metrics"):
-        lines += ["", f"Headline ({head.get('split')} split, {head.get('images')} images):", ""]
+        at = f"; threshold {head['threshold_from']}" if head.get("threshold_from") else ""
+        lines += ["", f"Headline ({head.get('split')} split, {head.get('images')} images{at}):",
+                  ""]
         lines += [f"- {name}: {m['shown']} {m['interval']}" for name, m in head["metrics"].items()]
     return [*lines, ""]

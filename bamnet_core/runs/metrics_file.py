@@ -14,7 +14,7 @@ writers of the flat shape still read.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -59,6 +59,31 @@ class HeadlineChoice(Part):
 
     split: str = Field(description="the split (test, else val)")
     note: str = Field("", description="why that split")
+
+
+class Calibration(Part):
+    """A calibration fitted on validation: ``q = sigmoid(slope * logit(p) + intercept)``."""
+
+    method: Literal["platt"] = "platt"
+    slope: float = Field(gt=0.0, description="positive: the map keeps every ranking")
+    intercept: float
+    fitted_on: str = Field("val", description="the split it was fitted on")
+
+
+class OperatingPoint(Part):
+    """Where the decision threshold came from."""
+
+    rule: Literal["youden", "target-sensitivity", "fixed", "run"] = Field(
+        description="youden or target-sensitivity: chosen on ``chosen_on``; fixed: the "
+        "config's number; run: an external evaluation's, the run's own")
+    chosen_on: str | None = Field(None, description="the split that chose it")
+    sentence: str = Field("", description="the rule and its result, in words")
+    target_sensitivity: float | None = Field(None, ge=0.0, le=1.0)
+    calibration: Calibration | None = Field(None, description="absent: probabilities as the "
+                                            "model gives them")
+    calibrated_threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description="the threshold on the calibrated probabilities "
+        "the evaluators saw (``threshold`` is on the model's own output)")
 
 
 class EvaluatorError(Part):
@@ -220,7 +245,12 @@ class MetricsFile(RunFile):
 
     classes: list[str] = Field(default_factory=list, description="class names, output order")
     positive: str | None = Field(None, description="the positive class")
-    threshold: float | None = Field(None, ge=0.0, le=1.0, description="the decision threshold")
+    threshold: float | None = Field(None, ge=0.0, le=1.0, description="the decision "
+                                    "threshold on the model's output (what `bamnet score` "
+                                    "applies)")
+    operating_point: OperatingPoint | None = Field(None, description="where the threshold "
+                                                   "came from (absent in runs made before "
+                                                   "it was recorded: the config's number)")
     headline: HeadlineChoice | None = Field(None, description="the split that headlines")
     splits: dict[str, SplitMetrics] = Field(default_factory=dict,
                                             description="split name -> its metrics")

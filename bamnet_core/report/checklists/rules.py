@@ -8,6 +8,7 @@ says what the author adds.
 from __future__ import annotations
 
 from ...runs import layout
+from ..headline import threshold_sentence
 from .items import Answer, Facts, answered, author, partly
 
 C, M, A, META = layout.CONFIG, layout.METRICS, layout.AUDIT, layout.META
@@ -198,7 +199,8 @@ def model_selection(facts: Facts) -> Answer:
     threshold = facts.record.metrics.threshold if facts.record.metrics else None
     text = f"The epoch with the best {train.get('monitor')} on validation"
     text += f" (epoch {best})" if best is not None else ""
-    text += f"; decision threshold {threshold}" if threshold is not None else ""
+    text += (f"; decision threshold {threshold_sentence(facts.record.metrics)}"
+             if threshold is not None else "")
     return answered(text + ".", facts.cite(C, "train.monitor"),
                     facts.cite(META, "training.best_epoch"), facts.cite(M, "threshold"))
 
@@ -374,5 +376,5 @@ def output_threshold(facts: Facts) -> Answer:
     if metrics is None:
         return author("Describe the model's output and any threshold.")
     return answered(f"A probability per class ({', '.join(metrics.classes)}); positive "
-                    f"'{metrics.positive}' at threshold {metrics.threshold}, chosen on "
-                    "validation.", facts.cite(M, "classes"), facts.cite(M, "threshold"))
+                    f"'{metrics.positive}' at threshold {threshold_sentence(metrics)}.",
+                    facts.cite(M, "classes"), facts.cite(M, "threshold"))

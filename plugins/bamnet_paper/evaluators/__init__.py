@@ -2,7 +2,7 @@
 
 - ``classification``: accuracy, sensitivity, specificity, PPV, NPV, F1, the
   confusion matrix and the classification report (:mod:`.classification`); the
-  split's headline numbers, and the "degenerate model" verdict line;
+  split's headline numbers (whether the model learned is the core's reading);
 - ``roc``: ROC and PR curves and areas with patient-bootstrap bands, and an
   operating threshold chosen on validation (:mod:`.roc`);
 - ``calibration``: reliability curve, expected calibration error, Brier score

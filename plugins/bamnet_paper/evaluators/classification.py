@@ -11,7 +11,6 @@ from bamnet_core.contract import (
     Counts,
     Estimate,
     EvaluationContext,
-    EvidenceLine,
     Findings,
     Headline,
     HeadlineMetric,
@@ -89,8 +88,12 @@ class ClassificationEvaluator:
         }
 
     def evaluate_context(self, context: EvaluationContext) -> Findings:
-        """:meth:`evaluate` with 95% intervals from resampling patients, the split's
-        headline and, for a model that calls every image one class, its verdict line."""
+        """:meth:`evaluate` with 95% intervals from resampling patients, and the split's
+        headline.
+
+        No verdict line: whether the model learned at all is decided by the core from
+        the headline ROC-AUC's interval (``bamnet_core.report.verdict``), never from
+        the counts at one threshold."""
         split = context.split
         result = self.evaluate(split.y_true, split.y_prob, class_names=context.class_names,
                                positive=context.positive, threshold=context.threshold)
@@ -107,9 +110,7 @@ class ClassificationEvaluator:
 
         result["intervals"] = bootstrap_weighted(on, split.patients,
                                                  context.bootstrap, context.seed)
-        line = degenerate(result["counts"], split.name)
-        return Findings(results=result, headline=headline(result),
-                        evidence=(line,) if line else ())
+        return Findings(results=result, headline=headline(result))
 
 
 def headline(result: dict[str, Any]) -> Headline:
@@ -122,20 +123,6 @@ def headline(result: dict[str, Any]) -> Headline:
         rows.append(HeadlineMetric(key=key, label=label, estimate=Estimate(
             value=result.get(key), low=ci.get("low"), high=ci.get("high"))))
     return Headline(metrics=tuple(rows), counts=Counts(**result["counts"]))
-
-
-def degenerate(counts: dict[str, int], split: str) -> EvidenceLine | None:
-    """The verdict line of a model that calls every image of ``split`` one class (None
-    when it calls both)."""
-    called_pos, called_neg = counts["tp"] + counts["fp"], counts["tn"] + counts["fn"]
-    if called_pos and called_neg:
-        return None
-    which = "positive" if called_pos else "negative"
-    return EvidenceLine(key="model", label="degenerate model", level="strong",
-                        finding=f"calls all {called_pos + called_neg} {split} images {which}",
-                        meaning="the model did not learn to separate the classes; its rates "
-                        "are those of a constant", rule="strong: one class predicted for every "
-                        "image", shortcut_check=False)
 
 
 def _report(y_true: np.ndarray, y_pred: np.ndarray, class_names: Sequence[str]) -> dict[str, Any]:

@@ -12,7 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from bamnet_core.contract import EvaluationContext, patient_weights, percentile_interval
+from bamnet_core.contract import (
+    EvaluationContext,
+    patient_weights,
+    percentile_interval,
+    threshold_for_sensitivity,
+)
 
 from . import fast_metrics
 from .classification import binary_counts, rates
@@ -66,15 +71,6 @@ def bootstrap_curves(w: np.ndarray, t: np.ndarray, p: np.ndarray) -> dict[str, n
             "precision_at": np.array([np.interp(GRID, r, q) for r, q in
                                       zip(tpr, precision, strict=True)]
                                      ).reshape(len(w), len(GRID))}
-
-
-def threshold_for_sensitivity(t: np.ndarray, p: np.ndarray, target: float) -> float | None:
-    """The highest cut-off whose sensitivity on (t, p) is at least ``target``."""
-    positives = np.sort(p[t])[::-1]
-    if not len(positives):
-        return None
-    need = int(np.ceil(target * len(positives)))
-    return float(positives[max(need, 1) - 1])
 
 
 class RocEvaluator:
