@@ -121,12 +121,13 @@ def audit_samples(
 
 def _split_report(split: PatientSplit, warnings: list[str]) -> dict[str, Any]:
     crossing = split.patients_in_several_splits()
+    where = crossing_splits(crossing)
     if split.leaky:
         warnings.append(
-            "split.by = 'image' is leaky: images of one patient can be in training and "
-            f"validation ({len(crossing)} patients are); metrics will be optimistic")
+            "split.by = 'image' is leaky: images of one patient can sit in several splits "
+            f"({where or 'none does in this split'}); metrics will be optimistic")
     elif crossing:
-        warnings.append(f"{len(crossing)} patient(s) appear in more than one split")
+        warnings.append(f"{len(crossing)} patient(s) appear in more than one split ({where})")
     warnings.extend(split.notes)
     return {
         "by": split.by,
@@ -137,6 +138,26 @@ def _split_report(split: PatientSplit, warnings: list[str]) -> dict[str, Any]:
         "patients_in_several_splits_list": dict(sorted(crossing.items())[:LIST_LIMIT]),
         "notes": split.notes,
     }
+
+
+SPLIT_WORDS = {"train": "training", "val": "validation", "test": "test"}
+
+
+def crossing_splits(crossing: Mapping[str, Sequence[str]]) -> str:
+    """How many patients sit in which splits, most first, e.g. "55 patients in training and
+    test, 33 in training and validation"; empty when none does."""
+    order = list(SPLIT_WORDS)
+
+    def named(splits: Sequence[str]) -> str:
+        ranked = sorted(splits, key=lambda s: (order.index(s) if s in order else len(order), s))
+        return " and ".join(SPLIT_WORDS.get(s, s) for s in ranked)
+
+    tally = Counter(named(splits) for splits in crossing.values())
+    parts = [f"{n} in {where}" for where, n in sorted(tally.items(), key=lambda kv: -kv[1])]
+    if parts:
+        parts[0] = parts[0].replace(" in ", " patients in " if len(crossing) != 1 and
+                                    tally.most_common(1)[0][1] != 1 else " patient in ", 1)
+    return ", ".join(parts)
 
 
 def _duplicates(samples: Sequence[Sample], prints: Mapping[str, Fingerprint],
