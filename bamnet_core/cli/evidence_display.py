@@ -129,10 +129,11 @@ STYLE = {"strong": "bold red", "some": "bold yellow", "none": "green", "info": "
          "unchecked": "bold yellow"}
 
 
-def render_verdict(verdict: Verdict, console: Console) -> None:
-    """Print the verdict table and its reading."""
+def render_verdict(verdict: Verdict, console: Console,
+                   title: str = "Verdict: can the headline number be trusted?") -> None:
+    """Print the verdict table (under ``title``) and its reading."""
     table = Table("evidence", "level", "number [95% interval]", "what it means",
-                  title="Verdict: can the headline number be trusted?", title_justify="left")
+                  title=title, title_justify="left")
     for e in verdict.evidence:
         table.add_row(escape(e.label), f"[{STYLE[e.level]}]{e.level}[/]", escape(e.finding),
                       escape(e.meaning))

@@ -27,6 +27,7 @@ from ..runs.files import MetricsFile
 from .audit_stage import audit_metrics
 from .context import RunContext
 from .evaluation import evaluate_splits
+from .held_out import held_out_context
 from .results import AuditResult, EvaluateResult, GeneratorResult, TrainResult
 from .stages import Stage
 from .synthetic_quality import assess_synthetic
@@ -89,6 +90,7 @@ def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, mode
         gradcam_layer=backbone.gradcam_layer if isinstance(backbone, NamesGradCamLayer)
         else None,
         protocol=config.split.by, extra=extra or {})
+    context = held_out_context(context, config.split.hold_out_source)
     predictions = {name: (part.y_true, part.y_prob) for name, part in splits.items()}
     metrics = evaluate_splits(config, splits, context, progress, validation=validation)
     return MetricsFile.model_validate(metrics), predictions

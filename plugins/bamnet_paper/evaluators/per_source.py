@@ -39,6 +39,13 @@ def source_metrics(y_true: np.ndarray, y_prob: np.ndarray, pos: int,
             "sensitivity": r["sensitivity"], "specificity": r["specificity"]}
 
 
+def _held_out_text(source: str, entry: dict[str, Any]) -> str:
+    """``ward (held out, 12 images): sens 0.25, spec -``: the rates a source's own images give."""
+    count = f" (held out, {entry['images']} images)" if entry.get("images") is not None else ""
+    return (f"{source}{count}: sens {number_text(entry.get('sensitivity'))}, spec "
+            f"{number_text(entry.get('specificity'))}")
+
+
 class PerSourceEvaluator:
     """Sensitivity on each source's positive images, specificity on its negatives.
 
@@ -64,8 +71,7 @@ class PerSourceEvaluator:
             return None
         low = [src for src, e in held.items() for k in ("sensitivity", "specificity")
                if isinstance(e.get(k), (int, float)) and e[k] < self.loso_floor]
-        finding = "; ".join(f"{src}: sens {number_text(e.get('sensitivity'))}, spec "
-                            f"{number_text(e.get('specificity'))}" for src, e in held.items())
+        finding = "; ".join(_held_out_text(src, e) for src, e in held.items())
         rule = f"some: a held-out source's sensitivity or specificity < {self.loso_floor:g}"
         if low:
             return EvidenceLine(key="loso", label="leave one source out", level="some",
