@@ -101,3 +101,30 @@ def test_the_leaky_split_warning_names_the_splits_its_patients_sit_in():
     warning = next(w for w in report["warnings"] if "leaky" in w)
     assert "3 patients in training and test, 1 in training and validation" in warning
     assert "training and validation (4" not in warning
+
+
+def test_the_protocol_line_names_the_splits_its_patients_cross():
+    audit = {"split": {"counts": {"test": {}}, "patients_in_several_splits": 88,
+                       "patients_by_splits": {"train+test": 55, "train+val": 33}}}
+    line = lines(verdict_of(record(metrics(split_results()), audit=audit)))["protocol"]
+    assert line.level == "strong"
+    assert line.finding == ("88 patients in several splits (55 patients in training and test, "
+                            "33 in training and validation)")
+    leaky = lines(verdict_of(record(metrics(split_results()), audit=audit,
+                                    config={"split": {"by": "image"}})))["protocol"]
+    assert "can sit in several splits (55 patients in training and test" in leaky.finding
+
+
+def test_checks_switched_off_in_the_config_say_so_and_leave_the_run_unchecked():
+    config = {"split": {"by": "patient"}, "evaluate": {"evaluators": ["classification"]},
+              "audit": {"shortcut_baseline": False, "subgroups": False}}
+    verdict = verdict_of(record(metrics(split_results()), config=config))
+    found = lines(verdict)
+    assert found["baseline"].finding == "off in the config"
+    assert "audit.shortcut_baseline = false" in found["baseline"].meaning
+    assert found["subgroups"].finding == "off in the config"
+    assert found["evaluators"].finding == "only classification (evaluate.evaluators)"
+    assert "off in the config" in found["evaluators"].meaning
+    assert not any("fewer than two sources" in e.meaning or "two groups" in e.meaning
+                   for e in verdict.evidence)
+    assert verdict.reading == "not checked"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ..config.schema import ReportSection, VerdictSection
 from ..contract.evidence import EvidenceLine, interval_text, low_end, number_text
+from ..data.audit import crossing_text
 from ..data.confounding import PURE
 from ..runs.metrics_file import Subgroups
 from .headline import headline_split
@@ -71,11 +72,14 @@ def protocol(record: RunRecord, rules: VerdictSection | None = None) -> Evidence
     counts = audit_split.counts if audit_split else {}
     generator = record.metrics.generator if record.metrics else None
     generator_saw = generator.fitted_on.held_out_seen if generator else 0
+    where = crossing_text(audit_split.patients_by_splits) if audit_split else ""
     problems = []
     if record.leaky:
-        problems.append("image-level split: one patient's images sit in training and test")
+        problems.append("image-level split: one patient's images can sit in several splits"
+                        + (f" ({where})" if where else ""))
     if crossing and not record.leaky:
-        problems.append(f"{crossing} patients in several splits")
+        problems.append(f"{crossing} patients in several splits"
+                        + (f" ({where})" if where else ""))
     if dupes:
         problems.append(f"{dupes} duplicate pairs across splits")
     if generator_saw:
@@ -211,8 +215,31 @@ def from_evaluators(record: RunRecord) -> list[EvidenceLine]:
 
 def collect_evidence(record: RunRecord, settings: ReportSection) -> list[EvidenceLine]:
     """Every line of the verdict, in the order the report shows them: the protocol, the
-    lung-blind baseline, the evaluators' lines, subgroups, and the overlap of external data."""
+    lung-blind baseline, the evaluators' lines, subgroups, the overlap of external data, and
+    which evaluators the config lists when it lists them. A check the config switched off
+    says "off in the config"."""
     rules = settings.verdict
     lines = [protocol(record, rules), baseline(record, rules), *from_evaluators(record),
-             subgroups(record), *overlap(record)]
-    return [e for e in lines if e is not None]
+             subgroups(record), *overlap(record), evaluators_off(record)]
+    return [off_in_config(record, e) for e in lines if e is not None]
+
+
+def off_in_config(record: RunRecord, line: EvidenceLine) -> EvidenceLine:
+    """A core line whose check the config switched off says so, whatever else it found
+    missing (the lung-blind baseline: ``[audit] shortcut_baseline``)."""
+    if line.key == "baseline" and not record.config.audit.shortcut_baseline:
+        return _line("baseline", line.label, "info", "off in the config",
+                     "audit.shortcut_baseline = false: no lung-blind baseline was fitted")
+    return line
+
+
+def evaluators_off(record: RunRecord) -> EvidenceLine | None:
+    """With ``[evaluate] evaluators`` listed in the config, a line naming them: a check an
+    unlisted evaluator would bring is off in the config, missing rather than passed."""
+    listed = record.config.evaluate.evaluators
+    if listed is None:
+        return None
+    return _line("evaluators", "evaluators", "info",
+                 f"only {', '.join(listed) or 'none'} (evaluate.evaluators)",
+                 "every other evaluator is off in the config: the lines it would draw are "
+                 "missing here, not passed", shortcut_check=False)
