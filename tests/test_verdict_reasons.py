@@ -83,7 +83,8 @@ def test_the_subgroup_line_names_the_rate_the_split_and_the_test():
     flagged = lines(verdict_of(record(metrics(split_results(), subgroups=subgroups(True)))))
     line = flagged["subgroups"]
     assert line.level == "some"
-    assert "sex=F: sensitivity 0.20 against 0.90" in line.finding
+    assert "sex=F: sensitivity 0.20 against 0.90 (p < 0.001 corrected, 30 images)" in \
+        line.finding
     assert "test split" in line.finding and "Holm" in line.rule and "6 tests" in line.rule
     clean = lines(verdict_of(record(metrics(split_results(), subgroups=subgroups(False)))))
     assert clean["subgroups"].level == "none" and "6 tests" in clean["subgroups"].finding
@@ -128,3 +129,10 @@ def test_checks_switched_off_in_the_config_say_so_and_leave_the_run_unchecked():
     assert not any("fewer than two sources" in e.meaning or "two groups" in e.meaning
                    for e in verdict.evidence)
     assert verdict.reading == "not checked"
+
+
+def test_a_run_with_a_measured_check_gets_no_evaluators_line():
+    config = {"split": {"by": "patient"}, "evaluate": {"evaluators": ["classification"]}}
+    found = lines(verdict_of(record(metrics(split_results(), subgroups=subgroups(False)),
+                                    config=config)))
+    assert "evaluators" not in found and found["subgroups"].level == "none"

@@ -30,6 +30,7 @@ from ..contract.decision import decide_indices
 from ..contract.resampling import weight_blocks
 from ..contract.sample import Sample
 from ..data.patient_bootstrap import binary_auc, weighted_auc, weighted_bootstrap, weighted_mean
+from ..runs.metrics_file import SubgroupComparison
 
 MIN_IMAGES = 5
 MIN_CLASS = 5
@@ -214,8 +215,8 @@ def subgroup_warnings(result: dict[str, Any]) -> list[str]:
                 out.append(f"{attribute} = {g['group']!r} does worse on the {result['split']} "
                            f"split: {_name(c['metric'])} {c['group']:.2f} against "
                            f"{c['rest']:.2f} for the rest ({g['patients']} patients; "
-                           f"p = {c['p_holm']:.3g} after Holm's correction over "
-                           f"{result['tests']} tests)")
+                           f"{SubgroupComparison.model_validate(c).p_shown} after Holm's "
+                           f"correction over {result['tests']} tests)")
     return out
 
 

@@ -76,7 +76,7 @@ def _worse_cell(row: SubgroupRow) -> str:
     flagged = [c for c in row.comparisons if c.worse]
     if flagged:
         return "<b class=\"bad\">worse: " + escape(", ".join(
-            f"{'ROC AUC' if c.metric == 'auc' else c.metric} (p = {c.p_holm:.2g})"
+            f"{'ROC AUC' if c.metric == 'auc' else c.metric} ({c.p_shown})"
             for c in flagged)) + "</b>"
     if row.worse:
         return "<b class=\"bad\">worse</b>"

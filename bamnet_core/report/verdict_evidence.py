@@ -186,7 +186,7 @@ def _worse_finding(groups: Subgroups) -> str:
             for c in (c for c in row.comparisons if c.worse):
                 metric = "ROC AUC" if c.metric == "auc" else c.metric
                 parts.append(f"{attribute}={row.group}: {metric} {_f(c.group)} against "
-                             f"{_f(c.rest)} (p = {c.p_holm:.2g}, {row.images} images)")
+                             f"{_f(c.rest)} ({c.p_shown} corrected, {row.images} images)")
     listed = "; ".join(parts) or ", ".join(groups.worse) + " worse"
     return f"{listed} on the {groups.split} split"
 
@@ -215,13 +215,16 @@ def from_evaluators(record: RunRecord) -> list[EvidenceLine]:
 
 def collect_evidence(record: RunRecord, settings: ReportSection) -> list[EvidenceLine]:
     """Every line of the verdict, in the order the report shows them: the protocol, the
-    lung-blind baseline, the evaluators' lines, subgroups, the overlap of external data, and
-    which evaluators the config lists when it lists them. A check the config switched off
-    says "off in the config"."""
+    lung-blind baseline, the evaluators' lines, subgroups, the overlap of external data, and,
+    when no shortcut check was measured, which evaluators the config lists. A check the
+    config switched off says "off in the config"."""
     rules = settings.verdict
-    lines = [protocol(record, rules), baseline(record, rules), *from_evaluators(record),
-             subgroups(record), *overlap(record), evaluators_off(record)]
-    return [off_in_config(record, e) for e in lines if e is not None]
+    lines = [off_in_config(record, e) for e in (
+        protocol(record, rules), baseline(record, rules), *from_evaluators(record),
+        subgroups(record), *overlap(record)) if e is not None]
+    if not any(e.shortcut_check and e.level != "info" for e in lines):  # why "not checked"
+        lines += [e for e in [evaluators_off(record)] if e is not None]
+    return lines
 
 
 def off_in_config(record: RunRecord, line: EvidenceLine) -> EvidenceLine:
@@ -234,8 +237,9 @@ def off_in_config(record: RunRecord, line: EvidenceLine) -> EvidenceLine:
 
 
 def evaluators_off(record: RunRecord) -> EvidenceLine | None:
-    """With ``[evaluate] evaluators`` listed in the config, a line naming them: a check an
-    unlisted evaluator would bring is off in the config, missing rather than passed."""
+    """The evaluators the run's config lists (a run's ``config.toml`` always lists them): a
+    check an unlisted evaluator would bring is off in the config, missing rather than passed.
+    Shown only when no shortcut check was measured, to say why the run reads "not checked"."""
     listed = record.config.evaluate.evaluators
     if listed is None:
         return None

@@ -155,6 +155,13 @@ class SubgroupComparison(Part):
                                  "over every test of the split")
     worse: bool = False
 
+    @property
+    def p_shown(self) -> str:
+        """The corrected p-value as a line shows it: ``p = 0.012``, ``p < 0.001``."""
+        if self.p_holm is None:
+            return "p not computed"
+        return "p < 0.001" if self.p_holm < 0.001 else f"p = {self.p_holm:.2g}"
+
 
 class SubgroupRow(Part):
     """One subgroup's metrics and whether it is significantly worse than the rest."""
