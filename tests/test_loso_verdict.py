@@ -107,3 +107,13 @@ def test_compare_on_a_loso_folder_puts_each_held_out_run_beside_the_others(cli,
     assert found[0][0].startswith("ward (held out") and found[1][0].startswith("kids (held")
     page = Path(payload["compare"]).read_text(encoding="utf-8")
     assert "leave one source out" in page and "ward (held out, 12 images)" in page
+
+
+def test_a_held_out_rate_on_too_few_images_of_its_class_is_shown_not_judged():
+    evaluator = PerSourceEvaluator()
+    few = {"figure1": {"images": 36, "positives": 33, "sensitivity": 0.85, "specificity": 0.0}}
+    line = evaluator.line(few)
+    assert line.level == "none"
+    assert line.finding == "figure1 (held out, 36 images): sens 0.85, spec too few (n = 3)"
+    enough = {"ward": {"images": 36, "positives": 30, "sensitivity": 0.85, "specificity": 0.0}}
+    assert evaluator.line(enough).level == "some"
