@@ -201,6 +201,10 @@ class VerdictSection(Section):
     baseline_margin: float = Field(0.05, ge=0.0, le=0.5, description="strong when the model "
                                    "does not beat that baseline by this much (the low end of "
                                    "the paired interval of their AUC difference)")
+    confound_share: float = Field(0.9, ge=0.5, le=1.0, description="a class with at least this "
+                                  "share of its images from sources at least 90% that class "
+                                  "is a protocol line (some; strong when every class comes "
+                                  "only from sources of its own)")
 
 
 class ReportSection(Section):

@@ -32,6 +32,7 @@ from .context import RunContext
 from .evaluation import evaluate_splits
 from .occlusion_fill import training_fill
 from .operating_point import calibrate, choose, evaluated_threshold
+from .held_out import held_out_context
 from .results import AuditResult, EvaluateResult, GeneratorResult, TrainResult
 from .stages import Stage
 from .synthetic_quality import assess_synthetic
@@ -119,6 +120,7 @@ def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, mode
         gradcam_layer=backbone.gradcam_layer if isinstance(backbone, NamesGradCamLayer)
         else None,
         protocol=config.split.by, fill=fill, extra=extra or {})
+    context = held_out_context(context, config.split.hold_out_source)
     predictions = {name: (part.y_true, part.y_prob) for name, part in splits.items()}
     metrics = evaluate_splits(config, splits, context, progress, validation=validation,
                               threshold=evaluated_threshold(threshold, point))

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..runs import layout
+from ..runs.metrics_file import SubgroupRow, Subgroups
 from .record import RunRecord
 from .support import show
 from .tables import fmt, table
@@ -61,11 +62,34 @@ def shortcut_and_subgroups(record: RunRecord) -> str:
                              str(pos), *[escape(f"{c.value} {c.interval}" if c.method in
                                                 ("bootstrap", "exact") else c.value)
                                          for c in cells],
-                             "<b class=\"bad\">worse</b>" if e.worse else "no"))
+                             _worse_cell(e)))
         body.append(table(("by", "group", "images", "positives", "accuracy [95%]",
                            "sensitivity [95%]", "specificity [95%]", "ROC AUC",
                            "significantly worse than the rest?"), rows))
+        body.append(f"<p class=\"small\">{escape(subgroup_test_text(groups))}</p>")
     return "".join(body)
+
+
+def subgroup_test_text(groups: Subgroups) -> str:
+    """The sentence that names the test behind "worse"."""
+    if groups.test is None:
+        return ("Worse: the patient-bootstrap interval of the group's accuracy minus the rest's "
+                "lies below 0 (a run made before the corrected test; accuracy follows the "
+                "class mix, and the groups were not corrected for testing many).")
+    return (f"Worse: {groups.test}; {groups.tests} tests on this split. Accuracy is shown "
+            "but not tested: it follows a group's class mix.")
+
+
+def _worse_cell(row: SubgroupRow) -> str:
+    flagged = [c for c in row.comparisons if c.worse]
+    if flagged:
+        return "<b class=\"bad\">worse: " + escape(", ".join(
+            f"{'ROC AUC' if c.metric == 'auc' else c.metric} ({c.p_shown})"
+            for c in flagged)) + "</b>"
+    if row.worse:
+        return "<b class=\"bad\">worse</b>"
+    tested = [("AUC" if c.metric == "auc" else c.metric[:4] + ".") for c in row.comparisons]
+    return "no" + (f" ({', '.join(tested)} tested)" if tested else "")
 
 
 def generator_quality(record: RunRecord) -> str:

@@ -25,6 +25,9 @@ class SplitCounts(Part):
     counts: dict[str, dict[str, int]] = Field(default_factory=dict,
                                               description="split -> class -> images")
     patients_in_several_splits: int = 0
+    patients_by_splits: dict[str, int] = Field(default_factory=dict, description="how many "
+                                               "of them sit in which splits (\"train+test\" "
+                                               "-> patients)")
 
 
 class Duplicates(Part):

@@ -179,6 +179,29 @@ class ShortcutBaseline(Part):
         return self.baseline.auc if self.baseline else None
 
 
+class SubgroupComparison(Part):
+    """One rate of one subgroup against the rest of the split, and its corrected test."""
+
+    metric: str = Field(description="sensitivity, specificity or auc")
+    group: float | None = Field(None, description="the rate on the group's images")
+    rest: float | None = Field(None, description="the rate on every other image of the split")
+    difference: float | None = Field(None, description="group - rest")
+    interval: list[float] | None = Field(None, description="95% patient-bootstrap interval "
+                                         "of the difference")
+    p: float | None = Field(None, ge=0.0, le=1.0, description="one-sided p-value that the "
+                            "group does worse, before correction")
+    p_holm: float | None = Field(None, ge=0.0, le=1.0, description="after Holm's correction "
+                                 "over every test of the split")
+    worse: bool = False
+
+    @property
+    def p_shown(self) -> str:
+        """The corrected p-value as a line shows it: ``p = 0.012``, ``p < 0.001``."""
+        if self.p_holm is None:
+            return "p not computed"
+        return "p < 0.001" if self.p_holm < 0.001 else f"p = {self.p_holm:.2g}"
+
+
 class SubgroupRow(Part):
     """One subgroup's metrics and whether it is significantly worse than the rest."""
 
@@ -191,8 +214,12 @@ class SubgroupRow(Part):
     specificity: float | None = None
     auc: float | None = None
     accuracy_interval: list[float] | None = None
-    difference: float | None = None
-    difference_interval: list[float] | None = None
+    comparisons: list[SubgroupComparison] = Field(
+        default_factory=list, description="each rate the group had the images to test")
+    difference: float | None = Field(None, description="runs before the corrected test: "
+                                     "accuracy minus the rest's")
+    difference_interval: list[float] | None = Field(None, description="runs before the "
+                                                    "corrected test: its interval")
     worse: bool = False
 
 
@@ -201,6 +228,9 @@ class Subgroups(Part):
 
     split: str | None = None
     min_images: Count | None = None
+    test: str | None = Field(None, description="the test that decides ``worse`` (runs before "
+                             "it: the accuracy gap's interval, uncorrected)")
+    tests: int | None = Field(None, ge=0, description="how many tests the correction counted")
     by: dict[str, list[SubgroupRow]] = Field(default_factory=dict)
     worse: list[str] = Field(default_factory=list, description="``attribute=group`` of each "
                              "group significantly worse than the rest")
