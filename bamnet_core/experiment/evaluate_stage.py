@@ -30,9 +30,9 @@ from ..runs.metrics_file import OperatingPoint
 from .audit_stage import audit_metrics
 from .context import RunContext
 from .evaluation import evaluate_splits
+from .held_out import held_out_context
 from .occlusion_fill import training_fill
 from .operating_point import calibrate, choose, evaluated_threshold
-from .held_out import held_out_context
 from .results import AuditResult, EvaluateResult, GeneratorResult, TrainResult
 from .stages import Stage
 from .synthetic_quality import assess_synthetic

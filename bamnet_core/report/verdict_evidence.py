@@ -222,9 +222,9 @@ def from_evaluators(record: RunRecord) -> list[EvidenceLine]:
 
 def collect_evidence(record: RunRecord, settings: ReportSection) -> list[EvidenceLine]:
     """Every line of the verdict, in the order the report shows them: the protocol, the
-    outside-the-lungs baseline, the evaluators' lines, subgroups, the overlap of external data, and,
-    when no shortcut check was measured, which evaluators the config lists. A check the
-    config switched off says "off in the config"."""
+    outside-the-lungs baseline, the evaluators' lines, subgroups, the overlap of external
+    data, and, when no shortcut check was measured, which evaluators the config lists. A
+    check the config switched off says "off in the config"."""
     rules = settings.verdict
     lines = [off_in_config(record, e) for e in (
         protocol(record, rules), baseline(record, rules), *from_evaluators(record),
