@@ -75,10 +75,9 @@ def external_section(record: RunRecord) -> str:
         origin = escape(metrics.data.origin if metrics.data else name)
         if overlap is not None:
             body.append(f"<p><b>{escape(name)}</b> ({origin}): {overlap.images} images; "
-                        f"{overlap.excluded} excluded as seen by the run "
-                        f"({escape(overlap.sentence)}); metrics on the "
-                        f"{overlap.kept} it never saw, at the threshold its validation "
-                        "split chose.</p>")
+                        f"{overlap.excluded} excluded ({escape(overlap.sentence)}); metrics "
+                        f"on the {overlap.kept} that are neither, at the threshold its "
+                        "validation split chose.</p>")
         else:
             body.append(f'<p class="bad"><b>{escape(name)}</b> ({origin}) was evaluated before '
                         "bamnet checked overlap: it may hold images the run saw, so it is not "
