@@ -1,6 +1,7 @@
 """Copies of a run's images are found however they were saved again; other images are not.
 
-Each kind of copy in the overlap check's promise (saved as JPEG at quality 50
+Each kind of copy in the overlap check's promise
+(:data:`bamnet_core.testing.copy_edits.COPY_EDITS`: saved as JPEG at quality 50
 or 60, resized from 80% to 120%, padded, cropped up to 10% a side, flipped
 left-right, brightness or contrast changed by up to 20%, and a couple of these
 together) is made from one of a run's training images, written to a file, and
@@ -11,7 +12,6 @@ The images are chest phantoms with a texture of their own, as real images have.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -22,6 +22,7 @@ from bamnet_core.contract.sample import Sample
 from bamnet_core.data.copies import find_copies, thumbnail
 from bamnet_core.data.fingerprints import fingerprint_files
 from bamnet_core.data.overlap import find_overlap
+from bamnet_core.testing.copy_edits import COPY_EDITS
 from bamnet_paper.phantoms import draw, random_anatomy
 
 SIZE = 256
@@ -35,57 +36,6 @@ def phantom(seed: int) -> np.ndarray:
                                (0, 0), 4.0)
     texture *= 25.0 / float(texture.std())  # the phantoms' ribs alone are too much alike
     return np.clip(image.astype(np.float32) + texture, 0, 255).astype(np.uint8)
-
-
-def _resize(image: np.ndarray, factor: float) -> np.ndarray:
-    return cv2.resize(image, None, fx=factor, fy=factor,
-                      interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR)
-
-
-def _shrink_and_pad(image: np.ndarray, factor: float = 0.9) -> np.ndarray:
-    small = _resize(image, factor)
-    out = np.zeros_like(image)
-    y, x = (image.shape[0] - small.shape[0]) // 2, (image.shape[1] - small.shape[1]) // 2
-    out[y:y + small.shape[0], x:x + small.shape[1]] = small
-    return out
-
-
-def _pad(image: np.ndarray) -> np.ndarray:
-    return cv2.copyMakeBorder(image, 30, 10, 0, 40, cv2.BORDER_CONSTANT, value=255)
-
-
-def _crop(image: np.ndarray, top: float, bottom: float, left: float, right: float
-          ) -> np.ndarray:
-    h, w = image.shape
-    return image[int(h * top):h - int(h * bottom), int(w * left):w - int(w * right)]
-
-
-def _gain(image: np.ndarray, gain: float, *, about_mean: bool = False) -> np.ndarray:
-    x = image.astype(np.float32)
-    centre = float(x.mean()) if about_mean else 0.0
-    return np.clip((x - centre) * gain + centre, 0, 255).astype(np.uint8)
-
-
-COPIES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "brightness +10%": lambda im: _gain(im, 1.1),
-    "brightness +20%": lambda im: _gain(im, 1.2),
-    "brightness -20%": lambda im: _gain(im, 0.8),
-    "contrast +20%": lambda im: _gain(im, 1.2, about_mean=True),
-    "contrast -20%": lambda im: _gain(im, 0.8, about_mean=True),
-    "JPEG quality 60": lambda im: im,
-    "JPEG quality 50": lambda im: im,
-    "resized to 80%": lambda im: _resize(im, 0.8),
-    "resized to 120%": lambda im: _resize(im, 1.2),
-    "shrunk to 90% and padded back": _shrink_and_pad,
-    "padded": _pad,
-    "flipped left-right": lambda im: im[:, ::-1],
-    "cropped 5% on each side": lambda im: _crop(im, 0.05, 0.05, 0.05, 0.05),
-    "cropped 10% on each side": lambda im: _crop(im, 0.1, 0.1, 0.1, 0.1),
-    "cropped 10% on two sides": lambda im: _crop(im, 0.1, 0.0, 0.0, 0.1),
-    "flipped, cropped 5%, JPEG 60": lambda im: _crop(im[:, ::-1], .05, .05, .05, .05),
-    "resized to 90%, brightness +15%, JPEG 50": lambda im: _gain(_resize(im, .9), 1.15),
-    "padded and flipped": lambda im: _pad(np.ascontiguousarray(im[:, ::-1])),
-}
 
 
 def _sample(path: Path, patient: str, label: str = "normal") -> Sample:
@@ -121,18 +71,12 @@ def _unrelated(folder: Path, n: int = 3) -> list[Sample]:
     return out
 
 
-@pytest.mark.parametrize("kind", list(COPIES))
+@pytest.mark.parametrize("kind", list(COPY_EDITS))
 def test_a_copy_of_a_training_image_is_found_and_unrelated_images_are_kept(
         kind: str, run_splits: dict[str, list[Sample]], tmp_path: Path):
     original = cv2.imread(run_splits["train"][3].path, cv2.IMREAD_GRAYSCALE)
-    edited = np.ascontiguousarray(COPIES[kind](original))
-    if "JPEG" in kind:  # the file itself is saved again as JPEG, at the quality named
-        copy = tmp_path / "copy.jpg"
-        quality = 60 if "JPEG 60" in kind or "quality 60" in kind else 50
-        cv2.imwrite(str(copy), edited, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    else:
-        copy = tmp_path / "copy.png"
-        cv2.imwrite(str(copy), edited)
+    copy = tmp_path / "copy.png"  # a JPEG edit's pixels are those the JPEG file decodes to
+    cv2.imwrite(str(copy), COPY_EDITS[kind](original))
     samples = [_sample(copy, "someone-else"), *_unrelated(tmp_path)]
     overlap = _overlap(run_splits, samples)
     assert overlap.seen == {str(copy): ("train", "copy")}, kind
