@@ -125,3 +125,16 @@ def test_phantoms_of_other_patients_are_not_copies_of_each_other():
     assert find_copies(thumbs[:20], thumbs[20:]) == []
     found = find_copies(thumbs[:20], thumbs[:20])  # each is its own copy, and only that
     assert [(m.query, m.reference) for m in found] == [(i, i) for i in range(20)]
+
+
+def test_run_images_that_cannot_be_read_are_counted_not_silently_skipped(
+        run_splits: dict[str, list[Sample]], tmp_path: Path):
+    gone = _sample(tmp_path / "moved-away.png", "p-gone")
+    splits = {**run_splits, "train": [*run_splits["train"], gone]}
+    samples = _unrelated(tmp_path, 2)
+    run_paths = [s.path for part in splits.values() for s in part]
+    prints, errors = fingerprint_files([*run_paths, *(s.path for s in samples)])
+    assert len(errors) == 1
+    overlap = find_overlap(splits, samples, prints)
+    assert overlap.run_unread == 1 and overlap.to_dict()["run_images_unread"] == 1
+    assert len(overlap.kept) == 2

@@ -45,11 +45,14 @@ class Overlap:
     :param seen: path -> ``(split, how)`` for each image the run saw
         (``how``: ``"content"`` (same bytes), ``"copy"`` or ``"patient"``).
     :param kept: the samples the run never saw, in their original order.
+    :param run_unread: the run's images that could not be read (moved, deleted, damaged):
+        copies of them cannot be found, only their patients.
     """
 
     images: int
     seen: dict[str, tuple[str, str]] = field(default_factory=dict)
     kept: list[Sample] = field(default_factory=list)
+    run_unread: int = 0
 
     def by_split(self) -> dict[str, int]:
         """How many seen images each of the run's splits accounts for."""
@@ -92,7 +95,7 @@ class Overlap:
         """The overlap as ``metrics.json`` records it."""
         return {"images": self.images, "excluded": len(self.seen), "kept": len(self.kept),
                 "by_split": self.by_split(), "by_kind": self.by_kind(),
-                "sentence": self.sentence(),
+                "sentence": self.sentence(), "run_images_unread": self.run_unread,
                 "disjoint_by": ["content hash", "copy (re-saved, resized, padded, cropped, "
                                 "flipped, brightness or contrast changed)",
                                 "patient id within a source"]}
@@ -125,7 +128,9 @@ def find_overlap(run_splits: Mapping[str, Sequence[Sample]], samples: Sequence[S
                     thumbs[fp.sha256] = (fp.thumbnail, split)
     copied = _copy_splits(samples, prints, by_sha, list(thumbs.values()),
                           min_correlation)
-    result = Overlap(images=len(samples))
+    result = Overlap(images=len(samples), run_unread=len({
+        s.path for split in order for s in run_splits[split]
+        if not s.synthetic and (s.path not in prints or prints[s.path].thumbnail is None)}))
     for i, s in enumerate(samples):
         fp = prints.get(s.path)
         found = []

@@ -127,6 +127,9 @@ def overlap(record: RunRecord) -> list[EvidenceLine]:
                        if found.excluded else f"none of the {found.images} images is the "
                        "run's or of its patients")
             meaning = f"metrics on {name} use only the {found.kept} images that are neither"
+            if found.run_images_unread:
+                finding += (f"; {found.run_images_unread} of the run's images could not be "
+                            "read, so copies of them were not sought")
         elif found.disjoint_by:  # recorded before copies and patients were told apart
             kinds = ", ".join(f"{k} {n}" for k, n in sorted(found.by_kind.items()))
             finding = (f"{found.excluded} of {found.images} images are the run's or of its "
