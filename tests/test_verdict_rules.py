@@ -142,20 +142,30 @@ def test_a_generator_that_saw_held_out_patients_and_duplicates_across_splits_are
 
 
 def test_an_external_evaluation_says_what_it_shared_and_kept():
-    checked = {"images": 50, "excluded": 8, "kept": 42, "sentence": "8 trained this model",
-               "disjoint_by": ["content hash"]}
+    sentence = ("3 images are copies of images that trained this model, 5 images are of "
+                "patients whose images trained this model")
+    checked = {"images": 50, "excluded": 8, "kept": 42, "sentence": sentence,
+               "by_kind": {"copy": 3, "patient": 5},
+               "disjoint_by": ["content hash", "copy (re-saved, ...)", "patient id"]}
+    before = {"images": 50, "excluded": 8, "kept": 42,
+              "sentence": "8 of these images trained this model",
+              "by_kind": {"near-duplicate": 3, "patient": 5}, "disjoint_by": ["content hash"]}
     unproven = {**checked, "disjoint_by": []}
     data = record_of(Path("/nowhere/run"), config={"split": {"by": "patient"}},
                      audit={"split": {"counts": {"test": {}}}},
                      metrics=metrics(split_results()),
                      external={"other": metrics(split_results(), overlap=checked),
+                               "before": metrics(split_results(), overlap=before),
                                "older": metrics(split_results(), overlap=unproven),
                                "unchecked": metrics(split_results())})
     lines = {e.key: e for e in verdict_of(data).evidence if e.key.startswith("overlap")}
-    assert set(lines) == {"overlap-other", "overlap-older"}
-    assert lines["overlap-other"].finding == "8 of 50 images seen by the run " \
-        "(8 trained this model); 42 kept"
-    assert lines["overlap-other"].meaning == "metrics on other use only the 42 external images"
+    assert set(lines) == {"overlap-other", "overlap-before", "overlap-older"}
+    assert lines["overlap-other"].finding == f"{sentence}; 42 of 50 are neither"
+    assert lines["overlap-other"].meaning == \
+        "metrics on other use only the 42 images that are neither"
+    # an older record, whose sentence may call a patient match "trained", is not quoted
+    assert lines["overlap-before"].finding == \
+        "8 of 50 images are the run's or of its patients (near-duplicate 3, patient 5); 42 kept"
     assert lines["overlap-older"].meaning == "metrics on older use only the 42 other images"
     assert all(e.level == "info" for e in lines.values())
 

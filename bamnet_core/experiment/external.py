@@ -1,9 +1,11 @@
 """``bamnet evaluate RUN_DIR --data PATH|PRESET``: a trained model on another dataset.
 
 External validation: the other dataset is first compared with the run's own
-train, validation and test images (content hash, near-duplicate hash, patient
-id within a source; :mod:`bamnet_core.data.overlap`). Images the run saw are
-excluded and counted; the rest, and only the rest, is one split,
+train, validation and test images (same bytes; a copy re-saved, resized,
+padded, cropped, flipped or with its brightness changed; patient id within a
+source; :mod:`bamnet_core.data.overlap`). Images that are the run's images, and
+images of the run's patients, are excluded and counted apart; the rest, and
+only the rest, is one split,
 ``external``, scored with the run's own preprocessing, evaluators and the
 operating threshold its validation split chose (never one re-chosen on the
 evaluated data). Nothing left is an error. Results land in
@@ -143,7 +145,8 @@ def check_overlap(run: rf.RunFolder, samples: list[Any], data: str,
                                   progress=progress)
     overlap = find_overlap(split.assignment, samples, prints)
     if not overlap.kept:
-        raise DataError(f"{data}: all {len(samples)} images were seen by the run "
-                        f"({overlap.sentence()}); nothing external is left to evaluate",
+        raise DataError(f"{data}: all {len(samples)} images are the run's images or of its "
+                        f"patients ({overlap.sentence()}); nothing external is left to "
+                        "evaluate",
                         hint="evaluate data from patients and images the run never used")
     return overlap

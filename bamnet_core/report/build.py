@@ -78,9 +78,8 @@ def external_section(record: RunRecord) -> str:
         origin = escape(metrics.data.origin if metrics.data else name)
         if overlap is not None:
             body.append(f"<p><b>{escape(name)}</b> ({origin}): {overlap.images} images; "
-                        f"{overlap.excluded} excluded as seen by the run "
-                        f"({escape(overlap.sentence)}); metrics on the "
-                        f"{overlap.kept} it never saw, at threshold "
+                        f"{overlap.excluded} excluded ({escape(overlap.sentence)}); metrics "
+                        f"on the {overlap.kept} that are neither, at threshold "
                         f"{escape(threshold_sentence(metrics))}.</p>")
         else:
             body.append(f'<p class="bad"><b>{escape(name)}</b> ({origin}) was evaluated before '

@@ -205,11 +205,24 @@ def overlap(record: RunRecord) -> list[EvidenceLine]:
         found = metrics.overlap
         if found is None:
             continue
-        word = "external" if found.disjoint_by else "other"
-        out.append(_line(f"overlap-{name}", f"overlap of {name}", "info",
-                         f"{found.excluded} of {found.images} images seen by the run "
-                         f"({found.sentence}); {found.kept} kept",
-                         f"metrics on {name} use only the {found.kept} {word} images",
+        if any(d.startswith("copy") for d in found.disjoint_by):
+            finding = (f"{found.sentence}; {found.kept} of {found.images} are neither"
+                       if found.excluded else f"none of the {found.images} images is the "
+                       "run's or of its patients")
+            meaning = f"metrics on {name} use only the {found.kept} images that are neither"
+            if found.run_images_unread:
+                finding += (f"; {found.run_images_unread} of the run's images could not be "
+                            "read, so copies of them were not sought")
+        elif found.disjoint_by:  # recorded before copies and patients were told apart
+            kinds = ", ".join(f"{k} {n}" for k, n in sorted(found.by_kind.items()))
+            finding = (f"{found.excluded} of {found.images} images are the run's or of its "
+                       f"patients ({kinds or 'how: not recorded'}); {found.kept} kept")
+            meaning = f"metrics on {name} use only the {found.kept} other images"
+        else:  # a record that did not prove the data external
+            finding = (f"{found.excluded} of {found.images} images seen by the run "
+                       f"({found.sentence}); {found.kept} kept")
+            meaning = f"metrics on {name} use only the {found.kept} other images"
+        out.append(_line(f"overlap-{name}", f"overlap of {name}", "info", finding, meaning,
                          shortcut_check=False))
     return out
 

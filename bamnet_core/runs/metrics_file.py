@@ -246,7 +246,10 @@ class Overlap(Part):
     by_split: dict[str, int] = Field(default_factory=dict, description="excluded images by "
                                      "the run split that held them")
     by_kind: dict[str, int] = Field(default_factory=dict, description="excluded images by "
-                                    "how they matched")
+                                    "how they matched: content (same bytes), copy, patient "
+                                    "(near-duplicate: recorded before copies were sought)")
+    run_images_unread: Count = Field(0, description="the run's images that could not be "
+                                     "read: copies of them were not sought, their patients were")
     disjoint_by: list[str] = Field(default_factory=list, description="what the check compared; "
                                    "empty for a check that did not prove the data external")
 
