@@ -55,7 +55,7 @@ def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, mode
                    loaded: dict[str, LoadedImages], *, from_cache: bool,
                    progress: ProgressCallback, extra: dict[str, Any] | None = None,
                    figures: str = layout.PLOTS, predictions_file: str = layout.PREDICTIONS,
-                   validation: SplitPredictions | None = None
+                   validation: SplitPredictions | None = None, stage: str = "evaluate"
                    ) -> tuple[MetricsFile, dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Predict every non-empty split of ``loaded`` and run the configured evaluators.
 
@@ -67,6 +67,7 @@ def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, mode
     :param predictions_file: where every prediction is saved (a CSV, one row per image).
     :param validation: the split that chose the operating threshold, when it is not
         among ``loaded`` (``bamnet evaluate`` passes the run's own).
+    :param stage: what the run's record says wrote the predictions.
     """
     from ..train.inference import ModelInference
 
@@ -78,6 +79,7 @@ def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, mode
                                             y_prob=inference.probabilities(part.x),
                                             samples=list(part.samples), images=part.x)
     run.write_text(predictions_file, predictions_csv(config.data.classes, splits))
+    run.record(stage, [predictions_file])
     backbone = config.components.backbone
     context = partial(  # every field but the split's own: evaluate_splits fills those in
         EvaluationContext, class_names=config.data.classes, positive=config.data.positive,
@@ -133,4 +135,5 @@ class EvaluateStage(Stage):
             entries["generator"] = generated.synthesis
         metrics = metrics.with_entries(entries)
         ctx.run.write_model(layout.METRICS, metrics)
+        ctx.run.record(self.name, [layout.METRICS])
         return EvaluateResult(metrics, predictions)

@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .._util.digest import text_digest
 from .._util.progress import ProgressCallback, ProgressEvent, silent
 from ..config.load import load_config
 from ..config.resolved import Config
@@ -23,8 +24,15 @@ from ..plugins.manager import PluginHost
 from ..runs import folder as rf
 from ..runs import layout
 from ..runs.files import MetaFile
+from ..runs.integrity import (
+    key_at_start,
+    refuse_changed,
+    refuse_changed_config,
+    refuse_other_key,
+    warn_other_key,
+)
 from .context import RunContext
-from .pipeline import RERUNNABLE, STAGES, drive
+from .pipeline import NAMES, RERUNNABLE, STAGES, drive
 from .preflight import plan_run, preflight
 from .results import DataPlan, RunResult
 from .workers import check_resumable, start, worker_until
@@ -80,8 +88,11 @@ def _start(run: rf.RunFolder, config: Config, host: PluginHost, progress: Progre
     with run.lock():
         meta = rf.base_meta(seed=config.run.seed, plugin_pins=host.pins(),
                             config_origin=config.origin)
-        run.write_text(layout.CONFIG, config.to_toml())
+        resolved = config.to_toml()
+        run.write_text(layout.CONFIG, resolved)
         run.write_text(layout.PREPROCESS, config.preprocess_spec().to_json() + "\n")
+        run.start_record(config_sha256=text_digest(resolved), pseudonym_key=key_at_start(),
+                         names=[layout.CONFIG, layout.PREPROCESS])
         ctx = RunContext(config, host.registry, run, meta, progress, plan=plan)
         ctx.save_meta()
         return drive(ctx, until=until)
@@ -89,11 +100,13 @@ def _start(run: rf.RunFolder, config: Config, host: PluginHost, progress: Progre
 
 @dataclass(frozen=True)
 class Resumable:
-    """A run folder that passed the preflight, with its config and the ``--from`` stage."""
+    """A run folder that passed the preflight, with its config and the ``--from`` stage,
+    and what the checks of its record found worth a notice."""
 
     run: rf.RunFolder
     config: Config
     start: str | None = None
+    notices: tuple[str, ...] = ()
 
 
 def check_resumable_folder(run_dir: str | Path, host: PluginHost, *,
@@ -112,10 +125,35 @@ def check_resumable_folder(run_dir: str | Path, host: PluginHost, *,
         raise RunError(f"{run.path} is not a bamnet run folder (no {layout.CONFIG} and "
                        f"{layout.META})",
                        hint="pass a folder that `bamnet run` created, e.g. runs/<stamp>-<name>")
+    notices = _check_record(run, start)
     config = load_config(str(run.file(layout.CONFIG)), host.registry)
+    refuse_changed_config(run, run.read_record(), config.to_toml())
     check_resumable(config)
     preflight(config, host, start=start, inputs=start not in READS_NO_DATA)
-    return Resumable(run, config, start)
+    return Resumable(run, config, start, notices)
+
+
+def _check_record(run: rf.RunFolder, start: str | None) -> tuple[str, ...]:
+    """Refuse what the resumed run would read and is not what its stages wrote: each
+    recorded file a kept stage wrote (the stages from ``start`` on write theirs again),
+    and a pseudonym key other than the run's where the data would be listed again.
+
+    :returns: notices (a run without a record; another key where it does no harm).
+    """
+    record = run.read_record()
+    redone = set(NAMES[NAMES.index(start):]) if start in NAMES else set()
+    kept = [name for name, entry in (record.files.items() if record else ())
+            if entry.stage not in redone]
+    notices = [refuse_changed(run, kept, record=record)]
+    listed = "data" in run.read_model(layout.META, MetaFile).stages
+    if listed:
+        notices.append(warn_other_key(record, harmless="the kept split does not change, but a "
+                                      "shareable report made now names its patients by other "
+                                      "pseudonyms"))
+    else:
+        refuse_other_key(run, record, why="the data would be listed again, and its patients "
+                                          "named by other pseudonyms than the run's")
+    return tuple(n for n in notices if n)
 
 
 def resume_experiment(run_dir: str | Path | Resumable, host: PluginHost, *,
@@ -140,6 +178,8 @@ def resume_experiment(run_dir: str | Path | Resumable, host: PluginHost, *,
     with checked.run.lock() as lock:
         if lock.took_over:
             progress(ProgressEvent("notice", 0, None, lock.took_over))
+        for notice in checked.notices:
+            progress(ProgressEvent("notice", 0, None, notice))
         return _resume_locked(checked, host, progress)
 
 
