@@ -16,6 +16,7 @@ from .._util.progress import ProgressCallback, ProgressEvent
 from ..config.resolved import Config
 from ..runs import layout
 from ..runs.folder import RunFolder
+from ..runs.integrity import refuse_missing_key
 from .context import RunContext
 from .results import EvaluateResult, ExportResult
 from .stages import Stage
@@ -35,7 +36,9 @@ def carried_facts(run_dir: str | Path) -> CarriedFacts:
     from ..report.record import read_run
     from ..report.redact import redact_record
 
-    shared = redact_record(read_run(exportable_run(run_dir).path))
+    run = exportable_run(run_dir).path
+    refuse_missing_key(run, why="the exported model's facts would name patients under a new key")
+    shared = redact_record(read_run(run))
     val = shared.splits.get("val")
     return CarriedFacts(metrics=val.model_dump(mode="json") if val is not None else {},
                         model_card=card_summary(shared))

@@ -23,8 +23,9 @@ from ..errors import RunError
 from ..plugins.manager import PluginHost
 from ..runs import folder as rf
 from ..runs import layout
-from ..runs.files import MetaFile
+from ..runs.files import IntegrityFile, MetaFile
 from ..runs.integrity import (
+    check_key,
     key_at_start,
     refuse_changed,
     refuse_changed_config,
@@ -114,7 +115,10 @@ def check_resumable_folder(run_dir: str | Path, host: PluginHost, *,
     """The preflight of ``bamnet resume``: the plugins, the folder, its config and ``--from``.
 
     The data's inputs are checked unless the redo reads only the folder (``--from
-    report``). Nothing is written or listed.
+    report``). Nothing is written or listed. The run's record comes first
+    (:mod:`bamnet_core.runs.integrity`): every recorded file of a stage it keeps must be
+    what that stage wrote, the config must resolve as it did, and the pseudonym key must
+    be there (and be the run's, where the data would be listed again).
 
     :raises BamnetError: the first check that fails.
     """
@@ -125,35 +129,32 @@ def check_resumable_folder(run_dir: str | Path, host: PluginHost, *,
         raise RunError(f"{run.path} is not a bamnet run folder (no {layout.CONFIG} and "
                        f"{layout.META})",
                        hint="pass a folder that `bamnet run` created, e.g. runs/<stamp>-<name>")
-    notices = _check_record(run, start)
+    record = run.read_record()
+    redone = set(NAMES[NAMES.index(start):]) if start in NAMES else set()
+    kept = [name for name, entry in (record.files.items() if record else ())
+            if entry.stage not in redone]  # the stages from `start` on write theirs again
+    notice = refuse_changed(run, kept, record=record)
     config = load_config(str(run.file(layout.CONFIG)), host.registry)
-    refuse_changed_config(run, run.read_record(), config.to_toml())
+    refuse_changed_config(run, record, config.to_toml())
+    notices = tuple(n for n in (notice, _check_key(run, record)) if n)
     check_resumable(config)
     preflight(config, host, start=start, inputs=start not in READS_NO_DATA)
     return Resumable(run, config, start, notices)
 
 
-def _check_record(run: rf.RunFolder, start: str | None) -> tuple[str, ...]:
-    """Refuse what the resumed run would read and is not what its stages wrote: each
-    recorded file a kept stage wrote (the stages from ``start`` on write theirs again),
-    and a pseudonym key other than the run's where the data would be listed again.
-
-    :returns: notices (a run without a record; another key where it does no harm).
+def _check_key(run: rf.RunFolder, record: IntegrityFile | None) -> str | None:
+    """Refuse a missing pseudonym key (the export and a shareable report make pseudonyms,
+    and a new key is never made behind the user's back), and another key where the data
+    would be listed again; another key for a kept split is a notice.
     """
-    record = run.read_record()
-    redone = set(NAMES[NAMES.index(start):]) if start in NAMES else set()
-    kept = [name for name, entry in (record.files.items() if record else ())
-            if entry.stage not in redone]
-    notices = [refuse_changed(run, kept, record=record)]
     listed = "data" in run.read_model(layout.META, MetaFile).stages
-    if listed:
-        notices.append(warn_other_key(record, harmless="the kept split does not change, but a "
-                                      "shareable report made now names its patients by other "
-                                      "pseudonyms"))
-    else:
-        refuse_other_key(run, record, why="the data would be listed again, and its patients "
-                                          "named by other pseudonyms than the run's")
-    return tuple(n for n in notices if n)
+    if listed and check_key(record).status != "missing":
+        return warn_other_key(record, harmless="the kept split does not change, but a "
+                              "shareable report made now names its patients by other "
+                              "pseudonyms")
+    refuse_other_key(run, record, why="the data would be listed again, and its patients "
+                                      "named by other pseudonyms than the run's")
+    return None
 
 
 def resume_experiment(run_dir: str | Path | Resumable, host: PluginHost, *,

@@ -86,8 +86,10 @@ def _optional(run: RunFolder, name: str, model: type[Any]) -> Any:
 
 
 REPORT_READS = (layout.CONFIG, layout.METRICS, layout.AUDIT, layout.HISTORY,
-                layout.EXPORT_REPORT, f"{layout.EXTERNAL}/*/{layout.METRICS}")
-"""The run files a report reads, checked against the run's record first."""
+                layout.EXPORT_REPORT, f"{layout.EXTERNAL}/*/{layout.METRICS}",
+                layout.SPLIT_JSON, layout.SPLITS_CSV)
+"""The run files a report reads, checked against the run's record first, and the split it
+describes (a report of a folder whose split was changed would describe another run)."""
 
 
 def read_run(run_dir: str | Path) -> RunRecord:

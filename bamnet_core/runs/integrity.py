@@ -260,6 +260,16 @@ def refuse_other_key(run: RunFolder, record: IntegrityFile | None, *, why: str) 
                         f"pseudonyms. `bamnet verify {run.path}` shows the fingerprints")
 
 
+def refuse_missing_key(run_dir: str | Path, *, why: str) -> None:
+    """Refuse to make pseudonyms for a run that recorded a key when no key is present now,
+    rather than let a new key be made behind the user's back (another key is the user's
+    choice: its pseudonyms differ, and ``bamnet verify`` says so)."""
+    run = RunFolder(run_dir)
+    record = run.read_record()
+    if check_key(record).status == "missing":
+        refuse_other_key(run, record, why=why)
+
+
 def warn_other_key(record: IntegrityFile | None, *, harmless: str) -> str | None:
     """A notice when the key differs where that does no harm (``harmless`` says why), else
     None."""
