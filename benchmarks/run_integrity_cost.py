@@ -12,8 +12,10 @@ VGG16 ``model.keras``) into a temporary folder, in chunks, then:
   checks it again through the same folder (answered from the digest cache: a
   command hashes a file once) and through a fresh one (a second command);
 
-and, with ``--run``, times :func:`bamnet_core.runs.integrity.verify_run` on a real
-run folder (every recorded file hashed). The temporary file is removed at the end.
+and, with ``--run``, hashes on a real run folder what each command checks before it
+reads: the files ``bamnet resume`` keeps (all it records), ``report``, ``evaluate`` and
+``export`` read (:func:`bamnet_core.runs.integrity.verify_run` when the run has a
+record). The temporary file is removed at the end.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from pathlib import Path
 
 from bamnet_core._util.digest import CHUNK, file_digest
 from bamnet_core.runs.folder import RunFolder
-from bamnet_core.runs.integrity import refuse_changed, verify_run
+from bamnet_core.runs.integrity import READ_BACK, recorded_names, refuse_changed, verify_run
+from bamnet_core.runs.integrity_file import IntegrityFile
 from bamnet_core.runs.layout import INTEGRITY, MODEL
 
 
@@ -78,12 +81,27 @@ def main() -> None:
         seconds, _ = timed(lambda: refuse_changed(RunFolder(tmp), [MODEL]))
         print(f"check, a new command (hashed again): {seconds:.2f} s")
     if args.run is not None:
-        run = RunFolder(args.run)
-        seconds, checked = timed(lambda: verify_run(run))
-        total = sum(os.path.getsize(run.file(f.name)) for f in checked.files
-                    if os.path.isfile(run.file(f.name)))
-        print(f"verify_run {args.run}: {len(checked.files)} files, {total / 1e6:.1f} MB, "
-              f"{seconds:.2f} s, ok={checked.ok}")
+        per_command(args.run)
+
+
+def per_command(folder: Path) -> None:
+    """Seconds each command spends hashing the files of ``folder`` it checks."""
+    from bamnet_core.experiment.external import EVALUATE_READS
+    from bamnet_core.export.onnx_export import EXPORT_READS
+    from bamnet_core.report.record import REPORT_READS
+
+    run = RunFolder(folder)
+    if run.read_record() is not None:
+        seconds, checked = timed(lambda: verify_run(RunFolder(folder)))
+        print(f"verify_run: {len(checked.files)} files, {seconds:.2f} s, ok={checked.ok}")
+    empty = IntegrityFile()
+    for command, names in (("resume", READ_BACK), ("report", REPORT_READS),
+                           ("evaluate", EVALUATE_READS), ("export", EXPORT_READS)):
+        files = [n for n in recorded_names(run, empty, names) if run.file(n).is_file()]
+        fresh = RunFolder(folder)
+        seconds, _ = timed(lambda fresh=fresh, files=files: [fresh.digest(n) for n in files])
+        size = sum(run.file(n).stat().st_size for n in files)
+        print(f"{command}: {len(files)} files, {size / 1e6:.1f} MB hashed in {seconds:.3f} s")
 
 
 if __name__ == "__main__":

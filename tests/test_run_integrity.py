@@ -22,12 +22,37 @@ KEY = "k" * 40  # the pseudonym key the shared run is made with
 OTHER_KEY = "o" * 40
 
 
+def pseudonymous_manifest(folder: Path) -> Path:
+    """Phantoms whose patient ids are pseudonyms under ``KEY``, as the dicom source makes
+    them: a run of them depends on the key."""
+    from test_evaluation_report import write_two_source_manifest
+
+    from bamnet_core.contract.pseudonyms import pseudonym
+
+    manifest = write_two_source_manifest(folder)
+    rows = list(csv.DictReader(io.StringIO(manifest.read_text())))
+    for row in rows:
+        row["patient_id"] = pseudonym(row["patient_id"], key=KEY.encode())
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    manifest.write_text(out.getvalue())
+    return manifest
+
+
 @pytest.fixture(scope="module")
 def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One tiny finished run, made under a known pseudonym key (tests work on copies)."""
+    """One tiny finished run of patients named by pseudonyms under a known key (tests work
+    on copies)."""
     base = tmp_path_factory.mktemp("integrity")
+    data = base / "data"
+    data.mkdir()
+    manifest = pseudonymous_manifest(data)
     config = base / "tiny.toml"
-    config.write_text(TINY_CONFIG)
+    config.write_text(TINY_CONFIG.replace('source = "synthetic-cxr"', 'source = "manifest-csv"')
+                      .replace("patients_per_class = 12\nmax_images_per_patient = 2\nsize = 48\n",
+                               f"path = {json.dumps(str(manifest))}\n"))
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("BAMNET_PSEUDONYM_KEY", KEY)
         result = run_cli("run", str(config), "--output-dir", str(base / "runs"), "--json")
@@ -112,6 +137,8 @@ def test_config_edited_between_attempts_is_refused(tmp_path: Path, monkeypatch):
     text = (folder / layout.CONFIG).read_text()
     assert "val = 0.3" in text
     (folder / layout.CONFIG).write_text(text.replace("val = 0.3", "val = 0.4"))
+    # ids that are not pseudonyms: the run does not depend on a key, and records none
+    assert json.loads((folder / layout.INTEGRITY).read_text())["pseudonym_key"] is None
     message = refused(run_cli("resume", str(folder)), layout.CONFIG)
     assert "started" in message and "bamnet run" in message
     assert not (folder / layout.MODEL).exists() and not (folder / layout.HISTORY).exists()
@@ -124,6 +151,17 @@ def test_an_edited_checkpoint_state_is_refused(run: Path):
     path.write_text(json.dumps(state))
     refused(run_cli("resume", str(run), "--from", "evaluate"),
             f"{layout.CHECKPOINT}/{layout.CHECKPOINT_STATE}")
+
+
+def test_a_replaced_checkpoint_is_refused_when_training_goes_on(run: Path):
+    meta = json.loads((run / layout.META).read_text())
+    meta["stages"] = {k: v for k, v in meta["stages"].items() if k in ("data", "audit")}
+    meta["status"] = "interrupted"  # killed during training
+    (run / layout.META).write_text(json.dumps(meta))
+    epoch = next((run / layout.CHECKPOINT).glob(layout.CHECKPOINT_MODELS))
+    shutil.copyfile(run / layout.MODEL, epoch)  # not the checkpoint's model
+    text = refused(run_cli("resume", str(run)), epoch.name)
+    assert "the train stage wrote" in text
 
 
 def test_an_edited_splits_csv_is_refused_by_resume_report_and_export(run: Path):

@@ -8,9 +8,10 @@ The key is ``BAMNET_PSEUDONYM_KEY`` when set, else a random key created once in
 folder. Keep that file to keep pseudonyms stable across runs and machines;
 a run folder never holds it.
 
-A run records the key's fingerprint (:func:`key_fingerprint`: a keyed hash of a
-fixed label, never the key), so a later command on the run can tell that the
-key changed or went missing (:func:`key_in_use` looks without creating one).
+A run whose patient ids are pseudonyms (:func:`is_pseudonym`) records the key's
+fingerprint (:func:`key_fingerprint`: a keyed hash of a fixed label, never the
+key), so a later command on the run can tell that the key changed or went
+missing (:func:`key_in_use` looks without creating one).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,7 @@ from ..errors import ConfigError
 
 KEY_ENV = "BAMNET_PSEUDONYM_KEY"
 FINGERPRINT_LABEL = b"bamnet pseudonym-key fingerprint v1"
+PSEUDONYM_SHAPE = re.compile(r"^[ps]-[0-9a-f]{16}$")
 
 
 def key_file() -> Path:
@@ -78,6 +81,12 @@ def pseudonym(value: str, *, scope: str = "patient", prefix: str = "p-",
     secret = key if key is not None else pseudonym_key()
     digest = hmac.new(secret, f"{scope}\0{value}".encode(), hashlib.sha256).hexdigest()
     return f"{prefix}{digest[:16]}"
+
+
+def is_pseudonym(value: str | None) -> bool:
+    """Whether ``value`` has the shape of a patient or study pseudonym (``p-``/``s-`` and 16
+    hex digits), as :func:`pseudonym` makes them with its default prefixes."""
+    return bool(value) and PSEUDONYM_SHAPE.match(value) is not None
 
 
 def key_fingerprint(key: bytes) -> str:

@@ -92,7 +92,9 @@ def _start(run: rf.RunFolder, config: Config, host: PluginHost, progress: Progre
         resolved = config.to_toml()
         run.write_text(layout.CONFIG, resolved)
         run.write_text(layout.PREPROCESS, config.preprocess_spec().to_json() + "\n")
-        run.start_record(config_sha256=text_digest(resolved), pseudonym_key=key_at_start(),
+        ids = [value for samples in plan.split.assignment.values() for s in samples
+               for value in (s.patient_id, s.study)]
+        run.start_record(config_sha256=text_digest(resolved), pseudonym_key=key_at_start(ids),
                          names=[layout.CONFIG, layout.PREPROCESS])
         ctx = RunContext(config, host.registry, run, meta, progress, plan=plan)
         ctx.save_meta()
@@ -130,16 +132,33 @@ def check_resumable_folder(run_dir: str | Path, host: PluginHost, *,
                        f"{layout.META})",
                        hint="pass a folder that `bamnet run` created, e.g. runs/<stamp>-<name>")
     record = run.read_record()
-    redone = set(NAMES[NAMES.index(start):]) if start in NAMES else set()
-    kept = [name for name, entry in (record.files.items() if record else ())
-            if entry.stage not in redone]  # the stages from `start` on write theirs again
-    notice = refuse_changed(run, kept, record=record)
+    notice = refuse_changed(run, _kept_files(run, record, start), record=record)
     config = load_config(str(run.file(layout.CONFIG)), host.registry)
     refuse_changed_config(run, record, config.to_toml())
     notices = tuple(n for n in (notice, _check_key(run, record)) if n)
     check_resumable(config)
     preflight(config, host, start=start, inputs=start not in READS_NO_DATA)
     return Resumable(run, config, start, notices)
+
+
+def _kept_files(run: rf.RunFolder, record: IntegrityFile | None,
+                start: str | None) -> list[str]:
+    """The recorded files a resume checks: not those the stages from ``start`` on write
+    again, nor, once training finished, the checkpoint's models and ``best.keras`` (large,
+    and read only by a training that goes on; ``bamnet verify`` still checks them)."""
+    if record is None:
+        return []
+    redone = set(NAMES[NAMES.index(start):]) if start in NAMES else set()
+    try:
+        trained = "train" in run.read_model(layout.META, MetaFile).stages
+    except RunError:  # damaged: said by name where meta.json is read
+        trained = False
+    def unread(name: str) -> bool:
+        return trained and (name == layout.BEST or name.startswith(f"{layout.CHECKPOINT}/")
+                            and name.endswith(".keras"))
+
+    return [name for name, entry in record.files.items()
+            if entry.stage not in redone and not unread(name)]
 
 
 def _check_key(run: rf.RunFolder, record: IntegrityFile | None) -> str | None:

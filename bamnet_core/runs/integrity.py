@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .._util.digest import Digest, text_digest
-from ..contract.pseudonyms import KEY_ENV, key_in_use
+from ..contract.pseudonyms import KEY_ENV, is_pseudonym, key_in_use
 from ..errors import ConfigError, RunError
 from . import layout
 from .folder import RunFolder
@@ -193,9 +193,13 @@ def refuse_changed_config(run: RunFolder, record: IntegrityFile | None,
 # -- the pseudonym key ---------------------------------------------------------------------
 
 
-def key_at_start() -> PseudonymKey | None:
-    """What ``integrity.json`` records of the pseudonym key present when a run starts (none
-    is made for it); a damaged key file is left to the commands that use the key."""
+def key_at_start(ids: Iterable[str | None]) -> PseudonymKey | None:
+    """What ``integrity.json`` records of the pseudonym key when a run starts: its
+    fingerprint, when some of the run's patient or study ids (``ids``) are pseudonyms made
+    under a key, and a key is present (none is made for it); else nothing, and nothing is
+    checked later. A damaged key file is left to the commands that use the key."""
+    if not any(is_pseudonym(value) for value in ids):
+        return None
     try:
         found = key_in_use()
     except ConfigError:

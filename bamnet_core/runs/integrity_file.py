@@ -42,10 +42,11 @@ class IntegrityFile(RunFile):
     """``integrity.json``: what a run folder held when each stage wrote it.
 
     Written when the run starts (the resolved config's hash, the pseudonym key's
-    fingerprint, ``config.toml`` and ``preprocess.json``), then by every stage for
-    the files it writes, atomically, in the same step as the file. ``bamnet
-    resume``, ``report``, ``evaluate``, ``export`` and ``score`` (of a model in a
-    run folder) check the files they read against it; ``bamnet verify`` checks all.
+    fingerprint when the run's ids are pseudonyms, ``config.toml`` and
+    ``preprocess.json``), then by every stage for the files it writes, atomically, in
+    the same step as the file. ``bamnet resume``, ``report``, ``evaluate``, ``export``
+    and ``score`` (of a model in a run folder) check the files they read against it;
+    ``bamnet verify`` checks all.
     """
 
     whole: bool = Field(False, description="the record began with the run, so every file "
@@ -55,6 +56,7 @@ class IntegrityFile(RunFile):
                                       description="SHA-256 of the resolved config, as "
                                                   "config.toml holds it")
     pseudonym_key: PseudonymKey | None = Field(
-        None, description="the pseudonym key present when the run started; null when none was")
+        None, description="the pseudonym key present when the run started, recorded when the "
+                          "run's patient or study ids are pseudonyms; null otherwise")
     files: dict[str, RecordedFile] = Field(default_factory=dict,
                                            description="run-relative path -> its record")
