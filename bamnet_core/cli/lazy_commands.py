@@ -57,6 +57,8 @@ BUILTIN_COMMANDS: tuple[BuiltinCommand, ...] = (
                                    "and model-card.md."),
     _c("compare", "report_command", "Put several runs side by side in one HTML page "
                                     "(e.g. leaky vs patient split)."),
+    _c("verify", "verify_command", "Check a run folder's files against the SHA-256 its "
+                                   "stages recorded."),
     _c("evaluate", "evaluate_command", "Evaluate a trained model on another dataset; add it "
                                        "to the run's report."),
     _c("plugins", "plugins_command",

@@ -153,5 +153,6 @@ class AuditStage(Stage):
                             split, errors, ctx.progress,
                             notes=ctx.results.need(DataResult).notes)
         ctx.run.write_model(layout.AUDIT, checked.report)
+        ctx.run.record(self.name, [layout.AUDIT])
         records.save_properties(ctx.run, checked.properties)
         return checked

@@ -67,7 +67,7 @@ class DataStage(Stage):
         plan = ctx.plan if ctx.plan is not None else plan_data(ctx.config)
         if ctx.resume:
             _check_same_split(ctx, plan.split)
-        records.save_split(ctx.run, plan.split, list(plan.notes), None)
+        records.save_split(ctx.run, plan.split, list(plan.notes), None, stage=self.name)
         return DataResult(plan.split, plan.notes)
 
 

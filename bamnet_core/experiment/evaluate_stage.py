@@ -62,7 +62,7 @@ def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, mode
                    progress: ProgressCallback, extra: dict[str, Any] | None = None,
                    figures: str = layout.PLOTS, predictions_file: str = layout.PREDICTIONS,
                    validation: SplitPredictions | None = None, fill: float | None = None,
-                   decided: tuple[float, OperatingPoint] | None = None
+                   decided: tuple[float, OperatingPoint] | None = None, stage: str = "evaluate"
                    ) -> tuple[MetricsFile, dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Predict every non-empty split of ``loaded`` and run the configured evaluators.
 
@@ -85,6 +85,7 @@ def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, mode
 
     ``predictions.csv`` keeps the model's own probabilities; with a calibration the
     evaluators see calibrated ones, and the threshold mapped with them.
+    :param stage: what the run's record says wrote the predictions.
     """
     from ..train.inference import ModelInference
 
@@ -100,6 +101,7 @@ def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, mode
                                             samples=list(part.samples), images=part.x,
                                             lung_fields=fields)
     run.write_text(predictions_file, predictions_csv(config.data.classes, splits))
+    run.record(stage, [predictions_file])
     pos = config.data.classes.index(config.data.positive)
     threshold, point = decided or choose(config.evaluate, splits.get("val", validation), pos)
     calibration = point.calibration
@@ -171,4 +173,5 @@ class EvaluateStage(Stage):
             entries["generator"] = generated.synthesis
         metrics = metrics.with_entries(entries)
         ctx.run.write_model(layout.METRICS, metrics)
+        ctx.run.record(self.name, [layout.METRICS])
         return EvaluateResult(metrics, predictions)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._util.progress import ProgressCallback, silent
+from .._util.progress import ProgressCallback, ProgressEvent, silent
 from ..config.components import instantiate
 from ..config.load import load_config, resolve_config_path
 from ..data.fingerprints import fingerprint_files
@@ -38,12 +38,18 @@ from ..plugins.manager import PluginHost
 from ..runs import folder as rf
 from ..runs import layout
 from ..runs.files import MetricsFile
+from ..runs.integrity import refuse_changed, refuse_other_key
+from ..runs.integrity_file import EXTERNAL
 from . import stage_records
 from .evaluate_stage import evaluate_model
 from .occlusion_fill import recorded_fill
 from .operating_point import recorded
 from .report_stage import write_report_safely
 from .run_validation import validation_predictions
+
+EVALUATE_READS = (layout.CONFIG, layout.PREPROCESS, layout.MODEL, layout.SPLIT_JSON,
+                  layout.PREDICTIONS, layout.METRICS)
+"""The run files ``bamnet evaluate`` reads, checked against the run's record first."""
 
 
 @dataclass
@@ -94,6 +100,12 @@ def evaluate_external(run_dir: str | Path, host: PluginHost, *, data: str,
     if not run.file(layout.CONFIG).is_file() or not run.file(layout.MODEL).is_file():
         raise RunError(f"{run.path} is not a trained run folder (no {layout.CONFIG} and "
                        f"{layout.MODEL})", hint="pass a folder that `bamnet run` finished")
+    record = run.read_record()
+    notice = refuse_changed(run, EVALUATE_READS, record=record)
+    if notice:
+        progress(ProgressEvent("notice", 0, None, notice))
+    refuse_other_key(run, record, why="new images of the run's own patients would be named "
+                                      "by other pseudonyms and taken for external ones")
     config = load_config(str(run.file(layout.CONFIG)), host.registry)
     classes = config.data.classes
     samples, origin = _samples(data, source, host, classes)
@@ -118,11 +130,13 @@ def evaluate_external(run_dir: str | Path, host: PluginHost, *, data: str,
                                 fill=fill.value if fill else None,
                                 decided=recorded(run.read_model(layout.METRICS, MetricsFile)
                                                  if run.file(layout.METRICS).is_file()
-                                                 else None))
+                                                 else None),
+                                stage=EXTERNAL)
     metrics = metrics.with_entries({"occlusion_fill": fill,
         "data": {"origin": origin, "images": len(samples), "decode_failures": len(loaded.errors)},
         "overlap": overlap.to_dict()})
     run.write_model(f"{sub}/{layout.METRICS}", metrics)
+    run.record(EXTERNAL, [f"{sub}/{layout.METRICS}"])
     return ExternalResult(folder=run.file(sub), metrics=metrics,
                           report=write_report_safely(run.path, progress))
 

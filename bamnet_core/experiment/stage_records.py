@@ -31,14 +31,16 @@ SPLIT_VERSION = 2  # 2: paths relative to the run folder or absolute and canonic
 
 
 def save_split(run: rf.RunFolder, split: PatientSplit, notes: list[str],
-               generator: dict[str, Any] | None) -> None:
-    """Write ``split.json`` (every sample, exactly) and ``splits.csv`` (the same, for people)."""
+               generator: dict[str, Any] | None, *, stage: str) -> None:
+    """Write ``split.json`` (every sample, exactly) and ``splits.csv`` (the same, for people),
+    and record both as ``stage`` wrote them."""
     payload = {"version": SPLIT_VERSION, "by": split.by, "seed": split.seed,
                "split_notes": split.notes, "notes": notes, "generator": generator,
                "assignment": {name: [asdict(s) for s in split.assignment.get(name, [])]
                               for name in SPLIT_NAMES}}
     run.write_model(layout.SPLIT_JSON, SplitFile.model_validate(payload))
     run.write_text(layout.SPLITS_CSV, recorded(run, split).to_csv())
+    run.record(stage, [layout.SPLIT_JSON, layout.SPLITS_CSV])
 
 
 def recorded(run: rf.RunFolder, split: PatientSplit) -> PatientSplit:
@@ -88,6 +90,7 @@ def _split_file(run: rf.RunFolder) -> SplitFile | None:
 def save_properties(run: rf.RunFolder, properties: dict[str, Any]) -> None:
     """Write ``image-properties.json`` (NaN and infinities become null)."""
     run.write_json(layout.PROPERTIES, {path: to_json(p) for path, p in properties.items()})
+    run.record("audit", [layout.PROPERTIES])
 
 
 def load_audit(run: rf.RunFolder) -> tuple[AuditFile, dict[str, Any]] | None:

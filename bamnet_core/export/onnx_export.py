@@ -26,6 +26,7 @@ from ..imaging.preprocess import PreprocessSpec
 from ..runs import folder as rf
 from ..runs import layout
 from ..runs.files import ExportReportFile, MetricsFile
+from ..runs.integrity import refuse_changed
 from ..score.metadata import ModelInfo, set_metadata
 from . import speed
 from .gates import GateLimits, GateResult, fp32_gate
@@ -158,14 +159,14 @@ class _Steps:
         self.done += 1
 
 
-def exportable_run(run_dir: str | Path) -> rf.RunFolder:
+def exportable_run(run_dir: str | Path | rf.RunFolder) -> rf.RunFolder:
     """The run folder, when it holds what an export starts from.
 
     :raises RunError: no such folder; a folder that is not a run (no ``config.toml``);
         or a run that stopped before it had a trained model (no ``preprocess.json``
         or ``model.keras``), with the command that finishes it.
     """
-    run = rf.RunFolder(run_dir)
+    run = run_dir if isinstance(run_dir, rf.RunFolder) else rf.RunFolder(run_dir)
     if not run.path.is_dir():
         raise RunError(f"run folder {run.path} not found",
                        hint="pass a folder made by `bamnet run`, e.g. runs/<stamp>-<name>")
@@ -180,7 +181,11 @@ def exportable_run(run_dir: str | Path) -> rf.RunFolder:
     return run
 
 
-def export_onnx(run_dir: str | Path, *, carried: CarriedFacts,
+EXPORT_READS = (layout.CONFIG, layout.PREPROCESS, layout.METRICS, layout.MODEL, layout.SPLITS_CSV)
+"""The run files an export reads, checked against the run's record first."""
+
+
+def export_onnx(run_dir: str | Path | rf.RunFolder, *, carried: CarriedFacts,
                 output: str | Path | None = None,
                 opset: int = DEFAULT_OPSET, int8: bool = False, fp16: bool = False,
                 parity_images: int = 256, calibration_images: int = 64,
@@ -210,6 +215,9 @@ def export_onnx(run_dir: str | Path, *, carried: CarriedFacts,
 
     limits = limits or GateLimits()
     run = exportable_run(run_dir)
+    notice = refuse_changed(run, EXPORT_READS)
+    if notice:
+        progress(ProgressEvent("notice", 0, None, notice))
     spec = PreprocessSpec.from_json(run.file(layout.PREPROCESS).read_text(encoding="utf-8"))
     metrics = run.read_model(layout.METRICS, MetricsFile)
     output = Path(output) if output else run.file(layout.ONNX)
@@ -267,9 +275,10 @@ def export_onnx(run_dir: str | Path, *, carried: CarriedFacts,
                          val.keras_probs, paths, labels, fp32_measured, limits,
                          calibration_batches(split_rows(run, "train", calibration_images), spec),
                          progress)
-        for name in wanted:
+        candidates = [output.with_name(f"{output.stem}.{name}{output.suffix}")
+                      for name in wanted]
+        for name, target in zip(wanted, candidates, strict=True):
             step(f"{name} variant and its gate")
-            target = output.with_name(f"{output.stem}.{name}{output.suffix}")
             measured, gates[name] = make_variant(job, name, work / layout.onnx_variant(name))
             measured.entry["path"] = str(target)
             report["models"][name] = measured.entry
@@ -294,6 +303,9 @@ def export_onnx(run_dir: str | Path, *, carried: CarriedFacts,
     for entry in report["models"].values():  # relative to the report's folder, so it can move
         entry["path"] = beside.record_path(entry["path"])
     beside.write_model(layout.EXPORT_REPORT, ExportReportFile.model_validate(report))  # last
+    if beside.path == run.path:
+        run.record("export", [layout.EXPORT_REPORT, *(run.record_path(target) for target in
+                                                      (output, *candidates))])
     return ExportResult(model_path=output, report_path=report_path, report=report,
                         variants={n: t for n, (_, t) in staged.items() if n != "fp32"},
                         gates=gates)

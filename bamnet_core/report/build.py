@@ -16,6 +16,7 @@ from pathlib import Path
 from .._util import atomic
 from ..errors import RunError
 from ..runs import layout
+from ..runs.integrity import refuse_missing_key
 from .audit_lists import label_issues_section
 from .audit_sections import generator_figures, generator_quality
 from .export_section import export_section
@@ -155,6 +156,8 @@ def build_report(run: str | Path | RunRecord, *, redact: bool = False,
     if redact:
         from .redact import redact_record
 
+        refuse_missing_key(record.path, why="a shareable copy would name its patients under a "
+                                            "new key")
         record, out, verdict = redact_record(record), record.path / layout.SHAREABLE, None
     show_images = images or not redact
     written: list[Path] = []
