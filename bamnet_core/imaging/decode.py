@@ -126,6 +126,11 @@ def _decode(path: Path, data: bytes, max_pixels: int, *,
     if not data:
         raise ImageDecodeError(str(path), "empty file (0 bytes)", kind="empty")
     if is_dicom(path, data[:132]):
+        named_only = data[128:132] != b"DICM" and format_of(data)
+        if named_only:  # pydicom would read it as a dataset of junk tags, "no pixel data"
+            raise ImageDecodeError(str(path), f"not a DICOM file: its bytes are a {named_only} "
+                                   f"image, named {path.suffix}", kind="not-an-image",
+                                   hint=f"rename it to the suffix of a {named_only} file")
         from .dicom import decode_dicom_described  # pydicom only for DICOM files
 
         gray, info = decode_dicom_described(path, data, max_pixels)
