@@ -119,7 +119,9 @@ def evaluate_external(run_dir: str | Path, host: PluginHost, *, data: str,
         raise DataError(f"{data}: none of its {len(overlap.kept)} images the run did not "
                         "see could be decoded", hint="`bamnet data inspect` it")
     from ..train.backend import import_keras
+    from ..train.checkpoint import check_keras_file
 
+    check_keras_file(run.file(layout.MODEL))  # damage named, not Keras's "File not found"
     model = import_keras().models.load_model(run.file(layout.MODEL), compile=False)
     fill = recorded_fill(run)  # the run's own, never one from the external images
     sub = f"{layout.EXTERNAL}/{label}"

@@ -19,7 +19,6 @@ and is left empty otherwise.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import Counter
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from ..report.verdict import Verdict
 from ..runs import folder as rf
 from ..runs import layout
 from ..runs.files import LosoFile
+from ..runs.split_table import read_split_rows
 from .preflight import preflight
 from .results import RunResult
 from .runner import run_experiment
@@ -79,8 +79,8 @@ def held_out_sources(config: Config, *, min_images: int) -> tuple[list[str], lis
 
 def _test_classes(run_dir: Path) -> list[str]:
     """The classes among a run's test images (from its ``splits.csv``)."""
-    with open(run_dir / layout.SPLITS_CSV, newline="", encoding="utf-8") as fh:
-        return sorted({row["label"] for row in csv.DictReader(fh) if row["split"] == "test"})
+    return sorted({row["label"] for row in read_split_rows(rf.RunFolder(run_dir))
+                   if row["split"] == "test"})
 
 
 def _row(source: str, result: RunResult) -> dict[str, Any]:

@@ -10,7 +10,6 @@ only after every check passed, so a refused export leaves nothing behind.
 
 from __future__ import annotations
 
-import csv
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,7 +26,9 @@ from ..runs import folder as rf
 from ..runs import layout
 from ..runs.files import ExportReportFile, MetricsFile
 from ..runs.integrity import refuse_changed
+from ..runs.split_table import read_split_rows
 from ..score.metadata import ModelInfo, set_metadata
+from ..train.checkpoint import check_keras_file
 from . import speed
 from .gates import GateLimits, GateResult, fp32_gate
 from .parity import check_parity
@@ -71,11 +72,7 @@ class ExportResult:
 
 def split_rows(run: rf.RunFolder, split: str, limit: int) -> list[Sample]:
     """Up to ``limit`` samples of ``split`` from ``splits.csv``, spread over the list."""
-    path = run.file(layout.SPLITS_CSV)
-    if not path.exists():
-        raise RunError(f"{path} is missing", hint="export needs a finished `bamnet run` folder")
-    with open(path, newline="", encoding="utf-8") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["split"] == split]
+    rows = [r for r in read_split_rows(run) if r["split"] == split]
     if len(rows) > limit:  # evenly spaced, so every class is likely represented
         rows = [rows[int(i * len(rows) / limit)] for i in range(limit)]
     return [Sample(path=run.resolve(r["path"]), label=r["label"],
@@ -126,6 +123,7 @@ def _load_keras(run: rf.RunFolder) -> Any:
     path = run.file(layout.MODEL)
     if not path.exists():
         raise RunError(f"{path} is missing", hint="export needs a run that finished training")
+    check_keras_file(path)  # not a .keras archive: named as such, not Keras's "File not found"
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except ValueError as exc:

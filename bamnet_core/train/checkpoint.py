@@ -137,7 +137,10 @@ def load_state(run_dir: Path, train: TrainSection | None = None) -> TrainState |
 
 
 def damaged(path: Path, problem: str) -> RunError:
-    """The error for a damaged checkpoint file: what is wrong and how to restart training."""
+    """The error for a damaged model file: what is wrong and how to get it again."""
+    if path.parent.name != FOLDER and path.name != BEST:  # model.keras: the train stage's
+        return RunError(f"{path} is damaged: {problem}",
+                        hint=f"write it again with: bamnet resume {path.parent} --from train")
     folder = path.parent if path.parent.name == FOLDER else path.parent / FOLDER
     return RunError(f"{path} is damaged: {problem}",
                     hint=f"delete {folder} (and {folder.parent / BEST}) to train again from "
