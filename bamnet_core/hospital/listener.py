@@ -89,6 +89,8 @@ class _Loop:
         self.scorer, self.options, self.writer, self.summary = scorer, options, writer, summary
         self.queue = DiskQueue(options.queue.resolve(), options.max_queue)
         self.srs = SrWriter(options.sr, algorithm_facts(scorer))
+        for stale in options.sr.glob(".*.tmp.dcm"):  # an SR a kill interrupted mid-write
+            stale.unlink(missing_ok=True)
         self.done_uids = {Path(p).stem for p in done}
         for path in self.queue.pending():  # rows written, then killed before it left
             if str(path) in done:
