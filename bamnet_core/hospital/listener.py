@@ -95,6 +95,29 @@ class _Loop:
         for path in self.queue.pending():  # rows written, then killed before it left
             if str(path) in done:
                 self.queue.remove(path)
+        # SRs go out from a thread of their own, so the network overlaps the next batch
+        self._wake, self._closing = threading.Event(), False
+        self._sender = threading.Thread(target=self._send_loop, name="bamnet-send-sr",
+                                        daemon=True)
+        self._sender.start()
+
+    def _send_loop(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            self.send()
+            if self._closing:
+                return
+
+    def close(self) -> None:
+        """Send what waits one last time (what cannot go waits for the next start)."""
+        self._closing = True
+        self._wake.set()
+        self._sender.join()
+
+    def send_soon(self) -> None:
+        """Wake the sending thread (it sends every SR waiting)."""
+        self._wake.set()
 
     def next_batch(self, stop: threading.Event) -> list[Path]:
         """Wait for a full batch, or for the oldest image to have waited ``batch_wait``."""
@@ -137,7 +160,7 @@ class _Loop:
                  len(written), len(self.queue))
         for record in failed:
             LOG.warning("%s: %s", Path(record.path).stem, record.error)
-        self.send()
+        self.send_soon()
 
     def send(self) -> None:
         """Send every SR waiting (this batch's and any an earlier try could not)."""
@@ -185,34 +208,42 @@ def listen(scorer: Scorer, options: ListenOptions, stop: threading.Event, *,
             writer = RecordWriter(fh, format_for(output), scorer.classes, header=fresh,
                                   durable=True, uids=True)
             loop = _Loop(scorer, options, writer, done, summary)
-            backlog = loop.queue.pending()
-            if backlog:
-                LOG.info("%d images were waiting from the last session; scoring them first",
-                         len(backlog))
-            while backlog and not stop.is_set():
-                loop.score(backlog[:options.batch_size])
-                backlog = loop.queue.pending()
-            loop.send()
-            if stop.is_set():
-                return summary
-            scp = StorageScp(options.scp, loop.queue, lambda uid: uid in loop.done_uids)
             try:
-                host, port = scp.start()
-            except OSError as exc:
-                raise ListenError(f"cannot listen on {options.scp.host}:{options.scp.port}: "
-                                  f"{exc.strerror or exc}",
-                                  hint="choose a free --port (another listener may hold it)"
-                                  ) from None
-            on_ready(host, port)
-            try:
-                while not stop.is_set():
-                    batch = loop.next_batch(stop)
-                    if batch:
-                        loop.score(batch)
+                _run(loop, options, stop, on_ready)
             finally:
-                scp.stop()
-                LOG.info("stopped; %d images wait for the next start", len(loop.queue))
+                loop.close()
         finally:
             close_quietly(fh)
             summary.seconds = time.perf_counter() - start
     return summary
+
+
+def _run(loop: _Loop, options: ListenOptions, stop: threading.Event,
+         on_ready: Callable[[str, int], None]) -> None:
+    """Score what an earlier session left, then listen and score until ``stop``."""
+    backlog = loop.queue.pending()
+    if backlog:
+        LOG.info("%d images were waiting from the last session; scoring them first",
+                 len(backlog))
+    while backlog and not stop.is_set():
+        loop.score(backlog[:options.batch_size])
+        backlog = loop.queue.pending()
+    loop.send_soon()  # SRs an earlier session could not send
+    if stop.is_set():
+        return
+    scp = StorageScp(options.scp, loop.queue, lambda uid: uid in loop.done_uids)
+    try:
+        host, port = scp.start()
+    except OSError as exc:
+        raise ListenError(f"cannot listen on {options.scp.host}:{options.scp.port}: "
+                          f"{exc.strerror or exc}",
+                          hint="choose a free --port (another listener may hold it)") from None
+    on_ready(host, port)
+    try:
+        while not stop.is_set():
+            batch = loop.next_batch(stop)
+            if batch:
+                loop.score(batch)
+    finally:
+        scp.stop()
+        LOG.info("stopped; %d images wait for the next start", len(loop.queue))

@@ -43,7 +43,7 @@ class Destination:
 
 
 def send_srs(destination: Destination, files: Sequence[Path], *, calling_aet: str,
-             tls: ssl.SSLContext | None = None, timeout: float = 30.0) -> list[Path]:
+             tls: ssl.SSLContext | None = None, timeout: float = 10.0) -> list[Path]:
     """C-STORE ``files`` (SRs) to ``destination`` over one association; the files it
     accepted. Never raises for the network: what was not sent is simply not returned."""
     from pydicom import dcmread
