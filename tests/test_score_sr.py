@@ -35,7 +35,8 @@ def dicom_folder(root: Path, count: int = 4) -> Path:
     for i in range(count):
         tags = patient_tags(i % 2, sex="F", age=40 + i, study=i % 2)
         if i % 2:
-            tags["PatientOrientation"] = ["L", "F"]  # the image library describes this one
+            # what a DX header holds: the image library (TID 1601) describes this one
+            tags.update(PatientOrientation=["L", "F"], ImagerPixelSpacing=[0.2, 0.2])
         save(make_dataset(phantom(i, 16), tags=tags), root / f"im{i}.dcm")
     cv2.imwrite(str(root / "plain.png"), np.full((12, 12), 90, np.uint8))
     damaged = make_dataset(phantom(99, 16), tags=patient_tags(9, sex="M", age=50))
@@ -103,6 +104,9 @@ def test_each_scored_dicom_image_gets_one_sr_that_agrees_with_its_row(tmp_path, 
         assert (sr.PatientID, str(sr.PatientName), sr.PatientSex) == \
             (source.PatientID, str(source.PatientName), source.PatientSex)
         assert sr.ContentTemplateSequence[0].TemplateIdentifier == "1500"
+        library = [item for item in sr.ContentSequence
+                   if item.ConceptNameCodeSequence[0].CodeMeaning == "Image Library"]
+        assert len(library) == ("PatientOrientation" in source)  # else left out, not failed
         assert sr.ContentQualification == "RESEARCH"
         assert "research use only" in sr.SeriesDescription
         group = group_of(sr)

@@ -149,8 +149,7 @@ def _measurement_group(source: Any, record: ScoreRecord, facts: AlgorithmFacts,
                     f"bamnet_version_scoring={__version__}"])
     unit = CodedConcept(value="1", scheme_designator="UCUM", meaning="no units")
     measurements = [Measurement(name=_concept(f"P:{c}", f"Probability of {c}"),
-                                value=float(record.probabilities[c]), unit=unit,
-                                algorithm_id=algorithm)
+                                value=float(record.probabilities[c]), unit=unit)
                     for c in facts.classes]
     present = record.label == facts.positive
     decision = QualitativeEvaluation(_class_concept(facts.positive),
