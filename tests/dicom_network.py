@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -69,7 +70,8 @@ def make_images(folder: Path, count: int = 50, size: int = 32,
 
 
 def send(paths: Iterable[Path], port: int, *, calling: str = SENDER,
-         stop_after: int | None = None) -> dict[Path, int | None]:
+         stop_after: int | None = None, tls: ssl.SSLContext | None = None,
+         timeout: float = 10) -> dict[Path, int | None]:
     """C-STORE each file to the listener on ``port``; each file's status (None: not sent or
     no answer). Gives up on the rest once the association is lost."""
     from pydicom import dcmread
@@ -78,12 +80,13 @@ def send(paths: Iterable[Path], port: int, *, calling: str = SENDER,
     paths = list(paths)
     datasets = {p: dcmread(p) for p in paths}
     ae = AE(ae_title=calling)
-    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 10
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = timeout
     for cls, syntax in {(str(d.SOPClassUID), str(d.file_meta.TransferSyntaxUID))
                         for d in datasets.values()}:
         ae.add_requested_context(cls, syntax)
     status: dict[Path, int | None] = dict.fromkeys(paths)
-    assoc = ae.associate("127.0.0.1", port, ae_title=LISTENER)
+    assoc = ae.associate("127.0.0.1", port, ae_title=LISTENER,
+                         tls_args=(tls, "127.0.0.1") if tls else None)
     if not assoc.is_established:
         return status
     try:
@@ -106,14 +109,14 @@ def send(paths: Iterable[Path], port: int, *, calling: str = SENDER,
 class SrReceiver:
     """A Storage SCP for SRs (the PACS the listener sends back to), on 127.0.0.1."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, tls: ssl.SSLContext | None = None) -> None:
         from pynetdicom import AE, evt
 
         self.folder, self.port = folder, free_port()
         folder.mkdir(parents=True, exist_ok=True)
         ae = AE(ae_title=RECEIVER)
         ae.add_supported_context(SR_CLASS, [EXPLICIT, IMPLICIT])
-        self.server = ae.start_server(("127.0.0.1", self.port), block=False,
+        self.server = ae.start_server(("127.0.0.1", self.port), block=False, ssl_context=tls,
                                       evt_handlers=[(evt.EVT_C_STORE, self._store)])
 
     def _store(self, event: object) -> int:
@@ -172,6 +175,36 @@ class Listener:
     def kill(self) -> None:
         self.proc.kill()
         self.proc.wait(10)
+
+
+def make_certificates(folder: Path) -> dict[str, Path]:
+    """A private CA and two certificates it signed (``node``: the listener and the SR
+    receiver; ``sender``), valid for 127.0.0.1, made with openssl as docs/hospital.md shows."""
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+        "/CN=bamnet-test-ca", "-keyout", "ca.key", "-out", "ca.pem")
+    (folder / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    for name in ("node", "sender"):
+        run("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}", "-keyout",
+            f"{name}.key", "-out", f"{name}.csr")
+        run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", f"{name}.pem")
+    return {n: folder / n for n in ("ca.pem", "node.pem", "node.key", "sender.pem",
+                                     "sender.key")}
+
+
+def tls_context(files: dict[str, Path], who: str, *, server: bool) -> ssl.SSLContext:
+    """A TLS context for ``who`` (``node`` or ``sender``) trusting the test CA only."""
+    purpose = ssl.Purpose.CLIENT_AUTH if server else ssl.Purpose.SERVER_AUTH
+    context = ssl.create_default_context(purpose, cafile=str(files["ca.pem"]))
+    context.load_cert_chain(files[f"{who}.pem"], files[f"{who}.key"])
+    if server:
+        context.verify_mode = ssl.CERT_REQUIRED
+    return context
 
 
 def wait_for(predicate: object, timeout: float = 60, what: str = "") -> None:

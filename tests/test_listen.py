@@ -12,6 +12,7 @@ was never acknowledged.
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,10 @@ from dicom_network import (
     Listener,
     SrReceiver,
     free_port,
+    make_certificates,
     make_images,
     send,
+    tls_context,
     wait_for,
 )
 from onnx_fixtures import write_tiny_model
@@ -153,3 +156,26 @@ def test_kill_9_in_mid_stream_loses_nothing_after_a_restart(tmp_path, images, mo
     srs = [p for p in (tmp_path / "rows-sr").glob("*.dcm") if not p.name.startswith(".")]
     assert len(srs) == COUNT - 1
     assert not list((tmp_path / "rows-sr").glob(".*"))  # a write the kill cut is gone
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make certificates")
+def test_over_tls_only_a_sender_with_a_certificate_gets_in_and_srs_go_back_over_tls(
+        tmp_path, images, model):
+    files = make_certificates(tmp_path / "pki")
+    receiver = SrReceiver(tmp_path / "pacs", tls=tls_context(files, "node", server=True))
+    out, port = tmp_path / "rows.csv", free_port()
+    listener = Listener(model, out, port, "--send-sr", receiver.address,
+                        "--tls-cert", str(files["node.pem"]), "--tls-key",
+                        str(files["node.key"]), "--tls-ca", str(files["ca.pem"]))
+    try:
+        listener.wait_ready()
+        plain = send(images[:2], port, timeout=2)
+        assert set(plain.values()) == {None}  # plain TCP: nothing gets in
+        status = send(images[:4], port, tls=tls_context(files, "sender", server=False))
+        assert set(status.values()) == {0x0000}
+        wait_for(lambda: len(read_rows(out)) == 4, what="4 rows")
+        wait_for(lambda: len(receiver.received()) == 4, what="4 SRs over TLS")
+    finally:
+        receiver.close()
+        assert listener.terminate() == 0, listener.stderr
+    assert "(TLS)" in listener.stderr
