@@ -71,8 +71,10 @@ def listen_rate(model: Path, files: list[Path], work: Path, send_back: bool) -> 
         listener.wait_ready()
         start = time.perf_counter()
         status = send(files, port)
-        if set(status.values()) != {0}:
-            raise SystemExit(f"some files were not accepted: {set(status.values())}")
+        refused = [p.name for p, s in status.items() if s != 0]
+        if refused:
+            raise SystemExit(f"{len(refused)} files were not accepted (first {refused[0]}, "
+                             f"{status[files[0]]}):\n{listener.stderr[-3000:]}")
         wait_for(lambda: rows_in(out) >= len(files), timeout=600, what="rows")
         if receiver is not None:
             wait_for(lambda: len(receiver.received()) >= len(files), timeout=600,

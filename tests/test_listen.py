@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,20 @@ def test_over_tls_only_a_sender_with_a_certificate_gets_in_and_srs_go_back_over_
         receiver.close()
         assert listener.terminate() == 0, listener.stderr
     assert "(TLS)" in listener.stderr
+
+
+def test_bad_listen_options_are_one_error_line_each(tmp_path, model, cli):
+    base = ("listen", str(model), "-o", str(tmp_path / "rows.csv"), "--ae-title", LISTENER)
+    bad_dest = cli(*base, "--port", "0", "--allow", "A", "--send-sr", "PACS1@host")
+    assert bad_dest.exit_code == 2 and "DEST_AET@HOST:PORT" in bad_dest.stderr
+    no_allow = cli(*base, "--port", "0")
+    assert no_allow.exit_code == 2 and "--allow" in no_allow.stderr
+    half_tls = cli(*base, "--port", "0", "--allow", "A", "--tls-cert", str(model))
+    assert half_tls.exit_code == 2 and "--tls-key" in half_tls.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = cli(*base, "--host", "127.0.0.1", "--port", str(taken.getsockname()[1]),
+                   "--allow", "A")
+    assert busy.exit_code == 1
+    assert "Error: cannot listen on 127.0.0.1:" in busy.stderr and "--port" in busy.stderr

@@ -12,6 +12,7 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -105,7 +106,7 @@ def register(app: typer.Typer, state: object) -> None:
             send_sr=destination, send_tls=client_tls, max_queue=max_queue,
             batch_size=batch_size, batch_wait=batch_wait, workers=workers)
         scorer = Scorer(model, provider=provider)  # type: ignore[arg-type]
-        _show_logs()
+        hide_logs = _show_logs()
         stop = threading.Event()
         previous = {sig: signal.signal(sig, lambda *_: stop.set())
                     for sig in (signal.SIGTERM, signal.SIGINT)}
@@ -117,21 +118,34 @@ def register(app: typer.Typer, state: object) -> None:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+            hide_logs()
         err().print(f"Stopped: scored {summary.scored} images, {summary.failed} failed, "
                     f"{summary.structured_reports} SRs written.", highlight=False)
 
 
-def _show_logs() -> None:
-    """The listener's log lines (UIDs, AE titles, counts) on stderr; pynetdicom's own only
-    from warnings up (its debug output would dump datasets)."""
+def _show_logs() -> Callable[[], None]:
+    """Show the listener's log lines (UIDs, AE titles, counts) on stderr, and pynetdicom's and
+    highdicom's only from warnings up (pynetdicom's debug output would dump datasets); return
+    the function that puts the loggers back as they were."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log = logging.getLogger("bamnet.listen")
+    quiet = [logging.getLogger(name) for name in ("pynetdicom", "highdicom")]
+    before = (log.level, log.propagate, [q.level for q in quiet])
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.propagate = False
-    logging.getLogger("pynetdicom").setLevel(logging.WARNING)
-    logging.getLogger("highdicom").setLevel(logging.WARNING)
+    for logger in quiet:
+        logger.setLevel(logging.WARNING)
+
+    def restore() -> None:
+        log.removeHandler(handler)
+        log.setLevel(before[0])
+        log.propagate = before[1]
+        for logger, level in zip(quiet, before[2], strict=True):
+            logger.setLevel(level)
+
+    return restore
 
 
 def _tls(cert: Path | None, key: Path | None,
