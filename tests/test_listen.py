@@ -110,11 +110,13 @@ def test_every_image_gives_one_row_and_one_sr_back_and_rows_equal_bamnet_score(
     assert "Stopped: scored 49 images, 1 failed, 49 SRs written." in listener.stderr
 
 
-def test_a_sender_not_allowed_and_a_non_image_class_get_nothing_in(tmp_path, images, model):
+def test_a_sender_not_allowed_a_non_image_class_and_a_file_too_large_get_nothing_in(
+        tmp_path, images, model):
     from pynetdicom import AE
 
     out, port = tmp_path / "rows.csv", free_port()
-    listener = Listener(model, out, port)
+    [large] = make_images(tmp_path / "large", 1, size=128)  # 32 KiB of pixels
+    listener = Listener(model, out, port, "--max-file-mb", "0.01")
     try:
         listener.wait_ready()
         status = send(images[:3], port, calling="INTRUDER")
@@ -125,12 +127,13 @@ def test_a_sender_not_allowed_and_a_non_image_class_get_nothing_in(tmp_path, ima
         assert not assoc.is_established or not assoc.accepted_contexts
         if assoc.is_established:
             assoc.release()
+        assert send([large], port) == {large: 0xA700}  # out of resources: over --max-file-mb
         wait_for(lambda: "not an allowed sender" in listener.stderr, what="the rejection")
     finally:
         assert listener.terminate() == 0, listener.stderr
     assert read_rows(out) == []
     assert list((tmp_path / "rows-queue" / "queued").iterdir()) == []
-    assert "'INTRUDER'" in listener.stderr
+    assert "'INTRUDER'" in listener.stderr and "over the 10485-byte bound" in listener.stderr
 
 
 def test_kill_9_in_mid_stream_loses_nothing_after_a_restart(tmp_path, images, model):
