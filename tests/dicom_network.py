@@ -71,7 +71,7 @@ def make_images(folder: Path, count: int = 50, size: int = 32,
 
 def send(paths: Iterable[Path], port: int, *, calling: str = SENDER,
          stop_after: int | None = None, tls: ssl.SSLContext | None = None,
-         timeout: float = 10) -> dict[Path, int | None]:
+         timeout: float = 30) -> dict[Path, int | None]:
     """C-STORE each file to the listener on ``port``; each file's status (None: not sent or
     no answer). Gives up on the rest once the association is lost."""
     from pydicom import dcmread
