@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 from dicom_fixtures import encode, make_dataset, patient_tags, phantom, save
 
+from bamnet_core.hospital.sender import store
+
 SENDER, LISTENER, RECEIVER = "MODALITY1", "BAMNET", "PACS1"
 SR_CLASS = "1.2.840.10008.5.1.4.1.1.88.34"
 EXPLICIT, IMPLICIT = "1.2.840.10008.1.2.1", "1.2.840.10008.1.2"
@@ -94,10 +96,9 @@ def send(paths: Iterable[Path], port: int, *, calling: str = SENDER,
             if stop_after is not None and n >= stop_after:
                 break
             try:
-                answer = assoc.send_c_store(datasets[path])
+                status[path] = store(assoc, datasets[path])
             except (RuntimeError, ValueError):
                 break
-            status[path] = getattr(answer, "Status", None) if answer else None
             if not assoc.is_established:
                 break
     finally:

@@ -106,7 +106,6 @@ class StorageScp:
 
         ae = AE(ae_title=self.settings.ae_title)
         ae.require_calling_aet = list(self.settings.allowed_aets)
-        ae.maximum_pdu_size = 0  # no limit on PDU size: fewer, larger reads
         for uid in IMAGE_CLASSES:
             ae.add_supported_context(uid, ALL_TRANSFER_SYNTAXES)
         handlers = [(evt.EVT_C_STORE, self._on_store), (evt.EVT_REJECTED, self._on_rejected),

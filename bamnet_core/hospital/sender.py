@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 import re
 import ssl
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import ConfigError
 
@@ -42,6 +44,25 @@ class Destination:
         return f"{self.ae_title}@{self.host}:{self.port}"
 
 
+def store(assoc: Any, dataset: Any) -> int | None:
+    """C-STORE ``dataset`` on an established association; the status, or None when no
+    response came.
+
+    pynetdicom pauses its reactor thread while a request waits for its response and
+    releases it afterwards. If the next request starts before that thread has woken, the
+    thread can take the next response off the queue (logged as "unexpected C-STORE service
+    message") and the request waits until its DIMSE timeout; on a loaded machine that
+    happens every few hundred images. So this waits, at most 50 ms, for the reactor to have
+    woken before returning.
+    """
+    answer = assoc.send_c_store(dataset)
+    deadline = time.monotonic() + 0.05
+    while getattr(assoc, "_is_paused", False) and assoc.is_established and \
+            time.monotonic() < deadline:
+        time.sleep(0.0001)
+    return getattr(answer, "Status", None) if answer else None
+
+
 def send_srs(destination: Destination, files: Sequence[Path], *, calling_aet: str,
              tls: ssl.SSLContext | None = None, timeout: float = 10.0) -> list[Path]:
     """C-STORE ``files`` (SRs) to ``destination`` over one association; the files it
@@ -62,15 +83,14 @@ def send_srs(destination: Destination, files: Sequence[Path], *, calling_aet: st
     try:
         for path in files:
             try:
-                status = assoc.send_c_store(dcmread(path))
+                code = store(assoc, dcmread(path))
             except (OSError, ValueError, RuntimeError) as exc:
                 LOG.warning("could not send SR %s: %s", path.stem, exc)
                 break
-            if status and getattr(status, "Status", None) == 0x0000:
+            if code == 0x0000:
                 sent.append(path)
                 LOG.info("sent SR %s to %s", path.stem, destination)
             else:
-                code = getattr(status, "Status", None)
                 LOG.warning("%s did not accept SR %s (status %s)", destination, path.stem,
                             f"0x{code:04X}" if code is not None else "none")
             if not assoc.is_established:
