@@ -41,7 +41,8 @@ class DiskQueue:
         for stale in (self.root / INCOMING).iterdir():  # a write a kill interrupted
             stale.unlink(missing_ok=True)
         self._lock = threading.Lock()
-        self._count = len(self.pending())
+        self._count = 0
+        self.pending()
         #: set whenever an image is queued, so the scoring loop wakes at once
         self.arrived = threading.Event()
 
@@ -83,6 +84,8 @@ class DiskQueue:
         """The images waiting, oldest first."""
         entries = [(e.stat().st_mtime_ns, Path(e.path)) for e in os.scandir(self.root / QUEUED)
                    if e.name.endswith(".dcm")]
+        with self._lock:  # the count from disk: a resent instance replaced its file, say
+            self._count = len(entries)
         return [path for _, path in sorted(entries)]
 
     def remove(self, path: Path) -> None:
