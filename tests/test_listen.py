@@ -200,3 +200,17 @@ def test_bad_listen_options_are_one_error_line_each(tmp_path, model, cli):
                    "--allow", "A")
     assert busy.exit_code == 1
     assert "Error: cannot listen on 127.0.0.1:" in busy.stderr and "--port" in busy.stderr
+
+
+def test_sigterm_finishes_the_batch_in_hand_and_leaves_the_rest_queued(tmp_path, images, model):
+    out, port = tmp_path / "rows.csv", free_port()
+    listener = Listener(model, out, port, "--batch-size", "10", "--batch-wait", "600")
+    listener.wait_ready()
+    assert set(send(images[:25], port).values()) == {0x0000}
+    wait_for(lambda: "scored 10 images" in listener.stderr, what="a first batch")
+    assert listener.terminate() == 0, listener.stderr  # while the second batch may be in hand
+    rows = read_rows(out)
+    waiting = list((tmp_path / "rows-queue" / "queued").glob("*.dcm"))
+    assert len(rows) in (10, 20)  # whole batches only
+    assert len(rows) + len(waiting) == 25  # the rest waits for the next start
+    assert "images wait for the next start" in listener.stderr
