@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._util.progress import ProgressCallback, ProgressEvent
 from ..config.resolved import Config
@@ -35,13 +35,29 @@ def carried_facts(run_dir: str | Path) -> CarriedFacts:
     from ..report.model_card import card_summary
     from ..report.record import read_run
     from ..report.redact import redact_record
+    from ..report.verdict import verdict_of
 
     run = exportable_run(run_dir).path
     refuse_missing_key(run, why="the exported model's facts would name patients under a new key")
     shared = redact_record(read_run(run))
     val = shared.splits.get("val")
+    verdict = verdict_of(shared) if shared.splits else None
     return CarriedFacts(metrics=val.model_dump(mode="json") if val is not None else {},
-                        model_card=card_summary(shared))
+                        model_card=card_summary(shared),
+                        verdict={"reading": verdict.reading, "sentence": verdict.sentence,
+                                 "lines": verdict.text_lines()} if verdict else {},
+                        threshold_source=threshold_source(shared))
+
+
+def threshold_source(record: Any) -> str:
+    """Where a run's decision threshold was chosen, in words (a model's SRs carry it)."""
+    metrics = record.metrics
+    said = getattr(metrics, "threshold_source", None) if metrics is not None else None
+    if isinstance(said, str) and said:
+        return said
+    threshold = metrics.threshold if metrics is not None else None
+    return (f"set in the run's config ([evaluate] threshold = {threshold!r}), not tuned on "
+            "validation")
 
 
 def export_run(config: Config, run: RunFolder, progress: ProgressCallback) -> dict[str, str]:

@@ -48,10 +48,15 @@ class CarriedFacts:
     :param metrics: the run's validation metrics (``metrics.json`` ``splits.val``).
     :param model_card: the model card's summary (intended use, protocol, headline metrics,
         known confounds).
+    :param verdict: the run's verdict (``reading``, ``sentence`` and its text ``lines``), so
+        whoever reads a result (a DICOM SR) sees whether the headline can be trusted.
+    :param threshold_source: where the model's decision threshold was chosen, in words.
     """
 
     metrics: dict[str, Any]
     model_card: dict[str, Any]
+    verdict: dict[str, Any] = field(default_factory=dict)
+    threshold_source: str = ""
 
 
 @dataclass
@@ -246,7 +251,10 @@ def export_onnx(run_dir: str | Path | rf.RunFolder, *, carried: CarriedFacts,
     common = {"version": __version__, "run": run.path.name, "input": proto.graph.input[0].name,
               "config_sha256": file_sha256(config_path)
               if config_path.exists() else "",
-              "metrics": carried.metrics, "model_card": carried.model_card}
+              "metrics": carried.metrics, "model_card": carried.model_card,
+              **({"verdict": carried.verdict} if carried.verdict else {}),
+              **({"threshold_source": carried.threshold_source}
+                 if carried.threshold_source else {})}
     set_metadata(proto, info.to_props(**common))
     report: dict[str, Any] = {
         "run": beside.record_path(run.path), "bamnet_version": __version__, "opset": opset,

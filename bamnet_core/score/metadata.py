@@ -31,6 +31,8 @@ KEYS = {
     "bamnet.metrics": "JSON of the run's validation metrics (metrics.json splits.val)",
     "bamnet.precision": "fp32, int8 or fp16",
     "bamnet.input": "name of the input tensor (NHWC float32, batch dimension 'batch')",
+    "bamnet.verdict": "JSON of the run's verdict: reading, sentence and its text lines",
+    "bamnet.threshold_source": "where the run's decision threshold was chosen, in words",
 }
 FORMAT = "1"
 # What a model's metadata may claim, checked before any image is read (documented in
