@@ -69,7 +69,7 @@ def test_subgroups_off_in_the_config_say_so():
 def subgroups(worse: bool) -> dict:
     comparison = {"metric": "sensitivity", "group": 0.2, "rest": 0.9, "difference": -0.7,
                   "interval": [-0.9, -0.5], "p": 0.0001, "p_holm": 0.0006, "worse": worse}
-    return {"split": "test", "min_images": 5, "test": "one-sided z-test, Holm-corrected",
+    return {"split": "test", "min_images": 5, "test": "one-sided permutation test, Holm-corrected",
             "tests": 6, "worse": ["sex=F"] if worse else [],
             "by": {"sex": [{"group": "F", "images": 30, "patients": 30, "positives": 10,
                             "accuracy": 0.7, "sensitivity": 0.2, "specificity": 0.95,
