@@ -157,3 +157,15 @@ def test_the_duplicate_warning_names_the_splits_its_pairs_straddle(tmp_path):
     warning = next(w for w in report["warnings"] if "straddle" in w)
     assert "(2 pairs in validation and test)" in warning
     assert "trained on" not in warning and "chose the epoch or threshold" in warning
+
+
+def test_duplicates_between_validation_and_test_are_not_called_trained_on():
+    audit = {"split": {"counts": {"test": {}}},
+             "duplicates": {"across_splits": 2, "straddled": {"val+test": 2}}}
+    line = lines(verdict_of(record(metrics(split_results()), audit=audit)))["protocol"]
+    assert line.level == "strong"
+    assert line.finding == "2 duplicate pairs across splits (2 pairs in validation and test)"
+    assert "trained on" not in line.meaning and "chose the epoch" in line.meaning
+    audit["duplicates"]["straddled"] = {"train+test": 1, "val+test": 1}
+    line = lines(verdict_of(record(metrics(split_results()), audit=audit)))["protocol"]
+    assert "trained on" in line.meaning

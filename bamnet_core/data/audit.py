@@ -201,9 +201,8 @@ def _duplicates(samples: Sequence[Sample], prints: Mapping[str, Fingerprint],
                         f"{summary['near']} near (dHash within {threshold}/{DHASH_BITS} bits); "
                         f"{summary['across_sources']} across sources, "
                         f"{summary['different_patients']} with different patient ids")
+    straddled = Counter("+".join(_ordered(r["splits"])) for r in rows if r.get("across_splits"))
     if summary["across_splits"]:
-        straddled = Counter("+".join(_ordered(r["splits"])) for r in rows
-                            if r.get("across_splits"))
         trained = any("train" in k.split("+") for k in straddled)
         warnings.append(f"{summary['across_splits']} duplicate pair(s) straddle two splits ("
                         + crossing_text(straddled, "pair") + "): "
@@ -213,4 +212,5 @@ def _duplicates(samples: Sequence[Sample], prints: Mapping[str, Fingerprint],
         warnings.append(f"{summary['conflicting_labels']} duplicate pair(s) carry different "
                         "labels")
     return {"near_threshold_bits": threshold, "hash_bits": DHASH_BITS,
+            "straddled": dict(straddled),
             "fingerprinted": len(prints), **summary, "pairs": rows[:LIST_LIMIT]}
