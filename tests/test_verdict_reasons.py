@@ -3,6 +3,7 @@ protocol line, the subgroup line names its test and the rate it flags (hand-made
 
 from __future__ import annotations
 
+import numpy as np
 from test_verdict_rules import levels, metrics, record, split_results
 
 from bamnet_core.contract import Sample
@@ -69,7 +70,7 @@ def test_subgroups_off_in_the_config_say_so():
 def subgroups(worse: bool) -> dict:
     comparison = {"metric": "sensitivity", "group": 0.2, "rest": 0.9, "difference": -0.7,
                   "interval": [-0.9, -0.5], "p": 0.0001, "p_holm": 0.0006, "worse": worse}
-    return {"split": "test", "min_images": 5, "test": "one-sided z-test, Holm-corrected",
+    return {"split": "test", "min_images": 5, "test": "one-sided permutation test, Holm-corrected",
             "tests": 6, "worse": ["sex=F"] if worse else [],
             "by": {"sex": [{"group": "F", "images": 30, "patients": 30, "positives": 10,
                             "accuracy": 0.7, "sensitivity": 0.2, "specificity": 0.95,
@@ -136,3 +137,35 @@ def test_a_run_with_a_measured_check_gets_no_evaluators_line():
     found = lines(verdict_of(record(metrics(split_results(), subgroups=subgroups(False)),
                                     config=config)))
     assert "evaluators" not in found and found["subgroups"].level == "none"
+
+
+def test_the_duplicate_warning_names_the_splits_its_pairs_straddle(tmp_path):
+    from fixtures_images import write_png
+
+    image = np.zeros((32, 32), np.uint8)
+    image[8:24, 8:24] = 200
+    paths = []
+    for i, name in enumerate(("a", "b", "c", "d")):
+        paths.append(tmp_path / f"{name}.png")
+        write_png(paths[-1], np.roll(image, i % 2, axis=0) if name in "ab" else 255 - image)
+    samples = [Sample(path=str(p), label="normal", patient_id=f"p{i}", source="one")
+               for i, p in enumerate(paths)]
+    # a and b (alike) in validation and test; c and d (alike) in validation and test too
+    split = PatientSplit(assignment={"train": [], "val": [samples[0], samples[2]],
+                                     "test": [samples[1], samples[3]]}, by="patient", seed=0)
+    report = audit_samples(samples, split=split, shortcut_threshold=None)
+    warning = next(w for w in report["warnings"] if "straddle" in w)
+    assert "(2 pairs in validation and test)" in warning
+    assert "trained on" not in warning and "chose the epoch or threshold" in warning
+
+
+def test_duplicates_between_validation_and_test_are_not_called_trained_on():
+    audit = {"split": {"counts": {"test": {}}},
+             "duplicates": {"across_splits": 2, "straddled": {"val+test": 2}}}
+    line = lines(verdict_of(record(metrics(split_results()), audit=audit)))["protocol"]
+    assert line.level == "strong"
+    assert line.finding == "2 duplicate pairs across splits (2 pairs in validation and test)"
+    assert "trained on" not in line.meaning and "chose the epoch" in line.meaning
+    audit["duplicates"]["straddled"] = {"train+test": 1, "val+test": 1}
+    line = lines(verdict_of(record(metrics(split_results()), audit=audit)))["protocol"]
+    assert "trained on" in line.meaning

@@ -174,15 +174,15 @@ def _ordered(splits: Sequence[str]) -> list[str]:
     return sorted(splits, key=lambda s: (order.index(s) if s in order else len(order), s))
 
 
-def crossing_text(by_splits: Mapping[str, int]) -> str:
+def crossing_text(by_splits: Mapping[str, int], noun: str = "patient") -> str:
     """``{"train+test": 55, "train+val": 33}`` as "55 patients in training and test, 33 in
-    training and validation" (most first); empty when no patient crosses."""
+    training and validation" (most first); empty when nothing crosses."""
     ranked = sorted(by_splits.items(), key=lambda kv: -kv[1])
     parts = [f"{n} in {' and '.join(SPLIT_WORDS.get(s, s) for s in where.split('+'))}"
              for where, n in ranked]
     if parts:
         n = ranked[0][1]
-        parts[0] = f"{n} patient{'' if n == 1 else 's'}{parts[0][len(str(n)):]}"
+        parts[0] = f"{n} {noun}{'' if n == 1 else 's'}{parts[0][len(str(n)):]}"
     return ", ".join(parts)
 
 
@@ -226,11 +226,16 @@ def _duplicates(samples: Sequence[Sample], prints: Mapping[str, Fingerprint],
                         f"{summary['near']} near (dHash within {threshold}/{DHASH_BITS} bits); "
                         f"{summary['across_sources']} across sources, "
                         f"{summary['different_patients']} with different patient ids")
+    straddled = Counter("+".join(_ordered(r["splits"])) for r in rows if r.get("across_splits"))
     if summary["across_splits"]:
-        warnings.append(f"{summary['across_splits']} duplicate pair(s) straddle two splits: "
-                        "the same image is trained on and evaluated")
+        trained = any("train" in k.split("+") for k in straddled)
+        warnings.append(f"{summary['across_splits']} duplicate pair(s) straddle two splits ("
+                        + crossing_text(straddled, "pair") + "): "
+                        + ("the same image is trained on and evaluated" if trained else
+                           "the same image chose the epoch or threshold and is tested"))
     if summary["conflicting_labels"]:
         warnings.append(f"{summary['conflicting_labels']} duplicate pair(s) carry different "
                         "labels")
     return {"near_threshold_bits": threshold, "hash_bits": DHASH_BITS,
+            "straddled": dict(straddled),
             "fingerprinted": len(prints), **summary, "pairs": rows[:LIST_LIMIT]}

@@ -61,6 +61,21 @@ def source_confound(record: RunRecord, rules: VerdictSection) -> tuple[str, str]
                     f"({', '.join(worst.get('dominated_sources') or {})})")
 
 
+def _leak_meaning(record: RunRecord, generator_saw: int) -> str:
+    """What the leak means: scored on what it trained on, unless every crossing the audit
+    counted is between validation and test (then the images that chose the epoch and the
+    threshold are scored)."""
+    audit = record.audit
+    crossings = [*(audit.split.patients_by_splits if audit and audit.split else {}),
+                 *(audit.duplicates.straddled if audit and audit.duplicates else {})]
+    if record.leaky or generator_saw or not crossings or \
+            any("train" in k.split("+") for k in crossings):
+        return ("the model was scored on images it, or the same patient, trained on: every "
+                "number is optimistic")
+    return ("the images, or patients, that chose the epoch and the threshold are scored too: "
+            "every number is optimistic")
+
+
 def protocol(record: RunRecord, rules: VerdictSection | None = None) -> EvidenceLine:
     """Leaky split, patients, duplicates or synthetic images across splits, classes confounded
     with their sources, no test split."""
@@ -81,7 +96,9 @@ def protocol(record: RunRecord, rules: VerdictSection | None = None) -> Evidence
         problems.append(f"{crossing} patients in several splits"
                         + (f" ({where})" if where else ""))
     if dupes:
-        problems.append(f"{dupes} duplicate pairs across splits")
+        pairs = crossing_text(duplicates.straddled, "pair") if duplicates else ""
+        problems.append(f"{dupes} duplicate pairs across splits" + (f" ({pairs})" if pairs
+                                                                     else ""))
     if generator_saw:
         problems.append(f"the generator learnt from {generator_saw} validation or test "
                         "images or patients")
@@ -92,8 +109,7 @@ def protocol(record: RunRecord, rules: VerdictSection | None = None) -> Evidence
             f"{PURE:.0%} that class")
     if problems:
         return _line("protocol", "protocol", "strong", "; ".join(problems),
-                     "the model was scored on images it, or the same patient, trained on: "
-                     "every number is optimistic", rule, shortcut_check=False)
+                     _leak_meaning(record, generator_saw), rule, shortcut_check=False)
     confound = source_confound(record, rules)
     if confound is not None and confound[0] == "strong":
         return _line("protocol", "protocol", "strong", confound[1], CONFOUNDED, rule,

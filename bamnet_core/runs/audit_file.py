@@ -37,6 +37,8 @@ class Duplicates(Part):
     near: int = 0
     across_sources: int = 0
     across_splits: int = 0
+    straddled: dict[str, int] = Field(default_factory=dict, description="pairs across splits "
+                                      "by the splits they sit in (\"val+test\" -> pairs)")
     different_patients: int = 0
     conflicting_labels: int = 0
     pairs: list[dict[str, Any]] = Field(default_factory=list)
