@@ -186,3 +186,19 @@ def test_an_sr_folder_that_is_a_file_is_one_error_line(tmp_path, model, cli):
     result = cli("score", str(model), str(folder), "--sr", str(tmp_path / "taken"))
     assert result.exit_code == 1
     assert "Error:" in result.stderr and "taken" in result.stderr
+
+
+def test_an_image_highdicom_cannot_report_on_keeps_its_row_and_the_note_names_no_patient(
+        tmp_path, model, cli):
+    folder = tmp_path / "in"
+    ds = make_dataset(phantom(5, 16), tags=patient_tags(5, sex="F", age=33))
+    del ds.StudyInstanceUID  # an SR belongs to a study: none can be written
+    save(ds, folder / "nostudy.dcm")
+    out = tmp_path / "rows.csv"
+    result = cli("score", str(model), str(folder), "-o", str(out), "--sr", str(tmp_path / "sr"))
+    assert result.exit_code == 0, result.stderr
+    [row] = read_rows(out).values()
+    assert row["error"] == "" and row["label"]
+    assert list((tmp_path / "sr").iterdir()) == []
+    assert "no SR: its header has no StudyInstanceUID" in result.stderr
+    assert PHI["PatientName"] not in result.stderr and "MRNQZ" not in result.stderr
