@@ -191,6 +191,8 @@ def test_bad_listen_options_are_one_error_line_each(tmp_path, model, cli):
     assert bad_dest.exit_code == 2 and "DEST_AET@HOST:PORT" in bad_dest.stderr
     no_allow = cli(*base, "--port", "0")
     assert no_allow.exit_code == 2 and "--allow" in no_allow.stderr
+    long_aet = cli(*base, "--port", "0", "--allow", "A-SENDER-TITLE-TOO-LONG")
+    assert long_aet.exit_code == 2 and "is not an AE title" in long_aet.stderr
     half_tls = cli(*base, "--port", "0", "--allow", "A", "--tls-cert", str(model))
     assert half_tls.exit_code == 2 and "--tls-key" in half_tls.stderr
     with socket.socket() as taken:
