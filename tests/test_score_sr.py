@@ -24,6 +24,7 @@ from bamnet_core.score.sr import NO_VERDICT, RESEARCH_USE, SCHEME
 VERDICT = {"reading": "some shortcut evidence", "sentence": "Read the headline number "
            "together with the lines marked some. (subgroups)",
            "lines": ["[some] subgroups: sex=M worse. the model fails a part of the population",
+                     "[none] lungs masked: ROC AUC 1.00 → 0.53",
                      "Verdict: some shortcut evidence."]}
 EXTRA = {"bamnet.run": "chest-run-7", "bamnet.version": "9.8.7",
          "bamnet.verdict": json.dumps(VERDICT),
@@ -134,6 +135,7 @@ def test_each_scored_dicom_image_gets_one_sr_that_agrees_with_its_row(tmp_path, 
         assert notes["Verdict of the model's training run"].startswith(
             "Verdict of the training run: some shortcut evidence.")
         assert "sex=M worse" in notes["Verdict of the model's training run"]
+        assert "1.00 → 0.53" in notes["Verdict of the model's training run"]  # UTF-8 kept
 
 
 def test_a_resumed_run_rewrites_the_same_srs_and_never_duplicates(tmp_path, model, cli):
