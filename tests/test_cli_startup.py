@@ -16,7 +16,7 @@ from onnx_fixtures import write_tiny_model
 
 ROOT = Path(__file__).parents[1]
 HEAVY = ("scipy", "sklearn", "matplotlib", "cleanlab", "tensorflow", "keras", "tf2onnx",
-         "ray", "pandas")
+         "ray", "pandas", "highdicom", "pynetdicom")  # the last two: only --sr and listen
 
 
 def _modules_after(argv: list[str]) -> dict:

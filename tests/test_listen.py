@@ -12,6 +12,7 @@ was never acknowledged.
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import socket
 from pathlib import Path
@@ -167,7 +168,7 @@ def test_over_tls_only_a_sender_with_a_certificate_gets_in_and_srs_go_back_over_
         tmp_path, images, model):
     files = make_certificates(tmp_path / "pki")
     receiver = SrReceiver(tmp_path / "pacs", tls=tls_context(files, "node", server=True))
-    out, port = tmp_path / "rows.csv", free_port()
+    out, port = tmp_path / "rows.jsonl", free_port()  # JSON Lines rows, as bamnet score's
     listener = Listener(model, out, port, "--send-sr", receiver.address,
                         "--tls-cert", str(files["node.pem"]), "--tls-key",
                         str(files["node.key"]), "--tls-ca", str(files["ca.pem"]))
@@ -177,12 +178,15 @@ def test_over_tls_only_a_sender_with_a_certificate_gets_in_and_srs_go_back_over_
         assert set(plain.values()) == {None}  # plain TCP: nothing gets in
         status = send(images[:4], port, tls=tls_context(files, "sender", server=False))
         assert set(status.values()) == {0x0000}
-        wait_for(lambda: len(read_rows(out)) == 4, what="4 rows")
+        wait_for(lambda: out.exists() and len(out.read_text().splitlines()) == 4,
+                 what="4 rows")
         wait_for(lambda: len(receiver.received()) == 4, what="4 SRs over TLS")
     finally:
         receiver.close()
         assert listener.terminate() == 0, listener.stderr
     assert "(TLS)" in listener.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert all(r["label"] and r["sop_instance_uid"] and r["error"] is None for r in rows)
 
 
 def test_bad_listen_options_are_one_error_line_each(tmp_path, model, cli):
@@ -191,6 +195,8 @@ def test_bad_listen_options_are_one_error_line_each(tmp_path, model, cli):
     assert bad_dest.exit_code == 2 and "DEST_AET@HOST:PORT" in bad_dest.stderr
     no_allow = cli(*base, "--port", "0")
     assert no_allow.exit_code == 2 and "--allow" in no_allow.stderr
+    long_aet = cli(*base, "--port", "0", "--allow", "A-SENDER-TITLE-TOO-LONG")
+    assert long_aet.exit_code == 2 and "is not an AE title" in long_aet.stderr
     half_tls = cli(*base, "--port", "0", "--allow", "A", "--tls-cert", str(model))
     assert half_tls.exit_code == 2 and "--tls-key" in half_tls.stderr
     with socket.socket() as taken:

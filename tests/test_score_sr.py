@@ -24,6 +24,7 @@ from bamnet_core.score.sr import NO_VERDICT, RESEARCH_USE, SCHEME
 VERDICT = {"reading": "some shortcut evidence", "sentence": "Read the headline number "
            "together with the lines marked some. (subgroups)",
            "lines": ["[some] subgroups: sex=M worse. the model fails a part of the population",
+                     "[none] lungs masked: ROC AUC 1.00 → 0.53",
                      "Verdict: some shortcut evidence."]}
 EXTRA = {"bamnet.run": "chest-run-7", "bamnet.version": "9.8.7",
          "bamnet.verdict": json.dumps(VERDICT),
@@ -134,6 +135,7 @@ def test_each_scored_dicom_image_gets_one_sr_that_agrees_with_its_row(tmp_path, 
         assert notes["Verdict of the model's training run"].startswith(
             "Verdict of the training run: some shortcut evidence.")
         assert "sex=M worse" in notes["Verdict of the model's training run"]
+        assert "1.00 → 0.53" in notes["Verdict of the model's training run"]  # UTF-8 kept
 
 
 def test_a_resumed_run_rewrites_the_same_srs_and_never_duplicates(tmp_path, model, cli):
@@ -186,3 +188,19 @@ def test_an_sr_folder_that_is_a_file_is_one_error_line(tmp_path, model, cli):
     result = cli("score", str(model), str(folder), "--sr", str(tmp_path / "taken"))
     assert result.exit_code == 1
     assert "Error:" in result.stderr and "taken" in result.stderr
+
+
+def test_an_image_highdicom_cannot_report_on_keeps_its_row_and_the_note_names_no_patient(
+        tmp_path, model, cli):
+    folder = tmp_path / "in"
+    ds = make_dataset(phantom(5, 16), tags=patient_tags(5, sex="F", age=33))
+    del ds.StudyInstanceUID  # an SR belongs to a study: none can be written
+    save(ds, folder / "nostudy.dcm")
+    out = tmp_path / "rows.csv"
+    result = cli("score", str(model), str(folder), "-o", str(out), "--sr", str(tmp_path / "sr"))
+    assert result.exit_code == 0, result.stderr
+    [row] = read_rows(out).values()
+    assert row["error"] == "" and row["label"]
+    assert list((tmp_path / "sr").iterdir()) == []
+    assert "no SR: its header has no StudyInstanceUID" in result.stderr
+    assert PHI["PatientName"] not in result.stderr and "MRNQZ" not in result.stderr

@@ -89,6 +89,10 @@ def register(app: typer.Typer, state: object) -> None:
 
         if not allow:
             raise typer.BadParameter("give at least one --allow SENDER_AET", param_hint="--allow")
+        for option, title in [("--ae-title", ae_title), *(("--allow", a) for a in allow)]:
+            if not _valid_aet(title):
+                raise typer.BadParameter(f"{title!r} is not an AE title (1 to 16 printable "
+                                         "ASCII characters, no backslash)", param_hint=option)
         if (tls_cert is None) != (tls_key is None):
             raise typer.BadParameter("--tls-cert and --tls-key go together",
                                      param_hint="--tls-cert")
@@ -121,6 +125,12 @@ def register(app: typer.Typer, state: object) -> None:
             hide_logs()
         err().print(f"Stopped: scored {summary.scored} images, {summary.failed} failed, "
                     f"{summary.structured_reports} SRs written.", highlight=False)
+
+
+def _valid_aet(title: str) -> bool:
+    """A DICOM AE title: 1 to 16 printable ASCII characters, no backslash, not all spaces."""
+    return 0 < len(title) <= 16 and title.strip() != "" and title.isascii() and \
+        title.isprintable() and "\\" not in title
 
 
 def _show_logs() -> Callable[[], None]:

@@ -214,6 +214,7 @@ def build_sr(source: Any, record: ScoreRecord, facts: AlgorithmFacts) -> Any:
         manufacturer=MANUFACTURER, is_complete=True, is_final=False, is_verified=False,
         series_description=SERIES_DESCRIPTION, software_versions=f"bamnet {__version__}",
         content_qualification=ContentQualificationValues.RESEARCH,
+        specific_character_set="ISO_IR 192",  # UTF-8: the verdict's text is not all Latin-1
         coding_schemes=[CodingSchemeIdentificationItem(
             designator=SCHEME, name="bamnet local codes",
             responsible_organization="bamnet")])

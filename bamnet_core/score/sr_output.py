@@ -44,6 +44,19 @@ def algorithm_facts(scorer: Scorer) -> AlgorithmFacts:
         scorer.threshold, scorer.info.threshold, scorer.info.extra)
 
 
+def skip_reason(exc: Exception) -> str:
+    """Why an image got no SR, without the exception's text: pydicom and highdicom quote
+    the values they refuse, and a header's values may name the patient."""
+    if isinstance(exc, OSError):
+        return f"no SR: the file could not be read again ({exc.strerror or 'I/O error'})"
+    if isinstance(exc, ImageDecodeError):
+        return "no SR: its header could not be read again"
+    name = getattr(exc, "name", None) if isinstance(exc, AttributeError) else None
+    if isinstance(name, str) and name.isidentifier():
+        return f"no SR: its header has no {name}, which the SR needs"
+    return f"no SR: highdicom refused its header ({type(exc).__name__})"
+
+
 def _head(path: Path) -> bytes:
     with open(path, "rb") as fh:
         return fh.read(132)
@@ -85,7 +98,7 @@ class SrWriter:
                 source = read_header(path)
                 sr = build_sr(source, record, self.facts)
             except (OSError, ImageDecodeError, ValueError, AttributeError, TypeError) as exc:
-                self.skipped.append((record.path, f"no SR: {type(exc).__name__}: {exc}"))
+                self.skipped.append((record.path, skip_reason(exc)))
                 continue
             target = self.folder / f"{sr.SOPInstanceUID}.dcm"
             try:
