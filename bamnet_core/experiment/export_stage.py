@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._util.progress import ProgressCallback, ProgressEvent
 from ..config.resolved import Config
+from ..report.headline import threshold_sentence
 from ..runs import layout
 from ..runs.folder import RunFolder
 from ..runs.integrity import refuse_missing_key
@@ -50,14 +51,10 @@ def carried_facts(run_dir: str | Path) -> CarriedFacts:
 
 
 def threshold_source(record: Any) -> str:
-    """Where a run's decision threshold was chosen, in words (a model's SRs carry it)."""
-    metrics = record.metrics
-    said = getattr(metrics, "threshold_source", None) if metrics is not None else None
-    if isinstance(said, str) and said:
-        return said
-    threshold = metrics.threshold if metrics is not None else None
-    return (f"set in the run's config ([evaluate] threshold = {threshold!r}), not tuned on "
-            "validation")
+    """Where a run's decision threshold was chosen, in words (a model's SRs carry it):
+    the operating point the evaluate stage recorded (``report.headline.threshold_sentence``)."""
+    said = threshold_sentence(record.metrics)
+    return said or "not recorded: the run has no metrics.json"
 
 
 def export_run(config: Config, run: RunFolder, progress: ProgressCallback) -> dict[str, str]:
