@@ -14,6 +14,7 @@ from html import escape
 from pathlib import Path
 
 from .._util import atomic
+from ..contract.storage import write_file
 from ..runs import layout
 from .audit_lists import label_issues_section
 from .audit_sections import generator_figures, generator_quality
@@ -141,7 +142,7 @@ def build_report(run: str | Path | RunRecord, *, redact: bool = False,
         if png is None:
             return ""
         path = out / file
-        atomic.write_bytes(path, png)
+        write_file(path, png, f"the plot {file}")  # a full disk: one line, before writing
         written.append(path)
         return img_tag(png, alt)
 
