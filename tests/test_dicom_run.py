@@ -198,3 +198,63 @@ def test_redacting_again_without_images_removes_earlier_overlays(dicom_run, cli)
     assert not any("gradcam" in p.name for p in plots.iterdir())
     assert "data:image" not in (run / layout.SHAREABLE / layout.REPORT).read_text().split(
         "Grad-CAM")[-1].split("</section>")[0]
+
+
+def write_external_folder(root: Path) -> None:
+    """12 patients the run never saw (6 a class), one image each, PHI planted in every tag."""
+    for c, label in enumerate(("normal", "covid")):
+        for p in range(6):
+            pid = 500 + 100 * c + p
+            save(make_dataset(phantom(pid * 7 + 3, 48),
+                              tags=patient_tags(pid, sex="FM"[p % 2], age=50)),
+                 root / label / f"{pid:03d}.dcm")
+
+
+def named_copy(run: Path, folder: Path, name: str) -> Path:
+    """The run copied to ``folder/name``: a run folder named by its user."""
+    import shutil
+
+    copy = folder / name
+    shutil.copytree(run, copy)
+    return copy
+
+
+@pytest.mark.parametrize("given", ["relative", "absolute"])
+def test_evaluate_on_a_named_folder_then_redact_names_no_folder_and_no_phi(
+        dicom_run, cli, tmp_path, monkeypatch, given) -> None:
+    run = named_copy(dicom_run[0], tmp_path / "runs", "StMarys-covid-study")
+    write_external_folder(tmp_path / "data" / "ext" / "StMarys_Hospital")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BAMNET_PSEUDONYM_KEY", "dicom-run-test-key-0123456789abcdef")
+    data = "data/ext/StMarys_Hospital"
+    result = cli("evaluate", str(run), "--data",
+                 data if given == "relative" else str(tmp_path / data))
+    assert result.exit_code == 0, result.stderr
+    planted = [v.encode() for v in planted_values()]
+    external = [f for f in (run / layout.EXTERNAL).rglob("*") if f.is_file()]
+    assert external and {str(f): [v for v in planted if v in f.read_bytes()]
+                         for f in external} == {str(f): [] for f in external}
+    assert cli("report", str(run), "--redact").exit_code == 0
+    forbidden = [*planted_values(), "StMarys", "data/ext", str(tmp_path), "pacs-export"]
+    shared = [f for f in (run / layout.SHAREABLE).rglob("*") if f.is_file()]
+    leaks = {f.name: [v for v in forbidden if v.encode() in f.read_bytes()] for f in shared}
+    assert {f: v for f, v in leaks.items() if v} == {}
+    html = (run / layout.SHAREABLE / layout.REPORT).read_text()
+    assert "external#1" in html and "12 images" in html  # still described, by its alias
+
+
+def test_compare_redacted_names_no_run_no_folder_and_no_phi(dicom_run, cli, tmp_path,
+                                                             monkeypatch) -> None:
+    monkeypatch.setenv("BAMNET_PSEUDONYM_KEY", "dicom-run-test-key-0123456789abcdef")
+    first = named_copy(dicom_run[0], tmp_path, "StMarys-covid-study")
+    second = named_copy(dicom_run[0], tmp_path, "StMarys-covid-rerun")
+    result = cli("compare", str(first), str(second), "--redact", "--json")
+    assert result.exit_code == 0, result.stderr
+    page = Path(json.loads(result.stdout)["compare"])
+    assert page == first / layout.SHAREABLE / layout.COMPARE
+    split = json.loads((first / layout.SPLIT_JSON).read_text())["assignment"]
+    run_ids = {s["patient_id"] for name in split for s in split[name]}
+    text = page.read_text()
+    forbidden = [*planted_values(), "StMarys", str(tmp_path), "pacs-export", *run_ids]
+    assert [v for v in forbidden if v in text] == []
+    assert "run A" in text and "run B" in text

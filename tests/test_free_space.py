@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -141,3 +142,17 @@ def test_the_contract_helper_names_the_folder_and_keeps_a_reserve(tmp_path, monk
     with pytest.raises(DiskFullError,
                        match=f"for a larger file: .* free in {re.escape(str(tmp_path))}"):
         ensure_room(tmp_path, 101, "a larger file")
+
+
+def test_a_report_plot_that_does_not_fit_is_refused_and_fails_the_report(tmp_path, monkeypatch):
+    from bamnet_core.report.build import build_report
+    from bamnet_core.report.record import record_of
+
+    run = tmp_path / "full-disk-run"
+    run.mkdir()
+    history = [{"epoch": "1", "phase": "train", "loss": "0.7", "val_loss": "0.6"},
+               {"epoch": "2", "phase": "train", "loss": "0.5", "val_loss": "0.5"}]
+    nearly_full(monkeypatch, "full-disk-run")
+    with pytest.raises(DiskFullError, match="no space left on device for the plot"):
+        build_report(replace(record_of(run), history=history))
+    assert not list(run.rglob("*.png"))

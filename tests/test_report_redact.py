@@ -88,3 +88,25 @@ def test_a_run_without_a_split_still_scrubs_paths(tmp_path: Path, monkeypatch) -
 def test_images_flag_needs_redact(cli, tmp_path: Path) -> None:
     result = cli("report", str(tmp_path), "--images")
     assert result.exit_code != 0 and "--redact" in result.stderr
+
+
+def test_names_and_paths_the_user_gave_are_replaced_relative_or_absolute(run: Path) -> None:
+    config = {"run": {"name": "StMarys-covid-2024"},
+              "data": {"source": "image-folder", "root": "data/St-Elsewhere-CXR",
+                       "classes": ["normal", "covid"], "positive": "covid"}}
+    external = {"StMarys_Hospital": {"data": {"origin": "image-folder data/ext/StMarys_Hospital",
+                                              "images": 24}}}
+    audit = {"warnings": [f"{run.name} read data/St-Elsewhere-CXR (St-Elsewhere-CXR has 2 "
+                          "unreadable files); StMarys-covid-2024 then StMarys_Hospital at "
+                          "data/ext/StMarys_Hospital"]}
+    redacted = redact_record(record(run, config=config, audit=audit, external=external))
+    text = json.dumps([plain(redacted.audit), redacted.config.document,
+                       {k: plain(v) for k, v in redacted.external.items()}])
+    text += redacted.config_text + redacted.name
+    for value in ("StMarys", "St-Elsewhere", "data/ext", run.name):
+        assert value not in text, value
+    assert redacted.audit.warnings[0] == ("run read <path> (<data folder> has 2 unreadable "
+                                          "files); run then external#1 at <path>")
+    assert redacted.name == "run" and list(redacted.external) == ["external#1"]
+    assert redacted.external["external#1"].data.origin == "image-folder <path>"
+    assert redacted.config.document["data"]["classes"] == ["normal", "covid"]  # kept

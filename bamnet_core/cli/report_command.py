@@ -91,6 +91,10 @@ def register(app: typer.Typer, state: CLIState) -> None:
         output: Annotated[str | None, typer.Option(
             "--output", "-o", help="The HTML page to write, or - for stdout. (default: "
             "compare.html in the first run's folder)", show_default=False)] = None,
+        redact: Annotated[bool, typer.Option(
+            "--redact", help="Compare the runs' shareable records: runs as run A, run B..., "
+            "no patient id, path or name given to a run or its data (default output: "
+            "shareable/compare.html in the first run's folder).")] = False,
         json_: JsonOption = False,
     ) -> None:
         """Put several runs side by side in one HTML page (e.g. leaky vs patient split)."""
@@ -101,9 +105,10 @@ def register(app: typer.Typer, state: CLIState) -> None:
             if json_:
                 raise ConfigError("-o - prints the page on stdout, where --json prints too",
                                   hint="drop --json, or write the page to a file with -o")
-            sys.stdout.write(comparison_page(run_dirs))
+            sys.stdout.write(comparison_page(run_dirs, redact=redact))
             return
-        page = compare_runs(run_dirs, output or default_output(run_dirs))
+        page = compare_runs(run_dirs, output or default_output(run_dirs, redact=redact),
+                            redact=redact)
         if json_:
             from ..report import run_verdict
             from ..report.compare import compared_runs

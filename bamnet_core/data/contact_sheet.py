@@ -13,7 +13,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .._util.atomic import write_bytes
+from ..contract.storage import write_file
 from ..errors import ImageDecodeError
 from ..imaging.decode import decode_image
 
@@ -65,5 +65,5 @@ def contact_sheet(rows: Sequence[Mapping[str, Any]], out: str | Path, *, score_k
     if not ok:  # pragma: no cover - encoding a uint8 array does not fail
         return None
     target = Path(out)
-    write_bytes(target, buf.tobytes())
+    write_file(target, buf.tobytes(), f"the contact sheet {target.name}")
     return target

@@ -10,7 +10,7 @@ from typing import Any
 
 from .._util.diskspace import is_disk_full
 from .._util.progress import ProgressCallback, ProgressEvent
-from ..errors import BamnetError
+from ..errors import BamnetError, DiskFullError
 from ..report.verdict import Verdict
 from ..runs import layout
 from .context import RunContext
@@ -32,7 +32,7 @@ def write_report_safely(run_dir: Path, progress: ProgressCallback
     try:
         files, shared = build_reports(run_dir)  # [report] redact = true: a shareable copy too
     except (BamnetError, OSError, ValueError) as exc:
-        if is_disk_full(exc):
+        if isinstance(exc, DiskFullError) or is_disk_full(exc):
             raise  # not a report problem: the run fails, naming the disk
         return {"error": f"{type(exc).__name__}: {exc}",
                 "hint": f"rebuild it with: bamnet report {run_dir}"}, None

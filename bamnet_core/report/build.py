@@ -14,6 +14,7 @@ from html import escape
 from pathlib import Path
 
 from .._util import atomic
+from ..contract.storage import write_file
 from ..errors import RunError
 from ..runs import layout
 from ..runs.integrity import refuse_missing_key
@@ -166,7 +167,7 @@ def build_report(run: str | Path | RunRecord, *, redact: bool = False,
         if png is None:
             return ""
         path = out / file
-        atomic.write_bytes(path, png)
+        write_file(path, png, f"the plot {file}")  # a full disk: one line, before writing
         written.append(path)
         return img_tag(png, alt)
 

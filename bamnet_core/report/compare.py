@@ -57,11 +57,23 @@ def generator_cell(record: RunRecord) -> str:
     return f"on (made {made.synthetic})" if made is not None else "on"
 
 
-def default_output(run_dirs: Sequence[str | Path]) -> Path:
+def _letter(index: int) -> str:
+    """A, B, ... Z, AA, AB, ...: a run's alias on a redacted page."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def default_output(run_dirs: Sequence[str | Path], *, redact: bool = False) -> Path:
     """Where ``bamnet compare`` writes without ``-o``: ``compare.html`` in the first run's
-    folder, beside its ``report.html``; never the working directory, and never the folder
-    that holds the runs, where ``bamnet compare runs/*`` would take it for a run."""
-    return Path(run_dirs[0]) / layout.COMPARE
+    folder, beside its ``report.html`` (in its ``shareable/`` folder when redacted); never
+    the working directory, and never the folder that holds the runs, where ``bamnet compare
+    runs/*`` would take it for a run."""
+    first = Path(run_dirs[0])
+    return (first / layout.SHAREABLE if redact else first) / layout.COMPARE
 
 
 def compared_runs(run_dirs: Sequence[str | Path]) -> list[Path]:
@@ -79,13 +91,16 @@ def compared_runs(run_dirs: Sequence[str | Path]) -> list[Path]:
     return out
 
 
-def compare_runs(run_dirs: Sequence[str | Path], output: str | Path) -> Path:
+def compare_runs(run_dirs: Sequence[str | Path], output: str | Path, *,
+                 redact: bool = False) -> Path:
     """Write the comparison page of ``run_dirs`` to ``output``.
 
+    :param redact: compare the runs' redacted records (:mod:`.redact`): runs named
+        ``run A``, ``run B``..., no patient id, path or name the user gave.
     :raises RunError: for fewer than two runs, a folder that is not a run, or an
         output that cannot be written.
     """
-    page = comparison_page(run_dirs)
+    page = comparison_page(run_dirs, redact=redact)
     out = Path(output)
     try:
         atomic.write_text(out, page)
@@ -95,8 +110,8 @@ def compare_runs(run_dirs: Sequence[str | Path], output: str | Path) -> Path:
     return out
 
 
-def comparison_page(run_dirs: Sequence[str | Path]) -> str:
-    """The comparison page of ``run_dirs``, as HTML text.
+def comparison_page(run_dirs: Sequence[str | Path], *, redact: bool = False) -> str:
+    """The comparison page of ``run_dirs``, as HTML text (of redacted records with ``redact``).
 
     :raises RunError: for fewer than two runs, or a folder that is not a run.
     """
@@ -105,6 +120,10 @@ def comparison_page(run_dirs: Sequence[str | Path]) -> str:
         raise RunError("compare needs at least two run folders",
                        hint="bamnet compare runs/A runs/B [-o compare.html]")
     records = [read_run(d) for d in run_dirs]
+    if redact:
+        from .redact import redact_record
+
+        records = [redact_record(r, alias=f"run {_letter(i)}") for i, r in enumerate(records)]
     header = ["run", "verdict", "data and model", "protocol", "headline split", "generator"]
     verdicts = [verdict_of(r) for r in records]
     rows = []

@@ -40,11 +40,12 @@ class RunRecord:
     history: list[dict[str, str]] = field(default_factory=list)
     external: dict[str, MetricsFile] = field(default_factory=dict)
     export: ExportReportFile | None = None
+    shown_name: str | None = None  # how pages name the run when not by its folder (redacted)
 
     @property
     def name(self) -> str:
-        """The run folder's name."""
-        return self.path.name
+        """The run's name on a page: its folder's name, or the alias a redacted record gives."""
+        return self.shown_name or self.path.name
 
     @property
     def leaky(self) -> bool:

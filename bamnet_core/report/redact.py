@@ -8,6 +8,12 @@
 - every image path becomes ``<source>#<index>`` (the image's place in the
   run's split), so does an image's base name where a record names one (Grad-CAM),
   and any other absolute path in any text becomes ``<path>``;
+- every name the user gave is replaced wherever it appears, as a whole word:
+  the run's folder name and ``[run] name`` become the run's alias (``run``, or
+  ``run A``, ``run B``... on a comparison page), each external dataset's name
+  ``external#N``, and every path the user gave (the sources' ``root``,
+  ``path`` and ``manifest``, an external folder), relative or absolute, becomes
+  ``<path>`` while the folder it names becomes ``<data folder>``;
 - the config keeps its sections and values, but no path;
 - ``meta.json`` keeps versions, status and timings, not the config's origin.
 
@@ -38,6 +44,10 @@ PATIENT_KEYS = frozenset({"patient_id", "patient", "patient_a", "patient_b"})
 PATH_KEYS = frozenset({"path", "a", "b", "file", "original", "root", "manifest"})
 NAME_KEYS = frozenset({"image", "name", "filename"})  # a file's base name (Grad-CAM entries)
 _ABSOLUTE = re.compile(r"(?<![\w.])(?:/|~/|[A-Za-z]:[\\/])[^\s'\"<>,;:()\[\]{}|]+")
+MIN_GIVEN = 3  # characters: a shorter name is replaced only where a field holds it whole
+GENERIC = frozenset({"data", "images", "image", "run", "runs", "external", "train", "test",
+                     "val", "normal", "covid", "dicom", "manifest.csv"})
+"""Names too common to replace in free text (they name no one); a field holding one is kept."""
 META_KEPT = ("bamnet_version", "python", "plugins", "seed", "status", "started_at",
              "finished_at", "device", "timings_s", "stages")
 
@@ -51,6 +61,7 @@ class Redactor:
         self.paths: dict[str, str] = {}
         self.patients: dict[str, str] = {}
         self.names: dict[str, str] = {}  # base name -> alias (``<file>`` when not unique)
+        self.given: dict[str, str] = {}  # a name or path the user gave -> its alias
         folder = RunFolder(run)
         split = None
         if folder.file(layout.SPLIT_JSON).is_file():
@@ -81,12 +92,35 @@ class Redactor:
         """``<source>#<index>`` for an image of the run, else ``<path>``."""
         return self.paths.get(value) or self.paths.get(str(Path(value))) or "<path>"
 
+    def give(self, name: str, alias: str) -> None:
+        """Replace ``name``, a name the user gave (a run's, a dataset's), by ``alias`` in text."""
+        name = name.strip()
+        if len(name) >= MIN_GIVEN and name not in GENERIC and name not in self.given:
+            self.given[name] = alias
+
+    def give_path(self, value: str) -> None:
+        """Replace ``value``, a path the user gave, by ``<path>``, relative or absolute, and
+        the folder it names (a file's folder, for a file) by ``<data folder>``."""
+        value = value.strip()
+        if not value or value in GENERIC:
+            return
+        path = Path(value)
+        for form in {value, str(path), path.as_posix(), str(path.expanduser())}:
+            if form not in (".", "/"):
+                self.given.setdefault(form, "<path>")
+        folder = path.parent.name if path.suffix else path.name
+        self.give(folder, "<data folder>")
+
     def text(self, value: str) -> str:
-        """Free text with known paths, the run's image file names, patient ids and any
-        absolute path replaced."""
+        """Free text with known paths, names the user gave, the run's image file names,
+        patient ids and any absolute path replaced."""
         for original, alias in self.paths.items():
             if original in value:
                 value = value.replace(original, alias)
+        for given in sorted(self.given, key=len, reverse=True):  # a path before its folder
+            if given in value:
+                value = re.sub(rf"(?<![\w.-]){re.escape(given)}(?![\w-])", self.given[given],
+                               value)
         value = _ABSOLUTE.sub("<path>", value)
         for base, alias in self.names.items():  # a warning names an image by its file name
             if base in value:
@@ -113,12 +147,42 @@ class Redactor:
         return self.text(value)
 
 
-def redact_record(record: RunRecord) -> RunRecord:
+def user_given(redactor: Redactor, record: RunRecord, alias: str = "run") -> None:
+    """Teach ``redactor`` the names and paths the user gave ``record``: the run's folder and
+    ``[run] name`` (as ``alias``), the external datasets, and the sources' paths."""
+    redactor.give(record.path.name, alias)
+    run_name = record.config.document.get("run", {}).get("name")
+    if isinstance(run_name, str):
+        redactor.give(run_name, alias)
+    _given_paths(redactor, record.config.document)
+    for number, name in enumerate(sorted(record.external), start=1):
+        redactor.give(name, f"external#{number}")
+        data = record.external[name].data
+        origin = getattr(data, "origin", None) if data is not None else None
+        if isinstance(origin, str) and " " in origin:  # "<source> <path as given>"
+            redactor.give_path(origin.split(" ", 1)[1])
+
+
+def _given_paths(redactor: Redactor, value: Any, key: str | None = None) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _given_paths(redactor, v, str(k))
+    elif isinstance(value, list):
+        for v in value:
+            _given_paths(redactor, v, key)
+    elif isinstance(value, str) and key in PATH_KEYS:
+        redactor.give_path(value)
+
+
+def redact_record(record: RunRecord, *, alias: str = "run") -> RunRecord:
     """A copy of ``record`` fit to share (see the module docstring).
 
     Each file is redacted as its JSON values, then read back through its model.
+
+    :param alias: how the redacted record names the run (its ``name``).
     """
     redactor = Redactor(record.path)
+    user_given(redactor, record, alias)
     document = redactor.value(record.config.document)
     where = str(record.path / layout.CONFIG)
     meta = {k: redactor.value(v) for k, v in plain(record.meta).items()
@@ -130,7 +194,7 @@ def redact_record(record: RunRecord) -> RunRecord:
         if record.audit else None,
         metrics=MetricsFile.from_json(redactor.value(plain(record.metrics)), layout.METRICS)
         if record.metrics else None,
-        history=record.history,
+        history=record.history, shown_name=alias,
         external={redactor.text(k): MetricsFile.from_json(redactor.value(plain(v)), k)
                   for k, v in record.external.items()})
 
