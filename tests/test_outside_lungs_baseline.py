@@ -115,3 +115,20 @@ def test_the_lung_field_of_one_image_comes_from_one_place():
     assert field.shape == image.shape and field.dtype == bool
     outside = props_module.lung_field_outside(gray)
     assert not (known_lungs(anatomy) & outside).any()  # dilated, it covers the lungs
+
+
+def test_a_resumed_run_audits_again_when_its_properties_read_the_lungs(tmp_path):
+    from bamnet_core.experiment.stage_records import load_audit, save_properties
+    from bamnet_core.runs import layout
+    from bamnet_core.runs.files import AuditFile
+    from bamnet_core.runs.folder import RunFolder
+
+    run = RunFolder(tmp_path)
+    run.write_model(layout.AUDIT, AuditFile(warnings=[]))
+    image = np.full((32, 32), 128, np.uint8)
+    now = describe(image / 255.0, raw=image, data=b"x" * 50, fmt="png")
+    save_properties(run, {str(tmp_path / "a.png"): now})
+    assert load_audit(run) is not None
+    older = {k: v for k, v in now.items() if k != "pixels"}  # read over the whole image
+    save_properties(run, {str(tmp_path / "a.png"): older})
+    assert load_audit(run) is None
