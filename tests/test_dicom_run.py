@@ -189,8 +189,14 @@ def test_the_redacted_report_holds_no_phi_path_or_image(dicom_run, cli, monkeypa
     assert "24 patients" in html  # the data is still described
 
 
-def test_redacting_again_without_images_removes_earlier_overlays(dicom_run, cli) -> None:
+def test_redacting_again_without_images_removes_earlier_overlays(dicom_run, cli,
+                                                                 monkeypatch) -> None:
     run, _ = dicom_run
+    # the run's ids are pseudonyms: without its key, redaction is refused, never re-keyed
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(run.parent / "no-key-here"))
+    refused = cli("report", str(run), "--redact")
+    assert refused.exit_code == 1 and "BAMNET_PSEUDONYM_KEY" in refused.stderr
+    monkeypatch.setenv("BAMNET_PSEUDONYM_KEY", "dicom-run-test-key-0123456789abcdef")
     assert cli("report", str(run), "--redact", "--images").exit_code == 0
     plots = run / layout.SHAREABLE / layout.PLOTS
     assert any("gradcam" in p.name for p in plots.iterdir())

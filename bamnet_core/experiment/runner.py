@@ -131,17 +131,26 @@ def check_resumable_folder(run_dir: str | Path, host: PluginHost, *,
         raise RunError(f"{run.path} is not a bamnet run folder (no {layout.CONFIG} and "
                        f"{layout.META})",
                        hint="pass a folder that `bamnet run` created, e.g. runs/<stamp>-<name>")
-    record = run.read_record()
-    notice = refuse_changed(run, _kept_files(run, record, start), record=record)
+    record, finished = run.read_record(), _finished(run)
+    notice = refuse_changed(run, _kept_files(record, finished, start), record=record)
     config = load_config(str(run.file(layout.CONFIG)), host.registry)
     refuse_changed_config(run, record, config.to_toml())
-    notices = tuple(n for n in (notice, _check_key(run, record)) if n)
+    notices = tuple(n for n in (notice, _check_key(run, record, finished)) if n)
     check_resumable(config)
     preflight(config, host, start=start, inputs=start not in READS_NO_DATA)
     return Resumable(run, config, start, notices)
 
 
-def _kept_files(run: rf.RunFolder, record: IntegrityFile | None,
+def _finished(run: rf.RunFolder) -> set[str] | None:
+    """The stages ``meta.json`` records as finished; None when it cannot be read (its
+    damage is named where the resume reads it, under the run's lock)."""
+    try:
+        return set(run.read_model(layout.META, MetaFile).stages)
+    except RunError:
+        return None
+
+
+def _kept_files(record: IntegrityFile | None, finished: set[str] | None,
                 start: str | None) -> list[str]:
     """The recorded files a resume checks: not those the stages from ``start`` on write
     again, nor, once training finished, the checkpoint's models and ``best.keras`` (large,
@@ -149,10 +158,8 @@ def _kept_files(run: rf.RunFolder, record: IntegrityFile | None,
     if record is None:
         return []
     redone = set(NAMES[NAMES.index(start):]) if start in NAMES else set()
-    try:
-        trained = "train" in run.read_model(layout.META, MetaFile).stages
-    except RunError:  # damaged: said by name where meta.json is read
-        trained = False
+    trained = "train" in (finished or ())
+
     def unread(name: str) -> bool:
         return trained and (name == layout.BEST or name.startswith(f"{layout.CHECKPOINT}/")
                             and name.endswith(".keras"))
@@ -161,13 +168,15 @@ def _kept_files(run: rf.RunFolder, record: IntegrityFile | None,
             if entry.stage not in redone and not unread(name)]
 
 
-def _check_key(run: rf.RunFolder, record: IntegrityFile | None) -> str | None:
+def _check_key(run: rf.RunFolder, record: IntegrityFile | None,
+               finished: set[str] | None) -> str | None:
     """Refuse a missing pseudonym key (the export and a shareable report make pseudonyms,
     and a new key is never made behind the user's back), and another key where the data
     would be listed again; another key for a kept split is a notice.
     """
-    listed = "data" in run.read_model(layout.META, MetaFile).stages
-    if listed and check_key(record).status != "missing":
+    if finished is None:
+        return None  # meta.json is damaged: the resume refuses it by name
+    if "data" in finished and check_key(record).status != "missing":
         return warn_other_key(record, harmless="the kept split does not change, but a "
                               "shareable report made now names its patients by other "
                               "pseudonyms")
