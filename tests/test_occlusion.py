@@ -200,3 +200,19 @@ def test_the_fill_is_the_training_mean_and_an_evaluation_reads_back_the_runs(tmp
     run.file(layout.METRICS).write_text("{damaged", encoding="utf-8")
     with pytest.raises(RunError, match=layout.METRICS):  # damaged is never "no fill"
         recorded_fill(run)
+
+
+def test_a_model_that_reads_more_outside_the_lungs_than_in_them_is_strong():
+    """Lungs hidden keeps some separation (clearly above chance, under ``some_auc``), only the
+    lungs keeps none, and the paired difference is above 0: it reads outside the lungs, even
+    where hiding the lungs with their margin took part of a marker beside them."""
+    occ = {"auc_full": 0.99, "full_interval": [0.96, 1.0], "auc_masked": 0.74,
+           "masked_interval": [0.56, 0.90], "auc_lungs_only": 0.50,
+           "lungs_only_interval": [0.29, 0.70], "outside_minus_inside_interval": [0.05, 0.45]}
+    found = OcclusionEvaluator().line(occ)
+    assert found.level == "strong", found
+    assert "better with the lungs hidden than with only the lungs" in found.meaning
+    assert "lungs hidden - only the lungs +0.24 [0.05, 0.45] (paired)" in found.finding
+    # the same numbers, but the difference could be chance: no such claim
+    occ["outside_minus_inside_interval"] = [-0.05, 0.45]
+    assert OcclusionEvaluator().line(occ).level == "info"

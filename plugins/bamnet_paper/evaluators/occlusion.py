@@ -202,8 +202,9 @@ class OcclusionEvaluator:
         def on(w: np.ndarray) -> dict[str, np.ndarray]:  # all three on the same resample
             whole = fast_metrics.weighted_auc_ap(w, t, full)[0]
             hidden = fast_metrics.weighted_auc_ap(w, t, masked)[0]
+            inside = fast_metrics.weighted_auc_ap(w, t, only)[0]
             return {"auc_full": whole, "auc_masked": hidden, "drop": whole - hidden,
-                    "auc_lungs_only": fast_metrics.weighted_auc_ap(w, t, only)[0]}
+                    "auc_lungs_only": inside, "outside_minus_inside": hidden - inside}
 
         ci = bootstrap_weighted(on, split.patients[rows], context.bootstrap, context.seed)
         return {
@@ -215,6 +216,7 @@ class OcclusionEvaluator:
             "auc_masked": auc_masked, "masked_interval": _pair(ci.get("auc_masked")),
             "drop_interval": _pair(ci.get("drop")),
             "auc_lungs_only": auc_only, "lungs_only_interval": _pair(ci.get("auc_lungs_only")),
+            "outside_minus_inside_interval": _pair(ci.get("outside_minus_inside")),
             "accuracy_masked": float((pred == t).mean()),
             "mean_positive_probability_masked": float(masked.mean()),
             "still_separates": bool(auc_masked is not None and auc_masked >= STILL_SEPARATES),
@@ -224,7 +226,8 @@ class OcclusionEvaluator:
         """The rules of :meth:`line`, as the report shows them."""
         return (f"not measured: the model's own ROC AUC (low end) <= 0.5 or below "
                 f"{0.5 + LEAST_SEPARATION:g}; strong: lungs hidden, AUC (low end) >= "
-                f"{self.strong_auc:g}; some: lungs hidden, AUC (low end) >= {self.some_auc:g}, "
+                f"{self.strong_auc:g}, or above 0.5 and above the AUC with only the lungs "
+                "(paired interval of the difference above 0); some: lungs hidden, AUC (low end) >= {self.some_auc:g}, "
                 f"or above 0.5 with >= {self.kept:.0%} of the separation kept; none: not so, "
                 f"and with only the lungs above 0.5 (low end) with >= {self.kept:.0%} kept; "
                 "else inconclusive (info)")
@@ -255,9 +258,18 @@ class OcclusionEvaluator:
                    f"({share_text(kept_only)} kept)")
         low_masked = low_end(occ.get("masked_interval"), masked)
         low_only = low_end(occ.get("lungs_only_interval"), only)
+        outside_lead = occ.get("outside_minus_inside_interval")
+        reads_outside = low_masked > 0.5 and outside_lead is not None and outside_lead[0] > 0
+        if reads_outside:
+            finding += (f"; lungs hidden - only the lungs {masked - only:+.2f}"
+                        f"{interval_text(outside_lead)} (paired)")
         if low_masked >= self.strong_auc:
             level, meaning = "strong", ("with the lungs hidden it still separates the classes: "
                                         "it reads something outside the lungs")
+        elif reads_outside:
+            level, meaning = "strong", ("it separates the classes better with the lungs hidden "
+                                        "than with only the lungs shown: what it reads is "
+                                        "outside the lungs")
         elif low_masked >= self.some_auc or (low_masked > 0.5 and kept_masked >= self.kept):
             level, meaning = "some", (f"with the lungs hidden it keeps "
                                       f"{share_text(kept_masked)} of its separation: part of "
