@@ -35,12 +35,15 @@ def property_matrix(props: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, lis
     """Numeric properties as columns, categorical ones one-hot (values seen in 2+ images).
 
     Categorical columns that hold one value everywhere are left out: they
-    carry nothing. Unknown numbers are NaN, which gradient boosting handles.
+    carry nothing; so are numeric ones unknown everywhere (pixel statistics that no
+    lung fields let be read). Unknown numbers are NaN, which gradient boosting handles.
     """
     columns: list[np.ndarray] = []
     names: list[str] = []
     for key in NUMERIC:
         values = np.array([_number(p.get(key)) for p in props], dtype=np.float64)
+        if props and np.isnan(values).all():
+            continue
         columns.append(values)
         names.append(key)
     for key in CATEGORICAL:

@@ -23,6 +23,7 @@ from ..contract.capabilities import StatesPopulation
 from ..contract.sample import Sample
 from ..data.audit import audit_samples
 from ..data.fingerprints import fingerprint_files
+from ..data.lung_fields import run_lung_source
 from ..data.patient_bootstrap import weighted_auc_score, weighted_bootstrap
 from ..data.shortcut_baseline import READS, auc_score, baseline_on_split
 from ..data.splits import PatientSplit
@@ -51,7 +52,7 @@ def audit_run(config: Config, registry: Registry, samples: Sequence[Sample],
     options = config.audit
     failed = {e.path for e in errors}
     prints, more = fingerprint_files([s.path for s in samples if s.path not in failed],
-                                     progress=progress)
+                                     lungs=run_lung_source(config), progress=progress)
     threshold = options.shortcut_threshold if options.shortcut_baseline else None
     report = audit_samples(samples, split=split, errors=[*errors, *more], fingerprints=prints,
                            shortcut_threshold=threshold, seed=config.run.seed,
