@@ -87,7 +87,8 @@ def fingerprint_overhead(files: list[Path], repeat: int) -> None:
     def timed(with_properties: bool) -> float:
         saved = fingerprints.decode_described
         if not with_properties:  # the entry then holds the dHash alone
-            fingerprints.decode_described = lambda p, d, **k: (decode_bytes(p, d, **k), {})
+            fingerprints.decode_described = lambda p, d, lungs=None, **k: (decode_bytes(p, d, **k),
+                                                                           {})
         try:
             with tempfile.TemporaryDirectory() as cache:
                 os.environ["BAMNET_CACHE_DIR"] = cache
@@ -133,10 +134,13 @@ def main() -> None:
                              "../shared/data/cxr-public)")
     parser.add_argument("--repeat", type=int, default=6)
     parser.add_argument("--no-deep", action="store_true", help="only the property overhead")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="time only the first N images of the manifest")
     args = parser.parse_args()
     args.manifest = data_folder(args.manifest) / "manifest.csv"
     with args.manifest.open(newline="", encoding="utf-8") as fh:
         files = [args.manifest.parent / row["path"] for row in csv.DictReader(fh)]
+    files = files[:args.limit] if args.limit else files
     print(f"{len(files)} images, {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.1f}")
     property_overhead(files, args.repeat)
