@@ -110,7 +110,8 @@ def test_classes_that_differ_only_inside_off_centre_lungs_give_a_baseline_near_c
     found = report["shortcut_baseline"]
     assert abs(found["auc"] - 0.5) < 0.12, found
     assert not found["flagged"] and found["interval"][0] < 0.5 < found["interval"][1]
-    assert not any("outside the lungs" in w for w in report["warnings"])
+    assert found["reads"].endswith("pixel statistics outside its dilated lung fields "
+                                   "(your masks)")
     # a fixed centred shape misses these lungs, and the opacities it leaves are read
     fixed = {}
     for sample in samples:
@@ -154,6 +155,10 @@ def test_without_lung_fields_no_pixel_statistic_is_read():
     found = describe(gray, raw=None, data=b"x" * 100, fmt="png", lungs=None)
     assert found["pixels"] == UNREAD and np.isnan(found["mean"]) and np.isnan(found["p50"])
     assert found["width"] == 64 and found["format"] == "png"  # never the whole image
+    samples = [Sample(path=f"/{i}.png", label="ab"[i % 2], patient_id=f"p{i}", source="s")
+               for i in range(20)]
+    baseline = shortcut_baseline(samples, {s.path: found for s in samples}, seed=0)
+    assert baseline["reads"].endswith("no pixel statistics (no lung fields)")
 
 
 def test_two_lung_field_sources_never_share_cached_properties(tmp_path):

@@ -25,7 +25,7 @@ from ..data.audit import audit_samples
 from ..data.fingerprints import fingerprint_files
 from ..data.lung_fields import run_lung_source
 from ..data.patient_bootstrap import weighted_auc_score, weighted_bootstrap
-from ..data.shortcut_baseline import READS, auc_score, baseline_on_split
+from ..data.shortcut_baseline import auc_score, baseline_on_split, reads_of
 from ..data.splits import PatientSplit
 from ..errors import ImageDecodeError
 from ..plugins.registry import Registry
@@ -125,7 +125,8 @@ def compare_with_model(train: Sequence[Sample], evaluated: Sequence[Sample], y: 
     model_auc = auc_score(y, probs, len(classes))
     model_interval = weighted_bootstrap(lambda w: weighted_auc_score(w, y, probs, len(classes)),
                                         [s.patient_id for s in evaluated], seed=seed)
-    result: dict[str, Any] = {"split": split, "baseline": baseline, "reads": READS,
+    reads = reads_of([properties[s.path] for s in [*train, *evaluated] if s.path in properties])
+    result: dict[str, Any] = {"split": split, "baseline": baseline, "reads": reads,
                               "model_auc": None if model_auc is None else round(model_auc, 4),
                               "model_interval": model_interval}
     if baseline is not None and baseline["auc"] is not None and model_auc is not None:
