@@ -205,6 +205,27 @@ def test_a_decode_for_the_model_describes_the_image_for_the_audit(lungs_only):
     assert cached_properties(sha, source)["pixels"] == pixels_of("your masks")
 
 
+def test_a_resumed_run_audits_again_when_its_properties_read_the_lungs(tmp_path):
+    from bamnet_core.experiment.stage_records import load_audit, save_properties
+    from bamnet_core.runs import layout
+    from bamnet_core.runs.files import AuditFile
+    from bamnet_core.runs.folder import RunFolder
+
+    run = RunFolder(tmp_path)
+    run.write_model(layout.AUDIT, AuditFile(warnings=[]))
+    image = np.full((32, 32), 128, np.uint8)
+    now = describe(image / 255.0, raw=image, data=b"x" * 50, fmt="png",
+                   lungs=np.zeros((32, 32), dtype=bool), lungs_from="anatomical")
+    save_properties(run, {str(tmp_path / "a.png"): now})
+    assert load_audit(run) is not None
+    older = {k: v for k, v in now.items() if k != "pixels"}  # read over the whole image
+    save_properties(run, {str(tmp_path / "a.png"): older})
+    assert load_audit(run) is None
+    stand_in = {**now, "pixels": PIXELS}  # outside a fixed shape, not the image's own fields
+    save_properties(run, {str(tmp_path / "a.png"): stand_in})
+    assert load_audit(run) is None
+
+
 @pytest.mark.xfail(strict=True, reason="the built-in estimator's field shrinks by about a "
                    "quarter on phantoms with strong opacities, so the baseline reads them")
 def test_the_built_in_estimator_does_not_shrink_with_opacities():
