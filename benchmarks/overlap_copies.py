@@ -35,13 +35,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_data import add_data_argument, data_folder  # noqa: E402
 
 from bamnet_core.data.copies import find_copies, thumbnail  # noqa: E402
-from bamnet_core.imaging.decode import decode_described  # noqa: E402
+from bamnet_core.imaging.decode import decode_bytes  # noqa: E402
 from bamnet_core.testing.copy_edits import COPY_EDITS  # noqa: E402
 
 
 def _decode(folder: Path, rel: str) -> np.ndarray:
     path = folder / rel
-    gray, _ = decode_described(path, path.read_bytes())
+    gray = decode_bytes(path, path.read_bytes())
     return np.asarray(gray, dtype=np.float32)
 
 

@@ -17,6 +17,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from bamnet_core.imaging.properties import LungSource
+
+# A lung-field source that marks no lungs: every pixel is read (tests of the properties
+# themselves, on small synthetic images that are not chests).
+NO_LUNGS_MARKED = LungSource(name="no lungs marked", tag="test-no-lungs",
+                             field=lambda gray, path: np.zeros(gray.shape[:2], dtype=bool))
+
 
 @dataclass(frozen=True)
 class ZooCase:

@@ -113,7 +113,7 @@ def test_voi_lut_sequence_applies_to_modality_values(tmp_path: Path) -> None:
 def test_only_allowlisted_tags_are_described(tmp_path: Path) -> None:
     tags = {"InstitutionName": "Nowhere General", "PatientID": "P1", "Manufacturer": "Acme"}
     path = save(make_dataset(phantom(4), tags=tags), tmp_path / "t.dcm")
-    _, props = decode_described(path, path.read_bytes())
+    _, props = decode_described(path, path.read_bytes(), lungs=None)
     assert props["manufacturer"] == "Acme" and props["modality"] == "DX"
     assert "institution" not in props
     assert "Nowhere" not in repr(props) and "P1" not in repr(props.values())
@@ -257,10 +257,10 @@ def test_caches_miss_when_the_decoder_changes(tmp_path: Path, monkeypatch) -> No
     cache, spec = ImageCache(tmp_path / "cache"), PreprocessSpec(size=8, channels=1)
     cache.put("ab" * 32, spec, np.full((8, 8), 0.5, np.float32))
     assert cache.get("ab" * 32, spec) is not None
-    before = property_cache.entry_path("ab" * 32)
+    before = property_cache.entry_path("ab" * 32, None)
     monkeypatch.setattr(decoding, "DECODER_VERSION", decoding.DECODER_VERSION + 1)
     assert cache.get("ab" * 32, spec) is None  # old pixels are never served
-    assert property_cache.entry_path("ab" * 32) != before
+    assert property_cache.entry_path("ab" * 32, None) != before
 
 
 @pytest.mark.parametrize("syntax", [uid.JPEG2000Lossless, uid.JPEGLSLossless, uid.JPEGLosslessSV1],

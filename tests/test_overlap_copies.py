@@ -57,7 +57,7 @@ def run_splits(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Sampl
 
 def _overlap(run_splits: dict[str, list[Sample]], samples: list[Sample]):
     run_paths = [s.path for part in run_splits.values() for s in part]
-    prints, errors = fingerprint_files([*run_paths, *(s.path for s in samples)])
+    prints, errors = fingerprint_files([*run_paths, *(s.path for s in samples)], lungs=None)
     assert not errors
     return find_overlap(run_splits, samples, prints)
 
@@ -133,7 +133,7 @@ def test_run_images_that_cannot_be_read_are_counted_not_silently_skipped(
     splits = {**run_splits, "train": [*run_splits["train"], gone]}
     samples = _unrelated(tmp_path, 2)
     run_paths = [s.path for part in splits.values() for s in part]
-    prints, errors = fingerprint_files([*run_paths, *(s.path for s in samples)])
+    prints, errors = fingerprint_files([*run_paths, *(s.path for s in samples)], lungs=None)
     assert len(errors) == 1
     overlap = find_overlap(splits, samples, prints)
     assert overlap.run_unread == 1 and overlap.to_dict()["run_images_unread"] == 1

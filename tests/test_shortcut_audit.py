@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 from audit_datasets import flipped_dataset, foreign_dataset, leaky_dataset
-from fixtures_images import gradient, twelve_bit_ramp, write_dicom, write_png
+from fixtures_images import NO_LUNGS_MARKED, gradient, twelve_bit_ramp, write_dicom, write_png
 
 from bamnet_core.data.fingerprints import fingerprint_file
 from bamnet_core.data.label_issues import label_issues
@@ -15,16 +15,21 @@ from bamnet_core.data.outliers import find_outliers
 from bamnet_core.data.property_cache import cached_properties, entry_path
 
 
+def read(path: Path):
+    """The fingerprint of a small synthetic image, every pixel read (no lungs marked)."""
+    return fingerprint_file(path, lungs=NO_LUNGS_MARKED)
+
+
 def test_properties_describe_colour_depth_frames_and_dicom_tags(tmp_path: Path):
     g8 = gradient(40, 40)
-    gray_rgb = fingerprint_file(write_png(tmp_path / "grey-rgb.png", np.dstack([g8] * 3)))
+    gray_rgb = read(write_png(tmp_path / "grey-rgb.png", np.dstack([g8] * 3)))
     tinted = np.dstack([g8, g8, np.clip(g8.astype(int) + 80, 0, 255).astype(np.uint8)])
-    colour = fingerprint_file(write_png(tmp_path / "tinted.png", tinted))
-    deep = fingerprint_file(write_png(tmp_path / "deep.png", gradient(40, 40, np.uint16)))
+    colour = read(write_png(tmp_path / "tinted.png", tinted))
+    deep = read(write_png(tmp_path / "deep.png", gradient(40, 40, np.uint16)))
     framed = np.zeros((40, 40), np.uint8)
     framed[6:-6, 6:-6] = 150
-    frame = fingerprint_file(write_png(tmp_path / "framed.png", framed))
-    dicom = fingerprint_file(write_dicom(tmp_path / "x.dcm", twelve_bit_ramp()))
+    frame = read(write_png(tmp_path / "framed.png", framed))
+    dicom = read(write_dicom(tmp_path / "x.dcm", twelve_bit_ramp()))
     assert gray_rgb.properties["colour_mode"] == "rgb-gray"
     assert colour.properties["colour_mode"] == "colour"
     assert colour.properties["colour_difference"] > 0.2
@@ -39,13 +44,13 @@ def test_properties_describe_colour_depth_frames_and_dicom_tags(tmp_path: Path):
 
 def test_properties_are_cached_and_a_corrupt_entry_is_rebuilt(tmp_path: Path):
     path = write_png(tmp_path / "a.png", gradient(30, 30))
-    first = fingerprint_file(path)
-    assert cached_properties(first.sha256) == first.properties
-    entry_path(first.sha256).write_text("{not json", encoding="utf-8")
-    assert cached_properties(first.sha256) is None
-    again = fingerprint_file(path)
+    first = fingerprint_file(path, lungs=NO_LUNGS_MARKED)
+    assert cached_properties(first.sha256, NO_LUNGS_MARKED) == first.properties
+    entry_path(first.sha256, NO_LUNGS_MARKED).write_text("{not json", encoding="utf-8")
+    assert cached_properties(first.sha256, NO_LUNGS_MARKED) is None
+    again = fingerprint_file(path, lungs=NO_LUNGS_MARKED)
     assert again.properties == first.properties
-    assert cached_properties(first.sha256) == first.properties
+    assert cached_properties(first.sha256, NO_LUNGS_MARKED) == first.properties
 
 
 def test_baseline_finds_a_leaking_frame_and_passes_a_clean_dataset(cli, tmp_path: Path):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bamnet_core.contract import Sample, hookimpl
 from bamnet_core.experiment import stage_records as records
+from bamnet_core.imaging.properties import pixels_of
 from bamnet_core.runs import layout
 from bamnet_core.runs.files import MetaFile
 from bamnet_core.runs.folder import RunFolder
@@ -18,13 +19,17 @@ def test_properties_round_trip_with_nan_and_infinity_as_standard_json(tmp_path: 
     (tmp_path / layout.AUDIT).write_text(json.dumps({"warnings": ["a", "b"]}))
     image = str(tmp_path.parent / "data" / "x.png")  # original data: absolute and canonical
     records.save_properties(run, {image: {"mean": math.nan, "aspect": math.inf,
-                                            "width": 4, "format": "png"}})
+                                            "width": 4, "format": "png",
+                                            "pixels": pixels_of("anatomical")}})
     text = (tmp_path / layout.PROPERTIES).read_text()
     assert "NaN" not in text and "Infinity" not in text  # standard JSON for other tools
     report, props = records.load_audit(run)
     assert report.warnings == ["a", "b"]
     assert math.isnan(props[image]["mean"]) and math.isnan(props[image]["aspect"])
     assert props[image]["width"] == 4 and props[image]["format"] == "png"
+    # pixel statistics read over the whole image (no `pixels`): the audit runs again
+    records.save_properties(run, {image: {"mean": 0.5, "width": 4, "format": "png"}})
+    assert records.load_audit(run) is None
 
 
 def test_a_damaged_split_record_is_not_trusted(tmp_path: Path):

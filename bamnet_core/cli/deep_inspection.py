@@ -11,6 +11,7 @@ from .._util.progress import ProgressCallback
 from ..contract.sample import Sample
 from ..data.contact_sheet import contact_sheet
 from ..data.inspection import DeepAudit
+from ..data.lung_fields import default_lung_fields
 from ..errors import ConfigError
 from ..experiment.deep_audit import deep_audit, deep_warnings, feature_backbone
 from ..plugins.registry import Registry
@@ -35,10 +36,12 @@ def deep_inspection(registry: Registry, features: str, size: int, seed: int,
                     thumbnails: Path | None) -> DeepAudit:
     """The callable ``inspect_dataset`` runs on the decodable samples for ``--deep``."""
     backbone = feature_backbone(registry, features)  # an unknown name fails before decoding
+    lungs = default_lung_fields(registry).source()  # the fields the audit after it reads
 
     def run(samples: Sequence[Sample], progress: ProgressCallback
             ) -> tuple[dict[str, Any], list[str]]:
-        report = deep_audit(samples, backbone, size=size, seed=seed, progress=progress)
+        report = deep_audit(samples, backbone, size=size, seed=seed, lungs=lungs,
+                            progress=progress)
         if thumbnails is not None:
             report["thumbnails"] = write_thumbnails(report, thumbnails)
         return report, deep_warnings(report)

@@ -16,6 +16,7 @@ from typing import Any
 from .._util.progress import ProgressCallback, silent
 from ..contract.sample import Sample
 from ..errors import ImageDecodeError
+from ..imaging.properties import LungSource
 from .confounding import (
     demographic_mismatch,
     demographic_warnings,
@@ -51,6 +52,7 @@ def audit_samples(
     shortcut_threshold: float | None = DEFAULT_THRESHOLD,
     seed: int = 0,
     population_facts: Mapping[str, dict[str, str]] | None = None,
+    lungs: LungSource | None = None,
     progress: ProgressCallback = silent,
 ) -> dict[str, Any]:
     """Audit samples (and their split, if any).
@@ -67,13 +69,15 @@ def audit_samples(
     :param seed: seeds the baseline's folds and bootstrap.
     :param population_facts: source name -> known facts (``StatesPopulation``);
         stated in the report, and a pediatric-vs-adult class split is flagged.
+    :param lungs: where the lung fields come from, when files are fingerprinted here;
+        the baseline's pixel properties are read outside them (None: none is read).
     :returns: a JSON-serialisable dict; ``warnings`` lists human sentences.
     """
     warnings: list[str] = []
     failures = {e.path: e for e in errors}
     if (duplicates or shortcut_threshold is not None) and fingerprints is None:
         todo = [s.path for s in samples if s.path not in failures]
-        fingerprints, more = fingerprint_files(todo, progress=progress)
+        fingerprints, more = fingerprint_files(todo, lungs=lungs, progress=progress)
         failures.update({e.path: e for e in more})
     split_of = ({s.path: name for name, part in split.assignment.items() for s in part}
                 if split is not None else {})

@@ -30,6 +30,7 @@ from .._util.threads import default_workers
 from ..errors import ImageDecodeError
 from ..imaging.decode import decode_described, read_image_bytes
 from ..imaging.limits import DEFAULT_MAX_PIXELS
+from ..imaging.properties import LungSource
 from .copies import decode_thumbnail, encode_thumbnail, thumbnail
 from .property_cache import recall_all, remember
 
@@ -79,13 +80,13 @@ def dhash(gray: np.ndarray) -> int:
     return int.from_bytes(np.packbits(bits).tobytes(), "big")
 
 
-def remember_fingerprint(sha: str, gray: np.ndarray, props: dict[str, Any]
-                         ) -> tuple[int, np.ndarray]:
-    """Compute the dHash and thumbnail of decoded pixels and store them with ``props`` for
-    content ``sha``."""
+def remember_fingerprint(sha: str, lungs: LungSource | None, gray: np.ndarray,
+                         props: dict[str, Any]) -> tuple[int, np.ndarray]:
+    """Compute the dHash and thumbnail of decoded pixels and store them with ``props``
+    (described with the fields of ``lungs``) for content ``sha``."""
     value = dhash(gray)
     thumb = thumbnail(gray)
-    remember(sha, f"{value:0{DHASH_BITS // 4}x}", props, encode_thumbnail(thumb))
+    remember(sha, lungs, f"{value:0{DHASH_BITS // 4}x}", props, encode_thumbnail(thumb))
     return value, thumb
 
 
@@ -96,21 +97,24 @@ def _parse_dhash(text: str) -> int | None:
         return None
 
 
-def fingerprint_file(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Fingerprint:
+def fingerprint_file(path: str | Path, *, lungs: LungSource | None,
+                     max_pixels: int = DEFAULT_MAX_PIXELS) -> Fingerprint:
     """Fingerprint one file, decoding it only when its dHash, thumbnail or properties are
     not cached.
 
+    :param lungs: where the lung fields come from; the pixel properties are read outside
+        them (None: none known, no pixel property is read). Cached under its tag.
     :raises ImageDecodeError: the file cannot be read or decoded.
     """
     p = Path(path)
     data = read_image_bytes(p)
     sha = content_hash(data)
-    found = recall_all(sha)
+    found = recall_all(sha, lungs)
     value = _parse_dhash(found[0]) if found is not None else None
     thumb = decode_thumbnail(found[2]) if found is not None else None
     if found is None or value is None or thumb is None:
-        gray, props = decode_described(p, data, max_pixels=max_pixels)
-        value, thumb = remember_fingerprint(sha, gray, props)
+        gray, props = decode_described(p, data, max_pixels=max_pixels, lungs=lungs)
+        value, thumb = remember_fingerprint(sha, lungs, gray, props)
     else:
         props = found[1]
     return Fingerprint(path=str(path), sha256=sha, dhash=value, properties=props,
@@ -120,18 +124,20 @@ def fingerprint_file(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) 
 def fingerprint_files(
     paths: Sequence[str | Path],
     *,
+    lungs: LungSource | None,
     workers: int | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     progress: ProgressCallback = silent,
 ) -> tuple[dict[str, Fingerprint], list[ImageDecodeError]]:
     """Fingerprint many files on every core; failures are returned, never raised.
 
+    :param lungs: as :func:`fingerprint_file` takes it.
     :returns: path -> fingerprint for the files that decoded, and one error
         per file that did not.
     """
     def one(path: str | Path) -> Fingerprint | ImageDecodeError:
         try:
-            return fingerprint_file(path, max_pixels=max_pixels)
+            return fingerprint_file(path, lungs=lungs, max_pixels=max_pixels)
         except ImageDecodeError as exc:
             return exc
 

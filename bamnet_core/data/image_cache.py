@@ -21,10 +21,12 @@ import numpy as np
 
 from .._util.cachedir import cache_dir, fingerprint, write_entry
 from ..imaging import decode as decoding
-from ..imaging.decode import decode_described, read_image_bytes
+from ..imaging.decode import decode_bytes, decode_described, read_image_bytes
 from ..imaging.limits import DEFAULT_MAX_PIXELS
 from ..imaging.preprocess import PreprocessSpec
+from ..imaging.properties import LungSource
 from .fingerprints import content_hash, remember_fingerprint
+from .property_cache import recall_all
 
 CACHE_ENV = "BAMNET_IMAGE_CACHE"
 _FORMAT = 1
@@ -78,11 +80,15 @@ class ImageCache:
             pass
 
     def load(self, path: str | Path, spec: PreprocessSpec, *,
-             max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+             max_pixels: int = DEFAULT_MAX_PIXELS, lungs: LungSource | None = None
+             ) -> np.ndarray:
         """Model input for one file, from the cache or decoded (and then cached).
 
         Equal to :func:`bamnet_core.imaging.decode.load_input` for the same file and spec.
 
+        :param lungs: the run's lung-field source: a decode also describes the image with
+            its fields and stores the fingerprint (:mod:`.property_cache`), unless one is
+            stored already, so the audit decodes nothing. None: only decode.
         :raises ImageDecodeError: the file cannot be read or decoded.
         """
         p = Path(path)
@@ -92,9 +98,11 @@ class ImageCache:
         if resized is not None:
             self.hits += 1
             return spec.finish(resized)
-        gray, props = decode_described(p, data, max_pixels=max_pixels)
-        if self.enabled:  # the audit needs these; now they cost no second decode
-            remember_fingerprint(sha, gray, props)
+        if lungs is None or not self.enabled or recall_all(sha, lungs) is not None:
+            gray = decode_bytes(p, data, max_pixels=max_pixels)
+        else:  # the audit needs these; now they cost no second decode
+            gray, props = decode_described(p, data, max_pixels=max_pixels, lungs=lungs)
+            remember_fingerprint(sha, lungs, gray, props)
         resized = spec.resize(gray)
         self.put(sha, spec, resized)
         return spec.finish(resized)

@@ -15,6 +15,7 @@ from ..errors import DataError
 from ..plugins.registry import Registry
 from .audit import audit_samples
 from .duplicates import DEFAULT_NEAR_THRESHOLD
+from .lung_fields import default_lung_fields
 from .shortcut_baseline import DEFAULT_THRESHOLD
 from .sources import forced_options, open_detected, read_samples
 from .splits import split_samples
@@ -44,7 +45,8 @@ def inspect_dataset(
     :param source: force this source instead of detecting one.
     :param options: extra source options (like a config's ``[data]`` keys).
     :param shortcut_threshold: flag the outside-the-lungs baseline at this
-        ROC-AUC; None skips it.
+        ROC-AUC; None skips it. Its pixel properties are read outside the lung fields of
+        the registered default estimator (:func:`.lung_fields.default_lung_fields`).
     :param deep: runs the label-issue and outlier searches on the images that
         decode (:func:`bamnet_core.experiment.deep_audit.deep_audit`); its
         report goes under ``deep``.
@@ -69,9 +71,10 @@ def inspect_dataset(
     # the deep audit decodes first: it caches properties and dHashes, so the audit decodes none
     deep_report, deep_warnings = deep(samples, progress) if deep is not None else (None, [])
     facts = reader.population_facts() if isinstance(reader, StatesPopulation) else None
+    lungs = default_lung_fields(registry).source()
     report = audit_samples(samples, split=split, near_threshold=near_threshold,
                            shortcut_threshold=shortcut_threshold, seed=seed,
-                           population_facts=facts, progress=progress)
+                           population_facts=facts, lungs=lungs, progress=progress)
     if deep_report is not None:
         report["deep"] = deep_report
         report["warnings"].extend(deep_warnings)

@@ -21,6 +21,7 @@ from ..contract.sample import Sample
 from ..errors import ImageDecodeError
 from ..imaging.limits import DEFAULT_MAX_PIXELS
 from ..imaging.preprocess import PreprocessSpec
+from ..imaging.properties import LungSource
 from .image_cache import ImageCache
 
 
@@ -47,17 +48,20 @@ def load_samples(
     progress: ProgressCallback = silent,
     stage: str = "decode",
     cache: ImageCache | None = None,
+    lungs: LungSource | None = None,
 ) -> LoadedImages:
     """Decode and preprocess ``samples`` in a thread pool, keeping their order.
 
     :param cache: where decoded images are kept; default
         :meth:`ImageCache.from_env` (on unless ``BAMNET_IMAGE_CACHE=0``).
+    :param lungs: the run's lung-field source: each image decoded is also described
+        outside its lung fields, for the audit (:meth:`ImageCache.load`).
     """
     cache = cache if cache is not None else ImageCache.from_env()
 
     def one(sample: Sample) -> np.ndarray | ImageDecodeError:
         try:
-            return cache.load(sample.path, spec, max_pixels=max_pixels)
+            return cache.load(sample.path, spec, max_pixels=max_pixels, lungs=lungs)
         except ImageDecodeError as exc:
             return exc
 

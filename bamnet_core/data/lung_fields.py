@@ -9,7 +9,8 @@ from a label. :class:`LungFields` gives them for the two shapes the core holds:
 - :meth:`LungFields.for_inputs`: preprocessed model inputs ``(n, h, w, c)`` ->
   ``(n, h, w)`` bool (``SplitPredictions.lung_fields``);
 - :meth:`LungFields.for_image`: one decoded greyscale image at any size ->
-  ``(h, w)`` bool (the audit reads properties outside them).
+  ``(h, w)`` bool (the audit reads properties outside them; :meth:`LungFields.source`
+  hands it to decoding, with the name and cache tag of where the fields come from).
 
 A user's mask goes through the same resize (and padding) as its image, so it
 stays aligned with the model input.
@@ -18,18 +19,31 @@ stays aligned with the model input.
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
+import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
+from ..config.components import instantiate
 from ..config.resolved import Config
+from ..contract.kinds import COMPONENT_SECTIONS
 from ..contract.protocols import LungFieldEstimator
 from ..errors import DataError, ImageDecodeError
 from ..imaging.decode import decode_image
 from ..imaging.formats import IMAGE_SUFFIXES
 from ..imaging.preprocess import PreprocessSpec
+from ..imaging.properties import LungSource
+from ..plugins.registry import Registry
+
+# Images with a side shorter than this hold no lungs anyone could find; all of such an
+# image counts as lungs, so nothing of it is read as "outside the lungs".
+SMALLEST = 8
 
 
 class UserMasks:
@@ -72,6 +86,22 @@ class UserMasks:
                     self.by_image[_key(self.place.parent / row["path"])] = \
                         self.place.parent / row[column]
 
+    def digest(self) -> str:
+        """A short hash of where the masks are and of each mask file's name, size and
+        modification time: it changes when a mask is added, removed or edited."""
+        files = sorted({p for paths in self.by_name.values() for p in paths}
+                       | set(self.by_image.values()))
+        if self.place.is_file():
+            files.append(self.place)
+        h = hashlib.sha256(str(self.place.resolve(strict=False)).encode("utf-8"))
+        for path in files:
+            try:
+                info = os.stat(path)
+                h.update(f"\0{path}\0{info.st_size}\0{info.st_mtime_ns}".encode())
+            except OSError:
+                h.update(f"\0{path}\0missing".encode())
+        return h.hexdigest()[:12]
+
     def mask_path(self, image: str | Path) -> Path | None:
         """The mask given for ``image``, or None.
 
@@ -111,13 +141,46 @@ class LungFields:
     :param estimator: the run's lung-field estimator, or None (then every image
         needs a mask of the user's).
     :param masks: the user's masks, or None.
+    :param name: the estimator's registered name.
+    :param options: the estimator's options (they key cached properties with its name).
     """
 
     def __init__(self, estimator: LungFieldEstimator | None,
-                 masks: UserMasks | None = None, *, name: str | None = None) -> None:
+                 masks: UserMasks | None = None, *, name: str | None = None,
+                 options: dict[str, Any] | None = None) -> None:
         self.estimator = estimator
         self.masks = masks
         self.name = name
+        self.options = dict(options or {})
+        self._tag: str | None = None
+
+    @property
+    def label(self) -> str:
+        """Where the fields come from, in a few words (each image property names it)."""
+        estimated = self.name or "an unnamed estimator"
+        if self.masks is None:
+            return estimated
+        return "your masks" + (f", else {estimated}" if self.estimator is not None else "")
+
+    @property
+    def tag(self) -> str:
+        """A short file-name-safe key of this source: the estimator's name and a hash of
+        its options and of the user's masks (:meth:`UserMasks.digest`). Properties cached
+        under one tag are never served for another."""
+        if self._tag is None:
+            key = json.dumps({"estimator": self.name if self.estimator is not None else None,
+                              "options": self.options,
+                              "masks": self.masks.digest() if self.masks else None},
+                             sort_keys=True, default=str)
+            head = re.sub(r"[^A-Za-z0-9_-]+", "-", self.name or "none")[:32]
+            head = ("masks-" if self.masks is not None else "") + head
+            self._tag = f"{head}-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:10]}"
+        return self._tag
+
+    def source(self) -> LungSource:
+        """These fields as decoding takes them (:func:`~bamnet_core.imaging.decode.
+        decode_described`): :meth:`for_image`, with :attr:`label` and :attr:`tag`."""
+        return LungSource(name=self.label, tag=self.tag, field=self.for_image)
 
     def given(self, paths: Sequence[str | Path]) -> int:
         """How many of ``paths`` have a mask of the user's (the rest are estimated)."""
@@ -140,6 +203,8 @@ class LungFields:
         return self.masks.mask_path(path)
 
     def _estimate(self, gray: np.ndarray, path: str | Path | None) -> np.ndarray:
+        if min(gray.shape[:2]) < SMALLEST:  # no lungs to find: all of it counts as lungs
+            return np.ones(gray.shape[:2], dtype=bool)
         if self.estimator is None:
             raise DataError(f"no lung mask for {path or 'an image'} and no lung-field "
                             "estimator to estimate one",
@@ -213,7 +278,34 @@ def run_lung_fields(config: Config) -> LungFields | None:
     masks = UserMasks(section.masks, section.column) if section.masks else None
     if estimator is None and masks is None:
         return None
-    return LungFields(estimator, masks, name=section.estimator)
+    return LungFields(estimator, masks, name=section.estimator,
+                      options=config.component_options("lungs"))
+
+
+def run_lung_source(config: Config) -> LungSource | None:
+    """:func:`run_lung_fields` as decoding takes it (:meth:`LungFields.source`); None when
+    the run has no lung fields (then no pixel property is read)."""
+    fields = run_lung_fields(config)
+    return fields.source() if fields is not None else None
+
+
+def default_lung_fields(registry: Registry) -> LungFields:
+    """The lung fields a config without ``[lungs]`` gets: the registered default
+    estimator with its default options (what ``bamnet data inspect`` uses on a bare folder).
+
+    :raises DataError: no lung-field estimator is registered as a default.
+    """
+    kind = COMPONENT_SECTIONS["lungs"].name
+    names = registry.defaults(kind)
+    if not names:
+        raise DataError("no lung-field estimator is registered, so the image properties "
+                        "cannot be read outside the lungs",
+                        hint="install a plugin that registers one (bamnet's built-in "
+                             "`anatomical`), or turn the outside-the-lungs baseline off")
+    reg = registry.get(kind, names[0])
+    estimator = instantiate(reg, {}, where=f"the default lung-field estimator {names[0]!r}",
+                            validate=True)
+    return LungFields(estimator, None, name=names[0])
 
 
 def dilated(field: np.ndarray, fraction: float = 0.05) -> np.ndarray:

@@ -21,12 +21,23 @@ import numpy as np
 from .._util.progress import ProgressCallback, ProgressEvent, silent
 from .._util.threads import native_threads
 from ..contract.sample import Sample
-from ..imaging.properties import CATEGORICAL, NUMERIC
+from ..imaging.properties import CATEGORICAL, NUMERIC, PIXELS, UNREAD
 from .patient_bootstrap import binary_auc, weighted_auc_score, weighted_bootstrap
 
-READS = ("how each image was made (size, bit depth, colour, format, file size, DICOM tags) "
-         "and pixel statistics outside its dilated lung fields")
+MADE = "how each image was made (size, bit depth, colour, format, file size, DICOM tags)"
+READS = f"{MADE} and pixel statistics outside its dilated lung fields"
 DEFAULT_THRESHOLD = 0.75
+
+
+def reads_of(properties: Sequence[Mapping[str, Any]]) -> str:
+    """What a baseline on ``properties`` reads, naming the lung fields its pixel statistics
+    were read outside of (each image's ``pixels``): :data:`READS` and the sources."""
+    sources = sorted({str(p.get("pixels") or "") for p in properties})
+    if sources == [UNREAD]:
+        return f"{MADE}; no pixel statistics (no lung fields)"
+    names = [s[len(PIXELS) + 2:-1] for s in sources if s.startswith(f"{PIXELS} (")]
+    return f"{READS} ({', '.join(names)})" if names and len(names) == len(sources) else READS
+
 DEFAULT_FOLDS = 5
 TOP_PROPERTIES = 8
 
@@ -35,12 +46,15 @@ def property_matrix(props: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, lis
     """Numeric properties as columns, categorical ones one-hot (values seen in 2+ images).
 
     Categorical columns that hold one value everywhere are left out: they
-    carry nothing. Unknown numbers are NaN, which gradient boosting handles.
+    carry nothing; so are numeric ones unknown everywhere (pixel statistics that no
+    lung fields let be read). Unknown numbers are NaN, which gradient boosting handles.
     """
     columns: list[np.ndarray] = []
     names: list[str] = []
     for key in NUMERIC:
         values = np.array([_number(p.get(key)) for p in props], dtype=np.float64)
+        if props and np.isnan(values).all():
+            continue
         columns.append(values)
         names.append(key)
     for key in CATEGORICAL:
@@ -127,7 +141,8 @@ def shortcut_baseline(
 
     real = [s for s in samples if not s.synthetic and s.path in properties]
     classes = sorted({s.label for s in real})
-    base = {"threshold": threshold, "images": len(real), "classes": classes, "reads": READS}
+    base = {"threshold": threshold, "images": len(real), "classes": classes,
+            "reads": reads_of([properties[s.path] for s in real])}
     per_class = {c: len({s.patient_id for s in real if s.label == c}) for c in classes}
     n_splits = min([folds, *per_class.values()]) if per_class else 0
     if len(classes) < 2 or n_splits < 2:

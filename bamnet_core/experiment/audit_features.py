@@ -21,6 +21,7 @@ from ..contract.capabilities import SplitBackbone
 from ..contract.sample import Sample
 from ..data.loading import LoadedImages, load_samples
 from ..imaging.preprocess import PreprocessSpec
+from ..imaging.properties import LungSource
 
 GRID = 4
 
@@ -49,15 +50,20 @@ def grid_pool(maps: np.ndarray, grid: int = GRID) -> np.ndarray:
 
 
 def frozen_features(samples: Sequence[Sample], backbone: Any, spec: PreprocessSpec, *,
-                    seed: int = 0, progress: ProgressCallback = silent,
+                    seed: int = 0, lungs: LungSource | None = None,
+                    progress: ProgressCallback = silent,
                     ) -> tuple[np.ndarray, LoadedImages]:
     """Decode ``samples`` (cached) and return one feature row per decoded image.
+
+    :param lungs: passed to :func:`~bamnet_core.data.loading.load_samples` (a decode also
+        describes the image outside these lung fields, for the audit).
 
     :returns: features ``(n_ok, d)`` and the loaded images (samples, errors).
     """
     from ..train.feature_cache import cached_features
 
-    loaded = load_samples(samples, spec, progress=progress, stage="decode (audit)")
+    loaded = load_samples(samples, spec, progress=progress, stage="decode (audit)",
+                          lungs=lungs)
     if not loaded.samples:
         return np.zeros((0, 0), dtype=np.float32), loaded
     extractor = _extractor(backbone, spec, seed)

@@ -23,8 +23,9 @@ from ..contract.capabilities import StatesPopulation
 from ..contract.sample import Sample
 from ..data.audit import audit_samples
 from ..data.fingerprints import fingerprint_files
+from ..data.lung_fields import run_lung_source
 from ..data.patient_bootstrap import weighted_auc_score, weighted_bootstrap
-from ..data.shortcut_baseline import READS, auc_score, baseline_on_split
+from ..data.shortcut_baseline import auc_score, baseline_on_split, reads_of
 from ..data.splits import PatientSplit
 from ..errors import ImageDecodeError
 from ..plugins.registry import Registry
@@ -51,7 +52,7 @@ def audit_run(config: Config, registry: Registry, samples: Sequence[Sample],
     options = config.audit
     failed = {e.path for e in errors}
     prints, more = fingerprint_files([s.path for s in samples if s.path not in failed],
-                                     progress=progress)
+                                     lungs=run_lung_source(config), progress=progress)
     threshold = options.shortcut_threshold if options.shortcut_baseline else None
     report = audit_samples(samples, split=split, errors=[*errors, *more], fingerprints=prints,
                            shortcut_threshold=threshold, seed=config.run.seed,
@@ -124,7 +125,8 @@ def compare_with_model(train: Sequence[Sample], evaluated: Sequence[Sample], y: 
     model_auc = auc_score(y, probs, len(classes))
     model_interval = weighted_bootstrap(lambda w: weighted_auc_score(w, y, probs, len(classes)),
                                         [s.patient_id for s in evaluated], seed=seed)
-    result: dict[str, Any] = {"split": split, "baseline": baseline, "reads": READS,
+    reads = reads_of([properties[s.path] for s in [*train, *evaluated] if s.path in properties])
+    result: dict[str, Any] = {"split": split, "baseline": baseline, "reads": reads,
                               "model_auc": None if model_auc is None else round(model_auc, 4),
                               "model_interval": model_interval}
     if baseline is not None and baseline["auc"] is not None and model_auc is not None:

@@ -83,10 +83,13 @@ class RunContext:
         """The decoded images of each split, decoding them (through the cache) when needed."""
         if self._images is None:
             from ..data.loading import load_samples
+            from ..data.lung_fields import run_lung_source
 
             split = self.the_split()
+            lungs = run_lung_source(self.config)  # a decode also describes, for the audit
             self._images = {name: load_samples(split.assignment[name], self.spec,
-                                               progress=self.progress, stage=f"decode {name}")
+                                               progress=self.progress, stage=f"decode {name}",
+                                               lungs=lungs)
                             for name in SPLIT_NAMES}
         return self._images
 

@@ -19,6 +19,7 @@ from ..contract.sample import Sample
 from ..data.label_issues import label_issues
 from ..data.outliers import find_outliers
 from ..imaging.preprocess import PreprocessSpec
+from ..imaging.properties import LungSource
 from ..plugins.registry import Registry
 from .audit_features import frozen_features
 
@@ -36,17 +37,21 @@ def feature_backbone(registry: Registry, name: str = DEFAULT_FEATURES,
 
 def deep_audit(samples: Sequence[Sample], backbone: Any, *, size: int = DEFAULT_SIZE,
                label_issues_on: bool = True, outliers_on: bool = True, seed: int = 0,
+               lungs: LungSource | None = None,
                progress: ProgressCallback = silent) -> dict[str, Any]:
     """Label issues and outliers of ``samples`` (real images only; failures skipped).
 
     :param backbone: a built backbone (see :func:`feature_backbone`).
+    :param lungs: the lung-field source of the audit that follows: each image decoded
+        here is described outside its fields too, so that audit decodes none.
     :param size: square input size of the features.
     :returns: ``{"features": {...}, "label_issues": {...}, "outliers": {...}}``.
     """
     start = time.perf_counter()
     real = [s for s in samples if not s.synthetic]
     spec = PreprocessSpec(size=size, channels=3, scaling="unit")
-    features, loaded = frozen_features(real, backbone, spec, seed=seed, progress=progress)
+    features, loaded = frozen_features(real, backbone, spec, seed=seed, lungs=lungs,
+                                       progress=progress)
     report: dict[str, Any] = {"features": {"images": len(loaded.samples),
                                            "dimensions": int(features.shape[1]),
                                            "size": size, "undecodable": len(loaded.errors)}}

@@ -25,6 +25,7 @@ from ..config.components import instantiate
 from ..config.load import load_config, resolve_config_path
 from ..data.fingerprints import fingerprint_files
 from ..data.loading import load_samples
+from ..data.lung_fields import run_lung_source
 from ..data.overlap import Overlap, find_overlap
 from ..data.sources import (
     collect_configured,
@@ -34,6 +35,7 @@ from ..data.sources import (
 )
 from ..errors import ConfigError, DataError, RunError
 from ..imaging.preprocess import PreprocessSpec
+from ..imaging.properties import LungSource
 from ..plugins.manager import PluginHost
 from ..runs import folder as rf
 from ..runs import layout
@@ -111,7 +113,7 @@ def evaluate_external(run_dir: str | Path, host: PluginHost, *, data: str,
     samples, origin = _samples(data, source, host, classes)
     if not samples:
         raise DataError(f"{data}: no images", hint="check the path")
-    overlap = check_overlap(run, samples, data, progress)
+    overlap = check_overlap(run, samples, data, progress, lungs=run_lung_source(config))
     label = re.sub(r"[^A-Za-z0-9._-]+", "-", name or Path(data).stem or data).strip("-")
     spec = PreprocessSpec.from_json(run.file(layout.PREPROCESS).read_text(encoding="utf-8"))
     loaded = load_samples(overlap.kept, spec, progress=progress, stage="decode external")
@@ -144,8 +146,11 @@ def evaluate_external(run_dir: str | Path, host: PluginHost, *, data: str,
 
 
 def check_overlap(run: rf.RunFolder, samples: list[Any], data: str,
-                  progress: ProgressCallback) -> Overlap:
+                  progress: ProgressCallback, *, lungs: LungSource | None = None) -> Overlap:
     """The images of ``samples`` the run saw, and the rest; an error when nothing is left.
+
+    :param lungs: the run's lung-field source: its images were fingerprinted (and
+        described) with it, so the cache serves them without a decode.
 
     :raises RunError: the run's ``split.json`` is missing or damaged (overlap unknowable).
     :raises DataError: every image was seen by the run.
@@ -158,7 +163,7 @@ def check_overlap(run: rf.RunFolder, samples: list[Any], data: str,
     split = found[0]
     theirs = [s.path for part in split.assignment.values() for s in part if not s.synthetic]
     prints, _ = fingerprint_files(sorted({*theirs, *(s.path for s in samples)}),
-                                  progress=progress)
+                                  lungs=lungs, progress=progress)
     overlap = find_overlap(split.assignment, samples, prints)
     if not overlap.kept:
         raise DataError(f"{data}: all {len(samples)} images are the run's images or of its "

@@ -22,7 +22,7 @@ from ..contract.sample import Sample
 from ..data.property_cache import from_json, to_json
 from ..data.splits import SPLIT_NAMES, PatientSplit
 from ..errors import RunError
-from ..imaging.properties import PIXELS
+from ..imaging.properties import read_outside_lungs
 from ..runs import folder as rf
 from ..runs import layout
 from ..runs.files import AuditFile, SplitFile
@@ -103,7 +103,8 @@ def load_audit(run: rf.RunFolder) -> tuple[AuditFile, dict[str, Any]] | None:
         return None
     if "warnings" not in report.model_fields_set or not isinstance(properties, dict):
         return None  # not an audit this bamnet wrote
-    if any(isinstance(p, dict) and p.get("pixels") != PIXELS for p in properties.values()):
+    if any(isinstance(p, dict) and not read_outside_lungs(p.get("pixels"))
+           for p in properties.values()):
         return None  # pixel statistics over the whole image, lungs included: audit again
     return report, {run.resolve(path): from_json(p) for path, p in properties.items()
                     if isinstance(p, dict)}

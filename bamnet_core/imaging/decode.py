@@ -25,7 +25,7 @@ from .formats import format_of, is_dicom
 from .integrity import decode_jpeg
 from .limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, check_pixel_count
 from .preprocess import PreprocessSpec
-from .properties import describe
+from .properties import LungSource, describe
 
 # Bumped whenever the pixels decoded from some file change, so that caches keyed by a file's
 # bytes (decoded images, properties) miss instead of serving the old pixels.
@@ -109,20 +109,28 @@ def decode_bytes(path: Path, data: bytes, *,
     return _decode(path, data, max_pixels, described=False)[0]
 
 
-def decode_described(path: Path, data: bytes, *,
+def decode_described(path: Path, data: bytes, *, lungs: LungSource | None,
                      max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[np.ndarray, dict[str, Any]]:
     """Decode like :func:`decode_bytes` and describe the image while its pixels are at hand.
 
+    :param lungs: where the image's lung fields come from (found on the decoded image);
+        its pixel statistics are read outside them. None: none known, so no pixel
+        statistic is read.
     :returns: the grayscale image and its properties
         (:func:`bamnet_core.imaging.properties.describe`).
     """
-    gray, props = _decode(path, data, max_pixels, described=True)
+    gray, props = _decode(path, data, max_pixels, described=True, lungs=lungs)
     assert props is not None
     return gray, props
 
 
-def _decode(path: Path, data: bytes, max_pixels: int, *,
-            described: bool) -> tuple[np.ndarray, dict[str, Any] | None]:
+def _decode(path: Path, data: bytes, max_pixels: int, *, described: bool,
+            lungs: LungSource | None = None) -> tuple[np.ndarray, dict[str, Any] | None]:
+    def fields(gray: np.ndarray) -> dict[str, Any]:
+        if lungs is None:
+            return {"lungs": None}
+        return {"lungs": lungs.field(gray, path), "lungs_from": lungs.name}
+
     if not data:
         raise ImageDecodeError(str(path), "empty file (0 bytes)", kind="empty")
     if is_dicom(path, data[:132]):
@@ -136,19 +144,20 @@ def _decode(path: Path, data: bytes, max_pixels: int, *,
         gray, info = decode_dicom_described(path, data, max_pixels)
         if not described:
             return gray, None
-        return gray, describe(gray, raw=None, data=data, fmt="dicom",
+        return gray, describe(gray, raw=None, data=data, fmt="dicom", **fields(gray),
                               bit_depth=info.pop("bit_depth"), tags=info)
     try:
         raw = _decode_raster(path, data, max_pixels)
         gray = to_unit_gray(raw)
-        if not described:
-            return gray, None
-        fmt = (format_of(data) or path.suffix.lstrip(".") or "unknown").lower()
-        return gray, describe(gray, raw=raw, data=data, fmt=fmt)
     except ImageDecodeError:
         raise
     except Exception as exc:  # a decoder bug must stay a per-file error
         raise ImageDecodeError(str(path), f"unreadable: {type(exc).__name__}: {exc}") from None
+    if not described:
+        return gray, None
+    fmt = (format_of(data) or path.suffix.lstrip(".") or "unknown").lower()
+    # the lung fields' own errors (a user's mask that does not fit) are theirs, not the file's
+    return gray, describe(gray, raw=raw, data=data, fmt=fmt, **fields(gray))
 
 
 def _raster_size(path: Path, data: bytes, max_pixels: int) -> tuple[int, int] | None:

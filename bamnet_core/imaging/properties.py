@@ -13,13 +13,18 @@ whose classes differ only inside the lungs gives it nothing to read.
 :func:`describe` runs where a file's bytes and decoded pixels are already at
 hand, so it costs no decode. Statistics are taken on a strided sample of at
 most 64 pixels a side (a view, no copy or resize), which keeps the cost a few
-percent of decoding; the lung fields are found on that sample
-(:func:`lung_field_outside`).
+percent of decoding. The lung fields come from the caller (a :class:`LungSource`:
+the run's lung-field estimator or the user's masks, found on the decoded image
+and then sampled like it); the ``pixels`` property names that source. This
+package never guesses them: without a source, every pixel statistic is unknown.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -27,12 +32,11 @@ import numpy as np
 
 from .dicom_tags import WRITTEN
 
-# The lung field of one decoded image: the one place it comes from (a fixed-shape stand-in
-# until the lung-field estimator's own function for one image replaces this import).
-from .lung_stand_in import field_of_image
-
-PROPERTIES_VERSION = 4  # 4: pixel statistics only outside the dilated lung fields
+# 4: pixel statistics only outside the dilated lung fields
+# 5: those fields from the run's lung-field source (estimator or masks), named in `pixels`
+PROPERTIES_VERSION = 5
 PIXELS = "outside the dilated lung fields"  # where the pixel statistics come from
+UNREAD = "not read: no lung fields"  # `pixels` when no lung-field source was given
 _THUMB = 64  # statistics are computed on at most this many pixels a side
 DILATE = 0.06  # the lung fields grow by this share of the image's longer side
 BYTES_STEPS = 4  # file sizes are rounded to 4 steps a doubling (19% apart)
@@ -52,6 +56,38 @@ NUMERIC = (
 # The DICOM ones are the allowlisted tags (dicom_tags.WRITTEN): no identifying tag, such
 # as the institution, is ever a property, since properties are written to the run folder.
 CATEGORICAL = ("format", "colour_mode", *WRITTEN.values())
+
+
+@dataclass(frozen=True)
+class LungSource:
+    """Where the lung fields of decoded images come from, for their properties.
+
+    :param name: the source in a few words (``anatomical``, ``your masks, else
+        anatomical``); each image's ``pixels`` property names it.
+    :param tag: short and safe in a file name; keys cached properties, so that
+        properties read outside one source's fields are never served for another's.
+    :param field: ``(gray, path) -> (h, w)`` bool, True inside the lungs, for one
+        decoded greyscale image at its own size (``path`` finds a user's mask).
+    """
+
+    name: str
+    tag: str
+    field: Callable[[np.ndarray, Path | None], np.ndarray]
+
+    def pixels(self) -> str:
+        """The ``pixels`` property of images described with these fields."""
+        return pixels_of(self.name)
+
+
+def pixels_of(name: str) -> str:
+    """``pixels`` for statistics read outside the dilated fields of source ``name``."""
+    return f"{PIXELS} ({name})"
+
+
+def read_outside_lungs(pixels: object) -> bool:
+    """Whether a stored ``pixels`` property comes from this version's reading: outside some
+    named source's lung fields, or not read at all (never over the whole image)."""
+    return isinstance(pixels, str) and (pixels == UNREAD or pixels.startswith(f"{PIXELS} ("))
 
 
 def _thumbnail(image: np.ndarray) -> np.ndarray:
@@ -79,16 +115,14 @@ def coarse_size(value: float) -> float:
     return float(2.0 ** (round(math.log2(value) * BYTES_STEPS) / BYTES_STEPS))
 
 
-def lung_field_outside(thumb: np.ndarray, lungs: np.ndarray | None = None) -> np.ndarray:
+def lung_field_outside(thumb: np.ndarray, lungs: np.ndarray) -> np.ndarray:
     """Where the pixel statistics may look: True outside the lung fields, dilated.
 
     :param thumb: the strided sample of the image (:func:`_thumbnail`).
-    :param lungs: its lung fields at the same size (True inside); None: found by
-        ``field_of_image``, the one source of an image's lung field here.
+    :param lungs: its lung fields at the same size (True inside).
     :raises ValueError: lung fields of another shape than ``thumb``'s.
     """
-    field = field_of_image(thumb) if lungs is None else lungs
-    field = np.asarray(field, dtype=np.uint8)
+    field = np.asarray(lungs, dtype=np.uint8)
     if field.shape != thumb.shape[:2]:
         raise ValueError(f"lung fields of shape {field.shape} for an image of {thumb.shape[:2]}")
     radius = max(1, round(DILATE * max(thumb.shape[:2])))
@@ -184,12 +218,15 @@ def intensity_stats(gray: np.ndarray, outside: np.ndarray | None = None) -> dict
 
 
 def describe(gray: np.ndarray, *, raw: np.ndarray | None, data: bytes, fmt: str,
-             bit_depth: int | None = None, tags: dict[str, str] | None = None,
-             lungs: np.ndarray | None = None) -> dict[str, Any]:
+             lungs: np.ndarray | None, lungs_from: str | None = None,
+             bit_depth: int | None = None, tags: dict[str, str] | None = None
+             ) -> dict[str, Any]:
     """All properties of one decoded image, as a flat JSON-ready dict.
 
     Pixel statistics come only from outside the image's lung fields, dilated; ``pixels``
-    says so (a property file without it was read over the whole image).
+    says so and names their source (a property file without it was read over the whole
+    image). Without lung fields, every pixel statistic is NaN (unknown) and ``pixels``
+    says they were not read; the acquisition facts stay known.
 
     :param gray: the decoded grayscale image in [0, 1] (what the model sees).
     :param raw: the decoded pixels before conversion to gray (colour, bit depth).
@@ -197,8 +234,8 @@ def describe(gray: np.ndarray, *, raw: np.ndarray | None, data: bytes, fmt: str,
     :param fmt: the file format (``jpeg``, ``png``, ``dicom``, ...).
     :param bit_depth: bits per sample when known (DICOM ``BitsStored``).
     :param tags: DICOM tags (``modality``, ``manufacturer``, ...), when any.
-    :param lungs: the image's lung fields ``(h, w)``, True inside, when known; None:
-        ``field_of_image`` finds them.
+    :param lungs: the image's lung fields ``(h, w)``, True inside; None: none known.
+    :param lungs_from: where ``lungs`` came from, in a few words (:attr:`LungSource.name`).
     """
     h, w = gray.shape[:2]
     source = raw if raw is not None else gray
@@ -206,16 +243,22 @@ def describe(gray: np.ndarray, *, raw: np.ndarray | None, data: bytes, fmt: str,
         bit_depth = {np.dtype(np.uint8): 8, np.dtype(np.uint16): 16}.get(source.dtype, 32)
     channels = 1 if source.ndim == 2 else int(source.shape[2])
     thumb = _thumbnail(gray)
-    outside = lung_field_outside(thumb, None if lungs is None else _thumbnail(lungs))
+    if lungs is None:  # nothing is known to be outside the lungs: nothing is read
+        outside = np.zeros(thumb.shape[:2], dtype=bool)
+        pixels = UNREAD
+    else:
+        outside = lung_field_outside(thumb, _thumbnail(lungs))
+        pixels = pixels_of(lungs_from or "unnamed")
     difference = colour_difference(raw, outside)
-    mode = "gray" if channels == 1 else "colour" if difference > 0.01 else "rgb-gray"
+    mode = "gray" if channels == 1 else "" if math.isnan(difference) else \
+        "colour" if difference > 0.01 else "rgb-gray"
     props: dict[str, Any] = {
         "width": w, "height": h, "aspect": round(w / h, 4) if h else math.nan,
         "megapixels": w * h / 1e6, "bit_depth": bit_depth, "channels": channels,
         "colour_difference": difference, "file_bytes": round(coarse_size(len(data))),
         "bytes_per_pixel": coarse_size(len(data) / (w * h)) if w * h else math.nan,
         **intensity_stats(gray, outside),
-        "format": fmt, "colour_mode": mode, "pixels": PIXELS,
+        "format": fmt, "colour_mode": mode, "pixels": pixels,
     }
     for key in CATEGORICAL[2:]:
         props[key] = (tags or {}).get(key, "")
