@@ -227,7 +227,8 @@ class OcclusionEvaluator:
         return (f"not measured: the model's own ROC AUC (low end) <= 0.5 or below "
                 f"{0.5 + LEAST_SEPARATION:g}; strong: lungs hidden, AUC (low end) >= "
                 f"{self.strong_auc:g}, or above 0.5 and above the AUC with only the lungs "
-                "(paired interval of the difference above 0); some: lungs hidden, AUC (low end) >= {self.some_auc:g}, "
+                "(paired interval of the difference above 0); some: lungs hidden, AUC (low "
+                f"end) >= {self.some_auc:g}, "
                 f"or above 0.5 with >= {self.kept:.0%} of the separation kept; none: not so, "
                 f"and with only the lungs above 0.5 (low end) with >= {self.kept:.0%} kept; "
                 "else inconclusive (info)")

@@ -4,6 +4,12 @@ A logistic regression on the penultimate features, cross-validated with folds
 grouped by patient, predicts each image's source. Accuracy far above chance
 (always guessing the largest source) means the features encode the hospital.
 Within one class (where the label cannot explain it) this is the sharper test.
+
+Features that tell hospitals apart are shortcut evidence only where the hospital
+tells the class: when every source of the split holds the classes alike (each
+source's share of the positive class has a Wilson interval that holds the
+split's own share), knowing the source gives nothing to read, and the line says
+so at level "none" whatever the probe found.
 """
 
 from __future__ import annotations
@@ -23,6 +29,24 @@ from bamnet_core.contract import (
 
 MIN_PER_SOURCE = 2
 MARGIN = 0.15
+
+
+def sources_alike(mix: dict[str, dict[str, int]] | None) -> str:
+    """Words saying every source holds the classes alike (each source's positive share has a
+    Wilson interval holding the split's own share), or ``""`` when one does not, or the mix
+    is unknown (a run made before it was recorded)."""
+    if not mix or len(mix) < 2:
+        return ""
+    images = sum(m["images"] for m in mix.values())
+    share = sum(m["positive"] for m in mix.values()) / images if images else 0.0
+    shares = []
+    for entry in mix.values():
+        interval = wilson(entry["positive"], entry["images"])
+        if interval is None or not interval[0] <= share <= interval[1]:
+            return ""
+        shares.append(entry["positive"] / entry["images"])
+    return (f"every source holds the classes alike (positive share {min(shares):.0%} to "
+            f"{max(shares):.0%}, {share:.0%} overall)")
 
 
 def probe(features: np.ndarray, sources: np.ndarray, patients: np.ndarray,
@@ -89,9 +113,17 @@ class SourceProbeEvaluator:
             if best is None or low - chance > best[0]:
                 best = (low - chance, cls, acc, chance, (low, high), n)
         margin, cls, acc, chance, interval, n = best  # type: ignore[misc]
-        rule = f"some: within-class accuracy above chance by >= {self.margin:g} (low end)"
+        rule = (f"some: within-class accuracy above chance by >= {self.margin:g} (low end), "
+                "where the sources do not hold the classes alike (a source's positive share "
+                "whose Wilson interval misses the split's)")
         finding = (f"{cls} images: accuracy {number_text(acc)}{interval_text(interval)} "
                    f"(Wilson, n = {n}) against chance {number_text(chance)}")
+        mixed = sources_alike(probe.get("class_mix_by_source"))
+        if margin >= self.margin and mixed:
+            return EvidenceLine(key="source-probe", label="source probe", level="none",
+                                finding=finding, meaning="the model's features tell the "
+                                f"hospitals apart, but {mixed}: the source does not give "
+                                "the class", rule=rule, value=acc, interval=interval)
         if margin >= self.margin:
             return EvidenceLine(key="source-probe", label="source probe", level="some",
                                 finding=finding, meaning="the model's features tell the "
@@ -118,5 +150,9 @@ class SourceProbeEvaluator:
                            context.seed)
             if result is not None:
                 within[name] = result
+        positive = split.y_true == context.positive_index
+        mix = {str(name): {"images": int((split.sources == name).sum()),
+                           "positive": int(positive[split.sources == name].sum())}
+               for name in sorted(set(split.sources.astype(str)))}
         return {"overall": overall, "within_class": within,
-                "feature_size": int(features.shape[1])}
+                "feature_size": int(features.shape[1]), "class_mix_by_source": mix}
