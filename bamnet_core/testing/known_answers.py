@@ -19,8 +19,9 @@ per image alike for both classes, so only what a dataset adds can separate them:
   lungs (none found).
 - ``source``: each class from its own hospital, whose exposures differ in brightness:
   a shortcut (strong).
-- ``sources-balanced``: two hospitals of different brightness, each holding both
-  classes equally, and opacities in the lungs: no shortcut (none found).
+- ``sources-balanced``: two hospitals, one of which collimates tightly (a dark frame
+  around every image), each holding both classes equally, and opacities in the lungs:
+  the hospital is visible but tells nothing of the class (none found).
 - ``acquisition``: covid images stored at 48 px, normal ones at 64 px, nothing else
   differs: a shortcut (strong).
 - ``format``: covid images stored as JPEG (quality 40), normal ones as PNG, nothing
@@ -127,6 +128,13 @@ def with_marker(image: np.ndarray, y: int = 2, x: int = 2, side: int = 9) -> np.
     return out
 
 
+def with_frame(image: np.ndarray, width: int = 4) -> np.ndarray:
+    """A dark frame ``width`` pixels wide around the image, as tight collimation leaves."""
+    out = image.copy()
+    out[:width], out[-width:], out[:, :width], out[:, -width:] = 10, 10, 10, 10
+    return out
+
+
 def with_label(image: np.ndarray) -> np.ndarray:
     """A small bright letter on the mediastinum, between the lungs."""
     out = image.copy()
@@ -170,7 +178,7 @@ def _image(kind: str, label: str, seed: int) -> tuple[np.ndarray, str]:
         return chest(seed, offset=35 if covid else 0), "north" if covid else "south"
     if kind == "sources-balanced":
         north = seed % 4 < 2  # both classes alike in each hospital
-        image = chest(seed, offset=35 if north else 0)
+        image = with_frame(chest(seed)) if north else chest(seed)
         return (with_opacities(image, seed) if covid else image), "north" if north else "south"
     image = chest(seed)
     if kind == "marker" and covid:
@@ -321,7 +329,7 @@ CASES: tuple[Case, ...] = (
     Case("one hospital per class", "source", "strong shortcut evidence",
          "each class from its own hospital, whose exposures differ"),
     Case("two hospitals, both classes in each", "sources-balanced", "none found",
-         "hospitals differ in exposure but hold both classes alike; opacities in the lungs",
+         "one hospital collimates tightly, both hold the classes alike; opacities in the lungs",
          epochs=12),
     Case("one image size per class", "acquisition", "strong shortcut evidence",
          "covid stored at 48 px, normal at 64 px, nothing else differs"),
