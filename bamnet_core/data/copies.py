@@ -9,7 +9,7 @@ bit. Here:
 1. every image becomes a *thumbnail*: its content box (uniform borders, such as
    padding, trimmed away) resized to a 64 x 64 square, contrast stretched, and
    stored as 8-bit pixels with the image's fingerprint;
-2. a *shortlist* gives each query its few nearest references by the
+2. a *shortlist* gives each query its 12 nearest references by the
    correlation of a blurred 12 x 12 layout, the query taken as it is and
    flipped, each reference whole and cropped on any of its sides (so a flip
    or a crop is no farther than the original);
@@ -43,7 +43,7 @@ import numpy as np
 THUMB = 64  # side of a thumbnail, pixels
 _DESC = 12  # side of the shortlist descriptor
 _CROP_STEP = 0.1  # reference windows cropped by up to this share of a side
-SHORTLIST = 5  # candidates verified per query
+SHORTLIST = 12  # candidates verified per query (alike images, e.g. paediatric, crowd it)
 DEFAULT_MIN_CORRELATION = 0.8  # a copy, where no other reference comes close
 UNMISTAKABLE = 0.95  # a copy, however close other references come
 MARGIN = 0.05  # how far above every other shortlisted reference a copy must score
@@ -290,7 +290,7 @@ _ECC = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 1e-4)
 
 
 @dataclass(frozen=True)
-class _Query:
+class PreparedQuery:
     """A query thumbnail ready for verification against many references: both
     orientations, with their profiles prepared."""
 
@@ -298,7 +298,7 @@ class _Query:
                        tuple[np.ndarray, np.ndarray]], ...]
 
     @classmethod
-    def of(cls, thumb: np.ndarray) -> _Query:
+    def of(cls, thumb: np.ndarray) -> PreparedQuery:
         """Prepare ``thumb`` as it is and flipped left-right."""
         views = []
         for flip in (False, True):
@@ -308,13 +308,13 @@ class _Query:
         return cls(tuple(views))
 
 
-def pair_correlation(query: np.ndarray | _Query, reference: np.ndarray) -> tuple[float, bool]:
+def pair_correlation(query: np.ndarray | PreparedQuery, reference: np.ndarray) -> tuple[float, bool]:
     """The aligned detail correlation of two thumbnails, and whether the query is flipped.
 
     The alignment (each axis's scale and offset, both orientations) is found on the
     profiles, chosen by plain correlation, refined, and then scored on detail.
     """
-    prepared = query if isinstance(query, _Query) else _Query.of(query)
+    prepared = query if isinstance(query, PreparedQuery) else PreparedQuery.of(query)
     r = reference.astype(np.float32)
     r_rows, r_cols = r.mean(axis=1), r.mean(axis=0)
     best: tuple[float, bool, np.ndarray, int, int] | None = None
@@ -354,10 +354,16 @@ def find_copies(queries: Sequence[np.ndarray], references: Sequence[np.ndarray] 
     nearest: dict[int, float] = {}
     out: list[CopyMatch] = []
     for i, cands in enumerate(shortlist(q, r, k + within, described=described)[0]):
-        prepared = _Query.of(q[i])
-        best, flipped, j = max(((*pair_correlation(prepared, r[j]), j)
-                                for j in cands.tolist() if not within or j != i),
-                               key=lambda s: s[0])
+        prepared = PreparedQuery.of(q[i])
+        best, flipped, j = -1.0, False, -1
+        for c in cands.tolist():  # nearest first; an unmistakable copy ends the search
+            if within and c == i:
+                continue
+            score, flip = pair_correlation(prepared, r[c])
+            if score > best:
+                best, flipped, j = score, flip, c
+            if best >= UNMISTAKABLE:
+                break
         if best >= UNMISTAKABLE:
             out.append(CopyMatch(i, j, best, flipped))
         elif best >= min_correlation:
@@ -371,6 +377,6 @@ def find_copies(queries: Sequence[np.ndarray], references: Sequence[np.ndarray] 
 def _nearest_other(references: np.ndarray, described: np.ndarray, j: int, k: int) -> float:
     """The best score of reference ``j`` against the other references: how alike they are."""
     cands = shortlist(references[j:j + 1], references, k + 1, described=described)[0][0]
-    prepared = _Query.of(references[j])
+    prepared = PreparedQuery.of(references[j])
     scores = [pair_correlation(prepared, references[c])[0] for c in cands.tolist() if c != j]
     return max(scores, default=-1.0)
