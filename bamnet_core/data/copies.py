@@ -308,7 +308,8 @@ class PreparedQuery:
         return cls(tuple(views))
 
 
-def pair_correlation(query: np.ndarray | PreparedQuery, reference: np.ndarray) -> tuple[float, bool]:
+def pair_correlation(query: np.ndarray | PreparedQuery, reference: np.ndarray
+                     ) -> tuple[float, bool]:
     """The aligned detail correlation of two thumbnails, and whether the query is flipped.
 
     The alignment (each axis's scale and offset, both orientations) is found on the
