@@ -52,7 +52,7 @@ _DETAIL = 2.0  # blur (thumbnail pixels) whose residue is the fine structure com
 _LOCAL = 3.0  # neighbourhood (thumbnail pixels) over which fine structure is scaled
 _FLOOR = 0.1  # of the median local energy: flat areas are not scaled up into noise
 _KEEP = 2  # best alignments per axis carried into the 2-D check
-_GATE = 0.7  # plain correlation under which an aligned pair is not refined (no copy is)
+_GATE = 0.5  # plain correlation under which an aligned pair is not refined (no copy is)
 _FLAT = 0.02  # a border row whose spread is below this (unit range) is padding
 
 
@@ -315,7 +315,7 @@ def pair_correlation(query: np.ndarray | PreparedQuery, reference: np.ndarray
 
     The alignment (each axis's scale and offset, both orientations) is found on the
     profiles, chosen by plain correlation, refined, and then scored on detail. A pair
-    whose best plain correlation is under 0.7 is no copy and is not refined: that plain
+    whose best plain correlation is under 0.5 is no copy and is not refined: that plain
     correlation is returned.
     """
     prepared = query if isinstance(query, PreparedQuery) else PreparedQuery.of(query)
@@ -332,7 +332,7 @@ def pair_correlation(query: np.ndarray | PreparedQuery, reference: np.ndarray
                     best = (c, flip, q, ay, ax)
     assert best is not None
     plain, flip, q, ay, ax = best
-    if plain < _GATE:  # copies scored 0.77 and up here on real X-rays; most pairs far less
+    if plain < _GATE:  # copies scored 0.68 and up here on real X-rays
         return plain, flip
     return _score(q, r, _refine(q, r, _warp(ay, ax)), _DETAIL), flip
 
