@@ -41,6 +41,7 @@ import cv2
 import numpy as np
 
 THUMB = 64  # side of a thumbnail, pixels
+_THUMB_VERSION = "t1"  # of how a thumbnail is made: a cached one of another is made again
 _DESC = 12  # side of the shortlist descriptor
 _CROP_STEP = 0.1  # reference windows cropped by up to this share of a side
 SHORTLIST = 12  # candidates verified per query (alike images, e.g. paediatric, crowd it)
@@ -92,21 +93,23 @@ def thumbnail(gray: np.ndarray) -> np.ndarray:
     g = g[top:bottom, left:right]
     small = cv2.resize(g, (THUMB, THUMB), interpolation=cv2.INTER_AREA)
     lo, hi = float(small.min()), float(small.max())
-    scaled = (small - lo) / (hi - lo) if hi > lo else np.zeros_like(small)
+    # a flat image stays flat (zero), never float noise stretched to full range
+    scaled = (small - lo) / (hi - lo) if hi - lo >= _FLAT else np.zeros_like(small)
     return np.round(scaled * 255.0).astype(np.uint8)
 
 
 def encode_thumbnail(thumb: np.ndarray) -> str:
-    """A thumbnail as text (base64 of its pixels), for a JSON cache entry."""
-    return base64.b64encode(np.ascontiguousarray(thumb, dtype=np.uint8).tobytes()).decode("ascii")
+    """A thumbnail as text (its version, then base64 of its pixels), for a JSON cache entry."""
+    pixels = np.ascontiguousarray(thumb, dtype=np.uint8).tobytes()
+    return f"{_THUMB_VERSION}:" + base64.b64encode(pixels).decode("ascii")
 
 
 def decode_thumbnail(text: object) -> np.ndarray | None:
-    """Undo :func:`encode_thumbnail`; None when ``text`` is not one."""
-    if not isinstance(text, str):
+    """Undo :func:`encode_thumbnail`; None when ``text`` is not one of this version's."""
+    if not isinstance(text, str) or not text.startswith(f"{_THUMB_VERSION}:"):
         return None
     try:
-        raw = base64.b64decode(text.encode("ascii"), validate=True)
+        raw = base64.b64decode(text[len(_THUMB_VERSION) + 1:].encode("ascii"), validate=True)
     except (ValueError, UnicodeEncodeError):
         return None
     if len(raw) != THUMB * THUMB:
