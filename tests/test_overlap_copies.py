@@ -138,3 +138,12 @@ def test_run_images_that_cannot_be_read_are_counted_not_silently_skipped(
     overlap = find_overlap(splits, samples, prints)
     assert overlap.run_unread == 1 and overlap.to_dict()["run_images_unread"] == 1
     assert len(overlap.kept) == 2
+
+
+def test_blank_and_tiny_images_are_nobody_s_copies():
+    rng = np.random.default_rng(0)
+    blank = thumbnail(np.full((50, 60), 0.3, np.float32))
+    assert not blank.any()  # flat stays flat: rounding noise is not stretched into a picture
+    tiny = thumbnail(rng.random((3, 5)).astype(np.float32))
+    others = [thumbnail(rng.random((100, 100)).astype(np.float32)) for _ in range(3)]
+    assert find_copies([blank, tiny], [blank, *others]) == []

@@ -22,8 +22,9 @@ def register(app: typer.Typer, state: CLIState) -> None:
         run_dir: Annotated[Path, typer.Argument(help="A run folder made by `bamnet run`.")],
         data: Annotated[str, typer.Option(
             "--data", help="Dataset folder, manifest CSV, or a preset whose \\[data] section "
-                       "to use. Images the run saw are excluded (content, near copy, "
-                       "patient).")],
+                       "to use. The run's images, copies of them (saved again, resized, "
+                       "padded, cropped, flipped, brightened) and images of its patients "
+                       "are excluded and counted apart.")],
         source: Annotated[str | None, typer.Option(
             "--source", help="Read --data with this dataset source instead of detecting.")]
             = None,
