@@ -121,8 +121,10 @@ def test_evaluate_scores_other_data_at_the_run_s_own_threshold(calibrated_run, t
     result = run_cli("evaluate", str(run_dir), "--data", str(manifest), "--name", "more",
                      "--json")
     assert result.exit_code == 0, result.stderr[-3000:]
-    metrics = json.loads(result.stdout)["metrics"]
+    payload = json.loads(result.stdout)
+    metrics = payload["metrics"]
     assert metrics["threshold"] == own["threshold"]
+    assert payload["summary"]["external"]["images"] == metrics["splits"]["external"]["images"]
     assert metrics["operating_point"]["rule"] == "run"
     external = metrics["splits"]["external"]["evaluators"]["classification"]
     assert external["threshold"] == pytest.approx(own["operating_point"]["calibrated_threshold"])

@@ -20,9 +20,9 @@ have nothing to explain:
   :mod:`.support`, the same one every number is shown under);
 - **the model did not learn**: the low end of the 95% patient-bootstrap interval of
   the headline ROC-AUC is at or below ``[report.verdict] learned_auc`` (0.5: the
-  interval reaches chance). It is decided from the AUC, never from the counts at
-  one threshold: a miscalibrated model that calls every image one class at 0.5
-  can still rank them well.
+  interval reaches chance; the AUC itself where no interval was measured). It is
+  decided from the AUC, never from the counts at one threshold: a miscalibrated
+  model that calls every image one class at 0.5 can still rank them well.
 
 Under either, the shortcut lines are kept for their numbers but not counted: they
 become "info" and say why.
