@@ -62,6 +62,8 @@ def test_a_split_too_small_to_conclude_gets_its_own_reading_and_no_bare_number()
     assert "the test split holds 1 positive image (at least 5 needed) and 1 negative image " \
         "(at least 5 needed)" in verdict.sentence
     assert levels(verdict)["occlusion"] == "info"
+    learned = next(e for e in verdict.evidence if e.key == "learned")
+    assert learned.finding == "ROC AUC too few (n = 1)" and learned.value is None
     assert all(m["shown"].startswith("too few") for m in verdict.headline["metrics"].values()
                if m["shown"] != "–"), verdict.headline
     assert verdict.headline["metrics"]["sensitivity"]["value"] is None

@@ -183,6 +183,7 @@ def verdict_of(record: RunRecord) -> Verdict:
     evidence = collect_evidence(record, settings)
     learned = learning(record, settings)
     short = too_small(record, settings)
+    headline = headline_numbers(record, settings)
     if short:
         reading, sentence = READINGS["too-few"]
         sentence = f"{sentence} ({short})"
@@ -193,12 +194,15 @@ def verdict_of(record: RunRecord) -> Verdict:
                                        "for this line to explain")
     else:
         reading, sentence = overall(evidence)
-    if learned is not None and short:
-        learned = learned.model_copy(update={"meaning": f"too few images to conclude ({short})"})
+    if learned is not None and short:  # its number only with the mark the headline gives it
+        shown = headline["metrics"].get("ROC AUC", {}).get("shown", "too few")
+        learned = learned.model_copy(update={
+            "finding": f"ROC AUC {shown}", "meaning": f"too few images to conclude ({short})",
+            "value": None, "interval": None})
     if learned is not None:
         evidence = [evidence[0], learned, *evidence[1:]] if evidence else [learned]
     return Verdict(reading=reading, sentence=sentence, evidence=evidence,
-                   headline=headline_numbers(record, settings))
+                   headline=headline)
 
 
 def run_verdict(run_dir: str | Path) -> Verdict | None:
