@@ -29,7 +29,8 @@ from bamnet_core.testing.known_answers import CASES, Case, write_config, write_d
 
 def run_case(case: Case, root: Path, seed: int, tree: Path | None = None) -> dict:
     """Run one case; its reading, the evidence levels and the wall time."""
-    manifest = write_dataset(root / "data", case.kind, per_patient=case.per_patient, seed=seed)
+    manifest = write_dataset(root / "data", case.kind, patients=case.patients,
+                             per_patient=case.per_patient, seed=seed)
     config = write_config(root, manifest, name=case.kind, by=case.by, epochs=case.epochs)
     sets = [arg for override in case.overrides for arg in ("--set", override)]
     start = time.perf_counter()

@@ -13,8 +13,10 @@ import numpy as np
 
 def write_tiny_model(path: Path, *, size: int = 8, outputs: int = 2,
                      classes: list[str] | None = None, positive: str = "covid",
-                     threshold: str = "0.5", spec_size: int | None = None) -> Path:
-    """A (batch, size, size, 1) -> softmax(outputs) model with bamnet metadata."""
+                     threshold: str = "0.5", spec_size: int | None = None,
+                     extra: dict[str, str] | None = None) -> Path:
+    """A (batch, size, size, 1) -> softmax(outputs) model with bamnet metadata (``extra``:
+    more ``bamnet.*`` keys, as export writes them)."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -34,7 +36,7 @@ def write_tiny_model(path: Path, *, size: int = 8, outputs: int = 2,
             "interpolation": "area", "aspect": "stretch"}
     props = {"bamnet.format": "1", "bamnet.classes": json.dumps(classes),
              "bamnet.positive": positive, "bamnet.threshold": threshold,
-             "bamnet.preprocess": json.dumps(spec)}
+             "bamnet.preprocess": json.dumps(spec), **(extra or {})}
     for key, value in props.items():
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value

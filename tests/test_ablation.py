@@ -49,7 +49,7 @@ def test_the_quickstart_gan_ablation_runs_end_to_end(cli, tmp_path):
     generator = report.split('<section id="generator">', 1)[1].split("</section>", 1)[0]
     assert "FID" in generator and "real vs real" in generator and "<img" in generator
     assert report.count("<h2>Generator</h2>") == 1  # one Generator section, not two
-    assert "Lung-blind baseline, test split" in report
+    assert "Outside-the-lungs baseline, test split" in report
     rows = comparison["metrics"]
     assert all("interval_low" in r and "degenerate" in r for r in rows)
     seeds = {json.loads((d / layout.META).read_text())["seed"] for d in (with_dir, without_dir)}

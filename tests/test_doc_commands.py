@@ -77,6 +77,11 @@ class Allowed:
     expect: str = ""
 
 
+TLS_SETUP = ("a TLS setup with a private CA for a DICOM node that runs until stopped; "
+             "tests/test_listen.py makes the same certificates and sends over TLS to "
+             "`bamnet listen --tls-cert --tls-key --tls-ca`")
+SYSTEMD = "manages a system service (systemd, root); not on a test machine"
+
 #: Flags that make a quickstart run take seconds: fewer, smaller phantoms, a one-epoch tiny GAN
 #: and one training epoch.
 QUICK = ("--set data.patients_per_class=16 --set data.positive_patients=11 --set data.size=64 "
@@ -152,6 +157,27 @@ COVERAGE: dict[str, Run | Allowed] = {
     "bamnet report runs/<stamp>-dicom --redact":
         Allowed("needs a run on a DICOM folder; tests/test_dicom_run.py makes one in code and "
                 "runs `bamnet report RUN --redact` on it, then greps every file it writes"),
+    # docs/hospital.md
+    "bamnet score model.onnx /pacs/export/cxr -o scores.csv --sr results-sr":
+        Allowed("the user's PACS export and model; tests/test_score_sr.py runs `bamnet score "
+                "--sr` on DICOM files made in code and reads every SR back with highdicom"),
+    "bamnet listen model.onnx -o scores.csv --port 11112 --ae-title BAMNET --allow MODALITY1 "
+    "--allow PACS1 --send-sr PACS1@10.0.0.5:104":
+        Allowed("a DICOM node that runs until stopped, beside a PACS; tests/test_listen.py "
+                "starts `bamnet listen` as a process on 127.0.0.1, sends it images and receives "
+                "its SRs"),
+    "openssl req -x509 -newkey rsa:3072 -nodes -days 365 -subj /CN=bamnet-test-ca -keyout "
+    "ca.key -out ca.pem": Allowed(TLS_SETUP),
+    "openssl req -newkey rsa:3072 -nodes -subj /CN=bamnet.example.org -keyout node.key -out "
+    "node.csr": Allowed(TLS_SETUP),
+    "openssl x509 -req -in node.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 365 -out "
+    "node.pem": Allowed(TLS_SETUP),
+    "bamnet listen model.onnx -o scores.csv --port 2762 --ae-title BAMNET --allow PACS1 "
+    "--tls-cert node.pem --tls-key node.key --tls-ca ca.pem": Allowed(TLS_SETUP),
+    "sudo systemctl enable --now bamnet-listen": Allowed(SYSTEMD),
+    "systemctl status bamnet-listen": Allowed(SYSTEMD),
+    "journalctl -u bamnet-listen -f": Allowed(SYSTEMD),
+    "sudo systemctl stop bamnet-listen": Allowed(SYSTEMD),
     # docs/reporting.md
     "bamnet report runs/<stamp>-paper-config-fixed --checklist claim --checklist tripod-ai "
     "--model-card chai":

@@ -115,9 +115,14 @@ def test_intervals_resample_patients_not_images():
 
 
 def test_shortcut_probes_ran_on_several_sources(tiny_run: Path):
-    test = json.loads((tiny_run / layout.METRICS).read_text())["splits"]["test"]["evaluators"]
+    metrics = json.loads((tiny_run / layout.METRICS).read_text())
+    test = metrics["splits"]["test"]["evaluators"]
     assert set(test["per-source"]["sources"]) == {"hospital-a", "hospital-b"}
-    assert 0.0 <= test["occlusion"]["auc_masked"] <= 1.0
+    occlusion = test["occlusion"]  # measured on lung fields, or not measured and why
+    assert 0.0 <= occlusion["auc_masked"] <= 1.0 if "auc_masked" in occlusion \
+        else "lung fields" in occlusion["note"]
+    fill = metrics["occlusion_fill"]  # one value from the training images, in model units
+    assert 0.0 < fill["value"] < 1.0 and fill["images"] > 0
     probe = test["source-probe"]
     assert "overall" in probe or "note" in probe
 
@@ -191,6 +196,8 @@ def test_evaluate_on_external_data_then_compare(tiny_run: Path, tmp_path: Path):
     payload = json.loads(result.stdout)
     assert payload["metrics"]["splits"]["external"]["images"] == 16
     assert payload["metrics"]["overlap"]["excluded"] == 0
+    own = json.loads((tiny_run / layout.METRICS).read_text())["occlusion_fill"]
+    assert payload["metrics"]["occlusion_fill"] == own  # the run's fill, not the new data's
     assert (tiny_run / layout.EXTERNAL / "other" / layout.METRICS).is_file()
     assert 'id="external"' in (tiny_run / layout.REPORT).read_text()
     missing = run_cli("evaluate", str(tiny_run), "--data", str(tmp_path / "nope"))
@@ -199,7 +206,7 @@ def test_evaluate_on_external_data_then_compare(tiny_run: Path, tmp_path: Path):
     both = run_cli("compare", str(tiny_run), str(tiny_run), "-o", str(page))
     assert both.exit_code == 0, both.stderr
     text = page.read_text()
-    assert "Claimed vs reproduced" in text and "image properties alone" in text
+    assert "Claimed vs reproduced" in text and "outside-the-lungs baseline" in text
     baseline = json.loads((tiny_run / layout.METRICS).read_text())["shortcut_baseline"]
     assert text.count(f"{baseline['baseline']['auc']:.3f} (model") == 2  # each run's own
     one = run_cli("compare", str(tiny_run))

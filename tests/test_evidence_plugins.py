@@ -122,8 +122,8 @@ def test_a_config_without_evaluators_runs_every_default_one_in_registration_orde
     assert config.document["evaluate"]["evaluators"] == config.evaluate.evaluators  # recorded
 
 
-def test_only_an_evaluator_may_be_on_by_default():
-    with pytest.raises(PluginError, match="only evaluators take"):
+def test_only_an_evaluator_or_a_lung_field_estimator_may_be_on_by_default():
+    with pytest.raises(PluginError, match="only evaluators and lung-field estimators take"):
         Registry().register("backbone", "b", lambda: None, plugin="p", default=True)
 
 

@@ -24,7 +24,9 @@ def _context(tmp_path: Path, n: int, seen: list[int]) -> EvaluationContext:
     y = (np.arange(n) % 3 == 0).astype(int)  # a third positive
     probs = np.clip(0.3 * y[:, None] * [-1, 1] + rng.random((n, 2)), 0, 1)
     images = rng.random((n, 8, 8, 1)).astype(np.float32)
-    images[:, 0, 0, 0] = y  # a corner the mask leaves: the masked score still sees the class
+    images[:, 0, 0, 0] = y  # a corner outside the lungs: the masked score still sees the class
+    lungs = np.zeros((n, 8, 8), dtype=bool)
+    lungs[:, 2:6, 1:7] = True
 
     def predict(x: np.ndarray) -> np.ndarray:
         seen.append(len(x))
@@ -33,9 +35,10 @@ def _context(tmp_path: Path, n: int, seen: list[int]) -> EvaluationContext:
 
     samples = [Sample(path=f"i{i}.png", label="x", patient_id=f"p{i // 2}", source="s")
                for i in range(n)]
-    return EvaluationContext(split=SplitPredictions("test", y, probs, samples, images),
+    return EvaluationContext(split=SplitPredictions("test", y, probs, samples, images,
+                                                    lung_fields=lungs),
                              class_names=["normal", "covid"], positive="covid",
-                             threshold=0.5, bootstrap=300, seed=7,
+                             threshold=0.5, bootstrap=300, seed=7, fill=0.5,
                              figures_dir=tmp_path, predict=predict)
 
 
@@ -43,7 +46,7 @@ def test_occlusion_masks_at_most_max_images_in_the_class_proportions(tmp_path):
     seen: list[int] = []
     context = _context(tmp_path, 150, seen)
     result = OcclusionEvaluator(max_images=30).evaluate_context(context).results
-    assert seen == [30] and result["images"] == {"occluded": 30, "of": 150}
+    assert seen == [30, 30] and result["images"] == {"occluded": 30, "of": 150}
     rows = stratified_rows(context.split.y_true, 30, 7)
     assert context.split.y_true[rows].sum() == 10  # a third of 30
     t = context.split.y_true[rows] == 1
@@ -55,10 +58,10 @@ def test_every_image_is_occluded_under_the_cap_and_intervals_match_the_loop(tmp_
     seen: list[int] = []
     context = _context(tmp_path, 40, seen)
     result = OcclusionEvaluator().evaluate_context(context).results
-    assert seen == [40] and result["images"] == {"occluded": 40, "of": 40}
+    assert seen == [40, 40] and result["images"] == {"occluded": 40, "of": 40}
     split = context.split
     t = split.y_true == 1
-    masked = context.predict(split.images)[:, 1]
+    masked = context.predict(split.images)[:, 1]  # both corners lie outside the lungs
 
     def on(rows: np.ndarray) -> dict:  # what the evaluator computed before, per resample
         tr = t[rows]
@@ -77,7 +80,7 @@ def test_every_image_is_occluded_under_the_cap_and_intervals_match_the_loop(tmp_
 def test_no_cap_occludes_every_image(tmp_path):
     seen: list[int] = []
     OcclusionEvaluator(max_images=0).evaluate_context(_context(tmp_path, 100, seen))
-    assert seen == [100]
+    assert seen == [100, 100]
     with pytest.raises(ValueError, match="max_images"):
         OcclusionEvaluator(max_images=-1)
 
@@ -138,12 +141,14 @@ def test_a_costly_model_gets_fewer_occluded_images_and_maps_within_the_budget():
     from bamnet_paper.evaluators.occlusion import LEAST_IMAGES
 
     cheap, costly = _conv_model(16, 4), _conv_model(512, 512)  # ~0.007 and ~7.25 GFLOP
-    occlusion = OcclusionEvaluator(max_images=64, budget_gflop=100)
+    occlusion = OcclusionEvaluator(max_images=64, budget_gflop=200)  # two passes an image
     assert occlusion.limit(cheap) == 64
     assert occlusion.limit(costly) == LEAST_IMAGES  # 100 // 7.25 = 13, below the floor
-    assert OcclusionEvaluator(max_images=64, budget_gflop=300).limit(costly) == 41
+    assert OcclusionEvaluator(max_images=64, budget_gflop=600).limit(costly) == 41
     assert OcclusionEvaluator(max_images=64, budget_gflop=0).limit(costly) == 64
-    assert OcclusionEvaluator(max_images=0, budget_gflop=100).limit(costly) == 0  # 0 = all
+    assert OcclusionEvaluator(max_images=0, budget_gflop=0).limit(costly) == 0  # 0 = all
+    assert OcclusionEvaluator(max_images=0, budget_gflop=600).limit(costly) == 41  # no cap
+    assert OcclusionEvaluator().limit(cheap) > 10_000  # the default: every image of a split
     assert OcclusionEvaluator(max_images=8, budget_gflop=1).limit(costly) == 8
     gradcam = GradCamEvaluator(max_misclassified=16, budget_gflop=30)
     assert gradcam.limit(cheap) == 16

@@ -82,3 +82,62 @@ def test_enough_room_writes_as_before(tmp_path):
     source = write_tiny_model(tmp_path / "m.onnx")
     publish(source, tmp_path / "out" / layout.ONNX)
     assert (tmp_path / "out" / layout.ONNX).read_bytes() == Path(source).read_bytes()
+
+
+class _Net:
+    """Stands in for a Keras network: a parameter count, and saves recorded."""
+
+    def __init__(self, params: int, saved: list[str]) -> None:
+        self.params, self.saved = params, saved
+
+    def count_params(self) -> int:
+        return self.params
+
+    def save_weights(self, path) -> None:
+        self.saved.append(str(path))
+        Path(path).write_bytes(b"w")
+
+
+def test_the_gan_checkpoint_is_refused_before_a_byte_is_written(tmp_path, monkeypatch):
+    from bamnet_paper.generators import checkpoint
+
+    saved: list[str] = []
+    gan = SimpleNamespace(generator=_Net(10_000, saved), discriminator=_Net(10_000, saved),
+                          optimizer=SimpleNamespace(variables=[]))
+    workdir = tmp_path / "full-disk" / "generator"
+    workdir.mkdir(parents=True)
+    nearly_full(monkeypatch, "full-disk")
+    state = checkpoint.GanState(fingerprint="f", epochs=5, epoch=5)
+    with pytest.raises(DiskFullError, match=f"the GAN checkpoint epoch-0005: 0.0 MB free in "
+                                            f"{re.escape(str(workdir))}"):
+        checkpoint.save_epoch(workdir, gan, state)
+    assert saved == [] and not list(workdir.rglob("*.h5"))
+
+
+def test_plugin_images_and_figures_are_refused_on_a_full_disk(tmp_path, monkeypatch):
+    import numpy as np
+
+    from bamnet_paper.generators import figures
+
+    nearly_full(monkeypatch, "full-disk")
+    (tmp_path / "full-disk").mkdir()
+    target = tmp_path / "full-disk" / "samples" / "epoch-0005.png"
+    with pytest.raises(DiskFullError, match="the image epoch-0005.png"):
+        figures.sample_grid(np.zeros((4, 8, 8, 1), np.float32), target)
+    with pytest.raises(DiskFullError, match="the figure losses.png"):
+        figures.loss_plot([{"epoch": 1, "d_loss": 1.0, "g_loss": 1.0}],
+                          tmp_path / "full-disk" / "losses.png", "losses")
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
+def test_the_contract_helper_names_the_folder_and_keeps_a_reserve(tmp_path, monkeypatch):
+    from bamnet_core.contract import RESERVE, ensure_room
+
+    def usage(path):
+        return REAL(path)._replace(free=RESERVE + 100)
+
+    monkeypatch.setattr("bamnet_core._util.diskspace.shutil.disk_usage", usage)
+    ensure_room(tmp_path, 100, "a small file")
+    with pytest.raises(DiskFullError,
+                       match=f"for a larger file: .* free in {re.escape(str(tmp_path))}"):
+        ensure_room(tmp_path, 101, "a larger file")

@@ -169,6 +169,9 @@ def test_a_damaged_stage_record_only_means_the_stage_runs_again(tiny_config: Pat
     (run_dir / layout.SPLIT_JSON).write_text("{not json")
     (run_dir / layout.PROPERTIES).unlink()
     (run_dir / layout.AUDIT).write_text("[]")
+    refused = cli("resume", str(run_dir))  # changed since their stages wrote them
+    assert refused.exit_code == 1 and "stage wrote" in refused.stderr
+    (run_dir / layout.INTEGRITY).unlink()  # a run made before the record: rerun, not refused
     resumed = cli("run", "--resume", str(run_dir))
     assert resumed.exit_code == 0, resumed.stderr
     assert "done data (" in resumed.stderr and "done audit (" in resumed.stderr

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from bamnet_core.imaging.dicom_streams import declared_size
+from bamnet_core.imaging.codestreams import Geometry, declared_geometry
 from bamnet_core.imaging.integrity import has_exif
 from bamnet_core.imaging.jpeg_markers import SOF, SOS, BrokenChain, header_segments
 
@@ -32,7 +32,7 @@ def test_the_walk_ends_at_the_scan_and_passes_the_frame_header():
 
 def test_the_frame_size_is_read_behind_any_application_segment():
     data = with_app(jpeg(24, 40), 0xE2, b"\x00" * 5000)
-    assert declared_size(data) == (24, 40)
+    assert declared_geometry(data) == Geometry(24, 40, 1)
 
 
 def test_exif_is_found_and_a_plain_file_has_none():
@@ -46,4 +46,5 @@ def test_a_broken_chain_is_named_and_each_reader_takes_the_careful_answer(damage
     with pytest.raises(BrokenChain):
         list(header_segments(data))
     assert has_exif(data)  # unreadable: decoded the careful way
-    assert declared_size(data) is None  # unknown: the DICOM header's size stands
+    # a decoder skips the garbage and finds the frame, and so does the geometry check
+    assert declared_geometry(data) == Geometry(24, 40, 1)

@@ -14,6 +14,7 @@ from fixtures_images import write_png
 from bamnet_core.contract.sample import Sample
 from bamnet_core.data.splits import split_holding_out
 from bamnet_core.errors import DataError
+from bamnet_core.report import run_verdict
 from bamnet_core.runs import layout
 
 # three hospitals: "mixed" has both classes, "kids" only normals, "covid-ward" only covid
@@ -86,6 +87,25 @@ def test_loso_retrains_per_source_and_tests_on_the_held_out_one(cli, loso_config
     folder = Path(report["folder"])
     with open(folder / layout.LOSO_CSV, newline="", encoding="utf-8") as fh:
         assert [r["source"] for r in csv.DictReader(fh)] == sorted(SITES)
+    # each held-out source reaches the verdict of its run, and the folder's own verdict
+    verdict = report["verdict"]
+    kept = json.loads((folder / layout.LOSO_JSON).read_text())["verdict"]
+    assert kept == {k: verdict[k] for k in ("reading", "level", "sentence", "evidence")}
+    for site in SITES:
+        row = rows[site]
+        own = run_verdict(report["runs"][site])
+        line = next(e for e in own.evidence if e.key == "loso")
+        rates = [row[k] for k in ("sensitivity", "specificity") if row[k] is not None]
+        assert line.finding.startswith(f"{site} (held out, 12 images): sens ")
+        assert line.level == ("some" if min(rates) < 0.5 else "none")  # loso_floor 0.5
+        mine = next(e for e in verdict["evidence"] if e["label"] == f"held out: {site}")
+        assert (mine["level"], mine["finding"]) == (line.level, line.finding)
+        card = (Path(report["runs"][site]) / layout.MODEL_CARD).read_text()
+        assert f"test split: source '{site}' alone" in card
+    worst = {e["level"] for e in verdict["evidence"]}
+    assert verdict["level"] == ("some" if "some" in worst else "none")
+    page = (folder / layout.REPORT).read_text(encoding="utf-8")
+    assert "held out: kids" in page and "None split" not in page
 
 
 def test_loso_on_one_source_is_one_error_line(cli, tiny_config: Path, tmp_path: Path):

@@ -306,3 +306,38 @@ def test_trace_env_shows_hook_calls_on_stderr(tmp_path: Path):
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert "bamnet: bamnet_paper.sources.register_dataset_sources()" in done.stderr
+
+
+class _Lungs:
+    """A throwaway lung-field estimator: the middle third of the image."""
+
+    def estimate(self, image):
+        import numpy as np
+
+        field = np.zeros(image.shape, dtype=bool)
+        h, w = image.shape
+        field[h // 3:2 * h // 3, w // 3:2 * w // 3] = True
+        return field
+
+
+def test_register_lung_field_estimators():
+    class P:
+        @hookimpl
+        def register_lung_field_estimators(self, register):
+            register("middle-third", _Lungs)
+
+    host = load_plugins(extra=(("p", P()),))
+    assert host.registry.get("lung_field_estimator", "middle-third").plugin == "p"
+    assert host.registry.defaults("lung_field_estimator") == ["anatomical"]  # the built-in
+
+
+def test_a_second_default_lung_field_estimator_is_refused():
+    class P:
+        @hookimpl
+        def register_lung_field_estimators(self, register):
+            register("middle-third", _Lungs, default=True)
+
+    host = load_plugins(extra=(("p", P()),))
+    assert "p" in host.failures and "made 'anatomical' the default already" in \
+        host.failures["p"].error
+    assert host.registry.defaults("lung_field_estimator") == ["anatomical"]

@@ -203,6 +203,7 @@ def test_a_rebuilt_report_rewrites_the_checklists_and_card_an_earlier_report_wro
     auc["estimate"]["value"] = 0.4321  # as if evaluation had been redone
     metrics["threshold"] = 0.4321  # (the card shows the AUC only where the split carries it)
     (run / layout.METRICS).write_text(json.dumps(metrics))
+    RunFolder(run).record("evaluate", [layout.METRICS])  # as a redone evaluation records it
     result = cli("report", str(run))  # no --checklist: what is there is derived, so redone
     assert result.exit_code == 0, result.stderr
     assert "ROC AUC 0.432" in (run / layout.checklist_md("claim")).read_text()

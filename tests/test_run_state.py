@@ -113,6 +113,10 @@ def test_resume_with_a_damaged_best_keras_fails_before_training(cli, tmp_path, t
     run = stopped_after_train(cli, tmp_path, tiny_config)
     (run / layout.BEST).write_bytes(b"PK\x03\x04 not a zip")
     result = cli("resume", str(run))
+    assert result.exit_code == 1 and f"Error: {run / layout.BEST} is not what the train " \
+        "stage wrote" in result.stderr  # the run's record refuses it first
+    (run / layout.INTEGRITY).unlink()  # a run without a record: the archive check names it
+    result = cli("resume", str(run))
     assert result.exit_code == 1
     assert f"Error: {run / layout.BEST} is damaged" in result.stderr
     assert "unexpected" not in result.stderr
@@ -131,6 +135,7 @@ def test_resume_with_a_state_claiming_more_epochs_fails_clearly(cli, tmp_path, t
     state["model_file"] = layout.checkpoint_model("train", 9)
     state["history"] = state["history"] * 5
     state_path.write_text(json.dumps(state))
+    (run / layout.INTEGRITY).unlink()  # else refused as not what the train stage wrote
     result = cli("resume", str(run))
     assert result.exit_code == 1
     assert "records 9 epoch(s) of phase train, but the config trains 2" in result.stderr

@@ -58,7 +58,7 @@ def test_baseline_finds_a_leaking_frame_and_passes_a_clean_dataset(cli, tmp_path
     assert low <= base["auc"] <= high
     # the frame separates the classes perfectly, and so does all it changes (size, mean)
     assert base["top_properties"][0]["auc"] >= 0.95
-    assert any("never sees the lungs" in w for w in json.loads(result.stdout)["warnings"])
+    assert any("reads only outside the lungs" in w for w in json.loads(result.stdout)["warnings"])
 
     clean = cli("data", "inspect", str(leaky_dataset(tmp_path / "clean", leak=False)), "--json")
     base = json.loads(clean.stdout)["shortcut_baseline"]

@@ -90,7 +90,8 @@ def test_a_rate_on_too_few_images_reads_too_few():
 
 
 def test_a_clean_record_reads_none_found():
-    occ = {"auc_full": 0.95, "auc_masked": 0.52, "masked_interval": [0.4, 0.63]}
+    occ = {"auc_full": 0.95, "auc_masked": 0.52, "masked_interval": [0.4, 0.63],
+           "auc_lungs_only": 0.93, "lungs_only_interval": [0.88, 0.97]}
     base = {"baseline": {"auc": 0.55, "interval": [0.4, 0.7]}, "model_auc": 0.95}
     verdict = verdict_of(record(metrics(split_results(occlusion=occ), shortcut_baseline=base)))
     assert verdict.reading == "none found", verdict.text_lines()
@@ -98,12 +99,14 @@ def test_a_clean_record_reads_none_found():
 
 
 def test_an_occlusion_that_keeps_the_separation_is_strong_and_the_rule_is_settable():
-    occ = {"auc_full": 0.99, "auc_masked": 0.97, "masked_interval": [0.9, 1.0]}
+    occ = {"auc_full": 0.99, "auc_masked": 0.97, "masked_interval": [0.9, 1.0],
+           "auc_lungs_only": 0.95, "lungs_only_interval": [0.9, 0.99]}
     data = metrics(split_results(occlusion=occ))
     assert verdict_of(record(data)).reading == "strong shortcut evidence"
     relaxed = {"strong_auc": 0.95, "some_auc": 0.95, "kept": 1.0}  # the evaluator's options
     data = metrics(split_results(occlusion=occ, occlusion_rules=relaxed))
-    assert levels(verdict_of(record(data)))["occlusion"] == "none"
+    # neither region keeps all of the separation, as kept = 1.0 asks: it cannot say where
+    assert levels(verdict_of(record(data)))["occlusion"] == "info"
 
 
 def test_a_baseline_the_model_does_not_beat_is_strong():
@@ -139,20 +142,30 @@ def test_a_generator_that_saw_held_out_patients_and_duplicates_across_splits_are
 
 
 def test_an_external_evaluation_says_what_it_shared_and_kept():
-    checked = {"images": 50, "excluded": 8, "kept": 42, "sentence": "8 trained this model",
-               "disjoint_by": ["content hash"]}
+    sentence = ("3 images are copies of images that trained this model, 5 images are of "
+                "patients whose images trained this model")
+    checked = {"images": 50, "excluded": 8, "kept": 42, "sentence": sentence,
+               "by_kind": {"copy": 3, "patient": 5},
+               "disjoint_by": ["content hash", "copy (re-saved, ...)", "patient id"]}
+    before = {"images": 50, "excluded": 8, "kept": 42,
+              "sentence": "8 of these images trained this model",
+              "by_kind": {"near-duplicate": 3, "patient": 5}, "disjoint_by": ["content hash"]}
     unproven = {**checked, "disjoint_by": []}
     data = record_of(Path("/nowhere/run"), config={"split": {"by": "patient"}},
                      audit={"split": {"counts": {"test": {}}}},
                      metrics=metrics(split_results()),
                      external={"other": metrics(split_results(), overlap=checked),
+                               "before": metrics(split_results(), overlap=before),
                                "older": metrics(split_results(), overlap=unproven),
                                "unchecked": metrics(split_results())})
     lines = {e.key: e for e in verdict_of(data).evidence if e.key.startswith("overlap")}
-    assert set(lines) == {"overlap-other", "overlap-older"}
-    assert lines["overlap-other"].finding == "8 of 50 images seen by the run " \
-        "(8 trained this model); 42 kept"
-    assert lines["overlap-other"].meaning == "metrics on other use only the 42 external images"
+    assert set(lines) == {"overlap-other", "overlap-before", "overlap-older"}
+    assert lines["overlap-other"].finding == f"{sentence}; 42 of 50 are neither"
+    assert lines["overlap-other"].meaning == \
+        "metrics on other use only the 42 images that are neither"
+    # an older record, whose sentence may call a patient match "trained", is not quoted
+    assert lines["overlap-before"].finding == \
+        "8 of 50 images are the run's or of its patients (near-duplicate 3, patient 5); 42 kept"
     assert lines["overlap-older"].meaning == "metrics on older use only the 42 other images"
     assert all(e.level == "info" for e in lines.values())
 
@@ -220,3 +233,20 @@ def test_the_headline_is_the_first_evaluator_s_that_gave_one():
                         first)), "later": other})
     assert entry["headline_from"] == "classification" and entry["headline"] == first
     assert entry["evaluators"]["mine"] == {"x": 1} and "mine" not in entry["evidence"]
+
+
+def test_the_baseline_is_named_for_what_it_read():
+    """A baseline read outside the lungs is the outside-the-lungs baseline; an older run's,
+    read over the whole image, is never called blind to the lungs."""
+    base = {"baseline": {"auc": 0.99, "interval": [0.97, 1.0],
+                         "difference": {"value": -0.2, "interval": [-0.3, -0.1]}},
+            "model_auc": 0.79}
+    old = verdict_of(record(metrics(split_results(), shortcut_baseline=base)))
+    line = next(e for e in old.evidence if e.key == "baseline")
+    assert line.label == "image-property baseline (whole image, lungs included)"
+    assert "outside the lungs" not in line.meaning and "rerun the audit" in line.meaning
+    new = verdict_of(record(metrics(split_results(),
+                                    shortcut_baseline={**base, "reads": "outside"})))
+    line = next(e for e in new.evidence if e.key == "baseline")
+    assert line.label == "outside-the-lungs baseline" and line.level == "strong"
+    assert line.meaning.startswith("a classifier that reads only outside the lungs does as well")

@@ -22,7 +22,7 @@ from bamnet_testing import run_cli
 from test_report_browser import browse, chromium
 
 from bamnet_core.runs import layout
-from bamnet_core.testing.known_answers import background, with_bar, write_config, write_dataset
+from bamnet_core.testing.known_answers import chest, with_bar, write_config, write_dataset
 
 
 def run_json(config: Path, out: Path) -> dict:
@@ -90,18 +90,27 @@ def _overlapping_manifest(run_manifest: Path, folder: Path) -> tuple[Path, dict[
         out.append(",".join([str(run_manifest.parent / path), *rest]))
     first = body[0].split(",")
     image = cv2.imread(str(run_manifest.parent / first[0]), cv2.IMREAD_GRAYSCALE)
-    near = folder / "near-copy.png"  # the same picture, brightened: other bytes, same dHash
+    near = folder / "near-copy.png"  # the same picture, brightened: other bytes
     cv2.imwrite(str(near), np.clip(image.astype(int) + 3, 0, 255).astype(np.uint8))
     out.append(f"{near},{first[1]},someone-else,site")
-    kinds[str(near)] = "near-duplicate"
+    kinds[str(near)] = "copy"
+    for kind, edit in {"flipped": lambda im: im[:, ::-1],
+                       "cropped": lambda im: im[3:-3, 3:-3],
+                       "padded": lambda im: cv2.copyMakeBorder(im, 6, 6, 6, 6,
+                                                               cv2.BORDER_CONSTANT, value=0),
+                       }.items():  # copies of the same image, saved again as they often are
+        copy = folder / f"{kind}-copy.png"
+        cv2.imwrite(str(copy), np.ascontiguousarray(edit(image)))
+        out.append(f"{copy},{first[1]},someone-else-{kind},site")
+        kinds[str(copy)] = "copy"
     again = folder / "same-patient.png"
-    cv2.imwrite(str(again), with_bar(background(9_001), vertical=first[1] == "covid", seed=1))
+    cv2.imwrite(str(again), with_bar(chest(9_001), vertical=first[1] == "covid", seed=1))
     out.append(f"{again},{first[1]},{first[2]},site")
     kinds[str(again)] = "patient"
     for i in range(6):
         label = "covid" if i % 2 else "normal"
         new = folder / f"new-{i}.png"
-        cv2.imwrite(str(new), with_bar(background(5_000 + i), vertical=label == "covid",
+        cv2.imwrite(str(new), with_bar(chest(5_000 + i), vertical=label == "covid",
                                        seed=5_000 + i))
         out.append(f"{new},{label},new-{i},site")
         kinds[str(new)] = "new"
@@ -125,8 +134,11 @@ def test_evaluate_excludes_what_the_run_saw_and_refuses_when_nothing_is_left(cle
     metrics = json.loads(result.stdout)["metrics"]
     overlap = metrics["overlap"]
     run_images = sum(1 for line in run_manifest.read_text().splitlines()[1:] if line)
-    assert overlap["kept"] == 6 and overlap["excluded"] == run_images + 2
-    assert overlap["by_kind"]["near-duplicate"] >= 1 and overlap["by_kind"]["patient"] >= 1
+    assert overlap["kept"] == 6 and overlap["excluded"] == run_images + 5
+    assert overlap["by_kind"]["copy"] == 4 and overlap["by_kind"]["patient"] >= 1
+    assert "images are copies of images that" in overlap["sentence"]
+    assert "of patients whose images" in overlap["sentence"] or \
+        "of patients in its test split" in overlap["sentence"]
     assert set(overlap["by_split"]) <= {"train", "val", "test"}
     assert sum(overlap["by_split"].values()) == overlap["excluded"]
     scored = (run_dir / layout.EXTERNAL / "more" / layout.PREDICTIONS).read_text()

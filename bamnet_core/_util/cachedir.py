@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import write_bytes
+from .digest import file_digest
 
 
 def cache_dir(*parts: str) -> Path:
@@ -31,11 +32,7 @@ def fingerprint(obj: Any, length: int = 16) -> str:
 
 def file_sha256(path: str | Path) -> str:
     """Hex SHA-256 of a file's bytes, read in 1 MiB chunks (model ids, checksums)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return file_digest(path).sha256
 
 
 def write_entry(path: Path, data: bytes) -> None:

@@ -134,7 +134,7 @@ def register(app: typer.Typer, state: CLIState) -> None:
         near: Annotated[int, typer.Option(
             help="Near-duplicate threshold in dHash bits (of 256); -1 turns it off.")] = 12,
         shortcut: Annotated[float, typer.Option(
-            help="Flag the image-property baseline at this ROC-AUC; 0 skips it.")] = 0.75,
+            help="Flag the outside-the-lungs baseline at this ROC-AUC; 0 skips it.")] = 0.75,
         deep: Annotated[bool, typer.Option(
             "--deep", help="Also rank label issues and outliers (frozen-backbone features).")
         ] = False,

@@ -21,7 +21,7 @@ def check_audit_options(shortcut: float, feature_size: int, deep: bool,
     """Refuse out-of-range audit options before any decode."""
     if not math.isfinite(shortcut) or not (shortcut == 0 or 0.5 <= shortcut <= 1):
         raise ConfigError(f"--shortcut must be 0 (off) or between 0.5 and 1, got {shortcut}",
-                          hint="the default 0.75 flags a property-only AUC of 0.75 or more")
+                          hint="the default 0.75 flags an outside-the-lungs AUC of 0.75 or more")
     if not 16 <= feature_size <= 512:
         raise ConfigError(f"--feature-size must be between 16 and 512, got {feature_size}")
     if thumbnails is not None and not deep:

@@ -47,8 +47,12 @@ def register(app: typer.Typer, state: CLIState) -> None:
             return
         overlap = result.metrics.overlap
         if overlap is not None and overlap.excluded:
-            warn(f"excluded {overlap.excluded} of {overlap.images} images the run saw: "
-                 f"{overlap.sentence}; metrics are on the {overlap.kept} it never saw")
+            warn(f"{overlap.sentence}; metrics are on the {overlap.kept} of "
+                 f"{overlap.images} images that are neither")
+        if overlap is not None and overlap.run_images_unread:
+            warn(f"{overlap.run_images_unread} of the run's own images could not be read "
+                 "(moved or deleted?): copies of them could not be looked for, only their "
+                 "patients; evaluate where the run's data is")
         print_table(out(), summary_table(result.metrics))
         if "error" in result.report:
             warn(f"the report could not be rebuilt: {result.report['error']}")

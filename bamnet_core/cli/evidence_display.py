@@ -14,7 +14,7 @@ from ..config.schema import ReportSection
 from ..report.support import show
 from ..report.verdict import Verdict
 from ..runs.files import MetricsFile
-from ..runs.metrics_file import Subgroups
+from ..runs.metrics_file import SubgroupRow, Subgroups
 from .output import print_table
 
 _ROWS_SHOWN = 10
@@ -25,7 +25,7 @@ def _interval(value: Any) -> str:
 
 
 def render_baseline(baseline: dict[str, Any] | None, console: Console) -> None:
-    """The property-only classifier's AUC, interval and strongest properties."""
+    """The outside-the-lungs classifier's AUC, interval and strongest properties."""
     if not baseline:
         return
     if baseline.get("status") != "done":
@@ -79,7 +79,8 @@ def render_deep(deep: dict[str, Any] | None, console: Console) -> None:
 
 def render_subgroups(subgroups: Subgroups | None, console: Console,
                      settings: ReportSection | None = None) -> None:
-    """Per-group accuracy and AUC with intervals; groups doing worse are marked.
+    """Per-group accuracy and AUC with intervals; groups doing worse are marked with the rate
+    that flagged them, and the test is named under the table.
 
     An AUC on a group with fewer positives or negatives than ``settings`` asks
     for reads "too few (n = k)"; an accuracy of 0 or 1 gets its exact interval.
@@ -88,18 +89,31 @@ def render_subgroups(subgroups: Subgroups | None, console: Console,
         return
     settings = settings or ReportSection()
     least = {"min_positives": settings.min_positives, "min_negatives": settings.min_negatives}
-    table = Table("by", "group", "images", "patients", "accuracy (95% CI)", "AUC", "worse?",
+    table = Table("by", "group", "images", "patients", "accuracy (95% CI)", "sens.", "spec.",
+                  "AUC", "worse?",
                   title=f"subgroups ({subgroups.split} split)", title_justify="left")
     for attribute, groups in subgroups.by.items():
         for g in groups:
             pos = int(g.positives or 0)
             counts = {"pos": pos, "neg": int(g.images or 0) - pos}
             acc = show("accuracy", g.accuracy, g.accuracy_interval, counts, **least)
-            auc = show("auc", g.auc, None, counts, **least)
+            sens, spec, auc = (show(k, getattr(g, k), None, counts, **least)
+                               for k in ("sensitivity", "specificity", "auc"))
             table.add_row(attribute, escape(g.group), str(g.images), str(g.patients),
-                          f"{acc.value} {acc.interval}", auc.value,
-                          "[red]yes[/red]" if g.worse else "no")
+                          f"{acc.value} {acc.interval}", sens.value, spec.value, auc.value,
+                          _worse_cell(g))
     print_table(console, table)
+    if subgroups.test:
+        console.print(f"worse: {subgroups.test} ({subgroups.tests} tests)", highlight=False,
+                      soft_wrap=True)
+
+
+def _worse_cell(row: SubgroupRow) -> str:
+    flagged = ", ".join("ROC AUC" if c.metric == "auc" else c.metric
+                        for c in row.comparisons if c.worse)
+    if flagged:
+        return f"[red]yes: {flagged}[/red]"
+    return "[red]yes[/red]" if row.worse else "no"
 
 
 def render_run_audit(metrics: MetricsFile, console: Console,
@@ -115,10 +129,11 @@ STYLE = {"strong": "bold red", "some": "bold yellow", "none": "green", "info": "
          "unchecked": "bold yellow", "too-few": "bold yellow", "unlearned": "bold yellow"}
 
 
-def render_verdict(verdict: Verdict, console: Console) -> None:
-    """Print the verdict table and its reading."""
+def render_verdict(verdict: Verdict, console: Console,
+                   title: str = "Verdict: can the headline number be trusted?") -> None:
+    """Print the verdict table (under ``title``) and its reading."""
     table = Table("evidence", "level", "number [95% interval]", "what it means",
-                  title="Verdict: can the headline number be trusted?", title_justify="left")
+                  title=title, title_justify="left")
     for e in verdict.evidence:
         table.add_row(escape(e.label), f"[{STYLE[e.level]}]{e.level}[/]", escape(e.finding),
                       escape(e.meaning))

@@ -53,10 +53,14 @@ BUILTIN_COMMANDS: tuple[BuiltinCommand, ...] = (
     _c("export", "export_command", "Export a trained model; refuse files that fail their gate."),
     _c("score", "score_command", "Score images; rows go out as they are produced. "
                                  "Exit 3 if some files failed."),
+    _c("listen", "listen_command", "Receive images by DICOM C-STORE, score them, write rows "
+                                   "and SRs; send SRs back."),
     _c("report", "report_command", "Write RUN_DIR/report.html (self-contained), plots/*.png "
                                    "and model-card.md."),
     _c("compare", "report_command", "Put several runs side by side in one HTML page "
                                     "(e.g. leaky vs patient split)."),
+    _c("verify", "verify_command", "Check a run folder's files against the SHA-256 its "
+                                   "stages recorded."),
     _c("evaluate", "evaluate_command", "Evaluate a trained model on another dataset; add it "
                                        "to the run's report."),
     _c("plugins", "plugins_command",

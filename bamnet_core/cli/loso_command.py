@@ -10,6 +10,7 @@ from rich.table import Table
 from ..config.resolved import Config
 from ..plugins.manager import PluginHost
 from ..runs.files import LosoFile
+from .evidence_display import render_verdict
 from .noise import preload_keras
 from .output import JsonOption, SetOption, UnsetOption, out, print_json, print_table, warn
 from .progress import RichProgress
@@ -67,9 +68,9 @@ def run_loso_command(cfg: Config, host: PluginHost, *, output_dir: Path, json_: 
         result = run_loso(cfg, host, output_dir=output_dir, progress=progress,
                           planned=planned)
     if json_:
-        print_json({"folder": str(result.folder),
+        print_json({"folder": str(result.folder), "verdict": result.verdict.to_dict(),
                     "summary": result.summary.model_dump(mode="json", exclude_unset=True,
-                                                         exclude={"schema_version"}),
+                                                         exclude={"schema_version", "verdict"}),
                     "runs": {k: str(v.run_dir) for k, v in result.runs.items()}})
         return
     for source, message in result.summary.failed.items():
@@ -82,4 +83,7 @@ def run_loso_command(cfg: Config, host: PluginHost, *, output_dir: Path, json_: 
     console.print("A source with one class has no ROC-AUC; its sensitivity or specificity is "
                   "the share of that hospital's images the model still gets right.",
                   highlight=False, soft_wrap=True)
-    console.print(f"LOSO folder: {result.folder}", highlight=False, soft_wrap=True)
+    render_verdict(result.verdict, console, title="Verdict: does a model trained this way hold "
+                   "up on a hospital it never saw?")
+    console.print(f"LOSO folder: {result.folder} (report.html, model-card.md)",
+                  highlight=False, soft_wrap=True)

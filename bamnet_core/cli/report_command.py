@@ -85,7 +85,9 @@ def register(app: typer.Typer, state: CLIState) -> None:
 
     @app.command("compare")
     def compare(
-        run_dirs: Annotated[list[Path], typer.Argument(help="Two or more run folders.")],
+        run_dirs: Annotated[list[Path], typer.Argument(help="Two or more run folders (a "
+                                                       "`bamnet loso` folder stands for its "
+                                                       "held-out runs).")],
         output: Annotated[str | None, typer.Option(
             "--output", "-o", help="The HTML page to write, or - for stdout. (default: "
             "compare.html in the first run's folder)", show_default=False)] = None,
@@ -104,9 +106,11 @@ def register(app: typer.Typer, state: CLIState) -> None:
         page = compare_runs(run_dirs, output or default_output(run_dirs))
         if json_:
             from ..report import run_verdict
+            from ..report.compare import compared_runs
 
-            verdicts = [run_verdict(d) for d in run_dirs]
-            print_json({"compare": str(page), "runs": [str(d) for d in run_dirs],
+            compared = compared_runs(run_dirs)
+            verdicts = [run_verdict(d) for d in compared]
+            print_json({"compare": str(page), "runs": [str(d) for d in compared],
                         "verdicts": [v.to_dict() if v else None for v in verdicts]})
             return
         out().print(f"Comparison: {page}", highlight=False, soft_wrap=True)

@@ -70,6 +70,9 @@ def register(app: typer.Typer, state: object) -> None:
         follow_links: Annotated[bool, typer.Option(
             "--follow-links", help="Follow folder links that lead out of a scored folder "
                                    "(never into /proc, /sys or /dev, never a loop).")] = False,
+        sr: Annotated[Path | None, typer.Option(
+            "--sr", help="Write one DICOM Structured Report per scored DICOM image into "
+                         "this folder (see docs/hospital.md).")] = None,
         json_: JsonOption = False,
     ) -> None:
         """Score images; rows go out as they are produced. Exit 3 if some files failed."""
@@ -80,7 +83,7 @@ def register(app: typer.Typer, state: object) -> None:
                 output=output, stream_format="jsonl" if json_ else "csv", threshold=threshold,
                 provider=provider, resume=resume, batch_size=batch_size,  # type: ignore[arg-type]
                 workers=workers, max_bytes=int(max_file_mb * 1024 * 1024), uids=uids,
-                follow_links=follow_links,
+                follow_links=follow_links, sr=sr,
                 engine=engine, ray=RayOptions(address=address,  # type: ignore[arg-type]
                                               gpus_per_worker=gpus_per_worker))
         except ScoreOptionError as exc:
@@ -158,7 +161,9 @@ def _report(summary: ScoreSummary, paths: list[str], output: Path | None, json_:
         console.print(
             f"{done} on {summary.provider}"
             + (f", {summary.variant} model." if summary.variant else ".")
-            + (f" Rows in {output}." if output else ""), highlight=False, soft_wrap=True)
+            + (f" Rows in {output}." if output else "")
+            + (f" {summary.structured_reports} structured reports in {summary.sr_folder}."
+               if summary.sr_folder is not None else ""), highlight=False, soft_wrap=True)
         for item in summary.errors[:10]:
             warn(f"{item['path']}: {item['error']}")
         if summary.failed > 10:

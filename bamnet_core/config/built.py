@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..contract.protocols import Backbone, DatasetSource, Evaluator, Generator
+from ..contract.protocols import (
+    Backbone,
+    DatasetSource,
+    Evaluator,
+    Generator,
+    LungFieldEstimator,
+)
 from ..plugins.registry import Registration
 
 
@@ -22,6 +28,8 @@ class Components:
     :param backbone: the backbone (``[backbone]``).
     :param generator: the generator, when ``[generator] enabled``.
     :param evaluators: name -> evaluator, in ``[evaluate] evaluators`` order.
+    :param lungs: the lung-field estimator (``[lungs] estimator``), None when no
+        plugin offers one.
     :param registrations: section (or ``evaluate.<name>``) -> who registered it.
     """
 
@@ -30,4 +38,5 @@ class Components:
     generator: Generator | None = None
     sources: list[tuple[str, DatasetSource]] = field(default_factory=list)
     evaluators: dict[str, Evaluator] = field(default_factory=dict)
+    lungs: LungFieldEstimator | None = None
     registrations: dict[str, Registration] = field(default_factory=dict)

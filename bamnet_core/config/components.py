@@ -81,7 +81,8 @@ def instantiate(reg: Registration, options: dict[str, Any], *, where: str,
 
 
 def build_components(config: Config, registry: Registry) -> Components:
-    """Instantiate the source(s), backbone, generator (if enabled) and evaluators of ``config``.
+    """Instantiate the source(s), backbone, generator (if enabled), lung-field estimator and
+    evaluators of ``config``.
 
     The kind of each section's component comes from the table of kinds
     (:data:`~bamnet_core.contract.kinds.KINDS`).
@@ -104,6 +105,7 @@ def build_components(config: Config, registry: Registry) -> Components:
         source = named("data", config.data.source)
     backbone = named("backbone", config.backbone.name)
     generator = named("generator", config.generator.name) if config.generator.enabled else None
+    lungs = named("lungs", config.lungs.estimator) if config.lungs.estimator else None
     listed = LISTED_SECTIONS["evaluate"]
     evaluators = {}
     for name in config.evaluate.evaluators:
@@ -113,7 +115,7 @@ def build_components(config: Config, registry: Registry) -> Components:
                                        where=f"{config.origin}: [evaluate.options.{name}]",
                                        validate=True)
     return Components(source=source, backbone=backbone, generator=generator,
-                      evaluators=evaluators, registrations=built, sources=sources)
+                      evaluators=evaluators, registrations=built, sources=sources, lungs=lungs)
 
 
 _DATA_MARK = "data of "
@@ -125,8 +127,9 @@ def check_inputs(config: Config) -> None:
     """Refuse a run whose data or files are missing, naming every one and its fix at once.
 
     Each source's ``root`` or ``path`` must exist (a missing public dataset
-    gets its ``bamnet data fetch`` command), and every component that
-    ``NeedsFiles`` is asked what it lacks (VGG16's ImageNet weights).
+    gets its ``bamnet data fetch`` command), and so must ``[lungs] masks`` when
+    given; every component that ``NeedsFiles`` is asked what it lacks (VGG16's
+    ImageNet weights).
 
     :raises DataError: listing each missing input; the hint has each fix.
     """
@@ -143,6 +146,10 @@ def check_inputs(config: Config) -> None:
     for part in (components.backbone, components.generator):
         if isinstance(part, NeedsFiles):
             missing.extend(part.missing_files())
+    masks = config.lungs.masks
+    if masks is not None and not Path(masks).exists():
+        missing.append((f"lung masks ({masks}: not found)",
+                        "check [lungs] masks: a folder of masks, or a CSV naming them"))
     if missing:
         data = [how for what, how in missing if what.startswith(_DATA_MARK)]
         hints = list(dict.fromkeys(data + ([f"or set {DATA_HINT}"] if data else []) +

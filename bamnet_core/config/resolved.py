@@ -24,6 +24,7 @@ from .schema import (
     EvaluateSection,
     ExportSection,
     GeneratorSection,
+    LungsSection,
     PreprocessSection,
     ReportSection,
     RunSection,
@@ -105,6 +106,11 @@ class Config:
     def backbone(self) -> BackboneSection:
         """``[backbone]``: which backbone (its own options are in :attr:`options`)."""
         return self._section("backbone")
+
+    @property
+    def lungs(self) -> LungsSection:
+        """``[lungs]``: the lung-field estimator, or the user's own masks."""
+        return self._section("lungs")
 
     @property
     def train(self) -> TrainSection:

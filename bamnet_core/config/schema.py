@@ -1,8 +1,8 @@
 """The core config sections as pydantic models: keys, types, ranges, defaults, meanings.
 
 Sections that pick a component (``[data]`` by ``source``, ``[backbone]`` and
-``[generator]`` by ``name``) list only their core keys here; their other keys
-belong to the chosen component and are validated against its factory's
+``[generator]`` by ``name``, ``[lungs]`` by ``estimator``) list only their core
+keys here; their other keys belong to the chosen component and are validated against its factory's
 signature (:mod:`bamnet_core.plugins.options`). ``docs/config.md`` documents
 every field below; a test keeps the two in step.
 """
@@ -78,6 +78,19 @@ class GeneratorSection(ComponentSection):
 
 class BackboneSection(ComponentSection):
     name: str = Field(description="a registered backbone")
+
+
+class LungsSection(ComponentSection):
+    estimator: str | None = Field(None, description="a registered lung-field estimator; "
+                                  "default: the one its plugin registered as the default "
+                                  "(the built-in `anatomical`)")
+    masks: str | None = Field(None, min_length=1, description="your own lung masks instead: "
+                              "a folder of mask images matched to each image by file name "
+                              "(or stem), or a CSV whose `path` column names the images and "
+                              "whose `column` names each one's mask; images without one get "
+                              "the estimator's")
+    column: str | None = Field(None, min_length=1, description="the column of the `masks` "
+                               "CSV that names each image's mask file")
 
 
 class OptimizerSection(Section):
@@ -183,11 +196,15 @@ class VerdictSection(Section):
                                "when the low end of the 95% interval of its headline ROC-AUC "
                                "(patients resampled) is at or below this: the verdict then "
                                "reads \"the model did not learn\", never shortcut evidence")
-    baseline_auc: float = Field(0.75, ge=0.5, le=1.0, description="a lung-blind baseline "
+    baseline_auc: float = Field(0.75, ge=0.5, le=1.0, description="an outside-the-lungs baseline "
                                 "at or above this ROC-AUC on the test split is shortcut evidence")
     baseline_margin: float = Field(0.05, ge=0.0, le=0.5, description="strong when the model "
                                    "does not beat that baseline by this much (the low end of "
                                    "the paired interval of their AUC difference)")
+    confound_share: float = Field(0.9, ge=0.5, le=1.0, description="a class with at least this "
+                                  "share of its images from sources at least 90% that class "
+                                  "is a protocol line (some; strong when every class comes "
+                                  "only from sources of its own)")
 
 
 class ReportSection(Section):
@@ -209,6 +226,7 @@ SECTIONS: dict[str, type[Section]] = {
     "split": SplitSection,
     "generator": GeneratorSection,
     "backbone": BackboneSection,
+    "lungs": LungsSection,
     "train": TrainSection,
     "evaluate": EvaluateSection,
     "audit": AuditSection,

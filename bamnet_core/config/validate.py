@@ -99,6 +99,8 @@ class _Validator:
         if section == "evaluate" and checked.evaluators is None:  # the plugins' defaults
             checked = checked.model_copy(update={"evaluators": self.registry.defaults(
                 LISTED_SECTIONS["evaluate"].name)})
+        if section == "lungs":
+            checked = self.lungs(checked)
         resolved = checked.model_dump(mode="json")
         resolved = {k: v for k, v in resolved.items() if k in model.model_fields}
         if section == "preprocess" and resolved["scaling"] in SCALING_ALIASES:
@@ -115,6 +117,29 @@ class _Validator:
             if section == "data" and resolved.get("sources") is not None:
                 self.config.sections[section] = checked.model_copy(
                     update={"sources": resolved["sources"]})
+
+    def lungs(self, checked: Any) -> Any:
+        """``[lungs]``: the default estimator filled in; ``masks`` made absolute; ``column``
+        only with a CSV of masks, and needed by one."""
+        update: dict[str, Any] = {}
+        if checked.estimator is None:
+            defaults = self.registry.defaults(COMPONENT_SECTIONS["lungs"].name)
+            if defaults:
+                update["estimator"] = defaults[0]
+        if checked.masks is not None:
+            base = Path.cwd() if self.problems.given("lungs.masks") else self.base_dir
+            update["masks"] = resolve_path(checked.masks, base)
+            is_csv = checked.masks.lower().endswith(".csv")
+            if is_csv and checked.column is None:
+                self.problems.add("lungs.column", "name the column of the masks CSV that "
+                                  "holds each image's mask file", 'lungs.column="mask"')
+            elif not is_csv and checked.column is not None:
+                self.problems.add("lungs.column", "a column is read from a CSV of masks; "
+                                  "[lungs] masks names a folder", "--unset lungs.column")
+        elif checked.column is not None:
+            self.problems.add("lungs.column", "set [lungs] masks to the CSV that holds this "
+                              "column first")
+        return checked.model_copy(update=update)
 
     def component(self, section: str, resolved: dict[str, Any], extra: dict[str, Any]) -> None:
         kind = COMPONENT_SECTIONS[section]

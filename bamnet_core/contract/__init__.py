@@ -8,7 +8,8 @@ built-ins). Names not listed in ``__all__`` are internal and may change.
   :mod:`bamnet_core.contract.hookspecs`; each registry hook receives a
   :class:`Register` callback.
 - Records and protocols: :class:`Sample`; one protocol per component kind
-  (:class:`DatasetSource`, :class:`Generator`, :class:`Backbone`, and
+  (:class:`DatasetSource`, :class:`Generator`, :class:`Backbone`,
+  :class:`LungFieldEstimator`, and
   :data:`Evaluator`, one of its variants :class:`PlainEvaluator`,
   :class:`ContextEvaluator` (with :class:`EvaluationContext` and
   :class:`SplitPredictions`) and :class:`SyntheticAssessor`, told apart by
@@ -28,7 +29,10 @@ built-ins). Names not listed in ``__all__`` are internal and may change.
   :data:`IMAGE_SUFFIXES`, :func:`is_dicom`, :func:`read_dicom_identity` (the
   identifying and descriptive tags of a DICOM header, in memory only),
   :func:`pseudonym` (keyed pseudonyms for identifiers), :class:`DatasetDownload`, :func:`cache_dir`,
-  :func:`fingerprint`, :func:`atomic_path`; :func:`forward_flops` and :func:`images_within`
+  :func:`fingerprint`, :func:`atomic_path`; room on disk before a large write:
+  :func:`ensure_room`, :func:`model_bytes`, :func:`write_file`, :func:`figure_png`
+  (a full disk is then one :class:`DiskFullError` naming the folder, never a crash);
+  :func:`forward_flops` and :func:`images_within`
   (a model's cost per image, to size extra passes); the patient bootstrap:
   :func:`patient_resamples`, :func:`percentile_interval`, :func:`bootstrap_metrics`, and
   its one-matrix form for speed: :func:`patient_weights`, :func:`bootstrap_weighted`;
@@ -45,7 +49,14 @@ from __future__ import annotations
 from .._util.atomic import atomic_path
 from .._util.cachedir import cache_dir, fingerprint
 from .._util.progress import ProgressCallback, ProgressEvent, silent
-from ..errors import BamnetError, ConfigError, DataError, ImageDecodeError, PluginError
+from ..errors import (
+    BamnetError,
+    ConfigError,
+    DataError,
+    DiskFullError,
+    ImageDecodeError,
+    PluginError,
+)
 from ..imaging.dicom_tags import read_identity as read_dicom_identity
 from ..imaging.formats import IMAGE_SUFFIXES, is_dicom
 from ..imaging.preprocess import PreprocessSpec
@@ -93,6 +104,7 @@ from .protocols import (
     EvaluatesInContext,
     Evaluator,
     Generator,
+    LungFieldEstimator,
     PlainEvaluator,
     SyntheticAssessor,
     compose,
@@ -101,6 +113,7 @@ from .protocols import (
 from .pseudonyms import pseudonym
 from .resampling import bootstrap_weighted, patient_weights
 from .sample import Sample, iter_samples
+from .storage import RESERVE, ensure_room, figure_png, model_bytes, write_file
 
 __all__ = [
     "Counts",
@@ -129,6 +142,7 @@ __all__ = [
     "DataError",
     "DatasetDownload",
     "DatasetSource",
+    "DiskFullError",
     "EvaluatesInContext",
     "EvaluationContext",
     "Detectable",
@@ -137,11 +151,13 @@ __all__ = [
     "FineTunable",
     "Generator",
     "HasNotes",
+    "LungFieldEstimator",
     "NamesGradCamLayer",
     "ImageDecodeError",
     "PlainEvaluator",
     "PluginError",
     "PreprocessSpec",
+    "RESERVE",
     "ProgressCallback",
     "ProgressEvent",
     "Register",
@@ -156,11 +172,14 @@ __all__ = [
     "cache_dir",
     "compose",
     "decide_indices",
+    "ensure_room",
     "evaluator_variant",
+    "figure_png",
     "fingerprint",
     "hookimpl",
     "is_dicom",
     "iter_samples",
+    "model_bytes",
     "patient_resamples",
     "patient_weights",
     "percentile_interval",
@@ -169,4 +188,5 @@ __all__ = [
     "silent",
     "threshold_for_sensitivity",
     "youden_threshold",
+    "write_file",
 ]

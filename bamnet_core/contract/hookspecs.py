@@ -34,8 +34,10 @@ class Register(Protocol):
 
         Names are lower case letters, digits, ``.``, ``_`` and ``-``; a name
         another plugin registered for the same kind is refused, naming both plugins.
-        ``default=True`` (evaluators only) puts the evaluator in the list a run uses
-        when its config does not give ``[evaluate] evaluators``.
+        ``default=True`` (evaluators and lung-field estimators only) puts an evaluator
+        in the list a run uses when its config does not give ``[evaluate]
+        evaluators``, and makes a lung-field estimator the one a run uses when its
+        config does not name one.
         """
         ...
 
@@ -90,6 +92,20 @@ def register_evaluators(register: Register) -> None:
         in the order they were registered. ``evaluate_context`` or ``evaluate`` may
         return :class:`~bamnet_core.contract.Findings`: results, verdict lines and
         the split's headline numbers.
+    """
+
+
+@hookspec
+def register_lung_field_estimators(register: Register) -> None:
+    """Register lung-field estimators.
+
+    :param register: call ``register(name, target, description=None, *,
+        default=False)``. ``target`` is a factory (usually a class) returning a
+        :class:`~bamnet_core.contract.LungFieldEstimator`. Its keyword parameters
+        are the keys ``[lungs]`` accepts besides ``estimator``, ``masks`` and
+        ``column``. A run uses the estimator ``[lungs] estimator`` names, else the
+        one registered with ``default=True`` (the built-in ``anatomical``); two
+        defaults are refused.
     """
 
 

@@ -13,7 +13,7 @@ import types
 from dataclasses import dataclass
 from typing import get_args
 
-from .protocols import Backbone, DatasetSource, Evaluator, Generator
+from .protocols import Backbone, DatasetSource, Evaluator, Generator, LungFieldEstimator
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,9 @@ KINDS: tuple[ComponentKind, ...] = (
                   "backbone"),
     ComponentKind("evaluator", "evaluator", "register_evaluators", "evaluate", "evaluators",
                   Evaluator, "evaluator", section_options=False),
+    ComponentKind("lung_field_estimator", "lung-field estimator",
+                  "register_lung_field_estimators", "lungs", "estimator", LungFieldEstimator,
+                  "lungs"),
     ComponentKind("preset", "preset", "register_presets", None, None, None, "preset",
                   section_options=False),
 )

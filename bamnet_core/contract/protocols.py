@@ -165,6 +165,23 @@ class SyntheticAssessor(Protocol):
         ...
 
 
+@runtime_checkable
+class LungFieldEstimator(Protocol):
+    """Says where the lungs are on a chest radiograph, from the image alone."""
+
+    def estimate(self, image: np.ndarray) -> np.ndarray:
+        """Return the lung fields of one image: True inside either lung.
+
+        :param image: one decoded greyscale image, ``(h, w)`` float32 in [0, 1],
+            at any size (a full decoded file or a model input; 64 px and up).
+        :returns: a bool array of the same ``(h, w)``. It must come from the
+            pixels alone, never from a label, and should neither grow nor shrink
+            with opacities inside the lungs: the occlusion checks and the
+            lung-blind baseline read it on both classes alike.
+        """
+        ...
+
+
 Evaluator = PlainEvaluator | ContextEvaluator | SyntheticAssessor
 """What an evaluator factory returns: an object offering one (or several) of the variants.
 

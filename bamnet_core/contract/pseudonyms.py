@@ -7,6 +7,11 @@ The key is ``BAMNET_PSEUDONYM_KEY`` when set, else a random key created once in
 ``$XDG_CONFIG_HOME/bamnet/pseudonym.key`` (mode 0600), outside every run
 folder. Keep that file to keep pseudonyms stable across runs and machines;
 a run folder never holds it.
+
+A run whose patient ids are pseudonyms (:func:`is_pseudonym`) records the key's
+fingerprint (:func:`key_fingerprint`: a keyed hash of a fixed label, never the
+key), so a later command on the run can tell that the key changed or went
+missing (:func:`key_in_use` looks without creating one).
 """
 
 from __future__ import annotations
@@ -14,12 +19,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError
 
 KEY_ENV = "BAMNET_PSEUDONYM_KEY"
+FINGERPRINT_LABEL = b"bamnet pseudonym-key fingerprint v1"
+PSEUDONYM_SHAPE = re.compile(r"^[ps]-[0-9a-f]{16}$")
 
 
 def key_file() -> Path:
@@ -72,3 +81,39 @@ def pseudonym(value: str, *, scope: str = "patient", prefix: str = "p-",
     secret = key if key is not None else pseudonym_key()
     digest = hmac.new(secret, f"{scope}\0{value}".encode(), hashlib.sha256).hexdigest()
     return f"{prefix}{digest[:16]}"
+
+
+def is_pseudonym(value: str | None) -> bool:
+    """Whether ``value`` has the shape of a patient or study pseudonym (``p-``/``s-`` and 16
+    hex digits), as :func:`pseudonym` makes them with its default prefixes."""
+    return bool(value) and PSEUDONYM_SHAPE.match(value) is not None
+
+
+def key_fingerprint(key: bytes) -> str:
+    """A name for ``key`` that does not reveal it: 16 hex digits of HMAC-SHA256 of a fixed
+    label under the key. Two keys share a fingerprint only by chance (1 in 2**64)."""
+    return hmac.new(key, FINGERPRINT_LABEL, hashlib.sha256).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class KeyInUse:
+    """The key pseudonyms would be made with now: its fingerprint, and where it comes from."""
+
+    fingerprint: str
+    origin: str  # KEY_ENV, or the key file's path
+
+
+def key_in_use() -> KeyInUse | None:
+    """The key :func:`pseudonym_key` would return, looked up without creating one.
+
+    :returns: None when ``BAMNET_PSEUDONYM_KEY`` is unset and the key file is absent.
+    :raises ConfigError: the key file is there but damaged or unreadable.
+    """
+    text = os.environ.get(KEY_ENV)
+    if text:
+        return KeyInUse(key_fingerprint(text.encode("utf-8")), KEY_ENV)
+    path = key_file()
+    try:
+        return KeyInUse(key_fingerprint(_read_key(path)), str(path))
+    except FileNotFoundError:
+        return None

@@ -146,12 +146,13 @@ def strong_single_properties(baseline: dict[str, Any]) -> str | None:
 
 def _split_report(split: PatientSplit, warnings: list[str]) -> dict[str, Any]:
     crossing = split.patients_in_several_splits()
+    where = crossing_splits(crossing)
     if split.leaky:
         warnings.append(
-            "split.by = 'image' is leaky: images of one patient can be in training and "
-            f"validation ({len(crossing)} patients are); metrics will be optimistic")
+            "split.by = 'image' is leaky: images of one patient can sit in several splits "
+            f"({where or 'none does in this split'}); metrics will be optimistic")
     elif crossing:
-        warnings.append(f"{len(crossing)} patient(s) appear in more than one split")
+        warnings.append(f"{len(crossing)} patient(s) appear in more than one split ({where})")
     warnings.extend(split.notes)
     return {
         "by": split.by,
@@ -159,9 +160,36 @@ def _split_report(split: PatientSplit, warnings: list[str]) -> dict[str, Any]:
         "leaky": split.leaky,
         "counts": split.counts(),
         "patients_in_several_splits": len(crossing),
+        "patients_by_splits": dict(Counter("+".join(_ordered(v)) for v in crossing.values())),
         "patients_in_several_splits_list": dict(sorted(crossing.items())[:LIST_LIMIT]),
         "notes": split.notes,
     }
+
+
+SPLIT_WORDS = {"train": "training", "val": "validation", "test": "test"}
+
+
+def _ordered(splits: Sequence[str]) -> list[str]:
+    order = list(SPLIT_WORDS)
+    return sorted(splits, key=lambda s: (order.index(s) if s in order else len(order), s))
+
+
+def crossing_text(by_splits: Mapping[str, int]) -> str:
+    """``{"train+test": 55, "train+val": 33}`` as "55 patients in training and test, 33 in
+    training and validation" (most first); empty when no patient crosses."""
+    ranked = sorted(by_splits.items(), key=lambda kv: -kv[1])
+    parts = [f"{n} in {' and '.join(SPLIT_WORDS.get(s, s) for s in where.split('+'))}"
+             for where, n in ranked]
+    if parts:
+        n = ranked[0][1]
+        parts[0] = f"{n} patient{'' if n == 1 else 's'}{parts[0][len(str(n)):]}"
+    return ", ".join(parts)
+
+
+def crossing_splits(crossing: Mapping[str, Sequence[str]]) -> str:
+    """How many patients sit in which splits, most first, e.g. "55 patients in training and
+    test, 33 in training and validation"; empty when none does."""
+    return crossing_text(Counter("+".join(_ordered(v)) for v in crossing.values()))
 
 
 def _duplicates(samples: Sequence[Sample], prints: Mapping[str, Fingerprint],

@@ -9,6 +9,8 @@ images collide (on 1,082 public CXRs, dozens of unrelated pairs had distance
 in 3-5 bits and the closest unrelated pair in 24. The dHash of a content
 hash is stored with the image's properties under ``cache_dir("fingerprints")``
 (:mod:`.property_cache`) so a later audit of the same files decodes nothing.
+The dHash finds re-saves; copies that were cropped, padded or flipped are found
+by the thumbnail stored beside it (:mod:`.copies`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from .._util.threads import default_workers
 from ..errors import ImageDecodeError
 from ..imaging.decode import decode_described, read_image_bytes
 from ..imaging.limits import DEFAULT_MAX_PIXELS
-from .property_cache import recall, remember
+from .copies import decode_thumbnail, encode_thumbnail, thumbnail
+from .property_cache import recall_all, remember
 
 DHASH_BITS = 256
 _GRID = 16
@@ -44,12 +47,15 @@ class Fingerprint:
     :param dhash: 256-bit difference hash of the decoded pixels (an int).
     :param properties: cheap image properties
         (:func:`bamnet_core.imaging.properties.describe`).
+    :param thumbnail: the copy-matching thumbnail (:func:`bamnet_core.data.copies.thumbnail`),
+        or None where it was not computed.
     """
 
     path: str
     sha256: str
     dhash: int
     properties: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    thumbnail: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 def content_hash(data: bytes) -> str:
@@ -73,11 +79,14 @@ def dhash(gray: np.ndarray) -> int:
     return int.from_bytes(np.packbits(bits).tobytes(), "big")
 
 
-def remember_fingerprint(sha: str, gray: np.ndarray, props: dict[str, Any]) -> int:
-    """Compute the dHash of decoded pixels and store it with ``props`` for content ``sha``."""
+def remember_fingerprint(sha: str, gray: np.ndarray, props: dict[str, Any]
+                         ) -> tuple[int, np.ndarray]:
+    """Compute the dHash and thumbnail of decoded pixels and store them with ``props`` for
+    content ``sha``."""
     value = dhash(gray)
-    remember(sha, f"{value:0{DHASH_BITS // 4}x}", props)
-    return value
+    thumb = thumbnail(gray)
+    remember(sha, f"{value:0{DHASH_BITS // 4}x}", props, encode_thumbnail(thumb))
+    return value, thumb
 
 
 def _parse_dhash(text: str) -> int | None:
@@ -88,21 +97,24 @@ def _parse_dhash(text: str) -> int | None:
 
 
 def fingerprint_file(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Fingerprint:
-    """Fingerprint one file, decoding it only when its dHash or properties are not cached.
+    """Fingerprint one file, decoding it only when its dHash, thumbnail or properties are
+    not cached.
 
     :raises ImageDecodeError: the file cannot be read or decoded.
     """
     p = Path(path)
     data = read_image_bytes(p)
     sha = content_hash(data)
-    found = recall(sha)
+    found = recall_all(sha)
     value = _parse_dhash(found[0]) if found is not None else None
-    if found is None or value is None:
+    thumb = decode_thumbnail(found[2]) if found is not None else None
+    if found is None or value is None or thumb is None:
         gray, props = decode_described(p, data, max_pixels=max_pixels)
-        value = remember_fingerprint(sha, gray, props)
+        value, thumb = remember_fingerprint(sha, gray, props)
     else:
         props = found[1]
-    return Fingerprint(path=str(path), sha256=sha, dhash=value, properties=props)
+    return Fingerprint(path=str(path), sha256=sha, dhash=value, properties=props,
+                       thumbnail=thumb)
 
 
 def fingerprint_files(

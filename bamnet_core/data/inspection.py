@@ -43,7 +43,7 @@ def inspect_dataset(
     :param path: a folder or a manifest CSV.
     :param source: force this source instead of detecting one.
     :param options: extra source options (like a config's ``[data]`` keys).
-    :param shortcut_threshold: flag the image-property baseline at this
+    :param shortcut_threshold: flag the outside-the-lungs baseline at this
         ROC-AUC; None skips it.
     :param deep: runs the label-issue and outlier searches on the images that
         decode (:func:`bamnet_core.experiment.deep_audit.deep_audit`); its

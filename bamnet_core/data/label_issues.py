@@ -6,6 +6,13 @@ scored by a model that saw its patient). cleanlab's ``find_label_issues``
 (Northcutt et al. 2021) then picks the images whose given label disagrees with
 what the rest of the data implies, ranked by how little the model believes
 that label (self-confidence).
+
+Everything runs in this process: cleanlab is told ``n_jobs=1``. Its default
+forks a ``multiprocessing.Pool`` per call, and a pool torn down while a
+signal arrives can leave a forked worker holding the task queue's lock, with
+the parent waiting in ``Pool.terminate()`` forever. The pruning it would
+spread over workers is one pass per class, milliseconds for a few thousand
+images, so nothing is lost by keeping it here.
 """
 
 from __future__ import annotations
@@ -69,7 +76,8 @@ def label_issues(samples: Sequence[Sample], features: np.ndarray, *,
     probs = out_of_sample_probabilities(x, y, [s.patient_id for s in chosen], folds=n_splits,
                                         seed=seed, progress=progress)
     with quieted("cleanlab"):
-        ranked = find_label_issues(y, probs, return_indices_ranked_by="self_confidence")
+        ranked = find_label_issues(y, probs, return_indices_ranked_by="self_confidence",
+                                   n_jobs=1)  # no pool: see the module docstring
     rows = [{"path": chosen[i].path, "label": chosen[i].label,
              "suggested": classes[int(np.argmax(probs[i]))],
              "self_confidence": round(float(probs[i, y[i]]), 4),

@@ -1,4 +1,4 @@
-"""One cache entry per image content: its dHash and its properties, stored together.
+"""One cache entry per image content: its dHash, thumbnail and properties, stored together.
 
 Both are computed where an image is decoded anyway (the image cache's miss,
 fingerprinting) and kept as one small JSON file under
@@ -39,10 +39,12 @@ def from_json(props: dict[str, Any]) -> dict[str, Any]:
     return {k: math.nan if v is None and k in NUMERIC else v for k, v in props.items()}
 
 
-def remember(sha: str, dhash: str, props: dict[str, Any]) -> None:
-    """Store the dHash (hex) and properties of content ``sha``; a read-only cache only costs
-    a decode later."""
-    payload = {"dhash": dhash, "properties": to_json(props)}
+def remember(sha: str, dhash: str, props: dict[str, Any], thumbnail: str | None = None
+             ) -> None:
+    """Store the dHash (hex), properties and copy-matching thumbnail (text,
+    :func:`bamnet_core.data.copies.encode_thumbnail`) of content ``sha``; a read-only cache
+    only costs a decode later."""
+    payload = {"dhash": dhash, "properties": to_json(props), "thumbnail": thumbnail}
     try:
         write_entry(entry_path(sha), json.dumps(payload, sort_keys=True).encode("utf-8"))
     except OSError:
@@ -52,15 +54,26 @@ def remember(sha: str, dhash: str, props: dict[str, Any]) -> None:
 def recall(sha: str) -> tuple[str, dict[str, Any]] | None:
     """The stored dHash (hex) and properties of content ``sha``, or None (absent, corrupt,
     incomplete)."""
+    found = _entry(sha)
+    return None if found is None else (found[0], found[1])
+
+
+def recall_all(sha: str) -> tuple[str, dict[str, Any], str | None] | None:
+    """Like :func:`recall`, plus the stored thumbnail text (None for an entry without one)."""
+    return _entry(sha)
+
+
+def _entry(sha: str) -> tuple[str, dict[str, Any], str | None] | None:
     try:
         payload = json.loads(entry_path(sha).read_text(encoding="utf-8"))
         text, props = payload["dhash"], payload["properties"]
+        thumb = payload.get("thumbnail")
     except (OSError, ValueError, UnicodeDecodeError, KeyError, TypeError):
         return None
     if not isinstance(text, str) or not isinstance(props, dict) or \
             any(k not in props for k in NUMERIC + CATEGORICAL):
         return None
-    return text, from_json(props)
+    return text, from_json(props), thumb if isinstance(thumb, str) else None
 
 
 def cached_properties(sha: str) -> dict[str, Any] | None:

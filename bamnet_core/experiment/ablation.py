@@ -24,6 +24,7 @@ from ..plugins.manager import PluginHost
 from ..runs import folder as rf
 from ..runs import layout
 from ..runs.files import ComparisonFile, SplitMetrics
+from ..runs.split_table import read_split_rows
 from .paired_difference import excludes_zero, paired_differences
 from .preflight import plan_run, preflight
 from .results import DataPlan, RunResult
@@ -52,9 +53,8 @@ class AblationResult:
 
 
 def _held_out_rows(run_dir: Path) -> list[list[str]]:
-    with open(run_dir / layout.SPLITS_CSV, newline="", encoding="utf-8") as fh:
-        rows = list(csv.reader(fh))
-    return [r for r in rows[1:] if r[0] in ("val", "test")]
+    return [list(r.values()) for r in read_split_rows(rf.RunFolder(run_dir))
+            if r["split"] in ("val", "test")]
 
 
 def _headline_values(entry: SplitMetrics | None) -> dict[str, float | None]:

@@ -3,10 +3,10 @@
 Before training: counts, duplicates, leakage, confounding and the shortcut
 baseline go to ``data-audit.json``, with label issues and outliers when asked;
 the audit stage is that file's only writer. After evaluation
-(:func:`audit_metrics`, called by the evaluate stage): the property-only
+(:func:`audit_metrics`, called by the evaluate stage): the outside-the-lungs
 baseline is refitted on the run's own training split and scored on the split
 the model is scored on, so the two AUCs compare like with like ("a model that
-never sees the lungs reaches X; yours Y"), and subgroup metrics and their
+reads only outside the lungs reaches X; yours Y"), and subgroup metrics and their
 warnings join ``metrics.json``.
 """
 
@@ -24,7 +24,7 @@ from ..contract.sample import Sample
 from ..data.audit import audit_samples
 from ..data.fingerprints import fingerprint_files
 from ..data.patient_bootstrap import weighted_auc_score, weighted_bootstrap
-from ..data.shortcut_baseline import auc_score, baseline_on_split
+from ..data.shortcut_baseline import READS, auc_score, baseline_on_split
 from ..data.splits import PatientSplit
 from ..errors import ImageDecodeError
 from ..plugins.registry import Registry
@@ -118,17 +118,17 @@ def audit_metrics(config: Config, audit: AuditResult, split: PatientSplit,
 def compare_with_model(train: Sequence[Sample], evaluated: Sequence[Sample], y: np.ndarray,
                        probs: np.ndarray, properties: Mapping[str, Mapping[str, Any]],
                        classes: Sequence[str], split: str, seed: int) -> dict[str, Any]:
-    """The property-only AUC and the model's AUC on the same split, and one sentence."""
+    """The outside-the-lungs AUC and the model's AUC on the same split, and one sentence."""
     baseline = baseline_on_split(train, evaluated, properties, classes, seed=seed,
                                  model_probs=probs)
     model_auc = auc_score(y, probs, len(classes))
     model_interval = weighted_bootstrap(lambda w: weighted_auc_score(w, y, probs, len(classes)),
                                         [s.patient_id for s in evaluated], seed=seed)
-    result: dict[str, Any] = {"split": split, "baseline": baseline,
+    result: dict[str, Any] = {"split": split, "baseline": baseline, "reads": READS,
                               "model_auc": None if model_auc is None else round(model_auc, 4),
                               "model_interval": model_interval}
     if baseline is not None and baseline["auc"] is not None and model_auc is not None:
-        result["sentence"] = (f"a model that never sees the lungs reaches ROC-AUC "
+        result["sentence"] = (f"a classifier that reads only outside the lungs reaches ROC-AUC "
                               f"{baseline['auc']:.2f} on the {split} split; yours "
                               f"{model_auc:.2f}")
     return result
@@ -153,5 +153,6 @@ class AuditStage(Stage):
                             split, errors, ctx.progress,
                             notes=ctx.results.need(DataResult).notes)
         ctx.run.write_model(layout.AUDIT, checked.report)
+        ctx.run.record(self.name, [layout.AUDIT])
         records.save_properties(ctx.run, checked.properties)
         return checked

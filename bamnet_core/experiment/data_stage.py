@@ -22,6 +22,7 @@ from ..data.subset import limit_per_class
 from ..errors import RunError
 from ..runs import layout
 from ..runs.paths import canonical
+from ..runs.split_table import read_split_rows
 from . import stage_records as records
 from .context import RunContext
 from .results import DataPlan, DataResult
@@ -67,7 +68,7 @@ class DataStage(Stage):
         plan = ctx.plan if ctx.plan is not None else plan_data(ctx.config)
         if ctx.resume:
             _check_same_split(ctx, plan.split)
-        records.save_split(ctx.run, plan.split, list(plan.notes), None)
+        records.save_split(ctx.run, plan.split, list(plan.notes), None, stage=self.name)
         return DataResult(plan.split, plan.notes)
 
 
@@ -77,10 +78,10 @@ def _check_same_split(ctx: RunContext, split: PatientSplit) -> None:
     if not path.is_file():
         return
 
-    def real_rows(text: str) -> list[dict[str, str]]:
-        return [row for row in csv.DictReader(io.StringIO(text)) if row["synthetic"] != "True"]
+    def real_rows(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+        return [row for row in rows if row.get("synthetic") != "True"]
 
-    if real_rows(ctx.run.read_text(layout.SPLITS_CSV)) != \
-            real_rows(records.recorded(ctx.run, split).to_csv()):
+    recomputed = list(csv.DictReader(io.StringIO(records.recorded(ctx.run, split).to_csv())))
+    if real_rows(read_split_rows(ctx.run)) != real_rows(recomputed):
         raise RunError(f"the data split differs from {path}: the data changed since the run "
                        "started", hint="start a new run instead of resuming")

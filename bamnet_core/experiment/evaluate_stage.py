@@ -20,6 +20,7 @@ from ..config.resolved import Config
 from ..contract.capabilities import NamesGradCamLayer
 from ..contract.evaluation import EvaluationContext, SplitPredictions
 from ..data.loading import LoadedImages
+from ..data.lung_fields import run_lung_fields
 from ..errors import RunError
 from ..imaging.preprocess import PreprocessSpec
 from ..runs import folder as rf
@@ -29,6 +30,8 @@ from ..runs.metrics_file import OperatingPoint
 from .audit_stage import audit_metrics
 from .context import RunContext
 from .evaluation import evaluate_splits
+from .held_out import held_out_context
+from .occlusion_fill import training_fill
 from .operating_point import calibrate, choose, evaluated_threshold
 from .results import AuditResult, EvaluateResult, GeneratorResult, TrainResult
 from .stages import Stage
@@ -58,10 +61,13 @@ def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, mode
                    loaded: dict[str, LoadedImages], *, from_cache: bool,
                    progress: ProgressCallback, extra: dict[str, Any] | None = None,
                    figures: str = layout.PLOTS, predictions_file: str = layout.PREDICTIONS,
-                   validation: SplitPredictions | None = None,
-                   decided: tuple[float, OperatingPoint] | None = None
+                   validation: SplitPredictions | None = None, fill: float | None = None,
+                   decided: tuple[float, OperatingPoint] | None = None, stage: str = "evaluate"
                    ) -> tuple[MetricsFile, dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Predict every non-empty split of ``loaded`` and run the configured evaluators.
+
+    Each split carries its images' lung fields (``[lungs]``: the user's masks, else
+    the run's lung-field estimator), for the evaluators that hide them.
 
     :returns: the metrics (not yet written), and split name -> (true class indices, probabilities).
 
@@ -71,23 +77,31 @@ def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, mode
     :param predictions_file: where every prediction is saved (a CSV, one row per image).
     :param validation: the split that chose the operating threshold, when it is not
         among ``loaded`` (``bamnet evaluate`` passes the run's own).
+    :param fill: the value occlusion hides pixels with, fixed from the run's training split
+        (:mod:`.occlusion_fill`); None when unknown.
     :param decided: the threshold and operating point already chosen (``bamnet evaluate``
         passes the run's own, :func:`.operating_point.recorded`); None chooses them on
         the ``val`` split as ``[evaluate]`` says (:func:`.operating_point.choose`).
 
     ``predictions.csv`` keeps the model's own probabilities; with a calibration the
     evaluators see calibrated ones, and the threshold mapped with them.
+    :param stage: what the run's record says wrote the predictions.
     """
     from ..train.inference import ModelInference
 
     inference = ModelInference(model, spec, from_cache=from_cache, progress=progress)
+    lungs = run_lung_fields(config)
     splits = {}
     for name, part in loaded.items():
         if len(part.samples):
+            fields = None if lungs is None else lungs.for_inputs(
+                part.x, spec, [s.path for s in part.samples])
             splits[name] = SplitPredictions(name=name, y_true=labels_of(config, part),
                                             y_prob=inference.probabilities(part.x),
-                                            samples=list(part.samples), images=part.x)
+                                            samples=list(part.samples), images=part.x,
+                                            lung_fields=fields)
     run.write_text(predictions_file, predictions_csv(config.data.classes, splits))
+    run.record(stage, [predictions_file])
     pos = config.data.classes.index(config.data.positive)
     threshold, point = decided or choose(config.evaluate, splits.get("val", validation), pos)
     calibration = point.calibration
@@ -107,7 +121,8 @@ def evaluate_model(config: Config, run: rf.RunFolder, spec: PreprocessSpec, mode
         features=inference.features(), model=model,
         gradcam_layer=backbone.gradcam_layer if isinstance(backbone, NamesGradCamLayer)
         else None,
-        protocol=config.split.by, extra=extra or {})
+        protocol=config.split.by, fill=fill, extra=extra or {})
+    context = held_out_context(context, config.split.hold_out_source)
     predictions = {name: (part.y_true, part.y_prob) for name, part in splits.items()}
     metrics = evaluate_splits(config, splits, context, progress, validation=validation,
                               threshold=evaluated_threshold(threshold, point))
@@ -136,10 +151,12 @@ class EvaluateStage(Stage):
         model = ctx.trained_model()
         trained = ctx.results.get(TrainResult)
         training = trained.training if trained is not None else {}
+        fill = training_fill(loaded["train"].x)
         metrics, predictions = evaluate_model(
             config, ctx.run, ctx.spec, model, {name: loaded[name] for name in ("val", "test")},
-            from_cache=bool(training.get("feature_cache")), progress=ctx.progress)
-        entries: dict[str, Any] = {}
+            from_cache=bool(training.get("feature_cache")), progress=ctx.progress,
+            fill=None if fill is None else fill["value"])
+        entries: dict[str, Any] = {"occlusion_fill": fill}
         quality = assess_synthetic(config, model, loaded["train"], ctx.spec, ctx.run,
                                    ctx.progress)
         if quality is not None:
@@ -156,4 +173,5 @@ class EvaluateStage(Stage):
             entries["generator"] = generated.synthesis
         metrics = metrics.with_entries(entries)
         ctx.run.write_model(layout.METRICS, metrics)
+        ctx.run.record(self.name, [layout.METRICS])
         return EvaluateResult(metrics, predictions)

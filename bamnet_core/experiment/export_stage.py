@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._util.progress import ProgressCallback, ProgressEvent
 from ..config.resolved import Config
 from ..runs import layout
+from ..runs.folder import RunFolder
+from ..runs.integrity import refuse_missing_key
 from .context import RunContext
 from .results import EvaluateResult, ExportResult
 from .stages import Stage
@@ -33,14 +35,32 @@ def carried_facts(run_dir: str | Path) -> CarriedFacts:
     from ..report.model_card import card_summary
     from ..report.record import read_run
     from ..report.redact import redact_record
+    from ..report.verdict import verdict_of
 
-    shared = redact_record(read_run(exportable_run(run_dir).path))
+    run = exportable_run(run_dir).path
+    refuse_missing_key(run, why="the exported model's facts would name patients under a new key")
+    shared = redact_record(read_run(run))
     val = shared.splits.get("val")
+    verdict = verdict_of(shared) if shared.splits else None
     return CarriedFacts(metrics=val.model_dump(mode="json") if val is not None else {},
-                        model_card=card_summary(shared))
+                        model_card=card_summary(shared),
+                        verdict={"reading": verdict.reading, "sentence": verdict.sentence,
+                                 "lines": verdict.text_lines()} if verdict else {},
+                        threshold_source=threshold_source(shared))
 
 
-def export_run(config: Config, run_dir: Path, progress: ProgressCallback) -> dict[str, str]:
+def threshold_source(record: Any) -> str:
+    """Where a run's decision threshold was chosen, in words (a model's SRs carry it)."""
+    metrics = record.metrics
+    said = getattr(metrics, "threshold_source", None) if metrics is not None else None
+    if isinstance(said, str) and said:
+        return said
+    threshold = metrics.threshold if metrics is not None else None
+    return (f"set in the run's config ([evaluate] threshold = {threshold!r}), not tuned on "
+            "validation")
+
+
+def export_run(config: Config, run: RunFolder, progress: ProgressCallback) -> dict[str, str]:
     """Export the run's ``model.keras`` as ``[export]`` says; return the files written.
 
     On a backend other than TensorFlow the conversion runs in a TensorFlow child
@@ -49,6 +69,7 @@ def export_run(config: Config, run_dir: Path, progress: ProgressCallback) -> dic
     from ..train.backend import import_keras
 
     options = config.export
+    run_dir = run.path
     carried = carried_facts(run_dir)
     chosen = {"opset": options.opset, "int8": options.int8, "fp16": options.fp16,
               "calibration_images": options.calibration_images}
@@ -58,7 +79,7 @@ def export_run(config: Config, run_dir: Path, progress: ProgressCallback) -> dic
         return export_in_tensorflow(run_dir, {**chosen, "carried": asdict(carried)}, progress)
     from ..export.onnx_export import export_onnx
 
-    result = export_onnx(run_dir, carried=carried, progress=progress, **chosen)
+    result = export_onnx(run, carried=carried, progress=progress, **chosen)
     return {"model": str(result.model_path), **{f"model_{name}": str(path) for name, path
                                                  in result.variants.items()}}
 
@@ -101,4 +122,4 @@ class ExportStage(Stage):
                                        f"which is not installed here; `{later}` exports "
                                        "where it is"))
             return ExportResult(skipped="TensorFlow is not installed", later=later)
-        return ExportResult(export_run(ctx.config, ctx.run.path, ctx.progress))
+        return ExportResult(export_run(ctx.config, ctx.run, ctx.progress))

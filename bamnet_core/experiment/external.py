@@ -1,9 +1,11 @@
 """``bamnet evaluate RUN_DIR --data PATH|PRESET``: a trained model on another dataset.
 
 External validation: the other dataset is first compared with the run's own
-train, validation and test images (content hash, near-duplicate hash, patient
-id within a source; :mod:`bamnet_core.data.overlap`). Images the run saw are
-excluded and counted; the rest, and only the rest, is one split,
+train, validation and test images (same bytes; a copy re-saved, resized,
+padded, cropped, flipped or with its brightness changed; patient id within a
+source; :mod:`bamnet_core.data.overlap`). Images that are the run's images, and
+images of the run's patients, are excluded and counted apart; the rest, and
+only the rest, is one split,
 ``external``, scored with the run's own preprocessing, evaluators and the
 operating threshold its validation split chose (never one re-chosen on the
 evaluated data). Nothing left is an error. Results land in
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._util.progress import ProgressCallback, silent
+from .._util.progress import ProgressCallback, ProgressEvent, silent
 from ..config.components import instantiate
 from ..config.load import load_config, resolve_config_path
 from ..data.fingerprints import fingerprint_files
@@ -36,11 +38,18 @@ from ..plugins.manager import PluginHost
 from ..runs import folder as rf
 from ..runs import layout
 from ..runs.files import MetricsFile
+from ..runs.integrity import refuse_changed, refuse_other_key
+from ..runs.integrity_file import EXTERNAL
 from . import stage_records
 from .evaluate_stage import evaluate_model
+from .occlusion_fill import recorded_fill
 from .operating_point import recorded
 from .report_stage import write_report_safely
 from .run_validation import validation_predictions
+
+EVALUATE_READS = (layout.CONFIG, layout.PREPROCESS, layout.MODEL, layout.SPLIT_JSON,
+                  layout.PREDICTIONS, layout.METRICS)
+"""The run files ``bamnet evaluate`` reads, checked against the run's record first."""
 
 
 @dataclass
@@ -91,6 +100,12 @@ def evaluate_external(run_dir: str | Path, host: PluginHost, *, data: str,
     if not run.file(layout.CONFIG).is_file() or not run.file(layout.MODEL).is_file():
         raise RunError(f"{run.path} is not a trained run folder (no {layout.CONFIG} and "
                        f"{layout.MODEL})", hint="pass a folder that `bamnet run` finished")
+    record = run.read_record()
+    notice = refuse_changed(run, EVALUATE_READS, record=record)
+    if notice:
+        progress(ProgressEvent("notice", 0, None, notice))
+    refuse_other_key(run, record, why="new images of the run's own patients would be named "
+                                      "by other pseudonyms and taken for external ones")
     config = load_config(str(run.file(layout.CONFIG)), host.registry)
     classes = config.data.classes
     samples, origin = _samples(data, source, host, classes)
@@ -104,20 +119,26 @@ def evaluate_external(run_dir: str | Path, host: PluginHost, *, data: str,
         raise DataError(f"{data}: none of its {len(overlap.kept)} images the run did not "
                         "see could be decoded", hint="`bamnet data inspect` it")
     from ..train.backend import import_keras
+    from ..train.checkpoint import check_keras_file
 
+    check_keras_file(run.file(layout.MODEL))  # damage named, not Keras's "File not found"
     model = import_keras().models.load_model(run.file(layout.MODEL), compile=False)
+    fill = recorded_fill(run)  # the run's own, never one from the external images
     sub = f"{layout.EXTERNAL}/{label}"
     metrics, _ = evaluate_model(config, run, spec, model, {"external": loaded}, from_cache=False,
                                 progress=progress, figures=sub,
                                 predictions_file=f"{sub}/{layout.PREDICTIONS}",
                                 validation=validation_predictions(run, config),
+                                fill=fill.value if fill else None,
                                 decided=recorded(run.read_model(layout.METRICS, MetricsFile)
                                                  if run.file(layout.METRICS).is_file()
-                                                 else None))
-    metrics = metrics.with_entries({
+                                                 else None),
+                                stage=EXTERNAL)
+    metrics = metrics.with_entries({"occlusion_fill": fill,
         "data": {"origin": origin, "images": len(samples), "decode_failures": len(loaded.errors)},
         "overlap": overlap.to_dict()})
     run.write_model(f"{sub}/{layout.METRICS}", metrics)
+    run.record(EXTERNAL, [f"{sub}/{layout.METRICS}"])
     return ExternalResult(folder=run.file(sub), metrics=metrics,
                           report=write_report_safely(run.path, progress))
 
@@ -140,7 +161,8 @@ def check_overlap(run: rf.RunFolder, samples: list[Any], data: str,
                                   progress=progress)
     overlap = find_overlap(split.assignment, samples, prints)
     if not overlap.kept:
-        raise DataError(f"{data}: all {len(samples)} images were seen by the run "
-                        f"({overlap.sentence()}); nothing external is left to evaluate",
+        raise DataError(f"{data}: all {len(samples)} images are the run's images or of its "
+                        f"patients ({overlap.sentence()}); nothing external is left to "
+                        "evaluate",
                         hint="evaluate data from patients and images the run never used")
     return overlap

@@ -120,6 +120,7 @@ def synthesise(config: Config, split: PatientSplit, run: RunFolder, seed: int,
     real = [s for s in train if s.label == label]
     info["fitted_on"] = check_generator_inputs(split, real)
     run.write_text(FITTED_ON, _fitted_on_text(real))
+    run.record("generator", [FITTED_ON])
     made = _read_manifest(run, need)
     info["reused"] = made is not None
     if made is None:
@@ -147,6 +148,7 @@ def _make(config: Config, real: list[Sample], need: int, run: RunFolder, seed: i
                           f"not synthetic {label!r} Samples",
                           hint=f"this is a fault in {reg.distribution}: report it to its authors")
     run.write_text(MANIFEST, manifest_text(run, made))
+    run.record("generator", [MANIFEST, *(run.record_path(s.path) for s in made)])
     return made
 
 
@@ -202,5 +204,5 @@ class GeneratorStage(Stage):
                              by=real.by, seed=real.seed, notes=list(real.notes))
         check_synthetic_placement(split)
         notes = ctx.results.need(DataResult).notes
-        records.save_split(ctx.run, split, list(notes), synthesis.info)
+        records.save_split(ctx.run, split, list(notes), synthesis.info, stage=self.name)
         return GeneratorResult(split, synthesis.info, made=len(synthesis.samples))

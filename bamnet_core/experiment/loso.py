@@ -5,7 +5,10 @@ once per source with ``split.hold_out_source`` set to it (train and
 validation from the other sources, test = that source), each in its own run
 folder under one parent folder (with its report; no ONNX export), and
 writes ``loso.json`` / ``loso.csv``: per held-out source, its images, the
-classes it has and the test metrics.
+classes it has and the test metrics, and the folder's verdict (each held-out
+run's evaluators judge its source: a sensitivity or specificity below
+``loso_floor`` is evidence that the model does not transfer), shown in the
+folder's own ``report.html`` and ``model-card.md``.
 
 When each class comes from its own sources (the paper's data), a held-out
 source usually has one class only: its sensitivity (or specificity) is then
@@ -16,7 +19,6 @@ and is left empty otherwise.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import Counter
 from dataclasses import dataclass
@@ -29,9 +31,12 @@ from ..config.resolved import Config
 from ..data.sources import collect_configured
 from ..errors import ConfigError, DataError
 from ..plugins.manager import PluginHost
+from ..report.loso import loso_verdict, stored_verdict, write_loso_report
+from ..report.verdict import Verdict
 from ..runs import folder as rf
 from ..runs import layout
 from ..runs.files import LosoFile
+from ..runs.split_table import read_split_rows
 from .preflight import preflight
 from .results import RunResult
 from .runner import run_experiment
@@ -51,11 +56,12 @@ class LosoPlan:
 
 @dataclass
 class LosoResult:
-    """Where the runs and their summary are."""
+    """Where the runs and their summary are, and the verdict of their held-out results."""
 
     folder: Path
     runs: dict[str, RunResult]
     summary: LosoFile
+    verdict: Verdict
 
 
 def held_out_sources(config: Config, *, min_images: int) -> tuple[list[str], list[str]]:
@@ -73,8 +79,8 @@ def held_out_sources(config: Config, *, min_images: int) -> tuple[list[str], lis
 
 def _test_classes(run_dir: Path) -> list[str]:
     """The classes among a run's test images (from its ``splits.csv``)."""
-    with open(run_dir / layout.SPLITS_CSV, newline="", encoding="utf-8") as fh:
-        return sorted({row["label"] for row in csv.DictReader(fh) if row["split"] == "test"})
+    return sorted({row["label"] for row in read_split_rows(rf.RunFolder(run_dir))
+                   if row["split"] == "test"})
 
 
 def _row(source: str, result: RunResult) -> dict[str, Any]:
@@ -145,13 +151,17 @@ def run_loso(config: Config, host: PluginHost, *, output_dir: str | Path = "runs
     summary = LosoFile.model_validate({
         "held_out": sources, "skipped": skipped, "min_images": min_images, "failed": failed,
         "sources": [_row(s, r) for s, r in runs.items()]})
+    if runs:  # each held-out run's own line for its source, read as one verdict
+        verdict = loso_verdict(parent.path, summary)
+        summary = summary.model_copy(update={"verdict": stored_verdict(verdict)})
     parent.write_model(layout.LOSO_JSON, summary)
     if not runs:
         first, message = next(iter(failed.items()))
         raise DataError(f"every held-out run failed, e.g. without {first}: {message}",
                         hint=f"see the run folders in {parent.path}")
     parent.write_text(layout.LOSO_CSV, summary_csv(summary))
-    return LosoResult(parent.path, runs, summary)
+    write_loso_report(parent.path, summary, verdict)
+    return LosoResult(parent.path, runs, summary, verdict)
 
 
 def _slug(text: str) -> str:

@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .._util.digest import text_digest
 from .._util.progress import ProgressCallback, ProgressEvent, silent
 from ..config.load import load_config
 from ..config.resolved import Config
@@ -22,9 +23,17 @@ from ..errors import RunError
 from ..plugins.manager import PluginHost
 from ..runs import folder as rf
 from ..runs import layout
-from ..runs.files import MetaFile
+from ..runs.files import IntegrityFile, MetaFile
+from ..runs.integrity import (
+    check_key,
+    key_at_start,
+    refuse_changed,
+    refuse_changed_config,
+    refuse_other_key,
+    warn_other_key,
+)
 from .context import RunContext
-from .pipeline import RERUNNABLE, STAGES, drive
+from .pipeline import NAMES, RERUNNABLE, STAGES, drive
 from .preflight import plan_run, preflight
 from .results import DataPlan, RunResult
 from .workers import check_resumable, start, worker_until
@@ -80,8 +89,13 @@ def _start(run: rf.RunFolder, config: Config, host: PluginHost, progress: Progre
     with run.lock():
         meta = rf.base_meta(seed=config.run.seed, plugin_pins=host.pins(),
                             config_origin=config.origin)
-        run.write_text(layout.CONFIG, config.to_toml())
+        resolved = config.to_toml()
+        run.write_text(layout.CONFIG, resolved)
         run.write_text(layout.PREPROCESS, config.preprocess_spec().to_json() + "\n")
+        ids = [value for samples in plan.split.assignment.values() for s in samples
+               for value in (s.patient_id, s.study)]
+        run.start_record(config_sha256=text_digest(resolved), pseudonym_key=key_at_start(ids),
+                         names=[layout.CONFIG, layout.PREPROCESS])
         ctx = RunContext(config, host.registry, run, meta, progress, plan=plan)
         ctx.save_meta()
         return drive(ctx, until=until)
@@ -89,11 +103,13 @@ def _start(run: rf.RunFolder, config: Config, host: PluginHost, progress: Progre
 
 @dataclass(frozen=True)
 class Resumable:
-    """A run folder that passed the preflight, with its config and the ``--from`` stage."""
+    """A run folder that passed the preflight, with its config and the ``--from`` stage,
+    and what the checks of its record found worth a notice."""
 
     run: rf.RunFolder
     config: Config
     start: str | None = None
+    notices: tuple[str, ...] = ()
 
 
 def check_resumable_folder(run_dir: str | Path, host: PluginHost, *,
@@ -101,7 +117,10 @@ def check_resumable_folder(run_dir: str | Path, host: PluginHost, *,
     """The preflight of ``bamnet resume``: the plugins, the folder, its config and ``--from``.
 
     The data's inputs are checked unless the redo reads only the folder (``--from
-    report``). Nothing is written or listed.
+    report``). Nothing is written or listed. The run's record comes first
+    (:mod:`bamnet_core.runs.integrity`): every recorded file of a stage it keeps must be
+    what that stage wrote, the config must resolve as it did, and the pseudonym key must
+    be there (and be the run's, where the data would be listed again).
 
     :raises BamnetError: the first check that fails.
     """
@@ -112,10 +131,49 @@ def check_resumable_folder(run_dir: str | Path, host: PluginHost, *,
         raise RunError(f"{run.path} is not a bamnet run folder (no {layout.CONFIG} and "
                        f"{layout.META})",
                        hint="pass a folder that `bamnet run` created, e.g. runs/<stamp>-<name>")
+    record = run.read_record()
+    notice = refuse_changed(run, _kept_files(run, record, start), record=record)
     config = load_config(str(run.file(layout.CONFIG)), host.registry)
+    refuse_changed_config(run, record, config.to_toml())
+    notices = tuple(n for n in (notice, _check_key(run, record)) if n)
     check_resumable(config)
     preflight(config, host, start=start, inputs=start not in READS_NO_DATA)
-    return Resumable(run, config, start)
+    return Resumable(run, config, start, notices)
+
+
+def _kept_files(run: rf.RunFolder, record: IntegrityFile | None,
+                start: str | None) -> list[str]:
+    """The recorded files a resume checks: not those the stages from ``start`` on write
+    again, nor, once training finished, the checkpoint's models and ``best.keras`` (large,
+    and read only by a training that goes on; ``bamnet verify`` still checks them)."""
+    if record is None:
+        return []
+    redone = set(NAMES[NAMES.index(start):]) if start in NAMES else set()
+    try:
+        trained = "train" in run.read_model(layout.META, MetaFile).stages
+    except RunError:  # damaged: said by name where meta.json is read
+        trained = False
+    def unread(name: str) -> bool:
+        return trained and (name == layout.BEST or name.startswith(f"{layout.CHECKPOINT}/")
+                            and name.endswith(".keras"))
+
+    return [name for name, entry in record.files.items()
+            if entry.stage not in redone and not unread(name)]
+
+
+def _check_key(run: rf.RunFolder, record: IntegrityFile | None) -> str | None:
+    """Refuse a missing pseudonym key (the export and a shareable report make pseudonyms,
+    and a new key is never made behind the user's back), and another key where the data
+    would be listed again; another key for a kept split is a notice.
+    """
+    listed = "data" in run.read_model(layout.META, MetaFile).stages
+    if listed and check_key(record).status != "missing":
+        return warn_other_key(record, harmless="the kept split does not change, but a "
+                              "shareable report made now names its patients by other "
+                              "pseudonyms")
+    refuse_other_key(run, record, why="the data would be listed again, and its patients "
+                                      "named by other pseudonyms than the run's")
+    return None
 
 
 def resume_experiment(run_dir: str | Path | Resumable, host: PluginHost, *,
@@ -140,6 +198,8 @@ def resume_experiment(run_dir: str | Path | Resumable, host: PluginHost, *,
     with checked.run.lock() as lock:
         if lock.took_over:
             progress(ProgressEvent("notice", 0, None, lock.took_over))
+        for notice in checked.notices:
+            progress(ProgressEvent("notice", 0, None, notice))
         return _resume_locked(checked, host, progress)
 
 

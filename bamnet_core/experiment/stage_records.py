@@ -22,6 +22,7 @@ from ..contract.sample import Sample
 from ..data.property_cache import from_json, to_json
 from ..data.splits import SPLIT_NAMES, PatientSplit
 from ..errors import RunError
+from ..imaging.properties import PIXELS
 from ..runs import folder as rf
 from ..runs import layout
 from ..runs.files import AuditFile, SplitFile
@@ -30,14 +31,16 @@ SPLIT_VERSION = 2  # 2: paths relative to the run folder or absolute and canonic
 
 
 def save_split(run: rf.RunFolder, split: PatientSplit, notes: list[str],
-               generator: dict[str, Any] | None) -> None:
-    """Write ``split.json`` (every sample, exactly) and ``splits.csv`` (the same, for people)."""
+               generator: dict[str, Any] | None, *, stage: str) -> None:
+    """Write ``split.json`` (every sample, exactly) and ``splits.csv`` (the same, for people),
+    and record both as ``stage`` wrote them."""
     payload = {"version": SPLIT_VERSION, "by": split.by, "seed": split.seed,
                "split_notes": split.notes, "notes": notes, "generator": generator,
                "assignment": {name: [asdict(s) for s in split.assignment.get(name, [])]
                               for name in SPLIT_NAMES}}
     run.write_model(layout.SPLIT_JSON, SplitFile.model_validate(payload))
     run.write_text(layout.SPLITS_CSV, recorded(run, split).to_csv())
+    run.record(stage, [layout.SPLIT_JSON, layout.SPLITS_CSV])
 
 
 def recorded(run: rf.RunFolder, split: PatientSplit) -> PatientSplit:
@@ -87,6 +90,7 @@ def _split_file(run: rf.RunFolder) -> SplitFile | None:
 def save_properties(run: rf.RunFolder, properties: dict[str, Any]) -> None:
     """Write ``image-properties.json`` (NaN and infinities become null)."""
     run.write_json(layout.PROPERTIES, {path: to_json(p) for path, p in properties.items()})
+    run.record("audit", [layout.PROPERTIES])
 
 
 def load_audit(run: rf.RunFolder) -> tuple[AuditFile, dict[str, Any]] | None:
@@ -99,5 +103,7 @@ def load_audit(run: rf.RunFolder) -> tuple[AuditFile, dict[str, Any]] | None:
         return None
     if "warnings" not in report.model_fields_set or not isinstance(properties, dict):
         return None  # not an audit this bamnet wrote
+    if any(isinstance(p, dict) and p.get("pixels") != PIXELS for p in properties.values()):
+        return None  # pixel statistics over the whole image, lungs included: audit again
     return report, {run.resolve(path): from_json(p) for path, p in properties.items()
                     if isinstance(p, dict)}

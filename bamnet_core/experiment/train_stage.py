@@ -45,6 +45,7 @@ class TrainStage(Stage):
         check_room_for_model(ctx.run.path, result.model, layout.MODEL)
         with atomic.atomic_path(ctx.run.file(layout.MODEL)) as tmp:
             result.model.save(tmp)
+        ctx.run.record(self.name, [layout.MODEL, layout.HISTORY])  # best.keras: each epoch
         # A model made under the multi-worker strategy predicts only together with the
         # other workers, and they stop after training: later stages load model.keras.
         model = result.model if result.info.get("workers", 1) == 1 else None

@@ -10,7 +10,6 @@ only after every check passed, so a refused export leaves nothing behind.
 
 from __future__ import annotations
 
-import csv
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,7 +25,10 @@ from ..imaging.preprocess import PreprocessSpec
 from ..runs import folder as rf
 from ..runs import layout
 from ..runs.files import ExportReportFile, MetricsFile
+from ..runs.integrity import refuse_changed
+from ..runs.split_table import read_split_rows
 from ..score.metadata import ModelInfo, set_metadata
+from ..train.checkpoint import check_keras_file
 from . import speed
 from .gates import GateLimits, GateResult, fp32_gate
 from .parity import check_parity
@@ -46,10 +48,15 @@ class CarriedFacts:
     :param metrics: the run's validation metrics (``metrics.json`` ``splits.val``).
     :param model_card: the model card's summary (intended use, protocol, headline metrics,
         known confounds).
+    :param verdict: the run's verdict (``reading``, ``sentence`` and its text ``lines``), so
+        whoever reads a result (a DICOM SR) sees whether the headline can be trusted.
+    :param threshold_source: where the model's decision threshold was chosen, in words.
     """
 
     metrics: dict[str, Any]
     model_card: dict[str, Any]
+    verdict: dict[str, Any] = field(default_factory=dict)
+    threshold_source: str = ""
 
 
 @dataclass
@@ -70,11 +77,7 @@ class ExportResult:
 
 def split_rows(run: rf.RunFolder, split: str, limit: int) -> list[Sample]:
     """Up to ``limit`` samples of ``split`` from ``splits.csv``, spread over the list."""
-    path = run.file(layout.SPLITS_CSV)
-    if not path.exists():
-        raise RunError(f"{path} is missing", hint="export needs a finished `bamnet run` folder")
-    with open(path, newline="", encoding="utf-8") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["split"] == split]
+    rows = [r for r in read_split_rows(run) if r["split"] == split]
     if len(rows) > limit:  # evenly spaced, so every class is likely represented
         rows = [rows[int(i * len(rows) / limit)] for i in range(limit)]
     return [Sample(path=run.resolve(r["path"]), label=r["label"],
@@ -125,6 +128,7 @@ def _load_keras(run: rf.RunFolder) -> Any:
     path = run.file(layout.MODEL)
     if not path.exists():
         raise RunError(f"{path} is missing", hint="export needs a run that finished training")
+    check_keras_file(path)  # not a .keras archive: named as such, not Keras's "File not found"
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except ValueError as exc:
@@ -158,14 +162,14 @@ class _Steps:
         self.done += 1
 
 
-def exportable_run(run_dir: str | Path) -> rf.RunFolder:
+def exportable_run(run_dir: str | Path | rf.RunFolder) -> rf.RunFolder:
     """The run folder, when it holds what an export starts from.
 
     :raises RunError: no such folder; a folder that is not a run (no ``config.toml``);
         or a run that stopped before it had a trained model (no ``preprocess.json``
         or ``model.keras``), with the command that finishes it.
     """
-    run = rf.RunFolder(run_dir)
+    run = run_dir if isinstance(run_dir, rf.RunFolder) else rf.RunFolder(run_dir)
     if not run.path.is_dir():
         raise RunError(f"run folder {run.path} not found",
                        hint="pass a folder made by `bamnet run`, e.g. runs/<stamp>-<name>")
@@ -180,7 +184,11 @@ def exportable_run(run_dir: str | Path) -> rf.RunFolder:
     return run
 
 
-def export_onnx(run_dir: str | Path, *, carried: CarriedFacts,
+EXPORT_READS = (layout.CONFIG, layout.PREPROCESS, layout.METRICS, layout.MODEL, layout.SPLITS_CSV)
+"""The run files an export reads, checked against the run's record first."""
+
+
+def export_onnx(run_dir: str | Path | rf.RunFolder, *, carried: CarriedFacts,
                 output: str | Path | None = None,
                 opset: int = DEFAULT_OPSET, int8: bool = False, fp16: bool = False,
                 parity_images: int = 256, calibration_images: int = 64,
@@ -210,6 +218,9 @@ def export_onnx(run_dir: str | Path, *, carried: CarriedFacts,
 
     limits = limits or GateLimits()
     run = exportable_run(run_dir)
+    notice = refuse_changed(run, EXPORT_READS)
+    if notice:
+        progress(ProgressEvent("notice", 0, None, notice))
     spec = PreprocessSpec.from_json(run.file(layout.PREPROCESS).read_text(encoding="utf-8"))
     metrics = run.read_model(layout.METRICS, MetricsFile)
     output = Path(output) if output else run.file(layout.ONNX)
@@ -240,7 +251,10 @@ def export_onnx(run_dir: str | Path, *, carried: CarriedFacts,
     common = {"version": __version__, "run": run.path.name, "input": proto.graph.input[0].name,
               "config_sha256": file_sha256(config_path)
               if config_path.exists() else "",
-              "metrics": carried.metrics, "model_card": carried.model_card}
+              "metrics": carried.metrics, "model_card": carried.model_card,
+              **({"verdict": carried.verdict} if carried.verdict else {}),
+              **({"threshold_source": carried.threshold_source}
+                 if carried.threshold_source else {})}
     set_metadata(proto, info.to_props(**common))
     report: dict[str, Any] = {
         "run": beside.record_path(run.path), "bamnet_version": __version__, "opset": opset,
@@ -267,9 +281,10 @@ def export_onnx(run_dir: str | Path, *, carried: CarriedFacts,
                          val.keras_probs, paths, labels, fp32_measured, limits,
                          calibration_batches(split_rows(run, "train", calibration_images), spec),
                          progress)
-        for name in wanted:
+        candidates = [output.with_name(f"{output.stem}.{name}{output.suffix}")
+                      for name in wanted]
+        for name, target in zip(wanted, candidates, strict=True):
             step(f"{name} variant and its gate")
-            target = output.with_name(f"{output.stem}.{name}{output.suffix}")
             measured, gates[name] = make_variant(job, name, work / layout.onnx_variant(name))
             measured.entry["path"] = str(target)
             report["models"][name] = measured.entry
@@ -294,6 +309,9 @@ def export_onnx(run_dir: str | Path, *, carried: CarriedFacts,
     for entry in report["models"].values():  # relative to the report's folder, so it can move
         entry["path"] = beside.record_path(entry["path"])
     beside.write_model(layout.EXPORT_REPORT, ExportReportFile.model_validate(report))  # last
+    if beside.path == run.path:
+        run.record("export", [layout.EXPORT_REPORT, *(run.record_path(target) for target in
+                                                      (output, *candidates))])
     return ExportResult(model_path=output, report_path=report_path, report=report,
                         variants={n: t for n, (_, t) in staged.items() if n != "fp32"},
                         gates=gates)

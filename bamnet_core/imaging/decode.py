@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from ..errors import ImageDecodeError
+from .codestreams import check_codestream
 from .formats import format_of, is_dicom
 from .integrity import decode_jpeg
 from .limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, check_pixel_count
@@ -31,7 +32,9 @@ from .properties import describe
 # 2: DICOM palettes, VOI LUT on modality values, first frame only, JPEG 2000 colour.
 # 3: JPEG pixels from the strict libjpeg-turbo decode that also checks the scan (the same
 #    pixels as OpenCV's on every real JPEG tried; bumped in case some build differs).
-DECODER_VERSION = 3
+# 4: a codestream with a frame header the first check missed (after 1 MiB, after a scan, a
+#    JPEG 2000 component count) is refused: a cache must not keep serving its pixels.
+DECODER_VERSION = 4
 
 
 def decode_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS,
@@ -123,6 +126,11 @@ def _decode(path: Path, data: bytes, max_pixels: int, *,
     if not data:
         raise ImageDecodeError(str(path), "empty file (0 bytes)", kind="empty")
     if is_dicom(path, data[:132]):
+        named_only = data[128:132] != b"DICM" and format_of(data)
+        if named_only:  # pydicom would read it as a dataset of junk tags, "no pixel data"
+            raise ImageDecodeError(str(path), f"not a DICOM file: its bytes are a {named_only} "
+                                   f"image, named {path.suffix}", kind="not-an-image",
+                                   hint=f"rename it to the suffix of a {named_only} file")
         from .dicom import decode_dicom_described  # pydicom only for DICOM files
 
         gray, info = decode_dicom_described(path, data, max_pixels)
@@ -171,6 +179,8 @@ def _decode_raster(path: Path, data: bytes, max_pixels: int) -> np.ndarray:
                                kind="not-an-image")
     width, height = size
     check_pixel_count(path, width, height, max_pixels)
+    # the header parser read one frame header; the decoder must not meet another
+    check_codestream(path, data, max_pixels=max_pixels, expected=None, what="codestream")
     if data[:2] == b"\xff\xd8" and b"\xff\xd9" not in data[-4096:]:
         raise ImageDecodeError(str(path), "truncated JPEG (no end-of-image marker)",
                                kind="truncated")

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ImageDecodeError
-from .dicom_streams import declared_size
+from .codestreams import Geometry, check_codestream
 
 # transfer syntax UID -> (short name, the packages that decode it)
 _GDCM = "python-gdcm"
@@ -76,9 +76,11 @@ def decode_first_frame(path: Path, ds: Any) -> np.ndarray:
 
 
 def check_frame_size(path: Path, ds: Any, uid: str) -> None:
-    """Refuse a compressed first frame whose codestream declares another size than the header.
+    """Refuse a compressed first frame whose codestream declares another geometry than the
+    header (rows, columns, samples per pixel), wherever in the frame it declares it.
 
-    A decoder allocates what the codestream declares, so this runs before any decoder does.
+    A decoder allocates what the codestream declares, so this runs before any decoder does;
+    the header's geometry has been held against ``max_pixels`` already.
     """
     from pydicom.encaps import get_frame
     from pydicom.uid import UID
@@ -91,12 +93,9 @@ def check_frame_size(path: Path, ds: Any, uid: str) -> None:
     except Exception as exc:
         raise ImageDecodeError(str(path), f"{syntax_name(uid)} pixel data has no readable "
                                f"first frame: {_reason(exc)}", kind="codec-error") from None
-    declared = declared_size(bytes(frame[:1 << 20]))
-    rows, cols = int(ds.Rows), int(ds.Columns)
-    if declared is not None and declared[0] != 0 and declared != (rows, cols):
-        raise ImageDecodeError(
-            str(path), f"corrupt DICOM: the {syntax_name(uid)} codestream declares "
-            f"{declared[1]}x{declared[0]} pixels, the header {cols}x{rows}", kind="corrupt")
+    header = Geometry(int(ds.Rows), int(ds.Columns), int(ds.get("SamplesPerPixel", 1) or 1))
+    check_codestream(path, bytes(frame), max_pixels=header.rows * header.columns,
+                     expected=header, what=f"{syntax_name(uid)} codestream")
 
 
 def _unsupported(path: Path, uid: str) -> ImageDecodeError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from dataclasses import fields as dataclass_fields
 from typing import Any, Literal
 
 import cv2
@@ -36,6 +37,7 @@ TORCH_MEAN_RGB = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 TORCH_STD_RGB = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 
 
+SPEC_JSON_LIMIT = 4096  # characters: a spec's JSON takes about 100
 MAX_SIZE = 4096  # the largest model input side: 4096 x 4096 x 3 float32 is 192 MiB per image
 
 
@@ -98,13 +100,32 @@ class PreprocessSpec:
 
     @classmethod
     def from_json(cls, text: str) -> PreprocessSpec:
-        """Inverse of :meth:`to_json`; a bad document is a :class:`ConfigError`."""
+        """Inverse of :meth:`to_json`; a bad document is a :class:`ConfigError`.
+
+        Read with care, since it may come from a model file anyone made: its
+        length is bounded (a spec is a few dozen bytes), it must be one JSON
+        object of the spec's own keys, and each value is checked.
+        """
+        hint = "it is written by bamnet; regenerate it"
+        if len(text) > SPEC_JSON_LIMIT:
+            raise ConfigError(f"invalid preprocessing spec: {len(text):,} characters, where a "
+                              f"spec takes under {SPEC_JSON_LIMIT:,}", hint=hint)
         try:
             fields = json.loads(text)
-            return cls(**fields)
-        except (json.JSONDecodeError, TypeError) as exc:
-            raise ConfigError(f"invalid preprocessing spec JSON: {exc}",
-                              hint="it is written by bamnet; regenerate it") from None
+        except (json.JSONDecodeError, RecursionError) as exc:
+            reason = exc if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+            raise ConfigError(f"invalid preprocessing spec: not JSON ({reason})",
+                              hint=hint) from None
+        if not isinstance(fields, dict):
+            raise ConfigError(f"invalid preprocessing spec: a JSON {type(fields).__name__}, "
+                              "not an object of its keys", hint=hint)
+        known = [f.name for f in dataclass_fields(cls)]
+        unknown = sorted(str(k)[:40] for k in fields if k not in known)
+        if unknown:
+            raise ConfigError(f"invalid preprocessing spec: unknown key "
+                              f"{', '.join(map(repr, unknown[:5]))} (a spec has "
+                              f"{', '.join(known)})", hint=hint)
+        return cls(**fields)
 
     @classmethod
     def from_config(cls, section: dict[str, Any]) -> PreprocessSpec:

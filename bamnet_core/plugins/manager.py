@@ -48,6 +48,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "bamnet_paper.generators",
     "bamnet_paper.evaluators",
     "bamnet_paper.gan_quality",
+    "bamnet_paper.lungs",
     "bamnet_paper.presets",
 )
 

@@ -21,6 +21,10 @@ from ..errors import DuplicateComponentError, PluginError, UnknownComponentError
 from .options import OptionSchemaError, check_factory
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+DEFAULT_KINDS = ("evaluator", "lung_field_estimator")
+"""Kinds a plugin may register with ``default=True``."""
+ONE_DEFAULT = ("lung_field_estimator",)
+"""Kinds a run uses one of: a second default is refused."""
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,8 @@ class Registration:
     :param distribution: the distribution that installed the plugin.
     :param description: one line for listings; defaults to the factory's
         docstring summary.
-    :param default: an evaluator a run uses when its config lists none.
+    :param default: an evaluator a run uses when its config lists none, or the
+        lung-field estimator a run uses when its config names none.
     """
 
     kind: str
@@ -69,10 +74,19 @@ class Registry:
         if kind not in self._items:
             raise ValueError(f"unknown component kind {kind!r}")
         label = BY_NAME[kind].label
-        if default and kind != "evaluator":
+        if default and kind not in DEFAULT_KINDS:
             raise PluginError(f"plugin {plugin!r} registered {label} {name!r} with "
-                              "default=True, which only evaluators take",
-                              hint="drop default=True from that register() call")
+                              "default=True, which only evaluators and lung-field "
+                              "estimators take", hint="drop default=True from that "
+                              "register() call")
+        if default and kind in ONE_DEFAULT and self.defaults(kind):
+            other = self._items[kind][self.defaults(kind)[0]]
+            raise PluginError(f"plugin {plugin!r} registered {label} {name!r} with "
+                              f"default=True, but {other.plugin!r} made {other.name!r} the "
+                              "default already; a run uses one",
+                              hint="drop default=True from that register() call; a config "
+                                   f"picks it with [{BY_NAME[kind].section}] "
+                                   f"{BY_NAME[kind].pick}")
         if not isinstance(name, str) or not _NAME.match(name):
             raise PluginError(
                 f"plugin {plugin!r} registered a {label} with the invalid name {name!r}",

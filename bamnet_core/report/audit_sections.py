@@ -12,29 +12,38 @@ from pathlib import Path
 from typing import Any
 
 from ..runs import layout
+from ..runs.metrics_file import SubgroupRow, Subgroups
 from .record import RunRecord
 from .support import show
 from .tables import fmt, table
 
 BASELINES_EXPLAINED = (
-    "Two lung-blind figures, two questions: this one is fitted on the run's training split and "
+    "Two outside-the-lungs figures, two questions: this one is fitted on the run's training "
+    "split and "
     "scored on the split the model is scored on, so it compares like with like (the verdict "
     "uses it); the audit's figure under Data and audit is cross-validated over the whole "
     "dataset, grouped by patient, and describes the data before any model.")
 
 
 def shortcut_and_subgroups(record: RunRecord) -> str:
-    """The image-property baseline beside the model, and metrics by subgroup."""
+    """The outside-the-lungs baseline beside the model, and metrics by subgroup."""
     body: list[str] = []
     if record.metrics is None:
         return ""
     baseline = record.metrics.shortcut_baseline
     if baseline is not None and baseline.sentence:
         cls = "bad" if (baseline.baseline_auc or 0) >= 0.75 else ""
-        body.append(f"<h3>Lung-blind baseline, test split</h3><p class=\"{cls}\">"
-                    f"{escape(baseline.sentence[:1].upper() + baseline.sentence[1:])} (the "
-                    "baseline sees only "
-                    "size, colour mode, format, intensity, borders and DICOM tags).</p>"
+        sentence, reads = baseline.sentence, baseline.reads
+        if not reads:  # an older run, whose stored sentence claims it never saw the lungs
+            reads = "size, colour mode, format, and intensity, borders and DICOM tags over " \
+                "the whole image, lungs included"
+            sentence = (f"image properties read over the whole image reach ROC-AUC "
+                        f"{fmt(baseline.baseline_auc, 2)} on the {baseline.split} split; yours "
+                        f"{fmt(baseline.model_auc, 2)}")
+        body.append(f"<h3>{escape(baseline.name[:1].upper() + baseline.name[1:])}, test split"
+                    f"</h3><p class=\"{cls}\">"
+                    f"{escape(sentence[:1].upper() + sentence[1:])} (the "
+                    f"baseline sees only {escape(reads)}).</p>"
                     f"<p class=\"small\">{escape(BASELINES_EXPLAINED)}</p>")
     groups = record.metrics.subgroups
     if groups is not None and groups.by:
@@ -53,11 +62,34 @@ def shortcut_and_subgroups(record: RunRecord) -> str:
                              str(pos), *[escape(f"{c.value} {c.interval}" if c.method in
                                                 ("bootstrap", "exact") else c.value)
                                          for c in cells],
-                             "<b class=\"bad\">worse</b>" if e.worse else "no"))
+                             _worse_cell(e)))
         body.append(table(("by", "group", "images", "positives", "accuracy [95%]",
                            "sensitivity [95%]", "specificity [95%]", "ROC AUC",
                            "significantly worse than the rest?"), rows))
+        body.append(f"<p class=\"small\">{escape(subgroup_test_text(groups))}</p>")
     return "".join(body)
+
+
+def subgroup_test_text(groups: Subgroups) -> str:
+    """The sentence that names the test behind "worse"."""
+    if groups.test is None:
+        return ("Worse: the patient-bootstrap interval of the group's accuracy minus the rest's "
+                "lies below 0 (a run made before the corrected test; accuracy follows the "
+                "class mix, and the groups were not corrected for testing many).")
+    return (f"Worse: {groups.test}; {groups.tests} tests on this split. Accuracy is shown "
+            "but not tested: it follows a group's class mix.")
+
+
+def _worse_cell(row: SubgroupRow) -> str:
+    flagged = [c for c in row.comparisons if c.worse]
+    if flagged:
+        return "<b class=\"bad\">worse: " + escape(", ".join(
+            f"{'ROC AUC' if c.metric == 'auc' else c.metric} ({c.p_shown})"
+            for c in flagged)) + "</b>"
+    if row.worse:
+        return "<b class=\"bad\">worse</b>"
+    tested = [("AUC" if c.metric == "auc" else c.metric[:4] + ".") for c in row.comparisons]
+    return "no" + (f" ({', '.join(tested)} tested)" if tested else "")
 
 
 def generator_quality(record: RunRecord) -> str:

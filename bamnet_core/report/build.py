@@ -14,11 +14,14 @@ from html import escape
 from pathlib import Path
 
 from .._util import atomic
+from ..errors import RunError
 from ..runs import layout
+from ..runs.integrity import refuse_missing_key
 from .audit_lists import label_issues_section
 from .audit_sections import generator_figures, generator_quality
 from .export_section import export_section
 from .headline import threshold_sentence
+from .loso import is_loso_folder, write_loso_report
 from .model_card import model_card as card_markdown
 from .page import img_tag, render
 from .record import RunRecord, read_run
@@ -76,9 +79,8 @@ def external_section(record: RunRecord) -> str:
         origin = escape(metrics.data.origin if metrics.data else name)
         if overlap is not None:
             body.append(f"<p><b>{escape(name)}</b> ({origin}): {overlap.images} images; "
-                        f"{overlap.excluded} excluded as seen by the run "
-                        f"({escape(overlap.sentence)}); metrics on the "
-                        f"{overlap.kept} it never saw, at threshold "
+                        f"{overlap.excluded} excluded ({escape(overlap.sentence)}); metrics "
+                        f"on the {overlap.kept} that are neither, at threshold "
                         f"{escape(threshold_sentence(metrics))}.</p>")
         else:
             body.append(f'<p class="bad"><b>{escape(name)}</b> ({origin}) was evaluated before '
@@ -106,6 +108,9 @@ def build_reports(run_dir: str | Path, *, redact: bool = False, images: bool = F
     from .standards import check_requests
 
     check_requests(checklists, model_card)
+    if is_loso_folder(run_dir):
+        return loso_reports(Path(run_dir), redact=redact, checklists=checklists,
+                            model_card=model_card), None
     record = read_run(run_dir)
     files = build_report(record, redact=redact, images=images, checklists=checklists,
                          model_card=model_card)
@@ -113,6 +118,23 @@ def build_reports(run_dir: str | Path, *, redact: bool = False, images: bool = F
     shared = build_report(record, redact=True, images=wanted.images) \
         if wanted.redact and not redact else None
     return files, shared
+
+
+def loso_reports(folder: Path, *, redact: bool, checklists: Sequence[str],
+                 model_card: str | None) -> ReportFiles:
+    """The page and card of a leave-one-source-out folder (no redacted copy, checklist or
+    other card: those describe one model; each held-out run has its own)."""
+    asked = [flag for flag, on in (("--redact", redact), ("--checklist", bool(checklists)),
+                                   ("--model-card", model_card is not None)) if on]
+    if asked:
+        raise RunError(f"{folder} holds leave-one-source-out runs, not one model: "
+                       f"{', '.join(asked)} {'describes' if len(asked) == 1 else 'describe'} "
+                       "one run",
+                       hint=f"bamnet report {folder}/<run> {' '.join(asked)} (one held-out "
+                            "run), or bamnet report without them for the folder's page")
+    html, card, verdict = write_loso_report(folder)
+    return ReportFiles(html=html, model_card=card, sections=["verdict", "sources"],
+                       verdict=verdict)
 
 
 def build_report(run: str | Path | RunRecord, *, redact: bool = False,
@@ -134,6 +156,8 @@ def build_report(run: str | Path | RunRecord, *, redact: bool = False,
     if redact:
         from .redact import redact_record
 
+        refuse_missing_key(record.path, why="a shareable copy would name its patients under a "
+                                            "new key")
         record, out, verdict = redact_record(record), record.path / layout.SHAREABLE, None
     show_images = images or not redact
     written: list[Path] = []

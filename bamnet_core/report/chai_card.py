@@ -103,11 +103,11 @@ def _safety(record: RunRecord, split: str | None) -> list[tuple[str, str]]:
     rows = []
     base = record.metrics.shortcut_baseline if record.metrics else None
     if base is not None and base.baseline is not None and base.baseline.auc is not None:
-        rows.append(_metric(f"lung-blind baseline ROC-AUC ({base.split})",
+        rows.append(_metric(f"outside-the-lungs baseline ROC-AUC ({base.split})",
                             {"value": base.baseline.auc, "ci95": base.baseline.interval}))
     occlusion = record.results(split, "occlusion") if split else None
     if occlusion and occlusion.get("auc_masked") is not None:
-        rows.append(_metric(f"ROC-AUC with the lungs masked ({split})",
+        rows.append(_metric(f"ROC-AUC with the lungs hidden ({split})",
                             {"value": occlusion["auc_masked"],
                              "ci95": occlusion.get("masked_interval")}))
     calibration = record.results(split, "calibration") if split else None
@@ -192,7 +192,8 @@ def chai_card(record: RunRecord, verdict: Verdict | None = None) -> ChaiCard:
     if audit is None:
         left.append("AISystemFacts/DevelopmentDataCharacterization")
     add(facts, "BiasMitigationApproaches", "Patient-grouped splits; duplicates and leakage "
-        "audited; a lung-blind baseline, occlusion, a source probe and subgroup metrics with "
+        "audited; an outside-the-lungs baseline, occlusion of the lungs, a source probe and "
+        "subgroup metrics with "
         "patient-resampled intervals test for shortcuts.")
     ask(facts, "OngoingMaintenance", "how the model is monitored and updated")
     transparency = add(trust, "TransparencyInformation")

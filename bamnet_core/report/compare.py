@@ -2,7 +2,9 @@
 
 For each run: its protocol, its headline metrics with intervals, and the
 shortcut probes, so "leaky vs patient split" or "with vs without GAN" reads
-off one table. The paper's claim heads the claimed-vs-reproduced table.
+off one table. The paper's claim heads the claimed-vs-reproduced table. A
+``bamnet loso`` folder stands for its held-out runs: each is a column, and its
+verdict holds the line its evaluators drew for the source it never saw.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from .._util import atomic
 from ..errors import RunError
 from ..runs import layout
 from ..runs.files import MetricsFile, SplitMetrics
+from .loso import is_loso_folder, read_loso
 from .page import render
 from .record import RunRecord, read_run
 from .run_summary import paper_comparison, run_description
@@ -61,6 +64,21 @@ def default_output(run_dirs: Sequence[str | Path]) -> Path:
     return Path(run_dirs[0]) / layout.COMPARE
 
 
+def compared_runs(run_dirs: Sequence[str | Path]) -> list[Path]:
+    """The run folders to compare: a leave-one-source-out folder stands for its held-out
+    runs, each a column whose verdict holds its own source's line.
+
+    :raises RunError: when a leave-one-source-out folder's ``loso.json`` is damaged.
+    """
+    out: list[Path] = []
+    for d in map(Path, run_dirs):
+        if is_loso_folder(d):
+            out += [d / row.run for row in read_loso(d).sources]
+        else:
+            out.append(d)
+    return out
+
+
 def compare_runs(run_dirs: Sequence[str | Path], output: str | Path) -> Path:
     """Write the comparison page of ``run_dirs`` to ``output``.
 
@@ -82,6 +100,7 @@ def comparison_page(run_dirs: Sequence[str | Path]) -> str:
 
     :raises RunError: for fewer than two runs, or a folder that is not a run.
     """
+    run_dirs = compared_runs(run_dirs)
     if len(run_dirs) < 2:
         raise RunError("compare needs at least two run folders",
                        hint="bamnet compare runs/A runs/B [-o compare.html]")
@@ -116,8 +135,8 @@ def comparison_page(run_dirs: Sequence[str | Path]) -> str:
         if any(not c.startswith("–") for c in cells):
             metric_rows.append((escape(label), *cells))
     probe_rows = [("source probe accuracy", *[_probe_cells(r)[0] for r in records]),
-                  ("ROC AUC with lungs masked", *[_probe_cells(r)[1] for r in records]),
-                  ("ROC AUC from image properties alone (never sees the lungs)",
+                  ("ROC AUC with the lungs hidden", *[_probe_cells(r)[1] for r in records]),
+                  ("ROC AUC of the outside-the-lungs baseline (image properties outside the lungs)",
                    *[_baseline_cell(r.metrics) for r in records])]
     names = [r.name for r in records]
     sections = [

@@ -50,6 +50,14 @@ def card_summary(record: RunRecord) -> dict[str, Any]:
     }
 
 
+def _held_out(record: RunRecord) -> str:
+    """``: source X alone, never trained on`` for a run that held a source out."""
+    source = record.config.split.hold_out_source
+    if not source or record.headline_split != "test":
+        return ""
+    return f": source {source!r} alone, held out of training and validation"
+
+
 def model_card(record: RunRecord, verdict: Verdict | None = None) -> str:
     """The model card as Markdown, opening with the run's verdict."""
     summary = card_summary(record)
@@ -71,8 +79,8 @@ def model_card(record: RunRecord, verdict: Verdict | None = None) -> str:
              f"- split by `{summary['protocol']['split_by']}`"
              + (" (LEAKY: one patient's images can be in training and evaluation)"
                 if record.leaky else " (no patient in two splits)"), "",
-             f"## Metrics ({summary['protocol']['headline_split']} split, 95% intervals "
-             "resample patients)", ""]
+             f"## Metrics ({summary['protocol']['headline_split']} split{_held_out(record)}, "
+             "95% intervals resample patients)", ""]
     lines += [f"- {key}: {_line(m)}"
               for key, m in summary["metrics"].items()] or ["- none (the run did not evaluate)"]
     lines += ["", "## Known confounds", ""]

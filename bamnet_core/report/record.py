@@ -22,6 +22,7 @@ from ..errors import RunError
 from ..runs import layout
 from ..runs.files import AuditFile, ExportReportFile, MetaFile, MetricsFile, SplitMetrics
 from ..runs.folder import RunFolder
+from ..runs.integrity import refuse_changed
 from ..runs.run_config import config_of, read_config
 from ..runs.versioned import RunFile
 
@@ -84,16 +85,26 @@ def _optional(run: RunFolder, name: str, model: type[Any]) -> Any:
     return run.read_model(name, model) if os.path.lexists(run.file(name)) else None
 
 
-def read_run(run_dir: str | Path) -> RunRecord:
-    """Read a run folder for reporting, once.
+REPORT_READS = (layout.CONFIG, layout.METRICS, layout.AUDIT, layout.HISTORY,
+                layout.EXPORT_REPORT, f"{layout.EXTERNAL}/*/{layout.METRICS}",
+                layout.SPLIT_JSON, layout.SPLITS_CSV)
+"""The run files a report reads, checked against the run's record first, and the split it
+describes (a report of a folder whose split was changed would describe another run)."""
 
-    :raises RunError: when ``run_dir`` is not a run folder or a file is damaged.
+
+def read_run(run_dir: str | Path) -> RunRecord:
+    """Read a run folder for reporting, once, after checking its files against its record
+    (:mod:`bamnet_core.runs.integrity`).
+
+    :raises RunError: when ``run_dir`` is not a run folder, or a file is damaged or not
+        what the run wrote.
     """
     path = Path(run_dir).expanduser()
     if not path.is_dir() or not (path / layout.CONFIG).is_file():
         raise RunError(f"{path} is not a bamnet run folder (no {layout.CONFIG})",
                        hint="pass a folder that `bamnet run` created, e.g. runs/<stamp>-<name>")
     run = RunFolder(path)
+    refuse_changed(run, REPORT_READS)  # a run without a record is read as it is
     text, config = read_config(path / layout.CONFIG)
     history: list[dict[str, str]] = []
     if (path / layout.HISTORY).is_file():

@@ -78,8 +78,9 @@ def data_section(record: RunRecord) -> str:
             for src, f in audit.population_facts.items()) + "</ul>")
     cv = audit.shortcut_baseline
     if cv is not None and cv.status == "done" and cv.auc is not None:
-        body.append(f"<p>Lung-blind baseline, cross-validated over the whole dataset (grouped "
-                    f"by patient): ROC-AUC {fmt(cv.auc, 2)}. The verdict's figure is the "
+        body.append(f"<p>{escape(cv.name[:1].upper() + cv.name[1:])}, cross-validated over "
+                    f"the whole dataset "
+                    f"(grouped by patient): ROC-AUC {fmt(cv.auc, 2)}. The verdict's figure is the "
                     "one on the test split, beside the model (Shortcut probes).</p>")
     body.append("<h3>Audit warnings</h3>" + warnings_list(record.warnings))
     return section("data", "Data and audit", "".join(body))
@@ -223,16 +224,24 @@ def _separation_change(full: float | None, masked: float | None) -> str:
 def _occlusion(name: str, occ: Any) -> str:
     if not isinstance(occ, dict) or "auc_full" not in occ:
         return ""
-    verdict = ('<span class="bad">still separates the classes with the lungs hidden: it reads '
-               "something else</span>" if occ["still_separates"] else
-               _separation_change(occ["auc_full"], occ["auc_masked"]))
     count = occ.get("images") or {}
     on = (f" on {count['occluded']} of {count['of']} images"
           if count.get("occluded") not in (None, count.get("of")) else "")
-    return (f"<h3>Occlusion ({escape(name)})</h3><p>Central lung fields masked (rows "
-            f"{occ['region']['rows']}, columns {occ['region']['cols']} of the image){on}: ROC "
-            f"AUC {fmt(occ['auc_full'])} &rarr; {fmt(occ['auc_masked'])}; the model "
-            f"{verdict}.</p>")
+    region = occ.get("region")
+    if isinstance(region, dict):  # a run from before lung fields: a fixed central box
+        return (f"<h3>Occlusion ({escape(name)})</h3><p>A fixed central box masked (rows "
+                f"{region.get('rows')}, columns {region.get('cols')} of the image, filled with "
+                f"each image's own mean){on}: ROC AUC {fmt(occ['auc_full'])} &rarr; "
+                f"{fmt(occ.get('auc_masked'))}. The box is not the lungs: read this with "
+                "care.</p>")
+    flag = ('; <span class="bad">it still separates the classes with the lungs hidden</span>'
+            if occ.get("still_separates") else
+            f"; it {_separation_change(occ['auc_full'], occ.get('auc_masked'))}")
+    return (f"<h3>Occlusion ({escape(name)})</h3><p>Each image's lung fields hidden, then "
+            f"everything but them, with one value fixed from the training images "
+            f"({fmt(occ.get('fill'))}){on}: ROC AUC {fmt(occ['auc_full'])}; lungs hidden "
+            f"{fmt(occ.get('auc_masked'))}; only the lungs {fmt(occ.get('auc_lungs_only'))}"
+            f"{flag}.</p>")
 
 
 def claims_section(record: RunRecord) -> str:

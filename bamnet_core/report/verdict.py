@@ -3,7 +3,7 @@
 Each line of evidence is an :class:`~bamnet_core.contract.EvidenceLine` (what
 was measured, its number and interval, the rule it was held to, and what it
 means). The core measures some of them itself (:mod:`.verdict_evidence`: the
-protocol, the lung-blind baseline, subgroups, the overlap of external data,
+protocol, the outside-the-lungs baseline, subgroups, the overlap of external data,
 under the run's ``[report.verdict]`` rules); every evaluator brings its own on
 the headline split, under its own options. The overall reading is a documented
 function of all the lines: the worst level among them ("strong" beats "some"
@@ -59,8 +59,9 @@ READINGS = {
                   "evidence. Check the data, the labels and the training before reading any "
                   "line."),
     "unchecked": ("not checked",
-                  "No shortcut check ran on the headline split (lung-blind baseline, occlusion, "
-                  "source probe, subgroups): nothing here says the number can be trusted."),
+                  "No shortcut check ran on the headline split (outside-the-lungs baseline, "
+                  "occlusion, source probe, subgroups): nothing here says the number can be "
+                  "trusted."),
 }
 
 

@@ -1,7 +1,7 @@
 """``data-audit.json``: what the data looked like before training, and what looked wrong.
 
 Counts by class, source and view; duplicates; the split's counts and any
-patient in two splits; confounding and demographics; the lung-blind baseline
+patient in two splits; confounding and demographics; the outside-the-lungs baseline
 cross-validated over the whole dataset; the audit's warnings; and, when
 ``[audit] label_issues`` or ``outliers`` is on, the deep audit's ranked lists.
 """
@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import Field
 
+from .metrics_file import baseline_name
 from .versioned import Count, Part, RunFile
 
 
@@ -24,6 +25,9 @@ class SplitCounts(Part):
     counts: dict[str, dict[str, int]] = Field(default_factory=dict,
                                               description="split -> class -> images")
     patients_in_several_splits: int = 0
+    patients_by_splits: dict[str, int] = Field(default_factory=dict, description="how many "
+                                               "of them sit in which splits (\"train+test\" "
+                                               "-> patients)")
 
 
 class Duplicates(Part):
@@ -46,13 +50,21 @@ class PopulationFact(Part):
 
 
 class CrossValidatedBaseline(Part):
-    """The lung-blind baseline, cross-validated over the whole dataset (grouped by patient)."""
+    """The outside-the-lungs baseline, cross-validated over the whole dataset (grouped by
+    patient)."""
 
     status: str = Field("", description="done, skipped or failed")
     auc: float | None = None
     interval: list[float] | None = None
     flagged: bool = False
     finding: str | None = None
+    reads: str | None = Field(None, description="what the baseline reads; absent in a run "
+                              "whose baseline read pixel statistics over the whole image")
+
+    @property
+    def name(self) -> str:
+        """What this baseline is called, by what it reads."""
+        return baseline_name(self.reads)
 
 
 class RankedImage(Part):
@@ -91,7 +103,8 @@ class DeepAudit(Part):
 
 
 class AuditFile(RunFile):
-    """``data-audit.json``: counts, duplicates, leakage, confounding, the lung-blind baseline."""
+    """``data-audit.json``: counts, duplicates, leakage, confounding, the outside-the-lungs
+    baseline."""
 
     images: Count | None = Field(None, description="images audited")
     patients: Count | None = Field(None, description="patients they belong to")

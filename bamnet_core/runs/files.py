@@ -10,6 +10,7 @@ from . import layout
 from .audit_file import AuditFile
 from .checklist_file import ChecklistFile
 from .export_file import ExportReportFile
+from .integrity_file import IntegrityFile
 from .meta_file import MetaFile
 from .metrics_file import MetricsFile, SplitMetrics
 from .parent_files import ComparisonFile, LosoFile
@@ -18,6 +19,7 @@ from .versioned import RunFile
 
 FILES: dict[str, type[RunFile]] = {
     layout.META: MetaFile,
+    layout.INTEGRITY: IntegrityFile,
     layout.METRICS: MetricsFile,
     layout.AUDIT: AuditFile,
     layout.SPLIT_JSON: SplitFile,
@@ -29,4 +31,5 @@ FILES: dict[str, type[RunFile]] = {
 """File name -> its model; the order is the docs' order."""
 
 __all__ = ["FILES", "AuditFile", "ChecklistFile", "ComparisonFile", "ExportReportFile",
-           "LosoFile", "MetaFile", "MetricsFile", "RunFile", "SplitFile", "SplitMetrics"]
+           "IntegrityFile", "LosoFile", "MetaFile", "MetricsFile", "RunFile", "SplitFile",
+           "SplitMetrics"]

@@ -17,6 +17,10 @@ Every file in it is written atomically, and written three ways:
 
 ``meta.json`` records the bamnet version, plugin pins, seed, device and timings,
 and a ``status`` that is ``running`` until the run completes.
+
+``integrity.json`` records every other file a stage writes, with its SHA-256 and
+size: the stage calls :meth:`RunFolder.record` as soon as its files are in place
+(:mod:`bamnet_core.runs.integrity` checks them).
 """
 
 from __future__ import annotations
@@ -33,9 +37,11 @@ from typing import Any, TypeVar
 
 from .. import __version__
 from .._util import atomic
+from .._util.digest import Digest, file_digest
 from .._util.lock import OutputLock
 from ..errors import RunError
-from .layout import LOCK
+from .integrity_file import START, IntegrityFile, PseudonymKey, RecordedFile
+from .layout import INTEGRITY, LOCK
 from .meta_file import MetaFile
 from .paths import from_record, relativize, to_record
 from .size_caps import cap_of, read_capped
@@ -70,6 +76,7 @@ class RunFolder:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(os.path.abspath(Path(path).expanduser()))
+        self._digests: dict[str, tuple[tuple[int, ...], Digest]] = {}
 
     @classmethod
     def create(cls, output_dir: str | Path, name: str) -> RunFolder:
@@ -183,6 +190,65 @@ class RunFolder:
             unknown ``schema_version`` (upgrade bamnet), or a value off the schema.
         """
         return model.from_json(self.read_json(name), str(self.file(name)))
+
+
+    def digest(self, name: str) -> Digest:
+        """The SHA-256 and size of the file ``name``, hashed in chunks.
+
+        Hashed once per file as it stands: asked again while the file's identity, size
+        and times are unchanged, the same answer comes without reading it again.
+
+        :raises OSError: when it is missing, unreadable, or not a regular file.
+        """
+        info = os.stat(self.file(name))
+        stamp = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+        known = self._digests.get(name)
+        if known is not None and known[0] == stamp:
+            return known[1]
+        found = file_digest(self.file(name))
+        self._digests[name] = (stamp, found)
+        return found
+
+    def read_record(self) -> IntegrityFile | None:
+        """``integrity.json``, or None for a run made before bamnet recorded its files.
+
+        :raises RunError: when it is damaged (named by key) or of a newer version.
+        """
+        if not os.path.lexists(self.file(INTEGRITY)):
+            return None
+        return self.read_model(INTEGRITY, IntegrityFile)
+
+    def start_record(self, *, config_sha256: str, pseudonym_key: PseudonymKey | None,
+                     names: list[str]) -> None:
+        """Begin ``integrity.json`` for a new run: the resolved config's hash, the pseudonym
+        key's fingerprint, and the files ``names`` written when the run started."""
+        self.write_model(INTEGRITY, IntegrityFile(whole=True, config_sha256=config_sha256,
+                                                  pseudonym_key=pseudonym_key))
+        self.record(START, names)
+
+    def record(self, stage: str, names: list[str]) -> None:
+        """Enter the files ``names`` (run-relative), as they are now, in ``integrity.json``
+        as written by ``stage``; one that does not exist leaves the record.
+
+        Call it right after writing them: a later command refuses a file that differs.
+        """
+        found = self.read_record() or IntegrityFile(whole=False)
+        files = dict(found.files)
+        for name in names:
+            try:
+                sha256, size = self.digest(name)
+            except FileNotFoundError:
+                files.pop(name, None)
+                continue
+            files[name] = RecordedFile(sha256=sha256, size=size, stage=stage)
+        self.write_model(INTEGRITY, found.with_entries({"files": files}))
+
+    def forget(self, names: list[str]) -> None:
+        """Take files the run removed (an older checkpoint) out of ``integrity.json``."""
+        found = self.read_record()
+        if found is not None and any(name in found.files for name in names):
+            files = {k: v for k, v in found.files.items() if k not in names}
+            self.write_model(INTEGRITY, found.with_entries({"files": files}))
 
 
 def base_meta(*, seed: int, plugin_pins: list[str], config_origin: str) -> MetaFile:

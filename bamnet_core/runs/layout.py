@@ -11,6 +11,8 @@ A run folder::
 
     config.toml            the resolved config; rerunning it gives the same run
     meta.json              versions, plugin pins, seed, device, status, stage records, timings
+    integrity.json         every file below with its SHA-256 and size, the config's hash and
+                           the pseudonym key's fingerprint (``bamnet verify`` checks them)
     preprocess.json        the model input (PreprocessSpec)
     split.json             every sample with its split, exactly (for resume)
     splits.csv             the same, for people
@@ -42,6 +44,7 @@ import re
 
 CONFIG = "config.toml"
 META = "meta.json"
+INTEGRITY = "integrity.json"  # each recorded file's SHA-256 and size (runs/integrity.py)
 PREPROCESS = "preprocess.json"
 SPLIT_JSON = "split.json"  # every sample with its split, exactly (splits.csv is for people)
 SPLITS_CSV = "splits.csv"

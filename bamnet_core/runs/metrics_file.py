@@ -140,8 +140,15 @@ class PairedDifference(Part):
     paired: str | None = Field(None, description="how the two were paired")
 
 
+def baseline_name(reads: str | None) -> str:
+    """What a baseline is called: by what it reads (``reads``), or, for a run from before
+    its pixel statistics were read outside the lungs (no ``reads``), by that."""
+    return "outside-the-lungs baseline" if reads else \
+        "image-property baseline (whole image, lungs included)"
+
+
 class PropertyBaseline(Part):
-    """The lung-blind baseline's score on one split: image properties only."""
+    """The outside-the-lungs baseline's score on one split: image properties only."""
 
     auc: float | None = None
     interval: list[float] | None = Field(None, description="its 95% interval")
@@ -150,7 +157,7 @@ class PropertyBaseline(Part):
 
 
 class ShortcutBaseline(Part):
-    """The lung-blind baseline on the split the model is scored on, beside the model."""
+    """The outside-the-lungs baseline on the split the model is scored on, beside the model."""
 
     split: str | None = None
     baseline: PropertyBaseline | None = Field(None, description="its ROC-AUC, interval, images "
@@ -158,11 +165,41 @@ class ShortcutBaseline(Part):
     model_auc: float | None = None
     model_interval: list[float] | None = None
     sentence: str | None = Field(None, description="the comparison in one sentence")
+    reads: str | None = Field(None, description="what the baseline reads; absent in a run "
+                              "whose baseline read pixel statistics over the whole image")
+
+    @property
+    def name(self) -> str:
+        """What this baseline is called, by what it reads."""
+        return baseline_name(self.reads)
 
     @property
     def baseline_auc(self) -> float | None:
         """The baseline's ROC-AUC, when it was measured."""
         return self.baseline.auc if self.baseline else None
+
+
+class SubgroupComparison(Part):
+    """One rate of one subgroup against the rest of the split, and its corrected test."""
+
+    metric: str = Field(description="sensitivity, specificity or auc")
+    group: float | None = Field(None, description="the rate on the group's images")
+    rest: float | None = Field(None, description="the rate on every other image of the split")
+    difference: float | None = Field(None, description="group - rest")
+    interval: list[float] | None = Field(None, description="95% patient-bootstrap interval "
+                                         "of the difference")
+    p: float | None = Field(None, ge=0.0, le=1.0, description="one-sided p-value that the "
+                            "group does worse, before correction")
+    p_holm: float | None = Field(None, ge=0.0, le=1.0, description="after Holm's correction "
+                                 "over every test of the split")
+    worse: bool = False
+
+    @property
+    def p_shown(self) -> str:
+        """The corrected p-value as a line shows it: ``p = 0.012``, ``p < 0.001``."""
+        if self.p_holm is None:
+            return "p not computed"
+        return "p < 0.001" if self.p_holm < 0.001 else f"p = {self.p_holm:.2g}"
 
 
 class SubgroupRow(Part):
@@ -177,8 +214,12 @@ class SubgroupRow(Part):
     specificity: float | None = None
     auc: float | None = None
     accuracy_interval: list[float] | None = None
-    difference: float | None = None
-    difference_interval: list[float] | None = None
+    comparisons: list[SubgroupComparison] = Field(
+        default_factory=list, description="each rate the group had the images to test")
+    difference: float | None = Field(None, description="runs before the corrected test: "
+                                     "accuracy minus the rest's")
+    difference_interval: list[float] | None = Field(None, description="runs before the "
+                                                    "corrected test: its interval")
     worse: bool = False
 
 
@@ -187,6 +228,9 @@ class Subgroups(Part):
 
     split: str | None = None
     min_images: Count | None = None
+    test: str | None = Field(None, description="the test that decides ``worse`` (runs before "
+                             "it: the accuracy gap's interval, uncorrected)")
+    tests: int | None = Field(None, ge=0, description="how many tests the correction counted")
     by: dict[str, list[SubgroupRow]] = Field(default_factory=dict)
     worse: list[str] = Field(default_factory=list, description="``attribute=group`` of each "
                              "group significantly worse than the rest")
@@ -202,7 +246,10 @@ class Overlap(Part):
     by_split: dict[str, int] = Field(default_factory=dict, description="excluded images by "
                                      "the run split that held them")
     by_kind: dict[str, int] = Field(default_factory=dict, description="excluded images by "
-                                    "how they matched")
+                                    "how they matched: content (same bytes), copy, patient "
+                                    "(near-duplicate: recorded before copies were sought)")
+    run_images_unread: Count = Field(0, description="the run's images that could not be "
+                                     "read: copies of them were not sought, their patients were")
     disjoint_by: list[str] = Field(default_factory=list, description="what the check compared; "
                                    "empty for a check that did not prove the data external")
 
@@ -213,6 +260,14 @@ class ExternalData(Part):
     origin: str = ""
     images: Count | None = None
     decode_failures: int = 0
+
+
+class OcclusionFill(Part):
+    """The one pixel value occlusion hides regions with, fixed from the training split."""
+
+    value: float = Field(description="in model-input units")
+    how: str = Field("", description="how it was computed")
+    images: Count | None = Field(None, description="training images it was computed on")
 
 
 class MetricsFile(RunFile):
@@ -239,6 +294,9 @@ class MetricsFile(RunFile):
         None, description="synthetic-image assessor name -> its results (its own shape)")
     shortcut_baseline: ShortcutBaseline | None = None
     subgroups: Subgroups | None = None
+    occlusion_fill: OcclusionFill | None = Field(
+        None, description="the value occlusion hides pixels with (an external evaluation "
+        "uses the run's own)")
     data: ExternalData | None = Field(None, description="external evaluations only")
     overlap: Overlap | None = Field(None, description="external evaluations checked for "
                                     "overlap with the run only")

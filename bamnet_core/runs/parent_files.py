@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
+from ..contract.evidence import EvidenceLine
 from .versioned import Part, RunFile
 
 
@@ -22,6 +23,16 @@ class HeldOutRow(Part):
     run: str = Field(description="the run's folder name, inside this folder")
 
 
+class LosoVerdict(Part):
+    """Does a model trained this way hold up on a source it never saw? One line per source."""
+
+    reading: str = Field(description="the worst level among the lines, in words")
+    level: str = Field(description="strong, some, none or unchecked")
+    sentence: str = ""
+    evidence: list[EvidenceLine] = Field(default_factory=list, description="one line per "
+                                         "held-out source, then one per source not judged")
+
+
 class LosoFile(RunFile):
     """``loso.json``: one run per held-out source, and each one's results on that source."""
 
@@ -32,6 +43,8 @@ class LosoFile(RunFile):
     failed: dict[str, str] = Field(default_factory=dict,
                                    description="source -> why its run failed")
     sources: list[HeldOutRow] = Field(default_factory=list, description="one row per run")
+    verdict: LosoVerdict | None = Field(None, description="the verdict of the held-out "
+                                        "results (absent in folders made before it)")
 
 
 class ComparisonRow(Part):

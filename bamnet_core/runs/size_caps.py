@@ -19,6 +19,7 @@ from . import layout
 CAPS: dict[str, int] = {
     layout.CONFIG: CONFIG_MAX_BYTES,
     layout.META: 16 * MiB,
+    layout.INTEGRITY: 64 * MiB,
     layout.PREPROCESS: 1 * MiB,
     layout.EXPORT_REPORT: 16 * MiB,
     layout.METRICS: 256 * MiB,

@@ -31,10 +31,13 @@ KEYS = {
     "bamnet.metrics": "JSON of the run's validation metrics (metrics.json splits.val)",
     "bamnet.precision": "fp32, int8 or fp16",
     "bamnet.input": "name of the input tensor (NHWC float32, batch dimension 'batch')",
+    "bamnet.verdict": "JSON of the run's verdict: reading, sentence and its text lines",
+    "bamnet.threshold_source": "where the run's decision threshold was chosen, in words",
 }
 FORMAT = "1"
 # What a model's metadata may claim, checked before any image is read (documented in
 # docs/export-and-scoring.md); the input size is bounded by PreprocessSpec (MAX_SIZE).
+PRECISIONS = ("fp32", "int8", "fp16")  # what `bamnet export` writes in bamnet.precision
 MAX_CLASSES = 1000
 MAX_CLASS_NAME = 100  # characters
 
@@ -90,12 +93,14 @@ class ModelInfo:
                      "preprocessing and the decision rule")
         try:
             classes = json.loads(props["bamnet.classes"])
-            spec = PreprocessSpec.from_json(props["bamnet.preprocess"])
+            spec = PreprocessSpec.from_json(props["bamnet.preprocess"])  # bounded, keys checked
             threshold = float(props["bamnet.threshold"])
-        except (ValueError, TypeError, BamnetError) as exc:
+        except (ValueError, TypeError, RecursionError, BamnetError) as exc:
             raise ModelFileError(f"{source} has malformed bamnet metadata: {exc}",
                                  hint="re-export the model with `bamnet export`") from None
-        problem = _rule_problem(classes, props["bamnet.positive"], threshold)
+        precision = props.get("bamnet.precision", "fp32")
+        problem = _rule_problem(classes, props["bamnet.positive"], threshold) or \
+            _precision_problem(precision)
         if problem:
             raise ModelFileError(f"{source} has malformed bamnet metadata: {problem}",
                                  hint="re-export the model with `bamnet export`")
@@ -104,7 +109,15 @@ class ModelInfo:
         extra = {k: v for k, v in props.items() if k.startswith(PREFIX) and k not in known}
         return cls(classes=list(classes), positive=props["bamnet.positive"],
                    threshold=threshold, spec=spec,
-                   precision=props.get("bamnet.precision", "fp32"), extra=extra)
+                   precision=precision, extra=extra)
+
+
+def _precision_problem(precision: str) -> str | None:
+    """What is wrong with ``bamnet.precision`` (it is shown to users), or None."""
+    if precision in PRECISIONS:
+        return None
+    shown = repr(precision[:40]) + ("..." if len(precision) > 40 else "")
+    return f"bamnet.precision must be one of {', '.join(PRECISIONS)}, got {shown}"
 
 
 def _rule_problem(classes: Any, positive: str, threshold: float) -> str | None:

@@ -83,6 +83,8 @@ class ScoreOptions:
     :param ray: where and how wide the Ray engine runs.
     :param follow_links: follow folder links that lead out of a scored folder (never into
         ``/proc``, ``/sys`` or ``/dev``, never a loop).
+    :param sr: write one DICOM Structured Report per scored DICOM image into this folder
+        (:mod:`.sr_output`; local engine only).
     :raises ScoreOptionError: for a combination that cannot work.
     """
 
@@ -100,6 +102,7 @@ class ScoreOptions:
     engine: Engine = "local"
     ray: RayOptions = RayOptions()
     follow_links: bool = False
+    sr: Path | None = None
 
     def __post_init__(self) -> None:
         if self.provider not in PROVIDERS:
@@ -113,6 +116,8 @@ class ScoreOptions:
             raise ScoreOptionError("--resume needs --output FILE", "--resume")
         if self.engine == "ray" and self.output is None:
             raise ScoreOptionError("--engine ray needs --output FILE", "--output")
+        if self.engine == "ray" and self.sr is not None:
+            raise ScoreOptionError("--sr needs --engine local", "--sr")
         if self.engine == "local" and (self.ray.address or self.ray.gpus_per_worker):
             raise ScoreOptionError("--address and --gpus-per-worker need --engine ray",
                                    "--engine")
@@ -127,4 +132,6 @@ class ScoreOptions:
             command.append("--no-uids")
         if self.follow_links:
             command.append("--follow-links")
+        if self.sr is not None:
+            command += ["--sr", str(self.sr)]
         return shlex.join([*command, "--resume"])

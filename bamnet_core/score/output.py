@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from .._util.csv_text import CsvWriter
 from .._util.lock import OutputLock
@@ -30,6 +30,9 @@ from .options import Format, ScoreOptions
 from .resume import ENCODING, ERRORS, DecisionRule, OutputError, read_done
 from .rows import csv_cells, csv_columns, json_line
 from .scorer import Scorer, ScoreRecord
+
+if TYPE_CHECKING:
+    from .sr_output import SrWriter
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 __all__ = ["OutputError", "RecordWriter", "ScoreSummary", "format_for", "output_lock",
@@ -85,6 +88,9 @@ class ScoreSummary:
     #: rows written with a note (a UID left empty because it was not valid), the first listed
     noted: int = 0
     notes: list[dict[str, str]] = field(default_factory=list)
+    #: DICOM Structured Reports written (``--sr``), and the folder they went to
+    structured_reports: int = 0
+    sr_folder: str | None = None
 
     @property
     def images_per_s(self) -> float:
@@ -114,7 +120,15 @@ class ScoreSummary:
                 "provider": self.provider, "variant": self.variant,
                 "model_sha256": self.model_sha256,
                 "output": self.output, "errors": self.errors, "noted": self.noted,
-                "notes": self.notes}
+                "notes": self.notes,
+                **({"structured_reports": self.structured_reports, "sr_folder": self.sr_folder}
+                   if self.sr_folder is not None else {})}
+
+    def note(self, path: str, note: str) -> None:
+        """Count a note that is not in a record (an image that got no SR, say)."""
+        self.noted += 1
+        if len(self.notes) < self.max_errors_listed:
+            self.notes.append({"path": path, "note": note})
 
 
 def output_lock(output: Path) -> OutputLock:
@@ -215,6 +229,16 @@ def make_parent(output: Path) -> None:
                           hint="choose a writable --output") from None
 
 
+def sr_writer(scorer: Scorer, options: ScoreOptions, summary: ScoreSummary) -> SrWriter | None:
+    """The writer of ``options.sr``'s Structured Reports, or None without ``--sr``."""
+    if options.sr is None:
+        return None
+    from .sr_output import SrWriter, algorithm_facts  # highdicom only with --sr
+
+    summary.sr_folder = str(options.sr)
+    return SrWriter(options.sr, algorithm_facts(scorer))
+
+
 def _score(scorer: Scorer, items: Iterable[Item], options: ScoreOptions, fmt: Format,
            stream: TextIO | None, summary: ScoreSummary,
            progress: ProgressCallback) -> ScoreSummary:
@@ -229,6 +253,7 @@ def _score(scorer: Scorer, items: Iterable[Item], options: ScoreOptions, fmt: Fo
     report(ProgressEvent("score", 0, None, "scoring", {"provider": scorer.provider}))
     fh = None
     writer: RecordWriter | None = None
+    srs = sr_writer(scorer, options, summary)
     try:
         for records in scorer.score_stream(feed, batch_size=options.batch_size,
                                            workers=options.workers,
@@ -245,6 +270,11 @@ def _score(scorer: Scorer, items: Iterable[Item], options: ScoreOptions, fmt: Fo
                 else:
                     writer = RecordWriter(stream or io.StringIO(), fmt, scorer.classes,
                                           header=True, durable=False, uids=uids)
+            if srs is not None:  # SRs before rows: a resumed run rewrites the same SRs
+                summary.structured_reports += len(srs.write(records))
+                for path, why in srs.skipped:
+                    summary.note(path, why)
+                srs.skipped.clear()
             writer.write(records)
             summary.count(records)
     except BrokenPipeError:

@@ -23,13 +23,14 @@ from typing import Any
 
 import numpy as np
 
-from .._util.cachedir import file_sha256
+from .._util.digest import file_digest
 from .._util.progress import ProgressCallback, ProgressEvent, silent
 from .._util.text import one_line
 from .._util.threads import default_workers
 from ..contract.decision import decide_indices
 from ..errors import BamnetError, ConfigError
 from ..imaging.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
+from ..runs.integrity import refuse_changed_model
 from .discovery import Item, item_path
 from .inputs import load_with_uids
 from .metadata import ModelFileError, ModelInfo
@@ -109,6 +110,8 @@ class Scorer:
         if not self.model_path.is_file():
             raise ModelFileError(f"model file {self.model_path} not found",
                                  hint="export one with `bamnet export RUN_DIR --onnx`")
+        found = file_digest(self.model_path)  # once: the model's id, and its run's check
+        refuse_changed_model(self.model_path, found)
         self.session = open_session(self.model_path, provider, threads)
         props = dict(self.session.get_modelmeta().custom_metadata_map)
         self.info = ModelInfo.from_props(props, source=str(self.model_path))
@@ -117,7 +120,7 @@ class Scorer:
             raise ConfigError(f"threshold must be a number in [0, 1], got {threshold!r}",
                               hint="for example --threshold 0.5")
         self.threshold = self.info.threshold if threshold is None else float(threshold)
-        self.sha256 = file_sha256(self.model_path)
+        self.sha256 = found.sha256
         self.input_name = self.session.get_inputs()[0].name
         self.provider = self.session.get_providers()[0]
         recipe = self.info.extra.get("bamnet.recipe")

@@ -11,6 +11,7 @@ import numpy as np
 
 from .._util import atomic
 from .._util.progress import ProgressCallback, ProgressEvent
+from ..runs.folder import RunFolder
 from .checkpoint import TrainState, check_room_for_model, save_state
 
 
@@ -101,6 +102,8 @@ def epoch_recorder(*, run_dir: Path, state: TrainState, trained: Any, full: Any,
     """
     import keras
 
+    folder = RunFolder(run_dir)  # each file written below is entered in integrity.json
+
     class EpochRecorder(keras.callbacks.Callback):
         """History row, best model, early stopping and checkpoint, in that order."""
 
@@ -114,12 +117,14 @@ def epoch_recorder(*, run_dir: Path, state: TrainState, trained: Any, full: Any,
             state.history.append(row)
             state.phase_epochs = epoch + 1
             atomic.write_text(Path(run_dir) / history_file, history_csv(state.history))
+            folder.record("train", [history_file])  # at once: a kill finds it recorded
             value = logs.get(monitor)
             if value is not None and better(monitor, value, state.best):
                 state.best, state.best_epoch, state.wait = value, row["epoch"], 0
                 check_room_for_model(Path(run_dir), full, best_file)
                 with atomic.atomic_path(Path(run_dir) / best_file) as tmp:
                     full.save(tmp)
+                folder.record("train", [best_file])
             else:
                 state.wait += 1
             if patience and state.wait >= patience:

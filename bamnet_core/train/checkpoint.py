@@ -4,7 +4,9 @@ At each epoch end the model being trained is saved with its optimizer
 (``checkpoint/epoch-NNNN.keras``), then ``checkpoint/state.json`` is replaced
 atomically to point at it. ``state.json`` is the commit point: a run killed at
 any moment resumes from the last epoch whose state was written, and older
-epoch files are deleted only after that.
+epoch files are deleted only after that. Both are entered in the run's
+``integrity.json`` as they are written, so a resumed run refuses a checkpoint
+changed since.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from .._util import atomic
 from .._util.diskspace import check_free_space
 from ..config.schema import TrainSection
 from ..errors import RunError
+from ..runs.folder import RunFolder
 from ..runs.layout import (
     BEST,
     CHECKPOINT,
@@ -90,9 +93,12 @@ def save_state(run_dir: Path, model: Any, state: TrainState) -> None:
         model.save(tmp)
     state.model_file = name
     atomic.write_json(folder / STATE, asdict(state))
-    for old in folder.glob(CHECKPOINT_MODELS):
-        if old.name != name:
-            old.unlink(missing_ok=True)
+    run = RunFolder(run_dir)
+    run.record("train", [f"{FOLDER}/{name}", f"{FOLDER}/{STATE}"])
+    old = [path for path in folder.glob(CHECKPOINT_MODELS) if path.name != name]
+    for path in old:
+        path.unlink(missing_ok=True)
+    run.forget([f"{FOLDER}/{path.name}" for path in old])
 
 
 MODEL_FILE = CHECKPOINT_MODEL
@@ -131,7 +137,10 @@ def load_state(run_dir: Path, train: TrainSection | None = None) -> TrainState |
 
 
 def damaged(path: Path, problem: str) -> RunError:
-    """The error for a damaged checkpoint file: what is wrong and how to restart training."""
+    """The error for a damaged model file: what is wrong and how to get it again."""
+    if path.parent.name != FOLDER and path.name != BEST:  # model.keras: the train stage's
+        return RunError(f"{path} is damaged: {problem}",
+                        hint=f"write it again with: bamnet resume {path.parent} --from train")
     folder = path.parent if path.parent.name == FOLDER else path.parent / FOLDER
     return RunError(f"{path} is damaged: {problem}",
                     hint=f"delete {folder} (and {folder.parent / BEST}) to train again from "

@@ -227,7 +227,7 @@ def uncertainty(facts: Facts) -> Answer:
 
 
 def robustness(facts: Facts) -> Answer:
-    """The shortcut probes: lung-blind baseline, occlusion, source probe, subgroups."""
+    """The shortcut probes: outside-the-lungs baseline, occlusion, source probe, subgroups."""
     metrics = facts.record.metrics
     parts, cites = [], []
     if metrics is not None and metrics.shortcut_baseline is not None \
@@ -237,7 +237,7 @@ def robustness(facts: Facts) -> Answer:
     split = facts.record.headline_split
     occl = facts.record.results(split, "occlusion") if split else None
     if occl and occl.get("auc_masked") is not None:
-        parts.append(f"with the lungs masked the model's ROC-AUC is {occl['auc_masked']:.3f}")
+        parts.append(f"with the lungs hidden the model's ROC-AUC is {occl['auc_masked']:.3f}")
         cites.append(facts.cite(M, f"splits.{split}.evaluators.occlusion.auc_masked"))
     if metrics is not None and metrics.subgroups is not None:
         worse = metrics.subgroups.worse

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from bamnet_core.contract import EvaluationContext, atomic_path, decide_indices, images_within
+from bamnet_core.contract import EvaluationContext, decide_indices, images_within, write_file
 
 MAX_MISCLASSIFIED = 16
 BUDGET_GFLOP = 150.0
@@ -99,8 +99,7 @@ class GradCamEvaluator:
             picture = overlay(split.images[row], heat)
             ok, png = cv2.imencode(".png", cv2.cvtColor(picture, cv2.COLOR_RGB2BGR))
             file = folder / f"{k:04d}.png"
-            with atomic_path(file) as tmp:
-                Path(tmp).write_bytes(png.tobytes())
+            write_file(file, png.tobytes(), f"the Grad-CAM image {file.name}")
             items.append({"file": f"{folder.name}/{file.name}",
                           "image": Path(split.samples[row].path).name,
                           "true": names[int(split.y_true[row])], "predicted": names[int(pred[row])],

@@ -27,6 +27,7 @@ from . import fast_metrics
 from .classification import rates
 
 LOSO_FLOOR = 0.5
+MIN_CLASS_IMAGES = 5  # a held-out rate on fewer images of its class is shown, not judged
 
 
 def source_metrics(y_true: np.ndarray, y_prob: np.ndarray, pos: int,
@@ -37,6 +38,33 @@ def source_metrics(y_true: np.ndarray, y_prob: np.ndarray, pos: int,
     return {"images": int(len(y_true)), "positives": int((y_true == pos).sum()),
             "accuracy": float((y_pred == y_true).mean()) if len(y_true) else None,
             "sensitivity": r["sensitivity"], "specificity": r["specificity"]}
+
+
+def _judged(entry: dict[str, Any]) -> dict[str, float | None]:
+    """The held-out rates whose class has at least :data:`MIN_CLASS_IMAGES` images in the
+    source (all of them when the counts are unknown)."""
+    images, positives = entry.get("images"), entry.get("positives")
+    counts = {"sensitivity": positives, "specificity": None if images is None or positives
+              is None else images - positives}
+    return {k: entry.get(k) if counts[k] is None or counts[k] >= MIN_CLASS_IMAGES else None
+            for k in counts}
+
+
+def _rate_text(entry: dict[str, Any], key: str) -> str:
+    positives, images = entry.get("positives"), entry.get("images")
+    n = positives if key == "sensitivity" else (None if positives is None or images is None
+                                                else images - positives)
+    if entry.get(key) is not None and _judged(entry)[key] is None:
+        return f"too few (n = {n})"
+    return number_text(entry.get(key))
+
+
+def _held_out_text(source: str, entry: dict[str, Any]) -> str:
+    """``ward (held out, 12 images): sens 0.25, spec -``: the rates a source's own images
+    give ("too few (n = 3)" where its class has fewer than :data:`MIN_CLASS_IMAGES`)."""
+    count = f" (held out, {entry['images']} images)" if entry.get("images") is not None else ""
+    return (f"{source}{count}: sens {_rate_text(entry, 'sensitivity')}, spec "
+            f"{_rate_text(entry, 'specificity')}")
 
 
 class PerSourceEvaluator:
@@ -62,11 +90,11 @@ class PerSourceEvaluator:
         source (None without them)."""
         if not held:
             return None
-        low = [src for src, e in held.items() for k in ("sensitivity", "specificity")
-               if isinstance(e.get(k), (int, float)) and e[k] < self.loso_floor]
-        finding = "; ".join(f"{src}: sens {number_text(e.get('sensitivity'))}, spec "
-                            f"{number_text(e.get('specificity'))}" for src, e in held.items())
-        rule = f"some: a held-out source's sensitivity or specificity < {self.loso_floor:g}"
+        low = [src for src, e in held.items() for rate in _judged(e).values()
+               if isinstance(rate, (int, float)) and rate < self.loso_floor]
+        finding = "; ".join(_held_out_text(src, e) for src, e in held.items())
+        rule = (f"some: a held-out source's sensitivity or specificity < {self.loso_floor:g} "
+                f"(on at least {MIN_CLASS_IMAGES} images of its class)")
         if low:
             return EvidenceLine(key="loso", label="leave one source out", level="some",
                                 finding=finding, meaning="on a source it never saw, the model "

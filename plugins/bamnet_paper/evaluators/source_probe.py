@@ -79,8 +79,9 @@ class SourceProbeEvaluator:
         if not probe.get("within_class"):
             return EvidenceLine(key="source-probe", label="source probe", level="info",
                                 finding="not measured",
-                                meaning=probe.get("note") or "fewer than two sources within "
-                                "a class: nothing to probe")
+                                meaning=probe.get("note") or "no class holds two sources "
+                                f"of at least {MIN_PER_SOURCE} images each over at least two "
+                                "patients: nothing to probe within a class")
         best = None
         for cls, entry in probe["within_class"].items():
             n, acc, chance = int(entry["images"]), float(entry["accuracy"]), float(entry["chance"])

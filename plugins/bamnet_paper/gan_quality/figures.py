@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bamnet_core.contract import atomic_path
+from bamnet_core.contract import figure_png, write_file
 
 
 def nearest_pairs_png(path: Path, synthetic: np.ndarray, real: np.ndarray,
@@ -32,5 +32,4 @@ def nearest_pairs_png(path: Path, synthetic: np.ndarray, real: np.ndarray,
     fig.suptitle("Closest synthetic/real pairs (pixel space); near-copy when d < "
                  f"{ratio:g} x median real-to-real distance", fontsize=9)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
+    write_file(path, figure_png(fig), f"the figure {path.name}")

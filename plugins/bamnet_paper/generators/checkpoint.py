@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from bamnet_core.contract import DataError, atomic_path
+from bamnet_core.contract import DataError, atomic_path, ensure_room, model_bytes
 
 FOLDER = "checkpoint"
 STATE = "state.json"
@@ -68,9 +68,16 @@ def write_state(workdir: Path, state: GanState) -> None:
 
 
 def save_epoch(workdir: Path, gan: Any, state: GanState) -> None:
-    """Save both networks and both optimizers for ``state.epoch``, then commit ``state``."""
+    """Save both networks and both optimizers for ``state.epoch``, then commit ``state``.
+
+    Free space is checked first: h5py has crashed the process on a full disk,
+    so a checkpoint that cannot fit is refused before a byte is written.
+    """
     folder = workdir / FOLDER
     name = f"epoch-{state.epoch:04d}"
+    optimizer_bytes = sum(int(np.prod(v.shape)) * 4 for v in gan.optimizer.variables)
+    ensure_room(workdir, model_bytes(gan.generator, gan.discriminator) + optimizer_bytes,
+                f"the GAN checkpoint {name}")
     tmp = folder / f".{name}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)

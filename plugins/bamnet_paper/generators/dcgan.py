@@ -22,7 +22,9 @@ from bamnet_core.contract import (
     ProgressEvent,
     Sample,
     atomic_path,
+    ensure_room,
     fingerprint,
+    model_bytes,
     silent,
 )
 
@@ -147,6 +149,7 @@ class DCGANGenerator:
                                  latent_dim=self.latent_dim)
             gan.fit(data, batch_size=batch, epochs=epoch + 1, initial_epoch=epoch,
                     shuffle=False, verbose=0, callbacks=callbacks)
+        ensure_room(workdir, model_bytes(gan.generator), f"the trained generator {MODEL_FILE}")
         with atomic_path(workdir / MODEL_FILE) as tmp:
             gan.generator.save(tmp)
         state.finished = True

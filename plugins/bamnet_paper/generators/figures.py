@@ -10,7 +10,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from bamnet_core.contract import atomic_path
+from bamnet_core.contract import figure_png, write_file
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
@@ -32,12 +32,11 @@ def tile(images: Sequence[np.ndarray], columns: int, pad: int = 2) -> np.ndarray
 
 
 def write_png(path: Path, image: np.ndarray) -> None:
-    """Write ``image`` as a PNG atomically."""
+    """Write ``image`` as a PNG atomically, once its disk has room for it."""
     ok, data = cv2.imencode(".png", image)
     if not ok:
         raise ValueError(f"cannot encode {path.name} as PNG")
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data.tobytes())
+    write_file(path, data.tobytes(), f"the image {path.name}")
 
 
 def sample_grid(images: np.ndarray, path: Path, *, min_side: int = 64) -> None:
@@ -67,5 +66,4 @@ def loss_plot(history: Sequence[dict[str, Any]], path: Path, title: str) -> None
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
+    write_file(path, figure_png(fig), f"the figure {path.name}")

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from pydantic import Field
 
-from bamnet_core.contract import DataError, Sample, cache_dir, fingerprint
+from bamnet_core.contract import DataError, Sample, cache_dir, ensure_room, fingerprint
 
 from ..phantoms import draw, jitter, random_anatomy
 
@@ -108,6 +108,7 @@ class SyntheticCXRSource:
                     for k in range(int(rng.integers(1, p["max_images_per_patient"] + 1))):
                         image = base if k == 0 else jitter(base, rng)
                         name = f"{pid}-{k}.png"
+                        ensure_room(tmp, image.nbytes, f"the phantom image {name}")
                         cv2.imwrite(str(tmp / name), image)
                         rows.append({"file": name, "label": label, "patient_id": pid,
                                      "age": age, "sex": sex})
