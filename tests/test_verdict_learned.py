@@ -107,3 +107,16 @@ def test_a_tiny_run_reads_too_few_in_its_json_and_its_summary_table(tiny_config,
     test_row = next(line for line in shown.splitlines() if "test (headline)" in line)
     assert "too few (n = " in test_row and "0." not in test_row and "1.000" not in test_row
     assert "too few images to conclude" in " ".join(shown.split())
+
+
+def test_a_held_out_source_s_rates_are_read_though_its_one_class_split_is_too_small():
+    covid_only = {"tp": 3, "fn": 9, "tn": 0, "fp": 0}
+    split = split_results(counts=covid_only, auc=(0.5, 0.5, 0.5))
+    line = EvidenceLine(key="loso", label="leave one source out", level="some",
+                        finding="ward (held out, 12 images): sens 0.250, spec -",
+                        meaning="the model fails on a hospital it never saw")
+    split["evidence"]["per-source"] = [line.model_dump(mode="json")]
+    verdict = verdict_of(record(metrics(split)))
+    assert levels(verdict)["loso"] == "some" and verdict.reading == "some shortcut evidence"
+    assert "The headline split itself is too small to conclude (the test split holds 0 " \
+        "negative images (at least 5 needed))." in verdict.sentence

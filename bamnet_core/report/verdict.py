@@ -163,13 +163,20 @@ def did_not_learn(line: EvidenceLine | None, settings: ReportSection) -> bool:
     return low <= settings.verdict.learned_auc
 
 
+# Lines judged on counts of their own, under their own support rule, about images other
+# than the headline's rates: a held-out source's rates (``bamnet loso``, whose test split
+# is one source and often one class) are read even where the headline split is too small
+# for a ROC-AUC or cannot be told from chance.
+OWN_SUPPORT = frozenset({"loso"})
+
+
 def set_aside(evidence: list[EvidenceLine], why: str) -> list[EvidenceLine]:
     """The lines with every counted one turned into "info" that says ``why`` it is not
     read (its numbers kept, its meaning replaced: it would explain a score there is
-    not)."""
+    not); the lines of :data:`OWN_SUPPORT` keep their level."""
     out = []
     for e in evidence:
-        if e.level != "info" and e.shortcut_check:
+        if e.level != "info" and e.shortcut_check and e.key not in OWN_SUPPORT:
             e = e.model_copy(update={"level": "info", "meaning": f"not read: {why}"})
         out.append(e)
     return out
@@ -185,7 +192,12 @@ def verdict_of(record: RunRecord) -> Verdict:
     learned = learning(record, settings)
     short = too_small(record, settings)
     headline = headline_numbers(record, settings)
-    if short:
+    own = [e for e in evidence if e.key in OWN_SUPPORT and e.level in ("strong", "some")]
+    if short and own:  # a held-out source's failure is evidence on its own counts
+        reading, sentence = overall(own)
+        sentence = f"{sentence} The headline split itself is too small to conclude ({short})."
+        evidence = set_aside(evidence, f"too few images to conclude ({short})")
+    elif short:
         reading, sentence = READINGS["too-few"]
         sentence = f"{sentence} ({short})"
         evidence = set_aside(evidence, f"too few images to conclude ({short})")
