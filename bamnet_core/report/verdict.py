@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config.schema import ReportSection
-from ..contract.evidence import EvidenceLine
+from ..contract.evidence import EvidenceLine, interval_text, number_text
 from .headline import headline_numbers, headline_split
 from .record import RunRecord, read_run
 from .support import split_support
@@ -140,8 +140,7 @@ def learning(record: RunRecord, settings: ReportSection) -> EvidenceLine | None:
     chance = settings.verdict.learned_auc
     low = auc.low if auc.low is not None else auc.value
     images = f" on {results.images} {name} images" if results and results.images else ""
-    ends = f" [{auc.low:.3f}, {auc.high:.3f}]" if auc.interval else ""  # as the headline shows
-    finding = f"ROC AUC {auc.value:.3f}{ends}{images}"
+    finding = f"ROC AUC {number_text(auc.value)}{interval_text(auc.interval)}{images}"
     rule = (f"did not learn: the low end of the ROC-AUC interval (patients resampled) at or "
             f"below {chance:g}; never decided from the counts at one threshold")
     if low <= chance:
