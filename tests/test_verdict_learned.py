@@ -35,6 +35,9 @@ def test_an_auc_whose_interval_reaches_chance_reads_did_not_learn_not_shortcut_e
     assert "ROC AUC 0.520 [0.380, 0.660] on 40 test images. its interval reaches chance" in text
     # the shortcut lines keep their numbers but are not read, and say why
     assert levels(verdict)["lead-markers"] == levels(verdict)["baseline"] == "info"
+    baseline = next(e for e in verdict.evidence if e.key == "baseline")
+    assert baseline.meaning.startswith("the data carry a shortcut this model did not learn")
+    assert "The data carry a shortcut this model did not learn" in verdict.sentence
     markers = next(e for e in verdict.evidence if e.key == "lead-markers")
     assert markers.meaning.startswith("not read: the model did not learn")
     assert markers.finding == "90% of the positive images carry a marker"

@@ -162,6 +162,12 @@ def did_not_learn(line: EvidenceLine | None, settings: ReportSection) -> bool:
     return low <= settings.verdict.learned_auc
 
 
+# What a baseline that separates the classes means when the model did not learn: a fact
+# about the data, not about this model's score.
+DATA_SHORTCUT = ("the data carry a shortcut this model did not learn: image properties alone "
+                 "separate the classes, and a model that learns may take it")
+
+
 # Lines judged on counts of their own, under their own support rule, about images other
 # than the headline's rates: a held-out source's rates (``bamnet loso``, whose test split
 # is one source and often one class) are read even where the headline split is too small
@@ -202,8 +208,14 @@ def verdict_of(record: RunRecord) -> Verdict:
         evidence = set_aside(evidence, f"too few images to conclude ({short})")
     elif did_not_learn(learned, settings):
         reading, sentence = READINGS["unlearned"]
-        evidence = set_aside(evidence, "the model did not learn, so there is no separation "
-                                       "for this line to explain")
+        data_shortcut = any(e.key == "baseline" and e.level in ("strong", "some")
+                            for e in evidence)
+        evidence = [e.model_copy(update={"level": "info", "meaning": DATA_SHORTCUT})
+                    if data_shortcut and e.key == "baseline" else e
+                    for e in set_aside(evidence, "the model did not learn, so there is no "
+                                                 "separation for this line to explain")]
+        if data_shortcut:
+            sentence = f"{sentence} {DATA_SHORTCUT[0].upper()}{DATA_SHORTCUT[1:]}."
     else:
         reading, sentence = overall(evidence)
     if learned is not None and short:  # its number only with the mark the headline gives it
