@@ -37,6 +37,7 @@ def run_case(case: Case, root: Path, seed: int, tree: Path | None = None) -> dic
     done = subprocess.run([sys.executable, "-m", "bamnet_core", "run", str(config), "--json",
                            "--seed", str(seed), "--output-dir", str(root / "runs"), *sets],
                           capture_output=True, text=True,
+                          cwd=root,  # -m puts the working folder first on the path: not a checkout
                           env={**os.environ, "PYTHONPATH": f"{tree}:{tree / 'plugins'}"}
                           if tree else None)
     seconds = time.perf_counter() - start

@@ -114,6 +114,6 @@ def test_a_held_out_rate_on_too_few_images_of_its_class_is_shown_not_judged():
     few = {"figure1": {"images": 36, "positives": 33, "sensitivity": 0.85, "specificity": 0.0}}
     line = evaluator.line(few)
     assert line.level == "none"
-    assert line.finding == "figure1 (held out, 36 images): sens 0.85, spec too few (n = 3)"
+    assert line.finding == "figure1 (held out, 36 images): sens 0.850, spec too few (n = 3)"
     enough = {"ward": {"images": 36, "positives": 30, "sensitivity": 0.85, "specificity": 0.0}}
     assert evaluator.line(enough).level == "some"

@@ -84,10 +84,11 @@ def _predictions(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def calibrated_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A run on a clean dataset with Platt calibration: (run folder, what it printed)."""
+    """A run with Platt calibration on a dataset any model learns in a few epochs (a corner
+    marker on one class): (run folder, what it printed)."""
     root = tmp_path_factory.mktemp("operating")
-    manifest = write_dataset(root / "data", "clean", patients=40)
-    config = write_config(root, manifest, name="operating", epochs=6)
+    manifest = write_dataset(root / "data", "marker", patients=40)
+    config = write_config(root, manifest, name="operating", epochs=8)
     result = run_cli("run", str(config), "--output-dir", str(root / "runs"),
                      "--set", "evaluate.calibration='platt'")
     assert result.exit_code == 0, result.stderr[-3000:]
@@ -117,12 +118,14 @@ def test_a_run_records_and_shows_where_its_threshold_came_from(calibrated_run):
 def test_evaluate_scores_other_data_at_the_run_s_own_threshold(calibrated_run, tmp_path: Path):
     run_dir, _ = calibrated_run
     own = json.loads((run_dir / layout.METRICS).read_text())
-    manifest = write_dataset(tmp_path / "more", "clean", patients=50)  # 20 new patients
+    manifest = write_dataset(tmp_path / "more", "marker", patients=50)  # 20 new patients
     result = run_cli("evaluate", str(run_dir), "--data", str(manifest), "--name", "more",
                      "--json")
     assert result.exit_code == 0, result.stderr[-3000:]
-    metrics = json.loads(result.stdout)["metrics"]
+    payload = json.loads(result.stdout)
+    metrics = payload["metrics"]
     assert metrics["threshold"] == own["threshold"]
+    assert payload["summary"]["external"]["images"] == metrics["splits"]["external"]["images"]
     assert metrics["operating_point"]["rule"] == "run"
     external = metrics["splits"]["external"]["evaluators"]["classification"]
     assert external["threshold"] == pytest.approx(own["operating_point"]["calibrated_threshold"])

@@ -43,8 +43,8 @@ def test_an_accuracy_on_too_few_images_is_not_set_beside_the_paper_s_as_a_number
 def occlusion_text(full: float, masked: float) -> str:
     from bamnet_core.report.sections import probes_section
 
-    occ = {"auc_full": full, "auc_masked": masked, "still_separates": False,
-           "region": {"rows": [0.2, 0.85], "cols": [0.15, 0.85]}}
+    occ = {"auc_full": full, "auc_masked": masked, "auc_lungs_only": full, "fill": 0.1,
+           "still_separates": False}
     run = record_of(Path("/nowhere/run"), config=CONFIG,
                     metrics=metrics(split_results(occlusion=occ)),
                     audit={"split": {"counts": {"test": {}}}})
@@ -52,7 +52,7 @@ def occlusion_text(full: float, masked: float) -> str:
 
 
 def test_the_occlusion_sentence_is_what_its_own_numbers_say():
-    assert "the model keeps 100% of its separation with the lungs hidden" in \
+    assert "it keeps 100% of its separation with the lungs hidden" in \
         occlusion_text(0.33, 0.33)  # a drop of +0.00 never "loses most of its separation"
     assert "loses most" not in occlusion_text(0.33, 0.33)
     assert "has no separation to lose" in occlusion_text(0.52, 0.50)

@@ -116,7 +116,7 @@ def test_a_baseline_the_model_does_not_beat_is_strong():
     verdict = verdict_of(record(metrics(split_results(), shortcut_baseline=base)))
     assert levels(verdict)["baseline"] == "strong"
     line = next(e for e in verdict.evidence if e.key == "baseline")
-    assert "-0.26 [-0.33, -0.19]" in line.finding
+    assert "-0.260 [-0.330, -0.190]" in line.finding
 
 
 def test_a_leaky_split_is_flagged_and_a_constant_call_is_no_shortcut_evidence():

@@ -41,8 +41,10 @@ def register(app: typer.Typer, state: CLIState) -> None:
             result = evaluate_external(run_dir, host, data=data, source=source, name=name,
                                        progress=progress)
         if json_:
+            from ..report.run_summary import split_summary
+
             print_json({"folder": str(result.folder), "metrics": metrics_json(result.metrics),
-                        "report": result.report})
+                        "summary": split_summary(result.metrics), "report": result.report})
             return
         overlap = result.metrics.overlap
         if overlap is not None and overlap.excluded:

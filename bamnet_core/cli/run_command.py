@@ -143,7 +143,11 @@ def render_run(result: RunResult, *, json_: bool, until: str | None = None) -> N
     if verdict is not None:
         render_verdict(verdict, console)
     print_table(console, summary_table(result.metrics, result.report_settings))
-    render_run_audit(result.metrics, console, result.report_settings)
+    if verdict is not None and verdict.level == "too-few":  # no number without its support
+        console.print("The lung-blind baseline and the subgroups are not shown: too few "
+                      "images to conclude (they are in the report, marked).", highlight=False)
+    else:
+        render_run_audit(result.metrics, console, result.report_settings)
     if result.metrics.split is not None and result.metrics.split.leaky:
         warn("this run used an image-level split: its metrics are optimistic")
     for label, key in (("Report", "report"), ("Model", "model")):

@@ -28,8 +28,10 @@ Level = Literal["strong", "some", "none", "info"]
 counts towards the reading."""
 
 
-def number_text(value: float | None, digits: int = 2) -> str:
-    """A number as a verdict line shows it (a dash for None)."""
+def number_text(value: float | None, digits: int = 3) -> str:
+    """A number as a verdict line shows it (a dash for None): three decimals, as the
+    headline and the report's tables show it, so one quantity reads as one value on a
+    page."""
     return "–" if value is None else f"{value:.{digits}f}"
 
 
@@ -39,7 +41,7 @@ def interval_text(interval: Any) -> str:
     if isinstance(interval, dict) and "low" in interval:
         interval = (interval["low"], interval.get("high"))
     if isinstance(interval, (list, tuple)) and len(interval) == 2 and None not in interval:
-        return f" [{interval[0]:.2f}, {interval[1]:.2f}]"
+        return f" [{interval[0]:.3f}, {interval[1]:.3f}]"
     return ""
 
 

@@ -20,9 +20,9 @@ have nothing to explain:
   :mod:`.support`, the same one every number is shown under);
 - **the model did not learn**: the low end of the 95% patient-bootstrap interval of
   the headline ROC-AUC is at or below ``[report.verdict] learned_auc`` (0.5: the
-  interval reaches chance). It is decided from the AUC, never from the counts at
-  one threshold: a miscalibrated model that calls every image one class at 0.5
-  can still rank them well.
+  interval reaches chance; the AUC itself where no interval was measured). It is
+  decided from the AUC, never from the counts at one threshold: a miscalibrated
+  model that calls every image one class at 0.5 can still rank them well.
 
 Under either, the shortcut lines are kept for their numbers but not counted: they
 become "info" and say why.
@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config.schema import ReportSection
-from ..contract.evidence import EvidenceLine
+from ..contract.evidence import EvidenceLine, interval_text, number_text
 from .headline import headline_numbers, headline_split
 from .record import RunRecord, read_run
 from .support import split_support
@@ -140,8 +140,7 @@ def learning(record: RunRecord, settings: ReportSection) -> EvidenceLine | None:
     chance = settings.verdict.learned_auc
     low = auc.low if auc.low is not None else auc.value
     images = f" on {results.images} {name} images" if results and results.images else ""
-    ends = f" [{auc.low:.3f}, {auc.high:.3f}]" if auc.interval else ""  # as the headline shows
-    finding = f"ROC AUC {auc.value:.3f}{ends}{images}"
+    finding = f"ROC AUC {number_text(auc.value)}{interval_text(auc.interval)}{images}"
     rule = (f"did not learn: the low end of the ROC-AUC interval (patients resampled) at or "
             f"below {chance:g}; never decided from the counts at one threshold")
     if low <= chance:
@@ -163,13 +162,26 @@ def did_not_learn(line: EvidenceLine | None, settings: ReportSection) -> bool:
     return low <= settings.verdict.learned_auc
 
 
+# What a baseline that separates the classes means when the model did not learn: a fact
+# about the data, not about this model's score.
+DATA_SHORTCUT = ("the data carry a shortcut this model did not learn: image properties alone "
+                 "separate the classes, and a model that learns may take it")
+
+
+# Lines judged on counts of their own, under their own support rule, about images other
+# than the headline's rates: a held-out source's rates (``bamnet loso``, whose test split
+# is one source and often one class) are read even where the headline split is too small
+# for a ROC-AUC or cannot be told from chance.
+OWN_SUPPORT = frozenset({"loso"})
+
+
 def set_aside(evidence: list[EvidenceLine], why: str) -> list[EvidenceLine]:
     """The lines with every counted one turned into "info" that says ``why`` it is not
     read (its numbers kept, its meaning replaced: it would explain a score there is
-    not)."""
+    not); the lines of :data:`OWN_SUPPORT` keep their level."""
     out = []
     for e in evidence:
-        if e.level != "info" and e.shortcut_check:
+        if e.level != "info" and e.shortcut_check and e.key not in OWN_SUPPORT:
             e = e.model_copy(update={"level": "info", "meaning": f"not read: {why}"})
         out.append(e)
     return out
@@ -184,22 +196,37 @@ def verdict_of(record: RunRecord) -> Verdict:
     evidence = collect_evidence(record, settings)
     learned = learning(record, settings)
     short = too_small(record, settings)
-    if short:
+    headline = headline_numbers(record, settings)
+    own = [e for e in evidence if e.key in OWN_SUPPORT and e.level in ("strong", "some")]
+    if short and own:  # a held-out source's failure is evidence on its own counts
+        reading, sentence = overall(own)
+        sentence = f"{sentence} The headline split itself is too small to conclude ({short})."
+        evidence = set_aside(evidence, f"too few images to conclude ({short})")
+    elif short:
         reading, sentence = READINGS["too-few"]
         sentence = f"{sentence} ({short})"
         evidence = set_aside(evidence, f"too few images to conclude ({short})")
     elif did_not_learn(learned, settings):
         reading, sentence = READINGS["unlearned"]
-        evidence = set_aside(evidence, "the model did not learn, so there is no separation "
-                                       "for this line to explain")
+        data_shortcut = any(e.key == "baseline" and e.level in ("strong", "some")
+                            for e in evidence)
+        evidence = [e.model_copy(update={"level": "info", "meaning": DATA_SHORTCUT})
+                    if data_shortcut and e.key == "baseline" else e
+                    for e in set_aside(evidence, "the model did not learn, so there is no "
+                                                 "separation for this line to explain")]
+        if data_shortcut:
+            sentence = f"{sentence} {DATA_SHORTCUT[0].upper()}{DATA_SHORTCUT[1:]}."
     else:
         reading, sentence = overall(evidence)
-    if learned is not None and short:
-        learned = learned.model_copy(update={"meaning": f"too few images to conclude ({short})"})
+    if learned is not None and short:  # its number only with the mark the headline gives it
+        shown = headline["metrics"].get("ROC AUC", {}).get("shown", "too few")
+        learned = learned.model_copy(update={
+            "finding": f"ROC AUC {shown}", "meaning": f"too few images to conclude ({short})",
+            "value": None, "interval": None})
     if learned is not None:
         evidence = [evidence[0], learned, *evidence[1:]] if evidence else [learned]
     return Verdict(reading=reading, sentence=sentence, evidence=evidence,
-                   headline=headline_numbers(record, settings))
+                   headline=headline)
 
 
 def run_verdict(run_dir: str | Path) -> Verdict | None:

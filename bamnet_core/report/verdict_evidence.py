@@ -146,13 +146,13 @@ def baseline(record: RunRecord, rules: VerdictSection) -> EvidenceLine:
     finding = (f"baseline AUC {_f(auc)}{_ci(base.interval)}, model {_f(model_auc)}"
                f"{_ci(found.model_interval)}")
     if diff and diff.value is not None:
-        finding += (f"; model - baseline {diff.value:+.2f}{_ci(diff.interval)} "
+        finding += (f"; model - baseline {diff.value:+.3f}{_ci(diff.interval)} "
                     "(paired, same images)")
     interval = tuple(base.interval) if base.interval else None
     where = "outside the lungs" if found.reads else "over the whole image (lungs included)"
     if low_end(base.interval, auc) < rules.baseline_auc:
         return _line("baseline", name, "none", finding,
-                     f"image properties {where} reach {auc:.2f}, but patient resampling does "
+                     f"image properties {where} reach {auc:.3f}, but patient resampling does "
                      f"not hold it at or above {rules.baseline_auc:g}" if auc >=
                      rules.baseline_auc else
                      f"image properties {where} do not predict the class well",
