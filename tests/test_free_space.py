@@ -105,7 +105,7 @@ def test_the_gan_checkpoint_is_refused_before_a_byte_is_written(tmp_path, monkey
     saved: list[str] = []
     gan = SimpleNamespace(generator=_Net(10_000, saved), discriminator=_Net(10_000, saved),
                           optimizer=SimpleNamespace(variables=[]))
-    workdir = tmp_path / "full-disk" / "generator"
+    workdir = tmp_path / "full-disk" / "gan-workdir"
     workdir.mkdir(parents=True)
     nearly_full(monkeypatch, "full-disk")
     state = checkpoint.GanState(fingerprint="f", epochs=5, epoch=5)
