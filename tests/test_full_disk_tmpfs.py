@@ -47,7 +47,7 @@ def test_the_gan_checkpoint_on_a_full_tmpfs_is_one_error_line(small_tmpfs):
     assert len(errors) == 1, proc.stderr[-3000:]
     run = next(small_tmpfs.iterdir())
     assert errors[0].startswith("Error: no space left on device for the GAN checkpoint")
-    assert f"free in {run / 'generator'}" in errors[0]
+    assert f"free in {run / layout.GENERATOR}" in errors[0]
     assert f"continue with: bamnet resume {run}" in proc.stderr
     assert "unexpected" not in proc.stderr and "Segmentation" not in proc.stderr
     meta = json.loads((run / layout.META).read_text())
