@@ -226,8 +226,6 @@ def test_a_resumed_run_audits_again_when_its_properties_read_the_lungs(tmp_path)
     assert load_audit(run) is None
 
 
-@pytest.mark.xfail(strict=True, reason="the built-in estimator's field shrinks by about a "
-                   "quarter on phantoms with strong opacities, so the baseline reads them")
 def test_the_built_in_estimator_does_not_shrink_with_opacities():
     estimator = default_lung_fields(load_plugins().registry)
     areas = {}

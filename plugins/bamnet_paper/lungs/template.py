@@ -8,22 +8,26 @@ notch in the lower medial part of the left lung. No image or mask went into it.
 An image only places the two outlines, each by the four sides of its box:
 apex, diaphragm, mediastinal edge and rib-cage edge. A side sits where the
 outline's points facing that way cross the strongest dark-inside,
-bright-outside edges. Three choices keep a bright opacity inside a lung from
-moving the field:
+bright-outside edges. An opacity inside a lung is bright with dark lung on its
+mediastinal and upper side: the very edge a rib-cage edge or a diaphragm makes,
+only further in. So each side is placed by the part of the anatomy that
+opacities (peripheral, mostly in the lower zones) leave alone:
 
-- a side is scored by a high quantile of the edge strength along the points
-  facing its way, so a boundary hidden over part of its length by an opacity
-  still counts by the rest;
-- of the positions scoring nearly as well as the best, the outermost wins: an
-  opacity only ever adds edges inside a lung or hides its boundary, so it can
-  only pull a side inwards;
+- the apex and the mediastinal edge by all their points; each mediastinal edge
+  kept at least :data:`GAP` of the width off the spine's column (the brightest
+  band of the middle columns), so the fields never meet over it;
+- the rib-cage edge only by its upper :data:`WALL_V` (the chest wall below the
+  apex), the diaphragm only by its mediastinal :data:`DIAPHRAGM_U` (the dome by
+  the heart and spine), where the lower, outer opacities seldom reach;
+- a side is scored by a high quantile of the edge strength along those points,
+  so a boundary hidden over part of its length still counts by the rest, and
+  of the positions scoring nearly as well as the best the outermost wins;
 - the two lungs hold each other: apices and diaphragms within a few percent of
   the image of each other's, and the rib-cage edges about as far from the
-  mediastinum on both sides, again trusting the larger lung.
+  mediastinum on both sides, trusting the larger lung.
 
-Where an opacity hides most of a lung's boundary (both lungs white over much
-of their height), the outline follows what is left of it and the field
-shrinks; docs/lung-fields.md gives the measured sizes.
+The field is a little larger than the lungs on a clear image and keeps its size
+under strong opacities; docs/lung-fields.md gives the measured sizes.
 
 Intensity enters only as the direction of its gradient across the outline,
 after the image is spread between robust percentiles, so exposure and
@@ -41,10 +45,10 @@ GRID = 96  # outlines are fitted on a GRID x GRID copy of the image
 SMOOTH = 0.012  # Gaussian blur before the gradient, a share of GRID (ribs fade, lungs stay)
 POINTS = 64  # points along each outline
 QUANTILE = (0.65, 0.65, 0.65, 0.65)  # a side's score: this quantile of the edge strength
-NEARLY = (0.75, 0.75, 0.75, 0.75)  # positions scoring at least this share of the best: the
+NEARLY = (0.75, 0.75, 0.75, 0.85)  # positions scoring at least this share of the best: the
 # outermost wins; per side (apex, diaphragm, mediastinal edge, rib-cage edge)
-DIAPHRAGM_U = 1.0  # the diaphragm is scored by its points this far out from the mediastinum
-WALL_V = 1.0  # the rib-cage edge is scored by its points this far down from the apex
+DIAPHRAGM_U = 0.6  # the diaphragm is scored by its points this far out from the mediastinum
+WALL_V = 0.7  # the rib-cage edge is scored by its points this far down from the apex
 GAP = 0.05  # the mediastinal edges stay at least this share of the width off the midline
 LEVEL = 0.06  # apices (and diaphragms) within this share of the image of each other's
 REACH = 0.05  # the rib-cage edges' distances from the mediastinum within this share
