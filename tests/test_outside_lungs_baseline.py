@@ -186,6 +186,12 @@ def test_lung_field_tags_follow_the_estimator_its_options_and_the_masks(tmp_path
     assert default.label == "anatomical" and default.tag.startswith("anatomical-")
     other = LungFields(default.estimator, name="anatomical", options={"x": 1})
     assert other.tag != default.tag
+
+    class Newer:  # the same estimator, drawing other fields
+        version = "another"
+        estimate = default.estimator.estimate
+
+    assert LungFields(Newer(), name="anatomical").tag != default.tag
     (tmp_path / "m").mkdir()
     mask = tmp_path / "m" / "a.png"
     cv2.imwrite(str(mask), np.zeros((8, 8), np.uint8))
