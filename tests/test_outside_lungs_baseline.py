@@ -122,6 +122,16 @@ def test_classes_that_differ_only_inside_off_centre_lungs_give_a_baseline_near_c
     assert shortcut_baseline(samples, fixed, seed=0)["auc"] > 0.8
 
 
+def test_the_built_in_estimator_follows_off_centre_lungs(lungs_only):
+    # no masks: the run's own estimator finds these lungs (the spine off centre, the
+    # opacities strong), and the baseline still reads nothing of them
+    samples, _ = lungs_only
+    source = default_lung_fields(load_plugins().registry).source()
+    found = audit_samples(samples, duplicates=False, lungs=source, seed=0)["shortcut_baseline"]
+    assert not found["flagged"] and found["auc"] < 0.7, found
+    assert found["reads"].endswith("outside its dilated lung fields (anatomical)")
+
+
 def test_each_image_property_names_the_lung_fields_it_was_read_outside(lungs_only):
     samples, masks = lungs_only
     found = fingerprint_file(samples[0].path, lungs=the_masks(masks))

@@ -13,9 +13,12 @@ mediastinal and upper side: the very edge a rib-cage edge or a diaphragm makes,
 only further in. So each side is placed by the part of the anatomy that
 opacities (peripheral, mostly in the lower zones) leave alone:
 
+- the spine's column (the brightest band of the middle columns, above the
+  diaphragm) centres the search once it stands more than :data:`OFF` of the
+  width off the image's centre, so a patient standing to one side is followed;
 - the apex and the mediastinal edge by all their points; each mediastinal edge
-  kept at least :data:`GAP` of the width off the spine's column (the brightest
-  band of the middle columns), so the fields never meet over it;
+  kept at least :data:`GAP` of the width off the spine's column, so the fields
+  never meet over it;
 - the rib-cage edge only by its upper :data:`WALL_V` (the chest wall below the
   apex), the diaphragm only by its mediastinal :data:`DIAPHRAGM_U` (the dome by
   the heart and spine), where the lower, outer opacities seldom reach;
@@ -49,6 +52,8 @@ NEARLY = (0.75, 0.75, 0.75, 0.85)  # positions scoring at least this share of th
 # outermost wins; per side (apex, diaphragm, mediastinal edge, rib-cage edge)
 DIAPHRAGM_U = 0.6  # the diaphragm is scored by its points this far out from the mediastinum
 WALL_V = 0.7  # the rib-cage edge is scored by its points this far down from the apex
+SPINE = 0.25  # the spine is looked for within this share of the width of the centre
+OFF = 0.1  # the search follows the spine once it stands this share of the width off centre
 GAP = 0.05  # the mediastinal edges stay at least this share of the width off the midline
 LEVEL = 0.06  # apices (and diaphragms) within this share of the image of each other's
 REACH = 0.05  # the rib-cage edges' distances from the mediastinum within this share
@@ -124,6 +129,8 @@ class AnatomicalLungFields:
     Never reads a label; an opacity inside a lung leaves the field (nearly) as it is.
     """
 
+    version = "2"  # the fields cached properties were read outside of; raise it when they change
+
     def estimate(self, image: np.ndarray) -> np.ndarray:
         """The lung fields of one ``(h, w)`` greyscale image in [0, 1], as bool ``(h, w)``."""
         image = np.asarray(image, dtype=np.float32)
@@ -184,7 +191,7 @@ def midline(small: np.ndarray) -> float:
     n = small.shape[1]
     profile = small[int(0.1 * n):int(0.65 * n)].mean(0)
     profile = np.convolve(profile, np.ones(5) / 5, mode="same")
-    lo, hi = int(0.38 * n), int(0.62 * n)
+    lo, hi = int((0.5 - SPINE) * n), int((0.5 + SPINE) * n)
     return float(lo + np.argmax(profile[lo:hi]))
 
 
@@ -193,10 +200,13 @@ def _fit_lung(gx: np.ndarray, gy: np.ndarray, side: int, middle: float) -> list[
     mediastinal edge kept off the ``middle`` column."""
     n = GRID
     shape = _SHAPES[0 if side < 0 else 1]
-    box = np.array([0.12 * n, 0.80 * n, (0.5 + side * 0.05) * n, (0.5 + side * 0.40) * n])
+    c = middle / n if abs(middle / n - 0.5) > OFF else 0.5  # centred on an off-centre spine
+    box = np.array([0.12 * n, 0.80 * n, (c + side * 0.05) * n, (c + side * 0.40) * n])
     ranges = {0: (0.0, 0.4 * n), 1: (0.5 * n, n),
-              2: (0.3 * n, middle - GAP * n) if side < 0 else (middle + GAP * n, 0.7 * n),
-              3: (0.0, 0.42 * n) if side < 0 else (0.58 * n, n)}
+              2: ((c - 0.2) * n, middle - GAP * n) if side < 0
+              else (middle + GAP * n, (c + 0.2) * n),
+              3: (max(0.0, (c - 0.5) * n), (c - 0.08) * n) if side < 0
+              else ((c + 0.08) * n, min(n, (c + 0.5) * n))}
     outwards = {0: -1, 1: 1, 2: -side, 3: side}  # which way each side grows the lung
     facing = {0: (0.0, -1.0), 1: (0.0, 1.0), 2: (-side, 0.0), 3: (side, 0.0)}
     for _ in range(ROUNDS):
