@@ -167,7 +167,12 @@ class SyntheticAssessor(Protocol):
 
 @runtime_checkable
 class LungFieldEstimator(Protocol):
-    """Says where the lungs are on a chest radiograph, from the image alone."""
+    """Says where the lungs are on a chest radiograph, from the image alone.
+
+    An estimator may carry a ``version`` attribute (a short string): image
+    properties read outside its fields are cached under it, so a new version
+    reads the images again. Change it whenever the fields it draws change.
+    """
 
     def estimate(self, image: np.ndarray) -> np.ndarray:
         """Return the lung fields of one image: True inside either lung.

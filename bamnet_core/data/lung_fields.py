@@ -165,11 +165,13 @@ class LungFields:
     @property
     def tag(self) -> str:
         """A short file-name-safe key of this source: the estimator's name and a hash of
-        its options and of the user's masks (:meth:`UserMasks.digest`). Properties cached
-        under one tag are never served for another."""
+        its options, its ``version`` (where it has one) and the user's masks
+        (:meth:`UserMasks.digest`). Properties cached under one tag are never served for
+        another."""
         if self._tag is None:
             key = json.dumps({"estimator": self.name if self.estimator is not None else None,
                               "options": self.options,
+                              "version": getattr(self.estimator, "version", None),
                               "masks": self.masks.digest() if self.masks else None},
                              sort_keys=True, default=str)
             head = re.sub(r"[^A-Za-z0-9_-]+", "-", self.name or "none")[:32]

@@ -8,22 +8,29 @@ notch in the lower medial part of the left lung. No image or mask went into it.
 An image only places the two outlines, each by the four sides of its box:
 apex, diaphragm, mediastinal edge and rib-cage edge. A side sits where the
 outline's points facing that way cross the strongest dark-inside,
-bright-outside edges. Three choices keep a bright opacity inside a lung from
-moving the field:
+bright-outside edges. An opacity inside a lung is bright with dark lung on its
+mediastinal and upper side: the very edge a rib-cage edge or a diaphragm makes,
+only further in. So each side is placed by the part of the anatomy that
+opacities (peripheral, mostly in the lower zones) leave alone:
 
-- a side is scored by a high quantile of the edge strength along the points
-  facing its way, so a boundary hidden over part of its length by an opacity
-  still counts by the rest;
-- of the positions scoring nearly as well as the best, the outermost wins: an
-  opacity only ever adds edges inside a lung or hides its boundary, so it can
-  only pull a side inwards;
+- the spine's column (the brightest band of the middle columns, above the
+  diaphragm) centres the search once it stands more than :data:`OFF` of the
+  width off the image's centre, so a patient standing to one side is followed;
+- the apex and the mediastinal edge by all their points; each mediastinal edge
+  kept at least :data:`GAP` of the width off the spine's column, so the fields
+  never meet over it;
+- the rib-cage edge only by its upper :data:`WALL_V` (the chest wall below the
+  apex), the diaphragm only by its mediastinal :data:`DIAPHRAGM_U` (the dome by
+  the heart and spine), where the lower, outer opacities seldom reach;
+- a side is scored by a high quantile of the edge strength along those points,
+  so a boundary hidden over part of its length still counts by the rest, and
+  of the positions scoring nearly as well as the best the outermost wins;
 - the two lungs hold each other: apices and diaphragms within a few percent of
   the image of each other's, and the rib-cage edges about as far from the
-  mediastinum on both sides, again trusting the larger lung.
+  mediastinum on both sides, trusting the larger lung.
 
-Where an opacity hides most of a lung's boundary (both lungs white over much
-of their height), the outline follows what is left of it and the field
-shrinks; docs/lung-fields.md gives the measured sizes.
+The field is a little larger than the lungs on a clear image and keeps its size
+under strong opacities; docs/lung-fields.md gives the measured sizes.
 
 Intensity enters only as the direction of its gradient across the outline,
 after the image is spread between robust percentiles, so exposure and
@@ -40,8 +47,14 @@ import numpy as np
 GRID = 96  # outlines are fitted on a GRID x GRID copy of the image
 SMOOTH = 0.012  # Gaussian blur before the gradient, a share of GRID (ribs fade, lungs stay)
 POINTS = 64  # points along each outline
-QUANTILE = 0.65  # a side's score: this quantile of the edge strength along its points
-NEARLY = 0.75  # positions scoring at least this share of the best: the outermost wins
+QUANTILE = (0.65, 0.65, 0.65, 0.65)  # a side's score: this quantile of the edge strength
+NEARLY = (0.75, 0.75, 0.75, 0.85)  # positions scoring at least this share of the best: the
+# outermost wins; per side (apex, diaphragm, mediastinal edge, rib-cage edge)
+DIAPHRAGM_U = 0.6  # the diaphragm is scored by its points this far out from the mediastinum
+WALL_V = 0.7  # the rib-cage edge is scored by its points this far down from the apex
+SPINE = 0.25  # the spine is looked for within this share of the width of the centre
+OFF = 0.1  # the search follows the spine once it stands this share of the width off centre
+GAP = 0.05  # the mediastinal edges stay at least this share of the width off the midline
 LEVEL = 0.06  # apices (and diaphragms) within this share of the image of each other's
 REACH = 0.05  # the rib-cage edges' distances from the mediastinum within this share
 ROUNDS = 3  # passes over the eight sides
@@ -116,6 +129,8 @@ class AnatomicalLungFields:
     Never reads a label; an opacity inside a lung leaves the field (nearly) as it is.
     """
 
+    version = "2"  # the fields cached properties were read outside of; raise it when they change
+
     def estimate(self, image: np.ndarray) -> np.ndarray:
         """The lung fields of one ``(h, w)`` greyscale image in [0, 1], as bool ``(h, w)``."""
         image = np.asarray(image, dtype=np.float32)
@@ -124,8 +139,8 @@ class AnatomicalLungFields:
         return draw_fields(fit_boxes(image), image.shape)
 
 
-def _gradients(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The image on the grid, spread between robust percentiles, smoothed: its gradient,
+def _gradients(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The image on the grid, spread between robust percentiles, smoothed; and its gradient,
     scaled so that a strong edge is about 1."""
     shrink = min(image.shape) >= GRID
     small = cv2.resize(image, (GRID, GRID),
@@ -136,16 +151,20 @@ def _gradients(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     gx = cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(small, cv2.CV_32F, 0, 1, ksize=3)
     scale = float(np.percentile(np.hypot(gx, gy), 90)) + 1e-6
-    return gx / scale, gy / scale
+    return small, gx / scale, gy / scale
 
 
 def _scores(gx: np.ndarray, gy: np.ndarray, shape: tuple[np.ndarray, np.ndarray], side: int,
-            boxes: np.ndarray, facing: tuple[float, float]) -> np.ndarray:
+            boxes: np.ndarray, facing: tuple[float, float], quantile: float) -> np.ndarray:
     """The score of each candidate box ``(k, 4)`` = (top, bottom, medial, lateral) on the grid:
     the :data:`QUANTILE` of the outward edge strength along the points facing ``facing``."""
     points, normals = shape
     # the points facing that way (stretching a box keeps the signs of a normal's parts)
     facing_way = (side * normals[:, 0] * facing[0] + normals[:, 1] * facing[1]) > 0
+    if facing[1] > 0:
+        facing_way &= points[:, 0] <= DIAPHRAGM_U
+    elif facing[0] * side > 0:
+        facing_way &= points[:, 1] <= WALL_V
     (u, v), (nu, nv) = points[facing_way].T, normals[facing_way].T
     top, bottom, medial, lateral = (boxes[:, i:i + 1] for i in range(4))
     x = medial + (lateral - medial) * u
@@ -162,18 +181,32 @@ def _scores(gx: np.ndarray, gy: np.ndarray, shape: tuple[np.ndarray, np.ndarray]
     order = np.argsort(edge, axis=1)
     edge = np.take_along_axis(edge, order, 1)
     cumulative = np.cumsum(np.take_along_axis(weight, order, 1), 1)
-    at = (cumulative < QUANTILE * cumulative[:, -1:]).sum(1)
+    at = (cumulative < quantile * cumulative[:, -1:]).sum(1)
     return edge[np.arange(len(edge)), np.minimum(at, edge.shape[1] - 1)]
 
 
-def _fit_lung(gx: np.ndarray, gy: np.ndarray, side: int) -> list[float]:
-    """One lung's box on the grid: ``side`` -1 for the lung on the image's left."""
+def midline(small: np.ndarray) -> float:
+    """The spine's column on the grid: the brightest band of the middle third of the columns,
+    over the upper two thirds of the rows (the mediastinum, above the diaphragm)."""
+    n = small.shape[1]
+    profile = small[int(0.1 * n):int(0.65 * n)].mean(0)
+    profile = np.convolve(profile, np.ones(5) / 5, mode="same")
+    lo, hi = int((0.5 - SPINE) * n), int((0.5 + SPINE) * n)
+    return float(lo + np.argmax(profile[lo:hi]))
+
+
+def _fit_lung(gx: np.ndarray, gy: np.ndarray, side: int, middle: float) -> list[float]:
+    """One lung's box on the grid: ``side`` -1 for the lung on the image's left; its
+    mediastinal edge kept off the ``middle`` column."""
     n = GRID
     shape = _SHAPES[0 if side < 0 else 1]
-    box = np.array([0.12 * n, 0.80 * n, (0.5 + side * 0.05) * n, (0.5 + side * 0.40) * n])
+    c = middle / n if abs(middle / n - 0.5) > OFF else 0.5  # centred on an off-centre spine
+    box = np.array([0.12 * n, 0.80 * n, (c + side * 0.05) * n, (c + side * 0.40) * n])
     ranges = {0: (0.0, 0.4 * n), 1: (0.5 * n, n),
-              2: (0.3 * n, 0.56 * n) if side < 0 else (0.44 * n, 0.7 * n),
-              3: (0.0, 0.42 * n) if side < 0 else (0.58 * n, n)}
+              2: ((c - 0.2) * n, middle - GAP * n) if side < 0
+              else (middle + GAP * n, (c + 0.2) * n),
+              3: (max(0.0, (c - 0.5) * n), (c - 0.08) * n) if side < 0
+              else ((c + 0.08) * n, min(n, (c + 0.5) * n))}
     outwards = {0: -1, 1: 1, 2: -side, 3: side}  # which way each side grows the lung
     facing = {0: (0.0, -1.0), 1: (0.0, 1.0), 2: (-side, 0.0), 3: (side, 0.0)}
     for _ in range(ROUNDS):
@@ -185,9 +218,11 @@ def _fit_lung(gx: np.ndarray, gy: np.ndarray, side: int) -> list[float]:
             fits = (width >= 0.12 * n) & (candidates[:, 1] - candidates[:, 0] >= 0.3 * n)
             if not fits.any():
                 continue
-            scores = np.where(fits, _scores(gx, gy, shape, side, candidates, facing[i]), -np.inf)
+            scores = _scores(gx, gy, shape, side, candidates, facing[i], QUANTILE[i])
+            scores = np.where(fits, scores, -np.inf)
             best = scores.max()
-            near = np.nonzero(scores >= NEARLY * best)[0] if best > 0 else [int(np.argmax(scores))]
+            near = (np.nonzero(scores >= NEARLY[i] * best)[0] if best > 0
+                    else [int(np.argmax(scores))])
             box[i] = values[near[-1] if outwards[i] > 0 else near[0]]
     return [float(b) / n for b in box]
 
@@ -195,9 +230,10 @@ def _fit_lung(gx: np.ndarray, gy: np.ndarray, side: int) -> list[float]:
 def fit_boxes(image: np.ndarray) -> tuple[tuple[float, float, float, float], ...]:
     """Both lungs' boxes ``(top, bottom, left, right)`` as shares of the image's height and
     width; the first is the lung on the image's left."""
-    gx, gy = _gradients(image)
+    small, gx, gy = _gradients(image)
+    spine = midline(small)
     (top0, bottom0, medial0, lateral0), (top1, bottom1, medial1, lateral1) = (
-        _fit_lung(gx, gy, side) for side in (-1, 1))
+        _fit_lung(gx, gy, side, spine) for side in (-1, 1))
     # the lungs hold each other; where they disagree, the larger is trusted
     apex, diaphragm = min(top0, top1) + LEVEL, max(bottom0, bottom1) - LEVEL
     middle = (medial0 + medial1) / 2
