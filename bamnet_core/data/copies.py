@@ -27,8 +27,8 @@ bit. Here:
 
 On 1,082 public chest X-rays this found 1,898 of 1,900 copies made by the edits
 above, and called 1 of 584,821 pairs of different patients a copy
-(``benchmarks/overlap_copies.py``, docs/evaluation.md). The thumbnail is made where an image is decoded anyway,
-so the run's images are not decoded again to be compared.
+(``benchmarks/overlap_copies.py``, docs/evaluation.md). The thumbnail is made where an
+image is decoded anyway, so the run's images are not decoded again to be compared.
 """
 
 from __future__ import annotations
