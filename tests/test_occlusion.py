@@ -212,7 +212,7 @@ def test_a_model_that_reads_more_outside_the_lungs_than_in_them_is_strong():
     found = OcclusionEvaluator().line(occ)
     assert found.level == "strong", found
     assert "better with the lungs hidden than with only the lungs" in found.meaning
-    assert "lungs hidden - only the lungs +0.24 [0.05, 0.45] (paired)" in found.finding
+    assert "lungs hidden - only the lungs +0.240 [0.050, 0.450] (paired)" in found.finding
     # the same numbers, but the difference could be chance: no such claim
     occ["outside_minus_inside_interval"] = [-0.05, 0.45]
     assert OcclusionEvaluator().line(occ).level == "info"

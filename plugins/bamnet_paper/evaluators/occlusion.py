@@ -262,7 +262,7 @@ class OcclusionEvaluator:
         outside_lead = occ.get("outside_minus_inside_interval")
         reads_outside = low_masked > 0.5 and outside_lead is not None and outside_lead[0] > 0
         if reads_outside:
-            finding += (f"; lungs hidden - only the lungs {masked - only:+.2f}"
+            finding += (f"; lungs hidden - only the lungs {masked - only:+.3f}"
                         f"{interval_text(outside_lead)} (paired)")
         if low_masked >= self.strong_auc:
             level, meaning = "strong", ("with the lungs hidden it still separates the classes: "
