@@ -13,7 +13,7 @@ import pytest
 
 from bamnet_core.contract import EvaluationContext, Sample, SplitPredictions
 from bamnet_paper.evaluators import OcclusionEvaluator
-from bamnet_paper.evaluators.occlusion import grow, hide
+from bamnet_paper.evaluators.occlusion import grow, hide, shrink
 
 SIZE = 16
 FILL = 0.25
@@ -160,9 +160,10 @@ def test_every_share_in_the_line_is_between_none_and_all(tmp_path):
     assert shares == ["all", "none"] and found.level == "strong"
 
 
-def test_lungs_are_hidden_with_a_margin_and_shown_as_they_are(tmp_path):
+def test_lungs_are_hidden_grown_and_shown_shrunk_by_the_margin(tmp_path):
     """An opacity's edge just past the estimated field is hidden with the lungs; a marker
-    beside them is not shown with only the lungs: each side errs towards "cannot say"."""
+    touching a field's edge is not shown with only the lungs, whose edge band is hidden too:
+    each side errs towards "cannot say"."""
     seen: list[np.ndarray] = []
     ctx = context(tmp_path, "marker")
     predict = ctx.predict
@@ -174,7 +175,10 @@ def test_lungs_are_hidden_with_a_margin_and_shown_as_they_are(tmp_path):
     assert rim.any() and not grow(fields, 0.0)[~fields].any()
     assert np.all(masked[..., 0][rim] == FILL)  # the rim goes with the lungs
     assert np.all(only[..., 0][rim] == FILL)  # and is not shown as lungs either
-    assert not np.all(only[..., 0][fields] == FILL)
+    band = fields & ~shrink(fields, 0.125)
+    assert band.any() and np.all(only[..., 0][band] == FILL)  # nor the fields' own edge
+    core = shrink(fields, 0.125)
+    assert core.any() and not np.all(only[..., 0][core] == FILL)
     with pytest.raises(ValueError, match="margin"):
         OcclusionEvaluator(margin=0.6)
 
