@@ -6,7 +6,7 @@ fingerprinting) and kept as one small JSON file under
 decoded once is audited without decoding, and a cold pass writes one file per
 image, not two. The pixel properties are read outside the image's lung fields, so
 entries live under the tag of their lung-field source
-(:attr:`~bamnet_core.imaging.properties.LungSource.tag`, ``none`` without one):
+(``LungSource.tag`` of :mod:`bamnet_core.imaging.properties`, ``none`` without one):
 properties read outside one estimator's (or one set of masks') fields are never
 served to a run that uses another's.
 """

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from bamnet_core.errors import ImageDecodeError
+from bamnet_core.runs import layout
 from bamnet_core.score.discovery import iter_image_paths
 from bamnet_core.score.scorer import Scorer
 
@@ -102,8 +103,10 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def test_mixed_folder_scores_good_files_and_reports_bad_ones(exported_model, tmp_path, cli):
+def test_mixed_folder_scores_good_files_and_reports_bad_ones(exported_model, trained_run,
+                                                            tmp_path, cli):
     good, bad = mixed_folder(tmp_path / "images")
+    chosen = json.loads((trained_run / layout.METRICS).read_text())["threshold"]
     out = tmp_path / "scores.csv"
     result = cli("score", str(exported_model), str(tmp_path / "images"), "-o", str(out))
     assert result.exit_code == 3, result.stderr
@@ -113,7 +116,8 @@ def test_mixed_folder_scores_good_files_and_reports_bad_ones(exported_model, tmp
         row = rows[path]
         assert row["error"] == "" and row["label"] in ("normal", "covid"), row
         assert abs(float(row["prob_normal"]) + float(row["prob_covid"]) - 1) < 1e-5
-        assert row["threshold"] == "0.5" and len(row["model_sha256"]) == 64
+        # the run's own threshold, chosen on its validation split
+        assert float(row["threshold"]) == chosen and len(row["model_sha256"]) == 64
     reasons = {p.name: rows[p]["error"] for p in bad}
     assert all(reasons.values()) and all(rows[p]["label"] == "" for p in bad)
     assert "empty" in reasons["empty.png"]
