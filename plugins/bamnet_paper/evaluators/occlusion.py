@@ -282,8 +282,8 @@ class OcclusionEvaluator:
                                         "outside the lungs")
         elif low_masked >= self.some_auc or (low_masked > 0.5 and kept_masked >= self.kept):
             level, meaning = "some", (f"with the lungs hidden it keeps "
-                                      f"{share_text(kept_masked)} of its separation: part of "
-                                      "what it reads is outside the lungs")
+                                      f"{share_text(kept_masked)} of its separation: what it "
+                                      "reads lies at least partly outside the lungs")
         else:
             lost = (f"with the lungs hidden it keeps {share_text(kept_masked)} of its "
                     "separation" + (", not clearly above chance" if low_masked <= 0.5 else ""))
