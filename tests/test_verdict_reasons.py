@@ -84,7 +84,7 @@ def test_the_subgroup_line_names_the_rate_the_split_and_the_test():
     flagged = lines(verdict_of(record(metrics(split_results(), subgroups=subgroups(True)))))
     line = flagged["subgroups"]
     assert line.level == "some"
-    assert "sex=F: sensitivity 0.20 against 0.90 (p < 0.001 corrected, 30 images)" in \
+    assert "sex=F: sensitivity 0.200 against 0.900 (p < 0.001 corrected, 30 images)" in \
         line.finding
     assert "test split" in line.finding and "Holm" in line.rule and "6 tests" in line.rule
     clean = lines(verdict_of(record(metrics(split_results(), subgroups=subgroups(False)))))
