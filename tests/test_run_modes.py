@@ -14,6 +14,7 @@ import pytest
 
 from bamnet_core.contract import hookimpl
 from bamnet_core.experiment.results import RunResult
+from bamnet_core.report.verdict import READINGS, Verdict
 from bamnet_core.runs import layout
 from bamnet_core.runs.files import ComparisonFile, LosoFile, MetricsFile
 
@@ -139,7 +140,8 @@ def _fake_library(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[
     def run_loso(cfg, host, *, output_dir, progress, planned):
         record(epochs=cfg.train.epochs, output_dir=output_dir)
         return SimpleNamespace(folder=tmp_path, runs={},
-                               summary=LosoFile(held_out=[], min_images=0))
+                               summary=LosoFile(held_out=[], min_images=0),
+                               verdict=Verdict(*READINGS["unchecked"]))
 
     def check_resumable_folder(run_dir, host, *, start):
         return SimpleNamespace(run_dir=run_dir, start=start)

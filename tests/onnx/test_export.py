@@ -43,7 +43,8 @@ def test_export_embeds_metadata_and_a_named_dynamic_batch(trained_run, exported_
     assert len(props["bamnet.config_sha256"]) == 64
     verdict = json.loads(props["bamnet.verdict"])  # a DICOM SR of its results carries it
     assert verdict["reading"] and verdict["lines"][-1].startswith("Verdict: ")
-    assert "[evaluate] threshold" in props["bamnet.threshold_source"]
+    # where the threshold came from: the operating point the evaluate stage recorded
+    assert props["bamnet.threshold_source"].startswith(metrics["operating_point"]["sentence"])
     model = onnx.load(str(exported_model))
     assert model.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
     assert model.graph.output[0].type.tensor_type.shape.dim[0].dim_param == "batch"

@@ -89,7 +89,13 @@ def test_resume_refuses_rows_from_another_model(exported_model, tmp_path, cli):
     out = tmp_path / "s.csv"
     first = cli("score", str(exported_model), str(tmp_path / "images"), "-o", str(out))
     assert first.exit_code == 0
-    out.write_text(out.read_text().replace(",0.5,", ",0.5,other", 1))
+    with open(out, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    rows[0]["model_sha256"] = "0" * 64  # a row another model wrote
+    with open(out, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
     result = cli("score", str(exported_model), str(tmp_path / "images"), "-o", str(out),
                  "--resume")
     assert result.exit_code == 1 and "another model" in result.stderr
