@@ -69,6 +69,7 @@ def _check_run(run: Path, backend: str) -> dict:
     return metrics
 
 
+@pytest.mark.slow  # a whole quickstart on JAX (about 55 s); the fast suite's JAX runs are below
 def test_quickstart_on_jax_without_tensorflow(tmp_path: Path) -> None:
     run, _ = _quickstart("jax", tmp_path, *SHORT)
     _check_run(run, "jax")

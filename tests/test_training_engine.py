@@ -62,6 +62,7 @@ def test_same_seed_same_metrics_with_augmentation(cli, tmp_path, tiny_config):
     assert (Path(a["run_dir"]) / layout.BEST).is_file()
 
 
+@pytest.mark.slow  # two trainings compared (about 50 s)
 def test_feature_cache_matches_full_model_training(cli, tmp_path, tiny_config, monkeypatch):
     # a cache of its own: other tests may already have cached these very features
     monkeypatch.setenv("BAMNET_CACHE_DIR", str(tmp_path / "cache"))
@@ -92,6 +93,7 @@ def test_feature_cache_true_with_augmentation_is_refused(cli, tmp_path, tiny_con
     assert "feature_cache = true" in result.stderr and "augment" in result.stderr
 
 
+@pytest.mark.slow  # VGG16 trained in two phases (about 20 s)
 def test_finetune_phase_unfreezes_block5_and_counts_epochs_on(cli, tmp_path, tiny_config):
     cfg = _config(tmp_path, tiny_config.read_text().replace("epochs = 2", "epochs = 1"),
                   backbone=VGG_TINY, extra="[train.finetune]\nepochs = 1\nlr = 1e-5\n")
