@@ -1,6 +1,6 @@
 """How often is the verdict right? Run every known-answer case and print expected against got.
 
-Each case (``bamnet_core.testing.known_answers.CASES``) is a small dataset whose
+Each case (``bamnet_paper.known_answers.CASES``) is a small dataset whose
 right reading is fixed by how it was drawn; this runs ``bamnet run CONFIG --json``
 on each and prints the reading it got and the evidence lines behind it.
 
@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bamnet_core.testing.known_answers import CASES, Case, write_config, write_dataset
+from bamnet_paper.known_answers import CASES, Case, write_config, write_dataset
 
 
 def run_case(case: Case, root: Path, seed: int, tree: Path | None = None) -> dict:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
 import subprocess
@@ -74,6 +75,15 @@ onnx = false  # export has tests of its own; a run that exports is tested once
 epochs = 2
 batch_size = 8
 """
+
+
+def tiny_config_on(manifest: Path, *, source: str = "manifest-csv") -> str:
+    """:data:`TINY_CONFIG` reading ``manifest`` (a ``path`` key) through ``source``
+    instead of drawing synthetic patients."""
+    return (TINY_CONFIG.replace('source = "synthetic-cxr"', f'source = "{source}"')
+            .replace("patients_per_class = 12\nmax_images_per_patient = 2\nsize = 48\n",
+                     f"path = {json.dumps(str(manifest))}\n"))
+
 
 
 def python() -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from bamnet_testing import TINY_CONFIG, run_cli
+from bamnet_testing import run_cli, tiny_config_on
 
 from bamnet_core.runs import layout
 
@@ -50,9 +50,7 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data.mkdir()
     manifest = write_two_source_manifest(data)
     config = base / "tiny.toml"
-    config.write_text(TINY_CONFIG.replace('source = "synthetic-cxr"', 'source = "manifest-csv"')
-                      .replace("patients_per_class = 12\nmax_images_per_patient = 2\nsize = 48\n",
-                               f"path = {json.dumps(str(manifest))}\n"))
+    config.write_text(tiny_config_on(manifest))
     result = run_cli("run", str(config), "--output-dir", str(base / "runs"), "--json")
     assert result.exit_code == 0, result.stderr
     return Path(json.loads(result.stdout)["run_dir"])

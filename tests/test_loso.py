@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from audit_datasets import blob, stripes
-from bamnet_testing import TINY_CONFIG
+from bamnet_testing import tiny_config_on
 from fixtures_images import write_png
 
 from bamnet_core.contract.sample import Sample
@@ -39,9 +39,7 @@ def three_sources(root: Path, per_site: int = 12) -> Path:
 @pytest.fixture
 def loso_config(tmp_path: Path) -> Path:
     manifest = three_sources(tmp_path / "data")
-    text = TINY_CONFIG.replace('source = "synthetic-cxr"', 'source = "manifest-csv"')
-    text = text.replace("patients_per_class = 12\nmax_images_per_patient = 2\nsize = 48\n",
-                        f'path = "{manifest.as_posix()}"\n')
+    text = tiny_config_on(manifest)
     path = tmp_path / "loso.toml"
     path.write_text(text.replace("epochs = 2", "epochs = 1"), encoding="utf-8")
     return path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import cv2
@@ -169,4 +170,21 @@ def test_a_run_whose_masks_are_missing_is_refused_before_it_starts(cli, tmp_path
     assert result.exit_code != 0
     assert "lung masks" in result.stderr and "no-masks: not found" in result.stderr
     assert "[lungs] masks" in result.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize(("make", "why"), [
+    (lambda p: os.mkfifo(p), "not a folder or a regular file (a FIFO or a device?)"),
+    (lambda p: p.symlink_to(p), "a symbolic link that leads nowhere or loops"),
+    (lambda p: p.write_text("path,mask\n"), "a file, but no [lungs] column names its mask"),
+])
+def test_masks_that_are_no_folder_or_csv_are_refused_before_it_starts(cli, tmp_path: Path,
+                                                                     tiny_config: Path,
+                                                                     make, why):
+    """A FIFO is never opened (it would block), a looping link is named as one."""
+    place = tmp_path / "masks"
+    make(place)
+    result = cli("run", str(tiny_config), "--output-dir", str(tmp_path / "out"), "--set",
+                 f"lungs.masks={place}")
+    assert result.exit_code != 0 and why in result.stderr, result.stderr
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

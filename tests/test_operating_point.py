@@ -18,7 +18,7 @@ from bamnet_core.contract import SplitPredictions, youden_threshold
 from bamnet_core.contract.sample import Sample
 from bamnet_core.experiment.operating_point import calibrate, choose
 from bamnet_core.runs import layout
-from bamnet_core.testing.known_answers import write_config, write_dataset
+from bamnet_paper.known_answers import write_config, write_dataset
 
 
 def validation(scores: list[float], truth: list[int]) -> SplitPredictions:

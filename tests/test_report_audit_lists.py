@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import pytest
 from audit_datasets import flipped_and_foreign_dataset
-from bamnet_testing import TINY_CONFIG, run_cli
+from bamnet_testing import run_cli, tiny_config_on
 from fixtures_images import gradient, twelve_bit_ramp, write_dicom, write_png
 from test_report_browser import PROBE, browse, chromium
 
@@ -35,9 +35,7 @@ def deep_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, set[str], 
     base = tmp_path_factory.mktemp("deeprun")
     manifest, flipped, foreign = flipped_and_foreign_dataset(base / "data")
     config = base / "tiny.toml"
-    config.write_text(TINY_CONFIG.replace('source = "synthetic-cxr"', 'source = "manifest-csv"')
-                      .replace("patients_per_class = 12\nmax_images_per_patient = 2\nsize = 48\n",
-                               f"path = {json.dumps(str(manifest))}\n")
+    config.write_text(tiny_config_on(manifest)
                       + "\n[audit]\nlabel_issues = true\noutliers = true\nfeature_size = 32\n")
     result = run_cli("run", str(config), "--output-dir", str(base / "runs"), "--json")
     assert result.exit_code == 0, result.stderr

@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from bamnet_testing import TINY_CONFIG, run_cli
+from bamnet_testing import TINY_CONFIG, run_cli, tiny_config_on
 
 from bamnet_core.runs import layout
 
@@ -50,9 +50,7 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data.mkdir()
     manifest = pseudonymous_manifest(data)
     config = base / "tiny.toml"
-    config.write_text(TINY_CONFIG.replace('source = "synthetic-cxr"', 'source = "manifest-csv"')
-                      .replace("patients_per_class = 12\nmax_images_per_patient = 2\nsize = 48\n",
-                               f"path = {json.dumps(str(manifest))}\n"))
+    config.write_text(tiny_config_on(manifest))
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("BAMNET_PSEUDONYM_KEY", KEY)
         result = run_cli("run", str(config), "--output-dir", str(base / "runs"), "--json")

@@ -22,7 +22,7 @@ from bamnet_testing import run_cli
 from test_report_browser import browse, chromium
 
 from bamnet_core.runs import layout
-from bamnet_core.testing.known_answers import chest, with_bar, write_config, write_dataset
+from bamnet_paper.known_answers import chest, with_bar, write_config, write_dataset
 
 
 def run_json(config: Path, out: Path) -> dict:

@@ -147,9 +147,11 @@ def check_inputs(config: Config) -> None:
         if isinstance(part, NeedsFiles):
             missing.extend(part.missing_files())
     masks = config.lungs.masks
-    if masks is not None and not Path(masks).exists():
-        missing.append((f"lung masks ({masks}: not found)",
-                        "check [lungs] masks: a folder of masks, or a CSV naming them"))
+    wrong = None if masks is None else _not_masks(Path(masks).expanduser(), config.lungs.column)
+    if wrong is not None:
+        missing.append((f"lung masks ({masks}: {wrong})",
+                        "check [lungs] masks: a folder of masks, or a CSV naming them "
+                        "([lungs] column)"))
     if missing:
         data = [how for what, how in missing if what.startswith(_DATA_MARK)]
         hints = list(dict.fromkeys(data + ([f"or set {DATA_HINT}"] if data else []) +
@@ -165,3 +167,16 @@ def _data_place(options: dict[str, Any]) -> Path | None:
     if not isinstance(value, (str, Path)) or not str(value) or "://" in str(value):
         return None  # not a local place (a URL is the source's own business)
     return Path(value).expanduser()
+
+
+def _not_masks(place: Path, column: str | None) -> str | None:
+    """Why ``place`` cannot hold the user's lung masks (``[lungs] masks``), or None: it must be a
+    folder, or a regular CSV file when ``[lungs] column`` names its mask column."""
+    if not place.exists():
+        return "a symbolic link that leads nowhere or loops" if place.is_symlink() \
+            else "not found"
+    if place.is_dir():
+        return None
+    if not place.is_file():
+        return "not a folder or a regular file (a FIFO or a device?)"
+    return None if column else "a file, but no [lungs] column names its mask column"

@@ -30,8 +30,9 @@ per image alike for both classes, so only what a dataset adds can separate them:
   patient id: copies cross the patient-grouped split (strong).
 - ``noise``: labels drawn at random: nothing to learn, so no shortcut either.
 
-The expected reading is the verdict bamnet should give; ``benchmarks/verdict_accuracy.py``
-runs each case and prints expected against got.
+The expected reading is the verdict bamnet should give with its built-in evaluators (named
+in :data:`CONFIG` and :data:`CHECKS_OFF`, which is why this module lives with them);
+``benchmarks/verdict_accuracy.py`` runs each case and prints expected against got.
 """
 
 from __future__ import annotations
