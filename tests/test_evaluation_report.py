@@ -209,3 +209,28 @@ def test_evaluate_on_external_data_then_compare(tiny_run: Path, tmp_path: Path):
     assert text.count(f"{baseline['baseline']['auc']:.3f} (model") == 2  # each run's own
     one = run_cli("compare", str(tiny_run))
     assert one.exit_code == 1 and "at least two" in one.stderr
+
+
+def test_another_dataset_under_a_taken_name_is_refused_until_replace(tiny_run: Path,
+                                                                    tmp_path: Path):
+    """Two datasets both called manifest.csv would share ``external/manifest``: the second
+    never replaces the first unasked; the same data spelled through a link is a rerun."""
+    first, second = tmp_path / "a", tmp_path / "b"
+    for folder, seed in ((first, 7), (second, 8)):
+        folder.mkdir()
+        write_two_source_manifest(folder, per_class=3, seed=seed, prefix=f"{folder.name}-")
+    ran = run_cli("evaluate", str(tiny_run), "--data", str(first / "manifest.csv"))
+    assert ran.exit_code == 0, ran.stderr
+    kept = (tiny_run / layout.EXTERNAL / "manifest" / layout.PREDICTIONS).read_text()
+    refused = run_cli("evaluate", str(tiny_run), "--data", str(second / "manifest.csv"))
+    assert refused.exit_code == 1 and refused.stderr.startswith("Error: ")
+    assert "already holds the evaluation of" in refused.stderr and "--replace" in refused.stderr
+    assert (tiny_run / layout.EXTERNAL / "manifest" / layout.PREDICTIONS).read_text() == kept
+    (tmp_path / "link").symlink_to(first)
+    again = run_cli("evaluate", str(tiny_run), "--data", str(tmp_path / "link" / "manifest.csv"))
+    assert again.exit_code == 0, again.stderr  # the same data: a rerun, not another dataset
+    replaced = run_cli("evaluate", str(tiny_run), "--data", str(second / "manifest.csv"),
+                       "--replace")
+    assert replaced.exit_code == 0, replaced.stderr
+    now = (tiny_run / layout.EXTERNAL / "manifest" / layout.PREDICTIONS).read_text()
+    assert "b-" in now and "a-" not in now

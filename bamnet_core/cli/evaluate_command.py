@@ -30,6 +30,9 @@ def register(app: typer.Typer, state: CLIState) -> None:
             = None,
         name: Annotated[str | None, typer.Option(
             "--name", help="Name of the results folder RUN_DIR/external/NAME.")] = None,
+        replace: Annotated[bool, typer.Option(
+            "--replace", help="Let these results replace an earlier evaluation of other "
+                              "data under the same name.")] = False,
         json_: JsonOption = False,
     ) -> None:
         """Evaluate a trained model on another dataset; add it to the run's report."""
@@ -39,7 +42,7 @@ def register(app: typer.Typer, state: CLIState) -> None:
         preload_keras()
         with RichProgress(enabled=not json_) as progress:
             result = evaluate_external(run_dir, host, data=data, source=source, name=name,
-                                       progress=progress)
+                                       replace=replace, progress=progress)
         if json_:
             from ..report.run_summary import split_summary
 

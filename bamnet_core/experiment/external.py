@@ -88,15 +88,19 @@ def _samples(data: str, source: str | None, host: PluginHost, classes: list[str]
     if unknown:
         raise DataError(f"{path}: labels {unknown} are not classes of the model {classes}",
                         hint="evaluate data labelled with the model's classes")
-    return samples, f"{reg.name} {path}"
+    return samples, f"{reg.name} {path.resolve()}"  # one spelling, however it was typed
 
 
 def evaluate_external(run_dir: str | Path, host: PluginHost, *, data: str,
                       source: str | None = None, name: str | None = None,
+                      replace: bool = False,
                       progress: ProgressCallback = silent) -> ExternalResult:
     """Evaluate the run's ``model.keras`` on ``data`` and rebuild the run's report.
 
-    :raises RunError: not a finished run folder; :raises DataError: unreadable data.
+    :param replace: let these results take the place of an earlier evaluation of other data
+        under the same name (without it, that is refused: nothing is replaced unasked).
+    :raises RunError: not a finished run folder, or ``external/NAME`` holds another
+        dataset's results; :raises DataError: unreadable data.
     """
     run = rf.RunFolder(Path(run_dir).expanduser())
     if not run.file(layout.CONFIG).is_file() or not run.file(layout.MODEL).is_file():
@@ -115,6 +119,12 @@ def evaluate_external(run_dir: str | Path, host: PluginHost, *, data: str,
         raise DataError(f"{data}: no images", hint="check the path")
     overlap = check_overlap(run, samples, data, progress, lungs=run_lung_source(config))
     label = re.sub(r"[^A-Za-z0-9._-]+", "-", name or Path(data).stem or data).strip("-")
+    sub = f"{layout.EXTERNAL}/{label}"
+    earlier = _earlier_origin(run, sub)
+    if earlier is not None and earlier != origin and not replace:
+        raise RunError(f"{run.file(sub)} already holds the evaluation of {earlier}",
+                       hint=f"give these results another name (--name), or replace those "
+                            f"with --name {label} --replace")
     spec = PreprocessSpec.from_json(run.file(layout.PREPROCESS).read_text(encoding="utf-8"))
     loaded = load_samples(overlap.kept, spec, progress=progress, stage="decode external")
     if not len(loaded.samples):
@@ -126,7 +136,6 @@ def evaluate_external(run_dir: str | Path, host: PluginHost, *, data: str,
     check_keras_file(run.file(layout.MODEL))  # damage named, not Keras's "File not found"
     model = import_keras().models.load_model(run.file(layout.MODEL), compile=False)
     fill = recorded_fill(run)  # the run's own, never one from the external images
-    sub = f"{layout.EXTERNAL}/{label}"
     metrics, _ = evaluate_model(config, run, spec, model, {"external": loaded}, from_cache=False,
                                 progress=progress, figures=sub,
                                 predictions_file=f"{sub}/{layout.PREDICTIONS}",
@@ -143,6 +152,18 @@ def evaluate_external(run_dir: str | Path, host: PluginHost, *, data: str,
     run.record(EXTERNAL, [f"{sub}/{layout.METRICS}"])
     return ExternalResult(folder=run.file(sub), metrics=metrics,
                           report=write_report_safely(run.path, progress))
+
+
+def _earlier_origin(run: rf.RunFolder, sub: str) -> str | None:
+    """The data an earlier evaluation in ``sub`` was made from; None when there is none, and
+    ``"data it did not record"`` for one whose results cannot be read."""
+    if not run.file(sub).exists():
+        return None
+    try:
+        found = run.read_model(f"{sub}/{layout.METRICS}", MetricsFile)
+    except (RunError, OSError):
+        return "data it did not record"
+    return found.data.origin if found.data else "data it did not record"
 
 
 def check_overlap(run: rf.RunFolder, samples: list[Any], data: str,
