@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import socket
 from pathlib import Path
@@ -206,6 +207,14 @@ def test_bad_listen_options_are_one_error_line_each(tmp_path, model, cli):
                    "--allow", "A")
     assert busy.exit_code == 1
     assert "Error: cannot listen on 127.0.0.1:" in busy.stderr and "--port" in busy.stderr
+    fifo, loop = tmp_path / "fifo", tmp_path / "loop"
+    os.mkfifo(fifo)
+    loop.symlink_to(loop)
+    for place, why in ((fifo, "Not a directory"), (loop, "a symbolic link loop")):
+        wrong = cli(*base, "--port", "0", "--allow", "A", "--queue", str(place))
+        assert wrong.exit_code == 1 and wrong.stderr.startswith("Error: ")
+        assert f"cannot keep the queue in {place}: {why}" in wrong.stderr, wrong.stderr
+        assert "unexpected" not in wrong.stderr
 
 
 def test_sigterm_finishes_the_batch_in_hand_and_leaves_the_rest_queued(tmp_path, images, model):

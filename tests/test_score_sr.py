@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import cv2
@@ -182,12 +183,15 @@ def test_sr_with_the_ray_engine_is_refused_naming_the_option(tmp_path, model, cl
     assert "--sr needs --engine local" in result.stderr
 
 
-def test_an_sr_folder_that_is_a_file_is_one_error_line(tmp_path, model, cli):
+@pytest.mark.parametrize("make", [lambda p: p.write_text("x"), os.mkfifo,
+                                  lambda p: p.symlink_to(p)], ids=["file", "fifo", "loop"])
+def test_an_sr_folder_that_is_a_file_is_one_error_line(tmp_path, model, cli, make):
     folder = dicom_folder(tmp_path / "in", count=1)
-    (tmp_path / "taken").write_text("x")
+    make(tmp_path / "taken")
     result = cli("score", str(model), str(folder), "--sr", str(tmp_path / "taken"))
-    assert result.exit_code == 1
-    assert "Error:" in result.stderr and "taken" in result.stderr
+    assert result.exit_code == 1 and result.stderr.startswith("Error: ")
+    assert f"SR folder {tmp_path / 'taken'}: something that is not a folder is in its place" \
+        in result.stderr, result.stderr
 
 
 def test_an_image_highdicom_cannot_report_on_keeps_its_row_and_the_note_names_no_patient(

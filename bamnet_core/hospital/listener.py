@@ -87,7 +87,13 @@ class _Loop:
     def __init__(self, scorer: Scorer, options: ListenOptions, writer: RecordWriter,
                  done: set[str], summary: ScoreSummary) -> None:
         self.scorer, self.options, self.writer, self.summary = scorer, options, writer, summary
-        self.queue = DiskQueue(options.queue.resolve(), options.max_queue)
+        try:  # resolve() raises RuntimeError for a looping link before Python 3.13
+            self.queue = DiskQueue(options.queue.resolve(), options.max_queue)
+        except (OSError, RuntimeError) as exc:
+            why = "a symbolic link loop" if isinstance(exc, RuntimeError) else \
+                (exc.strerror or str(exc))
+            raise ListenError(f"cannot keep the queue in {options.queue}: {why}",
+                              hint="give --queue a folder this user can write") from None
         self.srs = SrWriter(options.sr, algorithm_facts(scorer))
         for stale in options.sr.glob(".*.tmp.dcm"):  # an SR a kill interrupted mid-write
             stale.unlink(missing_ok=True)

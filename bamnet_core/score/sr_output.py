@@ -12,6 +12,7 @@ fsynced, renamed). Only UIDs name files; nothing here logs a patient's name or i
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,9 +74,11 @@ class SrWriter:
         self.folder, self.facts = Path(folder), facts
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
+        except OSError as exc:  # a file, FIFO or looping link in its place, or no right
+            what = "something that is not a folder is in its place" \
+                if os.path.lexists(self.folder) else (exc.strerror or str(exc))
             raise StructuredReportError(
-                f"cannot create the SR folder {folder}: {exc.strerror or exc}",
+                f"cannot create the SR folder {folder}: {what}",
                 hint="choose a writable --sr folder") from None
         if not self.folder.is_dir():
             raise StructuredReportError(f"--sr {folder} is not a folder",
