@@ -15,11 +15,9 @@ its error.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import shutil
-import signal
 import sys
 import tempfile
 import traceback
@@ -31,7 +29,7 @@ import numpy as np
 
 from .. import errors
 from .._util.progress import ProgressCallback, silent
-from .child import run_reporting_child
+from .child import die_with_parent, run_reporting_child
 from .quantize import INT8_RECIPES, CalibrationImages, Int8Recipe, quantize_int8
 
 
@@ -79,7 +77,7 @@ def _child(job_json: str) -> int:
         stdout.flush()
 
     job = json.loads(job_json)
-    _die_with(int(job["parent"]))
+    die_with_parent(int(job["parent"]))
     folder = Path(job["calibration"])
     images = CalibrationImages(int(job["batches"]), lambda i: np.load(folder / f"{i}.npy"))
     try:
@@ -91,17 +89,6 @@ def _child(job_json: str) -> int:
         return 1
     send({"settings": settings})
     return 0
-
-
-def _die_with(parent: int) -> None:
-    """Have the kernel kill this process when its parent dies (Linux), so an export
-    killed with SIGKILL leaves no quantizer running; elsewhere, nothing."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from typing import Any
 
 from .. import errors
 from .._util.progress import ProgressCallback, silent
-from .child import run_reporting_child
+from .child import die_with_parent, run_reporting_child
 
 #: Distributions that provide the ``tensorflow`` module.
 TENSORFLOW_DISTRIBUTIONS = ("tensorflow", "tensorflow-cpu", "tensorflow-macos", "tf-nightly")
@@ -54,7 +54,7 @@ def export_in_tensorflow(run_dir: Path, options: dict[str, Any],
                               "here", hint=f"run `bamnet export {run_dir} --onnx` where "
                                            "TensorFlow is installed (pip install bamnet)")
     env = {**os.environ, "KERAS_BACKEND": "tensorflow"}
-    command = [sys.executable, "-m", __name__, str(run_dir), json.dumps(options)]
+    command = [sys.executable, "-m", __name__, str(run_dir), json.dumps(options), str(os.getpid())]
     outcome = run_reporting_child(command, progress, env=env)
     result = outcome.final
     if result is None or not ("result" in result or "error" in result):
@@ -80,8 +80,10 @@ def _rebuilt(failure: dict[str, Any]) -> errors.BamnetError:
     return error
 
 
-def _child(run_dir: str, options_json: str) -> int:
-    """The child process: export, with progress and result as JSON lines on stdout."""
+def _child(run_dir: str, options_json: str, parent: str) -> int:
+    """The child process: export, with progress and result as JSON lines on stdout; it
+    ends when its parent (pid ``parent``) does."""
+    die_with_parent(int(parent))
     from .onnx_export import CarriedFacts, export_onnx
 
     def send(message: dict[str, Any]) -> None:
@@ -103,4 +105,4 @@ def _child(run_dir: str, options_json: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(_child(sys.argv[1], sys.argv[2]))
+    sys.exit(_child(*sys.argv[1:4]))

@@ -3,11 +3,18 @@ attempt, marks the fastest model, and ``bamnet score`` names the variant it runs
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from bamnet_testing import parked_bamnet, wait_parked
 
 import bamnet_core.export.variants as variants
 from bamnet_core.export.quantize import INT8_RECIPES, end_nodes, quantize_int8
@@ -183,3 +190,77 @@ def test_a_failed_int8_child_is_one_error_naming_the_recipe(tmp_path):
     # the one line names the recipe; the child's traceback rides along for BAMNET_DEBUG=1
     notes = "".join(getattr(caught.value, "__notes__", []))
     assert "in the quantizer child process" in notes and "Traceback" in notes
+
+
+def _children(pid: int) -> list[int]:
+    """The pids of ``pid``'s children now (Linux ``/proc``)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie has ended: it only awaits its reaping)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+TENSORFLOW_PARENT = """
+import json, os, sys, threading
+from dataclasses import asdict
+from bamnet_core.experiment.export_stage import carried_facts
+from bamnet_core.export.tensorflow_process import export_in_tensorflow
+run, marker = sys.argv[1:3]
+
+def park(event):  # the child's first progress line: it runs, and has set itself up
+    with open(marker + ".tmp", "w") as fh:
+        fh.write(str(os.getpid()))
+    os.replace(marker + ".tmp", marker)
+    threading.Event().wait()
+
+export_in_tensorflow(run, {"opset": 17, "int8": False, "fp16": False, "calibration_images": 64,
+                           "carried": asdict(carried_facts(run))}, park)
+"""
+
+
+def _parent(kind: str, run: Path, marker: Path) -> list[str]:
+    """The command line of an export that parks on its ``kind`` child's first progress line."""
+    if kind == "quantize_process":  # bamnet export --int8: each int8 attempt is a child
+        return parked_bamnet("bamnet_core.export.child:ProgressEvent", 1, marker,
+                             "export", str(run), "--onnx", "--int8")
+    # a run trained on JAX or PyTorch exports in a TensorFlow child
+    return [sys.executable, "-c", TENSORFLOW_PARENT, str(run), str(marker)]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; the kernel's "
+                    "parent-death signal is Linux's")
+@pytest.mark.parametrize("kind", ["quantize_process", "tensorflow_process"])
+def test_an_export_killed_with_sigkill_leaves_no_child_running(run_copy, tmp_path, kind):
+    marker = tmp_path / "parked"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen(_parent(kind, run_copy, marker), env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    found: list[int] = []
+    try:
+        wait_parked(proc, marker)
+        found = [c for c in _children(proc.pid)
+                 if kind.encode() in Path(f"/proc/{c}/cmdline").read_bytes()]
+        assert len(found) == 1, f"the export runs one {kind} child"
+        os.kill(found[0], signal.SIGSTOP)  # it cannot finish by itself now
+        os.kill(proc.pid, signal.SIGKILL)  # no cleanup runs in the parent
+        proc.communicate(timeout=30)
+        deadline = time.monotonic() + 30
+        while _running(found[0]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _running(found[0]), f"the {kind} child outlived the killed export"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=30)
+        for pid in found:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
