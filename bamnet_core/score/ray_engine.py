@@ -17,7 +17,7 @@ import math
 import secrets
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -207,16 +207,19 @@ def _run(ray: Any, rows: list[dict[str, str]], scorer: Scorer, folder: Path,
     run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
     report = {"failed": 0, "provider": ""}
     progress(ProgressEvent("score", 0, len(rows), "scoring on Ray", dict(report)))
-    for n, batch in enumerate(dataset.iter_batches(batch_size=None, batch_format="numpy")):
-        if not len(batch["path"]):
-            continue
-        summary.provider = report["provider"] = str(batch["provider"][0])
-        write_shard(folder, f"part-{run_id}-{n:06d}.parquet", batch, classes, uids)
-        keys = csv_columns(classes, uids)
-        records = [replace(record_from_columns({k: batch[k][i] for k in keys}, classes, uids),
-                           note=(str(batch["note"][i]) or None) if uids else None)
-                   for i in range(len(batch["path"]))]
-        summary.count(records)
-        report["failed"] = summary.failed
-        progress(ProgressEvent("score", summary.scored + summary.failed, len(rows),
-                               "scoring on Ray", dict(report)))
+    # closed on the way out, whatever ends the loop (Ctrl-C included), so Ray Data's executor
+    # stops before ray.shutdown(), not whenever the garbage collector reaches the iterator
+    with closing(iter(dataset.iter_batches(batch_size=None, batch_format="numpy"))) as batches:
+        for n, batch in enumerate(batches):
+            if not len(batch["path"]):
+                continue
+            summary.provider = report["provider"] = str(batch["provider"][0])
+            write_shard(folder, f"part-{run_id}-{n:06d}.parquet", batch, classes, uids)
+            keys = csv_columns(classes, uids)
+            records = [replace(record_from_columns({k: batch[k][i] for k in keys}, classes, uids),
+                               note=(str(batch["note"][i]) or None) if uids else None)
+                       for i in range(len(batch["path"]))]
+            summary.count(records)
+            report["failed"] = summary.failed
+            progress(ProgressEvent("score", summary.scored + summary.failed, len(rows),
+                                   "scoring on Ray", dict(report)))
