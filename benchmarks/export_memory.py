@@ -40,11 +40,18 @@ from bamnet_core.runs import layout  # noqa: E402
 from bamnet_core.train.backend import import_keras  # noqa: E402
 
 CHILD = """
-import json, sys
+import json, os, sys
 from bamnet_core.experiment.export_stage import carried_facts
 from bamnet_core.export import variants
 from bamnet_core.export.onnx_export import export_onnx
-run, out, val, cal, fail = sys.argv[1:6]
+run, out, val, cal, fail, steps = sys.argv[1:7]
+
+def step(event):  # the export's current step, for the sampler that attributes the peak
+    if event.stage == "export":
+        with open(steps + ".tmp", "w") as fh:
+            fh.write(event.description)
+        os.replace(steps + ".tmp", steps)
+
 if fail == "1":  # every recipe tried and failed
     real_gate = variants.variant_gate
     def failing_gate(*args, **kwargs):
@@ -53,7 +60,8 @@ if fail == "1":  # every recipe tried and failed
         return gate
     variants.variant_gate = failing_gate
 result = export_onnx(run, carried=carried_facts(run), output=out, int8=True, parity_images=int(val),
-                     calibration_images=int(cal), allow_degraded=True)
+                     calibration_images=int(cal), allow_degraded=True,
+                     progress=step)
 print(json.dumps(result.report))
 """
 
@@ -75,29 +83,34 @@ def tree_rss(pid: int) -> int:
 
 
 def export_peak(tree: Path, run: Path, val: int, calibration: int, out: Path,
-                every_recipe_fails: bool = False) -> tuple[float, float, float, dict]:
+                every_recipe_fails: bool = False) -> tuple[float, float, str, float, dict]:
     """Peak RSS (GiB) of one export in a child process: the export process's own (from
     the kernel) and its process tree's summed (the export and any process it starts,
-    sampled every 50 ms); its wall seconds and its report."""
+    sampled every 50 ms), with the export step it was sampled in; its wall seconds and
+    its report."""
     env = {**os.environ, "PYTHONPATH": f"{tree}:{tree / 'plugins'}"}
     start = time.perf_counter()
-    peak_tree = 0
+    peak_tree, peak_step, steps = 0, "", out / "step.txt"
     with open(out / "stderr.txt", "wb") as err, open(out / "stdout.txt", "wb") as outfile:
         proc = subprocess.Popen([sys.executable, "-c", CHILD, str(run), str(out / layout.ONNX),
-                                 str(val), str(calibration), str(int(every_recipe_fails))],
+                                 str(val), str(calibration), str(int(every_recipe_fails)),
+                                 str(steps)],
                                 stdout=outfile, stderr=err, env=env, cwd=tree)
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
-            peak_tree = max(peak_tree, tree_rss(proc.pid))
+            now = tree_rss(proc.pid)
+            if now > peak_tree:
+                peak_tree = now
+                peak_step = steps.read_text() if steps.exists() else "starting"
             time.sleep(0.05)
     proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - start
     if proc.returncode:
         raise SystemExit((out / "stderr.txt").read_text()[-2000:])
     report = json.loads((out / "stdout.txt").read_text())
-    return usage.ru_maxrss / 1024**2, peak_tree / 1024**3, seconds, report
+    return usage.ru_maxrss / 1024**2, peak_tree / 1024**3, peak_step, seconds, report
 
 
 def main() -> None:
@@ -128,13 +141,14 @@ def main() -> None:
             for count in args.val_counts:
                 out = Path(tmp) / f"out-{tree.name}-{count}"
                 out.mkdir()
-                peak, peak_tree, seconds, report = export_peak(
+                peak, peak_tree, peak_step, seconds, report = export_peak(
                     tree, run, count, args.calibration, out, args.every_recipe_fails)
                 attempts = report["models"]["int8"].get("attempts", [{"passed": True}])
                 print(f"{tree.name:<14} validation images {report['validation_images']:4d}: "
                       f"peak RSS {peak:.2f} GiB (export process), {peak_tree:.2f} GiB (with "
-                      f"the processes it starts), {seconds:.0f} s, int8 attempts "
-                      f"{len(attempts)}, {sum(not a['passed'] for a in attempts)} failed",
+                      f"the processes it starts; in step '{peak_step}'), {seconds:.0f} s, "
+                      f"int8 attempts {len(attempts)}, "
+                      f"{sum(not a['passed'] for a in attempts)} failed",
                       flush=True)
 
 

@@ -28,21 +28,31 @@ def test_the_fastest_is_faster_than_every_other_model_or_there_is_none():
 
 
 def test_every_model_runs_its_budget_of_images_in_interleaved_rounds():
-    order: list[str] = []
+    events: list[str] = []
 
-    def predictor(name: str):
-        return lambda x: order.append(name) or len(x)
+    def opener(name: str):
+        def open_model():
+            events.append(f"open {name}")
+            return lambda x: events.append(name) or len(x)
+        return open_model
 
-    speeds = measure_speeds({"fp32": predictor("fp32"), "int8": predictor("int8")},
+    speeds = measure_speeds({"fp32": opener("fp32"), "int8": opener("int8")},
                             np.zeros((3, 4, 4, 1), np.float32), batch=8,
-                            budget=SpeedBudget(images=40, seconds=0.0, rounds=4))
+                            budget=SpeedBudget(images=40, seconds=0.0, rounds=4),
+                            release=lambda: events.append("release"))
     for speed in speeds.values():
         assert speed.rounds == 4 and speed.images >= 40
         assert speed.low <= speed.median <= speed.high
         assert set(speed.to_dict()) == {"inference_images_per_s", "inference_images_per_s_range",
                                         "timed_images", "timing_rounds"}
-    runs = order[2:]  # after one warm-up each, the rounds alternate: never one model's block
-    assert runs[:2] == ["fp32", "fp32"] and "int8" in runs[:4]
+    # the rounds alternate, the order turned each round: never one model's block
+    opens = [e.split()[1] for e in events if e.startswith("open")]
+    assert opens == ["fp32", "int8", "int8", "fp32", "fp32", "int8", "int8", "fp32"]
+    # one model at a time: each turn opens it, warms it up, runs its share of the 40 images
+    # (10 a round: two runs of 8), and releases it
+    turns = [t.split() for t in " ".join(events).split("release")[:-1]]
+    assert [t[0] for t in turns] == ["open"] * 8
+    assert all(t[2:] == [t[1]] * 3 for t in turns)
 
 
 def test_no_images_means_no_speed():

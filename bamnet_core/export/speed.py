@@ -8,6 +8,11 @@ seconds, whichever is more. A model's figure is the median of its rounds'
 rates, with the slowest and fastest round as its range; one model is
 :func:`faster` than another only when its slowest round beats the other's
 fastest.
+
+A model is opened for each of its turns, warmed up on one untimed batch, timed
+and dropped, so one model's session (weights and activation arena) is held at a
+time: with VGG16 at 224 px, holding the fp32 and int8 sessions together made this
+step the export's memory peak.
 """
 
 from __future__ import annotations
@@ -66,19 +71,22 @@ def fastest(speeds: Mapping[str, Speed]) -> str | None:
     return None
 
 
-def measure_speeds(predictors: Mapping[str, Callable[[np.ndarray], Any]], probe: np.ndarray, *,
-                   batch: int, budget: SpeedBudget = DEFAULT_BUDGET) -> dict[str, Speed]:
-    """Time every predictor on ``probe`` (tiled to ``batch`` images), in interleaved rounds.
+def measure_speeds(openers: Mapping[str, Callable[[], Callable[[np.ndarray], Any]]],
+                   probe: np.ndarray, *, batch: int, budget: SpeedBudget = DEFAULT_BUDGET,
+                   release: Callable[[], None] = lambda: None) -> dict[str, Speed]:
+    """Time every model on ``probe`` (tiled to ``batch`` images), in interleaved rounds.
 
-    :param predictors: name -> a function running inference on one batch.
+    :param openers: name -> a function that opens the model and returns a function running
+        inference on one batch; it is called for each of the model's turns, and what it
+        returned is dropped when the turn ends.
+    :param release: called after each turn, once the model is dropped (to hand its memory
+        back before the next opens).
     :returns: name -> its :class:`Speed`; empty when ``probe`` is.
     """
-    if len(probe) == 0 or not predictors:
+    if len(probe) == 0 or not openers:
         return {}
     x = np.concatenate([probe] * -(-batch // len(probe)))[:batch]
-    names = list(predictors)
-    for name in names:
-        predictors[name](x)  # warm-up: the first run allocates and picks kernels
+    names = list(openers)
     rounds = max(1, budget.rounds)
     images_each = -(-budget.images // rounds)
     seconds_each = budget.seconds / rounds
@@ -86,14 +94,24 @@ def measure_speeds(predictors: Mapping[str, Callable[[np.ndarray], Any]], probe:
     counted = dict.fromkeys(names, 0)
     for r in range(rounds):
         for name in names[r % len(names):] + names[:r % len(names)]:
-            done, start = 0, time.perf_counter()
-            while True:
-                predictors[name](x)
-                done += len(x)
-                elapsed = time.perf_counter() - start
-                if done >= images_each and elapsed >= seconds_each:
-                    break
-            rates[name].append(done / elapsed)
+            rate, done = _timed_turn(openers[name], x, images_each, seconds_each)
+            release()
+            rates[name].append(rate)
             counted[name] += done
     return {n: Speed(statistics.median(rates[n]), min(rates[n]), max(rates[n]), counted[n],
                      rounds) for n in names}
+
+
+def _timed_turn(opener: Callable[[], Callable[[np.ndarray], Any]], x: np.ndarray,
+                images: int, seconds: float) -> tuple[float, int]:
+    """Open a model, warm it up on ``x`` (the first run allocates and picks kernels), then run
+    it until it did at least ``images`` images and ``seconds``; its rate and images."""
+    predict = opener()
+    predict(x)
+    done, start = 0, time.perf_counter()
+    while True:
+        predict(x)
+        done += len(x)
+        elapsed = time.perf_counter() - start
+        if done >= images and elapsed >= seconds:
+            return done / elapsed, done

@@ -136,17 +136,13 @@ def _try(job: VariantJob, name: str, work_path: Path,
 
 def time_models(paths: dict[str, Path], probe: np.ndarray,
                 budget: SpeedBudget) -> dict[str, Speed]:
-    """Open every model and time them together, in interleaved rounds
-    (:func:`~.speed.measure_speeds` on ``probe``, ``BATCH`` images a run); close them."""
+    """Time every model in interleaved rounds (:func:`~.speed.measure_speeds` on ``probe``,
+    ``BATCH`` images a run), each opened for its turn and closed after it."""
     from ..score.scorer import Scorer
 
-    scorers = {name: Scorer(path, provider="cpu") for name, path in paths.items()}
-    try:
-        return measure_speeds({n: s.predict for n, s in scorers.items()}, probe, batch=BATCH,
-                              budget=budget)
-    finally:
-        scorers.clear()
-        release_memory()
+    return measure_speeds({name: lambda path=path: Scorer(path, provider="cpu").predict
+                           for name, path in paths.items()}, probe, batch=BATCH,
+                          budget=budget, release=release_memory)
 
 
 def record_speeds(models: dict[str, dict[str, Any]], speeds: dict[str, Speed],
