@@ -249,8 +249,8 @@ def export_onnx(run_dir: str | Path | rf.RunFolder, *, carried: CarriedFacts,
     rows = split_rows(run, "val", parity_images)
     gates: dict[str, GateResult] = {}
     with export_workdir() as work:
-        # converted first, while the process holds only the model: tf2onnx's copies of the
-        # weights then peak without the Keras pass's leftovers (VGG16: 2.1 GiB, not 2.6)
+        # converted first, while the process holds only the model, so tf2onnx's peak does
+        # not sit on the Keras pass's leftovers (VGG16 converted alone: 2.1 GiB, not 2.6)
         step("converting with tf2onnx")
         model = _load_keras(run)
         proto = keras_to_onnx(model, spec, opset)
