@@ -247,6 +247,10 @@ def export_onnx(run_dir: str | Path | rf.RunFolder, *, carried: CarriedFacts,
     wanted = [name for name, on in (("int8", int8), ("fp16", fp16)) if on]
     step = _Steps(progress, 5 + len(wanted))  # the last call, "done", completes it
     rows = split_rows(run, "val", parity_images)
+    if not rows:  # said before the conversion, which takes a while
+        raise DataError(f"{run.file(layout.SPLITS_CSV)} lists no validation image",
+                        hint="the parity gate needs validation images: export a run trained "
+                             "with a validation split ([split] val)")
     gates: dict[str, GateResult] = {}
     with export_workdir() as work:
         # converted first, while the process holds only the model, so tf2onnx's peak does

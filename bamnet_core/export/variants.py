@@ -138,11 +138,22 @@ def time_models(paths: dict[str, Path], probe: np.ndarray,
                 budget: SpeedBudget) -> dict[str, Speed]:
     """Time every model in interleaved rounds (:func:`~.speed.measure_speeds` on ``probe``,
     ``BATCH`` images a run), each opened for its turn and closed after it."""
-    from ..score.scorer import Scorer
+    return measure_speeds({name: _opener(path) for name, path in paths.items()}, probe,
+                          batch=BATCH, budget=budget, release=release_memory)
 
-    return measure_speeds({name: lambda path=path: Scorer(path, provider="cpu").predict
-                           for name, path in paths.items()}, probe, batch=BATCH,
-                          budget=budget, release=release_memory)
+
+def _opener(path: Path) -> Any:
+    """A function that opens ``path``'s session on the CPU as ``bamnet score`` opens it, and
+    returns its inference on one batch. Only the session: the export just wrote and checked
+    the file, so each turn does not hash it or read its metadata again."""
+    from ..score.session import open_session
+
+    def open_model() -> Any:
+        session = open_session(path, "cpu")
+        name = session.get_inputs()[0].name
+        return lambda x: session.run(None, {name: np.ascontiguousarray(x, np.float32)})
+
+    return open_model
 
 
 def record_speeds(models: dict[str, dict[str, Any]], speeds: dict[str, Speed],

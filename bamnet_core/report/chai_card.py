@@ -151,7 +151,7 @@ def chai_card(record: RunRecord, verdict: Verdict | None = None) -> ChaiCard:
                             f"{' or '.join(cfg.data.classes)}. Verdict: {verdict.reading}. "
                             f"{verdict.sentence}")
     keywords = add(summary, "Keywords")
-    for word in ("chest X-ray", "classification", "deep learning", *cfg.data.classes):
+    for word in ("chest X-ray", "image classification", "deep learning", *cfg.data.classes):
         add(keywords, "Keyword", word)
     uses = add(card, "UsesAndDirections")
     add(uses, "IntendedUseAndWorkflow", "Research on chest X-ray classifiers, including the "

@@ -182,3 +182,40 @@ def test_export_without_a_format_names_the_one_there_is(run_copy, cli):
     assert result.exit_code == 1
     assert "choose an export format: --onnx" in result.stderr
     assert f"bamnet export {run_copy} --onnx" in result.stderr
+
+
+def _rewrite_validation(run: Path, change) -> None:
+    """Rewrite the copy's validation rows of splits.csv with ``change(row) -> row or None``;
+    the integrity record goes, as for a run made before bamnet kept one."""
+    import csv
+
+    path = run / layout.SPLITS_CSV
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        fields, rows = reader.fieldnames, list(reader)
+    kept = [r if r["split"] != "val" else change(r) for r in rows]
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(r for r in kept if r is not None)
+    (run / layout.INTEGRITY).unlink()
+
+
+def test_a_run_without_validation_images_is_refused_before_converting(run_copy, cli):
+    _rewrite_validation(run_copy, lambda row: None)
+    result = cli("export", str(run_copy), "--onnx")
+    assert result.exit_code != 0
+    error = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert error == [f"Error: {run_copy / layout.SPLITS_CSV} lists no validation image"]
+    assert "converting with tf2onnx" not in result.stderr
+    assert not (run_copy / layout.ONNX).exists()
+
+
+def test_validation_images_that_are_all_gone_are_one_error(run_copy, cli, tmp_path):
+    _rewrite_validation(run_copy, lambda row: {**row, "path": str(tmp_path / "gone.png")})
+    result = cli("export", str(run_copy), "--onnx")
+    assert result.exit_code != 0
+    error = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert error == [f"Error: no validation image listed in {run_copy / layout.SPLITS_CSV} "
+                     "could be decoded"]
+    assert not (run_copy / layout.ONNX).exists()
