@@ -87,6 +87,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
+    if args.repeats < 1 or args.images < 1 or args.batch_size < 1:
+        parser.error("--repeats, --images and --batch-size must be at least 1")
     files = [p for p, _ in real_images(str(data_folder(args.data)),
                                        per_class=args.images // 2 + 1)][:args.images]
     if args.model is None:
